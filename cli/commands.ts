@@ -1,0 +1,207 @@
+/** Command registry: each command validates its arguments and calls one function. */
+import type { ParseArgsConfig } from "node:util";
+import { type Db, dbFromEnv } from "../db/index.ts";
+import { isDay } from "../domain/dates.ts";
+import { reportCsv } from "../domain/report-csv.ts";
+import { importFinessExtract } from "../ingest/finess-extract.ts";
+import type { IngestFileResult } from "../ingest/importer.ts";
+import { ingestPaths } from "../ingest/ingest.ts";
+import { isKind } from "../ingest/kinds.ts";
+import { loadProfile } from "../ingest/profile.ts";
+import {
+  importAdjustments,
+  importFileActive,
+  importReferential,
+  type ProgrammeResult,
+} from "../ingest/programme.ts";
+import { resolveSecret } from "../ingest/pseudonym.ts";
+import { computeReport } from "../sql/queries.ts";
+
+export class UsageError extends Error {}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+export interface Command {
+  summary: string;
+  options: NonNullable<ParseArgsConfig["options"]>;
+  run(values: Values, positionals: string[]): Promise<number>;
+}
+
+const json = { json: { type: "boolean" } } as const;
+
+function out(values: Values, doc: unknown, human: string): void {
+  if (values.json) process.stdout.write(`${JSON.stringify(doc, null, 1)}\n`);
+  else process.stdout.write(`${human}\n`);
+}
+
+function err(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await dbFromEnv();
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function onePath(positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`un seul fichier attendu (${what})`);
+  return positionals[0] as string;
+}
+
+function describeProgramme(r: ProgrammeResult): string {
+  if (r.status === "loaded") {
+    const extra = r.summary
+      ? ` (${Object.entries(r.summary)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(", ")})`
+      : "";
+    return `${r.file} : ${r.loaded} lignes chargées${extra}`;
+  }
+  const lines = r.errors
+    .slice(0, 20)
+    .map((e) => `  ligne ${e.line}${e.column ? `, colonne ${e.column}` : ""} : ${e.message}`);
+  return [`${r.file} : REFUSÉ — ${r.message}`, ...lines].join("\n");
+}
+
+function programmeCommand(
+  summary: string,
+  what: string,
+  fn: (db: Db, path: string) => Promise<ProgrammeResult>,
+): Command {
+  return {
+    summary,
+    options: { ...json },
+    async run(values, positionals) {
+      const path = onePath(positionals, what);
+      const r = await withDb((db) => fn(db, path));
+      if (values.json) out(values, r, "");
+      else err(describeProgramme(r));
+      return r.status === "loaded" ? 0 : 1;
+    },
+  };
+}
+
+function describeIngest(r: IngestFileResult): string {
+  const head =
+    r.status === "loaded"
+      ? `${r.file} [${r.kind}] : ${r.loaded}/${r.rows} lignes chargées${r.rejected ? `, ${r.rejected} rejetées` : ""}`
+      : r.status === "skipped"
+        ? `${r.file} : ignoré (${r.message})`
+        : `${r.file} : REFUSÉ — ${r.message}`;
+  const lines = r.errors
+    .slice(0, 10)
+    .map((e) => `  ligne ${e.line}${e.column ? `, colonne ${e.column}` : ""} : ${e.message}`);
+  if (r.errors.length > 10) lines.push(`  … ${r.errors.length - 10} autres erreurs`);
+  return [head, ...lines].join("\n");
+}
+
+export const commands: Record<string, Command> = {
+  "referential import": programmeCommand(
+    "charge les grappes et ESSMS (exports.md §5)",
+    "référentiel",
+    (db, p) => importReferential(db, p),
+  ),
+  "adjustments import": programmeCommand(
+    "charge les aménagements et leur statut décidé",
+    "aménagements",
+    (db, p) => importAdjustments(db, p),
+  ),
+  "file-active import": programmeCommand(
+    "charge les files actives déclarées (R-P2)",
+    "file active",
+    (db, p) => importFileActive(db, p),
+  ),
+  "finess import": {
+    summary: "charge l'extraction publique FINESS (etalab) comme table de référence",
+    options: { ...json },
+    async run(values, positionals) {
+      const path = onePath(positionals, "extraction FINESS");
+      const r = await withDb((db) => importFinessExtract(db, path));
+      out(
+        values,
+        r,
+        `${r.loaded} établissements chargés ; ESSMS du référentiel absents de l'extraction : ${r.missing_from_extract.length ? r.missing_from_extract.join(", ") : "aucun"}`,
+      );
+      return r.status === "loaded" ? 0 : 1;
+    },
+  },
+  ingest: {
+    summary: "importe des exports DUI (fichiers ou dossiers) [--kind K] [--profile P]",
+    options: { ...json, kind: { type: "string" }, profile: { type: "string" } },
+    async run(values, positionals) {
+      if (positionals.length === 0) throw new UsageError("au moins un fichier ou dossier attendu");
+      const kind = values.kind as string | undefined;
+      if (kind !== undefined && !isKind(kind)) throw new UsageError(`--kind inconnu : ${kind}`);
+      const profile = values.profile ? loadProfile(values.profile as string) : null;
+      const secret = resolveSecret();
+      const tty = process.stderr.isTTY;
+      const files = await withDb((db) =>
+        ingestPaths(db, positionals, {
+          secret,
+          kind,
+          profile,
+          source: "cli",
+          actor: process.env.USER ?? null,
+          ...(tty
+            ? {
+                onProgress: (() => {
+                  const t0 = Date.now();
+                  return (rows: number) =>
+                    process.stderr.write(
+                      `\r  ${rows} lignes lues, ${Math.round(rows / ((Date.now() - t0) / 1000 || 1))} lignes/s`,
+                    );
+                })(),
+              }
+            : {}),
+        }),
+      );
+      if (tty) process.stderr.write("\r\x1b[K");
+      for (const f of files) err(describeIngest(f));
+      if (values.json) out(values, { files }, "");
+      return files.some((f) => f.status === "refused") ? 1 : 0;
+    },
+  },
+  report: {
+    summary: "calcule les indicateurs à la date D : --date AAAA-MM-JJ [--grappe ID] [--json | --csv]",
+    options: { ...json, csv: { type: "boolean" }, date: { type: "string" }, grappe: { type: "string" } },
+    async run(values) {
+      const d = values.date as string | undefined;
+      if (!d || !isDay(d)) throw new UsageError("--date AAAA-MM-JJ obligatoire (date calendaire valide)");
+      const grappe = (values.grappe as string | undefined) ?? null;
+      const report = await withDb((db) => computeReport(db, d, grappe));
+      if (grappe !== null && report.grappes.length === 0) {
+        err(`grappe inconnue : ${grappe}`);
+        return 1;
+      }
+      if (values.csv) process.stdout.write(reportCsv(report));
+      else if (values.json) process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
+      else process.stdout.write(humanReport(report));
+      return 0;
+    },
+  },
+};
+
+function pct(x: number | null): string {
+  return x === null ? "—" : `${(x * 100).toFixed(1).replace(".", ",")} %`;
+}
+
+function humanReport(report: Awaited<ReturnType<typeof computeReport>>): string {
+  const lines = [
+    `Mesure au ${report.measurement_date} (fenêtre ${report.window.start} → ${report.window.end} exclu)`,
+  ];
+  for (const g of report.grappes) {
+    lines.push(
+      `\nGrappe ${g.grappe_id} : ${g.essms_meeting_all}/${g.essms_total} ESSMS atteignent toutes leurs cibles — éligible : ${g.eligible ? "oui" : "non"} (mutualisé : ${g.eligible_pooled ? "oui" : "non"}) — solde ${g.subsidy.solde_eur} €`,
+    );
+    for (const e of report.essms.filter((x) => x.grappe_id === g.grappe_id)) {
+      const cells = Object.entries(e.indicators).map(
+        ([id, r]) => `${id} ${pct(r.rate)}${r.met ? "✓" : r.mandatory ? "✗" : "·"}`,
+      );
+      lines.push(`  ${e.finess}  FA ${e.file_active.value}  ${cells.join("  ")}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,56 @@
+/**
+ * The command line (shared/spec/cli.md). Thin: parse, call one function, print. `--json` prints
+ * one JSON document on stdout; people's messages go to stderr. Exit 0 ok, 1 refused/failed, 2 usage.
+ */
+import { parseArgs } from "node:util";
+import { commands, UsageError } from "./commands.ts";
+
+const [group, ...rest] = process.argv.slice(2);
+
+async function main(): Promise<number> {
+  if (!group || group === "--help" || group === "-h" || group === "help") {
+    process.stderr.write(usage());
+    return group ? 0 : 2;
+  }
+  let name = group;
+  let args = rest;
+  const sub = rest[0];
+  if (sub && !sub.startsWith("-") && commands[`${group} ${sub}`]) {
+    name = `${group} ${sub}`;
+    args = rest.slice(1);
+  }
+  const cmd = commands[name];
+  if (!cmd) throw new UsageError(`commande inconnue : ${[group, ...rest.slice(0, 1)].join(" ")}`);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args, options: cmd.options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return cmd.run(
+    parsed.values as Record<string, string | boolean | string[] | undefined>,
+    parsed.positionals,
+  );
+}
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(22)} ${c.summary}`);
+  return `Usage : npm run cli -- <commande> [options]\n\nCommandes :\n${lines.join("\n")}\n\nToutes les commandes acceptent --json.\n`;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`Erreur d'utilisation : ${e.message}\n\n${usage()}`);
+      process.exitCode = 2;
+      return;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    if (process.argv.includes("--json")) process.stdout.write(`${JSON.stringify({ error: msg })}\n`);
+    process.stderr.write(`Erreur : ${msg}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,220 @@
+/**
+ * The database: PostgreSQL through `pg` when DATABASE_URL is set, the embedded PGlite stored
+ * in DATA_DIR otherwise. The same SQL runs on both; migrations apply on first use.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import pgCopy from "pg-copy-streams";
+import { migrate } from "./migrate.ts";
+import { Mutex } from "./mutex.ts";
+import { PgliteDialect, type PgliteSession } from "./pglite-dialect.ts";
+import type { Database } from "./schema.ts";
+
+export type Backend = "pg" | "pglite";
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+export interface Tx extends Queryable {
+  kysely: Kysely<Database>;
+  /** Runs a multi-statement script (no parameters). */
+  exec(text: string): Promise<void>;
+  /** Bulk-loads CSV text (already escaped, no header) into a table: COPY on both backends. */
+  copyCsv(
+    table: string,
+    columns: readonly string[],
+    chunks: AsyncIterable<string> | Iterable<string>,
+  ): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  backend: Backend;
+  kysely: Kysely<Database>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs fn holding a session-level advisory lock (pg) or the session itself (PGlite). */
+  withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T | undefined>;
+  close(): Promise<void>;
+}
+
+// Dates stay `YYYY-MM-DD` strings, counts come back as numbers on both backends.
+const DATE = 1082;
+const INT8 = 20;
+const NUMERIC = 1700;
+const parsers: Record<number, (v: string) => unknown> = {
+  [DATE]: (v) => v,
+  [INT8]: (v) => Number(v),
+  [NUMERIC]: (v) => Number(v),
+};
+
+export interface OpenOptions {
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  /** in-memory PGlite (tests) */
+  memory?: boolean;
+  migrate?: boolean;
+}
+
+export async function openDb(opts: OpenOptions = {}): Promise<Db> {
+  const db = opts.databaseUrl ? openPg(opts.databaseUrl) : await openPglite(opts);
+  if (opts.migrate !== false) await migrate(db);
+  return db;
+}
+
+function openPg(url: string): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 8,
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        parsers[oid] ?? pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+    },
+  });
+  pool.on("error", () => {
+    /* an idle client lost its server; the next query reports it */
+  });
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const query = async <R>(text: string, params?: readonly unknown[]) =>
+    (await pool.query(text, params as unknown[])).rows as R[];
+  return {
+    backend: "pg",
+    kysely,
+    query,
+    async transaction(fn) {
+      const client = await pool.connect();
+      const single = {
+        connect: async () => ({ query: client.query.bind(client), release: () => {} }),
+        end: async () => {},
+      };
+      const txKysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: single as never }) });
+      const tx: Tx = {
+        kysely: txKysely,
+        query: async <R>(text: string, params?: readonly unknown[]) =>
+          (await client.query(text, params as unknown[])).rows as R[],
+        async exec(text) {
+          await client.query(text);
+        },
+        async copyCsv(table, columns, chunks) {
+          const stream = client.query(
+            pgCopy.from(`copy ${table} (${columns.join(", ")}) from stdin with (format csv)`),
+          );
+          const done = new Promise<void>((resolve, reject) => {
+            stream.on("finish", resolve);
+            stream.on("error", reject);
+          });
+          for await (const chunk of chunks) {
+            if (!stream.write(chunk)) await new Promise((r) => stream.once("drain", r));
+          }
+          stream.end();
+          await done;
+        },
+      };
+      try {
+        await client.query("begin");
+        const result = await fn(tx);
+        await client.query("commit");
+        return result;
+      } catch (e) {
+        await client.query("rollback").catch(() => {});
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+    async withAdvisoryLock(key, fn) {
+      const client = await pool.connect();
+      try {
+        const [row] = (await client.query("select pg_try_advisory_lock($1) as ok", [key])).rows as {
+          ok: boolean;
+        }[];
+        if (!row?.ok) return undefined;
+        try {
+          return await fn();
+        } finally {
+          await client.query("select pg_advisory_unlock($1)", [key]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await kysely.destroy();
+    },
+  };
+}
+
+async function openPglite(opts: OpenOptions): Promise<Db> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  let dataDir: string | undefined;
+  if (!opts.memory) {
+    const base = opts.dataDir ?? "./data";
+    mkdirSync(base, { recursive: true });
+    dataDir = join(base, "pglite");
+  }
+  const pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), parsers });
+  const mutex = new Mutex();
+  const session: PgliteSession = {
+    query: (text, params) => pglite.query(text, params as unknown[]),
+  };
+  const kysely = new Kysely<Database>({ dialect: new PgliteDialect(session, () => mutex.lock()) });
+  const query = <R>(text: string, params?: readonly unknown[]) =>
+    mutex.run(async () => (await pglite.query<R>(text, params as unknown[])).rows);
+  return {
+    backend: "pglite",
+    kysely,
+    query,
+    transaction(fn) {
+      return mutex.run(() =>
+        pglite.transaction(async (t) => {
+          const txSession: PgliteSession = { query: (text, params) => t.query(text, params as unknown[]) };
+          const noLock = async () => () => {};
+          const tx: Tx = {
+            kysely: new Kysely<Database>({ dialect: new PgliteDialect(txSession, noLock) }),
+            query: async <R>(text: string, params?: readonly unknown[]) =>
+              (await t.query<R>(text, params as unknown[])).rows,
+            async exec(text) {
+              await t.exec(text);
+            },
+            async copyCsv(table, columns, chunks) {
+              // PGlite's COPY reads a Blob through /dev/blob (tech-facts); one Blob per batch.
+              let parts: string[] = [];
+              let size = 0;
+              const flush = async () => {
+                if (size === 0) return;
+                await t.query(
+                  `copy ${table} (${columns.join(", ")}) from '/dev/blob' with (format csv)`,
+                  [],
+                  {
+                    blob: new Blob(parts),
+                  },
+                );
+                parts = [];
+                size = 0;
+              };
+              for await (const chunk of chunks) {
+                parts.push(chunk);
+                size += chunk.length;
+                if (size >= 8 * 1024 * 1024) await flush();
+              }
+              await flush();
+            },
+          };
+          return fn(tx);
+        }),
+      );
+    },
+    async withAdvisoryLock(_key, fn) {
+      // One process owns an embedded database directory: the session is the lock.
+      return fn();
+    },
+    async close() {
+      await mutex.run(() => pglite.close());
+    },
+  };
+}
+
+export function dbFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<Db> {
+  return openDb({ databaseUrl: env.DATABASE_URL || undefined, dataDir: env.DATA_DIR || "./data" });
+}

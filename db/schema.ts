@@ -1,0 +1,180 @@
+/** The typed view of sql/migrations (Kysely). Dates are `YYYY-MM-DD` strings. */
+import type { ColumnType, Generated, JSONColumnType } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Day = string;
+
+export interface Database {
+  region: { code: string };
+  grappe: {
+    grappe_id: string;
+    grappe_nom: string;
+    region: string;
+    date_debut_projet: Day | null;
+    date_vsr: Day | null;
+    updated_at: Generated<Date>;
+  };
+  essms: {
+    finess: string;
+    grappe_id: string;
+    finess_ej: string;
+    raison_sociale: string;
+    categorie: string | null;
+    public: string | null;
+    type_projet: "acquisition" | "mise_a_niveau";
+    exempt_mss_dmp: boolean;
+    rang: number;
+    ratio_heures_eligibles: number;
+    financement_specifique_eur: number;
+    date_debut_projet: Day | null;
+    updated_at: Generated<Date>;
+  };
+  finess_reference: {
+    finess: string;
+    finess_ej: string | null;
+    raison_sociale: string | null;
+    categorie: string | null;
+    libelle_categorie: string | null;
+    departement: string | null;
+    imported_at: Generated<Date>;
+  };
+  import: {
+    import_id: Generated<number>;
+    file_name: string;
+    kind: string;
+    sha256: string;
+    status: "running" | "loaded" | "refused" | "failed";
+    rows_total: Generated<number>;
+    rows_loaded: Generated<number>;
+    rows_rejected: Generated<number>;
+    message: string | null;
+    date_min: Day | null;
+    date_max: Day | null;
+    source: Generated<string>;
+    imported_by: string | null;
+    started_at: Generated<Date>;
+    finished_at: Timestamp | null;
+  };
+  import_finess: {
+    import_id: number;
+    finess: string;
+    rows_loaded: number;
+    date_min: Day | null;
+    date_max: Day | null;
+  };
+  import_rejection: {
+    import_id: number;
+    line: number;
+    column_name: string | null;
+    message: string;
+    finess: string | null;
+  };
+  amenagement: {
+    amenagement_id: Generated<number>;
+    finess: string;
+    indicateur: string;
+    nombre: number;
+    categorie: string;
+    justification: string | null;
+    date_debut: Day;
+    date_fin: Day | null;
+    statut: "PROPOSE" | "APPROUVE" | "REFUSE" | "REVOQUE";
+    source: Generated<string>;
+    replaces_id: number | null;
+    created_by: string | null;
+    created_at: Generated<Date>;
+  };
+  amenagement_decision: {
+    decision_id: Generated<number>;
+    amenagement_id: number;
+    decision: "APPROUVE" | "REFUSE" | "REVOQUE";
+    comment: string | null;
+    decided_by: string;
+    decided_at: Generated<Date>;
+  };
+  file_active_declared: {
+    declaration_id: Generated<number>;
+    finess: string;
+    date_debut: Day;
+    date_fin: Day;
+    valeur: number;
+    source: string | null;
+    imported_at: Generated<Date>;
+  };
+  app_user: {
+    user_id: Generated<number>;
+    email: string;
+    role: "admin" | "ars" | "chef_projet" | "amoa";
+    region: string | null;
+    password_hash: string | null;
+    disabled: Generated<boolean>;
+    failed_logins: Generated<number>;
+    locked_until: Timestamp | null;
+    created_at: Generated<Date>;
+  };
+  user_grappe: { user_id: number; grappe_id: string };
+  api_token: {
+    token_id: Generated<number>;
+    user_id: number;
+    name: string | null;
+    token_hash: string;
+    created_at: Generated<Date>;
+    revoked_at: Timestamp | null;
+    last_used_at: Timestamp | null;
+  };
+  user_session: { session_hash: string; user_id: number; created_at: Generated<Date>; expires_at: Timestamp };
+  audit_log: {
+    audit_id: Generated<number>;
+    at: Generated<Date>;
+    actor: string;
+    action: string;
+    entity: string;
+    entity_id: string | null;
+    grappe_id: string | null;
+    before: JSONColumnType<object | null, string | null, string | null>;
+    after: JSONColumnType<object | null, string | null, string | null>;
+  };
+  worker_run: {
+    run_id: Generated<number>;
+    started_at: Generated<Date>;
+    finished_at: Timestamp | null;
+    files_seen: Generated<number>;
+    files_loaded: Generated<number>;
+    files_refused: Generated<number>;
+    files_skipped: Generated<number>;
+    outcome: string | null;
+    message: string | null;
+  };
+  snapshot: {
+    snapshot_id: Generated<number>;
+    grappe_id: string | null;
+    measurement_date: Day;
+    rules_version: string;
+    report: JSONColumnType<object | null, string, string>;
+    import_hashes: JSONColumnType<object | null, string, string>;
+    created_by: string;
+    created_at: Generated<Date>;
+  };
+  solde_decision: {
+    decision_id: Generated<number>;
+    snapshot_id: number;
+    grappe_id: string;
+    eligible: boolean;
+    comment: string | null;
+    decided_by: string;
+    decided_at: Generated<Date>;
+  };
+  corrective_action: {
+    action_id: Generated<number>;
+    finess: string;
+    indicateur: string;
+    description: string;
+    owner: string | null;
+    due_date: Day | null;
+    status: "A_FAIRE" | "EN_COURS" | "FAIT" | "ABANDONNE";
+    value_at_creation: JSONColumnType<object | null, string | null, string | null>;
+    created_by: string;
+    created_at: Generated<Date>;
+    updated_at: Generated<Date>;
+  };
+}

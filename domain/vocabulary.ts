@@ -1,0 +1,129 @@
+/**
+ * Status vocabularies and their synonyms (exports.md §4, ANS TDDUI). Each field has its own
+ * vocabulary: « validé » is ENCOURS for a projet personnalisé but VALIDE for an agenda event.
+ */
+
+/** Folds case, accents, spaces, `_`, `-` and apostrophes: « En préparation » → ENPREPARATION. */
+export function foldToken(raw: string): string {
+  return raw
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toUpperCase()
+    .replace(/[\s_\-'’]/g, "");
+}
+
+export interface Vocabulary<C extends string> {
+  /** the field, for messages */
+  field: string;
+  canonical: readonly C[];
+  synonyms: Record<C, readonly string[]>;
+  /** value when the cell is empty; undefined = required */
+  defaultValue?: C;
+}
+
+function define<C extends string>(v: Vocabulary<C>): Vocabulary<C> {
+  return v;
+}
+
+export const PP_STATUT = define({
+  field: "statut",
+  canonical: ["ENPREPARATION", "ENCOURS", "ENPAUSE", "TERMINE"] as const,
+  synonyms: {
+    ENPREPARATION: ["en préparation", "preparation", "draft", "brouillon"],
+    ENCOURS: ["en cours", "actif", "active", "valide", "validé"],
+    ENPAUSE: ["en pause", "pause", "suspendu"],
+    TERMINE: ["terminé", "clos", "clôturé", "archivé", "fermé"],
+  },
+});
+
+export const AGENDA_STATUT = define({
+  field: "statut",
+  canonical: ["PLANIFIE", "VALIDE", "TERMINE", "ANNULE"] as const,
+  synonyms: {
+    PLANIFIE: ["planifié", "planned", "prévu"],
+    VALIDE: ["validé", "triaged", "confirmé"],
+    TERMINE: ["terminé", "réalisé", "fait", "finished", "effectué"],
+    ANNULE: ["annulé", "cancelled", "canceled"],
+  },
+  defaultValue: "PLANIFIE",
+});
+
+export const MSS_SENS = define({
+  field: "sens",
+  canonical: ["ENVOYE", "RECU"] as const,
+  synonyms: {
+    ENVOYE: ["envoyé", "sent", "sortant", "émis", "out"],
+    RECU: ["reçu", "received", "entrant", "in"],
+  },
+});
+
+export const MSS_STATUT = define({
+  field: "statut",
+  canonical: ["OK", "ECHEC"] as const,
+  synonyms: {
+    OK: ["succès", "success", "délivré", "delivered", "envoyé"],
+    ECHEC: ["échec", "erreur", "error", "failed", "rejeté"],
+  },
+  defaultValue: "OK",
+});
+
+export const DMP_STATUT = define({
+  field: "statut",
+  canonical: ["DEPOSE", "ERREUR", "SUPPRIME"] as const,
+  synonyms: {
+    DEPOSE: ["déposé", "succès", "success", "ok", "alimenté"],
+    ERREUR: ["erreur", "échec", "error", "failed", "rejeté"],
+    SUPPRIME: ["supprimé", "deleted", "retiré"],
+  },
+  defaultValue: "DEPOSE",
+});
+
+export const AMENAGEMENT_STATUT = define({
+  field: "statut",
+  canonical: ["PROPOSE", "APPROUVE", "REFUSE"] as const,
+  synonyms: {
+    PROPOSE: ["proposé"],
+    APPROUVE: ["approuvé", "validé"],
+    REFUSE: ["refusé", "rejeté"],
+  },
+});
+
+export type PpStatut = (typeof PP_STATUT.canonical)[number];
+export type AgendaStatut = (typeof AGENDA_STATUT.canonical)[number];
+export type MssSens = (typeof MSS_SENS.canonical)[number];
+export type MssStatut = (typeof MSS_STATUT.canonical)[number];
+export type DmpStatut = (typeof DMP_STATUT.canonical)[number];
+export type AmenagementStatut = (typeof AMENAGEMENT_STATUT.canonical)[number];
+
+export type Resolver<C extends string> = (
+  raw: string,
+) => { ok: true; value: C } | { ok: false; message: string };
+
+/**
+ * Builds a resolver for one vocabulary, with optional extra synonyms from a vendor profile
+ * (a profile adds spellings; it never changes a canonical meaning).
+ */
+export function resolver<C extends string>(
+  vocab: Vocabulary<C>,
+  extra: Partial<Record<C, readonly string[]>> = {},
+): Resolver<C> {
+  const table = new Map<string, C>();
+  for (const c of vocab.canonical) {
+    table.set(foldToken(c), c);
+    for (const s of vocab.synonyms[c]) table.set(foldToken(s), c);
+    for (const s of extra[c] ?? []) table.set(foldToken(s), c);
+  }
+  const accepted = vocab.canonical.join(", ");
+  return (raw: string) => {
+    const t = raw.trim();
+    if (t === "") {
+      if (vocab.defaultValue !== undefined) return { ok: true, value: vocab.defaultValue };
+      return { ok: false, message: `valeur obligatoire manquante (${vocab.field})` };
+    }
+    const hit = table.get(foldToken(t));
+    if (hit === undefined) {
+      return { ok: false, message: `${vocab.field} « ${t} » inconnu : valeurs acceptées ${accepted}` };
+    }
+    return { ok: true, value: hit };
+  };
+}

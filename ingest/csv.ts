@@ -1,0 +1,218 @@
+/**
+ * Reading CSV files as exports.md §1 describes: encoding detected (UTF-8 with or without BOM,
+ * else Windows-1252), delimiter detected from the header line, quoted fields, LF/CRLF, header
+ * names folded. Streaming: a file is never held whole in memory.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { Transform } from "node:stream";
+import { parse } from "csv-parse";
+
+export type Encoding = "utf-8" | "windows-1252";
+
+export interface FileProbe {
+  sha256: string;
+  bytes: number;
+  encoding: Encoding;
+  /** false when the file holds NUL bytes (a spreadsheet, an archive…) */
+  isText: boolean;
+}
+
+/** One streaming pass: content hash, size, and whether the bytes are valid UTF-8. */
+export async function probeFile(path: string): Promise<FileProbe> {
+  const hash = createHash("sha256");
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let utf8 = true;
+  let isText = true;
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+    if (isText && chunk.includes(0)) isText = false;
+    if (utf8) {
+      try {
+        decoder.decode(chunk, { stream: true });
+      } catch {
+        utf8 = false;
+      }
+    }
+  }
+  if (utf8) {
+    try {
+      decoder.decode();
+    } catch {
+      utf8 = false;
+    }
+  }
+  return { sha256: hash.digest("hex"), bytes, encoding: utf8 ? "utf-8" : "windows-1252", isText };
+}
+
+export function probeBuffer(buf: Uint8Array): FileProbe {
+  let encoding: Encoding = "utf-8";
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(buf);
+  } catch {
+    encoding = "windows-1252";
+  }
+  return {
+    sha256: createHash("sha256").update(buf).digest("hex"),
+    bytes: buf.length,
+    encoding,
+    isText: !buf.includes(0),
+  };
+}
+
+/** `DATE ENTRÉE` ≡ `Date_Entree` ≡ `date_entree` → `dateentree`. */
+export function foldHeader(name: string): string {
+  return name
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[\s_\-'’]/g, "");
+}
+
+/** The delimiter that occurs most often, outside quotes, in the header line. */
+export function detectDelimiter(headerLine: string): ";" | "," | "\t" {
+  const counts = { ";": 0, ",": 0, "\t": 0 };
+  let quoted = false;
+  for (const ch of headerLine) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === ";" || ch === "," || ch === "\t")) counts[ch] += 1;
+  }
+  if (counts[";"] >= counts[","] && counts[";"] >= counts["\t"] && counts[";"] > 0) return ";";
+  if (counts["\t"] > counts[","]) return "\t";
+  return counts[","] > 0 ? "," : ";";
+}
+
+function decodeStream(encoding: Encoding): Transform {
+  const decoder = new TextDecoder(encoding);
+  return new Transform({
+    readableObjectMode: false,
+    transform(chunk: Buffer, _enc, cb) {
+      cb(null, decoder.decode(chunk, { stream: true }));
+    },
+    flush(cb) {
+      const rest = decoder.decode();
+      cb(null, rest === "" ? undefined : rest);
+    },
+  });
+}
+
+export interface CsvRecord {
+  /** 1-based line of the record's first line in the file (the header is line 1) */
+  line: number;
+  fields: string[];
+}
+
+export interface CsvSource {
+  header: string[];
+  delimiter: string;
+  records: AsyncIterable<CsvRecord>;
+}
+
+export class CsvFormatError extends Error {}
+
+/** Reads the first line (for the delimiter) without reading the whole file. */
+async function firstLine(input: () => NodeJS.ReadableStream, encoding: Encoding): Promise<string> {
+  let acc = "";
+  const decoder = new TextDecoder(encoding);
+  for await (const chunk of input() as AsyncIterable<Buffer>) {
+    acc += decoder.decode(chunk, { stream: true });
+    const nl = acc.indexOf("\n");
+    if (nl >= 0) return acc.slice(0, nl);
+    if (acc.length > 1 << 20) break;
+  }
+  return acc;
+}
+
+/**
+ * Opens a CSV source. `input` is called twice (header sniff, then the stream) so that a file is
+ * read from disk as a stream; a Buffer source works the same way.
+ */
+export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Encoding): Promise<CsvSource> {
+  const head = (await firstLine(input, encoding)).replace(/^\uFEFF/, "");
+  const delimiter = detectDelimiter(head);
+  const parser = input()
+    .pipe(decodeStream(encoding))
+    .pipe(
+      parse({
+        delimiter,
+        bom: true,
+        relax_column_count: true,
+        skip_empty_lines: true,
+        info: true,
+      }),
+    );
+  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<{
+    record: string[];
+    info: { lines: number; empty_lines: number };
+  }>;
+  let first: IteratorResult<{ record: string[]; info: { lines: number; empty_lines: number } }>;
+  try {
+    first = await iterator.next();
+  } catch (e) {
+    throw new CsvFormatError(csvMessage(e));
+  }
+  if (first.done) throw new CsvFormatError("fichier vide");
+  const header = first.value.record.map((h) => h.trim());
+  let prevLines = first.value.info.lines;
+  let prevEmpty = first.value.info.empty_lines;
+  const records: AsyncIterable<CsvRecord> = {
+    [Symbol.asyncIterator]() {
+      return {
+        async next() {
+          let r: IteratorResult<{ record: string[]; info: { lines: number; empty_lines: number } }>;
+          try {
+            r = await iterator.next();
+          } catch (e) {
+            throw new CsvFormatError(csvMessage(e));
+          }
+          if (r.done) return { done: true, value: undefined };
+          const line = prevLines + 1 + (r.value.info.empty_lines - prevEmpty);
+          prevLines = r.value.info.lines;
+          prevEmpty = r.value.info.empty_lines;
+          return { done: false, value: { line, fields: r.value.record } };
+        },
+        async return() {
+          parser.destroy();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+  return { header, delimiter, records };
+}
+
+function csvMessage(e: unknown): string {
+  const err = e as { code?: string; lines?: number; message?: string };
+  const where = err.lines ? ` (ligne ${err.lines})` : "";
+  if (err.code === "CSV_QUOTE_NOT_CLOSED") return `guillemet non fermé${where}`;
+  if (err.code === "CSV_INVALID_CLOSING_QUOTE") return `guillemet mal placé${where}`;
+  return `fichier CSV illisible${where} : ${err.message ?? String(e)}`;
+}
+
+export function fileInput(path: string): () => NodeJS.ReadableStream {
+  return () => createReadStream(path, { highWaterMark: 1 << 20 });
+}
+
+/**
+ * Maps a folded header onto canonical column names. Returns, for each canonical column, the
+ * index of its field, and the list of required columns that are missing.
+ */
+export function mapColumns(
+  header: readonly string[],
+  canonical: readonly string[],
+  required: readonly string[],
+  renames: Record<string, string> = {},
+): { index: Record<string, number>; missing: string[] } {
+  const folded = new Map<string, string>();
+  for (const c of canonical) folded.set(foldHeader(c), c);
+  for (const [from, to] of Object.entries(renames)) folded.set(foldHeader(from), to);
+  const index: Record<string, number> = {};
+  header.forEach((h, i) => {
+    const c = folded.get(foldHeader(h));
+    if (c !== undefined && index[c] === undefined) index[c] = i;
+  });
+  const missing = required.filter((r) => index[r] === undefined);
+  return { index, missing };
+}

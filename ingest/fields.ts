@@ -1,0 +1,144 @@
+/**
+ * Zod field schemas for CSV cells: each turns a raw cell into a typed value or a French message.
+ * Rows are validated with z.object of these, so a message always names its column.
+ */
+import { z } from "zod";
+import { addMonths, type Day, parseDay, parseParisDay } from "../domain/dates.ts";
+import { checkFiness } from "../domain/finess.ts";
+import { dayInRange, parseDecimal, parseFlag01, parseNonNegativeInteger } from "../domain/values.ts";
+import type { Resolver } from "../domain/vocabulary.ts";
+
+export interface FieldContext {
+  importDay: Day;
+  maxDay: Day;
+  /** FINESS of the referential; undefined = not checked */
+  knownFiness?: ReadonlySet<string>;
+}
+
+export function fieldContext(importDay: Day, knownFiness?: ReadonlySet<string>): FieldContext {
+  return { importDay, maxDay: addMonths(importDay, 12), ...(knownFiness ? { knownFiness } : {}) };
+}
+
+const cell = z.string().default("");
+
+function fail(ctx: z.RefinementCtx, message: string): never {
+  ctx.addIssue({ code: "custom", message });
+  return z.NEVER as never;
+}
+
+export function requiredText(label: string) {
+  return cell.transform((v, ctx) => {
+    const t = v.trim();
+    return t === "" ? fail(ctx, `valeur obligatoire manquante (${label})`) : t;
+  });
+}
+
+export const optionalText = cell.transform((v) => {
+  const t = v.trim();
+  return t === "" ? null : t;
+});
+
+export function finess(fc: FieldContext, opts: { checkReferential?: boolean } = {}) {
+  return cell.transform((v, ctx) => {
+    const c = checkFiness(v);
+    if (!c.ok) return fail(ctx, c.message);
+    if (opts.checkReferential !== false && fc.knownFiness && !fc.knownFiness.has(c.finess)) {
+      return fail(ctx, `FINESS ${c.finess} absent du référentiel`);
+    }
+    return c.finess;
+  });
+}
+
+function dayField(fc: FieldContext, required: boolean, allowTime: boolean) {
+  return cell.transform((v, ctx): Day | null => {
+    const t = v.trim();
+    if (t === "") return required ? fail(ctx, "date obligatoire manquante") : null;
+    const d = allowTime ? parseParisDay(t) : parseDay(t);
+    if (!d) {
+      return fail(
+        ctx,
+        allowTime
+          ? `date « ${t} » illisible : formats acceptés AAAA-MM-JJ, JJ/MM/AAAA, AAAA-MM-JJTHH:MM[:SS][Z|±HH:MM], JJ/MM/AAAA HH:MM[:SS]`
+          : `date « ${t} » illisible : formats acceptés AAAA-MM-JJ ou JJ/MM/AAAA`,
+      );
+    }
+    const range = dayInRange(d, fc.importDay, fc.maxDay);
+    return range ? fail(ctx, range) : d;
+  });
+}
+
+export const requiredDay = (fc: FieldContext) => dayField(fc, true, false).transform((d) => d as Day);
+export const optionalDay = (fc: FieldContext) => dayField(fc, false, false);
+/** date or timestamp, placed on its Europe/Paris day (R-T2) */
+export const requiredMoment = (fc: FieldContext) => dayField(fc, true, true).transform((d) => d as Day);
+export const optionalMoment = (fc: FieldContext) => dayField(fc, false, true);
+
+export function status<C extends string>(resolve: Resolver<C>) {
+  return cell.transform((v, ctx): C => {
+    const r = resolve(v);
+    return r.ok ? r.value : fail(ctx, r.message);
+  });
+}
+
+export function oneOf<C extends string>(values: readonly C[], label: string, defaultValue?: C) {
+  return cell.transform((v, ctx): C => {
+    const t = v.trim();
+    if (t === "" && defaultValue !== undefined) return defaultValue;
+    const hit = values.find((x) => x.toLowerCase() === t.toLowerCase());
+    return hit ?? fail(ctx, `${label} « ${t} » invalide : valeurs acceptées ${values.join(", ")}`);
+  });
+}
+
+export function decimal(label: string, defaultValue: number, min = 0) {
+  return cell.transform((v, ctx) => {
+    if (v.trim() === "") return defaultValue;
+    const n = parseDecimal(v);
+    if (n === null) return fail(ctx, `${label} « ${v.trim()} » n'est pas un nombre`);
+    return n < min ? fail(ctx, `${label} doit être supérieur ou égal à ${min}`) : n;
+  });
+}
+
+export function nonNegativeInteger(label: string, required: boolean) {
+  return cell.transform((v, ctx): number | null => {
+    if (v.trim() === "") return required ? fail(ctx, `valeur obligatoire manquante (${label})`) : null;
+    const n = parseNonNegativeInteger(v);
+    return n === null ? fail(ctx, `${label} « ${v.trim()} » doit être un entier positif ou nul`) : n;
+  });
+}
+
+export const flag01 = cell.transform((v, ctx) => {
+  const b = parseFlag01(v);
+  if (b === null && v.trim() !== "") return fail(ctx, `valeur « ${v.trim()} » invalide : 0 ou 1 attendu`);
+  return b ?? false;
+});
+
+export interface RowError {
+  line: number;
+  column: string | null;
+  message: string;
+}
+
+/** Builds a row object from fields by column index and validates it; errors name their column. */
+export function validateRow<S extends z.ZodType>(
+  schema: S,
+  columns: readonly string[],
+  index: Record<string, number>,
+  fields: readonly string[],
+  line: number,
+): { ok: true; value: z.output<S> } | { ok: false; errors: RowError[] } {
+  const raw: Record<string, string> = {};
+  for (const c of columns) {
+    const i = index[c];
+    raw[c] = i === undefined ? "" : (fields[i] ?? "");
+  }
+  const r = schema.safeParse(raw);
+  if (r.success) return { ok: true, value: r.data };
+  return {
+    ok: false,
+    errors: r.error.issues.map((iss) => ({
+      line,
+      column: iss.path.length > 0 ? String(iss.path[0]) : null,
+      message: iss.message,
+    })),
+  };
+}

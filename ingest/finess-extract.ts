@@ -1,0 +1,97 @@
+/**
+ * The public FINESS extract (etalab-cs1100507-stock-*.csv): `;`, Latin-1, a metadata first line,
+ * no header; `structureet` records give nofinesset, nofinessej, rs, …, categetab, libcategetab.
+ * Loaded as a lookup table; fills names and categories the referential lacks.
+ */
+import type { Db } from "../db/index.ts";
+import { checkFiness } from "../domain/finess.ts";
+import { CsvFormatError, fileInput, openCsv } from "./csv.ts";
+
+// Field positions in a `structureet` record of the etalab extract.
+const F = {
+  type: 0,
+  finess: 1,
+  finessEj: 2,
+  rs: 3,
+  departement: 13,
+  categorie: 18,
+  libelleCategorie: 19,
+} as const;
+
+export interface FinessExtractResult {
+  file: string;
+  status: "loaded" | "refused";
+  rows: number;
+  loaded: number;
+  message?: string;
+  missing_from_extract: string[];
+  filled: number;
+}
+
+export async function importFinessExtract(db: Db, path: string): Promise<FinessExtractResult> {
+  const base = { file: path, rows: 0, loaded: 0, missing_from_extract: [] as string[], filled: 0 };
+  let source: Awaited<ReturnType<typeof openCsv>>;
+  try {
+    // The first line is metadata, read as the "header" and ignored.
+    source = await openCsv(fileInput(path), "windows-1252");
+  } catch (e) {
+    return { ...base, status: "refused", message: e instanceof CsvFormatError ? e.message : String(e) };
+  }
+  const records: [string, string | null, string | null, string | null, string | null, string | null][] = [];
+  let rows = 0;
+  for await (const rec of source.records) {
+    rows += 1;
+    if ((rec.fields[F.type] ?? "").trim().toLowerCase() !== "structureet") continue;
+    const c = checkFiness(rec.fields[F.finess] ?? "");
+    if (!c.ok) continue;
+    const get = (i: number) => {
+      const v = (rec.fields[i] ?? "").trim();
+      return v === "" ? null : v;
+    };
+    records.push([
+      c.finess,
+      get(F.finessEj),
+      get(F.rs),
+      get(F.categorie),
+      get(F.libelleCategorie),
+      get(F.departement),
+    ]);
+  }
+  if (records.length === 0) {
+    return {
+      ...base,
+      rows,
+      status: "refused",
+      message: "aucun enregistrement structureet : est-ce bien l'extraction FINESS ?",
+    };
+  }
+  let filled = 0;
+  await db.transaction(async (tx) => {
+    const cols = ["finess", "finess_ej", "raison_sociale", "categorie", "libelle_categorie", "departement"];
+    await tx.query(
+      `insert into finess_reference (${cols.join(", ")})
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+       on conflict (finess) do update set finess_ej = excluded.finess_ej, raison_sociale = excluded.raison_sociale,
+         categorie = excluded.categorie, libelle_categorie = excluded.libelle_categorie,
+         departement = excluded.departement, imported_at = now()`,
+      cols.map((_, i) => records.map((r) => r[i])),
+    );
+    const upd = await tx.query<{ finess: string }>(
+      `update essms e set categorie = coalesce(e.categorie, f.categorie)
+       from finess_reference f where f.finess = e.finess and e.categorie is null and f.categorie is not null
+       returning e.finess`,
+    );
+    filled = upd.length;
+  });
+  const missing = await db.query<{ finess: string }>(
+    "select e.finess from essms e where not exists (select 1 from finess_reference f where f.finess = e.finess) order by e.finess",
+  );
+  return {
+    file: path,
+    status: "loaded",
+    rows,
+    loaded: records.length,
+    missing_from_extract: missing.map((m) => m.finess),
+    filled,
+  };
+}

@@ -1,0 +1,335 @@
+/**
+ * The DUI export kinds (exports.md §3): their columns, row schema, staging columns and the
+ * set-based merge that applies a validated file to the fact tables (last imported row wins).
+ */
+import { z } from "zod";
+import type { Day } from "../domain/dates.ts";
+import {
+  AGENDA_STATUT,
+  DMP_STATUT,
+  MSS_SENS,
+  MSS_STATUT,
+  PP_STATUT,
+  resolver,
+  type Vocabulary,
+} from "../domain/vocabulary.ts";
+import {
+  type FieldContext,
+  finess,
+  optionalDay,
+  optionalMoment,
+  optionalText,
+  requiredDay,
+  requiredMoment,
+  requiredText,
+  status,
+} from "./fields.ts";
+import type { Profile } from "./profile.ts";
+
+export const KINDS = [
+  "dossiers",
+  "dossier_maj",
+  "projets_personnalises",
+  "agenda",
+  "mss",
+  "dmp",
+  "eprescription",
+  "eparcours",
+] as const;
+export type Kind = (typeof KINDS)[number];
+
+const PREFIXES: [string, Kind][] = [
+  ["projets_personnalises", "projets_personnalises"],
+  ["eprescription", "eprescription"],
+  ["dossier_maj", "dossier_maj"],
+  ["eparcours", "eparcours"],
+  ["dossiers", "dossiers"],
+  ["agenda", "agenda"],
+  ["mss", "mss"],
+  ["dmp", "dmp"],
+  ["pp", "projets_personnalises"],
+];
+
+/** exports.md §1: the kind from the file name, case-insensitive: a kind followed by `_`, `-` or `.`. */
+export function kindFromFileName(name: string): Kind | null {
+  const base = name.split(/[\\/]/).pop()?.toLowerCase() ?? "";
+  for (const [prefix, kind] of PREFIXES) {
+    if (base.startsWith(prefix)) {
+      const next = base.charAt(prefix.length);
+      if (next === "_" || next === "-" || next === ".") return kind;
+    }
+  }
+  return null;
+}
+
+export function isKind(s: string): s is Kind {
+  return (KINDS as readonly string[]).includes(s);
+}
+
+/** A validated row, ready for staging: the pseudonymised usager replaces the DUI id. */
+export type StageRow = (string | number | boolean | null)[];
+
+export interface KindDef {
+  kind: Kind;
+  columns: readonly string[];
+  required: readonly string[];
+  schema(fc: FieldContext, profile: Profile | null): z.ZodType<Record<string, unknown>>;
+  /** column that carries the usager's DUI id, pseudonymised before staging */
+  usagerColumn: string | null;
+  /** staged columns, in order, after `seq` */
+  stage: readonly { name: string; type: string }[];
+  /** the main date for data freshness */
+  dateColumn: string;
+  /** SQL applying the staging table `stage` to the fact tables; $1 = import_id */
+  merge: readonly string[];
+}
+
+function vocab<C extends string>(v: Vocabulary<C>, profile: Profile | null, key: string) {
+  return resolver(v, (profile?.synonyms?.[key] ?? {}) as Partial<Record<C, string[]>>);
+}
+
+const t = (name: string, type = "text") => ({ name, type });
+
+export const KIND_DEFS: Record<Kind, KindDef> = {
+  dossiers: {
+    kind: "dossiers",
+    columns: [
+      "finess",
+      "usager_id",
+      "date_entree",
+      "date_sortie",
+      "date_creation",
+      "date_derniere_maj",
+      "sejour_id",
+    ],
+    required: ["finess", "usager_id", "date_entree"],
+    schema: (fc) =>
+      z
+        .object({
+          finess: finess(fc),
+          usager_id: requiredText("usager_id"),
+          date_entree: requiredDay(fc),
+          date_sortie: optionalDay(fc),
+          date_creation: optionalMoment(fc),
+          date_derniere_maj: optionalMoment(fc),
+          sejour_id: optionalText,
+        })
+        .superRefine((r, ctx) => {
+          if (r.date_sortie !== null && r.date_sortie < r.date_entree) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["date_sortie"],
+              message: "date_sortie antérieure à date_entree",
+            });
+          }
+        }),
+    usagerColumn: "usager_id",
+    stage: [
+      t("finess"),
+      t("usager_id"),
+      t("sejour_key"),
+      t("date_entree", "date"),
+      t("date_sortie", "date"),
+      t("date_creation", "date"),
+      t("date_derniere_maj", "date"),
+    ],
+    dateColumn: "date_derniere_maj",
+    merge: [
+      `insert into sejour (finess, usager, sejour_key, date_entree, date_sortie, date_creation, date_derniere_maj, import_id)
+       select distinct on (finess, usager_id, sejour_key)
+         finess, usager_id, sejour_key, date_entree, date_sortie, date_creation, date_derniere_maj, $1::bigint
+       from stage order by finess, usager_id, sejour_key, seq desc
+       on conflict (finess, usager, sejour_key) do update set date_entree = excluded.date_entree,
+         date_sortie = excluded.date_sortie, date_creation = excluded.date_creation,
+         date_derniere_maj = excluded.date_derniere_maj, import_id = excluded.import_id`,
+      // R-P3: every date_derniere_maj ever seen stays a trace.
+      `insert into update_trace (finess, usager, day)
+       select distinct finess, usager_id, date_derniere_maj from stage where date_derniere_maj is not null
+       on conflict do nothing`,
+    ],
+  },
+  dossier_maj: {
+    kind: "dossier_maj",
+    columns: ["finess", "usager_id", "date_maj"],
+    required: ["finess", "usager_id", "date_maj"],
+    schema: (fc) =>
+      z.object({ finess: finess(fc), usager_id: requiredText("usager_id"), date_maj: requiredMoment(fc) }),
+    usagerColumn: "usager_id",
+    stage: [t("finess"), t("usager_id"), t("date_maj", "date")],
+    dateColumn: "date_maj",
+    merge: [
+      `insert into update_trace (finess, usager, day)
+       select distinct finess, usager_id, date_maj from stage on conflict do nothing`,
+    ],
+  },
+  projets_personnalises: {
+    kind: "projets_personnalises",
+    columns: [
+      "finess",
+      "usager_id",
+      "pp_id",
+      "statut",
+      "date_creation",
+      "date_debut",
+      "date_fin",
+      "date_maj",
+    ],
+    required: ["finess", "usager_id", "pp_id", "statut"],
+    schema: (fc, profile) =>
+      z.object({
+        finess: finess(fc),
+        usager_id: requiredText("usager_id"),
+        pp_id: requiredText("pp_id"),
+        statut: status(vocab(PP_STATUT, profile, "projets_personnalises.statut")),
+        date_creation: optionalMoment(fc),
+        date_debut: optionalDay(fc),
+        date_fin: optionalDay(fc),
+        date_maj: optionalMoment(fc),
+      }),
+    usagerColumn: "usager_id",
+    stage: [
+      t("finess"),
+      t("usager_id"),
+      t("pp_id"),
+      t("statut"),
+      t("date_creation", "date"),
+      t("date_debut", "date"),
+      t("date_fin", "date"),
+      t("date_maj", "date"),
+    ],
+    dateColumn: "date_maj",
+    merge: [
+      `insert into projet_personnalise (finess, pp_id, usager, statut, date_creation, date_debut, date_fin, date_maj, import_id)
+       select distinct on (finess, pp_id) finess, pp_id, usager_id, statut, date_creation, date_debut, date_fin, date_maj, $1::bigint
+       from stage order by finess, pp_id, seq desc
+       on conflict (finess, pp_id) do update set usager = excluded.usager, statut = excluded.statut,
+         date_creation = excluded.date_creation, date_debut = excluded.date_debut, date_fin = excluded.date_fin,
+         date_maj = excluded.date_maj, import_id = excluded.import_id`,
+    ],
+  },
+  agenda: {
+    kind: "agenda",
+    columns: ["finess", "usager_id", "evenement_id", "date_debut", "date_fin", "statut", "type", "date_maj"],
+    required: ["finess", "usager_id", "evenement_id", "date_debut"],
+    schema: (fc, profile) =>
+      z.object({
+        finess: finess(fc),
+        usager_id: requiredText("usager_id"),
+        evenement_id: requiredText("evenement_id"),
+        date_debut: requiredMoment(fc),
+        date_fin: optionalMoment(fc),
+        statut: status(vocab(AGENDA_STATUT, profile, "agenda.statut")),
+        type: optionalText,
+        date_maj: optionalMoment(fc),
+      }),
+    usagerColumn: "usager_id",
+    stage: [
+      t("finess"),
+      t("usager_id"),
+      t("evenement_id"),
+      t("date_debut", "date"),
+      t("date_fin", "date"),
+      t("statut"),
+      t("type"),
+      t("date_maj", "date"),
+    ],
+    dateColumn: "date_debut",
+    merge: [
+      `insert into agenda_event (finess, evenement_id, usager, date_debut, date_fin, statut, type, date_maj, import_id)
+       select distinct on (finess, evenement_id) finess, evenement_id, usager_id, date_debut, date_fin, statut, type, date_maj, $1::bigint
+       from stage order by finess, evenement_id, seq desc
+       on conflict (finess, evenement_id) do update set usager = excluded.usager, date_debut = excluded.date_debut,
+         date_fin = excluded.date_fin, statut = excluded.statut, type = excluded.type, date_maj = excluded.date_maj,
+         import_id = excluded.import_id`,
+    ],
+  },
+  mss: {
+    kind: "mss",
+    columns: ["finess", "message_id", "date_envoi", "sens", "statut", "usager_id", "destinataire"],
+    required: ["finess", "message_id", "date_envoi", "sens"],
+    schema: (fc, profile) =>
+      z.object({
+        finess: finess(fc),
+        message_id: requiredText("message_id"),
+        date_envoi: requiredMoment(fc),
+        sens: status(vocab(MSS_SENS, profile, "mss.sens")),
+        statut: status(vocab(MSS_STATUT, profile, "mss.statut")),
+        usager_id: optionalText,
+        destinataire: optionalText,
+      }),
+    usagerColumn: "usager_id",
+    stage: [
+      t("finess"),
+      t("message_id"),
+      t("date_envoi", "date"),
+      t("sens"),
+      t("statut"),
+      t("usager_id"),
+      t("destinataire"),
+    ],
+    dateColumn: "date_envoi",
+    merge: [
+      `insert into mss_message (finess, message_id, date_envoi, sens, statut, usager, destinataire, import_id)
+       select distinct on (finess, message_id) finess, message_id, date_envoi, sens, statut, usager_id, destinataire, $1::bigint
+       from stage order by finess, message_id, seq desc
+       on conflict (finess, message_id) do update set date_envoi = excluded.date_envoi, sens = excluded.sens,
+         statut = excluded.statut, usager = excluded.usager, destinataire = excluded.destinataire,
+         import_id = excluded.import_id`,
+    ],
+  },
+  dmp: {
+    kind: "dmp",
+    columns: ["finess", "document_id", "usager_id", "date_depot", "statut", "type_document"],
+    required: ["finess", "document_id", "usager_id", "date_depot"],
+    schema: (fc, profile) =>
+      z.object({
+        finess: finess(fc),
+        document_id: requiredText("document_id"),
+        usager_id: requiredText("usager_id"),
+        date_depot: requiredMoment(fc),
+        statut: status(vocab(DMP_STATUT, profile, "dmp.statut")),
+        type_document: optionalText,
+      }),
+    usagerColumn: "usager_id",
+    stage: [
+      t("finess"),
+      t("document_id"),
+      t("usager_id"),
+      t("date_depot", "date"),
+      t("statut"),
+      t("type_document"),
+    ],
+    dateColumn: "date_depot",
+    merge: [
+      `insert into dmp_document (finess, document_id, usager, date_depot, statut, type_document, import_id)
+       select distinct on (finess, document_id) finess, document_id, usager_id, date_depot, statut, type_document, $1::bigint
+       from stage order by finess, document_id, seq desc
+       on conflict (finess, document_id) do update set usager = excluded.usager, date_depot = excluded.date_depot,
+         statut = excluded.statut, type_document = excluded.type_document, import_id = excluded.import_id`,
+    ],
+  },
+  eprescription: optionalKind("eprescription"),
+  eparcours: optionalKind("eparcours"),
+};
+
+function optionalKind(kind: "eprescription" | "eparcours"): KindDef {
+  return {
+    kind,
+    columns: ["finess", "id", "date"],
+    required: ["finess", "id", "date"],
+    schema: (fc) => z.object({ finess: finess(fc), id: requiredText("id"), date: requiredMoment(fc) }),
+    usagerColumn: null,
+    stage: [t("finess"), t("id"), t("date", "date")],
+    dateColumn: "date",
+    merge: [
+      `insert into optional_event (finess, kind, event_id, day, import_id)
+       select distinct on (finess, id) finess, '${kind}', id, date, $1::bigint from stage order by finess, id, seq desc
+       on conflict (finess, kind, event_id) do update set day = excluded.day, import_id = excluded.import_id`,
+    ],
+  };
+}
+
+/** The dossiers key (exports.md §3): sejour_id when given, else date_entree. */
+export function sejourKey(sejourId: string | null, dateEntree: Day): string {
+  return sejourId !== null ? `s:${sejourId}` : `d:${dateEntree}`;
+}

@@ -1,0 +1,43 @@
+/**
+ * Vendor profiles (exports.md): column renames and extra status synonyms, as data files in
+ * profiles/NAME.json, so that adding a DUI vendor is a file, not code.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+const PROFILES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "profiles");
+
+export const profileSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  /** source column name → canonical column name, per kind or for all kinds ("*") */
+  columns: z.record(z.string(), z.record(z.string(), z.string())).default({}),
+  /** "kind.field" → canonical value → extra spellings */
+  synonyms: z.record(z.string(), z.record(z.string(), z.array(z.string()))).default({}),
+});
+export type Profile = z.infer<typeof profileSchema>;
+
+export class ProfileError extends Error {}
+
+export function loadProfile(nameOrPath: string): Profile {
+  const path = existsSync(nameOrPath) ? nameOrPath : join(PROFILES_DIR, `${nameOrPath}.json`);
+  if (!existsSync(path))
+    throw new ProfileError(`profil éditeur « ${nameOrPath} » introuvable (dossier profiles/)`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new ProfileError(`profil éditeur « ${nameOrPath} » illisible : ${(e as Error).message}`);
+  }
+  const r = profileSchema.safeParse(json);
+  if (!r.success)
+    throw new ProfileError(`profil éditeur « ${nameOrPath} » invalide : ${r.error.issues[0]?.message}`);
+  return r.data;
+}
+
+export function profileRenames(profile: Profile | null, kind: string): Record<string, string> {
+  if (!profile) return {};
+  return { ...(profile.columns["*"] ?? {}), ...(profile.columns[kind] ?? {}) };
+}

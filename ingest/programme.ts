@@ -1,0 +1,407 @@
+/**
+ * Programme data that is not a DUI export (exports.md §5): the referential of grappes and ESSMS,
+ * adjustments as decided, declared file active. These files are all-or-nothing: one bad row
+ * refuses the whole file, since a half-loaded referential or set of decisions misleads.
+ */
+import { z } from "zod";
+import type { Db } from "../db/index.ts";
+import { type Day, todayParis } from "../domain/dates.ts";
+import { INDICATOR_IDS } from "../domain/indicators.ts";
+import { AMENAGEMENT_STATUT, resolver } from "../domain/vocabulary.ts";
+import { CsvFormatError, fileInput, mapColumns, openCsv, probeFile } from "./csv.ts";
+import {
+  decimal,
+  type FieldContext,
+  fieldContext,
+  finess,
+  flag01,
+  nonNegativeInteger,
+  oneOf,
+  optionalDay,
+  optionalText,
+  type RowError,
+  requiredDay,
+  requiredText,
+  status,
+  validateRow,
+} from "./fields.ts";
+
+export interface ProgrammeResult {
+  file: string;
+  kind: "referentiel" | "amenagements" | "file_active";
+  status: "loaded" | "refused";
+  rows: number;
+  loaded: number;
+  rejected: number;
+  errors: RowError[];
+  message?: string;
+  summary?: Record<string, number>;
+}
+
+const MAX_ERRORS_REPORTED = 200;
+
+async function readAll<S extends z.ZodType>(
+  path: string,
+  columns: readonly string[],
+  required: readonly string[],
+  schema: S,
+): Promise<
+  { rows: { line: number; value: z.output<S> }[]; errors: RowError[]; count: number } | { refused: string }
+> {
+  const probe = await probeFile(path);
+  if (probe.bytes === 0) return { refused: "fichier vide" };
+  if (!probe.isText) return { refused: "le fichier n'est pas un fichier texte (CSV attendu)" };
+  let source: Awaited<ReturnType<typeof openCsv>>;
+  try {
+    source = await openCsv(fileInput(path), probe.encoding);
+  } catch (e) {
+    return { refused: e instanceof CsvFormatError ? e.message : String(e) };
+  }
+  const { index, missing } = mapColumns(source.header, columns, required);
+  if (missing.length > 0) return { refused: `colonnes obligatoires manquantes : ${missing.join(", ")}` };
+  const rows: { line: number; value: z.output<S> }[] = [];
+  const errors: RowError[] = [];
+  let count = 0;
+  try {
+    for await (const rec of source.records) {
+      count += 1;
+      const r = validateRow(schema, columns, index, rec.fields, rec.line);
+      if (r.ok) rows.push({ line: rec.line, value: r.value });
+      else errors.push(...r.errors);
+    }
+  } catch (e) {
+    return { refused: e instanceof CsvFormatError ? e.message : String(e) };
+  }
+  if (count === 0) return { refused: "aucune ligne de données" };
+  return { rows, errors, count };
+}
+
+function refused(
+  file: string,
+  kind: ProgrammeResult["kind"],
+  message: string,
+  rows = 0,
+  errors: RowError[] = [],
+): ProgrammeResult {
+  const rejectedLines = new Set(errors.map((e) => e.line)).size;
+  return {
+    file,
+    kind,
+    status: "refused",
+    rows,
+    loaded: 0,
+    rejected: rejectedLines,
+    errors: errors.slice(0, MAX_ERRORS_REPORTED),
+    message,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Referential
+
+const REF_COLUMNS = [
+  "grappe_id",
+  "grappe_nom",
+  "region",
+  "finess",
+  "finess_ej",
+  "raison_sociale",
+  "categorie",
+  "public",
+  "type_projet",
+  "exempt_mss_dmp",
+  "rang",
+  "ratio_heures_eligibles",
+  "financement_specifique_eur",
+  "date_debut_projet",
+  "date_vsr",
+] as const;
+const REF_REQUIRED = [
+  "grappe_id",
+  "grappe_nom",
+  "region",
+  "finess",
+  "finess_ej",
+  "raison_sociale",
+  "type_projet",
+];
+export const PUBLICS = ["PA", "PH", "DOM", "PDE", "PDS", "AHI", "PJM"] as const;
+
+function referentialSchema(fc: FieldContext) {
+  return z.object({
+    grappe_id: requiredText("grappe_id"),
+    grappe_nom: requiredText("grappe_nom"),
+    region: requiredText("region").transform((r) => r.toUpperCase()),
+    finess: finess(fc, { checkReferential: false }),
+    finess_ej: finess(fc, { checkReferential: false }),
+    raison_sociale: requiredText("raison_sociale"),
+    categorie: optionalText,
+    public: optionalText.pipe(
+      z.union([
+        z.null(),
+        z.enum(PUBLICS, { message: `public invalide : valeurs acceptées ${PUBLICS.join(", ")}` }),
+      ]),
+    ),
+    type_projet: oneOf(["acquisition", "mise_a_niveau"] as const, "type_projet"),
+    exempt_mss_dmp: flag01,
+    rang: nonNegativeInteger("rang", false),
+    ratio_heures_eligibles: decimal("ratio_heures_eligibles", 1).refine((n) => n <= 1, {
+      message: "ratio_heures_eligibles doit être compris entre 0 et 1",
+    }),
+    financement_specifique_eur: decimal("financement_specifique_eur", 0),
+    date_debut_projet: optionalDay(fc),
+    date_vsr: optionalDay(fc),
+  });
+}
+
+export async function importReferential(db: Db, path: string, label = path): Promise<ProgrammeResult> {
+  const fc = fieldContext(todayParis());
+  const read = await readAll(path, REF_COLUMNS, REF_REQUIRED, referentialSchema(fc));
+  if ("refused" in read) return refused(label, "referentiel", read.refused);
+  const { rows, errors, count } = read;
+  // Cross-row rules: one region and one name per grappe, one grappe per ESSMS.
+  const grappes = new Map<string, { line: number; region: string; nom: string }>();
+  const seenFiness = new Map<string, number>();
+  for (const { line, value: r } of rows) {
+    const g = grappes.get(r.grappe_id);
+    if (!g) grappes.set(r.grappe_id, { line, region: r.region, nom: r.grappe_nom });
+    else if (g.region !== r.region) {
+      errors.push({
+        line,
+        column: "region",
+        message: `région ${r.region} différente de celle de la grappe ${r.grappe_id} (${g.region}, ligne ${g.line})`,
+      });
+    }
+    const prev = seenFiness.get(r.finess);
+    if (prev !== undefined) {
+      errors.push({
+        line,
+        column: "finess",
+        message: `FINESS ${r.finess} déjà présent ligne ${prev} : un ESSMS appartient à une seule grappe`,
+      });
+    } else seenFiness.set(r.finess, line);
+  }
+  if (errors.length > 0) {
+    errors.sort((a, b) => a.line - b.line);
+    return refused(
+      label,
+      "referentiel",
+      "le référentiel contient des erreurs : rien n'a été chargé",
+      count,
+      errors,
+    );
+  }
+  // Default rank: file order within the grappe.
+  const position = new Map<string, number>();
+  const essmsRows = rows.map(({ value: r }) => {
+    const p = (position.get(r.grappe_id) ?? 0) + 1;
+    position.set(r.grappe_id, p);
+    return { ...r, rang: r.rang ?? p };
+  });
+  await db.transaction(async (tx) => {
+    for (const region of new Set(essmsRows.map((r) => r.region))) {
+      await tx.query("insert into region (code) values ($1) on conflict do nothing", [region]);
+    }
+    for (const [grappeId] of grappes) {
+      const first = essmsRows.find((r) => r.grappe_id === grappeId);
+      if (!first) continue;
+      const vsr = essmsRows.find((r) => r.grappe_id === grappeId && r.date_vsr)?.date_vsr ?? null;
+      const debut =
+        essmsRows.find((r) => r.grappe_id === grappeId && r.date_debut_projet)?.date_debut_projet ?? null;
+      await tx.query(
+        `insert into grappe (grappe_id, grappe_nom, region, date_debut_projet, date_vsr) values ($1, $2, $3, $4, $5)
+         on conflict (grappe_id) do update set grappe_nom = excluded.grappe_nom, region = excluded.region,
+           date_debut_projet = excluded.date_debut_projet, date_vsr = excluded.date_vsr, updated_at = now()`,
+        [grappeId, first.grappe_nom, first.region, debut, vsr],
+      );
+    }
+    for (const r of essmsRows) {
+      await tx.query(
+        `insert into essms (finess, grappe_id, finess_ej, raison_sociale, categorie, public, type_projet, exempt_mss_dmp,
+           rang, ratio_heures_eligibles, financement_specifique_eur, date_debut_projet)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         on conflict (finess) do update set grappe_id = excluded.grappe_id, finess_ej = excluded.finess_ej,
+           raison_sociale = excluded.raison_sociale, categorie = excluded.categorie, public = excluded.public,
+           type_projet = excluded.type_projet, exempt_mss_dmp = excluded.exempt_mss_dmp, rang = excluded.rang,
+           ratio_heures_eligibles = excluded.ratio_heures_eligibles,
+           financement_specifique_eur = excluded.financement_specifique_eur,
+           date_debut_projet = excluded.date_debut_projet, updated_at = now()`,
+        [
+          r.finess,
+          r.grappe_id,
+          r.finess_ej,
+          r.raison_sociale,
+          r.categorie,
+          r.public,
+          r.type_projet,
+          r.exempt_mss_dmp,
+          r.rang,
+          r.ratio_heures_eligibles,
+          r.financement_specifique_eur,
+          r.date_debut_projet,
+        ],
+      );
+    }
+  });
+  return {
+    file: label,
+    kind: "referentiel",
+    status: "loaded",
+    rows: count,
+    loaded: essmsRows.length,
+    rejected: 0,
+    errors: [],
+    summary: { grappes: grappes.size, essms: essmsRows.length },
+  };
+}
+
+export async function knownFiness(db: Db): Promise<Set<string>> {
+  const rows = await db.query<{ finess: string }>("select finess from essms");
+  return new Set(rows.map((r) => r.finess));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adjustments (aménagements) as decided
+
+const ADJ_COLUMNS = [
+  "finess",
+  "indicateur",
+  "nombre",
+  "categorie",
+  "justification",
+  "date_debut",
+  "date_fin",
+  "statut",
+] as const;
+const ADJ_REQUIRED = ["finess", "indicateur", "nombre", "categorie", "date_debut", "statut"];
+
+export async function importAdjustments(
+  db: Db,
+  path: string,
+  label = path,
+  actor = "import",
+): Promise<ProgrammeResult> {
+  const fc = fieldContext(todayParis(), await knownFiness(db));
+  const schema = z
+    .object({
+      finess: finess(fc),
+      indicateur: oneOf(INDICATOR_IDS, "indicateur"),
+      nombre: nonNegativeInteger("nombre", true).transform((n) => n as number),
+      categorie: requiredText("categorie"),
+      justification: optionalText,
+      date_debut: requiredDay(fc),
+      date_fin: optionalDay(fc),
+      statut: status(resolver(AMENAGEMENT_STATUT)),
+    })
+    .superRefine((r, ctx) => {
+      if (r.date_fin !== null && r.date_fin < r.date_debut) {
+        ctx.addIssue({ code: "custom", path: ["date_fin"], message: "date_fin antérieure à date_debut" });
+      }
+    });
+  const read = await readAll(path, ADJ_COLUMNS, ADJ_REQUIRED, schema);
+  if ("refused" in read) return refused(label, "amenagements", read.refused);
+  if (read.errors.length > 0) {
+    return refused(
+      label,
+      "amenagements",
+      "le fichier contient des erreurs : rien n'a été chargé",
+      read.count,
+      read.errors,
+    );
+  }
+  await db.transaction(async (tx) => {
+    for (const { value: r } of read.rows) {
+      const [row] = await tx.query<{ amenagement_id: number }>(
+        `insert into amenagement (finess, indicateur, nombre, categorie, justification, date_debut, date_fin, statut, source, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, 'import', $9)
+         on conflict (finess, indicateur, categorie, date_debut) where source = 'import'
+         do update set nombre = excluded.nombre, justification = excluded.justification,
+           date_fin = excluded.date_fin, statut = excluded.statut
+         returning amenagement_id`,
+        [
+          r.finess,
+          r.indicateur,
+          r.nombre,
+          r.categorie,
+          r.justification,
+          r.date_debut,
+          r.date_fin,
+          r.statut,
+          actor,
+        ],
+      );
+      if (row && r.statut !== "PROPOSE") {
+        await tx.query(
+          `insert into amenagement_decision (amenagement_id, decision, comment, decided_by)
+           select $1, $2, 'décision importée', $3
+           where not exists (select 1 from amenagement_decision where amenagement_id = $1 and decision = $2)`,
+          [row.amenagement_id, r.statut, actor],
+        );
+      }
+    }
+  });
+  return {
+    file: label,
+    kind: "amenagements",
+    status: "loaded",
+    rows: read.count,
+    loaded: read.rows.length,
+    rejected: 0,
+    errors: [],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Declared file active (R-P2)
+
+const FA_COLUMNS = ["finess", "date_debut", "date_fin", "valeur", "source"] as const;
+const FA_REQUIRED = ["finess", "date_debut", "date_fin", "valeur"];
+
+export async function importFileActive(db: Db, path: string, label = path): Promise<ProgrammeResult> {
+  const fc = fieldContext(todayParis(), await knownFiness(db));
+  const schema = z
+    .object({
+      finess: finess(fc),
+      date_debut: requiredDay(fc),
+      date_fin: requiredDay(fc),
+      valeur: nonNegativeInteger("valeur", true).transform((n) => n as number),
+      source: optionalText,
+    })
+    .superRefine((r, ctx) => {
+      if (r.date_fin < r.date_debut) {
+        ctx.addIssue({ code: "custom", path: ["date_fin"], message: "date_fin antérieure à date_debut" });
+      }
+    });
+  const read = await readAll(path, FA_COLUMNS, FA_REQUIRED, schema);
+  if ("refused" in read) return refused(label, "file_active", read.refused);
+  if (read.errors.length > 0) {
+    return refused(
+      label,
+      "file_active",
+      "le fichier contient des erreurs : rien n'a été chargé",
+      read.count,
+      read.errors,
+    );
+  }
+  await db.transaction(async (tx) => {
+    for (const { value: r } of read.rows) {
+      await tx.query(
+        `insert into file_active_declared (finess, date_debut, date_fin, valeur, source) values ($1, $2, $3, $4, $5)
+         on conflict (finess, date_debut, date_fin) do update set valeur = excluded.valeur, source = excluded.source,
+           imported_at = now()`,
+        [r.finess, r.date_debut, r.date_fin, r.valeur, r.source],
+      );
+    }
+  });
+  return {
+    file: label,
+    kind: "file_active",
+    status: "loaded",
+    rows: read.count,
+    loaded: read.rows.length,
+    rejected: 0,
+    errors: [],
+  };
+}
+
+export type { Day };

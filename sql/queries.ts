@@ -1,0 +1,76 @@
+/**
+ * The named indicator queries of sql/queries/*.sql, run unchanged on PostgreSQL and PGlite, and
+ * the report built from them (domain/report.ts does the arithmetic).
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Queryable } from "../db/index.ts";
+import { type Day, measurementWindow } from "../domain/dates.ts";
+import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
+import { buildReport, type EssmsCounts, type EssmsInfo, type Report } from "../domain/report.ts";
+
+const QUERIES_DIR = join(dirname(fileURLToPath(import.meta.url)), "queries");
+const cache = new Map<string, string>();
+
+export function namedQuery(name: string): string {
+  let text = cache.get(name);
+  if (text === undefined) {
+    text = readFileSync(join(QUERIES_DIR, `${name}.sql`), "utf8");
+    cache.set(name, text);
+  }
+  return text;
+}
+
+type CountsRow = Omit<EssmsCounts, "adj"> & Record<`adj_${IndicatorId}`, number>;
+
+function toCounts(r: CountsRow): EssmsCounts {
+  const adj = {} as Record<IndicatorId, number>;
+  for (const id of INDICATOR_IDS) adj[id] = Number(r[`adj_${id}`]);
+  return {
+    finess: r.finess,
+    grappe_id: r.grappe_id,
+    exempt_mss_dmp: r.exempt_mss_dmp,
+    fa_computed: Number(r.fa_computed),
+    fa_declared: r.fa_declared === null ? null : Number(r.fa_declared),
+    da: Number(r.da),
+    pp: Number(r.pp),
+    agenda: Number(r.agenda),
+    mss: Number(r.mss),
+    dmp: Number(r.dmp),
+    eprescription: Number(r.eprescription),
+    eparcours: Number(r.eparcours),
+    adj,
+  };
+}
+
+export async function essmsCounts(
+  db: Queryable,
+  d: Day,
+  grappeId: string | null = null,
+): Promise<EssmsCounts[]> {
+  const w = measurementWindow(d);
+  const rows = await db.query<CountsRow>(namedQuery("essms_counts"), [w.start, w.end, grappeId]);
+  return rows.map(toCounts);
+}
+
+export async function essmsInfos(db: Queryable, grappeId: string | null = null): Promise<EssmsInfo[]> {
+  const rows = await db.query<EssmsInfo & { rang: number }>(
+    `select finess, grappe_id, type_projet, ratio_heures_eligibles::float8 as ratio_heures_eligibles,
+       financement_specifique_eur::float8 as financement_specifique_eur, exempt_mss_dmp,
+       row_number() over (partition by grappe_id order by rang, finess)::int as rank
+     from essms where $1::text is null or grappe_id = $1::text`,
+    [grappeId],
+  );
+  return rows.map((r) => ({
+    ...r,
+    ratio_heures_eligibles: Number(r.ratio_heures_eligibles),
+    financement_specifique_eur: Number(r.financement_specifique_eur),
+  }));
+}
+
+/** The `report --json` document at D, for one grappe or all. */
+export async function computeReport(db: Queryable, d: Day, grappeId: string | null = null): Promise<Report> {
+  const [counts, infos] = await Promise.all([essmsCounts(db, d, grappeId), essmsInfos(db, grappeId)]);
+  return buildReport(d, counts, infos);
+}
