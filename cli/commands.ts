@@ -1,8 +1,10 @@
 /** Command registry: each command validates its arguments and calls one function. */
 import type { ParseArgsConfig } from "node:util";
+import { startServer } from "../api/server.ts";
 import { type Db, dbFromEnv } from "../db/index.ts";
 import { isDay } from "../domain/dates.ts";
 import { reportCsv } from "../domain/report-csv.ts";
+import { isEmpty, seedDemo } from "../fixtures/seed.ts";
 import { importFinessExtract } from "../ingest/finess-extract.ts";
 import type { IngestFileResult } from "../ingest/importer.ts";
 import { ingestPaths } from "../ingest/ingest.ts";
@@ -16,6 +18,7 @@ import {
 } from "../ingest/programme.ts";
 import { resolveSecret } from "../ingest/pseudonym.ts";
 import { computeReport } from "../sql/queries.ts";
+import { configFromEnv } from "./config.ts";
 
 export class UsageError extends Error {}
 
@@ -99,6 +102,35 @@ function describeIngest(r: IngestFileResult): string {
 }
 
 export const commands: Record<string, Command> = {
+  serve: {
+    summary: "démarre l'API, le tableau de bord et l'import planifié (npm start)",
+    options: { ...json, "no-demo": { type: "boolean" } },
+    async run(values) {
+      const config = configFromEnv();
+      const secret = resolveSecret();
+      const db = await dbFromEnv();
+      if (!values["no-demo"] && config.demo && (await isEmpty(db))) {
+        err("Base vide : chargement de la grappe de démonstration…");
+        const seeded = await seedDemo(db, config.dataDir, secret);
+        err(
+          `Démonstration chargée : grappe ${seeded.grappeId}, ${seeded.files} fichiers, ${seeded.rows} lignes.`,
+        );
+      }
+      const server = await startServer(db, secret, config.port, config.host);
+      err(
+        `Serveur prêt : http://localhost:${server.port}/ (base ${db.backend === "pg" ? "PostgreSQL" : "embarquée PGlite"})`,
+      );
+      const stop = async () => {
+        await server.close();
+        await db.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      await new Promise(() => {});
+      return 0;
+    },
+  },
   "referential import": programmeCommand(
     "charge les grappes et ESSMS (exports.md §5)",
     "référentiel",
@@ -137,7 +169,8 @@ export const commands: Record<string, Command> = {
       if (kind !== undefined && !isKind(kind)) throw new UsageError(`--kind inconnu : ${kind}`);
       const profile = values.profile ? loadProfile(values.profile as string) : null;
       const secret = resolveSecret();
-      const tty = process.stderr.isTTY;
+      // Progress on stderr for people at a terminal (or when asked: CIBLES_PROGRESS=1).
+      const tty = process.stderr.isTTY || process.env.CIBLES_PROGRESS === "1";
       const files = await withDb((db) =>
         ingestPaths(db, positionals, {
           secret,

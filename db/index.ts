@@ -104,8 +104,15 @@ function openPg(url: string): Db {
             stream.on("finish", resolve);
             stream.on("error", reject);
           });
-          for await (const chunk of chunks) {
-            if (!stream.write(chunk)) await new Promise((r) => stream.once("drain", r));
+          try {
+            for await (const chunk of chunks) {
+              if (!stream.write(chunk)) await new Promise((r) => stream.once("drain", r));
+            }
+          } catch (e) {
+            // The producer failed (a refused file): abort the COPY so the session can roll back.
+            stream.destroy(e as Error);
+            await done.catch(() => {});
+            throw e;
           }
           stream.end();
           await done;

@@ -85,7 +85,8 @@ export function oneOf<C extends string>(values: readonly C[], label: string, def
     const t = v.trim();
     if (t === "" && defaultValue !== undefined) return defaultValue;
     const hit = values.find((x) => x.toLowerCase() === t.toLowerCase());
-    return hit ?? fail(ctx, `${label} « ${t} » invalide : valeurs acceptées ${values.join(", ")}`);
+    const listed = values.filter((x) => x !== "").join(", ");
+    return hit ?? fail(ctx, `${label} « ${t} » invalide : valeurs acceptées ${listed}`);
   });
 }
 

@@ -136,12 +136,7 @@ function referentialSchema(fc: FieldContext) {
     finess_ej: finess(fc, { checkReferential: false }),
     raison_sociale: requiredText("raison_sociale"),
     categorie: optionalText,
-    public: optionalText.pipe(
-      z.union([
-        z.null(),
-        z.enum(PUBLICS, { message: `public invalide : valeurs acceptées ${PUBLICS.join(", ")}` }),
-      ]),
-    ),
+    public: oneOf([...PUBLICS, ""] as const, "public").transform((v) => (v === "" ? null : v)),
     type_projet: oneOf(["acquisition", "mise_a_niveau"] as const, "type_projet"),
     exempt_mss_dmp: flag01,
     rang: nonNegativeInteger("rang", false),

@@ -1,0 +1,47 @@
+/** Environment configuration, validated at start-up: the process refuses to start on bad config. */
+import { z } from "zod";
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  DATA_DIR: z.string().default("./data"),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  DEMO: z.enum(["0", "1"]).default("1"),
+  INBOX_DIR: z.string().optional(),
+  INGEST_CRON: z.string().default("0 2 * * *"),
+  MAX_UPLOAD_MB: z.coerce.number().positive().default(200),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  demo: boolean;
+  inboxDir: string;
+  ingestCron: string;
+  maxUploadBytes: number;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  const r = schema.safeParse(env);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new Error(`configuration invalide : ${issue?.path.join(".")} — ${issue?.message}`);
+  }
+  const c = r.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    dataDir: c.DATA_DIR,
+    databaseUrl: c.DATABASE_URL,
+    demo: c.DEMO === "1",
+    inboxDir: c.INBOX_DIR ?? `${c.DATA_DIR}/inbox`,
+    ingestCron: c.INGEST_CRON,
+    maxUploadBytes: c.MAX_UPLOAD_MB * 1024 * 1024,
+  };
+}

@@ -1,0 +1,69 @@
+/** Real databases for tests: a fresh in-memory PGlite, or a fresh database on the real server. */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { inject } from "vitest";
+import { type Backend, type Db, openDb } from "../db/index.ts";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const SECRET = "secret-de-test-0123456789abcdef";
+
+/** The backends this run can exercise; the PostgreSQL one whenever a server was had. */
+export function backends(): Backend[] {
+  return inject("pgUrl") ? ["pglite", "pg"] : ["pglite"];
+}
+
+export async function createPgDatabase(): Promise<string> {
+  const admin = inject("pgUrl");
+  const name = `t_${randomBytes(6).toString("hex")}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function freshDb(backend: Backend): Promise<Db> {
+  if (backend === "pglite") return openDb({ memory: true });
+  return openDb({ databaseUrl: await createPgDatabase() });
+}
+
+export function tempDir(prefix = "cibles-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Writes a file in a temp dir and returns its path. */
+export function writeTemp(name: string, content: string | Buffer, dir = tempDir()): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+/** Golden cases: ../shared/golden when present (the reference's, including unseen ones), else fixtures/golden. */
+export function goldenRoot(): string {
+  const shared = join(ROOT, "..", "shared", "golden");
+  return existsSync(shared) ? shared : join(ROOT, "fixtures", "golden");
+}
+
+export const MINI_REFERENTIAL = `grappe_id;grappe_nom;region;finess;finess_ej;raison_sociale;categorie;public;type_projet;exempt_mss_dmp;rang;ratio_heures_eligibles;financement_specifique_eur;date_debut_projet;date_vsr
+T1;Grappe test;OCC;340000017;340000025;EHPAD Les Tilleuls;500;PA;acquisition;0;1;;;2024-06-01;2025-04-01
+T1;Grappe test;OCC;2A0000017;340000025;SMJPM Ajaccio;340;PJM;mise_a_niveau;1;2;;;2024-06-01;2025-04-01
+T1;Grappe test;OCC;310000039;310000039;SAA Garonne;460;DOM;acquisition;0;3;0,5;2000;2024-06-01;2025-04-01
+`;
+
+/** Empties imports and facts (keeps the referential): each test starts from a known state. */
+export async function resetFacts(db: Db): Promise<void> {
+  await db.query(
+    "truncate import, import_finess, import_rejection, sejour, update_trace, projet_personnalise, agenda_event, mss_message, dmp_document, optional_event",
+  );
+}
+
+export async function count(db: Db, table: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(`select count(*)::int as n from ${table}`);
+  return row?.n ?? 0;
+}

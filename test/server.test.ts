@@ -1,0 +1,79 @@
+/** `npm start` as a newcomer runs it: the server answers /healthz and the demo grappe is loaded. */
+import { createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDb } from "../db/index.ts";
+import { cliProcess } from "./cli-run.ts";
+import { SECRET, tempDir } from "./helpers.ts";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
+    });
+  });
+}
+
+describe("serve on an empty embedded database", () => {
+  const dataDir = tempDir();
+  let port: number;
+  let child: ReturnType<typeof cliProcess>;
+  let log = "";
+  beforeAll(async () => {
+    port = await freePort();
+    child = cliProcess(["serve"], {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PSEUDONYMISATION_SECRET: SECRET,
+    });
+    child.stderr.on("data", (d) => {
+      log += d;
+    });
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`le serveur n'a pas répondu : ${log}`);
+  });
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+  });
+
+  it("answers /healthz with 200 over real HTTP", async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+  });
+
+  it("loaded the demo grappe: 16 ESSMS of mixed categories, 12 months of exports", async () => {
+    expect(log).toMatch(/Démonstration chargée : grappe DEMO-OCC-01, 60 fichiers/);
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    const db = await openDb({ dataDir });
+    try {
+      const [g] = await db.query<{ n: number; categories: number }>(
+        "select count(*)::int as n, count(distinct categorie)::int as categories from essms where grappe_id = 'DEMO-OCC-01'",
+      );
+      expect(g).toEqual({ n: 16, categories: 13 });
+      const [i] = await db.query<{ n: number }>(
+        "select count(*)::int as n from import where status = 'loaded'",
+      );
+      expect(i?.n).toBe(60);
+    } finally {
+      await db.close();
+    }
+  });
+});
