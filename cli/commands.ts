@@ -17,6 +17,7 @@ import {
   type ProgrammeResult,
 } from "../ingest/programme.ts";
 import { resolveSecret } from "../ingest/pseudonym.ts";
+import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
 import { computeReport } from "../sql/queries.ts";
 import { configFromEnv } from "./config.ts";
 
@@ -120,7 +121,14 @@ export const commands: Record<string, Command> = {
       err(
         `Serveur prêt : http://localhost:${server.port}/ (base ${db.backend === "pg" ? "PostgreSQL" : "embarquée PGlite"})`,
       );
+      const worker = scheduleWorker(db, config.ingestCron, { inboxDir: config.inboxDir, secret }, (run) =>
+        err(describeRun(run)),
+      );
+      err(
+        `Import planifié : boîte de dépôt ${config.inboxDir}, « ${config.ingestCron} » (prochain passage ${worker.nextRun()?.toISOString() ?? "—"})`,
+      );
       const stop = async () => {
+        await worker.stop();
         await server.close();
         await db.close();
         process.exit(0);
@@ -197,6 +205,36 @@ export const commands: Record<string, Command> = {
       return files.some((f) => f.status === "refused") ? 1 : 0;
     },
   },
+  worker: {
+    summary: "import planifié de la boîte de dépôt INBOX_DIR (INGEST_CRON) ; --once : un seul passage",
+    options: { ...json, once: { type: "boolean" } },
+    async run(values) {
+      const config = configFromEnv();
+      const secret = resolveSecret();
+      const opts = { inboxDir: config.inboxDir, secret };
+      if (values.once) {
+        const run = await withDb((db) => runInboxOnce(db, opts));
+        out(values, run, describeRun(run));
+        return run.outcome === "ok" ? 0 : 1;
+      }
+      const db = await dbFromEnv();
+      const worker = scheduleWorker(db, config.ingestCron, opts, (run) =>
+        values.json ? out(values, run, "") : err(describeRun(run)),
+      );
+      err(
+        `Import planifié : ${config.inboxDir}, « ${config.ingestCron} », prochain passage ${worker.nextRun()?.toISOString() ?? "—"}`,
+      );
+      const stop = async () => {
+        await worker.stop();
+        await db.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      await new Promise(() => {});
+      return 0;
+    },
+  },
   report: {
     summary: "calcule les indicateurs à la date D : --date AAAA-MM-JJ [--grappe ID] [--json | --csv]",
     options: { ...json, csv: { type: "boolean" }, date: { type: "string" }, grappe: { type: "string" } },
@@ -216,6 +254,16 @@ export const commands: Record<string, Command> = {
     },
   },
 };
+
+function describeRun(run: WorkerRun): string {
+  if (run.outcome === "busy") return `Import planifié : ${run.message}`;
+  const head = `Import planifié n° ${run.run_id} : ${run.files.length} fichier(s), résultat ${run.outcome}${run.message ? ` — ${run.message}` : ""}`;
+  const lines = run.files.map(
+    (f) =>
+      `  ${f.file} : ${f.status}${f.moved_to ? ` → ${f.moved_to}` : ""}${f.status === "loaded" ? ` (${f.loaded}/${f.rows} lignes)` : ""}${f.message && f.status !== "loaded" ? ` — ${f.message}` : ""}`,
+  );
+  return [head, ...lines].join("\n");
+}
 
 function pct(x: number | null): string {
   return x === null ? "—" : `${(x * 100).toFixed(1).replace(".", ",")} %`;

@@ -1,4 +1,5 @@
 /** Environment configuration, validated at start-up: the process refuses to start on bad config. */
+import cron from "node-cron";
 import { z } from "zod";
 
 const schema = z.object({
@@ -12,7 +13,10 @@ const schema = z.object({
     .or(z.literal("").transform(() => undefined)),
   DEMO: z.enum(["0", "1"]).default("1"),
   INBOX_DIR: z.string().optional(),
-  INGEST_CRON: z.string().default("0 2 * * *"),
+  INGEST_CRON: z
+    .string()
+    .default("0 2 * * *")
+    .refine((v) => cron.validate(v), "expression cron invalide (ex. « 0 2 * * * » : chaque jour à 2 h)"),
   MAX_UPLOAD_MB: z.coerce.number().positive().default(200),
 });
 

@@ -1,5 +1,7 @@
 /** `npm start` as a newcomer runs it: the server answers /healthz and the demo grappe is loaded. */
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../db/index.ts";
 import { cliProcess } from "./cli-run.ts";
@@ -22,11 +24,18 @@ describe("serve on an empty embedded database", () => {
   let log = "";
   beforeAll(async () => {
     port = await freePort();
+    // A file waiting in the inbox: the scheduled ingest (every second here) must pick it up.
+    const inbox = join(dataDir, "inbox");
+    mkdirSync(inbox, { recursive: true });
+    writeFileSync(join(inbox, "agenda_incomplet.csv"), "finess;usager_id\n340000017;u1\n");
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(inbox, "agenda_incomplet.csv"), old, old);
     child = cliProcess(["serve"], {
       DATA_DIR: dataDir,
       PORT: String(port),
       HOST: "127.0.0.1",
       PSEUDONYMISATION_SECRET: SECRET,
+      INGEST_CRON: "* * * * * *",
     });
     child.stderr.on("data", (d) => {
       log += d;
@@ -55,6 +64,16 @@ describe("serve on an empty embedded database", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
     expect(res.headers.get("x-request-id")).toBeTruthy();
+  });
+
+  it("runs the scheduled ingest of the inbox", async () => {
+    const note = join(dataDir, "inbox", "refused", "agenda_incomplet.erreur.txt");
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(note) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(readFileSync(note, "utf8")).toMatch(
+      /Fichier REFUSÉ, aucune ligne chargée : colonnes obligatoires manquantes/,
+    );
+    expect(log).toMatch(/Import planifié : boîte de dépôt .*inbox, « \* \* \* \* \* \* »/);
   });
 
   it("loaded the demo grappe: 16 ESSMS of mixed categories, 12 months of exports", async () => {

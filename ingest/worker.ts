@@ -1,0 +1,224 @@
+/**
+ * Scheduled ingest (exports.md §1–4, issue "workers"): scans INBOX_DIR for `*.csv`, imports each
+ * new file, then moves it to `processed/` or `refused/` (a French `.erreur.txt` beside a refused
+ * file, a `.rejets.txt` beside a loaded file with rejected rows). Each run is recorded in
+ * `worker_run`. A session-level advisory lock lets only one worker scan at a time; the importer's
+ * own per-content lock (sha256) still guarantees a file is never imported twice at once.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { basename, extname, join, relative, sep } from "node:path";
+import cron from "node-cron";
+import type { Db } from "../db/index.ts";
+import type { RowError } from "./fields.ts";
+import { type IngestFileResult, ingestFile } from "./importer.ts";
+import type { Profile } from "./profile.ts";
+
+/** Advisory lock key of the inbox scan (any constant unique to this use). */
+export const WORKER_LOCK_KEY = 7_402_318;
+export const PROCESSED = "processed";
+export const REFUSED = "refused";
+/** A file modified more recently than this may still be being written: left for the next run. */
+export const DEFAULT_MIN_AGE_MS = 5_000;
+
+export interface WorkerOptions {
+  inboxDir: string;
+  secret: string;
+  profile?: Profile | null;
+  minAgeMs?: number;
+  now?: () => number;
+}
+
+export interface WorkerFile {
+  file: string;
+  status: IngestFileResult["status"] | "failed" | "pending";
+  moved_to: string | null;
+  rows: number;
+  loaded: number;
+  rejected: number;
+  message?: string;
+}
+
+export interface WorkerRun {
+  run_id: number | null;
+  outcome: "ok" | "partial" | "failed" | "busy";
+  files: WorkerFile[];
+  message?: string;
+}
+
+/** CSV files of the inbox in relative-path byte order, outside processed/ and refused/. */
+export function inboxFiles(inbox: string): string[] {
+  const out: string[] = [];
+  const visit = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (d === inbox && (e.name === PROCESSED || e.name === REFUSED)) continue;
+        visit(p);
+      } else if (e.isFile() && e.name.toLowerCase().endsWith(".csv")) out.push(p);
+    }
+  };
+  visit(inbox);
+  const rel = (p: string) => relative(inbox, p).split(sep).join("/");
+  return out.sort((a, b) => Buffer.compare(Buffer.from(rel(a)), Buffer.from(rel(b))));
+}
+
+/** A free destination path: `name.csv`, else `name.1.csv`, `name.2.csv`… (never overwrites). */
+function freePath(dir: string, name: string): string {
+  const ext = extname(name);
+  const stem = name.slice(0, name.length - ext.length);
+  let candidate = join(dir, name);
+  for (let i = 1; existsSync(candidate); i++) candidate = join(dir, `${stem}.${i}${ext}`);
+  return candidate;
+}
+
+function errorLines(errors: readonly RowError[], truncated: boolean | undefined): string[] {
+  const lines = errors.map((e) => `ligne ${e.line}${e.column ? `, colonne ${e.column}` : ""} : ${e.message}`);
+  if (truncated) lines.push("… liste tronquée : voir le détail de l'import dans l'application");
+  return lines;
+}
+
+function explain(r: IngestFileResult, at: Date): string {
+  const head = [
+    `Fichier : ${r.file}`,
+    `Date du traitement : ${at.toISOString()}`,
+    r.status === "refused"
+      ? `Fichier REFUSÉ, aucune ligne chargée : ${r.message ?? "motif non précisé"}`
+      : `Fichier chargé : ${r.loaded} ligne(s) chargée(s) sur ${r.rows}, ${r.rejected} rejetée(s)`,
+  ];
+  if (r.sha256) head.push(`Empreinte SHA-256 : ${r.sha256}`);
+  const lines = errorLines(r.errors, r.errors_truncated);
+  return `${[...head, ...(lines.length ? ["", "Lignes en erreur :", ...lines] : [])].join("\n")}\n`;
+}
+
+function moveWithNote(path: string, dir: string, note: string | null, noteExt: string): string {
+  mkdirSync(dir, { recursive: true });
+  const dest = freePath(dir, basename(path));
+  renameSync(path, dest);
+  if (note !== null) writeFileSync(`${dest.slice(0, dest.length - extname(dest).length)}${noteExt}`, note);
+  return dest;
+}
+
+async function processFile(db: Db, path: string, opts: WorkerOptions): Promise<WorkerFile> {
+  const label = relative(opts.inboxDir, path).split(sep).join("/");
+  let r: IngestFileResult;
+  try {
+    r = await ingestFile(db, { path }, label, {
+      secret: opts.secret,
+      profile: opts.profile ?? null,
+      source: "worker",
+    });
+  } catch (e) {
+    // Database or disk trouble: the file stays in the inbox for the next run.
+    return {
+      file: label,
+      status: "failed",
+      moved_to: null,
+      rows: 0,
+      loaded: 0,
+      rejected: 0,
+      message: `échec technique, fichier laissé dans la boîte de dépôt : ${(e as Error).message}`,
+    };
+  }
+  const now = new Date(opts.now?.() ?? Date.now());
+  const refused = r.status === "refused";
+  const note = refused || r.rejected > 0 ? explain(r, now) : null;
+  const dest = moveWithNote(
+    path,
+    join(opts.inboxDir, refused ? REFUSED : PROCESSED),
+    note,
+    refused ? ".erreur.txt" : ".rejets.txt",
+  );
+  return {
+    file: label,
+    status: r.status,
+    moved_to: relative(opts.inboxDir, dest).split(sep).join("/"),
+    rows: r.rows,
+    loaded: r.loaded,
+    rejected: r.rejected,
+    ...(r.message ? { message: r.message } : {}),
+  };
+}
+
+/** One scan of the inbox. Returns `busy` without touching anything when another worker scans. */
+export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerRun> {
+  mkdirSync(opts.inboxDir, { recursive: true });
+  const ran = await db.withAdvisoryLock(WORKER_LOCK_KEY, async () => {
+    const [run] = await db.query<{ run_id: number }>(
+      "insert into worker_run default values returning run_id",
+    );
+    const runId = run?.run_id ?? null;
+    const files: WorkerFile[] = [];
+    const minAge = opts.minAgeMs ?? DEFAULT_MIN_AGE_MS;
+    const now = opts.now?.() ?? Date.now();
+    let message: string | undefined;
+    try {
+      for (const path of inboxFiles(opts.inboxDir)) {
+        if (now - statSync(path).mtimeMs < minAge) {
+          files.push({
+            file: relative(opts.inboxDir, path).split(sep).join("/"),
+            status: "pending",
+            moved_to: null,
+            rows: 0,
+            loaded: 0,
+            rejected: 0,
+            message:
+              "fichier en cours de dépôt (modifié il y a moins de quelques secondes) : traité au prochain passage",
+          });
+          continue;
+        }
+        files.push(await processFile(db, path, opts));
+      }
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const n = (s: WorkerFile["status"]) => files.filter((f) => f.status === s).length;
+    const outcome: WorkerRun["outcome"] =
+      message !== undefined ? "failed" : n("failed") > 0 || n("refused") > 0 ? "partial" : "ok";
+    await db.query(
+      `update worker_run set finished_at = now(), files_seen = $2, files_loaded = $3,
+         files_refused = $4, files_skipped = $5, outcome = $6, message = $7 where run_id = $1`,
+      [runId, files.length, n("loaded"), n("refused"), n("skipped"), outcome, message ?? summarize(files)],
+    );
+    return { run_id: runId, outcome, files, ...(message ? { message } : {}) } satisfies WorkerRun;
+  });
+  return (
+    ran ?? { run_id: null, outcome: "busy", files: [], message: "un autre import planifié est en cours" }
+  );
+}
+
+function summarize(files: readonly WorkerFile[]): string {
+  const failed = files.filter((f) => f.status === "failed");
+  return failed.length ? failed.map((f) => `${f.file} : ${f.message}`).join("\n") : "";
+}
+
+export interface ScheduledWorker {
+  stop(): Promise<void>;
+  nextRun(): Date | null;
+}
+
+/** Schedules `runInboxOnce` (Europe/Paris time, never two runs of this process at once). */
+export function scheduleWorker(
+  db: Db,
+  expression: string,
+  opts: WorkerOptions,
+  log: (run: WorkerRun) => void,
+): ScheduledWorker {
+  if (!cron.validate(expression)) throw new Error(`INGEST_CRON invalide : « ${expression} »`);
+  const task = cron.schedule(
+    expression,
+    async () => {
+      try {
+        log(await runInboxOnce(db, opts));
+      } catch (e) {
+        log({ run_id: null, outcome: "failed", files: [], message: (e as Error).message });
+      }
+    },
+    { timezone: "Europe/Paris", noOverlap: true, name: "import-planifie" },
+  );
+  return {
+    async stop() {
+      await task.destroy();
+    },
+    nextRun: () => task.getNextRun(),
+  };
+}
