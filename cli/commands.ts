@@ -19,6 +19,7 @@ import {
 import { resolveSecret } from "../ingest/pseudonym.ts";
 import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
 import { computeReport } from "../sql/queries.ts";
+import { freezeSnapshot, readSnapshot, UnknownGrappe } from "../sql/snapshots.ts";
 import { configFromEnv } from "./config.ts";
 
 export class UsageError extends Error {}
@@ -236,12 +237,56 @@ export const commands: Record<string, Command> = {
     },
   },
   report: {
-    summary: "calcule les indicateurs à la date D : --date AAAA-MM-JJ [--grappe ID] [--json | --csv]",
-    options: { ...json, csv: { type: "boolean" }, date: { type: "string" }, grappe: { type: "string" } },
+    summary:
+      "indicateurs à la date D : --date AAAA-MM-JJ [--grappe ID] [--json | --csv] ; --freeze : les fige ; --snapshot ID : relit un figé",
+    options: {
+      ...json,
+      csv: { type: "boolean" },
+      date: { type: "string" },
+      grappe: { type: "string" },
+      freeze: { type: "boolean" },
+      snapshot: { type: "string" },
+    },
     async run(values) {
+      if (values.snapshot !== undefined) {
+        const id = Number(values.snapshot);
+        if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError("--snapshot attend un numéro de figé");
+        if (values.date || values.freeze || values.grappe)
+          throw new UsageError("--snapshot ne se combine pas avec --date, --grappe ni --freeze");
+        const snap = await withDb((db) => readSnapshot(db, id));
+        if (!snap) {
+          err(`figé inconnu : ${id}`);
+          return 1;
+        }
+        if (values.csv) process.stdout.write(reportCsv(snap.report));
+        else if (values.json) process.stdout.write(`${JSON.stringify(snap, null, 1)}\n`);
+        else
+          process.stdout.write(
+            `Figé n° ${snap.snapshot_id} du ${snap.created_at} par ${snap.created_by}, règles ${snap.rules_version}, ${snap.imports.length} imports\n${humanReport(snap.report)}`,
+          );
+        return 0;
+      }
       const d = values.date as string | undefined;
       if (!d || !isDay(d)) throw new UsageError("--date AAAA-MM-JJ obligatoire (date calendaire valide)");
       const grappe = (values.grappe as string | undefined) ?? null;
+      if (values.freeze) {
+        const who = `cli:${process.env.USER ?? process.env.LOGNAME ?? "inconnu"}`;
+        const snap = await withDb((db) => freezeSnapshot(db, d, grappe, who)).catch((e: unknown) => {
+          if (e instanceof UnknownGrappe) return null;
+          throw e;
+        });
+        if (!snap) {
+          err(`grappe inconnue : ${grappe}`);
+          return 1;
+        }
+        err(
+          `Figé n° ${snap.snapshot_id} enregistré (${snap.imports.length} imports référencés) : relire avec report --snapshot ${snap.snapshot_id}`,
+        );
+        if (values.csv) process.stdout.write(reportCsv(snap.report));
+        else if (values.json) process.stdout.write(`${JSON.stringify(snap, null, 1)}\n`);
+        else process.stdout.write(humanReport(snap.report));
+        return 0;
+      }
       const report = await withDb((db) => computeReport(db, d, grappe));
       if (grappe !== null && report.grappes.length === 0) {
         err(`grappe inconnue : ${grappe}`);

@@ -132,46 +132,57 @@ async function firstLine(input: () => NodeJS.ReadableStream, encoding: Encoding)
 export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Encoding): Promise<CsvSource> {
   const head = (await firstLine(input, encoding)).replace(/^\uFEFF/, "");
   const delimiter = detectDelimiter(head);
-  const parser = input()
-    .pipe(decodeStream(encoding))
-    .pipe(
-      parse({
-        delimiter,
-        bom: true,
-        relax_column_count: true,
-        skip_empty_lines: true,
-        info: true,
-      }),
-    );
-  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<{
-    record: string[];
-    info: { lines: number; empty_lines: number };
-  }>;
-  let first: IteratorResult<{ record: string[]; info: { lines: number; empty_lines: number } }>;
-  try {
-    first = await iterator.next();
-  } catch (e) {
-    throw new CsvFormatError(csvMessage(e));
-  }
+  // UTF-8 goes to the parser as bytes (it strips the BOM); Windows-1252 is decoded first.
+  const bytes = input();
+  const parser = (encoding === "utf-8" ? bytes : bytes.pipe(decodeStream(encoding))).pipe(
+    parse({
+      delimiter,
+      bom: true,
+      relax_column_count: true,
+      // Line numbers are counted here rather than with `info` (which halves the parser's
+      // speed): each record spans 1 + the line breaks inside its quoted fields; empty lines
+      // come through as [""] and are counted, then skipped.
+      skip_empty_lines: false,
+    }),
+  );
+  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+  let nextLine = 1;
+  const lineOf = (record: string[]): number => {
+    const line = nextLine;
+    let breaks = 0;
+    for (const f of record) {
+      if (f.length > 0 && (f.includes("\n") || f.includes("\r"))) breaks += countBreaks(f);
+    }
+    nextLine += 1 + breaks;
+    return line;
+  };
+  const isEmptyLine = (record: string[]) => record.length === 1 && record[0] === "";
+  const pull = async (): Promise<IteratorResult<string[]>> => {
+    try {
+      for (;;) {
+        const r = await iterator.next();
+        if (r.done) return r;
+        if (isEmptyLine(r.value)) {
+          nextLine += 1;
+          continue;
+        }
+        return r;
+      }
+    } catch (e) {
+      throw new CsvFormatError(csvMessage(e));
+    }
+  };
+  const first = await pull();
   if (first.done) throw new CsvFormatError("fichier vide");
-  const header = first.value.record.map((h) => h.trim());
-  let prevLines = first.value.info.lines;
-  let prevEmpty = first.value.info.empty_lines;
+  lineOf(first.value);
+  const header = first.value.map((h) => h.trim());
   const records: AsyncIterable<CsvRecord> = {
     [Symbol.asyncIterator]() {
       return {
         async next() {
-          let r: IteratorResult<{ record: string[]; info: { lines: number; empty_lines: number } }>;
-          try {
-            r = await iterator.next();
-          } catch (e) {
-            throw new CsvFormatError(csvMessage(e));
-          }
+          const r = await pull();
           if (r.done) return { done: true, value: undefined };
-          const line = prevLines + 1 + (r.value.info.empty_lines - prevEmpty);
-          prevLines = r.value.info.lines;
-          prevEmpty = r.value.info.empty_lines;
-          return { done: false, value: { line, fields: r.value.record } };
+          return { done: false, value: { line: lineOf(r.value), fields: r.value } };
         },
         async return() {
           parser.destroy();
@@ -181,6 +192,17 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
     },
   };
   return { header, delimiter, records };
+}
+
+/** Line breaks inside a quoted field: CRLF, LF or a lone CR each count as one. */
+function countBreaks(f: string): number {
+  let n = 0;
+  for (let i = 0; i < f.length; i++) {
+    const c = f.charCodeAt(i);
+    if (c === 10) n += 1;
+    else if (c === 13 && f.charCodeAt(i + 1) !== 10) n += 1;
+  }
+  return n;
 }
 
 function csvMessage(e: unknown): string {

@@ -26,6 +26,27 @@ function fail(ctx: z.RefinementCtx, message: string): never {
   return z.NEVER as never;
 }
 
+type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+const MEMO_LIMIT = 20_000;
+
+/**
+ * A cell transform whose result depends only on the raw cell (dates, statuses, FINESS): exports
+ * repeat the same few hundred values millions of times, so each distinct value is checked once
+ * per file. The cache is bounded and belongs to one schema, hence to one import.
+ */
+function memoCell<T>(check: (v: string) => Checked<T>) {
+  const cache = new Map<string, Checked<T>>();
+  return cell.transform((v, ctx): T => {
+    let r = cache.get(v);
+    if (r === undefined) {
+      r = check(v);
+      if (cache.size >= MEMO_LIMIT) cache.clear();
+      cache.set(v, r);
+    }
+    return r.ok ? r.value : fail(ctx, r.message);
+  });
+}
+
 export function requiredText(label: string) {
   return cell.transform((v, ctx) => {
     const t = v.trim();
@@ -39,31 +60,32 @@ export const optionalText = cell.transform((v) => {
 });
 
 export function finess(fc: FieldContext, opts: { checkReferential?: boolean } = {}) {
-  return cell.transform((v, ctx) => {
+  return memoCell((v): Checked<string> => {
     const c = checkFiness(v);
-    if (!c.ok) return fail(ctx, c.message);
+    if (!c.ok) return { ok: false, message: c.message };
     if (opts.checkReferential !== false && fc.knownFiness && !fc.knownFiness.has(c.finess)) {
-      return fail(ctx, `FINESS ${c.finess} absent du référentiel`);
+      return { ok: false, message: `FINESS ${c.finess} absent du référentiel` };
     }
-    return c.finess;
+    return { ok: true, value: c.finess };
   });
 }
 
 function dayField(fc: FieldContext, required: boolean, allowTime: boolean) {
-  return cell.transform((v, ctx): Day | null => {
+  return memoCell((v): Checked<Day | null> => {
     const t = v.trim();
-    if (t === "") return required ? fail(ctx, "date obligatoire manquante") : null;
+    if (t === "")
+      return required ? { ok: false, message: "date obligatoire manquante" } : { ok: true, value: null };
     const d = allowTime ? parseParisDay(t) : parseDay(t);
     if (!d) {
-      return fail(
-        ctx,
-        allowTime
+      return {
+        ok: false,
+        message: allowTime
           ? `date « ${t} » illisible : formats acceptés AAAA-MM-JJ, JJ/MM/AAAA, AAAA-MM-JJTHH:MM[:SS][Z|±HH:MM], JJ/MM/AAAA HH:MM[:SS]`
           : `date « ${t} » illisible : formats acceptés AAAA-MM-JJ ou JJ/MM/AAAA`,
-      );
+      };
     }
     const range = dayInRange(d, fc.importDay, fc.maxDay);
-    return range ? fail(ctx, range) : d;
+    return range ? { ok: false, message: range } : { ok: true, value: d };
   });
 }
 
@@ -74,10 +96,7 @@ export const requiredMoment = (fc: FieldContext) => dayField(fc, true, true).tra
 export const optionalMoment = (fc: FieldContext) => dayField(fc, false, true);
 
 export function status<C extends string>(resolve: Resolver<C>) {
-  return cell.transform((v, ctx): C => {
-    const r = resolve(v);
-    return r.ok ? r.value : fail(ctx, r.message);
-  });
+  return memoCell((v): Checked<C> => resolve(v));
 }
 
 export function oneOf<C extends string>(values: readonly C[], label: string, defaultValue?: C) {

@@ -55,6 +55,12 @@ const CHUNK_CHARS = 1 << 20;
 
 class RefuseFile extends Error {}
 
+/** Phase timings on stderr for whoever measures (CIBLES_TIMINGS=1); silent otherwise. */
+function timing(phase: string, since: number): void {
+  if (process.env.CIBLES_TIMINGS === "1")
+    process.stderr.write(`[import] ${phase} : ${Math.round(performance.now() - since)} ms\n`);
+}
+
 export function kindsMessage(): string {
   return `type de fichier inconnu : le nom doit commencer par ${KINDS.join(", ")} ou pp, suivi de _, - ou . (ou utilisez --kind)`;
 }
@@ -225,7 +231,9 @@ async function loadFile(
       }
       if (buf.length > 0) yield buf;
     };
+    const tCopy = performance.now();
     await tx.copyCsv("stage", ["seq", ...stageCols], chunks());
+    timing("lecture, validation et COPY", tCopy);
     if (rows === 0) throw new RefuseFile("aucune ligne de données");
     const refusedWhole = rejectedRows > rows * MAX_REJECTED_SHARE;
     const status = refusedWhole ? "refused" : "loaded";
@@ -247,7 +255,11 @@ async function loadFile(
     // Refused: the transaction rolls back; the refusal and its reasons are recorded apart.
     if (refusedWhole) throw new RefusedWithRows(result, rejections);
     if (result.loaded > 0) {
+      const tMerge = performance.now();
+      // The merge sorts the staged rows (distinct on key): in memory rather than on disk.
+      if (db.backend === "pg") await tx.query("set local work_mem = '256MB'");
       for (const sql of def.merge) await tx.query(sql, sql.includes("$1") ? [importId] : []);
+      timing("fusion", tMerge);
     }
     await recordImport(db, tx, result, opts, started, importId, [...perFiness], rejections);
     return { ...result, import_id: importId };

@@ -6,9 +6,16 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Queryable } from "../db/index.ts";
-import { type Day, measurementWindow } from "../domain/dates.ts";
+import { type Day, measurementWindow, monthStarts } from "../domain/dates.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
-import { buildReport, type EssmsCounts, type EssmsInfo, type Report } from "../domain/report.ts";
+import {
+  buildReport,
+  type EssmsCounts,
+  type EssmsInfo,
+  type EssmsReport,
+  essmsReport,
+  type Report,
+} from "../domain/report.ts";
 
 const QUERIES_DIR = join(dirname(fileURLToPath(import.meta.url)), "queries");
 const cache = new Map<string, string>();
@@ -73,4 +80,53 @@ export async function essmsInfos(db: Queryable, grappeId: string | null = null):
 export async function computeReport(db: Queryable, d: Day, grappeId: string | null = null): Promise<Report> {
   const [counts, infos] = await Promise.all([essmsCounts(db, d, grappeId), essmsInfos(db, grappeId)]);
   return buildReport(d, counts, infos);
+}
+
+/** At most this many monthly points in one history request (5 years). */
+export const MAX_HISTORY_MONTHS = 60;
+
+export interface HistoryScope {
+  grappeId?: string | null;
+  finess?: string | null;
+}
+
+/**
+ * The per-ESSMS counts at every first day of month in [from, to], in one set-based query
+ * (sql/queries/monthly_counts.sql). Returns the month starts and, for each, the counts.
+ */
+export async function monthlyCounts(
+  db: Queryable,
+  from: Day,
+  to: Day,
+  scope: HistoryScope = {},
+): Promise<Map<Day, EssmsCounts[]>> {
+  const months = monthStarts(from, to);
+  const out = new Map<Day, EssmsCounts[]>(months.map((m) => [m, []]));
+  if (months.length === 0) return out;
+  if (months.length > MAX_HISTORY_MONTHS)
+    throw new RangeError(`historique limité à ${MAX_HISTORY_MONTHS} mois (demandé : ${months.length})`);
+  const rows = await db.query<CountsRow & { d: Day }>(namedQuery("monthly_counts"), [
+    months[0],
+    months[months.length - 1],
+    scope.grappeId ?? null,
+    scope.finess ?? null,
+  ]);
+  for (const r of rows) out.get(r.d)?.push(toCounts(r));
+  return out;
+}
+
+export interface HistoryPoint {
+  date: Day;
+  essms: EssmsReport[];
+}
+
+/** Monthly history of the ESSMS in scope: one point per first day of month in [from, to]. */
+export async function history(
+  db: Queryable,
+  from: Day,
+  to: Day,
+  scope: HistoryScope = {},
+): Promise<HistoryPoint[]> {
+  const counts = await monthlyCounts(db, from, to, scope);
+  return [...counts].map(([date, list]) => ({ date, essms: list.map(essmsReport) }));
 }

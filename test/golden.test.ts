@@ -6,11 +6,12 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../db/index.ts";
+import { addMonths, monthStarts } from "../domain/dates.ts";
 import type { Report } from "../domain/report.ts";
 import type { IngestFileResult } from "../ingest/importer.ts";
 import { ingestPaths } from "../ingest/ingest.ts";
 import { importAdjustments, importFileActive, importReferential } from "../ingest/programme.ts";
-import { computeReport } from "../sql/queries.ts";
+import { computeReport, essmsCounts, monthlyCounts } from "../sql/queries.ts";
 import { backends, freshDb, goldenRoot, SECRET } from "./helpers.ts";
 
 const root = goldenRoot();
@@ -112,6 +113,21 @@ for (const backend of backends()) {
           expect(actual.measurement_date).toBe(d);
           expect(actual.rules_version).toBe(expected.rules_version);
           expect(project(actual)).toEqual(project(expected));
+        });
+      }
+
+      if (dates.length > 0) {
+        // One source of truth for two queries: the monthly history (one set-based pass) gives, at
+        // every first day of month, exactly the counts of the single-date report query.
+        it("gives in its monthly history the counts of the report at every month start", async () => {
+          const from = addMonths(dates[0] as string, -12);
+          const to = addMonths(dates[dates.length - 1] as string, 2);
+          const months = monthStarts(from, to);
+          const hist = await monthlyCounts(db, from, to);
+          expect([...hist.keys()]).toEqual(months);
+          for (const m of months) expect(hist.get(m), m).toEqual(await essmsCounts(db, m));
+          for (const m of months.filter((x) => dates.includes(x)))
+            expect((hist.get(m) ?? []).some((c) => c.da > 0)).toBe(true);
         });
       }
     });

@@ -283,8 +283,8 @@ create table snapshot (
   grappe_id text,
   measurement_date date not null,
   rules_version text not null,
-  report jsonb not null,
-  import_hashes jsonb not null,
+  report json not null, -- json keeps the document byte for byte (jsonb would reorder keys)
+  import_hashes json not null,
   created_by text not null,
   created_at timestamptz not null default now()
 );

@@ -1,0 +1,139 @@
+/**
+ * Benchmarks (not timed tests): `npm run bench -- ingest [--rows N]` and
+ * `npm run bench -- report [--scale S]`. Results go to stdout as Markdown rows for
+ * docs/benchmarks.md, with the machine they ran on.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { createWriteStream, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { openDb } from "../db/index.ts";
+import { importReferential } from "../ingest/programme.ts";
+import { freshPgDatabase, machine, pgUrl } from "./common.ts";
+import { benchReport } from "./report.ts";
+
+const { positionals, values } = parseArgs({
+  args: process.argv.slice(2),
+  allowPositionals: true,
+  options: { rows: { type: "string" }, scale: { type: "string" }, backend: { type: "string" } },
+});
+
+const REF = `grappe_id;grappe_nom;region;finess;finess_ej;raison_sociale;type_projet
+B1;Bench;OCC;340000017;340000025;EHPAD;acquisition
+B1;Bench;OCC;310000039;310000039;SAA;acquisition
+`;
+
+async function writeAgenda(path: string, rows: number): Promise<void> {
+  const out = createWriteStream(path);
+  out.write("finess;usager_id;evenement_id;date_debut;date_fin;statut;type;date_maj\n");
+  for (let i = 0; i < rows; i++) {
+    const f = i % 3 === 0 ? "310000039" : "340000017";
+    const d = String((i % 28) + 1).padStart(2, "0");
+    const line = `${f};U${String(i % 40_000).padStart(7, "0")};EV${String(i).padStart(9, "0")};${d}/05/2025 ${String(8 + (i % 10)).padStart(2, "0")}:30;;Réalisé;Visite famille;${d}/05/2025 18:00\n`;
+    if (!out.write(line)) await new Promise<void>((r) => out.once("drain", () => r()));
+  }
+  await new Promise<void>((r) => out.end(() => r()));
+}
+
+/** Peak RSS of a child process running one import (Linux /usr/bin/time -v is not assumed). */
+function importInChild(file: string, env: Record<string, string>): { ms: number; peakMb: number } {
+  const t0 = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(import.meta.dirname, "ingest-child.ts"), file],
+    { env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 1 << 26 },
+  );
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`import enfant en échec : ${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split("\n").pop() as string) as {
+    peakMb: number;
+    status: string;
+    ms: number;
+  };
+  if (out.status !== "loaded") throw new Error(`import ${out.status}`);
+  return { ms: out.ms ?? ms, peakMb: out.peakMb };
+}
+
+async function benchIngest(rows: number): Promise<void> {
+  const dir = join(process.cwd(), "data", "bench");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "agenda_bench.csv");
+  process.stderr.write(`Génération de ${rows} lignes d'agenda…\n`);
+  await writeAgenda(file, rows);
+  const mb = statSync(file).size / 2 ** 20;
+  const server = await pgUrl();
+  const results: string[] = [];
+  try {
+    // Reference: psql \copy of the same rows into a plain table.
+    const refUrl = await freshPgDatabase(server.url, "bench_copy");
+    execFileSync("psql", [
+      refUrl,
+      "-q",
+      "-c",
+      "create table plain (finess text, usager_id text, evenement_id text, date_debut text, date_fin text, statut text, type text, date_maj text)",
+    ]);
+    const tc = performance.now();
+    execFileSync("psql", [
+      refUrl,
+      "-q",
+      "-c",
+      `\\copy plain from '${file}' with (format csv, delimiter ';', header true)`,
+    ]);
+    const copyMs = performance.now() - tc;
+    const copyRate = rows / (copyMs / 1000);
+    results.push(
+      `| psql \\copy (reference) | ${rows} | ${(copyMs / 1000).toFixed(1)} s | ${Math.round(copyRate)} | ${(mb / (copyMs / 1000)).toFixed(1)} | 1.00 | — |`,
+    );
+
+    const pgDb = await freshPgDatabase(server.url, "bench_ingest");
+    const env = { DATABASE_URL: pgDb, PSEUDONYMISATION_SECRET: "bench-secret-0123456789" };
+    await seedRef(pgDb, dir);
+    const p = importInChild(file, env);
+    const rate = rows / (p.ms / 1000);
+    results.push(
+      `| PostgreSQL (COPY → staging → merge) | ${rows} | ${(p.ms / 1000).toFixed(1)} s | ${Math.round(rate)} | ${(mb / (p.ms / 1000)).toFixed(1)} | ${(rate / copyRate).toFixed(2)} | ${p.peakMb} MB |`,
+    );
+
+    if (values.backend !== "pg") {
+      const dataDir = join(dir, "pglite");
+      spawnSync("rm", ["-rf", dataDir]);
+      const db = await openDb({ dataDir });
+      await importReferential(db, writeRef(dir));
+      await db.close();
+      const l = importInChild(file, {
+        DATA_DIR: dataDir,
+        DATABASE_URL: "",
+        PSEUDONYMISATION_SECRET: "bench-secret-0123456789",
+      });
+      const lrate = rows / (l.ms / 1000);
+      results.push(
+        `| PGlite on disk (COPY /dev/blob → merge) | ${rows} | ${(l.ms / 1000).toFixed(1)} s | ${Math.round(lrate)} | ${(mb / (l.ms / 1000)).toFixed(1)} | ${(lrate / copyRate).toFixed(2)} | ${l.peakMb} MB |`,
+      );
+    }
+  } finally {
+    server.stop();
+  }
+  process.stdout.write(
+    `\nMachine : ${machine()} — fichier ${mb.toFixed(0)} Mo\n\n| pipeline | rows | time | rows/s | MB/s | × psql \\copy | peak RSS |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n${results.join("\n")}\n`,
+  );
+}
+
+function writeRef(dir: string): string {
+  const p = join(dir, "referentiel.csv");
+  writeFileSync(p, REF);
+  return p;
+}
+
+async function seedRef(url: string, dir: string): Promise<void> {
+  const db = await openDb({ databaseUrl: url });
+  await importReferential(db, writeRef(dir));
+  await db.close();
+}
+
+const what = positionals[0];
+if (what === "ingest") await benchIngest(Number(values.rows ?? 2_000_000));
+else if (what === "report") await benchReport(Number(values.scale ?? 1), values.backend);
+else {
+  process.stderr.write("usage : npm run bench -- ingest [--rows N] | report [--scale S] [--backend pg]\n");
+  process.exitCode = 2;
+}

@@ -1,0 +1,112 @@
+/**
+ * Frozen snapshots (issue "indicator engine" §5, R-G2 evidence): the report at D for a grappe (or
+ * all), the rules version, the imports it rests on (with their hashes), who and when. Stored as
+ * `json` text, so that reading it back prints the very same document; a trigger refuses any
+ * update or delete, and later imports never touch it.
+ */
+import type { Db, Queryable } from "../db/index.ts";
+import type { Day } from "../domain/dates.ts";
+import { RULES_VERSION } from "../domain/indicators.ts";
+import type { Report } from "../domain/report.ts";
+import { computeReport } from "./queries.ts";
+
+export interface SnapshotImport {
+  import_id: number;
+  file_name: string;
+  kind: string;
+  sha256: string;
+  rows_loaded: number;
+  finished_at: string;
+}
+
+export interface Snapshot {
+  snapshot_id: number;
+  grappe_id: string | null;
+  measurement_date: Day;
+  rules_version: string;
+  created_by: string;
+  created_at: string;
+  imports: SnapshotImport[];
+  report: Report;
+}
+
+export class UnknownGrappe extends Error {}
+
+/** The loaded imports with rows for ESSMS of the scope: what the figures rest on. */
+async function importsInScope(q: Queryable, grappeId: string | null): Promise<SnapshotImport[]> {
+  return q.query<SnapshotImport>(
+    `select i.import_id::int as import_id, i.file_name, i.kind, i.sha256, i.rows_loaded::int as rows_loaded,
+       to_char(i.finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as finished_at
+     from import i
+     where i.status = 'loaded' and exists (
+       select 1 from import_finess f join essms e using (finess)
+       where f.import_id = i.import_id and ($1::text is null or e.grappe_id = $1::text))
+     order by i.import_id`,
+    [grappeId],
+  );
+}
+
+export async function freezeSnapshot(
+  db: Db,
+  d: Day,
+  grappeId: string | null,
+  createdBy: string,
+): Promise<Snapshot> {
+  const id = await db.transaction(async (tx) => {
+    // One consistent view: an import committing meanwhile is either wholly in or wholly out.
+    if (db.backend === "pg") await tx.query("set transaction isolation level repeatable read");
+    const report = await computeReport(tx, d, grappeId);
+    if (grappeId !== null && report.grappes.length === 0)
+      throw new UnknownGrappe(`grappe inconnue : ${grappeId}`);
+    const imports = await importsInScope(tx, grappeId);
+    const [row] = await tx.query<{ snapshot_id: number }>(
+      `insert into snapshot (grappe_id, measurement_date, rules_version, report, import_hashes, created_by)
+       values ($1, $2, $3, $4::json, $5::json, $6) returning snapshot_id::int as snapshot_id`,
+      [grappeId, d, RULES_VERSION, JSON.stringify(report), JSON.stringify(imports), createdBy],
+    );
+    return (row as { snapshot_id: number }).snapshot_id;
+  });
+  return (await readSnapshot(db, id)) as Snapshot;
+}
+
+export async function readSnapshot(q: Queryable, id: number): Promise<Snapshot | null> {
+  const [row] = await q.query<{
+    snapshot_id: number;
+    grappe_id: string | null;
+    measurement_date: Day;
+    rules_version: string;
+    created_by: string;
+    created_at: string;
+    report: string;
+    imports: string;
+  }>(
+    `select snapshot_id::int as snapshot_id, grappe_id, measurement_date, rules_version, created_by,
+       to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at,
+       report::text as report, import_hashes::text as imports
+     from snapshot where snapshot_id = $1`,
+    [id],
+  );
+  if (!row) return null;
+  return {
+    snapshot_id: row.snapshot_id,
+    grappe_id: row.grappe_id,
+    measurement_date: row.measurement_date,
+    rules_version: row.rules_version,
+    created_by: row.created_by,
+    created_at: row.created_at,
+    imports: JSON.parse(row.imports) as SnapshotImport[],
+    report: JSON.parse(row.report) as Report,
+  };
+}
+
+export async function listSnapshots(
+  q: Queryable,
+  grappeId: string | null,
+): Promise<Omit<Snapshot, "report" | "imports">[]> {
+  return q.query(
+    `select snapshot_id::int as snapshot_id, grappe_id, measurement_date, rules_version, created_by,
+       to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at
+     from snapshot where $1::text is null or grappe_id = $1::text order by snapshot_id`,
+    [grappeId],
+  );
+}
