@@ -1,32 +1,85 @@
 /**
- * The HTTP application (Hono): /healthz, the API under /api and the built dashboard.
- * Routes are thin: validate, call one function, map errors.
+ * The HTTP application (Hono): /healthz, the API under /api (declared in api/routes.ts through
+ * the registry) and, when built, the dashboard. Every /api route but the public ones resolves
+ * who is asking (session cookie or bearer token) and the grappes it may see before anything else.
  */
 import { randomUUID } from "node:crypto";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import type { Db } from "../db/index.ts";
+import { z } from "zod";
+import { grappesOfRegion } from "../sql/resources.ts";
+import { docsPage } from "./docs.ts";
 import { ApiError, problem } from "./errors.ts";
+import {
+  endSession,
+  login,
+  type Principal,
+  SESSION_HOURS,
+  sessionPrincipal,
+  tokenPrincipal,
+} from "./identity.ts";
+import { type AppDeps, type Env, openapiDocument, Reply, type RouteDef, type Scope } from "./registry.ts";
+import { ROUTES } from "./routes.ts";
 
-export interface AppDeps {
-  db: Db;
-  secret: string;
-  log?: (entry: Record<string, unknown>) => void;
+export type { AppDeps, Env } from "./registry.ts";
+
+export const SESSION_COOKIE = "cibles_session";
+/** Failed logins from one address within the window before it must wait (beside the account lockout). */
+export const IP_MAX_FAILURES = 20;
+const IP_WINDOW_MS = 15 * 60 * 1000;
+
+const loginBody = z.object({
+  email: z.string().trim().min(1, "adresse électronique obligatoire").max(320),
+  password: z.string().min(1, "mot de passe obligatoire").max(1024),
+});
+
+function problemResponse(c: Context<Env>, err: ApiError) {
+  return c.json(problem(err.code, err.detail, c.get("requestId"), err.extra), err.status as 400, {
+    "content-type": "application/problem+json",
+  });
 }
 
-export type Env = { Variables: { requestId: string } };
+/** zod issues → a French validation problem naming each field. */
+function validationError(where: string, error: z.ZodError): ApiError {
+  const errors = error.issues.map((i) => ({ field: i.path.join(".") || where, message: i.message }));
+  const first = errors[0];
+  return new ApiError("validation", first ? `${first.field} : ${first.message}` : "données invalides", {
+    errors,
+  });
+}
+
+export async function scopeOf(deps: AppDeps, p: Principal): Promise<Scope> {
+  if (p.role === "admin") return { all: true, grappes: new Set() };
+  if (p.role === "ars")
+    return { all: false, grappes: new Set(p.region ? await grappesOfRegion(deps.db, p.region) : []) };
+  return { all: false, grappes: new Set(p.grappes) };
+}
+
+function isHttps(c: Context<Env>): boolean {
+  return new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
+}
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<Env>();
   const log = deps.log ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
+  const failures = new Map<string, number[]>();
+  const maxUpload = deps.maxUploadBytes ?? 200 * 1024 * 1024;
 
   app.use("*", async (c, next) => {
-    const requestId = c.req.header("x-request-id")?.slice(0, 64) || randomUUID();
+    const requestId =
+      c.req
+        .header("x-request-id")
+        ?.replace(/[^\w.-]/g, "")
+        .slice(0, 64) || randomUUID();
     c.set("requestId", requestId);
+    c.set("principal", null);
     const t0 = performance.now();
     await next();
     c.header("x-request-id", requestId);
+    const p = c.get("principal");
     log({
       level: "info",
       request_id: requestId,
@@ -34,43 +87,46 @@ export function createApp(deps: AppDeps) {
       path: c.req.path,
       status: c.res.status,
       ms: Math.round(performance.now() - t0),
+      ...(p ? { user: p.email } : {}),
     });
   });
-  app.use("*", secureHeaders());
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        frameAncestors: ["'none'"],
+      },
+    }),
+  );
+  app.use("/api/*", async (c, next) => {
+    await next();
+    c.header("cache-control", "no-store");
+  });
 
   app.onError((err, c) => {
-    const requestId = c.get("requestId") ?? randomUUID();
-    if (err instanceof ApiError) {
-      return c.json(problem(err.code, err.detail, requestId, err.extra), err.status as 400, {
-        "content-type": "application/problem+json",
-      });
-    }
+    if (err instanceof ApiError) return problemResponse(c, err);
     if (err instanceof HTTPException) {
       const code =
         err.status === 413 ? "payload_too_large" : err.status === 404 ? "not_found" : "bad_request";
-      return c.json(problem(code, err.message || "requête refusée", requestId), err.status, {
-        "content-type": "application/problem+json",
-      });
+      return problemResponse(c, new ApiError(code, err.message || "requête refusée"));
     }
     log({
       level: "error",
-      request_id: requestId,
+      request_id: c.get("requestId"),
       message: (err as Error).message,
       stack: (err as Error).stack,
     });
-    return c.json(
-      problem("internal", "une erreur interne est survenue ; elle a été journalisée", requestId),
-      500,
-      {
-        "content-type": "application/problem+json",
-      },
+    return problemResponse(
+      c,
+      new ApiError("internal", "une erreur interne est survenue ; elle a été journalisée"),
     );
   });
 
   app.notFound((c) =>
-    c.json(problem("not_found", `aucune ressource à l'adresse ${c.req.path}`, c.get("requestId")), 404, {
-      "content-type": "application/problem+json",
-    }),
+    problemResponse(c, new ApiError("not_found", `aucune ressource à l'adresse ${c.req.path}`)),
   );
 
   app.get("/healthz", async (c) => {
@@ -82,7 +138,138 @@ export function createApp(deps: AppDeps) {
     }
   });
 
+  const openapi = openapiDocument(ROUTES);
+  app.get("/api/openapi.json", (c) => c.json(openapi));
+  app.get("/api/docs", (c) => c.html(docsPage(openapi)));
+
+  // ---- session: login (public), logout ----
+  app.post("/api/session", async (c) => {
+    const ip =
+      c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ||
+      (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+        ?.remoteAddress ||
+      "local";
+    const now = Date.now();
+    const recent = (failures.get(ip) ?? []).filter((t) => now - t < IP_WINDOW_MS);
+    if (recent.length >= IP_MAX_FAILURES)
+      throw new ApiError(
+        "too_many_requests",
+        "trop de tentatives de connexion depuis cette adresse ; réessayez dans 15 minutes",
+      );
+    const parsed = loginBody.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) throw validationError("body", parsed.error);
+    const r = await login(deps.db, parsed.data.email, parsed.data.password);
+    if (!r.ok) {
+      if (r.reason === "locked") {
+        c.header("retry-after", String(r.retryAfterSeconds ?? 900));
+        throw new ApiError(
+          "too_many_requests",
+          "compte temporairement verrouillé après plusieurs échecs ; réessayez plus tard",
+        );
+      }
+      recent.push(now);
+      failures.set(ip, recent);
+      throw new ApiError("unauthenticated", "adresse électronique ou mot de passe incorrect");
+    }
+    failures.delete(ip);
+    // Rotation: the session presented (if any) ends, a new one starts.
+    const old = getCookie(c, SESSION_COOKIE);
+    if (old) await endSession(deps.db, old);
+    setCookie(c, SESSION_COOKIE, r.token, {
+      httpOnly: true,
+      sameSite: "Lax",
+      secure: isHttps(c),
+      path: "/",
+      maxAge: SESSION_HOURS * 3600,
+    });
+    c.set("principal", r.principal);
+    const p = r.principal;
+    return c.json({
+      email: p.email,
+      role: p.role,
+      ...(p.region ? { region: p.region } : {}),
+      ...(p.role === "chef_projet" || p.role === "amoa" ? { grappes: p.grappes } : {}),
+    });
+  });
+
+  // ---- who is asking, for every other /api route ----
+  app.use("/api/*", async (c, next) => {
+    const auth = c.req.header("authorization");
+    let p: Principal | null = null;
+    if (auth?.toLowerCase().startsWith("bearer ")) p = await tokenPrincipal(deps.db, auth.slice(7).trim());
+    else {
+      const cookie = getCookie(c, SESSION_COOKIE);
+      if (cookie) {
+        p = await sessionPrincipal(deps.db, cookie);
+        // A cross-site form cannot write with our session: same origin required for writes.
+        const origin = c.req.header("origin");
+        if (p && c.req.method !== "GET" && origin && new URL(origin).host !== new URL(c.req.url).host)
+          throw new ApiError("forbidden", "requête d'une autre origine refusée");
+      }
+    }
+    if (!p)
+      throw new ApiError("unauthenticated", "connectez-vous (POST /api/session) ou fournissez un jeton");
+    c.set("principal", p);
+    await next();
+  });
+
+  app.delete("/api/session", async (c) => {
+    const cookie = getCookie(c, SESSION_COOKIE);
+    if (cookie) await endSession(deps.db, cookie);
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.body(null, 204);
+  });
+
+  for (const r of ROUTES) mount(app, deps, r, maxUpload);
   return app;
+}
+
+function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef, maxUpload: number): void {
+  const limit = bodyLimit({
+    maxSize: r.multipart ? maxUpload : 1024 * 1024,
+    onError: () => {
+      throw new ApiError(
+        "payload_too_large",
+        r.multipart
+          ? `fichier trop volumineux : ${Math.round(maxUpload / 1024 / 1024)} Mo au plus (MAX_UPLOAD_MB)`
+          : "corps de requête trop volumineux (1 Mo au plus)",
+      );
+    },
+  });
+  app.on(r.method.toUpperCase(), `/api${r.path}`, limit, async (c) => {
+    const principal = c.get("principal") as Principal;
+    if (r.roles && !r.roles.includes(principal.role))
+      throw new ApiError("forbidden", `action réservée aux rôles : ${r.roles.join(", ")}`);
+    const params = r.params ? r.params.safeParse(c.req.param()) : { success: true as const, data: {} };
+    // Unknown path ids answer as not found, not as a validation error.
+    if (!params.success) throw new ApiError("not_found", `aucune ressource à l'adresse ${c.req.path}`);
+    const query = r.query ? r.query.safeParse(c.req.query()) : { success: true as const, data: {} };
+    if (!query.success) throw validationError("query", query.error);
+    let body: unknown = {};
+    if (r.body) {
+      const raw = r.multipart
+        ? await c.req.parseBody().catch(() => {
+            throw new ApiError("bad_request", "corps multipart illisible");
+          })
+        : await c.req.json().catch(() => {
+            throw new ApiError("bad_request", "corps JSON attendu (content-type: application/json)");
+          });
+      const b = r.body.safeParse(raw);
+      if (!b.success) throw validationError("body", b.error);
+      body = b.data;
+    }
+    const scope = await scopeOf(deps, principal);
+    const out = await r.handler({ deps, c, principal, scope, params: params.data, query: query.data, body });
+    if (out instanceof Response) return out;
+    const reply = out instanceof Reply ? out : new Reply(r.status ?? 200, out);
+    if (!("media" in r.response)) {
+      // Outputs are validated too: a mismatch is our bug, logged, never a half-right answer.
+      const checked = (r.response as z.ZodType).safeParse(reply.json);
+      if (!checked.success)
+        throw new Error(`réponse non conforme (${r.method} ${r.path}) : ${checked.error.message}`);
+    }
+    return reply.status === 204 ? c.body(null, 204) : c.json(reply.json, reply.status);
+  });
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -8,8 +8,14 @@ export interface Server {
   close(): Promise<void>;
 }
 
-export function startServer(db: Db, secret: string, port: number, host = "0.0.0.0"): Promise<Server> {
-  const app = createApp({ db, secret });
+export function startServer(
+  db: Db,
+  secret: string,
+  port: number,
+  host = "0.0.0.0",
+  maxUploadBytes?: number,
+): Promise<Server> {
+  const app = createApp({ db, secret, ...(maxUploadBytes ? { maxUploadBytes } : {}) });
   return new Promise((resolve) => {
     const server = honoServe({ fetch: app.fetch, port, hostname: host }, (info) => {
       resolve({

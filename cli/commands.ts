@@ -1,5 +1,14 @@
 /** Command registry: each command validates its arguments and calls one function. */
 import type { ParseArgsConfig } from "node:util";
+import {
+  addUser,
+  createToken,
+  IdentityError,
+  listUsers,
+  type Role,
+  revokeToken,
+  setDisabled,
+} from "../api/identity.ts";
 import { startServer } from "../api/server.ts";
 import { type Db, dbFromEnv } from "../db/index.ts";
 import { isDay } from "../domain/dates.ts";
@@ -117,8 +126,10 @@ export const commands: Record<string, Command> = {
         err(
           `Démonstration chargée : grappe ${seeded.grappeId}, ${seeded.files} fichiers, ${seeded.rows} lignes.`,
         );
+        err("Comptes de DÉMONSTRATION (à ne jamais utiliser en production) :");
+        for (const u of seeded.users) err(`  ${u.role.padEnd(12)} ${u.email}  mot de passe : ${u.password}`);
       }
-      const server = await startServer(db, secret, config.port, config.host);
+      const server = await startServer(db, secret, config.port, config.host, config.maxUploadBytes);
       err(
         `Serveur prêt : http://localhost:${server.port}/ (base ${db.backend === "pg" ? "PostgreSQL" : "embarquée PGlite"})`,
       );
@@ -204,6 +215,98 @@ export const commands: Record<string, Command> = {
       for (const f of files) err(describeIngest(f));
       if (values.json) out(values, { files }, "");
       return files.some((f) => f.status === "refused") ? 1 : 0;
+    },
+  },
+  "users add": {
+    summary:
+      "crée un utilisateur : --email E --role admin|ars|chef_projet|amoa [--region R] [--grappe G]… (mot de passe lu sur l'entrée standard ou CIBLES_PASSWORD)",
+    options: {
+      ...json,
+      email: { type: "string" },
+      role: { type: "string" },
+      region: { type: "string" },
+      grappe: { type: "string", multiple: true },
+    },
+    async run(values) {
+      const password = process.env.CIBLES_PASSWORD ?? (await readStdin()).replace(/\r?\n$/, "");
+      const u = await withDb((db) =>
+        addUser(db, {
+          email: String(values.email ?? ""),
+          role: String(values.role ?? "") as Role,
+          region: (values.region as string | undefined) ?? null,
+          grappes: (values.grappe as string[] | undefined) ?? [],
+          password,
+        }),
+      ).catch(identityError);
+      if (!u) return 1;
+      out(
+        values,
+        { email: u.email, role: u.role, region: u.region, grappes: u.grappes },
+        `Utilisateur créé : ${u.email} (${u.role})`,
+      );
+      return 0;
+    },
+  },
+  "users list": {
+    summary: "liste les utilisateurs, leur rôle et leur périmètre",
+    options: { ...json },
+    async run(values) {
+      const users = await withDb((db) => listUsers(db));
+      out(
+        values,
+        users,
+        users
+          .map(
+            (u) =>
+              `${u.email.padEnd(36)} ${u.role.padEnd(12)} ${u.region ?? u.grappes.join(",")}${u.disabled ? "  (désactivé)" : ""}`,
+          )
+          .join("\n") || "aucun utilisateur",
+      );
+      return 0;
+    },
+  },
+  "users disable": {
+    summary: "désactive un utilisateur (sessions fermées, jetons révoqués) : --email E",
+    options: { ...json, email: { type: "string" } },
+    async run(values) {
+      const email = String(values.email ?? "");
+      if (!email) throw new UsageError("--email obligatoire");
+      const ok = await withDb((db) => setDisabled(db, email, true, `cli:${process.env.USER ?? "inconnu"}`));
+      if (!ok) {
+        err(`utilisateur inconnu : ${email}`);
+        return 1;
+      }
+      out(values, { email, disabled: true }, `Utilisateur désactivé : ${email}`);
+      return 0;
+    },
+  },
+  "tokens create": {
+    summary: "crée un jeton d'API pour un utilisateur, affiché une seule fois : --email E --name NOM",
+    options: { ...json, email: { type: "string" }, name: { type: "string" } },
+    async run(values) {
+      const email = String(values.email ?? "");
+      if (!email) throw new UsageError("--email obligatoire");
+      const t = await withDb((db) => createToken(db, email, String(values.name ?? "jeton"))).catch(
+        identityError,
+      );
+      if (!t) return 1;
+      out(values, t, `Jeton n° ${t.token_id} (affiché une seule fois, conservez-le) :\n${t.token}`);
+      return 0;
+    },
+  },
+  "tokens revoke": {
+    summary: "révoque un jeton d'API : --id N",
+    options: { ...json, id: { type: "string" } },
+    async run(values) {
+      const id = Number(values.id);
+      if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError("--id N obligatoire");
+      const ok = await withDb((db) => revokeToken(db, id));
+      if (!ok) {
+        err(`jeton inconnu ou déjà révoqué : ${id}`);
+        return 1;
+      }
+      out(values, { token_id: id, revoked: true }, `Jeton n° ${id} révoqué`);
+      return 0;
     },
   },
   worker: {
@@ -299,6 +402,22 @@ export const commands: Record<string, Command> = {
     },
   },
 };
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY)
+    throw new UsageError("mot de passe attendu sur l'entrée standard (ou CIBLES_PASSWORD)");
+  let s = "";
+  for await (const chunk of process.stdin) s += chunk;
+  return s;
+}
+
+function identityError(e: unknown): null {
+  if (e instanceof IdentityError) {
+    err(`Refusé : ${e.message}`);
+    return null;
+  }
+  throw e;
+}
 
 function describeRun(run: WorkerRun): string {
   if (run.outcome === "busy") return `Import planifié : ${run.message}`;

@@ -13,10 +13,21 @@ export interface FieldContext {
   maxDay: Day;
   /** FINESS of the referential; undefined = not checked */
   knownFiness?: ReadonlySet<string>;
+  /** FINESS the sender may load (API uploads); undefined = no restriction */
+  scopeFiness?: ReadonlySet<string>;
 }
 
-export function fieldContext(importDay: Day, knownFiness?: ReadonlySet<string>): FieldContext {
-  return { importDay, maxDay: addMonths(importDay, 12), ...(knownFiness ? { knownFiness } : {}) };
+export function fieldContext(
+  importDay: Day,
+  knownFiness?: ReadonlySet<string>,
+  scopeFiness?: ReadonlySet<string>,
+): FieldContext {
+  return {
+    importDay,
+    maxDay: addMonths(importDay, 12),
+    ...(knownFiness ? { knownFiness } : {}),
+    ...(scopeFiness ? { scopeFiness } : {}),
+  };
 }
 
 const cell = z.string().default("");
@@ -65,6 +76,12 @@ export function finess(fc: FieldContext, opts: { checkReferential?: boolean } = 
     if (!c.ok) return { ok: false, message: c.message };
     if (opts.checkReferential !== false && fc.knownFiness && !fc.knownFiness.has(c.finess)) {
       return { ok: false, message: `FINESS ${c.finess} absent du référentiel` };
+    }
+    if (opts.checkReferential !== false && fc.scopeFiness && !fc.scopeFiness.has(c.finess)) {
+      return {
+        ok: false,
+        message: `FINESS ${c.finess} hors de votre périmètre (grappes auxquelles vous avez accès)`,
+      };
     }
     return { ok: true, value: c.finess };
   });

@@ -43,6 +43,8 @@ export interface IngestOptions {
   source?: "cli" | "api" | "worker";
   actor?: string | null;
   importDay?: Day;
+  /** FINESS the sender may load (API uploads by a grappe's user); others are rejected rows */
+  scopeFiness?: ReadonlySet<string>;
   onProgress?: (rows: number) => void;
 }
 
@@ -166,7 +168,7 @@ async function loadFile(
   );
   if (missing.length > 0) throw new RefuseFile(`colonnes obligatoires manquantes : ${missing.join(", ")}`);
   const importDay = opts.importDay ?? todayParis();
-  const fc = fieldContext(importDay, await knownFiness(db));
+  const fc = fieldContext(importDay, await knownFiness(db), opts.scopeFiness);
   const schema = def.schema(fc, opts.profile ?? null);
   const pseudo = pseudonymiser(opts.secret);
   const stageCols = def.stage.map((c) => c.name);

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../db/index.ts";
+import { DEMO_USERS } from "../fixtures/seed.ts";
 import { cliProcess } from "./cli-run.ts";
 import { SECRET, tempDir } from "./helpers.ts";
 
@@ -64,6 +65,25 @@ describe("serve on an empty embedded database", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
     expect(res.headers.get("x-request-id")).toBeTruthy();
+  });
+
+  it("comes with one demo user per role, printed at first start, scoped to the demo grappe", async () => {
+    expect(log).toMatch(/Comptes de DÉMONSTRATION/);
+    const base = `http://127.0.0.1:${port}`;
+    for (const u of DEMO_USERS) {
+      expect(log).toContain(u.email);
+      const login = await fetch(`${base}/api/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: u.email, password: u.password }),
+      });
+      expect(login.status).toBe(200);
+      const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+      const grappes = (await (await fetch(`${base}/api/grappes`, { headers: { cookie } })).json()) as {
+        grappe_id: string;
+      }[];
+      expect(grappes.map((g) => g.grappe_id)).toEqual(["DEMO-OCC-01"]);
+    }
   });
 
   it("runs the scheduled ingest of the inbox", async () => {

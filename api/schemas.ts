@@ -1,0 +1,284 @@
+/** Zod schemas of what the API sends and receives (OpenAPI is generated from them). */
+import { z } from "zod";
+import { isDay } from "../domain/dates.ts";
+import { INDICATOR_IDS } from "../domain/indicators.ts";
+import { ROLES } from "./identity.ts";
+
+export const day = z.string().refine(isDay, "date attendue au format AAAA-MM-JJ (date calendaire valide)");
+export const finessParam = z.object({ finess: z.string().regex(/^(\d{9}|2[AB]\d{7})$/, "FINESS invalide") });
+export const grappeParam = z.object({ grappe_id: z.string().min(1).max(100) });
+export const positiveId = z.coerce
+  .number()
+  .int()
+  .positive("identifiant : entier positif attendu")
+  .max(2 ** 53 - 1);
+export const dateQuery = z.object({ date: day.optional() });
+
+const indicatorMap = <T extends z.ZodType>(t: T) =>
+  z.object(
+    Object.fromEntries(INDICATOR_IDS.map((id) => [id, t])) as Record<(typeof INDICATOR_IDS)[number], T>,
+  );
+
+export const indicatorResult = z.object({
+  numerator: z.number().int(),
+  denominator: z.number().int(),
+  adjustment: z.number().int(),
+  rate: z.number().nullable(),
+  target: z.number(),
+  mandatory: z.boolean(),
+  met: z.boolean(),
+  gap: z.number().int().nullable(),
+});
+
+export const essmsReport = z.object({
+  finess: z.string(),
+  grappe_id: z.string(),
+  file_active: z.object({ value: z.number().int(), source: z.enum(["computed", "declared"]) }),
+  indicators: indicatorMap(indicatorResult),
+  optional: z.object({ eprescription: z.number().int(), eparcours: z.number().int() }),
+  meets_all_mandatory: z.boolean(),
+});
+
+export const grappeIndicator = z.object({
+  numerator: z.number().int(),
+  denominator: z.number().int(),
+  rate: z.number().nullable(),
+  target: z.number(),
+  mandatory: z.boolean(),
+  met: z.boolean(),
+  gap: z.number().int().nullable(),
+  essms_meeting: z.number().int(),
+  mean_rate: z.number().nullable(),
+});
+
+export const grappeReport = z.object({
+  grappe_id: z.string(),
+  indicators: indicatorMap(grappeIndicator),
+  essms_total: z.number().int(),
+  essms_meeting_all: z.number().int(),
+  eligible: z.boolean(),
+  eligible_pooled: z.boolean(),
+  subsidy: z.object({ total_eur: z.number(), solde_eur: z.number() }),
+});
+
+export const windowSchema = z.object({ start: day, end: day });
+
+export const report = z.object({
+  measurement_date: day,
+  window: windowSchema,
+  rules_version: z.string(),
+  essms: z.array(essmsReport),
+  grappes: z.array(grappeReport),
+});
+
+export const me = z.object({
+  email: z.string(),
+  role: z.enum(ROLES),
+  region: z.string().optional(),
+  grappes: z.array(z.string()).optional(),
+});
+
+export const blocker = z.object({
+  finess: z.string(),
+  raison_sociale: z.string(),
+  indicator: z.enum(INDICATOR_IDS),
+  rate: z.number().nullable(),
+  target: z.number(),
+  gap: z.number().int().nullable(),
+});
+
+export const grappeSummary = z.object({
+  grappe_id: z.string(),
+  grappe_nom: z.string(),
+  region: z.string(),
+  date_vsr: day.nullable(),
+  target_date: day.nullable(),
+  days_to_target: z.number().int().nullable(),
+  measurement_date: day,
+  essms_total: z.number().int(),
+  essms_meeting_all: z.number().int(),
+  eligible: z.boolean(),
+  eligible_pooled: z.boolean(),
+  subsidy: z.object({ total_eur: z.number(), solde_eur: z.number() }),
+  indicators: indicatorMap(grappeIndicator),
+});
+
+export const grappeDetail = grappeReport.extend({
+  grappe_nom: z.string(),
+  region: z.string(),
+  date_vsr: day.nullable(),
+  target_date: day.nullable(),
+  days_to_target: z.number().int().nullable(),
+  measurement_date: day,
+  window: windowSchema,
+  rules_version: z.string(),
+  essms: z.array(essmsReport.extend({ raison_sociale: z.string(), categorie: z.string().nullable() })),
+  blockers: z.array(blocker),
+});
+
+export const freshness = z.object({
+  kind: z.string(),
+  import_id: z.number().int(),
+  file_name: z.string(),
+  imported_at: z.string(),
+  date_min: day.nullable(),
+  date_max: day.nullable(),
+  rows_loaded: z.number().int(),
+});
+
+export const essmsDetail = essmsReport.extend({
+  raison_sociale: z.string(),
+  categorie: z.string().nullable(),
+  measurement_date: day,
+  window: windowSchema,
+  rules_version: z.string(),
+  freshness: z.array(freshness),
+});
+
+export const forecast = z.object({
+  method: z.string(),
+  points_used: z.number().int(),
+  slope_per_month: z.number().nullable(),
+  status: z.enum(["atteinte", "atteignable", "non_atteignable", "donnees_insuffisantes"]),
+  reached_month: day.nullable(),
+  target_date: day.nullable(),
+  reached_by_target_date: z.boolean().nullable(),
+  gap: z.number().int().nullable(),
+  months_left: z.number().int().nullable(),
+  needed_per_month: z.number().int().nullable(),
+  message: z.string(),
+});
+
+export const history = z.object({
+  finess: z.string(),
+  from: day,
+  to: day,
+  points: z.array(
+    z.object({
+      date: day,
+      file_active: essmsReport.shape.file_active,
+      indicators: indicatorMap(indicatorResult),
+    }),
+  ),
+  forecast: indicatorMap(forecast),
+});
+
+const decisionEntry = z.object({
+  decision: z.string(),
+  comment: z.string().nullable(),
+  decided_by: z.string(),
+  decided_at: z.string(),
+});
+
+export const adjustment = z.object({
+  amenagement_id: z.number().int(),
+  finess: z.string(),
+  grappe_id: z.string(),
+  indicateur: z.enum(INDICATOR_IDS),
+  nombre: z.number().int(),
+  categorie: z.string(),
+  justification: z.string().nullable(),
+  date_debut: day,
+  date_fin: day.nullable(),
+  statut: z.enum(["PROPOSE", "APPROUVE", "REFUSE", "REVOQUE"]),
+  source: z.string(),
+  created_by: z.string().nullable(),
+  created_at: z.string(),
+  decisions: z.array(decisionEntry),
+});
+
+const indicatorValue = z.object({
+  date: day,
+  rate: z.number().nullable(),
+  numerator: z.number().int(),
+  denominator: z.number().int(),
+});
+
+export const action = z.object({
+  action_id: z.number().int(),
+  finess: z.string(),
+  grappe_id: z.string(),
+  indicateur: z.enum(INDICATOR_IDS),
+  description: z.string(),
+  owner: z.string().nullable(),
+  due_date: day.nullable(),
+  status: z.enum(["A_FAIRE", "EN_COURS", "FAIT", "ABANDONNE"]),
+  value_at_creation: indicatorValue.nullable(),
+  value_now: indicatorValue.nullable().optional(),
+  created_by: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+export const importRow = z.object({
+  import_id: z.number().int(),
+  file_name: z.string(),
+  kind: z.string(),
+  sha256: z.string(),
+  status: z.string(),
+  rows_total: z.number().int(),
+  rows_loaded: z.number().int(),
+  rows_rejected: z.number().int(),
+  message: z.string().nullable(),
+  date_min: day.nullable(),
+  date_max: day.nullable(),
+  source: z.string(),
+  imported_by: z.string().nullable(),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  finess: z.array(z.string()),
+});
+
+export const rejection = z.object({
+  line: z.number().int(),
+  column: z.string().nullable(),
+  message: z.string(),
+});
+
+export const ingestEntry = z.object({
+  file: z.string(),
+  kind: z.string().nullable(),
+  status: z.enum(["loaded", "skipped", "refused"]),
+  rows: z.number().int(),
+  loaded: z.number().int(),
+  rejected: z.number().int(),
+  errors: z.array(rejection),
+  errors_truncated: z.boolean().optional(),
+  message: z.string().optional(),
+  import_id: z.number().int().optional(),
+  sha256: z.string().optional(),
+});
+
+export const snapshotImport = z.object({
+  import_id: z.number().int(),
+  file_name: z.string(),
+  kind: z.string(),
+  sha256: z.string(),
+  rows_loaded: z.number().int(),
+  finished_at: z.string().nullable(),
+});
+
+export const snapshotSummary = z.object({
+  snapshot_id: z.number().int(),
+  grappe_id: z.string().nullable(),
+  measurement_date: day,
+  rules_version: z.string(),
+  created_by: z.string(),
+  created_at: z.string(),
+});
+
+export const soldeDecision = z.object({
+  decision_id: z.number().int(),
+  snapshot_id: z.number().int(),
+  grappe_id: z.string(),
+  eligible: z.boolean(),
+  comment: z.string().nullable(),
+  decided_by: z.string(),
+  decided_at: z.string(),
+});
+
+export const snapshot = snapshotSummary.extend({
+  imports: z.array(snapshotImport),
+  report,
+  decisions: z.array(soldeDecision),
+});

@@ -1,0 +1,359 @@
+/**
+ * Authorization matrix: every API route × every role × (in scope, foreign scope) plus anonymous,
+ * in-process (`app.request`). A route added to the registry without a line here fails the test,
+ * and so does a Hono route that bypasses the registry.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../api/app.ts";
+import { ROUTES } from "../api/routes.ts";
+import type { Db } from "../db/index.ts";
+import { freezeSnapshot } from "../sql/snapshots.ts";
+import { createAction, proposeAdjustment } from "../sql/workflow.ts";
+import { PASSWORD, populate, USERS } from "./api-helpers.ts";
+import { freshDb, SECRET } from "./helpers.ts";
+
+type Who = "admin" | "ars" | "chef_projet" | "amoa" | "anonymous";
+const WHO: Who[] = ["admin", "ars", "chef_projet", "amoa", "anonymous"];
+interface Req {
+  method: string;
+  path: string;
+  body?: unknown;
+  file?: { name: string; content: string };
+}
+type Expect = Record<Who, [own: number, foreign: number]>;
+
+const read: Expect = {
+  admin: [200, 200],
+  ars: [200, 404],
+  chef_projet: [200, 404],
+  amoa: [200, 404],
+  anonymous: [401, 401],
+};
+const list: Expect = {
+  admin: [200, 200],
+  ars: [200, 200],
+  chef_projet: [200, 200],
+  amoa: [200, 200],
+  anonymous: [401, 401],
+};
+const arsWrite = (s: number): Expect => ({
+  admin: [403, 403],
+  ars: [s, 404],
+  chef_projet: [403, 403],
+  amoa: [403, 403],
+  anonymous: [401, 401],
+});
+const teamWrite = (s: number): Expect => ({
+  admin: [403, 403],
+  ars: [403, 403],
+  chef_projet: [s, 404],
+  amoa: [s, 404],
+  anonymous: [401, 401],
+});
+
+describe("authorization matrix", () => {
+  let db: Db;
+  let app: ReturnType<typeof createApp>;
+  const cookies = new Map<Who, string>();
+  const snap = { own: 0, foreign: 0 };
+
+  beforeAll(async () => {
+    db = await freshDb("pglite");
+    await populate(db);
+    app = createApp({ db, secret: SECRET, log: () => {} });
+    for (const who of ["admin", "ars", "chef_projet", "amoa"] as const) {
+      const res = await app.request("/api/session", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: USERS[who]?.email, password: PASSWORD }),
+      });
+      expect(res.status).toBe(200);
+      cookies.set(who, (res.headers.get("set-cookie") ?? "").split(";")[0] as string);
+    }
+    snap.own = (await freezeSnapshot(db, "2025-07-01", "T1", "test")).snapshot_id;
+    snap.foreign = (await freezeSnapshot(db, "2025-07-01", "F1", "test")).snapshot_id;
+  });
+  afterAll(async () => db?.close());
+
+  const proposal = (finess: string) => ({
+    finess,
+    indicateur: "dmp",
+    nombre: 1,
+    categorie: "anonymat",
+    justification: "personne accueillie sous anonymat",
+    date_debut: "2025-01-01",
+  });
+  const adj = async (finess: string) =>
+    (
+      await proposeAdjustment(
+        db,
+        { ...proposal(finess), indicateur: "dmp", categorie: "anonymat", date_fin: null },
+        "test",
+      )
+    ).amenagement_id;
+  const act = async (finess: string, grappe: string) =>
+    (
+      await createAction(
+        db,
+        {
+          finess,
+          indicateur: "agenda",
+          description: "relancer les équipes",
+          owner: null,
+          due_date: null,
+          status: "A_FAIRE",
+        },
+        grappe,
+        "test",
+      )
+    ).action_id;
+  const importOf = async (finess: string) => {
+    const [r] = await db.query<{ import_id: number }>(
+      "select max(import_id)::int as import_id from import_finess where finess = $1",
+      [finess],
+    );
+    return r?.import_id as number;
+  };
+
+  /** For each route: how to call it on an in-scope and on a foreign resource, and what to expect. */
+  const MATRIX: Record<
+    string,
+    { own: () => Promise<Req> | Req; foreign: () => Promise<Req> | Req; expect: Expect }
+  > = {
+    "DELETE /session": {
+      own: () => ({ method: "DELETE", path: "/api/session" }),
+      foreign: () => ({ method: "DELETE", path: "/api/session" }),
+      expect: {
+        admin: [204, 204],
+        ars: [204, 204],
+        chef_projet: [204, 204],
+        amoa: [204, 204],
+        anonymous: [401, 401],
+      },
+    },
+    "GET /me": {
+      own: () => ({ method: "GET", path: "/api/me" }),
+      foreign: () => ({ method: "GET", path: "/api/me" }),
+      expect: list,
+    },
+    "GET /grappes": {
+      own: () => ({ method: "GET", path: "/api/grappes" }),
+      foreign: () => ({ method: "GET", path: "/api/grappes" }),
+      expect: list,
+    },
+    "GET /grappes/:grappe_id": {
+      own: () => ({ method: "GET", path: "/api/grappes/T1?date=2025-07-01" }),
+      foreign: () => ({ method: "GET", path: "/api/grappes/F1?date=2025-07-01" }),
+      expect: read,
+    },
+    "GET /grappes/:grappe_id/report.csv": {
+      own: () => ({ method: "GET", path: "/api/grappes/T1/report.csv?date=2025-07-01" }),
+      foreign: () => ({ method: "GET", path: "/api/grappes/F1/report.csv?date=2025-07-01" }),
+      expect: read,
+    },
+    "GET /grappes/:grappe_id/report.xlsx": {
+      own: () => ({ method: "GET", path: "/api/grappes/T1/report.xlsx?date=2025-07-01" }),
+      foreign: () => ({ method: "GET", path: "/api/grappes/F1/report.xlsx?date=2025-07-01" }),
+      expect: read,
+    },
+    "GET /grappes/:grappe_id/snapshots": {
+      own: () => ({ method: "GET", path: "/api/grappes/T1/snapshots" }),
+      foreign: () => ({ method: "GET", path: "/api/grappes/F1/snapshots" }),
+      expect: read,
+    },
+    "POST /grappes/:grappe_id/snapshots": {
+      own: () => ({ method: "POST", path: "/api/grappes/T1/snapshots", body: { date: "2025-07-01" } }),
+      foreign: () => ({ method: "POST", path: "/api/grappes/F1/snapshots", body: { date: "2025-07-01" } }),
+      expect: arsWrite(201),
+    },
+    "GET /grappes/:grappe_id/snapshots/:snapshot_id": {
+      own: () => ({ method: "GET", path: `/api/grappes/T1/snapshots/${snap.own}` }),
+      foreign: () => ({ method: "GET", path: `/api/grappes/F1/snapshots/${snap.foreign}` }),
+      expect: read,
+    },
+    "POST /grappes/:grappe_id/snapshots/:snapshot_id/decision": {
+      own: () => ({
+        method: "POST",
+        path: `/api/grappes/T1/snapshots/${snap.own}/decision`,
+        body: { eligible: false, comment: "cibles non atteintes" },
+      }),
+      foreign: () => ({
+        method: "POST",
+        path: `/api/grappes/F1/snapshots/${snap.foreign}/decision`,
+        body: { eligible: true },
+      }),
+      expect: arsWrite(201),
+    },
+    "GET /grappes/:grappe_id/evidence": {
+      own: () => ({ method: "GET", path: `/api/grappes/T1/evidence?snapshot=${snap.own}` }),
+      foreign: () => ({ method: "GET", path: `/api/grappes/F1/evidence?snapshot=${snap.foreign}` }),
+      expect: read,
+    },
+    "GET /essms/:finess": {
+      own: () => ({ method: "GET", path: "/api/essms/340000017?date=2025-07-01" }),
+      foreign: () => ({ method: "GET", path: "/api/essms/350000014?date=2025-07-01" }),
+      expect: read,
+    },
+    "GET /essms/:finess/history": {
+      own: () => ({ method: "GET", path: "/api/essms/340000017/history?from=2025-01-01&to=2025-08-01" }),
+      foreign: () => ({ method: "GET", path: "/api/essms/350000014/history?from=2025-01-01&to=2025-08-01" }),
+      expect: read,
+    },
+    "GET /adjustments": {
+      own: () => ({ method: "GET", path: "/api/adjustments?grappe_id=T1" }),
+      foreign: () => ({ method: "GET", path: "/api/adjustments?grappe_id=F1" }),
+      expect: read,
+    },
+    "POST /adjustments": {
+      own: () => ({ method: "POST", path: "/api/adjustments", body: proposal("340000017") }),
+      foreign: () => ({ method: "POST", path: "/api/adjustments", body: proposal("350000014") }),
+      expect: teamWrite(201),
+    },
+    "POST /adjustments/:amenagement_id/decision": {
+      own: async () => ({
+        method: "POST",
+        path: `/api/adjustments/${await adj("340000017")}/decision`,
+        body: { decision: "APPROUVE" },
+      }),
+      foreign: async () => ({
+        method: "POST",
+        path: `/api/adjustments/${await adj("350000014")}/decision`,
+        body: { decision: "APPROUVE" },
+      }),
+      expect: arsWrite(200),
+    },
+    "GET /corrective-actions": {
+      own: () => ({ method: "GET", path: "/api/corrective-actions?grappe_id=T1" }),
+      foreign: () => ({ method: "GET", path: "/api/corrective-actions?grappe_id=F1" }),
+      expect: read,
+    },
+    "POST /corrective-actions": {
+      own: () => ({
+        method: "POST",
+        path: "/api/corrective-actions",
+        body: { finess: "340000017", indicateur: "agenda", description: "former les équipes à l'agenda" },
+      }),
+      foreign: () => ({
+        method: "POST",
+        path: "/api/corrective-actions",
+        body: { finess: "350000014", indicateur: "agenda", description: "former les équipes à l'agenda" },
+      }),
+      expect: teamWrite(201),
+    },
+    "PATCH /corrective-actions/:action_id": {
+      own: async () => ({
+        method: "PATCH",
+        path: `/api/corrective-actions/${await act("340000017", "T1")}`,
+        body: { status: "EN_COURS" },
+      }),
+      foreign: async () => ({
+        method: "PATCH",
+        path: `/api/corrective-actions/${await act("350000014", "F1")}`,
+        body: { status: "EN_COURS" },
+      }),
+      expect: teamWrite(200),
+    },
+    "GET /imports": {
+      own: () => ({ method: "GET", path: "/api/imports" }),
+      foreign: () => ({ method: "GET", path: "/api/imports" }),
+      expect: list,
+    },
+    "GET /imports/:import_id": {
+      own: async () => ({ method: "GET", path: `/api/imports/${await importOf("340000017")}` }),
+      foreign: async () => ({ method: "GET", path: `/api/imports/${await importOf("350000014")}` }),
+      expect: read,
+    },
+    "POST /imports": {
+      own: () => ({
+        method: "POST",
+        path: "/api/imports",
+        file: {
+          name: "dmp_matrice.csv",
+          content: `finess;document_id;usager_id;date_depot;statut\n340000017;mx${Math.random()};u1;2025-05-02;DEPOSE\n`,
+        },
+      }),
+      foreign: () => ({
+        method: "POST",
+        path: "/api/imports",
+        file: {
+          name: "dmp_matrice.csv",
+          content: `finess;document_id;usager_id;date_depot;statut\n350000014;mx${Math.random()};b1;2025-05-02;DEPOSE\n`,
+        },
+      }),
+      expect: {
+        admin: [201, 201],
+        ars: [403, 403],
+        chef_projet: [201, 201],
+        amoa: [201, 201],
+        anonymous: [401, 401],
+      },
+    },
+  };
+
+  it("covers every route of the registry, and no route bypasses it", () => {
+    const declared = ["DELETE /session", ...ROUTES.map((r) => `${r.method.toUpperCase()} ${r.path}`)].sort();
+    expect(Object.keys(MATRIX).sort()).toEqual(declared);
+    const PUBLIC = ["GET /api/openapi.json", "GET /api/docs", "POST /api/session"];
+    const mounted = [
+      ...new Set(
+        app.routes
+          .filter((r) => r.path.startsWith("/api/") && r.method !== "ALL")
+          .map((r) => `${r.method} ${r.path}`),
+      ),
+    ].sort();
+    expect(mounted).toEqual([...PUBLIC, ...declared.map((k) => k.replace(" /", " /api/"))].sort());
+  });
+
+  async function call(who: Who, req: Req): Promise<Response> {
+    const headers: Record<string, string> = {};
+    const cookie = cookies.get(who);
+    if (who !== "anonymous" && cookie) headers.cookie = cookie;
+    let body: BodyInit | undefined;
+    if (req.file) {
+      const form = new FormData();
+      form.set("file", new File([req.file.content], req.file.name, { type: "text/csv" }));
+      body = form;
+    } else if (req.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(req.body);
+    }
+    return app.request(req.path, { method: req.method, headers, ...(body ? { body } : {}) });
+  }
+
+  for (const [key, c] of Object.entries(MATRIX)) {
+    for (const who of WHO) {
+      it(`${key} — ${who}: in scope ${c.expect[who][0]}, foreign scope ${c.expect[who][1]}`, async () => {
+        for (const [i, side] of (["own", "foreign"] as const).entries()) {
+          const res = await call(who, await c[side]());
+          const expected = c.expect[who][i] as number;
+          expect(res.status, `${side}: ${await res.clone().text()}`).toBe(expected);
+          if (expected >= 400) {
+            expect(res.headers.get("content-type")).toMatch(/application\/problem\+json/);
+            const p = (await res.json()) as { code: string; detail: string; request_id: string };
+            expect(p.request_id).toBeTruthy();
+            expect(p.detail).toMatch(/[a-zàéè]/);
+          }
+          if (key === "DELETE /session" && who !== "anonymous") {
+            // Logged out: log back in for the next checks.
+            const again = await app.request("/api/session", {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ email: USERS[who]?.email, password: PASSWORD }),
+            });
+            cookies.set(who, (again.headers.get("set-cookie") ?? "").split(";")[0] as string);
+          }
+        }
+      });
+    }
+  }
+
+  it("answers 404 for an unknown id exactly as for a foreign one", async () => {
+    const unknown = await call("chef_projet", { method: "GET", path: "/api/grappes/NOPE" });
+    const foreign = await call("chef_projet", { method: "GET", path: "/api/grappes/F1" });
+    expect(unknown.status).toBe(404);
+    expect(foreign.status).toBe(404);
+    const a = (await unknown.json()) as Record<string, unknown>;
+    const b = (await foreign.json()) as Record<string, unknown>;
+    expect({ ...a, detail: "", request_id: "" }).toEqual({ ...b, detail: "", request_id: "" });
+  });
+});
