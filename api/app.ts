@@ -4,6 +4,10 @@
  * who is asking (session cookie or bearer token) and the grappes it may see before anything else.
  */
 import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serveStatic } from "@hono/node-server/serve-static";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
@@ -61,6 +65,9 @@ export async function scopeOf(deps: AppDeps, p: Principal): Promise<Scope> {
 function isHttps(c: Context<Env>): boolean {
   return new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
 }
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const DASHBOARD_DIR = process.env.DASHBOARD_DIR ?? join(ROOT, "dashboard", "dist");
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<Env>();
@@ -221,6 +228,28 @@ export function createApp(deps: AppDeps) {
   });
 
   for (const r of ROUTES) mount(app, deps, r, maxUpload);
+
+  // The built dashboard (npm run build); every other path is the single-page app.
+  const dashboard = deps.dashboardDir ?? DASHBOARD_DIR;
+  if (existsSync(join(dashboard, "index.html"))) {
+    app.use("/assets/*", async (c, next) => {
+      await next();
+      if (c.res.status === 200) c.header("cache-control", "public, max-age=31536000, immutable");
+    });
+    app.use("/*", serveStatic({ root: relative(process.cwd(), dashboard) || "." }));
+    const index = readFileSync(join(dashboard, "index.html"), "utf8");
+    app.get("*", (c) => {
+      if (c.req.path.startsWith("/api/"))
+        throw new ApiError("not_found", `aucune ressource à l'adresse ${c.req.path}`);
+      return c.html(index);
+    });
+  } else {
+    app.get("/", (c) =>
+      c.html(
+        '<!doctype html><html lang="fr"><meta charset="utf-8"><title>Cibles d\'usage</title><p>Le tableau de bord n\'est pas construit : lancez <code>npm run build</code> (ou <code>npm start</code>, qui le construit). L\'API répond sous <a href="/api/docs">/api/docs</a>.</p></html>',
+      ),
+    );
+  }
   return app;
 }
 

@@ -15,6 +15,8 @@ export interface AppDeps {
   db: Db;
   secret: string;
   maxUploadBytes?: number;
+  /** the built dashboard to serve (default dashboard/dist) */
+  dashboardDir?: string;
   log?: (entry: Record<string, unknown>) => void;
 }
 

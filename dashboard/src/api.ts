@@ -1,0 +1,126 @@
+/**
+ * Typed API client. Types come from the server's zod schemas (api/schemas.ts, type-only import:
+ * nothing of zod reaches the bundle); the endpoint list is checked against /api/openapi.json by
+ * a test (test/dashboard-client.test.ts).
+ */
+import type { z } from "zod";
+import type * as S from "../../api/schemas.ts";
+
+export type Me = z.infer<typeof S.me>;
+export type GrappeSummary = z.infer<typeof S.grappeSummary>;
+export type GrappeDetail = z.infer<typeof S.grappeDetail>;
+export type EssmsDetail = z.infer<typeof S.essmsDetail>;
+export type History = z.infer<typeof S.history>;
+export type Adjustment = z.infer<typeof S.adjustment>;
+export type Action = z.infer<typeof S.action>;
+export type ImportRow = z.infer<typeof S.importRow>;
+export type Rejection = z.infer<typeof S.rejection>;
+export type IngestEntry = z.infer<typeof S.ingestEntry>;
+export type Snapshot = z.infer<typeof S.snapshot>;
+export type SnapshotSummary = z.infer<typeof S.snapshotSummary>;
+
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+    readonly errors: { field: string; message: string }[] = [],
+  ) {
+    super(detail);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, credentials: "same-origin", headers: {} };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.headers = { "content-type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  if (res.status === 204) return undefined as T;
+  const data = (await res.json().catch(() => null)) as Record<string, unknown> | null;
+  if (!res.ok) {
+    throw new ApiProblem(
+      res.status,
+      String(data?.code ?? "erreur"),
+      String(data?.detail ?? `erreur ${res.status}`),
+      (data?.errors as { field: string; message: string }[]) ?? [],
+    );
+  }
+  return data as T;
+}
+
+const q = (params: Record<string, string | undefined>) => {
+  const s = new URLSearchParams(
+    Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined),
+  ).toString();
+  return s ? `?${s}` : "";
+};
+
+/** Every endpoint the dashboard uses: [method, OpenAPI path]. */
+export const ENDPOINTS = {
+  login: ["post", "/api/session"],
+  logout: ["delete", "/api/session"],
+  me: ["get", "/api/me"],
+  grappes: ["get", "/api/grappes"],
+  grappe: ["get", "/api/grappes/{grappe_id}"],
+  essms: ["get", "/api/essms/{finess}"],
+  history: ["get", "/api/essms/{finess}/history"],
+  adjustments: ["get", "/api/adjustments"],
+  propose: ["post", "/api/adjustments"],
+  decide: ["post", "/api/adjustments/{amenagement_id}/decision"],
+  actions: ["get", "/api/corrective-actions"],
+  createAction: ["post", "/api/corrective-actions"],
+  updateAction: ["patch", "/api/corrective-actions/{action_id}"],
+  imports: ["get", "/api/imports"],
+  importDetail: ["get", "/api/imports/{import_id}"],
+  upload: ["post", "/api/imports"],
+  snapshots: ["get", "/api/grappes/{grappe_id}/snapshots"],
+  freeze: ["post", "/api/grappes/{grappe_id}/snapshots"],
+  snapshot: ["get", "/api/grappes/{grappe_id}/snapshots/{snapshot_id}"],
+  soldeDecision: ["post", "/api/grappes/{grappe_id}/snapshots/{snapshot_id}/decision"],
+  evidence: ["get", "/api/grappes/{grappe_id}/evidence"],
+  reportCsv: ["get", "/api/grappes/{grappe_id}/report.csv"],
+  reportXlsx: ["get", "/api/grappes/{grappe_id}/report.xlsx"],
+} as const;
+
+const e = encodeURIComponent;
+
+export const api = {
+  login: (email: string, password: string) => call<Me>("POST", "/api/session", { email, password }),
+  logout: () => call<void>("DELETE", "/api/session"),
+  me: () => call<Me>("GET", "/api/me"),
+  grappes: () => call<GrappeSummary[]>("GET", "/api/grappes"),
+  grappe: (id: string, date?: string) => call<GrappeDetail>("GET", `/api/grappes/${e(id)}${q({ date })}`),
+  essms: (finess: string, date?: string) => call<EssmsDetail>("GET", `/api/essms/${e(finess)}${q({ date })}`),
+  history: (finess: string, from?: string, to?: string) =>
+    call<History>("GET", `/api/essms/${e(finess)}/history${q({ from, to })}`),
+  adjustments: (grappeId?: string) =>
+    call<Adjustment[]>("GET", `/api/adjustments${q({ grappe_id: grappeId })}`),
+  propose: (body: Record<string, unknown>) => call<Adjustment>("POST", "/api/adjustments", body),
+  decide: (id: number, decision: string, comment: string | null) =>
+    call<Adjustment>("POST", `/api/adjustments/${id}/decision`, { decision, comment }),
+  actions: (grappeId?: string) =>
+    call<Action[]>("GET", `/api/corrective-actions${q({ grappe_id: grappeId })}`),
+  createAction: (body: Record<string, unknown>) => call<Action>("POST", "/api/corrective-actions", body),
+  updateAction: (id: number, body: Record<string, unknown>) =>
+    call<Action>("PATCH", `/api/corrective-actions/${id}`, body),
+  imports: () => call<ImportRow[]>("GET", "/api/imports"),
+  importDetail: (id: number) => call<ImportRow & { rejections: Rejection[] }>("GET", `/api/imports/${id}`),
+  upload: (file: File) => {
+    const form = new FormData();
+    form.set("file", file);
+    return call<IngestEntry>("POST", "/api/imports", form);
+  },
+  snapshots: (grappeId: string) => call<SnapshotSummary[]>("GET", `/api/grappes/${e(grappeId)}/snapshots`),
+  freeze: (grappeId: string, date: string) =>
+    call<Snapshot>("POST", `/api/grappes/${e(grappeId)}/snapshots`, { date }),
+  snapshot: (grappeId: string, id: number) =>
+    call<Snapshot>("GET", `/api/grappes/${e(grappeId)}/snapshots/${id}`),
+  soldeDecision: (grappeId: string, id: number, eligible: boolean, comment: string | null) =>
+    call<unknown>("POST", `/api/grappes/${e(grappeId)}/snapshots/${id}/decision`, { eligible, comment }),
+  evidenceUrl: (grappeId: string, id: number) => `/api/grappes/${e(grappeId)}/evidence?snapshot=${id}`,
+  reportCsvUrl: (grappeId: string, date: string) => `/api/grappes/${e(grappeId)}/report.csv${q({ date })}`,
+  reportXlsxUrl: (grappeId: string, date: string) => `/api/grappes/${e(grappeId)}/report.xlsx${q({ date })}`,
+};

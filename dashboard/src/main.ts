@@ -1,0 +1,147 @@
+/** The dashboard: a hash router over a few pages, each fetching what it shows from the API. */
+import "@gouvfr/dsfr/dist/dsfr.min.css";
+import "./style.css";
+import { ApiProblem, api, type Me } from "./api.ts";
+import { alert, h, mount } from "./dom.ts";
+import { arsPage } from "./pages/ars.ts";
+import { essmsPage } from "./pages/essms.ts";
+import { grappePage } from "./pages/grappe.ts";
+import { grappesPage } from "./pages/grappes.ts";
+import { importsPage } from "./pages/imports.ts";
+import { loginPage } from "./pages/login.ts";
+
+export interface Page {
+  title: string;
+  render(main: HTMLElement, me: Me, params: URLSearchParams, path: string[]): Promise<void>;
+}
+
+const ROLE_LABEL: Record<string, string> = {
+  admin: "administrateur",
+  ars: "ARS",
+  chef_projet: "chef de projet",
+  amoa: "AMOA",
+};
+
+let me: Me | null = null;
+
+function nav(current: string): void {
+  const menu = document.getElementById("menu") as HTMLElement;
+  const tools = document.getElementById("outils") as HTMLElement;
+  if (!me) {
+    mount(menu);
+    mount(tools);
+    return;
+  }
+  const items: [string, string][] = [["#/", "Mes grappes"]];
+  if (me.role === "ars" || me.role === "admin") items.push(["#/ars", "Décisions ARS"]);
+  items.push(["#/imports", "Imports"]);
+  mount(
+    menu,
+    h(
+      "ul",
+      { class: "fr-nav__list" },
+      items.map(([href, label]) =>
+        h(
+          "li",
+          { class: "fr-nav__item" },
+          h(
+            "a",
+            { class: "fr-nav__link", href, ...(current === href ? { "aria-current": "page" } : {}) },
+            label,
+          ),
+        ),
+      ),
+    ),
+  );
+  mount(
+    tools,
+    h(
+      "li",
+      {},
+      h(
+        "span",
+        { class: "fr-btn fr-btn--tertiary-no-outline" },
+        `${me.email} (${ROLE_LABEL[me.role] ?? me.role})`,
+      ),
+    ),
+    h(
+      "li",
+      {},
+      h(
+        "button",
+        {
+          class: "fr-btn",
+          type: "button",
+          onclick: async () => {
+            await api.logout().catch(() => {});
+            me = null;
+            location.hash = "#/connexion";
+          },
+        },
+        "Se déconnecter",
+      ),
+    ),
+  );
+}
+
+function route(): { page: Page; path: string[]; params: URLSearchParams; key: string } {
+  const raw = location.hash.replace(/^#/, "") || "/";
+  const [p, query] = raw.split("?");
+  const path = (p ?? "/").split("/").filter(Boolean).map(decodeURIComponent);
+  const params = new URLSearchParams(query ?? "");
+  const key = `#/${path[0] ?? ""}`;
+  const page =
+    path[0] === "grappe"
+      ? grappePage
+      : path[0] === "essms"
+        ? essmsPage
+        : path[0] === "ars"
+          ? arsPage
+          : path[0] === "imports"
+            ? importsPage
+            : grappesPage;
+  return { page, path, params, key };
+}
+
+async function render(): Promise<void> {
+  const main = document.getElementById("contenu") as HTMLElement;
+  if (location.hash.startsWith("#/connexion")) {
+    me = null;
+    nav("");
+    document.title = "Connexion — Cibles d'usage";
+    await loginPage(main, async (who) => {
+      me = who;
+      location.hash = "#/";
+    });
+    return;
+  }
+  if (!me) {
+    try {
+      me = await api.me();
+    } catch {
+      location.hash = "#/connexion";
+      return;
+    }
+  }
+  const { page, path, params, key } = route();
+  nav(key);
+  document.title = `${page.title} — Cibles d'usage`;
+  mount(main, h("p", { class: "fr-mb-0" }, "Chargement…"));
+  try {
+    await page.render(main, me, params, path);
+  } catch (e) {
+    if (e instanceof ApiProblem && e.status === 401) {
+      me = null;
+      location.hash = "#/connexion";
+      return;
+    }
+    mount(
+      main,
+      alert("error", "Impossible d'afficher cette page", e instanceof Error ? e.message : String(e)),
+    );
+  }
+  main.focus({ preventScroll: true });
+}
+
+window.addEventListener("hashchange", () => void render());
+void render();

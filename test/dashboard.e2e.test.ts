@@ -1,0 +1,297 @@
+/**
+ * The dashboard end to end: built with Vite, served by the real server over HTTP, driven by
+ * playwright-core in Debian's Chromium (never a downloaded browser). Screenshots of the main
+ * pages go to docs/screenshots/.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { serve } from "@hono/node-server";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../api/app.ts";
+import type { Db } from "../db/index.ts";
+import { todayParis } from "../domain/dates.ts";
+import { DEMO_USERS, seedDemo } from "../fixtures/seed.ts";
+import { importReferential } from "../ingest/programme.ts";
+import { freshDb, ROOT, SECRET, tempDir, writeTemp } from "./helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SHOTS = join(ROOT, "docs", "screenshots");
+const FOREIGN = `grappe_id;grappe_nom;region;finess;finess_ej;raison_sociale;type_projet;date_vsr
+F1;Grappe bretonne;BRE;350000014;350000022;IME Armor;acquisition;2025-06-01
+`;
+const user = (role: string) => DEMO_USERS.find((u) => u.role === role) as (typeof DEMO_USERS)[number];
+
+describe("dashboard in Chromium", () => {
+  if (!existsSync(CHROMIUM)) {
+    it("needs Debian's chromium (installed by .ci/run)", () => {
+      throw new Error(`${CHROMIUM} absent : installez le paquet Debian chromium (.ci/run le fait)`);
+    });
+    return;
+  }
+  let db: Db;
+  let browser: Browser;
+  let base: string;
+  let outDir: string;
+  let close: () => Promise<void>;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    outDir = tempDir("cibles-dashboard-");
+    await build({
+      configFile: join(ROOT, "dashboard", "vite.config.ts"),
+      logLevel: "error",
+      build: { outDir, emptyOutDir: true },
+    });
+    db = await freshDb("pglite");
+    await seedDemo(db, tempDir("cibles-demo-"), SECRET);
+    expect((await importReferential(db, writeTemp("referentiel_bre.csv", FOREIGN))).status).toBe("loaded");
+    const app = createApp({ db, secret: SECRET, dashboardDir: outDir, log: () => {} });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+    });
+    const addr = server.address() as { port: number };
+    base = `http://127.0.0.1:${addr.port}`;
+    close = () => new Promise((r) => server.close(() => r()));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+      ],
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await close?.();
+    await db?.close();
+  });
+
+  async function login(role: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: "fr-FR" });
+    page.on("pageerror", (e) => pageErrors.push(`${role}: ${e.message}`));
+    await page.goto(`${base}/#/connexion`);
+    await page.fill("#email", user(role).email);
+    await page.fill("#password", user(role).password);
+    await page.click("button[type=submit]");
+    await page.waitForSelector("h1:has-text('Mes grappes')");
+    return page;
+  }
+
+  it("keeps the first page's JavaScript under 150 KB gzip (charts load on demand)", () => {
+    const html = readFileSync(join(outDir, "index.html"), "utf8");
+    const refs = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1] as string);
+    expect(refs.length).toBeGreaterThan(0);
+    const bytes = refs.reduce((s, f) => s + gzipSync(readFileSync(join(outDir, f))).length, 0);
+    const charts = readdirSync(join(outDir, "assets")).filter(
+      (f) => f.startsWith("charts") && f.endsWith(".js"),
+    );
+    expect(charts).toHaveLength(1);
+    expect(refs.some((r) => r.includes("charts"))).toBe(false);
+    process.stdout.write(`JS de la première page : ${(bytes / 1024).toFixed(1)} Ko gzip\n`);
+    expect(bytes).toBeLessThan(150 * 1024);
+  });
+
+  it("refuses a wrong password in French, then each demo role sees only its scope", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${base}/`);
+    await page.waitForSelector("#email");
+    await page.screenshot({ path: join(SHOTS, "connexion.png") });
+    await page.fill("#email", user("admin").email);
+    await page.fill("#password", "mauvais");
+    await page.click("button[type=submit]");
+    await expect
+      .poll(() => page.textContent(".fr-alert--error"))
+      .toMatch(/adresse électronique ou mot de passe incorrect/);
+    await page.close();
+    const expected: Record<string, string[]> = {
+      admin: ["DEMO-OCC-01", "F1"],
+      ars: ["DEMO-OCC-01"],
+      chef_projet: ["DEMO-OCC-01"],
+      amoa: ["DEMO-OCC-01"],
+    };
+    for (const [role, grappes] of Object.entries(expected)) {
+      const p = await login(role);
+      await p.waitForSelector("[data-grappe]");
+      const seen = await p.$$eval("[data-grappe]", (els) => els.map((e) => e.getAttribute("data-grappe")));
+      expect(seen, role).toEqual(grappes);
+      if (role === "chef_projet")
+        await p.screenshot({ path: join(SHOTS, "mes-grappes.png"), fullPage: true });
+      const nav = await p.$$eval("#menu a", (els) => els.map((e) => e.textContent));
+      expect(nav.includes("Décisions ARS"), role).toBe(role === "ars" || role === "admin");
+      await p.close();
+    }
+  });
+
+  it("shows on the grappe page the rates the API gives", async () => {
+    const page = await login("chef_projet");
+    const today = todayParis();
+    await page.goto(`${base}/#/grappe/DEMO-OCC-01?date=${today}`);
+    await page.waitForSelector("#table-essms tbody tr[data-finess]");
+    await page.waitForSelector(".cu-chart svg");
+    await page.screenshot({ path: join(SHOTS, "grappe.png"), fullPage: true });
+    const api = (await (await page.request.get(`${base}/api/grappes/DEMO-OCC-01?date=${today}`)).json()) as {
+      essms: { finess: string; indicators: Record<string, { rate: number | null }> }[];
+      indicators: Record<string, { rate: number | null }>;
+    };
+    const cells = await page.$$eval("#table-essms tbody tr[data-finess]", (rows) =>
+      rows.map((r) => ({
+        finess: r.getAttribute("data-finess"),
+        rates: Object.fromEntries(
+          [...r.querySelectorAll("td[data-indicator]")].map((td) => [
+            td.getAttribute("data-indicator"),
+            td.getAttribute("data-rate"),
+          ]),
+        ),
+      })),
+    );
+    expect(cells).toHaveLength(api.essms.length);
+    for (const c of cells) {
+      const e = api.essms.find((x) => x.finess === c.finess);
+      for (const [id, rate] of Object.entries(c.rates))
+        expect(rate, `${c.finess} ${id}`).toBe(String(e?.indicators[id]?.rate ?? ""));
+    }
+    const pooledDa = await page.textContent("tr[data-pooled=dossiers_actifs] td");
+    const expectedDa = new Intl.NumberFormat("fr-FR", {
+      style: "percent",
+      minimumFractionDigits: 1,
+      maximumFractionDigits: 1,
+    }).format(api.indicators.dossiers_actifs?.rate ?? 0);
+    expect(pooledDa).toBe(expectedDa);
+    // "Bloquants seulement" keeps the ESSMS that miss a mandatory target.
+    await page.click("label[for=bloquants]");
+    const blockers = await page.$$eval("#table-essms tbody tr[data-finess]", (rows) => rows.length);
+    expect(blockers).toBeLessThan(cells.length);
+    await page.close();
+  });
+
+  it("lets the grappe table be sorted with the keyboard alone", async () => {
+    const page = await login("chef_projet");
+    await page.goto(`${base}/#/grappe/DEMO-OCC-01`);
+    await page.waitForSelector("#table-essms tbody tr[data-finess]");
+    let focused = "";
+    for (let i = 0; i < 80 && !focused.startsWith("ESSMS"); i++) {
+      await page.keyboard.press("Tab");
+      focused = await page.evaluate(() =>
+        document.activeElement?.classList.contains("cu-sort")
+          ? (document.activeElement.textContent ?? "")
+          : "",
+      );
+    }
+    expect(focused).toBe("ESSMS");
+    await page.keyboard.press("Enter");
+    expect(await page.getAttribute("#table-essms thead th:nth-child(1)", "aria-sort")).toBe("ascending");
+    const names = await page.$$eval("#table-essms tbody tr th a", (as) => as.map((a) => a.textContent ?? ""));
+    expect(names).toEqual([...names].sort());
+    await page.keyboard.press("Tab"); // next header: Dossiers actifs
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Enter"); // again: descending
+    expect(await page.getAttribute("#table-essms thead th:nth-child(2)", "aria-sort")).toBe("descending");
+    const rates = await page.$$eval("#table-essms tbody td[data-indicator=dossiers_actifs]", (tds) =>
+      tds.map((t) => Number(t.getAttribute("data-rate") || -1)),
+    );
+    expect(rates).toEqual([...rates].sort((a, b) => b - a));
+    await page.close();
+  });
+
+  it("takes an adjustment from the AMOA's proposal to the ARS's approval, and the denominator drops", async () => {
+    const finess = (
+      (
+        await db.query<{ finess: string }>(
+          "select finess from essms where grappe_id = 'DEMO-OCC-01' and not exempt_mss_dmp order by finess limit 1",
+        )
+      )[0] as { finess: string }
+    ).finess;
+    const amoa = await login("amoa");
+    await amoa.goto(`${base}/#/essms/${finess}`);
+    await amoa.waitForSelector("#form-amenagement");
+    const denominator = async (p: Page) =>
+      Number(
+        await p.getAttribute(
+          "#table-indicateurs tr[data-indicator=dmp] td[data-denominator]",
+          "data-denominator",
+        ),
+      );
+    const before = await denominator(amoa);
+    await amoa.waitForSelector("[data-trend] svg");
+    await amoa.screenshot({ path: join(SHOTS, "essms.png"), fullPage: true });
+    await amoa.selectOption("#adj-indicateur", "dmp");
+    await amoa.fill("#adj-nombre", "3");
+    await amoa.selectOption("#adj-categorie", "opposition_mes");
+    await amoa.fill("#adj-justification", "trois usagers opposés à l'ouverture de Mon espace santé");
+    await amoa.click("#form-amenagement button[type=submit]");
+    await expect.poll(() => amoa.textContent("#contenu")).toMatch(/Aménagement proposé/);
+    const list = (await (await amoa.request.get(`${base}/api/adjustments`)).json()) as {
+      amenagement_id: number;
+      finess: string;
+      justification: string;
+      statut: string;
+    }[];
+    const mine = list.find((a) => a.finess === finess && a.justification.startsWith("trois usagers"));
+    expect(mine?.statut).toBe("PROPOSE");
+    const row = `#table-attente tr[data-amenagement="${mine?.amenagement_id}"]`;
+    await amoa.close();
+
+    const ars = await login("ars");
+    await ars.goto(`${base}/#/ars`);
+    await ars.waitForSelector(row);
+    await ars.screenshot({ path: join(SHOTS, "ars.png"), fullPage: true });
+    // Refusing without a comment is refused, in French.
+    await ars.click(`${row} button:has-text('Refuser')`);
+    await expect.poll(() => ars.textContent("#contenu")).toMatch(/commentaire est obligatoire/);
+    await ars.click(`${row} button:has-text('Approuver')`);
+    await expect.poll(() => ars.textContent("#contenu")).toMatch(/Aménagement approuvé/);
+    await ars.goto(`${base}/#/essms/${finess}`);
+    await ars.waitForSelector("#table-indicateurs");
+    expect(await denominator(ars)).toBe(Math.max(0, before - 3));
+    await ars.close();
+  });
+
+  it("uploads a file with bad rows and lists them with line, column and reason", async () => {
+    const page = await login("chef_projet");
+    await page.goto(`${base}/#/imports`);
+    await page.waitForSelector("#fichier");
+    const finess = (
+      (
+        await db.query<{ finess: string }>(
+          "select finess from essms where grappe_id = 'DEMO-OCC-01' order by finess limit 1",
+        )
+      )[0] as { finess: string }
+    ).finess;
+    const rows = Array.from(
+      { length: 9 },
+      (_, i) => `${finess};e2e-${i};U${i};2025-05-0${(i % 9) + 1};DEPOSE;CR`,
+    );
+    const content = [
+      "finess;document_id;usager_id;date_depot;statut;type_document",
+      ...rows,
+      `${finess};e2e-x;U1;31/02/2025;DEPOSE;CR`,
+    ].join("\n");
+    await page.setInputFiles("#fichier", {
+      name: "dmp_envoi.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(content),
+    });
+    await page.click("button:has-text('Importer')");
+    await page.waitForSelector("#resultat-import #table-rejets tbody tr");
+    const rejected = await page.$$eval("#resultat-import #table-rejets tbody tr td", (tds) =>
+      tds.map((t) => t.textContent),
+    );
+    expect(rejected[0]).toBe("11");
+    expect(rejected[1]).toBe("date_depot");
+    expect(rejected[2]).toMatch(/31\/02\/2025/);
+    await page.screenshot({ path: join(SHOTS, "imports.png"), fullPage: true });
+    await page.close();
+  });
+
+  it("ran every page without a script error", () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
