@@ -106,7 +106,8 @@ export const ROUTES: RouteDef[] = [
     handler: async ({ deps, scope }) => {
       const today = todayParis();
       const grappes = await grappesByIds(deps.db, scopeList(scope));
-      const report = await computeReport(deps.db, today);
+      // Only the grappes in scope are computed (a chef de projet never pays for the region).
+      const report = await computeReport(deps.db, today, scopeList(scope));
       const byId = new Map(report.grappes.map((g) => [g.grappe_id, g]));
       return grappes.flatMap((g) => {
         const r = byId.get(g.grappe_id);

@@ -51,23 +51,30 @@ function toCounts(r: CountsRow): EssmsCounts {
   };
 }
 
+/** One grappe, several (a user's scope), or all (null). */
+export type GrappeFilter = string | readonly string[] | null;
+
+function grappeList(g: GrappeFilter): string[] | null {
+  return g === null ? null : typeof g === "string" ? [g] : [...g];
+}
+
 export async function essmsCounts(
   db: Queryable,
   d: Day,
-  grappeId: string | null = null,
+  grappes: GrappeFilter = null,
 ): Promise<EssmsCounts[]> {
   const w = measurementWindow(d);
-  const rows = await db.query<CountsRow>(namedQuery("essms_counts"), [w.start, w.end, grappeId]);
+  const rows = await db.query<CountsRow>(namedQuery("essms_counts"), [w.start, w.end, grappeList(grappes)]);
   return rows.map(toCounts);
 }
 
-export async function essmsInfos(db: Queryable, grappeId: string | null = null): Promise<EssmsInfo[]> {
+export async function essmsInfos(db: Queryable, grappes: GrappeFilter = null): Promise<EssmsInfo[]> {
   const rows = await db.query<EssmsInfo & { rang: number }>(
     `select finess, grappe_id, type_projet, ratio_heures_eligibles::float8 as ratio_heures_eligibles,
        financement_specifique_eur::float8 as financement_specifique_eur, exempt_mss_dmp,
        row_number() over (partition by grappe_id order by rang, finess)::int as rank
-     from essms where $1::text is null or grappe_id = $1::text`,
-    [grappeId],
+     from essms where $1::text[] is null or grappe_id = any($1::text[])`,
+    [grappeList(grappes)],
   );
   return rows.map((r) => ({
     ...r,
@@ -76,9 +83,9 @@ export async function essmsInfos(db: Queryable, grappeId: string | null = null):
   }));
 }
 
-/** The `report --json` document at D, for one grappe or all. */
-export async function computeReport(db: Queryable, d: Day, grappeId: string | null = null): Promise<Report> {
-  const [counts, infos] = await Promise.all([essmsCounts(db, d, grappeId), essmsInfos(db, grappeId)]);
+/** The `report --json` document at D, for one grappe, a set of grappes (a user's scope) or all. */
+export async function computeReport(db: Queryable, d: Day, grappes: GrappeFilter = null): Promise<Report> {
+  const [counts, infos] = await Promise.all([essmsCounts(db, d, grappes), essmsInfos(db, grappes)]);
   return buildReport(d, counts, infos);
 }
 

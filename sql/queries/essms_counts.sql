@@ -1,8 +1,8 @@
 -- Per-ESSMS counts at one measurement date D (indicators.md). Parameters:
---   $1 = W.start (D − 3 months, R-T1), $2 = D (excluded), $3 = grappe_id or null for all.
+--   $1 = W.start (D − 3 months, R-T1), $2 = D (excluded), $3 = grappe ids (text[]) or null for all.
 -- Counts only: rates, targets, adjustments arithmetic and verdicts are domain/indicators.ts.
 with scope as (
-  select finess, grappe_id, exempt_mss_dmp from essms where $3::text is null or grappe_id = $3::text
+  select finess, grappe_id, exempt_mss_dmp from essms where $3::text[] is null or grappe_id = any($3::text[])
 ),
 -- R-P1: usagers with a séjour overlapping W, once per ESSMS.
 accompanied as (
