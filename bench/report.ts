@@ -11,8 +11,9 @@ import { addMonths, type Day, formatDay } from "../domain/dates.ts";
 import { luhnValid } from "../domain/finess.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import { importReferential } from "../ingest/programme.ts";
-import { computeReport, history } from "../sql/queries.ts";
+import { computeReport, history, monthlyCounts } from "../sql/queries.ts";
 import { freshPgDatabase, machine, pgUrl } from "./common.ts";
+import { duckdbReference } from "./duckdb.ts";
 
 const SECRET = "bench-secret-0123456789";
 const LAST_MONTH: Day = "2025-09-01";
@@ -148,7 +149,19 @@ async function median(fn: () => Promise<unknown>): Promise<number> {
   return times.sort((a, b) => a - b)[1] as number;
 }
 
-async function timeBackend(name: string, db: Db, ds: Dataset): Promise<string> {
+interface Timing {
+  row: string;
+  oneMs: number;
+  histMs: number;
+  counts: Map<string, string>;
+}
+
+/** Comparable counts per (D, finess), to check DuckDB computes the same thing. */
+function key(d: string, finess: string): string {
+  return `${d} ${finess}`;
+}
+
+async function timeBackend(name: string, db: Db, ds: Dataset): Promise<Timing> {
   const loadMs = await load(db, ds);
   const one = await median(() => computeReport(db, D));
   const hist = await median(() => history(db, addMonths(D, -11), D));
@@ -157,21 +170,32 @@ async function timeBackend(name: string, db: Db, ds: Dataset): Promise<string> {
   process.stderr.write(
     `${name} : ${check.essms.length} ESSMS, ${meeting}/${check.grappes.length} grappes éligibles\n`,
   );
-  return `| ${name} | ${(loadMs / 1000).toFixed(0)} s | ${(one / 1000).toFixed(2)} s | ${(hist / 1000).toFixed(2)} s |`;
+  const counts = new Map<string, string>();
+  for (const [d, list] of await monthlyCounts(db, addMonths(D, -11), D))
+    for (const c of list)
+      counts.set(key(d, c.finess), [c.fa_computed, c.da, c.pp, c.agenda, c.mss, c.dmp].join(","));
+  return {
+    row: `| ${name} | ${(loadMs / 1000).toFixed(0)} s | ${(one / 1000).toFixed(2)} s | ${(hist / 1000).toFixed(2)} s |`,
+    oneMs: one,
+    histMs: hist,
+    counts,
+  };
 }
 
 export async function benchReport(scale: number, backend?: string): Promise<void> {
-  const dir = join(process.cwd(), "data", "bench", "region");
+  const dir = join(process.cwd(), "data", "bench", `region-${scale}`);
   process.stderr.write(`Génération du jeu régional à l'échelle ${scale}…\n`);
   const ds = await generate(scale, dir);
   process.stderr.write(`${ds.essms} ESSMS, ${ds.usagers} usagers, ${ds.rows} lignes agenda/MSS/DMP\n`);
   const rows: string[] = [];
+  let pg: Timing | undefined;
   const server = await pgUrl();
   try {
     const url = await freshPgDatabase(server.url, "bench_report");
     const db = await openDb({ databaseUrl: url });
     try {
-      rows.push(await timeBackend("PostgreSQL", db, ds));
+      pg = await timeBackend("PostgreSQL", db, ds);
+      rows.push(pg.row);
     } finally {
       await db.close();
     }
@@ -183,11 +207,28 @@ export async function benchReport(scale: number, backend?: string): Promise<void
     rmSync(dataDir, { recursive: true, force: true });
     const db = await openDb({ dataDir });
     try {
-      rows.push(await timeBackend("PGlite (disque)", db, ds));
+      rows.push((await timeBackend("PGlite (disque)", db, ds)).row);
     } finally {
       await db.close();
     }
   }
+  const months = Array.from({ length: 12 }, (_, i) => addMonths(D, i - 11));
+  const duck = await duckdbReference(dir, D, months);
+  let mismatches = 0;
+  for (const c of duck.counts) {
+    const ours = pg?.counts.get(key(c.d, c.finess));
+    if (ours !== [c.fa, c.da, c.pp, c.agenda, c.mss, c.dmp].join(",")) mismatches += 1;
+  }
+  process.stderr.write(`DuckDB : ${duck.counts.length} comptes (D × ESSMS) comparés, ${mismatches} écarts\n`);
+  if (mismatches > 0)
+    throw new Error("DuckDB et PostgreSQL ne comptent pas la même chose : référence invalide");
+  rows.push(
+    `| DuckDB (référence, depuis les CSV) | ${(duck.loadMs / 1000).toFixed(0)} s | ${(duck.oneMs / 1000).toFixed(2)} s | ${(duck.historyMs / 1000).toFixed(2)} s |`,
+  );
+  if (pg)
+    rows.push(
+      `| PostgreSQL ÷ DuckDB | | ${(pg.oneMs / duck.oneMs).toFixed(1)} × | ${(pg.histMs / duck.historyMs).toFixed(1)} × |`,
+    );
   process.stdout.write(
     `\nMachine : ${machine()} — échelle ${scale} : ${ds.essms} ESSMS, ${ds.usagers} usagers, ${ds.rows} lignes agenda/MSS/DMP, D = ${D}\n\n| base | import | une date (toutes ESSMS) | historique 12 mois |\n| --- | ---: | ---: | ---: |\n${rows.join("\n")}\n`,
   );

@@ -93,7 +93,7 @@ export async function computeReport(db: Queryable, d: Day, grappes: GrappeFilter
 export const MAX_HISTORY_MONTHS = 60;
 
 export interface HistoryScope {
-  grappeId?: string | null;
+  grappes?: GrappeFilter;
   finess?: string | null;
 }
 
@@ -114,8 +114,8 @@ export async function monthlyCounts(
     throw new RangeError(`historique limité à ${MAX_HISTORY_MONTHS} mois (demandé : ${months.length})`);
   const rows = await db.query<CountsRow & { d: Day }>(namedQuery("monthly_counts"), [
     months[0],
-    months[months.length - 1],
-    scope.grappeId ?? null,
+    months.length,
+    grappeList(scope.grappes ?? null),
     scope.finess ?? null,
   ]);
   for (const r of rows) out.get(r.d)?.push(toCounts(r));
