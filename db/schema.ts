@@ -6,6 +6,66 @@ type Day = string;
 
 export interface Database {
   region: { code: string };
+  usager: { usager: Generated<number>; finess: string; pseudonym: string };
+  sejour: {
+    finess: string;
+    usager: number;
+    sejour_key: string;
+    date_entree: Day;
+    date_sortie: Day | null;
+    date_creation: Day | null;
+    date_derniere_maj: Day | null;
+    import_id: number;
+  };
+  update_trace: { finess: string; usager: number; day: Day };
+  projet_personnalise: {
+    finess: string;
+    pp_id: string;
+    usager: number;
+    statut: "ENPREPARATION" | "ENCOURS" | "ENPAUSE" | "TERMINE";
+    date_creation: Day | null;
+    date_debut: Day | null;
+    date_fin: Day | null;
+    date_maj: Day | null;
+    import_id: number;
+  };
+  agenda_event: {
+    finess: string;
+    evenement_id: string;
+    usager: number;
+    date_debut: Day;
+    date_fin: Day | null;
+    statut: "PLANIFIE" | "VALIDE" | "TERMINE" | "ANNULE";
+    type: string | null;
+    date_maj: Day | null;
+    import_id: number;
+  };
+  mss_message: {
+    finess: string;
+    message_id: string;
+    date_envoi: Day;
+    sens: "ENVOYE" | "RECU";
+    statut: "OK" | "ECHEC";
+    usager: number | null;
+    destinataire: string | null;
+    import_id: number;
+  };
+  optional_event: {
+    finess: string;
+    kind: "eprescription" | "eparcours";
+    event_id: string;
+    day: Day;
+    import_id: number;
+  };
+  dmp_document: {
+    finess: string;
+    document_id: string;
+    usager: number;
+    date_depot: Day;
+    statut: "DEPOSE" | "ERREUR" | "SUPPRIME";
+    type_document: string | null;
+    import_id: number;
+  };
   grappe: {
     grappe_id: string;
     grappe_nom: string;

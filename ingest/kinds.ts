@@ -90,6 +90,13 @@ function vocab<C extends string>(v: Vocabulary<C>, profile: Profile | null, key:
 
 const t = (name: string, type = "text") => ({ name, type });
 
+/** New pseudonyms of the file get their integer key first (a usager keeps its key forever). */
+const USAGERS = `insert into usager (finess, pseudonym)
+  select distinct finess, usager_id from stage where usager_id is not null
+  on conflict do nothing`;
+/** The staged rows with the usager's integer key (`u.usager`). */
+const STAGE_WITH_USAGER = "stage s join usager u on u.finess = s.finess and u.pseudonym = s.usager_id";
+
 export const KIND_DEFS: Record<Kind, KindDef> = {
   dossiers: {
     kind: "dossiers",
@@ -135,16 +142,18 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     ],
     dateColumn: "date_derniere_maj",
     merge: [
+      USAGERS,
       `insert into sejour (finess, usager, sejour_key, date_entree, date_sortie, date_creation, date_derniere_maj, import_id)
-       select distinct on (finess, usager_id, sejour_key)
-         finess, usager_id, sejour_key, date_entree, date_sortie, date_creation, date_derniere_maj, $1::bigint
-       from stage order by finess, usager_id, sejour_key, seq desc
+       select distinct on (s.finess, u.usager, s.sejour_key)
+         s.finess, u.usager, s.sejour_key, s.date_entree, s.date_sortie, s.date_creation, s.date_derniere_maj, $1::bigint
+       from ${STAGE_WITH_USAGER} order by s.finess, u.usager, s.sejour_key, s.seq desc
        on conflict (finess, usager, sejour_key) do update set date_entree = excluded.date_entree,
          date_sortie = excluded.date_sortie, date_creation = excluded.date_creation,
          date_derniere_maj = excluded.date_derniere_maj, import_id = excluded.import_id`,
       // R-P3: every date_derniere_maj ever seen stays a trace.
       `insert into update_trace (finess, usager, day)
-       select distinct finess, usager_id, date_derniere_maj from stage where date_derniere_maj is not null
+       select distinct s.finess, u.usager, s.date_derniere_maj from ${STAGE_WITH_USAGER}
+       where s.date_derniere_maj is not null
        on conflict do nothing`,
     ],
   },
@@ -158,8 +167,9 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     stage: [t("finess"), t("usager_id"), t("date_maj", "date")],
     dateColumn: "date_maj",
     merge: [
+      USAGERS,
       `insert into update_trace (finess, usager, day)
-       select distinct finess, usager_id, date_maj from stage on conflict do nothing`,
+       select distinct s.finess, u.usager, s.date_maj from ${STAGE_WITH_USAGER} on conflict do nothing`,
     ],
   },
   projets_personnalises: {
@@ -199,9 +209,11 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     ],
     dateColumn: "date_maj",
     merge: [
+      USAGERS,
       `insert into projet_personnalise (finess, pp_id, usager, statut, date_creation, date_debut, date_fin, date_maj, import_id)
-       select distinct on (finess, pp_id) finess, pp_id, usager_id, statut, date_creation, date_debut, date_fin, date_maj, $1::bigint
-       from stage order by finess, pp_id, seq desc
+       select distinct on (s.finess, s.pp_id) s.finess, s.pp_id, u.usager, s.statut, s.date_creation, s.date_debut, s.date_fin,
+         s.date_maj, $1::bigint
+       from ${STAGE_WITH_USAGER} order by s.finess, s.pp_id, s.seq desc
        on conflict (finess, pp_id) do update set usager = excluded.usager, statut = excluded.statut,
          date_creation = excluded.date_creation, date_debut = excluded.date_debut, date_fin = excluded.date_fin,
          date_maj = excluded.date_maj, import_id = excluded.import_id`,
@@ -235,9 +247,11 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     ],
     dateColumn: "date_debut",
     merge: [
+      USAGERS,
       `insert into agenda_event (finess, evenement_id, usager, date_debut, date_fin, statut, type, date_maj, import_id)
-       select distinct on (finess, evenement_id) finess, evenement_id, usager_id, date_debut, date_fin, statut, type, date_maj, $1::bigint
-       from stage order by finess, evenement_id, seq desc
+       select distinct on (s.finess, s.evenement_id) s.finess, s.evenement_id, u.usager, s.date_debut, s.date_fin, s.statut,
+         s.type, s.date_maj, $1::bigint
+       from ${STAGE_WITH_USAGER} order by s.finess, s.evenement_id, s.seq desc
        on conflict (finess, evenement_id) do update set usager = excluded.usager, date_debut = excluded.date_debut,
          date_fin = excluded.date_fin, statut = excluded.statut, type = excluded.type, date_maj = excluded.date_maj,
          import_id = excluded.import_id`,
@@ -269,9 +283,12 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     ],
     dateColumn: "date_envoi",
     merge: [
+      USAGERS,
       `insert into mss_message (finess, message_id, date_envoi, sens, statut, usager, destinataire, import_id)
-       select distinct on (finess, message_id) finess, message_id, date_envoi, sens, statut, usager_id, destinataire, $1::bigint
-       from stage order by finess, message_id, seq desc
+       select distinct on (s.finess, s.message_id) s.finess, s.message_id, s.date_envoi, s.sens, s.statut, u.usager,
+         s.destinataire, $1::bigint
+       from stage s left join usager u on u.finess = s.finess and u.pseudonym = s.usager_id
+       order by s.finess, s.message_id, s.seq desc
        on conflict (finess, message_id) do update set date_envoi = excluded.date_envoi, sens = excluded.sens,
          statut = excluded.statut, usager = excluded.usager, destinataire = excluded.destinataire,
          import_id = excluded.import_id`,
@@ -301,9 +318,11 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     ],
     dateColumn: "date_depot",
     merge: [
+      USAGERS,
       `insert into dmp_document (finess, document_id, usager, date_depot, statut, type_document, import_id)
-       select distinct on (finess, document_id) finess, document_id, usager_id, date_depot, statut, type_document, $1::bigint
-       from stage order by finess, document_id, seq desc
+       select distinct on (s.finess, s.document_id) s.finess, s.document_id, u.usager, s.date_depot, s.statut,
+         s.type_document, $1::bigint
+       from ${STAGE_WITH_USAGER} order by s.finess, s.document_id, s.seq desc
        on conflict (finess, document_id) do update set usager = excluded.usager, date_depot = excluded.date_depot,
          statut = excluded.statut, type_document = excluded.type_document, import_id = excluded.import_id`,
     ],

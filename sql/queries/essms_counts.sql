@@ -21,10 +21,10 @@ created as (
 traced as (
   select t.finess, t.usager from update_trace t join scope using (finess)
   where t.day >= $1::date and t.day < $2::date
-  union
+  union all
   select p.finess, p.usager from projet_personnalise p join scope using (finess)
   where p.date_maj >= $1::date and p.date_maj < $2::date
-  union
+  union all
   select e.finess, e.usager from agenda_event e join scope using (finess)
   where e.date_maj >= $1::date and e.date_maj < $2::date
 ),
@@ -32,7 +32,7 @@ actif as (
   select a.finess, a.usager
   from accompanied a
   join created c using (finess, usager)
-  join traced t using (finess, usager)
+  where exists (select 1 from traced t where t.finess = a.finess and t.usager = a.usager)
 ),
 -- R-I2: a qualifying projet personnalisé.
 with_pp as (
