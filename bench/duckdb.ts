@@ -64,12 +64,15 @@ dmp_n as (
   where exists (select 1 from dmp x where x.finess = a.finess and x.usager_id = a.usager_id
     and x.date_depot >= a.ws and x.date_depot < a.d and x.statut = 'déposé')
   group by all
-)
+),
+fa_n as (select d, finess, count(*) as n from accompanied group by all),
+da_n as (select d, finess, count(*) as n from actif group by all)
 select m.d::varchar as d, e.finess,
-  coalesce((select count(*) from accompanied a where a.d = m.d and a.finess = e.finess), 0) as fa,
-  coalesce((select count(*) from actif a where a.d = m.d and a.finess = e.finess), 0) as da,
+  coalesce(f.n, 0) as fa, coalesce(a.n, 0) as da,
   coalesce(p.n, 0) as pp, coalesce(g.n, 0) as agenda, coalesce(s.n, 0) as mss, coalesce(x.n, 0) as dmp
 from months m cross join essms e
+left join fa_n f on f.d = m.d and f.finess = e.finess
+left join da_n a on a.d = m.d and a.finess = e.finess
 left join with_pp p on p.d = m.d and p.finess = e.finess
 left join with_agenda g on g.d = m.d and g.finess = e.finess
 left join mss_n s on s.d = m.d and s.finess = e.finess
