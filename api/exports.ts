@@ -9,9 +9,8 @@ import { fileURLToPath } from "node:url";
 import ExcelJS from "exceljs";
 import { strToU8, zipSync } from "fflate";
 import type { Queryable } from "../db/index.ts";
-import { INDICATOR_BY_ID, INDICATOR_IDS } from "../domain/indicators.ts";
 import type { Report } from "../domain/report.ts";
-import { CSV_HEADERS, reportCsv } from "../domain/report-csv.ts";
+import { CSV_HEADERS, RATE_COLUMN, reportCsv, reportRows, TARGET_COLUMN } from "../domain/report-csv.ts";
 import { auditExcerpt, soldeDecisions } from "../sql/resources.ts";
 import type { Snapshot } from "../sql/snapshots.ts";
 import { listActions, listAdjustments } from "../sql/workflow.ts";
@@ -24,32 +23,9 @@ export async function reportXlsx(report: Report): Promise<Buffer> {
   const ws = wb.addWorksheet("Indicateurs", { views: [{ state: "frozen", ySplit: 1 }] });
   ws.addRow(CSV_HEADERS);
   ws.getRow(1).font = { bold: true };
-  for (const e of report.essms) {
-    for (const id of INDICATOR_IDS) {
-      const r = e.indicators[id];
-      ws.addRow([
-        report.measurement_date,
-        report.window.start,
-        report.window.end,
-        e.grappe_id,
-        e.finess,
-        INDICATOR_BY_ID[id].label,
-        r.numerator,
-        r.denominator,
-        r.adjustment,
-        r.rate,
-        r.target,
-        r.mandatory ? "oui" : "non obligatoire",
-        r.met ? "oui" : "non",
-        r.gap,
-        e.file_active.value,
-        e.file_active.source === "declared" ? "déclarée" : "calculée",
-        report.rules_version,
-      ]);
-    }
-  }
-  ws.getColumn(10).numFmt = "0.00%";
-  ws.getColumn(11).numFmt = "0%";
+  for (const row of reportRows(report)) ws.addRow(row);
+  ws.getColumn(RATE_COLUMN + 1).numFmt = "0.00%";
+  ws.getColumn(TARGET_COLUMN + 1).numFmt = "0%";
   ws.columns.forEach((c) => {
     c.width = 16;
   });

@@ -30,8 +30,14 @@ function cell(v: string): string {
   return /[;"\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-export function reportCsvRows(report: Report): string[][] {
-  const rows: string[][] = [];
+export type Cell = string | number | null;
+
+/**
+ * One row per ESSMS × indicator, with typed cells (numbers stay numbers): the CSV writes them
+ * with a decimal comma, the XLSX export as numeric cells. Columns: CSV_HEADERS.
+ */
+export function reportRows(report: Report): Cell[][] {
+  const rows: Cell[][] = [];
   for (const e of report.essms) {
     for (const id of INDICATOR_IDS) {
       const r = e.indicators[id];
@@ -42,15 +48,15 @@ export function reportCsvRows(report: Report): string[][] {
         e.grappe_id,
         e.finess,
         INDICATOR_BY_ID[id].label,
-        String(r.numerator),
-        String(r.denominator),
-        String(r.adjustment),
-        frenchDecimal(r.rate),
-        frenchDecimal(r.target),
+        r.numerator,
+        r.denominator,
+        r.adjustment,
+        r.rate,
+        r.target,
         r.mandatory ? "oui" : "non obligatoire",
         r.met ? "oui" : "non",
-        r.gap === null ? "" : String(r.gap),
-        String(e.file_active.value),
+        r.gap,
+        e.file_active.value,
         e.file_active.source === "declared" ? "déclarée" : "calculée",
         report.rules_version,
       ]);
@@ -58,6 +64,18 @@ export function reportCsvRows(report: Report): string[][] {
   }
   return rows;
 }
+
+/** The CSV cells: decimals with a comma (rate, target), empty for null. */
+export function reportCsvRows(report: Report): string[][] {
+  return reportRows(report).map((row) =>
+    row.map((v, i) =>
+      v === null ? "" : i === RATE_COLUMN || i === TARGET_COLUMN ? frenchDecimal(v as number) : String(v),
+    ),
+  );
+}
+
+export const RATE_COLUMN = CSV_HEADERS.indexOf("Taux");
+export const TARGET_COLUMN = CSV_HEADERS.indexOf("Cible");
 
 export function reportCsv(report: Report): string {
   const lines = [CSV_HEADERS, ...reportCsvRows(report)].map((r) => r.map(cell).join(";"));

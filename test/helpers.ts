@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { inject } from "vitest";
 import { type Backend, type Db, openDb } from "../db/index.ts";
+import { KIND_DEFS, type Kind } from "../ingest/kinds.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const SECRET = "secret-de-test-0123456789abcdef";
@@ -66,4 +67,9 @@ export async function resetFacts(db: Db): Promise<void> {
 export async function count(db: Db, table: string): Promise<number> {
   const [row] = await db.query<{ n: number }>(`select count(*)::int as n from ${table}`);
   return row?.n ?? 0;
+}
+
+/** The header line of an export of this kind, as exports.md names its columns. */
+export function exportHeader(kind: Kind): string {
+  return KIND_DEFS[kind].columns.join(";");
 }

@@ -11,9 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../db/index.ts";
 import { addMonths, type Day, formatDay } from "../domain/dates.ts";
 import { ingestFile } from "../ingest/importer.ts";
+import type { Kind } from "../ingest/kinds.ts";
 import { importReferential } from "../ingest/programme.ts";
 import { monthlyCounts } from "../sql/queries.ts";
-import { backends, freshDb, MINI_REFERENTIAL, resetFacts, SECRET, writeTemp } from "./helpers.ts";
+import {
+  backends,
+  exportHeader,
+  freshDb,
+  MINI_REFERENTIAL,
+  resetFacts,
+  SECRET,
+  writeTemp,
+} from "./helpers.ts";
 
 const FINESS = ["340000017", "310000039"] as const;
 const FROM: Day = "2025-02-01";
@@ -68,19 +77,12 @@ const datasetArb = fc.record({
 });
 type Dataset = typeof datasetArb extends fc.Arbitrary<infer T> ? T : never;
 
-const HEAD: Record<string, string> = {
-  dossiers: "finess;usager_id;date_entree;date_sortie;date_creation;date_derniere_maj;sejour_id",
-  dossier_maj: "finess;usager_id;date_maj",
-  projets_personnalises: "finess;usager_id;pp_id;statut;date_creation;date_debut;date_fin;date_maj",
-  agenda: "finess;usager_id;evenement_id;date_debut;date_fin;statut;type;date_maj",
-  mss: "finess;message_id;date_envoi;sens;statut;usager_id;destinataire",
-  dmp: "finess;document_id;usager_id;date_depot;statut;type_document",
-};
+const KINDS_USED = ["dossiers", "dossier_maj", "projets_personnalises", "agenda", "mss", "dmp"] as const;
 
 /** The exports of a dataset, every date moved by `shift` months, each kind split over two files. */
 function exportsOf(ds: Dataset, shift = 0): { name: string; content: string }[] {
   const s = (d: Day | null) => (d === null ? "" : addMonths(d, shift));
-  const rows: Record<string, string[]> = Object.fromEntries(Object.keys(HEAD).map((k) => [k, []]));
+  const rows: Record<string, string[]> = Object.fromEntries(KINDS_USED.map((k) => [k, []]));
   const push = (k: string, row: string): void => {
     rows[k]?.push(row);
   };
@@ -110,7 +112,8 @@ function exportsOf(ds: Dataset, shift = 0): { name: string; content: string }[] 
     const parts: [string[], string[]] = [[], []];
     for (const row of list) parts[ds.split[r++ % ds.split.length] ? 1 : 0].push(row);
     parts.forEach((p, n) => {
-      if (p.length > 0) files.push({ name: `${kind}_${n + 1}.csv`, content: [HEAD[kind], ...p].join("\n") });
+      if (p.length > 0)
+        files.push({ name: `${kind}_${n + 1}.csv`, content: [exportHeader(kind as Kind), ...p].join("\n") });
     });
   }
   return files;

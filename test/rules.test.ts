@@ -9,23 +9,30 @@ import type { EssmsReport } from "../domain/report.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import { importAdjustments, importFileActive, importReferential } from "../ingest/programme.ts";
 import { computeReport, history } from "../sql/queries.ts";
-import { backends, freshDb, MINI_REFERENTIAL, resetFacts, SECRET, tempDir, writeTemp } from "./helpers.ts";
+import {
+  backends,
+  exportHeader,
+  freshDb,
+  MINI_REFERENTIAL,
+  resetFacts,
+  SECRET,
+  tempDir,
+  writeTemp,
+} from "./helpers.ts";
 
 const D = "2025-07-01";
 const F = "340000017"; // EHPAD, all five indicators mandatory
 const EXEMPT = "2A0000017"; // SMJPM, exempt_mss_dmp
 
-const HEAD = {
-  dossiers: "finess;usager_id;date_entree;date_sortie;date_creation;date_derniere_maj;sejour_id",
-  dossier_maj: "finess;usager_id;date_maj",
-  projets_personnalises: "finess;usager_id;pp_id;statut;date_creation;date_debut;date_fin;date_maj",
-  agenda: "finess;usager_id;evenement_id;date_debut;date_fin;statut;type;date_maj",
-  mss: "finess;message_id;date_envoi;sens;statut;usager_id;destinataire",
-  dmp: "finess;document_id;usager_id;date_depot;statut;type_document",
-  eprescription: "finess;id;date",
-  eparcours: "finess;id;date",
-} as const;
-type K = keyof typeof HEAD;
+type K =
+  | "dossiers"
+  | "dossier_maj"
+  | "projets_personnalises"
+  | "agenda"
+  | "mss"
+  | "dmp"
+  | "eprescription"
+  | "eparcours";
 
 for (const backend of backends()) {
   describe(`calculation rules on ${backend}`, () => {
@@ -46,10 +53,15 @@ for (const backend of backends()) {
     async function load(kind: K, rows: string[]): Promise<void> {
       n += 1;
       const name = `${kind}_${n}.csv`;
-      const r = await ingestFile(db, { path: writeTemp(name, [HEAD[kind], ...rows].join("\n")) }, name, {
-        secret: SECRET,
-        importDay: "2025-08-01",
-      });
+      const r = await ingestFile(
+        db,
+        { path: writeTemp(name, [exportHeader(kind), ...rows].join("\n")) },
+        name,
+        {
+          secret: SECRET,
+          importDay: "2025-08-01",
+        },
+      );
       expect(r.errors).toEqual([]);
       expect(r.status).toBe("loaded");
     }
