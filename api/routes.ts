@@ -143,9 +143,11 @@ export const ROUTES: RouteDef[] = [
     handler: async ({ deps, scope, params, query }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const d = query.date ?? todayParis();
-      const [report, infos] = await Promise.all([
+      const t = g.date_vsr ? targetDate(g.date_vsr) : null;
+      const [report, infos, atTarget] = await Promise.all([
         computeReport(deps.db, d, g.grappe_id),
         essmsOfGrappe(deps.db, g.grappe_id),
+        t === null ? null : t === d ? undefined : computeReport(deps.db, t, g.grappe_id),
       ]);
       const info = new Map(infos.map((e) => [e.finess, e]));
       const gr = report.grappes[0] ?? notFound(`grappe ${g.grappe_id}`);
@@ -174,6 +176,18 @@ export const ROUTES: RouteDef[] = [
         rules_version: report.rules_version,
         essms,
         blockers,
+        at_target_date: (() => {
+          const tr = atTarget === undefined ? gr : atTarget?.grappes[0];
+          return tr && t
+            ? {
+                measurement_date: t,
+                eligible: tr.eligible,
+                eligible_pooled: tr.eligible_pooled,
+                essms_meeting_all: tr.essms_meeting_all,
+                indicators: tr.indicators,
+              }
+            : null;
+        })(),
       };
     },
   }),

@@ -114,6 +114,16 @@ export const grappeDetail = grappeReport.extend({
   rules_version: z.string(),
   essms: z.array(essmsReport.extend({ raison_sociale: z.string(), categorie: z.string().nullable() })),
   blockers: z.array(blocker),
+  /** the grappe measured at its target date (R-T3) with the data known today; null without VSR */
+  at_target_date: z
+    .object({
+      measurement_date: day,
+      eligible: z.boolean(),
+      eligible_pooled: z.boolean(),
+      essms_meeting_all: z.number().int(),
+      indicators: indicatorMap(grappeIndicator),
+    })
+    .nullable(),
 });
 
 export const freshness = z.object({

@@ -179,6 +179,15 @@ describe("API in-process (PGlite)", () => {
         target_date: "2025-07-01",
       });
       expect(g.essms.map((e) => e.finess)).toEqual(report.essms.map((e) => e.finess));
+      // R-T3: the figures at the target date come along (here D is the target date itself).
+      expect(g.at_target_date).toMatchObject({
+        measurement_date: "2025-07-01",
+        eligible: report.grappes[0]?.eligible,
+      });
+      const earlier = (await (await get("/api/grappes/T1?date=2025-06-01", cookie)).json()) as {
+        at_target_date: { indicators: unknown };
+      };
+      expect(earlier.at_target_date.indicators).toEqual(report.grappes[0]?.indicators);
       expect(g.blockers.length).toBeGreaterThan(0);
       const list = (await (await get("/api/grappes", cookie)).json()) as { grappe_id: string }[];
       expect(list.map((x) => x.grappe_id)).toEqual(["T1"]);

@@ -25,6 +25,13 @@ const CATEGORIES: [string, string][] = [
   ["mineur_sans_representant", "Mineur sans représentant"],
   ["autre", "Autre"],
 ];
+const IMPORT_STATUS: Record<string, string> = {
+  loaded: "chargé",
+  skipped: "déjà importé",
+  refused: "refusé",
+  failed: "échec technique",
+  running: "en cours",
+};
 const STATUS_LABEL: Record<string, string> = {
   A_FAIRE: "à faire",
   EN_COURS: "en cours",
@@ -66,6 +73,12 @@ function formError(box: HTMLElement, e: unknown): void {
   );
 }
 
+function monthsBetween(a: string, b: string): number {
+  const [ya, ma] = a.split("-").map(Number) as [number, number];
+  const [yb, mb] = b.split("-").map(Number) as [number, number];
+  return yb * 12 + mb - (ya * 12 + ma);
+}
+
 function trendSection(hist: History, id: IndicatorId, targetDate: string | null): HTMLElement {
   const def = INDICATOR_BY_ID[id];
   const f = hist.forecast[id];
@@ -73,11 +86,15 @@ function trendSection(hist: History, id: IndicatorId, targetDate: string | null)
   const chart = h("div", { class: "cu-chart", "aria-hidden": "true" });
   const last = points.filter((p) => p.rate !== null).at(-1);
   void import("../charts.ts").then(({ trendChart }) => {
+    // The trend line prolonged to the target date (R-T3), or to the month it reaches the target
+    // when there is no target date.
+    const end = targetDate ?? f.reached_month;
+    const months = end && last ? monthsBetween(last.date, end) : 0;
     const fc =
-      last && f.status === "atteignable" && f.reached_month
+      last && last.rate !== null && f.slope_per_month !== null && end && months > 0
         ? {
             from: { date: new Date(last.date), rate: last.rate },
-            to: { date: new Date(f.reached_month), rate: def.targetPercent / 100 },
+            to: { date: new Date(end), rate: Math.max(0, last.rate + f.slope_per_month * months) },
           }
         : null;
     chart.append(
@@ -151,12 +168,14 @@ export const essmsPage: Page = {
     const finess = path[1] ?? "";
     const date = params.get("date") ?? undefined;
     const e = await api.essms(finess, date);
-    const [hist, grappe, adjustments, actions] = await Promise.all([
+    const [hist, grappe, adjustments, actions, imports] = await Promise.all([
       api.history(finess),
       api.grappe(e.grappe_id, date),
       api.adjustments(e.grappe_id),
       api.actions(e.grappe_id),
+      api.imports(),
     ]);
+    const myImports = imports.filter((i) => i.finess.includes(finess)).slice(0, 10);
     const canPropose = me.role === "chef_projet" || me.role === "amoa";
     const myAdj = adjustments.filter((a) => a.finess === finess);
     const myActions = actions.filter((a) => a.finess === finess);
@@ -530,6 +549,59 @@ export const essmsPage: Page = {
           ),
         ),
       ),
+      h("h2", { class: "fr-h4 fr-mt-4w" }, "Derniers imports de cet ESSMS"),
+      myImports.length === 0
+        ? h("p", {}, "Aucun import.")
+        : h(
+            "div",
+            { class: "fr-table" },
+            h(
+              "table",
+              { id: "table-imports-essms" },
+              h(
+                "caption",
+                {},
+                "Derniers imports portant des lignes de cet ESSMS, avec leurs rejets (tout le fichier)",
+              ),
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  ["Fichier", "Type", "Statut", "Lignes chargées", "Rejetées", "Date"].map((t) =>
+                    h("th", { scope: "col" }, t),
+                  ),
+                ),
+              ),
+              h(
+                "tbody",
+                {},
+                myImports.map((i) =>
+                  h(
+                    "tr",
+                    {},
+                    h("td", {}, h("a", { href: `#/imports/${i.import_id}` }, i.file_name)),
+                    h("td", {}, KIND_LABEL[i.kind] ?? i.kind),
+                    h("td", {}, IMPORT_STATUS[i.status] ?? i.status),
+                    h("td", {}, int(i.rows_loaded)),
+                    h(
+                      "td",
+                      {},
+                      i.rows_rejected > 0
+                        ? h(
+                            "a",
+                            { href: `#/imports/${i.import_id}` },
+                            `${int(i.rows_rejected)} — voir les lignes`,
+                          )
+                        : "0",
+                    ),
+                    h("td", {}, frDate(i.started_at)),
+                  ),
+                ),
+              ),
+            ),
+          ),
       howPanel(),
     );
   },

@@ -170,7 +170,7 @@ export const grappePage: Page = {
       alert(
         g.eligible ? "success" : "error",
         g.eligible ? "Grappe éligible au solde" : "Grappe non éligible au solde à cette date",
-        `Mesure au ${frDate(g.measurement_date)}, fenêtre du ${frDate(g.window.start)} au ${frDate(g.window.end)} exclu. ${g.essms_meeting_all}/${g.essms_total} ESSMS atteignent toutes leurs cibles obligatoires. Verdict mutualisé (taux de la grappe) : ${g.eligible_pooled ? "cibles atteintes" : "cibles non atteintes"}. Solde : ${eur(g.subsidy.solde_eur)} sur une subvention de ${eur(g.subsidy.total_eur)}.${g.target_date ? ` Date cible : ${frDate(g.target_date)}.` : ""}`,
+        `Mesure au ${frDate(g.measurement_date)}, fenêtre du ${frDate(g.window.start)} au ${frDate(g.window.end)} exclu. ${g.essms_meeting_all}/${g.essms_total} ESSMS atteignent toutes leurs cibles obligatoires. Verdict mutualisé (taux de la grappe) : ${g.eligible_pooled ? "cibles atteintes" : "cibles non atteintes"}. Solde : ${eur(g.subsidy.solde_eur)} sur une subvention de ${eur(g.subsidy.total_eur)}.${g.at_target_date ? ` À la date cible (${frDate(g.at_target_date.measurement_date)}), avec les données connues aujourd'hui : ${g.at_target_date.eligible ? "éligible" : "non éligible"} (${g.at_target_date.essms_meeting_all}/${g.essms_total} ESSMS à toutes leurs cibles).` : ""}`,
       ),
       h("h2", { class: "fr-h4" }, "Taux mutualisés de la grappe"),
       chartBox,
