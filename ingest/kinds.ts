@@ -96,6 +96,9 @@ const USAGERS = `insert into usager (finess, pseudonym)
   on conflict do nothing`;
 /** The staged rows with the usager's integer key (`u.usager`). */
 const STAGE_WITH_USAGER = "stage s join usager u on u.finess = s.finess and u.pseudonym = s.usager_id";
+/** The per-usager monthly activity (usager_month, ADR 0006) of the file's FINESS, recomputed from the facts. */
+const refreshActivity = (source: "dossier" | "pp" | "agenda" | "dmp") =>
+  `select refresh_usager_month(array(select distinct finess from stage), array['${source}'])`;
 
 export const KIND_DEFS: Record<Kind, KindDef> = {
   dossiers: {
@@ -155,6 +158,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
        select distinct s.finess, u.usager, s.date_derniere_maj from ${STAGE_WITH_USAGER}
        where s.date_derniere_maj is not null
        on conflict do nothing`,
+      refreshActivity("dossier"),
     ],
   },
   dossier_maj: {
@@ -170,6 +174,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       USAGERS,
       `insert into update_trace (finess, usager, day)
        select distinct s.finess, u.usager, s.date_maj from ${STAGE_WITH_USAGER} on conflict do nothing`,
+      refreshActivity("dossier"),
     ],
   },
   projets_personnalises: {
@@ -217,6 +222,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
        on conflict (finess, pp_id) do update set usager = excluded.usager, statut = excluded.statut,
          date_creation = excluded.date_creation, date_debut = excluded.date_debut, date_fin = excluded.date_fin,
          date_maj = excluded.date_maj, import_id = excluded.import_id`,
+      refreshActivity("pp"),
     ],
   },
   agenda: {
@@ -255,6 +261,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
        on conflict (finess, evenement_id) do update set usager = excluded.usager, date_debut = excluded.date_debut,
          date_fin = excluded.date_fin, statut = excluded.statut, type = excluded.type, date_maj = excluded.date_maj,
          import_id = excluded.import_id`,
+      refreshActivity("agenda"),
     ],
   },
   mss: {
@@ -325,6 +332,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
        from ${STAGE_WITH_USAGER} order by s.finess, s.document_id, s.seq desc
        on conflict (finess, document_id) do update set usager = excluded.usager, date_depot = excluded.date_depot,
          statut = excluded.statut, type_document = excluded.type_document, import_id = excluded.import_id`,
+      refreshActivity("dmp"),
     ],
   },
   eprescription: optionalKind("eprescription"),

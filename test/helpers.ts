@@ -60,7 +60,7 @@ T1;Grappe test;OCC;310000039;310000039;SAA Garonne;460;DOM;acquisition;0;3;0,5;2
 /** Empties imports and facts (keeps the referential): each test starts from a known state. */
 export async function resetFacts(db: Db): Promise<void> {
   await db.query(
-    "truncate import, import_finess, import_rejection, usager, sejour, update_trace, projet_personnalise, agenda_event, mss_message, dmp_document, optional_event",
+    "truncate import, import_finess, import_rejection, usager, sejour, update_trace, projet_personnalise, agenda_event, mss_message, dmp_document, optional_event, usager_month",
   );
 }
 

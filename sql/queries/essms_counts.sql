@@ -1,62 +1,70 @@
 -- Per-ESSMS counts at one measurement date D (indicators.md). Parameters:
 --   $1 = W.start (D − 3 months, R-T1), $2 = D (excluded), $3 = grappe ids (text[]) or null for all.
 -- Counts only: rates, targets, adjustments arithmetic and verdicts are domain/indicators.ts.
+-- Dated activity (update traces, agenda, DMP) is read from usager_month (migration 0002, ADR 0006):
+-- one row per usager and month with a mask of the days of activity, so W is at most four months
+-- of narrow rows, the edge months masked to W's days. Every usager's facts fold into one row of
+-- flags (bit_or), then counted per ESSMS:
+--   1 accompanied in W (R-P1)   2 a trace in W (R-P3)   4 a qualifying PP (R-I2)
+--   8 a non-cancelled agenda event in W (R-I3)   16 a DMP deposit in W (R-I5)
 with scope as (
   select finess, grappe_id, exempt_mss_dmp from essms where $3::text[] is null or grappe_id = any($3::text[])
 ),
--- R-P1: usagers with a séjour overlapping W, once per ESSMS.
-accompanied as (
-  select distinct s.finess, s.usager
-  from sejour s join scope using (finess)
-  where s.date_entree < $2::date and (s.date_sortie is null or s.date_sortie >= $1::date)
+w as (
+  select activity_month($1::date) as m_first, activity_month($2::date - 1) as m_last,
+    -- days ≥ W.start in the first month; days ≤ D − 1 in the last
+    ~(activity_day_bit($1::date) - 1) as first_days,
+    (activity_day_bit($2::date - 1) - 1) | activity_day_bit($2::date - 1) as last_days
 ),
--- R-P4: the dossier existed before D (earliest date_creation < D, or none given).
-created as (
-  select s.finess, s.usager
-  from sejour s join scope using (finess)
-  group by s.finess, s.usager
-  having min(s.date_creation) is null or min(s.date_creation) < $2::date
-),
--- R-P3: update traces in W.
-traced as (
-  select t.finess, t.usager from update_trace t join scope using (finess)
-  where t.day >= $1::date and t.day < $2::date
+usager_facts as (
+  -- R-P1: a séjour overlapping W; R-P4: the earliest date_creation (null when none is given)
+  select s.usager, s.finess,
+    case when s.date_entree < $2::date and (s.date_sortie is null or s.date_sortie >= $1::date) then 1 else 0 end as f,
+    s.date_creation as created
+  from sejour s join essms g on g.finess = s.finess and ($3::text[] is null or g.grappe_id = any($3::text[]))
   union all
-  select p.finess, p.usager from projet_personnalise p join scope using (finess)
-  where p.date_maj >= $1::date and p.date_maj < $2::date
+  -- R-I2: created before D, ENPREPARATION or ENCOURS, or TERMINE with date_fin ≥ W.start
+  select p.usager, null,
+    case when (p.date_creation is null or p.date_creation < $2::date)
+      and (p.statut in ('ENPREPARATION', 'ENCOURS') or (p.statut = 'TERMINE' and p.date_fin >= $1::date)) then 4 else 0 end,
+    null
+  from projet_personnalise p join essms g on g.finess = p.finess and ($3::text[] is null or g.grappe_id = any($3::text[]))
   union all
-  select e.finess, e.usager from agenda_event e join scope using (finess)
-  where e.date_maj >= $1::date and e.date_maj < $2::date
+  -- R-P3, R-I3, R-I5 from the monthly day masks
+  select m.usager, null,
+    case when (m.trace_dossier | m.trace_pp | m.trace_agenda) & k.days <> 0 then 2 else 0 end
+    | case when m.agenda & k.days <> 0 then 8 else 0 end
+    | case when m.dmp & k.days <> 0 then 16 else 0 end,
+    null
+  from usager_month m join essms g on g.finess = m.finess and ($3::text[] is null or g.grappe_id = any($3::text[]))
+  cross join w
+  cross join lateral (
+    select case when m.month = w.m_first then w.first_days else -1 end
+      & case when m.month = w.m_last then w.last_days else -1 end as days
+  ) k
+  where m.month between w.m_first and w.m_last
 ),
-actif as (
-  select a.finess, a.usager
-  from accompanied a
-  join created c using (finess, usager)
-  where exists (select 1 from traced t where t.finess = a.finess and t.usager = a.usager)
+-- One row per usager (usager keys are unique across ESSMS; finess comes from the séjour rows).
+per_usager as (
+  select usager, min(finess) as finess, bit_or(f) as f, min(created) as created
+  from usager_facts group by usager
 ),
--- R-I2: a qualifying projet personnalisé.
-with_pp as (
-  select distinct p.finess, p.usager from projet_personnalise p join actif a using (finess, usager)
-  where (p.date_creation is null or p.date_creation < $2::date)
-    and (p.statut in ('ENPREPARATION', 'ENCOURS') or (p.statut = 'TERMINE' and p.date_fin >= $1::date))
-),
--- R-I3: a qualifying agenda event.
-with_agenda as (
-  select distinct e.finess, e.usager from agenda_event e join actif a using (finess, usager)
-  where e.date_debut >= $1::date and e.date_debut < $2::date and e.statut <> 'ANNULE'
+counts as (
+  -- R-P4: a dossier actif was created before D (its earliest date_creation, or none given)
+  select finess collate "C" as finess,
+    count(*)::int as fa,
+    count(*) filter (where f & 2 <> 0 and (created is null or created < $2::date))::int as da,
+    count(*) filter (where f & 6 = 6 and (created is null or created < $2::date))::int as pp,
+    count(*) filter (where f & 10 = 10 and (created is null or created < $2::date))::int as agenda,
+    count(*) filter (where f & 16 <> 0)::int as dmp
+  from per_usager where f & 1 <> 0
+  group by finess collate "C"
 ),
 -- R-I4: messages sent, not failed, in W.
 mss as (
   select m.finess, count(*)::int as n from mss_message m join scope using (finess)
   where m.date_envoi >= $1::date and m.date_envoi < $2::date and m.sens = 'ENVOYE' and m.statut <> 'ECHEC'
   group by m.finess
-),
--- R-I5: distinct accompanied usagers with a deposit in W.
-dmp as (
-  select d.finess, count(distinct d.usager)::int as n
-  from dmp_document d join accompanied a using (finess, usager)
-  where d.date_depot >= $1::date and d.date_depot < $2::date and d.statut = 'DEPOSE'
-  group by d.finess
 ),
 -- R-I7: optional counts.
 optional as (
@@ -85,27 +93,15 @@ adj as (
   from amenagement a join scope using (finess)
   where a.statut = 'APPROUVE' and a.date_debut <= $2::date and (a.date_fin is null or $2::date <= a.date_fin)
   group by a.finess
-),
-per_usager as (
-  select finess, count(*)::int as n from accompanied group by finess
-),
-per_actif as (
-  select finess, count(*)::int as n from actif group by finess
-),
-per_pp as (
-  select finess, count(*)::int as n from with_pp group by finess
-),
-per_agenda as (
-  select finess, count(*)::int as n from with_agenda group by finess
 )
 select s.finess, s.grappe_id, s.exempt_mss_dmp,
-  coalesce(fa.n, 0) as fa_computed,
+  coalesce(c.fa, 0) as fa_computed,
   dec.valeur as fa_declared,
-  coalesce(da.n, 0) as da,
-  coalesce(pp.n, 0) as pp,
-  coalesce(ag.n, 0) as agenda,
+  coalesce(c.da, 0) as da,
+  coalesce(c.pp, 0) as pp,
+  coalesce(c.agenda, 0) as agenda,
   coalesce(mss.n, 0) as mss,
-  coalesce(dmp.n, 0) as dmp,
+  coalesce(c.dmp, 0) as dmp,
   coalesce(o.eprescription, 0) as eprescription,
   coalesce(o.eparcours, 0) as eparcours,
   coalesce(adj.dossiers_actifs, 0) as adj_dossiers_actifs,
@@ -114,13 +110,9 @@ select s.finess, s.grappe_id, s.exempt_mss_dmp,
   coalesce(adj.mss, 0) as adj_mss,
   coalesce(adj.dmp, 0) as adj_dmp
 from scope s
-left join per_usager fa using (finess)
-left join declared dec using (finess)
-left join per_actif da using (finess)
-left join per_pp pp using (finess)
-left join per_agenda ag using (finess)
-left join mss using (finess)
-left join dmp using (finess)
-left join optional o using (finess)
-left join adj using (finess)
+left join counts c on c.finess = s.finess collate "C"
+left join declared dec on dec.finess = s.finess
+left join mss on mss.finess = s.finess
+left join optional o on o.finess = s.finess
+left join adj on adj.finess = s.finess
 order by s.finess;

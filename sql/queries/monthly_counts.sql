@@ -3,9 +3,11 @@
 -- of months, $3 grappe ids (text[]) or null, $4 finess or null.
 -- When D is the first day of a month, W = [D − 3 months, D) is exactly three calendar months.
 -- Months are numbered from the first window's start (k = 0 … $2 + 2); the window of the k-th D
--- covers months k, k+1, k+2. Each usager's dated facts are folded into one bigint mask of the
--- months in which they occur (bit k = month k), so "a trace in W" is `mask & (7 << k) <> 0`: one
--- row per (finess, usager) instead of one per fact. The figures are those of essms_counts.sql
+-- covers months k, k+1, k+2. Each usager's dated activity is folded into one bigint mask of the
+-- months in which it occurs (bit k = month k), so "a trace in W" is `mask & (7 << k) <> 0`: one
+-- row per (finess, usager) instead of one per fact. Traces, agenda and DMP come from usager_month
+-- (one row per usager and month, migration 0002): a month has the activity when its day mask is
+-- not zero. The figures are those of essms_counts.sql
 -- at each D: the test "history equals the report at every month" holds the two queries together.
 with months as (
   -- an integer series: the planner then knows how many months there are
@@ -15,7 +17,8 @@ with months as (
 ),
 bounds as (
   select ($1::date - interval '3 months')::date as lo, ($1::date + make_interval(months => $2::int - 1))::date as hi,
-    extract(year from $1::date - interval '3 months')::int * 12 + extract(month from $1::date - interval '3 months')::int as base
+    activity_month(($1::date - interval '3 months')::date) as m_lo,
+    activity_month(($1::date + make_interval(months => $2::int - 1))::date) as m_hi
 ),
 scope as (
   select finess, grappe_id, exempt_mss_dmp from essms
@@ -42,19 +45,16 @@ sejour_mask as (
   ) p
   group by s.finess, s.usager
 ),
--- R-P3: the months (bit j = month j from the first window's start) with an update trace.
-trace_mask as (
-  select x.finess, x.usager,
-    bit_or(1::bigint << (extract(year from x.day)::int * 12 + extract(month from x.day)::int - b.base)) as mask
-  from (
-    select t.finess, t.usager, t.day from update_trace t join scope using (finess)
-    union all
-    select p.finess, p.usager, p.date_maj from projet_personnalise p join scope using (finess)
-    union all
-    select e.finess, e.usager, e.date_maj from agenda_event e join scope using (finess)
-  ) x, bounds b
-  where x.day >= b.lo and x.day < b.hi
-  group by x.finess, x.usager
+-- R-P3 (update traces), R-I3 (non-cancelled agenda events), R-I5 (DMP deposits): the months
+-- (bit j = month j from the first window's start) with that activity.
+activity_mask as (
+  select m.finess, m.usager,
+    bit_or(case when (m.trace_dossier | m.trace_pp | m.trace_agenda) <> 0 then 1::bigint << (m.month - b.m_lo) else 0 end) as trace,
+    bit_or(case when m.agenda <> 0 then 1::bigint << (m.month - b.m_lo) else 0 end) as agenda,
+    bit_or(case when m.dmp <> 0 then 1::bigint << (m.month - b.m_lo) else 0 end) as dmp
+  from usager_month m join scope using (finess), bounds b
+  where m.month >= b.m_lo and m.month < b.m_hi
+  group by m.finess, m.usager
 ),
 -- R-I2: D_k has a qualifying PP when it was created before D_k and is ENPREPARATION or ENCOURS,
 -- or TERMINE with date_fin ≥ W_k.start.
@@ -78,30 +78,12 @@ pp_mask as (
   ) q
   group by p.finess, p.usager
 ),
--- R-I3: the months with a non-cancelled event.
-agenda_mask as (
-  select e.finess, e.usager,
-    bit_or(1::bigint << (extract(year from e.date_debut)::int * 12 + extract(month from e.date_debut)::int - b.base)) as mask
-  from agenda_event e join scope using (finess), bounds b
-  where e.date_debut >= b.lo and e.date_debut < b.hi and e.statut <> 'ANNULE'
-  group by e.finess, e.usager
-),
--- R-I5: the months with a deposit.
-dmp_mask as (
-  select d.finess, d.usager,
-    bit_or(1::bigint << (extract(year from d.date_depot)::int * 12 + extract(month from d.date_depot)::int - b.base)) as mask
-  from dmp_document d join scope using (finess), bounds b
-  where d.date_depot >= b.lo and d.date_depot < b.hi and d.statut = 'DEPOSE'
-  group by d.finess, d.usager
-),
 usager_flags as (
   select s.finess, s.usager, s.acc, s.first_created,
-    coalesce(t.mask, 0) as trace, coalesce(p.mask, 0) as pp, coalesce(g.mask, 0) as agenda, coalesce(x.mask, 0) as dmp
+    coalesce(a.trace, 0) as trace, coalesce(p.mask, 0) as pp, coalesce(a.agenda, 0) as agenda, coalesce(a.dmp, 0) as dmp
   from sejour_mask s
-  left join trace_mask t using (finess, usager)
+  left join activity_mask a using (finess, usager)
   left join pp_mask p using (finess, usager)
-  left join agenda_mask g using (finess, usager)
-  left join dmp_mask x using (finess, usager)
 ),
 -- One row per (D, accompanied usager), with what it counts for.
 per_d as (
@@ -122,7 +104,7 @@ counts as (
 ),
 -- R-I4: messages per month.
 mss_month as (
-  select m.finess, extract(year from m.date_envoi)::int * 12 + extract(month from m.date_envoi)::int - b.base as mk,
+  select m.finess, activity_month(m.date_envoi) - b.m_lo as mk,
     count(*)::int as n
   from mss_message m join scope using (finess), bounds b
   where m.date_envoi >= b.lo and m.date_envoi < b.hi and m.sens = 'ENVOYE' and m.statut <> 'ECHEC'
@@ -135,7 +117,7 @@ mss as (
 ),
 -- R-I7
 optional_month as (
-  select o.finess, extract(year from o.day)::int * 12 + extract(month from o.day)::int - b.base as mk,
+  select o.finess, activity_month(o.day) - b.m_lo as mk,
     count(*) filter (where o.kind = 'eprescription')::int as eprescription,
     count(*) filter (where o.kind = 'eparcours')::int as eparcours
   from optional_event o join scope using (finess), bounds b

@@ -1,0 +1,123 @@
+-- Per-usager monthly activity, kept up to date at ingest (ADR 0006). One row per
+-- (finess, month, usager) with, per source of activity, a mask of the days of that month on which
+-- the usager has that activity (bit d − 1 = day d). A window W = [start, D) of the indicators
+-- then reads at most four months of this table, one narrow row per usager and month, instead of
+-- every dated fact of W; "a trace in W" is a bit test with the window's edge days masked.
+-- The table is derived: refresh_usager_month recomputes it from the fact tables for a set of
+-- FINESS, in the import's transaction, so it never disagrees with the facts it summarises.
+
+-- Months are numbered year × 12 + month − 1 (January 2025 = 24300).
+create function activity_month(d date) returns int
+  language sql immutable strict parallel safe
+  as $$ select (extract(year from d)::int * 12 + extract(month from d)::int - 1) $$;
+
+-- The day's bit in its month's mask: day 1 = bit 0 … day 31 = bit 30 (an int stays positive).
+create function activity_day_bit(d date) returns int
+  language sql immutable strict parallel safe
+  as $$ select (1 << (extract(day from d)::int - 1)) $$;
+
+create table usager_month (
+  finess text not null,
+  usager integer not null,
+  month integer not null,
+  -- R-P3: update traces: séjour updates and dossier_maj (update_trace), PP updates, agenda updates
+  trace_dossier integer not null default 0,
+  trace_pp integer not null default 0,
+  trace_agenda integer not null default 0,
+  -- R-I3: non-cancelled agenda events, by date_debut
+  agenda integer not null default 0,
+  -- R-I5: DMP deposits (statut DEPOSE), by date_depot
+  dmp integer not null default 0,
+  primary key (finess, month, usager)
+);
+
+-- Recomputes the given sources ('dossier', 'pp', 'agenda', 'dmp') of usager_month for the given
+-- FINESS (null: all) from the fact tables. Rows that do not change are not rewritten; rows left
+-- with no activity at all are deleted.
+create function refresh_usager_month(p_finess text[], p_sources text[]) returns void
+language plpgsql as $fn$
+begin
+  if 'dossier' = any(p_sources) then
+    create temp table activity_fresh on commit drop as
+      select t.finess, t.usager, activity_month(t.day) as month, bit_or(activity_day_bit(t.day))::int as m1, 0 as m2
+      from update_trace t where p_finess is null or t.finess = any(p_finess)
+      group by 1, 2, 3;
+    analyze activity_fresh;
+    delete from usager_month m where (p_finess is null or m.finess = any(p_finess))
+      and m.trace_dossier <> 0 and m.trace_pp = 0 and m.trace_agenda = 0 and m.agenda = 0 and m.dmp = 0
+      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
+    update usager_month m set trace_dossier = 0 where (p_finess is null or m.finess = any(p_finess))
+      and m.trace_dossier <> 0
+      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
+    insert into usager_month as m (finess, usager, month, trace_dossier)
+      select finess, usager, month, m1 from activity_fresh
+      on conflict (finess, month, usager) do update set trace_dossier = excluded.trace_dossier
+      where m.trace_dossier <> excluded.trace_dossier;
+    drop table activity_fresh;
+  end if;
+  if 'pp' = any(p_sources) then
+    create temp table activity_fresh on commit drop as
+      select p.finess, p.usager, activity_month(p.date_maj) as month, bit_or(activity_day_bit(p.date_maj))::int as m1, 0 as m2
+      from projet_personnalise p where (p_finess is null or p.finess = any(p_finess)) and p.date_maj is not null
+      group by 1, 2, 3;
+    analyze activity_fresh;
+    delete from usager_month m where (p_finess is null or m.finess = any(p_finess))
+      and m.trace_pp <> 0 and m.trace_dossier = 0 and m.trace_agenda = 0 and m.agenda = 0 and m.dmp = 0
+      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
+    update usager_month m set trace_pp = 0 where (p_finess is null or m.finess = any(p_finess))
+      and m.trace_pp <> 0
+      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
+    insert into usager_month as m (finess, usager, month, trace_pp)
+      select finess, usager, month, m1 from activity_fresh
+      on conflict (finess, month, usager) do update set trace_pp = excluded.trace_pp
+      where m.trace_pp <> excluded.trace_pp;
+    drop table activity_fresh;
+  end if;
+  if 'agenda' = any(p_sources) then
+    -- an event gives a trace on its date_maj and, when not cancelled, agenda activity on its date_debut
+    create temp table activity_fresh on commit drop as
+      select x.finess, x.usager, x.month, bit_or(x.m1)::int as m1, bit_or(x.m2)::int as m2
+      from (
+        select e.finess, e.usager, activity_month(e.date_maj) as month, activity_day_bit(e.date_maj) as m1, 0 as m2
+        from agenda_event e where (p_finess is null or e.finess = any(p_finess)) and e.date_maj is not null
+        union all
+        select e.finess, e.usager, activity_month(e.date_debut), 0, activity_day_bit(e.date_debut)
+        from agenda_event e where (p_finess is null or e.finess = any(p_finess)) and e.statut <> 'ANNULE'
+      ) x
+      group by 1, 2, 3;
+    analyze activity_fresh;
+    delete from usager_month m where (p_finess is null or m.finess = any(p_finess))
+      and (m.trace_agenda <> 0 or m.agenda <> 0) and m.trace_dossier = 0 and m.trace_pp = 0 and m.dmp = 0
+      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
+    update usager_month m set trace_agenda = 0, agenda = 0 where (p_finess is null or m.finess = any(p_finess))
+      and (m.trace_agenda <> 0 or m.agenda <> 0)
+      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
+    insert into usager_month as m (finess, usager, month, trace_agenda, agenda)
+      select finess, usager, month, m1, m2 from activity_fresh
+      on conflict (finess, month, usager) do update set trace_agenda = excluded.trace_agenda, agenda = excluded.agenda
+      where (m.trace_agenda, m.agenda) is distinct from (excluded.trace_agenda, excluded.agenda);
+    drop table activity_fresh;
+  end if;
+  if 'dmp' = any(p_sources) then
+    create temp table activity_fresh on commit drop as
+      select d.finess, d.usager, activity_month(d.date_depot) as month, bit_or(activity_day_bit(d.date_depot))::int as m1, 0 as m2
+      from dmp_document d where (p_finess is null or d.finess = any(p_finess)) and d.statut = 'DEPOSE'
+      group by 1, 2, 3;
+    analyze activity_fresh;
+    delete from usager_month m where (p_finess is null or m.finess = any(p_finess))
+      and m.dmp <> 0 and m.trace_dossier = 0 and m.trace_pp = 0 and m.trace_agenda = 0 and m.agenda = 0
+      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
+    update usager_month m set dmp = 0 where (p_finess is null or m.finess = any(p_finess))
+      and m.dmp <> 0
+      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
+    insert into usager_month as m (finess, usager, month, dmp)
+      select finess, usager, month, m1 from activity_fresh
+      on conflict (finess, month, usager) do update set dmp = excluded.dmp
+      where m.dmp <> excluded.dmp;
+    drop table activity_fresh;
+  end if;
+end
+$fn$;
+
+-- Databases that already hold facts get their activity now.
+select refresh_usager_month(null, array['dossier', 'pp', 'agenda', 'dmp']);
