@@ -131,6 +131,30 @@ for (const backend of backends()) {
       expect(r.every((x) => x.trace_agenda === 0 && x.dmp === 0)).toBe(true);
     });
 
+    it("stays exact when two files of the same FINESS are imported at once", async () => {
+      await load("dossiers", [`${F};u1;2024-01-01;;;;`, `${F};u2;2024-01-01;;;;`]);
+      const file = (name: string, rows: string[]) =>
+        writeTemp(name, [exportHeader("agenda"), ...rows].join("\n"));
+      const a = file("agenda_a.csv", [`${F};u1;a1;2025-05-10 10:00;;VALIDE;;2025-05-11`]);
+      const b = file("agenda_b.csv", [
+        `${F};u1;b1;2025-05-12 10:00;;VALIDE;;`,
+        `${F};u2;b2;2025-05-13 10:00;;VALIDE;;`,
+      ]);
+      const results = await Promise.all(
+        [a, b].map((path) => ingestFile(db, { path }, path, { secret: SECRET, importDay: "2025-08-01" })),
+      );
+      expect(results.map((r) => r.status)).toEqual(["loaded", "loaded"]);
+      const r = await rows();
+      // u1's May holds both files' events; neither refresh overwrote the other's.
+      const got = r
+        .map((x) => ({ agenda: x.agenda, trace: x.trace_agenda }))
+        .sort((p, q) => p.agenda - q.agenda);
+      expect(got).toEqual([
+        { agenda: day(10) | day(12), trace: day(11) },
+        { agenda: day(13), trace: 0 },
+      ]);
+    });
+
     it("counts W's edge days exactly at a mid-month D and at a month-end D (R-T1)", async () => {
       // D = 2025-07-16: W = 2025-04-16 … 2025-07-15. D = 2025-05-31: W = 2025-02-28 … 2025-05-30.
       const people = ["in1", "in2", "out1", "out2", "in3", "in4", "out3", "out4"];

@@ -33,10 +33,19 @@ create table usager_month (
 
 -- Recomputes the given sources ('dossier', 'pp', 'agenda', 'dmp') of usager_month for the given
 -- FINESS (null: all) from the fact tables. Rows that do not change are not rewritten; rows left
--- with no activity at all are deleted.
+-- with no activity at all are deleted. Two imports touching the same FINESS refresh one after
+-- the other (transaction advisory locks on 256 buckets of FINESS, taken in order): the second
+-- reads the facts the first committed, so neither overwrites the other's activity.
 create function refresh_usager_month(p_finess text[], p_sources text[]) returns void
 language plpgsql as $fn$
+declare
+  bucket int;
 begin
+  if p_finess is not null then
+    for bucket in select distinct hashtext(f) & 255 from unnest(p_finess) f order by 1 loop
+      perform pg_advisory_xact_lock(727002, bucket);
+    end loop;
+  end if;
   if 'dossier' = any(p_sources) then
     create temp table activity_fresh on commit drop as
       select t.finess, t.usager, activity_month(t.day) as month, bit_or(activity_day_bit(t.day))::int as m1, 0 as m2
