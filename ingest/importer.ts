@@ -260,7 +260,11 @@ async function loadFile(
       const tMerge = performance.now();
       // The merge sorts the staged rows (distinct on key): in memory rather than on disk.
       if (db.backend === "pg") await tx.query("set local work_mem = '256MB'");
-      for (const sql of def.merge) await tx.query(sql, sql.includes("$1") ? [importId] : []);
+      for (const sql of def.merge) {
+        const tStep = performance.now();
+        await tx.query(sql, sql.includes("$1") ? [importId] : []);
+        timing(`  ${sql.trim().split(/\s+/).slice(0, 3).join(" ")}`, tStep);
+      }
       timing("fusion", tMerge);
     }
     await recordImport(db, tx, result, opts, started, importId, [...perFiness], rejections);
