@@ -31,9 +31,43 @@ create table usager_month (
   primary key (finess, month, usager)
 );
 
+-- Replaces the columns p_cols of usager_month for the given FINESS (null: all) with the rows of
+-- the temporary table activity_fresh (finess, usager, month, then one mask per column of p_cols).
+-- Rows that do not change are not rewritten; rows left with no activity at all are deleted.
+create function usager_month_replace(p_finess text[], p_cols text[]) returns void
+language plpgsql as $fn$
+declare
+  all_cols constant text[] := array['trace_dossier', 'trace_pp', 'trace_agenda', 'agenda', 'dmp'];
+  in_scope constant text := '($1::text[] is null or m.finess = any($1))';
+  absent constant text := 'not exists (select 1 from activity_fresh x '
+    'where x.finess = m.finess and x.month = m.month and x.usager = m.usager)';
+  mine_set text;
+  others_zero text;
+begin
+  select string_agg(format('m.%I <> 0', c), ' or ') into mine_set from unnest(p_cols) c;
+  select coalesce(string_agg(format('m.%I = 0', c), ' and '), 'true') into others_zero
+    from unnest(all_cols) c where c <> all(p_cols);
+  analyze activity_fresh;
+  -- rows whose only activity came from these columns, and no longer does
+  execute format('delete from usager_month m where %s and (%s) and %s and %s',
+    in_scope, mine_set, others_zero, absent) using p_finess;
+  -- rows that keep activity from other sources: these columns are cleared
+  execute format('update usager_month m set %s where %s and (%s) and %s',
+    (select string_agg(format('%I = 0', c), ', ') from unnest(p_cols) c), in_scope, mine_set, absent)
+    using p_finess;
+  execute format(
+    'insert into usager_month as m (finess, usager, month, %s) select * from activity_fresh '
+    'on conflict (finess, month, usager) do update set %s where (%s) is distinct from (%s)',
+    (select string_agg(format('%I', c), ', ') from unnest(p_cols) c),
+    (select string_agg(format('%1$I = excluded.%1$I', c), ', ') from unnest(p_cols) c),
+    (select string_agg(format('m.%I', c), ', ') from unnest(p_cols) c),
+    (select string_agg(format('excluded.%I', c), ', ') from unnest(p_cols) c));
+  drop table activity_fresh;
+end
+$fn$;
+
 -- Recomputes the given sources ('dossier', 'pp', 'agenda', 'dmp') of usager_month for the given
--- FINESS (null: all) from the fact tables. Rows that do not change are not rewritten; rows left
--- with no activity at all are deleted. Two imports touching the same FINESS refresh one after
+-- FINESS (null: all) from the fact tables. Two imports touching the same FINESS refresh one after
 -- the other (transaction advisory locks on 256 buckets of FINESS, taken in order): the second
 -- reads the facts the first committed, so neither overwrites the other's activity.
 create function refresh_usager_month(p_finess text[], p_sources text[]) returns void
@@ -48,82 +82,38 @@ begin
   end if;
   if 'dossier' = any(p_sources) then
     create temp table activity_fresh on commit drop as
-      select t.finess, t.usager, activity_month(t.day) as month, bit_or(activity_day_bit(t.day))::int as m1, 0 as m2
+      select t.finess, t.usager, activity_month(t.day) as month, bit_or(activity_day_bit(t.day))::int as trace_dossier
       from update_trace t where p_finess is null or t.finess = any(p_finess)
       group by 1, 2, 3;
-    analyze activity_fresh;
-    delete from usager_month m where (p_finess is null or m.finess = any(p_finess))
-      and m.trace_dossier <> 0 and m.trace_pp = 0 and m.trace_agenda = 0 and m.agenda = 0 and m.dmp = 0
-      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
-    update usager_month m set trace_dossier = 0 where (p_finess is null or m.finess = any(p_finess))
-      and m.trace_dossier <> 0
-      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
-    insert into usager_month as m (finess, usager, month, trace_dossier)
-      select finess, usager, month, m1 from activity_fresh
-      on conflict (finess, month, usager) do update set trace_dossier = excluded.trace_dossier
-      where m.trace_dossier <> excluded.trace_dossier;
-    drop table activity_fresh;
+    perform usager_month_replace(p_finess, array['trace_dossier']);
   end if;
   if 'pp' = any(p_sources) then
     create temp table activity_fresh on commit drop as
-      select p.finess, p.usager, activity_month(p.date_maj) as month, bit_or(activity_day_bit(p.date_maj))::int as m1, 0 as m2
+      select p.finess, p.usager, activity_month(p.date_maj) as month, bit_or(activity_day_bit(p.date_maj))::int as trace_pp
       from projet_personnalise p where (p_finess is null or p.finess = any(p_finess)) and p.date_maj is not null
       group by 1, 2, 3;
-    analyze activity_fresh;
-    delete from usager_month m where (p_finess is null or m.finess = any(p_finess))
-      and m.trace_pp <> 0 and m.trace_dossier = 0 and m.trace_agenda = 0 and m.agenda = 0 and m.dmp = 0
-      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
-    update usager_month m set trace_pp = 0 where (p_finess is null or m.finess = any(p_finess))
-      and m.trace_pp <> 0
-      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
-    insert into usager_month as m (finess, usager, month, trace_pp)
-      select finess, usager, month, m1 from activity_fresh
-      on conflict (finess, month, usager) do update set trace_pp = excluded.trace_pp
-      where m.trace_pp <> excluded.trace_pp;
-    drop table activity_fresh;
+    perform usager_month_replace(p_finess, array['trace_pp']);
   end if;
   if 'agenda' = any(p_sources) then
     -- an event gives a trace on its date_maj and, when not cancelled, agenda activity on its date_debut
     create temp table activity_fresh on commit drop as
-      select x.finess, x.usager, x.month, bit_or(x.m1)::int as m1, bit_or(x.m2)::int as m2
+      select x.finess, x.usager, x.month, bit_or(x.trace)::int as trace_agenda, bit_or(x.agenda)::int as agenda
       from (
-        select e.finess, e.usager, activity_month(e.date_maj) as month, activity_day_bit(e.date_maj) as m1, 0 as m2
+        select e.finess, e.usager, activity_month(e.date_maj) as month, activity_day_bit(e.date_maj) as trace, 0 as agenda
         from agenda_event e where (p_finess is null or e.finess = any(p_finess)) and e.date_maj is not null
         union all
         select e.finess, e.usager, activity_month(e.date_debut), 0, activity_day_bit(e.date_debut)
         from agenda_event e where (p_finess is null or e.finess = any(p_finess)) and e.statut <> 'ANNULE'
       ) x
       group by 1, 2, 3;
-    analyze activity_fresh;
-    delete from usager_month m where (p_finess is null or m.finess = any(p_finess))
-      and (m.trace_agenda <> 0 or m.agenda <> 0) and m.trace_dossier = 0 and m.trace_pp = 0 and m.dmp = 0
-      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
-    update usager_month m set trace_agenda = 0, agenda = 0 where (p_finess is null or m.finess = any(p_finess))
-      and (m.trace_agenda <> 0 or m.agenda <> 0)
-      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
-    insert into usager_month as m (finess, usager, month, trace_agenda, agenda)
-      select finess, usager, month, m1, m2 from activity_fresh
-      on conflict (finess, month, usager) do update set trace_agenda = excluded.trace_agenda, agenda = excluded.agenda
-      where (m.trace_agenda, m.agenda) is distinct from (excluded.trace_agenda, excluded.agenda);
-    drop table activity_fresh;
+    perform usager_month_replace(p_finess, array['trace_agenda', 'agenda']);
   end if;
   if 'dmp' = any(p_sources) then
     create temp table activity_fresh on commit drop as
-      select d.finess, d.usager, activity_month(d.date_depot) as month, bit_or(activity_day_bit(d.date_depot))::int as m1, 0 as m2
+      select d.finess, d.usager, activity_month(d.date_depot) as month, bit_or(activity_day_bit(d.date_depot))::int as dmp
       from dmp_document d where (p_finess is null or d.finess = any(p_finess)) and d.statut = 'DEPOSE'
       group by 1, 2, 3;
-    analyze activity_fresh;
-    delete from usager_month m where (p_finess is null or m.finess = any(p_finess))
-      and m.dmp <> 0 and m.trace_dossier = 0 and m.trace_pp = 0 and m.trace_agenda = 0 and m.agenda = 0
-      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
-    update usager_month m set dmp = 0 where (p_finess is null or m.finess = any(p_finess))
-      and m.dmp <> 0
-      and not exists (select 1 from activity_fresh x where x.finess = m.finess and x.month = m.month and x.usager = m.usager);
-    insert into usager_month as m (finess, usager, month, dmp)
-      select finess, usager, month, m1 from activity_fresh
-      on conflict (finess, month, usager) do update set dmp = excluded.dmp
-      where m.dmp <> excluded.dmp;
-    drop table activity_fresh;
+    perform usager_month_replace(p_finess, array['dmp']);
   end if;
 end
 $fn$;
