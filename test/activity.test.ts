@@ -15,6 +15,7 @@ import {
   backends,
   exportHeader,
   freshDb,
+  loadRows,
   MINI_REFERENTIAL,
   resetFacts,
   SECRET,
@@ -46,7 +47,6 @@ const day = (d: number) => 2 ** (d - 1);
 for (const backend of backends()) {
   describe(`usager_month on ${backend}`, () => {
     let db: Db;
-    let n = 0;
     beforeAll(async () => {
       db = await freshDb(backend);
       expect((await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL))).status).toBe(
@@ -56,21 +56,7 @@ for (const backend of backends()) {
     afterAll(async () => db?.close());
     beforeEach(async () => resetFacts(db));
 
-    async function load(kind: Kind, rows: string[]): Promise<void> {
-      n += 1;
-      const name = `${kind}_${n}.csv`;
-      const r = await ingestFile(
-        db,
-        { path: writeTemp(name, [exportHeader(kind), ...rows].join("\n")) },
-        name,
-        {
-          secret: SECRET,
-          importDay: "2025-08-01",
-        },
-      );
-      expect(r.errors).toEqual([]);
-      expect(r.status).toBe("loaded");
-    }
+    const load = (kind: Kind, rows: string[]) => loadRows(db, kind, rows);
 
     /** The table as maintained, after checking it equals a recomputation from the facts. */
     async function rows(): Promise<MonthRow[]> {

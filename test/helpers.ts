@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { type Backend, type Db, openDb } from "../db/index.ts";
+import { ingestFile } from "../ingest/importer.ts";
 import { KIND_DEFS, type Kind } from "../ingest/kinds.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -72,4 +73,13 @@ export async function count(db: Db, table: string): Promise<number> {
 /** The header line of an export of this kind, as exports.md names its columns. */
 export function exportHeader(kind: Kind): string {
   return KIND_DEFS[kind].columns.join(";");
+}
+
+/** Imports an export of this kind made of these rows (its header added), checking it loaded whole. */
+export async function loadRows(db: Db, kind: Kind, rows: readonly string[]): Promise<void> {
+  const name = `${kind}_${randomBytes(4).toString("hex")}.csv`;
+  const path = writeTemp(name, [exportHeader(kind), ...rows].join("\n"));
+  const r = await ingestFile(db, { path }, name, { secret: SECRET, importDay: "2025-08-01" });
+  expect(r.errors).toEqual([]);
+  expect(r.status).toBe("loaded");
 }

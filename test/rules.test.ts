@@ -6,19 +6,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../db/index.ts";
 import type { EssmsReport } from "../domain/report.ts";
-import { ingestFile } from "../ingest/importer.ts";
 import { importAdjustments, importFileActive, importReferential } from "../ingest/programme.ts";
 import { computeReport, history } from "../sql/queries.ts";
-import {
-  backends,
-  exportHeader,
-  freshDb,
-  MINI_REFERENTIAL,
-  resetFacts,
-  SECRET,
-  tempDir,
-  writeTemp,
-} from "./helpers.ts";
+import { backends, freshDb, loadRows, MINI_REFERENTIAL, resetFacts, tempDir, writeTemp } from "./helpers.ts";
 
 const D = "2025-07-01";
 const F = "340000017"; // EHPAD, all five indicators mandatory
@@ -37,7 +27,6 @@ type K =
 for (const backend of backends()) {
   describe(`calculation rules on ${backend}`, () => {
     let db: Db;
-    let n = 0;
     beforeAll(async () => {
       db = await freshDb(backend);
       expect((await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL))).status).toBe(
@@ -50,21 +39,7 @@ for (const backend of backends()) {
       await db.query("truncate amenagement_decision, amenagement, file_active_declared cascade");
     });
 
-    async function load(kind: K, rows: string[]): Promise<void> {
-      n += 1;
-      const name = `${kind}_${n}.csv`;
-      const r = await ingestFile(
-        db,
-        { path: writeTemp(name, [exportHeader(kind), ...rows].join("\n")) },
-        name,
-        {
-          secret: SECRET,
-          importDay: "2025-08-01",
-        },
-      );
-      expect(r.errors).toEqual([]);
-      expect(r.status).toBe("loaded");
-    }
+    const load = (kind: K, rows: string[]) => loadRows(db, kind, rows);
 
     /** The ESSMS entry at D, after checking the history agrees with the report. */
     async function at(finess = F): Promise<EssmsReport> {
