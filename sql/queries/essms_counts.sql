@@ -16,6 +16,8 @@ w as (
     ~(activity_day_bit($1::date) - 1) as first_days,
     (activity_day_bit($2::date - 1) - 1) | activity_day_bit($2::date - 1) as last_days
 ),
+-- The scope is joined through essms itself, not the scope CTE: with the table's statistics the
+-- planner hashes the 4 000 ESSMS rather than the 1.1 M usager_month rows (measured 1.6 s vs 2.1 s).
 usager_facts as (
   -- R-P1: a séjour overlapping W; R-P4: the earliest date_creation (null when none is given)
   select s.usager, s.finess,

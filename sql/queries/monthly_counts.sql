@@ -39,9 +39,9 @@ sejour_mask as (
     min(s.date_creation) as first_created
   from sejour s join scope using (finess)
   cross join lateral (
-    select extract(year from s.date_entree)::int * 12 + extract(month from s.date_entree)::int as mi_entree,
-      extract(year from s.date_sortie)::int * 12 + extract(month from s.date_sortie)::int as mi_sortie,
-      extract(year from $1::date)::int * 12 + extract(month from $1::date)::int as m0
+    select activity_month(s.date_entree) as mi_entree,
+      activity_month(s.date_sortie) as mi_sortie,
+      activity_month($1::date) as m0
   ) p
   group by s.finess, s.usager
 ),
@@ -67,13 +67,13 @@ pp_mask as (
   cross join lateral (
     select greatest(
         case when p.date_creation is null then 0
-        else extract(year from p.date_creation)::int * 12 + extract(month from p.date_creation)::int
-          - (extract(year from $1::date)::int * 12 + extract(month from $1::date)::int) + 1 end, 0) as lo,
+        else activity_month(p.date_creation)
+          - (activity_month($1::date)) + 1 end, 0) as lo,
       least(
         case when p.statut in ('ENPREPARATION', 'ENCOURS') then $2::int - 1
         when p.statut = 'TERMINE' and p.date_fin is not null then
-          extract(year from p.date_fin)::int * 12 + extract(month from p.date_fin)::int + 3
-          - (extract(year from $1::date)::int * 12 + extract(month from $1::date)::int)
+          activity_month(p.date_fin) + 3
+          - (activity_month($1::date))
         else -1 end, $2::int - 1) as hi
   ) q
   group by p.finess, p.usager
