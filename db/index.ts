@@ -26,7 +26,7 @@ export interface Tx extends Queryable {
   copyCsv(
     table: string,
     columns: readonly string[],
-    chunks: AsyncIterable<string> | Iterable<string>,
+    chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
   ): Promise<void>;
 }
 
@@ -186,7 +186,7 @@ async function openPglite(opts: OpenOptions): Promise<Db> {
             },
             async copyCsv(table, columns, chunks) {
               // PGlite's COPY reads a Blob through /dev/blob (tech-facts); one Blob per batch.
-              let parts: string[] = [];
+              let parts: (string | Uint8Array)[] = [];
               let size = 0;
               const flush = async () => {
                 if (size === 0) return;
@@ -194,7 +194,7 @@ async function openPglite(opts: OpenOptions): Promise<Db> {
                   `copy ${table} (${columns.join(", ")}) from '/dev/blob' with (format csv)`,
                   [],
                   {
-                    blob: new Blob(parts),
+                    blob: new Blob(parts as BlobPart[]),
                   },
                 );
                 parts = [];

@@ -107,7 +107,60 @@ export interface CsvRecord {
 export interface CsvSource {
   header: string[];
   delimiter: string;
+  /** the records one by one; or `batches`, the same records as they come from the parser */
   records: AsyncIterable<CsvRecord>;
+  batches: AsyncIterable<CsvRecord[]>;
+}
+
+const MAX_BATCH = 256;
+
+/**
+ * An object stream read in batches: every record already parsed, without a promise per record
+ * (a 2 M-row file would otherwise make several million of them). The stream is destroyed when
+ * the reader stops early.
+ */
+async function* readBatches<T>(stream: NodeJS.ReadableStream & { destroy(): void }): AsyncGenerator<T[]> {
+  let error: unknown = null;
+  let ended = false;
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const onEnd = () => {
+    ended = true;
+    poke();
+  };
+  const onError = (e: unknown) => {
+    error = e;
+    poke();
+  };
+  stream.on("readable", poke);
+  stream.on("end", onEnd);
+  stream.on("error", onError);
+  try {
+    for (;;) {
+      if (error) throw error;
+      const batch: T[] = [];
+      let r: T | null = null;
+      while (batch.length < MAX_BATCH && (r = stream.read() as T | null) !== null) batch.push(r);
+      if (batch.length > 0) {
+        yield batch;
+        continue;
+      }
+      if (error) throw error;
+      if (ended) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    stream.removeListener("readable", poke);
+    stream.removeListener("end", onEnd);
+    stream.removeListener("error", onError);
+    if (!ended) stream.destroy();
+  }
 }
 
 export class CsvFormatError extends Error {}
@@ -145,7 +198,7 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
       skip_empty_lines: false,
     }),
   );
-  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+  const reader = readBatches<string[]>(parser);
   let nextLine = 1;
   const lineOf = (record: string[]): number => {
     const line = nextLine;
@@ -157,41 +210,58 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
     return line;
   };
   const isEmptyLine = (record: string[]) => record.length === 1 && record[0] === "";
-  const pull = async (): Promise<IteratorResult<string[]>> => {
+  const pull = async (): Promise<IteratorResult<string[][]>> => {
     try {
-      for (;;) {
-        const r = await iterator.next();
-        if (r.done) return r;
-        if (isEmptyLine(r.value)) {
-          nextLine += 1;
-          continue;
-        }
-        return r;
-      }
+      return await reader.next();
     } catch (e) {
       throw new CsvFormatError(csvMessage(e));
     }
   };
-  const first = await pull();
-  if (first.done) throw new CsvFormatError("fichier vide");
-  lineOf(first.value);
-  const header = first.value.map((h) => h.trim());
-  const records: AsyncIterable<CsvRecord> = {
-    [Symbol.asyncIterator]() {
-      return {
-        async next() {
+  // The header: the first record that is not an empty line.
+  let pending: string[][] = [];
+  let header: string[] | null = null;
+  while (header === null) {
+    const r = await pull();
+    if (r.done) throw new CsvFormatError("fichier vide");
+    pending = r.value;
+    while (pending.length > 0 && header === null) {
+      const rec = pending.shift() as string[];
+      if (isEmptyLine(rec)) nextLine += 1;
+      else {
+        lineOf(rec);
+        header = rec.map((h) => h.trim());
+      }
+    }
+  }
+  const toRecords = (batch: string[][]): CsvRecord[] => {
+    const out: CsvRecord[] = [];
+    for (const rec of batch) {
+      if (isEmptyLine(rec)) nextLine += 1;
+      else out.push({ line: lineOf(rec), fields: rec });
+    }
+    return out;
+  };
+  const batches: AsyncIterable<CsvRecord[]> = {
+    async *[Symbol.asyncIterator]() {
+      try {
+        if (pending.length > 0) yield toRecords(pending);
+        for (;;) {
           const r = await pull();
-          if (r.done) return { done: true, value: undefined };
-          return { done: false, value: { line: lineOf(r.value), fields: r.value } };
-        },
-        async return() {
-          parser.destroy();
-          return { done: true, value: undefined };
-        },
-      };
+          if (r.done) return;
+          const recs = toRecords(r.value);
+          if (recs.length > 0) yield recs;
+        }
+      } finally {
+        await reader.return(undefined);
+      }
     },
   };
-  return { header, delimiter, records };
+  const records: AsyncIterable<CsvRecord> = {
+    async *[Symbol.asyncIterator]() {
+      for await (const batch of batches) yield* batch;
+    },
+  };
+  return { header, delimiter, records, batches };
 }
 
 /** Line breaks inside a quoted field: CRLF, LF or a lone CR each count as one. */

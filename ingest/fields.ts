@@ -38,22 +38,11 @@ function fail(ctx: z.RefinementCtx, message: string): never {
 }
 
 type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
-const MEMO_LIMIT = 20_000;
 
-/**
- * A cell transform whose result depends only on the raw cell (dates, statuses, FINESS): exports
- * repeat the same few hundred values millions of times, so each distinct value is checked once
- * per file. The cache is bounded and belongs to one schema, hence to one import.
- */
-function memoCell<T>(check: (v: string) => Checked<T>) {
-  const cache = new Map<string, Checked<T>>();
+/** A cell rule as a zod schema: the raw cell in, a typed value or a French message out. */
+function checkedCell<T>(check: (v: string) => Checked<T>) {
   return cell.transform((v, ctx): T => {
-    let r = cache.get(v);
-    if (r === undefined) {
-      r = check(v);
-      if (cache.size >= MEMO_LIMIT) cache.clear();
-      cache.set(v, r);
-    }
+    const r = check(v);
     return r.ok ? r.value : fail(ctx, r.message);
   });
 }
@@ -71,7 +60,7 @@ export const optionalText = cell.transform((v) => {
 });
 
 export function finess(fc: FieldContext, opts: { checkReferential?: boolean } = {}) {
-  return memoCell((v): Checked<string> => {
+  return checkedCell((v): Checked<string> => {
     const c = checkFiness(v);
     if (!c.ok) return { ok: false, message: c.message };
     if (opts.checkReferential !== false && fc.knownFiness && !fc.knownFiness.has(c.finess)) {
@@ -88,7 +77,7 @@ export function finess(fc: FieldContext, opts: { checkReferential?: boolean } = 
 }
 
 function dayField(fc: FieldContext, required: boolean, allowTime: boolean) {
-  return memoCell((v): Checked<Day | null> => {
+  return checkedCell((v): Checked<Day | null> => {
     const t = v.trim();
     if (t === "")
       return required ? { ok: false, message: "date obligatoire manquante" } : { ok: true, value: null };
@@ -113,7 +102,7 @@ export const requiredMoment = (fc: FieldContext) => dayField(fc, true, true).tra
 export const optionalMoment = (fc: FieldContext) => dayField(fc, false, true);
 
 export function status<C extends string>(resolve: Resolver<C>) {
-  return memoCell((v): Checked<C> => resolve(v));
+  return checkedCell((v): Checked<C> => resolve(v));
 }
 
 export function oneOf<C extends string>(values: readonly C[], label: string, defaultValue?: C) {
@@ -177,5 +166,76 @@ export function validateRow<S extends z.ZodType>(
       column: iss.path.length > 0 ? String(iss.path[0]) : null,
       message: iss.message,
     })),
+  };
+}
+
+/** A row-level rule, checked once every cell is valid (e.g. date_sortie ≥ date_entree). */
+export type RowCheck = (value: (column: string) => unknown) => { column: string; message: string } | null;
+
+export type CheckedRow = { ok: true; values: unknown[] } | { ok: false; errors: RowError[] };
+
+/** Lookups after which a column's memo is kept only if at least half of them were hits. */
+const MEMO_TRIAL = 1024;
+const MEMO_LIMIT = 20_000;
+
+/**
+ * The file's row validator (ADR 0007): the same zod cell schemas as `validateRow`, applied cell by
+ * cell, values returned in `columns` order. A cell's result depends only on its raw text within
+ * one file (the field context is fixed), and exports repeat the same few hundred dates, FINESS
+ * and statuses millions of times: each column keeps a bounded memo of its results while at
+ * least half of its lookups hit (identifiers never repeat enough and go straight to zod).
+ */
+export function compileRowValidator(
+  schema: z.ZodObject,
+  columns: readonly string[],
+  index: Record<string, number>,
+  rowCheck?: RowCheck,
+): (fields: readonly string[], line: number) => CheckedRow {
+  const cells = columns.map((name) => {
+    const s = schema.shape[name];
+    if (!s) throw new Error(`colonne ${name} absente du schéma`);
+    return {
+      name,
+      at: index[name],
+      schema: s as z.ZodType,
+      memo: new Map<string, z.ZodSafeParseResult<unknown>>() as Map<
+        string,
+        z.ZodSafeParseResult<unknown>
+      > | null,
+      lookups: 0,
+      hits: 0,
+    };
+  });
+  const position = new Map(columns.map((c, i) => [c, i]));
+  return (fields, line) => {
+    const values: unknown[] = new Array(cells.length);
+    let errors: RowError[] | null = null;
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells[i] as (typeof cells)[number];
+      const raw = c.at === undefined ? "" : (fields[c.at] ?? "");
+      let r: z.ZodSafeParseResult<unknown> | undefined;
+      const memo = c.memo;
+      if (memo) {
+        r = memo.get(raw);
+        c.lookups += 1;
+        if (r === undefined) {
+          r = c.schema.safeParse(raw);
+          if (memo.size >= MEMO_LIMIT) memo.clear();
+          memo.set(raw, r);
+        } else c.hits += 1;
+        if (c.lookups === MEMO_TRIAL && c.hits * 2 < MEMO_TRIAL) c.memo = null;
+      } else r = c.schema.safeParse(raw);
+      if (r.success) values[i] = r.data;
+      else {
+        errors ??= [];
+        for (const iss of r.error.issues) errors.push({ line, column: c.name, message: iss.message });
+      }
+    }
+    if (errors) return { ok: false, errors };
+    if (rowCheck) {
+      const e = rowCheck((column) => values[position.get(column) as number]);
+      if (e) return { ok: false, errors: [{ line, column: e.column, message: e.message }] };
+    }
+    return { ok: true, values };
   };
 }

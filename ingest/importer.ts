@@ -16,11 +16,20 @@ import {
   probeBuffer,
   probeFile,
 } from "./csv.ts";
-import { fieldContext, type RowError, validateRow } from "./fields.ts";
-import { isKind, KIND_DEFS, KINDS, type Kind, kindFromFileName, type StageRow, sejourKey } from "./kinds.ts";
+import { compileRowValidator, fieldContext, type RowError } from "./fields.ts";
+import {
+  isKind,
+  KIND_DEFS,
+  KINDS,
+  type Kind,
+  type KindDef,
+  kindFromFileName,
+  refreshActivitySql,
+  sejourKey,
+} from "./kinds.ts";
 import { type Profile, profileRenames } from "./profile.ts";
 import { knownFiness } from "./programme.ts";
-import { pseudonymiser } from "./pseudonym.ts";
+import { pseudonymise } from "./pseudonym.ts";
 
 export interface IngestFileResult {
   file: string;
@@ -46,6 +55,8 @@ export interface IngestOptions {
   /** FINESS the sender may load (API uploads by a grappe's user); others are rejected rows */
   scopeFiness?: ReadonlySet<string>;
   onProgress?: (rows: number) => void;
+  /** rows per staged chunk (default CHUNK_ROWS); small values let tests cross chunk boundaries */
+  chunkRows?: number;
 }
 
 export type FileSource = { path: string } | { buffer: Buffer };
@@ -53,7 +64,9 @@ export type FileSource = { path: string } | { buffer: Buffer };
 /** Share of rejected rows above which a file is refused whole (a sign of a wrong profile). */
 export const MAX_REJECTED_SHARE = 0.2;
 export const MAX_ERRORS_IN_RESULT = 1000;
-const CHUNK_CHARS = 1 << 20;
+/** Rows per staged and merged chunk, and a bound on its size (bytes) for wide rows. */
+const CHUNK_ROWS = 100_000;
+const CHUNK_BYTES = 8 << 20;
 
 class RefuseFile extends Error {}
 
@@ -169,13 +182,17 @@ async function loadFile(
   if (missing.length > 0) throw new RefuseFile(`colonnes obligatoires manquantes : ${missing.join(", ")}`);
   const importDay = opts.importDay ?? todayParis();
   const fc = fieldContext(importDay, await knownFiness(db), opts.scopeFiness);
-  const schema = def.schema(fc, opts.profile ?? null);
-  const pseudo = pseudonymiser(opts.secret);
-  const stageCols = def.stage.map((c) => c.name);
+  const validate = compileRowValidator(
+    def.schema(fc, opts.profile ?? null),
+    def.columns,
+    index,
+    def.rowCheck,
+  );
   const rejections: RowError[] = [];
   let rows = 0;
   let rejectedRows = 0;
   const perFiness = new Map<string, { n: number; min: Day | null; max: Day | null }>();
+  const stageRow = stageRowBuilder(def, opts.secret);
 
   return db.transaction(async (tx) => {
     // Two imports of the same content: the second waits here, then finds it loaded.
@@ -192,50 +209,92 @@ async function loadFile(
     await tx.query(
       `create temp table stage (seq bigint not null, ${def.stage.map((c) => `${c.name} ${c.type}`).join(", ")}) on commit drop`,
     );
-    const chunks = async function* (): AsyncGenerator<string> {
-      let buf = "";
+    if (def.usagerColumn)
+      await tx.query(
+        "create temp table file_usager (local integer primary key, usager integer not null) on commit drop",
+      );
+    // The file is read in chunks of rows; each chunk is staged by COPY and merged while the next
+    // one is read and validated, so that Node and the database work at the same time (ADR 0007).
+    const chunkRows = opts.chunkRows ?? CHUNK_ROWS;
+    const chunks = async function* (): AsyncGenerator<Chunk> {
+      const buf = new ChunkBuffer();
+      let inChunk = 0;
       try {
-        for await (const rec of source.records) {
-          rows += 1;
-          if (opts.onProgress && rows % 100_000 === 0) opts.onProgress(rows);
-          const r = validateRow(schema, def.columns, index, rec.fields, rec.line);
-          if (!r.ok) {
-            rejectedRows += 1;
-            for (const err of r.errors) rejections.push(err);
-            continue;
-          }
-          const row = r.value as Record<string, string | number | boolean | null>;
-          const finess = row.finess as string;
-          if (def.usagerColumn && row[def.usagerColumn] !== null) {
-            row[def.usagerColumn] = pseudo(finess, row[def.usagerColumn] as string);
-          }
-          if (kind === "dossiers")
-            row.sejour_key = sejourKey(row.sejour_id as string | null, row.date_entree as Day);
-          const values: StageRow = stageCols.map((c) => row[c] ?? null);
-          buf += `${rec.line},${values.map(csvCell).join(",")}\n`;
-          const day = row[def.dateColumn] as Day | null;
-          const f = perFiness.get(finess);
-          if (!f) perFiness.set(finess, { n: 1, min: day, max: day });
-          else {
-            f.n += 1;
-            if (day !== null) {
-              if (f.min === null || day < f.min) f.min = day;
-              if (f.max === null || day > f.max) f.max = day;
+        for await (const batch of source.batches) {
+          // Let the database's replies and the COPY's socket writes through between batches.
+          await new Promise((resolve) => setImmediate(resolve));
+          for (const rec of batch) {
+            rows += 1;
+            if (opts.onProgress && rows % 100_000 === 0) opts.onProgress(rows);
+            const r = validate(rec.fields, rec.line);
+            if (!r.ok) {
+              rejectedRows += 1;
+              for (const err of r.errors) rejections.push(err);
+              continue;
             }
-          }
-          if (buf.length >= CHUNK_CHARS) {
-            yield buf;
-            buf = "";
+            buf.append(stageRow.csv(rec.line, r.values));
+            const finess = r.values[stageRow.finessAt] as string;
+            const day = r.values[stageRow.dateAt] as Day | null;
+            const f = perFiness.get(finess);
+            if (!f) perFiness.set(finess, { n: 1, min: day, max: day });
+            else {
+              f.n += 1;
+              if (day !== null) {
+                if (f.min === null || day < f.min) f.min = day;
+                if (f.max === null || day > f.max) f.max = day;
+              }
+            }
+            inChunk += 1;
+            if (inChunk >= chunkRows || buf.length >= CHUNK_BYTES) {
+              yield { csv: buf.take(), usagers: stageRow.takeNewUsagers() };
+              inChunk = 0;
+            }
           }
         }
       } catch (e) {
         throw e instanceof CsvFormatError ? new RefuseFile(e.message) : e;
       }
-      if (buf.length > 0) yield buf;
+      if (buf.length > 0) yield { csv: buf.take(), usagers: stageRow.takeNewUsagers() };
     };
-    const tCopy = performance.now();
-    await tx.copyCsv("stage", ["seq", ...stageCols], chunks());
-    timing("lecture, validation et COPY", tCopy);
+    const stageCols = def.stage.map((c) => c.name);
+    const tLoad = performance.now();
+    let merged = 0;
+    // Where the loading time goes, for whoever measures (CIBLES_TIMINGS=1).
+    const spent = { read: 0, usagers: 0, copy: 0, merge: 0 };
+    const producer = chunks();
+    let next = producer.next();
+    try {
+      for (;;) {
+        let t = performance.now();
+        const chunk = await next;
+        spent.read += performance.now() - t;
+        if (chunk.done) break;
+        // The next chunk is read and validated while this one is copied and merged.
+        next = producer.next();
+        next.catch(() => {}); // a failure surfaces at the next await, not as an unhandled rejection
+        t = performance.now();
+        await registerUsagers(tx, chunk.value.usagers);
+        spent.usagers += performance.now() - t;
+        t = performance.now();
+        if (merged > 0) await tx.query("truncate stage");
+        await tx.copyCsv("stage", ["seq", ...stageCols], [chunk.value.csv]);
+        spent.copy += performance.now() - t;
+        t = performance.now();
+        for (const sql of def.merge) await tx.query(sql, sql.includes("$1") ? [importId] : []);
+        spent.merge += performance.now() - t;
+        merged += 1;
+      }
+    } catch (e) {
+      // The database failed: stop reading the file (closes it) before the transaction rolls back.
+      await next.catch(() => {});
+      await producer.return(undefined).catch(() => {});
+      throw e;
+    }
+    timing(`lecture, validation, COPY et fusion (${merged} lots)`, tLoad);
+    timing("  dont attente de la lecture", performance.now() - spent.read);
+    timing("  dont clés usagers", performance.now() - spent.usagers);
+    timing("  dont COPY", performance.now() - spent.copy);
+    timing("  dont fusion", performance.now() - spent.merge);
     if (rows === 0) throw new RefuseFile("aucune ligne de données");
     const refusedWhole = rejectedRows > rows * MAX_REJECTED_SHARE;
     const status = refusedWhole ? "refused" : "loaded";
@@ -254,22 +313,127 @@ async function loadFile(
       ...(message ? { message } : {}),
       sha256,
     };
-    // Refused: the transaction rolls back; the refusal and its reasons are recorded apart.
+    // Refused: the transaction rolls back (merged chunks included); the refusal and its reasons
+    // are recorded apart.
     if (refusedWhole) throw new RefusedWithRows(result, rejections);
-    if (result.loaded > 0) {
-      const tMerge = performance.now();
-      // The merge sorts the staged rows (distinct on key): in memory rather than on disk.
-      if (db.backend === "pg") await tx.query("set local work_mem = '256MB'");
-      for (const sql of def.merge) {
-        const tStep = performance.now();
-        await tx.query(sql, sql.includes("$1") ? [importId] : []);
-        timing(`  ${sql.trim().split(/\s+/).slice(0, 3).join(" ")}`, tStep);
-      }
-      timing("fusion", tMerge);
+    if (result.loaded > 0 && def.activity) {
+      const tRefresh = performance.now();
+      await tx.query(refreshActivitySql(def.activity), [[...perFiness.keys()]]);
+      timing("activité mensuelle (usager_month)", tRefresh);
     }
     await recordImport(db, tx, result, opts, started, importId, [...perFiness], rejections);
     return { ...result, import_id: importId };
   });
+}
+
+/** A staged chunk: its rows as CSV, and the usagers seen for the first time in it. */
+interface Chunk {
+  csv: Uint8Array;
+  usagers: NewUsagers;
+}
+
+/**
+ * A chunk's CSV lines, encoded as they come into one growing buffer: the line strings die young
+ * instead of being kept, with their concatenation, until the chunk is sent (peak memory, GC).
+ */
+class ChunkBuffer {
+  private buf = Buffer.allocUnsafe(1 << 20);
+  length = 0;
+  append(s: string): void {
+    if (this.buf.length - this.length < s.length * 3) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + s.length * 3));
+      this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    this.length += this.buf.write(s, this.length, "utf8");
+  }
+  /** The chunk's bytes; the buffer starts a new chunk (the bytes handed out are not reused). */
+  take(): Uint8Array {
+    const out = this.buf.subarray(0, this.length);
+    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.length = 0;
+    return out;
+  }
+}
+
+/** Usagers first seen in a chunk: file-local number, FINESS and pseudonym (never the DUI id). */
+interface NewUsagers {
+  local: number[];
+  finess: string[];
+  pseudonym: string[];
+}
+
+/** Distinct usagers a file may hold before the numbering restarts (bounds memory, any file size). */
+const MAX_FILE_USAGERS = 500_000;
+
+/**
+ * Turns a validated row (values in `def.columns` order) into its staged CSV line. The usager's
+ * DUI id is pseudonymised once per file and staged as a small file-local number: the database
+ * learns each pseudonym once per file (`file_usager`) instead of once per row.
+ */
+function stageRowBuilder(def: KindDef, secret: string) {
+  const at = (c: string) => def.columns.indexOf(c);
+  const finessAt = at("finess");
+  const usagerAt = def.usagerColumn ? at(def.usagerColumn) : -1;
+  const plan = def.stage.map((c) => (c.name === "sejour_key" ? -1 : at(c.name)));
+  const sejourIdAt = at("sejour_id");
+  const dateEntreeAt = at("date_entree");
+  const locals = new Map<string, number>();
+  let nextLocal = 1;
+  let fresh: NewUsagers = { local: [], finess: [], pseudonym: [] };
+  const localOf = (finess: string, usagerId: string): number => {
+    const key = `${finess}:${usagerId}`;
+    let local = locals.get(key);
+    if (local === undefined) {
+      if (locals.size >= MAX_FILE_USAGERS) locals.clear();
+      local = nextLocal++;
+      locals.set(key, local);
+      fresh.local.push(local);
+      fresh.finess.push(finess);
+      fresh.pseudonym.push(pseudonymise(secret, finess, usagerId));
+    }
+    return local;
+  };
+  return {
+    finessAt,
+    dateAt: at(def.dateColumn),
+    csv(line: number, values: readonly unknown[]): string {
+      let out = String(line);
+      for (const i of plan) {
+        let v: unknown;
+        if (i === -1) v = sejourKey(values[sejourIdAt] as string | null, values[dateEntreeAt] as Day);
+        else if (i === usagerAt)
+          v = values[i] === null ? null : localOf(values[finessAt] as string, values[i] as string);
+        else v = values[i];
+        out += `,${csvCell(v as string | number | boolean | null)}`;
+      }
+      return `${out}\n`;
+    },
+    takeNewUsagers(): NewUsagers {
+      const taken = fresh;
+      fresh = { local: [], finess: [], pseudonym: [] };
+      return taken;
+    },
+  };
+}
+
+/**
+ * Gives the chunk's new usagers their integer key (a usager keeps its key forever) and maps
+ * their file-local numbers to it. Two statements: the second sees what the first waited for.
+ */
+async function registerUsagers(tx: Tx, u: NewUsagers): Promise<void> {
+  if (u.local.length === 0) return;
+  await tx.query(
+    `insert into usager (finess, pseudonym)
+     select f, p from unnest($1::text[], $2::text[]) as n(f, p) on conflict do nothing`,
+    [u.finess, u.pseudonym],
+  );
+  await tx.query(
+    `insert into file_usager (local, usager)
+     select n.l, k.usager from unnest($1::int[], $2::text[], $3::text[]) as n(l, f, p)
+     join usager k on k.finess = n.f and k.pseudonym = n.p`,
+    [u.local, u.finess, u.pseudonym],
+  );
 }
 
 async function recordImport(

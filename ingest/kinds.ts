@@ -19,6 +19,7 @@ import {
   optionalDay,
   optionalMoment,
   optionalText,
+  type RowCheck,
   requiredDay,
   requiredMoment,
   requiredText,
@@ -66,22 +67,37 @@ export function isKind(s: string): s is Kind {
   return (KINDS as readonly string[]).includes(s);
 }
 
-/** A validated row, ready for staging: the pseudonymised usager replaces the DUI id. */
-export type StageRow = (string | number | boolean | null)[];
-
 export interface KindDef {
   kind: Kind;
   columns: readonly string[];
   required: readonly string[];
-  schema(fc: FieldContext, profile: Profile | null): z.ZodType<Record<string, unknown>>;
-  /** column that carries the usager's DUI id, pseudonymised before staging */
+  /** one zod schema per column (the cell rules) */
+  schema(fc: FieldContext, profile: Profile | null): z.ZodObject;
+  /** a rule across cells, checked once they are all valid */
+  rowCheck?: RowCheck;
+  /**
+   * column that carries the usager's DUI id: pseudonymised, the usager registered once per file,
+   * and staged as the file-local number that `file_usager` maps to the usager's key
+   */
   usagerColumn: string | null;
   /** staged columns, in order, after `seq` */
   stage: readonly { name: string; type: string }[];
   /** the main date for data freshness */
   dateColumn: string;
-  /** SQL applying the staging table `stage` to the fact tables; $1 = import_id */
+  /**
+   * SQL applying the staging table `stage` to the fact tables; $1 = import_id. Run once per
+   * chunk of the file, chunks in file order, so that the last imported row wins across chunks.
+   */
   merge: readonly string[];
+  /** the per-usager monthly activity (usager_month, ADR 0006) to recompute once the file is merged */
+  activity: ActivitySource | null;
+}
+
+export type ActivitySource = "dossier" | "pp" | "agenda" | "dmp";
+
+/** Recomputes usager_month for the file's FINESS ($1) from the facts, once all chunks are merged. */
+export function refreshActivitySql(source: ActivitySource): string {
+  return `select refresh_usager_month($1::text[], array['${source}'])`;
 }
 
 function vocab<C extends string>(v: Vocabulary<C>, profile: Profile | null, key: string) {
@@ -90,15 +106,11 @@ function vocab<C extends string>(v: Vocabulary<C>, profile: Profile | null, key:
 
 const t = (name: string, type = "text") => ({ name, type });
 
-/** New pseudonyms of the file get their integer key first (a usager keeps its key forever). */
-const USAGERS = `insert into usager (finess, pseudonym)
-  select distinct finess, usager_id from stage where usager_id is not null
-  on conflict do nothing`;
-/** The staged rows with the usager's integer key (`u.usager`). */
-const STAGE_WITH_USAGER = "stage s join usager u on u.finess = s.finess and u.pseudonym = s.usager_id";
-/** The per-usager monthly activity (usager_month, ADR 0006) of the file's FINESS, recomputed from the facts. */
-const refreshActivity = (source: "dossier" | "pp" | "agenda" | "dmp") =>
-  `select refresh_usager_month(array(select distinct finess from stage), array['${source}'])`;
+/**
+ * The staged rows with the usager's integer key (`u.usager`): the stage holds the file-local
+ * number of each row's usager, which the importer registered in `file_usager` before the merge.
+ */
+const STAGE_WITH_USAGER = "stage s join file_usager u on u.local = s.usager_id";
 
 export const KIND_DEFS: Record<Kind, KindDef> = {
   dossiers: {
@@ -114,29 +126,25 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     ],
     required: ["finess", "usager_id", "date_entree"],
     schema: (fc) =>
-      z
-        .object({
-          finess: finess(fc),
-          usager_id: requiredText("usager_id"),
-          date_entree: requiredDay(fc),
-          date_sortie: optionalDay(fc),
-          date_creation: optionalMoment(fc),
-          date_derniere_maj: optionalMoment(fc),
-          sejour_id: optionalText,
-        })
-        .superRefine((r, ctx) => {
-          if (r.date_sortie !== null && r.date_sortie < r.date_entree) {
-            ctx.addIssue({
-              code: "custom",
-              path: ["date_sortie"],
-              message: "date_sortie antérieure à date_entree",
-            });
-          }
-        }),
+      z.object({
+        finess: finess(fc),
+        usager_id: requiredText("usager_id"),
+        date_entree: requiredDay(fc),
+        date_sortie: optionalDay(fc),
+        date_creation: optionalMoment(fc),
+        date_derniere_maj: optionalMoment(fc),
+        sejour_id: optionalText,
+      }),
+    rowCheck: (v) => {
+      const sortie = v("date_sortie") as Day | null;
+      return sortie !== null && sortie < (v("date_entree") as Day)
+        ? { column: "date_sortie", message: "date_sortie antérieure à date_entree" }
+        : null;
+    },
     usagerColumn: "usager_id",
     stage: [
       t("finess"),
-      t("usager_id"),
+      t("usager_id", "integer"),
       t("sejour_key"),
       t("date_entree", "date"),
       t("date_sortie", "date"),
@@ -145,7 +153,6 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     ],
     dateColumn: "date_derniere_maj",
     merge: [
-      USAGERS,
       `insert into sejour (finess, usager, sejour_key, date_entree, date_sortie, date_creation, date_derniere_maj, import_id)
        select distinct on (s.finess, u.usager, s.sejour_key)
          s.finess, u.usager, s.sejour_key, s.date_entree, s.date_sortie, s.date_creation, s.date_derniere_maj, $1::bigint
@@ -158,8 +165,8 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
        select distinct s.finess, u.usager, s.date_derniere_maj from ${STAGE_WITH_USAGER}
        where s.date_derniere_maj is not null
        on conflict do nothing`,
-      refreshActivity("dossier"),
     ],
+    activity: "dossier",
   },
   dossier_maj: {
     kind: "dossier_maj",
@@ -168,14 +175,13 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     schema: (fc) =>
       z.object({ finess: finess(fc), usager_id: requiredText("usager_id"), date_maj: requiredMoment(fc) }),
     usagerColumn: "usager_id",
-    stage: [t("finess"), t("usager_id"), t("date_maj", "date")],
+    stage: [t("finess"), t("usager_id", "integer"), t("date_maj", "date")],
     dateColumn: "date_maj",
     merge: [
-      USAGERS,
       `insert into update_trace (finess, usager, day)
        select distinct s.finess, u.usager, s.date_maj from ${STAGE_WITH_USAGER} on conflict do nothing`,
-      refreshActivity("dossier"),
     ],
+    activity: "dossier",
   },
   projets_personnalises: {
     kind: "projets_personnalises",
@@ -204,7 +210,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     usagerColumn: "usager_id",
     stage: [
       t("finess"),
-      t("usager_id"),
+      t("usager_id", "integer"),
       t("pp_id"),
       t("statut"),
       t("date_creation", "date"),
@@ -214,7 +220,6 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     ],
     dateColumn: "date_maj",
     merge: [
-      USAGERS,
       `insert into projet_personnalise (finess, pp_id, usager, statut, date_creation, date_debut, date_fin, date_maj, import_id)
        select distinct on (s.finess, s.pp_id) s.finess, s.pp_id, u.usager, s.statut, s.date_creation, s.date_debut, s.date_fin,
          s.date_maj, $1::bigint
@@ -222,8 +227,8 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
        on conflict (finess, pp_id) do update set usager = excluded.usager, statut = excluded.statut,
          date_creation = excluded.date_creation, date_debut = excluded.date_debut, date_fin = excluded.date_fin,
          date_maj = excluded.date_maj, import_id = excluded.import_id`,
-      refreshActivity("pp"),
     ],
+    activity: "pp",
   },
   agenda: {
     kind: "agenda",
@@ -243,7 +248,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     usagerColumn: "usager_id",
     stage: [
       t("finess"),
-      t("usager_id"),
+      t("usager_id", "integer"),
       t("evenement_id"),
       t("date_debut", "date"),
       t("date_fin", "date"),
@@ -253,7 +258,6 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     ],
     dateColumn: "date_debut",
     merge: [
-      USAGERS,
       `insert into agenda_event (finess, evenement_id, usager, date_debut, date_fin, statut, type, date_maj, import_id)
        select distinct on (s.finess, s.evenement_id) s.finess, s.evenement_id, u.usager, s.date_debut, s.date_fin, s.statut,
          s.type, s.date_maj, $1::bigint
@@ -261,8 +265,8 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
        on conflict (finess, evenement_id) do update set usager = excluded.usager, date_debut = excluded.date_debut,
          date_fin = excluded.date_fin, statut = excluded.statut, type = excluded.type, date_maj = excluded.date_maj,
          import_id = excluded.import_id`,
-      refreshActivity("agenda"),
     ],
+    activity: "agenda",
   },
   mss: {
     kind: "mss",
@@ -285,21 +289,21 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       t("date_envoi", "date"),
       t("sens"),
       t("statut"),
-      t("usager_id"),
+      t("usager_id", "integer"),
       t("destinataire"),
     ],
     dateColumn: "date_envoi",
     merge: [
-      USAGERS,
       `insert into mss_message (finess, message_id, date_envoi, sens, statut, usager, destinataire, import_id)
        select distinct on (s.finess, s.message_id) s.finess, s.message_id, s.date_envoi, s.sens, s.statut, u.usager,
          s.destinataire, $1::bigint
-       from stage s left join usager u on u.finess = s.finess and u.pseudonym = s.usager_id
+       from stage s left join file_usager u on u.local = s.usager_id
        order by s.finess, s.message_id, s.seq desc
        on conflict (finess, message_id) do update set date_envoi = excluded.date_envoi, sens = excluded.sens,
          statut = excluded.statut, usager = excluded.usager, destinataire = excluded.destinataire,
          import_id = excluded.import_id`,
     ],
+    activity: null,
   },
   dmp: {
     kind: "dmp",
@@ -318,22 +322,21 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     stage: [
       t("finess"),
       t("document_id"),
-      t("usager_id"),
+      t("usager_id", "integer"),
       t("date_depot", "date"),
       t("statut"),
       t("type_document"),
     ],
     dateColumn: "date_depot",
     merge: [
-      USAGERS,
       `insert into dmp_document (finess, document_id, usager, date_depot, statut, type_document, import_id)
        select distinct on (s.finess, s.document_id) s.finess, s.document_id, u.usager, s.date_depot, s.statut,
          s.type_document, $1::bigint
        from ${STAGE_WITH_USAGER} order by s.finess, s.document_id, s.seq desc
        on conflict (finess, document_id) do update set usager = excluded.usager, date_depot = excluded.date_depot,
          statut = excluded.statut, type_document = excluded.type_document, import_id = excluded.import_id`,
-      refreshActivity("dmp"),
     ],
+    activity: "dmp",
   },
   eprescription: optionalKind("eprescription"),
   eparcours: optionalKind("eparcours"),
@@ -353,6 +356,7 @@ function optionalKind(kind: "eprescription" | "eparcours"): KindDef {
        select distinct on (finess, id) finess, '${kind}', id, date, $1::bigint from stage order by finess, id, seq desc
        on conflict (finess, kind, event_id) do update set day = excluded.day, import_id = excluded.import_id`,
     ],
+    activity: null,
   };
 }
 

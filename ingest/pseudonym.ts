@@ -12,21 +12,6 @@ export function pseudonymise(secret: string, finess: string, usagerId: string): 
   return createHmac("sha256", secret).update(`${finess}:${usagerId}`).digest("hex");
 }
 
-/** A per-file memo: the same usager appears on many rows of an agenda or MSS export. */
-export function pseudonymiser(secret: string): (finess: string, usagerId: string) => string {
-  const memo = new Map<string, string>();
-  return (finess, usagerId) => {
-    const key = `${finess}:${usagerId}`;
-    let h = memo.get(key);
-    if (h === undefined) {
-      h = createHmac("sha256", secret).update(key).digest("hex");
-      if (memo.size > 200_000) memo.clear();
-      memo.set(key, h);
-    }
-    return h;
-  };
-}
-
 /**
  * PSEUDONYMISATION_SECRET when set; with the embedded database, a secret generated once and kept
  * in DATA_DIR; with a DATABASE_URL and no secret, refuse: a lost secret would split every usager.
