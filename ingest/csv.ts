@@ -143,8 +143,11 @@ async function* readBatches<T>(stream: NodeJS.ReadableStream & { destroy(): void
     for (;;) {
       if (error) throw error;
       const batch: T[] = [];
-      let r: T | null = null;
-      while (batch.length < MAX_BATCH && (r = stream.read() as T | null) !== null) batch.push(r);
+      while (batch.length < MAX_BATCH) {
+        const r = stream.read() as T | null;
+        if (r === null) break;
+        batch.push(r);
+      }
       if (batch.length > 0) {
         yield batch;
         continue;
