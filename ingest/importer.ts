@@ -57,6 +57,8 @@ export interface IngestOptions {
   onProgress?: (rows: number) => void;
   /** rows per staged chunk (default CHUNK_ROWS); small values let tests cross chunk boundaries */
   chunkRows?: number;
+  /** distinct usagers numbered before the numbering restarts (default MAX_FILE_USAGERS); for tests */
+  maxFileUsagers?: number;
 }
 
 export type FileSource = { path: string } | { buffer: Buffer };
@@ -192,7 +194,7 @@ async function loadFile(
   let rows = 0;
   let rejectedRows = 0;
   const perFiness = new Map<string, { n: number; min: Day | null; max: Day | null }>();
-  const stageRow = stageRowBuilder(def, opts.secret);
+  const stageRow = stageRowBuilder(def, opts.secret, opts.maxFileUsagers ?? MAX_FILE_USAGERS);
 
   return db.transaction(async (tx) => {
     // Two imports of the same content: the second waits here, then finds it loaded.
@@ -371,7 +373,7 @@ const MAX_FILE_USAGERS = 500_000;
  * DUI id is pseudonymised once per file and staged as a small file-local number: the database
  * learns each pseudonym once per file (`file_usager`) instead of once per row.
  */
-function stageRowBuilder(def: KindDef, secret: string) {
+function stageRowBuilder(def: KindDef, secret: string, maxUsagers: number) {
   const at = (c: string) => def.columns.indexOf(c);
   const finessAt = at("finess");
   const usagerAt = def.usagerColumn ? at(def.usagerColumn) : -1;
@@ -385,7 +387,7 @@ function stageRowBuilder(def: KindDef, secret: string) {
     const key = `${finess}:${usagerId}`;
     let local = locals.get(key);
     if (local === undefined) {
-      if (locals.size >= MAX_FILE_USAGERS) locals.clear();
+      if (locals.size >= maxUsagers) locals.clear();
       local = nextLocal++;
       locals.set(key, local);
       fresh.local.push(local);

@@ -1,0 +1,230 @@
+/**
+ * The importer reads, stages and merges a file in chunks of rows (ADR 0007). On both backends:
+ * a file cut into chunks of two rows gives exactly the facts of the same file in one chunk
+ * (last row of a key wins across chunks, every update trace kept, usagers registered once per
+ * file even when their numbering restarts), and a file refused after some chunks were merged
+ * leaves nothing behind.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Db } from "../db/index.ts";
+import { type IngestOptions, ingestFile } from "../ingest/importer.ts";
+import type { Kind } from "../ingest/kinds.ts";
+import { importReferential } from "../ingest/programme.ts";
+import { pseudonymise } from "../ingest/pseudonym.ts";
+import {
+  backends,
+  count,
+  exportHeader,
+  freshDb,
+  MINI_REFERENTIAL,
+  resetFacts,
+  SECRET,
+  writeTemp,
+} from "./helpers.ts";
+
+/** One export per kind, keys repeated far apart (rows 1 and 5+) so that they straddle chunks. */
+const FILES: [Kind, string[]][] = [
+  [
+    "dossiers",
+    [
+      "340000017;u1;2024-01-01;;;2025-04-10;s1",
+      "340000017;u2;2024-02-01;;;2025-05-10;",
+      "310000039;u1;2024-03-01;;;2025-05-11;s9",
+      "340000017;u3;2024-01-01;;;2025-06-01;",
+      "340000017;u1;2024-01-01;2025-07-01;;2025-07-02;s1",
+      "340000017;u2;2024-02-01;;;2025-05-20;",
+      "340000017;u4;2024-05-01;2024-04-01;;;",
+    ],
+  ],
+  ["dossier_maj", ["340000017;u1;2025-05-03", "340000017;u9;2025-05-04", "340000017;u1;2025-05-03"]],
+  [
+    "projets_personnalises",
+    [
+      "340000017;u1;p1;en cours;;;;2025-05-01",
+      "340000017;u2;p2;ENCOURS;;;;2025-05-02",
+      "340000017;u3;p3;ENCOURS;;;;",
+      "340000017;u2;p4;brouillon;;;;2025-05-03",
+      "340000017;u5;p1;TERMINE;;;;2025-06-01",
+    ],
+  ],
+  [
+    "agenda",
+    [
+      "340000017;u1;e1;2025-05-01 10:00;;PLANIFIE;visite;",
+      "340000017;u2;e2;2025-05-02;;réalisé;;",
+      "310000039;u2;e1;2025-05-03;;annulé;;",
+      "340000017;u3;e3;2025-05-04;;PLANIFIE;;",
+      "340000017;u1;e4;pas une date;;PLANIFIE;;",
+      "340000017;u6;e1;2025-06-09T23:30:00Z;;TERMINE;;2025-06-10",
+      "340000017;u2;e2;2025-05-02;;ANNULE;;",
+    ],
+  ],
+  [
+    "mss",
+    [
+      "340000017;m1;2025-05-01;ENVOYE;;u1;",
+      "340000017;m2;2025-05-02;RECU;;;",
+      "340000017;m3;2025-05-03;envoyé;échec;u2;",
+      "340000017;m1;2025-05-05;ENVOYE;OK;;dest",
+    ],
+  ],
+  [
+    "dmp",
+    [
+      "340000017;d1;u1;2025-05-01;;",
+      "340000017;d2;u2;2025-05-02;erreur;",
+      "340000017;d3;u1;2025-05-03;;",
+      "340000017;d1;u3;2025-05-06;supprimé;CR",
+    ],
+  ],
+  ["eparcours", ["340000017;x1;2025-05-01", "340000017;x2;2025-05-02", "340000017;x1;2025-05-09"]],
+];
+
+/** Every fact table, usagers by pseudonym (their integer keys depend on the loading order). */
+const DUMPS = {
+  sejour: `select s.finess, u.pseudonym, s.sejour_key, s.date_entree, s.date_sortie, s.date_creation, s.date_derniere_maj
+           from sejour s join usager u using (usager) order by 1, 2, 3`,
+  update_trace:
+    "select t.finess, u.pseudonym, t.day from update_trace t join usager u using (usager) order by 1, 2, 3",
+  projet_personnalise: `select p.finess, p.pp_id, u.pseudonym, p.statut, p.date_maj
+           from projet_personnalise p join usager u using (usager) order by 1, 2`,
+  agenda_event: `select a.finess, a.evenement_id, u.pseudonym, a.date_debut, a.statut, a.type, a.date_maj
+           from agenda_event a join usager u using (usager) order by 1, 2`,
+  mss_message: `select m.finess, m.message_id, m.date_envoi, m.sens, m.statut, u.pseudonym, m.destinataire
+           from mss_message m left join usager u using (usager) order by 1, 2`,
+  dmp_document: `select d.finess, d.document_id, u.pseudonym, d.date_depot, d.statut, d.type_document
+           from dmp_document d join usager u using (usager) order by 1, 2`,
+  optional_event: "select finess, kind, event_id, day from optional_event order by 1, 2, 3",
+  usager_month: `select m.finess, u.pseudonym, m.month, m.trace_dossier, m.trace_pp, m.trace_agenda, m.agenda, m.dmp
+           from usager_month m join usager u using (usager) order by 1, 2, 3`,
+  usager: "select finess, pseudonym from usager order by 1, 2",
+};
+
+const pseudo = (finess: string, id: string) => pseudonymise(SECRET, finess, id);
+
+for (const backend of backends()) {
+  describe(`chunked import on ${backend}`, () => {
+    let db: Db;
+    beforeAll(async () => {
+      db = await freshDb(backend);
+      await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL));
+    });
+    afterAll(async () => db?.close());
+    beforeEach(async () => resetFacts(db));
+
+    const ingest = (kind: Kind, rows: readonly string[], tuning: Partial<IngestOptions> = {}) => {
+      const name = `${kind}_chunks.csv`;
+      const path = writeTemp(name, [exportHeader(kind), ...rows].join("\n"));
+      return ingestFile(db, { path }, name, { secret: SECRET, importDay: "2025-08-01", ...tuning });
+    };
+
+    async function dump(): Promise<Record<string, unknown[]>> {
+      const out: Record<string, unknown[]> = {};
+      for (const [table, sql] of Object.entries(DUMPS)) out[table] = await db.query(sql);
+      return out;
+    }
+
+    /** Loads every file with these settings; returns the import results and the facts. */
+    async function loadAll(tuning: Partial<IngestOptions>) {
+      await resetFacts(db);
+      const results = [];
+      for (const [kind, rows] of FILES) {
+        const r = await ingest(kind, rows, tuning);
+        results.push({ kind, status: r.status, rows: r.rows, loaded: r.loaded, errors: r.errors });
+      }
+      return { results, facts: await dump() };
+    }
+
+    it("gives the facts of a one-chunk import when cut into chunks of two rows", async () => {
+      const whole = await loadAll({});
+      const chunked = await loadAll({ chunkRows: 2 });
+      expect(chunked).toEqual(whole);
+      // …and those facts are the expected ones, not just equal ones.
+      expect(whole.results.every((r) => r.status === "loaded")).toBe(true);
+      expect(whole.results.find((r) => r.kind === "agenda")?.errors).toEqual([
+        { line: 6, column: "date_debut", message: expect.stringMatching(/^date « pas une date » illisible/) },
+      ]);
+      expect(whole.results.find((r) => r.kind === "dossiers")?.errors).toEqual([
+        { line: 8, column: "date_sortie", message: "date_sortie antérieure à date_entree" },
+      ]);
+      const facts = chunked.facts;
+      // The last row of a key wins, rows 1 and 6 of the agenda being in different chunks.
+      expect(facts.agenda_event).toContainEqual(
+        expect.objectContaining({
+          finess: "340000017",
+          evenement_id: "e1",
+          pseudonym: pseudo("340000017", "u6"),
+        }),
+      );
+      expect(facts.agenda_event).toContainEqual(
+        expect.objectContaining({ finess: "340000017", evenement_id: "e2", statut: "ANNULE" }),
+      );
+      expect(facts.mss_message).toContainEqual(
+        expect.objectContaining({
+          message_id: "m1",
+          pseudonym: null,
+          destinataire: "dest",
+          date_envoi: "2025-05-05",
+        }),
+      );
+      expect(facts.dmp_document).toContainEqual(
+        expect.objectContaining({
+          document_id: "d1",
+          pseudonym: pseudo("340000017", "u3"),
+          statut: "SUPPRIME",
+        }),
+      );
+      expect(facts.optional_event).toContainEqual(
+        expect.objectContaining({ event_id: "x1", day: "2025-05-09" }),
+      );
+      // R-P3: both date_derniere_maj of séjour s1 (rows 1 and 5) stay traces.
+      expect(
+        (facts.update_trace as { pseudonym: string; day: string }[])
+          .filter((t) => t.pseudonym === pseudo("340000017", "u1"))
+          .map((t) => t.day),
+      ).toEqual(["2025-04-10", "2025-05-03", "2025-07-02"]);
+      // Usagers: one per (FINESS, DUI id), whatever the chunk that met them first.
+      expect(facts.usager).toHaveLength(
+        new Set((facts.usager as object[]).map((u) => JSON.stringify(u))).size,
+      );
+      expect(facts.usager).toContainEqual({ finess: "310000039", pseudonym: pseudo("310000039", "u1") });
+    });
+
+    it("maps every row to its usager when the file's usager numbering restarts", async () => {
+      const rows = Array.from(
+        { length: 30 },
+        (_, i) => `340000017;u${i % 7};e${i};2025-05-${String((i % 28) + 1).padStart(2, "0")};;PLANIFIE;;`,
+      );
+      const whole = await ingest("agenda", rows);
+      expect(whole.status).toBe("loaded");
+      const expected = await dump();
+      await resetFacts(db);
+      const restarted = await ingest("agenda", rows, { chunkRows: 4, maxFileUsagers: 3 });
+      expect(restarted.loaded).toBe(30);
+      expect(await dump()).toEqual(expected);
+      expect(await count(db, "usager")).toBe(7);
+    });
+
+    it("refuses the whole file and loads nothing when its CSV breaks after merged chunks", async () => {
+      const good = Array.from({ length: 9 }, (_, i) => `340000017;u${i};e${i};2025-05-01;;PLANIFIE;;`);
+      const r = await ingest("agenda", [...good, '340000017;u1;"e99;2025-05-01;;PLANIFIE;;'], {
+        chunkRows: 2,
+      });
+      expect(r.status).toBe("refused");
+      expect(r.message).toMatch(/guillemet non fermé/);
+      for (const table of ["agenda_event", "usager", "usager_month", "import where status = 'loaded'"])
+        expect(await count(db, table)).toBe(0);
+    });
+
+    it("refuses the whole file and loads nothing when its last chunks push the rejections over 20 %", async () => {
+      const good = Array.from({ length: 6 }, (_, i) => `340000017;u${i};e${i};2025-05-01;;PLANIFIE;;`);
+      const bad = Array.from({ length: 3 }, (_, i) => `340000017;u${i};f${i};2025-05-01;;inconnu;;`);
+      const r = await ingest("agenda", [...good, ...bad], { chunkRows: 2 });
+      expect(r.status).toBe("refused");
+      expect(r.rejected).toBe(3);
+      expect(r.message).toMatch(/plus de 20 %/);
+      for (const table of ["agenda_event", "usager", "usager_month", "import where status = 'loaded'"])
+        expect(await count(db, table)).toBe(0);
+    });
+  });
+}
