@@ -123,22 +123,39 @@ export async function ingestFile(
   }
   const input = "path" in src ? fileInput(src.path) : () => Readable.from([src.buffer]);
   const started = new Date();
-  try {
-    return await loadFile(db, input, probe.encoding, probe.sha256, label, kind, opts, started);
-  } catch (e) {
-    if (e instanceof RefuseFile) {
-      return { ...base, status: "refused", message: e.message, sha256: probe.sha256 };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await loadFile(db, input, probe.encoding, probe.sha256, label, kind, opts, started);
+    } catch (e) {
+      // Two imports that met the same FINESS in opposite orders: PostgreSQL aborted this one,
+      // which rolled back whole; it is read again once the other has committed.
+      if (isDeadlock(e) && attempt < DEADLOCK_ATTEMPTS) continue;
+      if (e instanceof RefuseFile) {
+        return { ...base, status: "refused", message: e.message, sha256: probe.sha256 };
+      }
+      if (e instanceof SkipFile) {
+        return {
+          ...base,
+          status: "skipped",
+          message: e.message,
+          import_id: e.importId,
+          sha256: probe.sha256,
+        };
+      }
+      if (e instanceof RefusedWithRows) {
+        const importId = await recordImport(db, null, e.result, opts, started, null, [], e.rejections);
+        return { ...e.result, import_id: importId };
+      }
+      await recordFailure(db, label, kind, probe.sha256, opts, started, e).catch(() => {});
+      throw e;
     }
-    if (e instanceof SkipFile) {
-      return { ...base, status: "skipped", message: e.message, import_id: e.importId, sha256: probe.sha256 };
-    }
-    if (e instanceof RefusedWithRows) {
-      const importId = await recordImport(db, null, e.result, opts, started, null, [], e.rejections);
-      return { ...e.result, import_id: importId };
-    }
-    await recordFailure(db, label, kind, probe.sha256, opts, started, e).catch(() => {});
-    throw e;
   }
+}
+
+const DEADLOCK_ATTEMPTS = 3;
+
+function isDeadlock(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === "40P01";
 }
 
 class SkipFile extends Error {
@@ -218,6 +235,12 @@ async function loadFile(
     // The file is read in chunks of rows; each chunk is staged by COPY and merged while the next
     // one is read and validated, so that Node and the database work at the same time (ADR 0007).
     const chunkRows = opts.chunkRows ?? CHUNK_ROWS;
+    let newFiness: string[] = [];
+    const closeChunk = (csv: Uint8Array): Chunk => {
+      const c = { csv, usagers: stageRow.takeNewUsagers(), finess: newFiness };
+      newFiness = [];
+      return c;
+    };
     const chunks = async function* (): AsyncGenerator<Chunk> {
       const buf = new ChunkBuffer();
       let inChunk = 0;
@@ -248,7 +271,7 @@ async function loadFile(
             }
             inChunk += 1;
             if (inChunk >= chunkRows || buf.length >= CHUNK_BYTES) {
-              yield { csv: buf.take(), usagers: stageRow.takeNewUsagers() };
+              yield closeChunk(buf.take());
               inChunk = 0;
             }
           }
@@ -256,7 +279,7 @@ async function loadFile(
       } catch (e) {
         throw e instanceof CsvFormatError ? new RefuseFile(e.message) : e;
       }
-      if (buf.length > 0) yield { csv: buf.take(), usagers: stageRow.takeNewUsagers() };
+      if (buf.length > 0) yield closeChunk(buf.take());
     };
     const stageCols = def.stage.map((c) => c.name);
     const tLoad = performance.now();
@@ -275,6 +298,8 @@ async function loadFile(
         next = producer.next();
         next.catch(() => {}); // a failure surfaces at the next await, not as an unhandled rejection
         t = performance.now();
+        if (chunk.value.finess.length > 0)
+          await tx.query("select lock_finess($1::text[])", [chunk.value.finess]);
         await registerUsagers(tx, chunk.value.usagers);
         spent.usagers += performance.now() - t;
         t = performance.now();
@@ -328,10 +353,11 @@ async function loadFile(
   });
 }
 
-/** A staged chunk: its rows as CSV, and the usagers seen for the first time in it. */
+/** A staged chunk: its rows as CSV, and the usagers and FINESS seen for the first time in it. */
 interface Chunk {
   csv: Uint8Array;
   usagers: NewUsagers;
+  finess: string[];
 }
 
 /**

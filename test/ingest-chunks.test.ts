@@ -205,6 +205,34 @@ for (const backend of backends()) {
       expect(await count(db, "usager")).toBe(7);
     });
 
+    if (backend === "pg") {
+      it("two concurrent imports meeting two FINESS in opposite orders both load, one after the other", async () => {
+        const rows = (finess: string, tag: string) =>
+          Array.from({ length: 6 }, (_, i) => `${finess};u${i};e${i};2025-05-0${i + 1};;PLANIFIE;${tag};`);
+        const write = (name: string, lines: string[]) =>
+          writeTemp(name, [exportHeader("agenda"), ...lines].join("\n"));
+        const one = write("agenda_1.csv", [...rows("340000017", "un"), ...rows("310000039", "un")]);
+        const two = write("agenda_2.csv", [...rows("310000039", "deux"), ...rows("340000017", "deux")]);
+        const opts = { secret: SECRET, importDay: "2025-08-01", chunkRows: 2 };
+        const results = await Promise.all([
+          ingestFile(db, { path: one }, "agenda_1.csv", opts),
+          ingestFile(db, { path: two }, "agenda_2.csv", opts),
+        ]);
+        expect(results.map((r) => [r.status, r.loaded])).toEqual([
+          ["loaded", 12],
+          ["loaded", 12],
+        ]);
+        // Serialised: every event holds the values of the import that committed last.
+        const held = await db.query<{ type: string; imports: number; n: number }>(
+          "select min(type) as type, count(distinct import_id)::int as imports, count(*)::int as n from agenda_event",
+        );
+        expect(held[0]).toMatchObject({ imports: 1, n: 12 });
+        expect(await count(db, "import where status = 'loaded'")).toBe(2);
+        expect(await count(db, "import where status = 'failed'")).toBe(0);
+        expect(await count(db, "usager")).toBe(12);
+      });
+    }
+
     it("refuses the whole file and loads nothing when its CSV breaks after merged chunks", async () => {
       const good = Array.from({ length: 9 }, (_, i) => `340000017;u${i};e${i};2025-05-01;;PLANIFIE;;`);
       const r = await ingest("agenda", [...good, '340000017;u1;"e99;2025-05-01;;PLANIFIE;;'], {
