@@ -9,14 +9,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../db/index.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import type { Kind } from "../ingest/kinds.ts";
-import { importReferential } from "../ingest/programme.ts";
 import { computeReport } from "../sql/queries.ts";
 import {
   backends,
   exportHeader,
-  freshDb,
+  freshDbWithReferential,
   loadRows,
-  MINI_REFERENTIAL,
   resetFacts,
   SECRET,
   writeTemp,
@@ -48,10 +46,7 @@ for (const backend of backends()) {
   describe(`usager_month on ${backend}`, () => {
     let db: Db;
     beforeAll(async () => {
-      db = await freshDb(backend);
-      expect((await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL))).status).toBe(
-        "loaded",
-      );
+      db = await freshDbWithReferential(backend);
     });
     afterAll(async () => db?.close());
     beforeEach(async () => resetFacts(db));

@@ -9,6 +9,7 @@ import { expect, inject } from "vitest";
 import { type Backend, type Db, openDb } from "../db/index.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import { KIND_DEFS, type Kind } from "../ingest/kinds.ts";
+import { importReferential } from "../ingest/programme.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const SECRET = "secret-de-test-0123456789abcdef";
@@ -33,6 +34,13 @@ export async function createPgDatabase(): Promise<string> {
 export async function freshDb(backend: Backend): Promise<Db> {
   if (backend === "pglite") return openDb({ memory: true });
   return openDb({ databaseUrl: await createPgDatabase() });
+}
+
+/** A fresh database holding the mini referential (grappe T1: 340000017, 2A0000017, 310000039). */
+export async function freshDbWithReferential(backend: Backend): Promise<Db> {
+  const db = await freshDb(backend);
+  expect((await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL))).status).toBe("loaded");
+  return db;
 }
 
 export function tempDir(prefix = "cibles-test-"): string {

@@ -9,14 +9,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../db/index.ts";
 import { type IngestOptions, ingestFile } from "../ingest/importer.ts";
 import type { Kind } from "../ingest/kinds.ts";
-import { importReferential } from "../ingest/programme.ts";
 import { pseudonymise } from "../ingest/pseudonym.ts";
 import {
   backends,
   count,
   exportHeader,
-  freshDb,
-  MINI_REFERENTIAL,
+  freshDbWithReferential,
   resetFacts,
   SECRET,
   writeTemp,
@@ -106,8 +104,7 @@ for (const backend of backends()) {
   describe(`chunked import on ${backend}`, () => {
     let db: Db;
     beforeAll(async () => {
-      db = await freshDb(backend);
-      await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL));
+      db = await freshDbWithReferential(backend);
     });
     afterAll(async () => db?.close());
     beforeEach(async () => resetFacts(db));

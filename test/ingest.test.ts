@@ -3,9 +3,8 @@ import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../db/index.ts";
 import { ingestFile } from "../ingest/importer.ts";
-import { importReferential } from "../ingest/programme.ts";
 import { computeReport } from "../sql/queries.ts";
-import { backends, count, freshDb, MINI_REFERENTIAL, resetFacts, SECRET, writeTemp } from "./helpers.ts";
+import { backends, count, freshDbWithReferential, resetFacts, SECRET, writeTemp } from "./helpers.ts";
 
 const IMPORT_DAY = "2025-08-01";
 const DOSSIERS_HEADER = "finess;usager_id;date_entree;date_sortie;date_creation;date_derniere_maj;sejour_id";
@@ -14,9 +13,7 @@ for (const backend of backends()) {
   describe(`ingest on ${backend}`, () => {
     let db: Db;
     beforeAll(async () => {
-      db = await freshDb(backend);
-      const ref = await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL));
-      expect(ref.status).toBe("loaded");
+      db = await freshDbWithReferential(backend);
     });
     afterAll(async () => db?.close());
     beforeEach(async () => resetFacts(db));

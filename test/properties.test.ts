@@ -12,17 +12,8 @@ import type { Db } from "../db/index.ts";
 import { addMonths, type Day, formatDay } from "../domain/dates.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import type { Kind } from "../ingest/kinds.ts";
-import { importReferential } from "../ingest/programme.ts";
 import { monthlyCounts } from "../sql/queries.ts";
-import {
-  backends,
-  exportHeader,
-  freshDb,
-  MINI_REFERENTIAL,
-  resetFacts,
-  SECRET,
-  writeTemp,
-} from "./helpers.ts";
+import { backends, exportHeader, freshDbWithReferential, resetFacts, SECRET } from "./helpers.ts";
 
 const FINESS = ["340000017", "310000039"] as const;
 const FROM: Day = "2025-02-01";
@@ -123,10 +114,7 @@ for (const backend of backends()) {
   describe(`properties on ${backend}`, () => {
     let db: Db;
     beforeAll(async () => {
-      db = await freshDb(backend);
-      expect((await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL))).status).toBe(
-        "loaded",
-      );
+      db = await freshDbWithReferential(backend);
     });
     afterAll(async () => db?.close());
 

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../db/index.ts";
 import type { EssmsReport } from "../domain/report.ts";
-import { importAdjustments, importFileActive, importReferential } from "../ingest/programme.ts";
+import { importAdjustments, importFileActive } from "../ingest/programme.ts";
 import { computeReport, history } from "../sql/queries.ts";
-import { backends, freshDb, loadRows, MINI_REFERENTIAL, resetFacts, tempDir, writeTemp } from "./helpers.ts";
+import { backends, freshDbWithReferential, loadRows, resetFacts, tempDir, writeTemp } from "./helpers.ts";
 
 const D = "2025-07-01";
 const F = "340000017"; // EHPAD, all five indicators mandatory
@@ -28,10 +28,7 @@ for (const backend of backends()) {
   describe(`calculation rules on ${backend}`, () => {
     let db: Db;
     beforeAll(async () => {
-      db = await freshDb(backend);
-      expect((await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL))).status).toBe(
-        "loaded",
-      );
+      db = await freshDbWithReferential(backend);
     });
     afterAll(async () => db?.close());
     beforeEach(async () => {

@@ -4,13 +4,12 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import type { Db } from "../db/index.ts";
-import { importReferential } from "../ingest/programme.ts";
 import { inboxFiles, runInboxOnce, scheduleWorker, WORKER_LOCK_KEY } from "../ingest/worker.ts";
 import { runCli } from "./cli-run.ts";
 import {
   backends,
   count,
-  freshDb,
+  freshDbWithReferential,
   MINI_REFERENTIAL,
   resetFacts,
   SECRET,
@@ -38,10 +37,7 @@ for (const backend of backends()) {
     let db: Db;
     let inbox: string;
     beforeAll(async () => {
-      db = await freshDb(backend);
-      expect((await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL))).status).toBe(
-        "loaded",
-      );
+      db = await freshDbWithReferential(backend);
     });
     afterAll(async () => db?.close());
     beforeEach(async () => {
