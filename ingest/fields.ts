@@ -191,6 +191,7 @@ export function compileRowValidator(
   index: Record<string, number>,
   rowCheck?: RowCheck,
 ): (fields: readonly string[], line: number) => CheckedRow {
+  type Memo = Map<string, z.ZodSafeParseResult<unknown>>;
   const cells = columns.map((name) => {
     const s = schema.shape[name];
     if (!s) throw new Error(`colonne ${name} absente du schéma`);
@@ -198,10 +199,7 @@ export function compileRowValidator(
       name,
       at: index[name],
       schema: s as z.ZodType,
-      memo: new Map<string, z.ZodSafeParseResult<unknown>>() as Map<
-        string,
-        z.ZodSafeParseResult<unknown>
-      > | null,
+      memo: new Map() as Memo | null,
       lookups: 0,
       hits: 0,
     };

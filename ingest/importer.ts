@@ -74,8 +74,11 @@ class RefuseFile extends Error {}
 
 /** Phase timings on stderr for whoever measures (CIBLES_TIMINGS=1); silent otherwise. */
 function timing(phase: string, since: number): void {
-  if (process.env.CIBLES_TIMINGS === "1")
-    process.stderr.write(`[import] ${phase} : ${Math.round(performance.now() - since)} ms\n`);
+  spentTiming(phase, performance.now() - since);
+}
+
+function spentTiming(phase: string, ms: number): void {
+  if (process.env.CIBLES_TIMINGS === "1") process.stderr.write(`[import] ${phase} : ${Math.round(ms)} ms\n`);
 }
 
 export function kindsMessage(): string {
@@ -320,10 +323,10 @@ async function loadFile(
       throw e;
     }
     timing(`lecture, validation, COPY et fusion (${merged} lots)`, tLoad);
-    timing("  dont attente de la lecture", performance.now() - spent.read);
-    timing("  dont clés usagers", performance.now() - spent.usagers);
-    timing("  dont COPY", performance.now() - spent.copy);
-    timing("  dont fusion", performance.now() - spent.merge);
+    spentTiming("  dont attente de la lecture", spent.read);
+    spentTiming("  dont clés usagers", spent.usagers);
+    spentTiming("  dont COPY", spent.copy);
+    spentTiming("  dont fusion", spent.merge);
     if (rows === 0) throw new RefuseFile("aucune ligne de données");
     const refusedWhole = rejectedRows > rows * MAX_REJECTED_SHARE;
     const status = refusedWhole ? "refused" : "loaded";
