@@ -24,12 +24,15 @@ import {
   type Kind,
   type KindDef,
   kindFromFileName,
+  type MergeMode,
+  mergeSql,
   refreshActivitySql,
   sejourKey,
 } from "./kinds.ts";
 import { type Profile, profileRenames } from "./profile.ts";
 import { knownFiness } from "./programme.ts";
 import { pseudonymise } from "./pseudonym.ts";
+import { RejectionLog } from "./rejections.ts";
 
 export interface IngestFileResult {
   file: string;
@@ -59,6 +62,10 @@ export interface IngestOptions {
   chunkRows?: number;
   /** distinct usagers numbered before the numbering restarts (default MAX_FILE_USAGERS); for tests */
   maxFileUsagers?: number;
+  /** rejections kept in memory before the rest go to a temporary file (default 10 000); for tests */
+  rejectionsInMemory?: number;
+  /** how each chunk was merged in the end (plain insert or upsert, sorted or not); for tests */
+  onChunkMerged?: (mode: Readonly<MergeMode>) => void;
 }
 
 export type FileSource = { path: string } | { buffer: Buffer };
@@ -69,6 +76,8 @@ export const MAX_ERRORS_IN_RESULT = 1000;
 /** Rows per staged and merged chunk, and a bound on its size (bytes) for wide rows. */
 const CHUNK_ROWS = 100_000;
 const CHUNK_BYTES = 8 << 20;
+/** Rejections recorded per statement. */
+const REJECTIONS_PER_INSERT = 10_000;
 
 class RefuseFile extends Error {}
 
@@ -127,8 +136,9 @@ export async function ingestFile(
   const input = "path" in src ? fileInput(src.path) : () => Readable.from([src.buffer]);
   const started = new Date();
   for (let attempt = 1; ; attempt++) {
+    const rejections = new RejectionLog(MAX_ERRORS_IN_RESULT, opts.rejectionsInMemory);
     try {
-      return await loadFile(db, input, probe.encoding, probe.sha256, label, kind, opts, started);
+      return await loadFile(db, input, probe.encoding, probe.sha256, label, kind, opts, started, rejections);
     } catch (e) {
       // Two imports that met the same FINESS in opposite orders: PostgreSQL aborted this one,
       // which rolled back whole; it is read again once the other has committed.
@@ -146,11 +156,13 @@ export async function ingestFile(
         };
       }
       if (e instanceof RefusedWithRows) {
-        const importId = await recordImport(db, null, e.result, opts, started, null, [], e.rejections);
+        const importId = await recordImport(db, null, e.result, opts, started, null, [], rejections);
         return { ...e.result, import_id: importId };
       }
       await recordFailure(db, label, kind, probe.sha256, opts, started, e).catch(() => {});
       throw e;
+    } finally {
+      rejections.dispose();
     }
   }
 }
@@ -170,10 +182,7 @@ class SkipFile extends Error {
   }
 }
 class RefusedWithRows extends Error {
-  constructor(
-    readonly result: IngestFileResult,
-    readonly rejections: RowError[],
-  ) {
+  constructor(readonly result: IngestFileResult) {
     super(result.message);
   }
 }
@@ -187,6 +196,7 @@ async function loadFile(
   kind: Kind,
   opts: IngestOptions,
   started: Date,
+  rejections: RejectionLog,
 ): Promise<IngestFileResult> {
   const def = KIND_DEFS[kind];
   let source: Awaited<ReturnType<typeof openCsv>>;
@@ -210,7 +220,6 @@ async function loadFile(
     index,
     def.rowCheck,
   );
-  const rejections: RowError[] = [];
   let rows = 0;
   let rejectedRows = 0;
   const perFiness = new Map<string, { n: number; min: Day | null; max: Day | null }>();
@@ -257,7 +266,7 @@ async function loadFile(
             const r = validate(rec.fields, rec.line);
             if (!r.ok) {
               rejectedRows += 1;
-              for (const err of r.errors) rejections.push(err);
+              for (const err of r.errors) rejections.add(err);
               continue;
             }
             buf.append(stageRow.csv(rec.line, r.values));
@@ -289,6 +298,8 @@ async function loadFile(
     if (db.backend === "pg") await tx.query("set local work_mem = '64MB'");
     const tLoad = performance.now();
     let merged = 0;
+    // How chunks are merged: the cheapest way, until the data asks for a safer one.
+    const mode: MergeMode = { repeatedKeys: false, upsert: false };
     // Where the loading time goes, for whoever measures (CIBLES_TIMINGS=1).
     const spent = { read: 0, usagers: 0, copy: 0, merge: 0 };
     const producer = chunks();
@@ -312,7 +323,8 @@ async function loadFile(
         await tx.copyCsv("stage", ["seq", ...stageCols], [chunk.value.csv]);
         spent.copy += performance.now() - t;
         t = performance.now();
-        for (const sql of def.merge) await tx.query(sql, sql.includes("$1") ? [importId] : []);
+        await mergeChunk(tx, def, importId, mode);
+        opts.onChunkMerged?.({ ...mode });
         spent.merge += performance.now() - t;
         merged += 1;
       }
@@ -326,7 +338,10 @@ async function loadFile(
     spentTiming("  dont attente de la lecture", spent.read);
     spentTiming("  dont clés usagers", spent.usagers);
     spentTiming("  dont COPY", spent.copy);
-    spentTiming("  dont fusion", spent.merge);
+    spentTiming(
+      `  dont fusion (${mode.upsert ? "upsert" : "insert"}${mode.repeatedKeys ? ", distinct on" : ""})`,
+      spent.merge,
+    );
     if (rows === 0) throw new RefuseFile("aucune ligne de données");
     const refusedWhole = rejectedRows > rows * MAX_REJECTED_SHARE;
     const status = refusedWhole ? "refused" : "loaded";
@@ -340,14 +355,14 @@ async function loadFile(
       rows,
       loaded: refusedWhole ? 0 : rows - rejectedRows,
       rejected: rejectedRows,
-      errors: rejections.slice(0, MAX_ERRORS_IN_RESULT),
-      ...(rejections.length > MAX_ERRORS_IN_RESULT ? { errors_truncated: true } : {}),
+      errors: rejections.first,
+      ...(rejections.count > MAX_ERRORS_IN_RESULT ? { errors_truncated: true } : {}),
       ...(message ? { message } : {}),
       sha256,
     };
     // Refused: the transaction rolls back (merged chunks included); the refusal and its reasons
     // are recorded apart.
-    if (refusedWhole) throw new RefusedWithRows(result, rejections);
+    if (refusedWhole) throw new RefusedWithRows(result);
     if (result.loaded > 0 && def.activity) {
       const tRefresh = performance.now();
       await tx.query(refreshActivitySql(def.activity), [[...perFiness.keys()]]);
@@ -357,6 +372,39 @@ async function loadFile(
     return { ...result, import_id: importId };
   });
 }
+
+/**
+ * Merges the staged chunk into the facts (ADR 0008), in the cheapest way the file allows so far:
+ * plain inserts (no speculative insertion) while no staged key exists in the facts, no
+ * `distinct on` sort while no chunk repeats a key. The chunk's FINESS are locked
+ * (`lock_finess`), so a failure can only come from the data: a plain insert that meets an
+ * existing or repeated key (unique violation), an upsert that meets a repeated key (cardinality
+ * violation). The chunk's statements are then undone (savepoint) and run again the safer way,
+ * which the rest of the file keeps: at most two retries per file.
+ */
+async function mergeChunk(tx: Tx, def: KindDef, importId: number, mode: MergeMode): Promise<void> {
+  for (;;) {
+    await tx.query("savepoint chunk_merge");
+    try {
+      for (const m of def.merge) {
+        const sql = mergeSql(def, m, mode);
+        await tx.query(sql, sql.includes("$1") ? [importId] : []);
+      }
+      await tx.query("release savepoint chunk_merge");
+      return;
+    } catch (e) {
+      const code = (e as { code?: unknown } | null)?.code;
+      if (code === UNIQUE_VIOLATION && !mode.upsert) mode.upsert = true;
+      else if (code === CARDINALITY_VIOLATION && !mode.repeatedKeys) mode.repeatedKeys = true;
+      else throw e;
+      await tx.query("rollback to savepoint chunk_merge");
+      await tx.query("release savepoint chunk_merge");
+    }
+  }
+}
+
+const UNIQUE_VIOLATION = "23505";
+const CARDINALITY_VIOLATION = "21000";
 
 /** A staged chunk: its rows as CSV, and the usagers and FINESS seen for the first time in it. */
 interface Chunk {
@@ -411,16 +459,26 @@ function stageRowBuilder(def: KindDef, secret: string, maxUsagers: number) {
   const plan = def.stage.map((c) => (c.name === "sejour_key" ? -1 : at(c.name)));
   const sejourIdAt = at("sejour_id");
   const dateEntreeAt = at("date_entree");
-  const locals = new Map<string, number>();
+  const locals = new Map<string, Map<string, number>>();
   let nextLocal = 1;
   let fresh: NewUsagers = { local: [], finess: [], pseudonym: [] };
+  let known = 0;
   const localOf = (finess: string, usagerId: string): number => {
-    const key = `${finess}:${usagerId}`;
-    let local = locals.get(key);
+    // One map per FINESS: no key string built (and hashed) per row.
+    let ofFiness = locals.get(finess);
+    if (ofFiness === undefined) {
+      ofFiness = new Map();
+      locals.set(finess, ofFiness);
+    }
+    let local = ofFiness.get(usagerId);
     if (local === undefined) {
-      if (locals.size >= maxUsagers) locals.clear();
+      if (known >= maxUsagers) {
+        for (const m of locals.values()) m.clear();
+        known = 0;
+      }
       local = nextLocal++;
-      locals.set(key, local);
+      known += 1;
+      ofFiness.set(usagerId, local);
       fresh.local.push(local);
       fresh.finess.push(finess);
       fresh.pseudonym.push(pseudonymise(secret, finess, usagerId));
@@ -477,7 +535,7 @@ async function recordImport(
   started: Date,
   reserved: number | null,
   perFiness: [string, { n: number; min: Day | null; max: Day | null }][],
-  rejections: RowError[],
+  rejections: RejectionLog | null,
 ): Promise<number> {
   const write = async (q: Tx) => {
     const dates = perFiness
@@ -513,13 +571,12 @@ async function recordImport(
         [importId, finess, f.n, f.min, f.max],
       );
     }
-    if (rejections.length > 0) {
-      // Line, column, reason: never the row's values (exports.md §2).
-      const lines = rejections.map((e) => e.line);
+    // Line, column, reason: never the row's values (exports.md §2).
+    for await (const batch of rejections?.batches(REJECTIONS_PER_INSERT) ?? []) {
       await q.query(
         `insert into import_rejection (import_id, line, column_name, message, finess)
          select $1, l, c, m, null from unnest($2::int[], $3::text[], $4::text[]) as t(l, c, m)`,
-        [importId, lines, rejections.map((e) => e.column), rejections.map((e) => e.message)],
+        [importId, batch.map((e) => e.line), batch.map((e) => e.column), batch.map((e) => e.message)],
       );
     }
     return importId;

@@ -88,9 +88,51 @@ export interface KindDef {
    * SQL applying the staging table `stage` to the fact tables; $1 = import_id. Run once per
    * chunk of the file, chunks in file order, so that the last imported row wins across chunks.
    */
-  merge: readonly string[];
+  merge: readonly MergeStatement[];
+  /**
+   * the staged columns that identify a fact of the kind, finess first (`usager_id`: the usager);
+   * the importer notes whether a chunk repeats one, and the merge keeps the chunk's last row
+   */
+  key: readonly string[];
   /** the per-usager monthly activity (usager_month, ADR 0006) to recompute once the file is merged */
   activity: ActivitySource | null;
+}
+
+/**
+ * One statement of a merge: an insert of the staged rows into a fact table, and the `on conflict`
+ * clause that makes it the keyed upsert. `mergeSql` writes it for a chunk (ADR 0008): the plain
+ * insert while no staged key exists yet in the facts (a first import pays no speculative
+ * insertion), the upsert from the first chunk that meets one; `distinct on` the kind's key, the
+ * chunk's last row winning, only when the chunk repeats a key.
+ */
+export interface MergeStatement {
+  /** `insert into table (columns)` */
+  into: string;
+  /** the selected expressions, in the columns' order ($1 = import_id) */
+  select: string;
+  /** the staged rows (`stage s`), joined to the usagers' keys (`u`), filtered */
+  from: string;
+  /** "key": one row per key of the kind (`KindDef.key`); "rows": distinct rows (traces) */
+  distinct: "key" | "rows";
+  onConflict: string;
+}
+
+/** How a chunk is merged: whether it repeats a key, whether its keys may already exist. */
+export interface MergeMode {
+  repeatedKeys: boolean;
+  upsert: boolean;
+}
+
+/** The SQL of a merge statement for one chunk. */
+export function mergeSql(def: KindDef, m: MergeStatement, mode: MergeMode): string {
+  let sql: string;
+  if (m.distinct === "rows") sql = `${m.into} select distinct ${m.select} from ${m.from}`;
+  else if (!mode.repeatedKeys) sql = `${m.into} select ${m.select} from ${m.from}`;
+  else {
+    const key = def.key.map((c) => (c === "usager_id" ? "u.usager" : `s.${c}`)).join(", ");
+    sql = `${m.into} select distinct on (${key}) ${m.select} from ${m.from} order by ${key}, s.seq desc`;
+  }
+  return mode.upsert ? `${sql} ${m.onConflict}` : sql;
 }
 
 export type ActivitySource = "dossier" | "pp" | "agenda" | "dmp";
@@ -152,19 +194,26 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       t("date_derniere_maj", "date"),
     ],
     dateColumn: "date_derniere_maj",
+    key: ["finess", "usager_id", "sejour_key"],
     merge: [
-      `insert into sejour (finess, usager, sejour_key, date_entree, date_sortie, date_creation, date_derniere_maj, import_id)
-       select distinct on (s.finess, u.usager, s.sejour_key)
-         s.finess, u.usager, s.sejour_key, s.date_entree, s.date_sortie, s.date_creation, s.date_derniere_maj, $1::bigint
-       from ${STAGE_WITH_USAGER} order by s.finess, u.usager, s.sejour_key, s.seq desc
-       on conflict (finess, usager, sejour_key) do update set date_entree = excluded.date_entree,
+      {
+        into: "insert into sejour (finess, usager, sejour_key, date_entree, date_sortie, date_creation, date_derniere_maj, import_id)",
+        select:
+          "s.finess, u.usager, s.sejour_key, s.date_entree, s.date_sortie, s.date_creation, s.date_derniere_maj, $1::bigint",
+        from: STAGE_WITH_USAGER,
+        distinct: "key",
+        onConflict: `on conflict (finess, usager, sejour_key) do update set date_entree = excluded.date_entree,
          date_sortie = excluded.date_sortie, date_creation = excluded.date_creation,
          date_derniere_maj = excluded.date_derniere_maj, import_id = excluded.import_id`,
+      },
       // R-P3: every date_derniere_maj ever seen stays a trace.
-      `insert into update_trace (finess, usager, day)
-       select distinct s.finess, u.usager, s.date_derniere_maj from ${STAGE_WITH_USAGER}
-       where s.date_derniere_maj is not null
-       on conflict do nothing`,
+      {
+        into: "insert into update_trace (finess, usager, day)",
+        select: "s.finess, u.usager, s.date_derniere_maj",
+        from: `${STAGE_WITH_USAGER} where s.date_derniere_maj is not null`,
+        distinct: "rows",
+        onConflict: "on conflict do nothing",
+      },
     ],
     activity: "dossier",
   },
@@ -177,9 +226,15 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     usagerColumn: "usager_id",
     stage: [t("finess"), t("usager_id", "integer"), t("date_maj", "date")],
     dateColumn: "date_maj",
+    key: ["finess", "usager_id", "date_maj"],
     merge: [
-      `insert into update_trace (finess, usager, day)
-       select distinct s.finess, u.usager, s.date_maj from ${STAGE_WITH_USAGER} on conflict do nothing`,
+      {
+        into: "insert into update_trace (finess, usager, day)",
+        select: "s.finess, u.usager, s.date_maj",
+        from: STAGE_WITH_USAGER,
+        distinct: "rows",
+        onConflict: "on conflict do nothing",
+      },
     ],
     activity: "dossier",
   },
@@ -219,14 +274,18 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       t("date_maj", "date"),
     ],
     dateColumn: "date_maj",
+    key: ["finess", "pp_id"],
     merge: [
-      `insert into projet_personnalise (finess, pp_id, usager, statut, date_creation, date_debut, date_fin, date_maj, import_id)
-       select distinct on (s.finess, s.pp_id) s.finess, s.pp_id, u.usager, s.statut, s.date_creation, s.date_debut, s.date_fin,
-         s.date_maj, $1::bigint
-       from ${STAGE_WITH_USAGER} order by s.finess, s.pp_id, s.seq desc
-       on conflict (finess, pp_id) do update set usager = excluded.usager, statut = excluded.statut,
+      {
+        into: "insert into projet_personnalise (finess, pp_id, usager, statut, date_creation, date_debut, date_fin, date_maj, import_id)",
+        select:
+          "s.finess, s.pp_id, u.usager, s.statut, s.date_creation, s.date_debut, s.date_fin, s.date_maj, $1::bigint",
+        from: STAGE_WITH_USAGER,
+        distinct: "key",
+        onConflict: `on conflict (finess, pp_id) do update set usager = excluded.usager, statut = excluded.statut,
          date_creation = excluded.date_creation, date_debut = excluded.date_debut, date_fin = excluded.date_fin,
          date_maj = excluded.date_maj, import_id = excluded.import_id`,
+      },
     ],
     activity: "pp",
   },
@@ -257,14 +316,18 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       t("date_maj", "date"),
     ],
     dateColumn: "date_debut",
+    key: ["finess", "evenement_id"],
     merge: [
-      `insert into agenda_event (finess, evenement_id, usager, date_debut, date_fin, statut, type, date_maj, import_id)
-       select distinct on (s.finess, s.evenement_id) s.finess, s.evenement_id, u.usager, s.date_debut, s.date_fin, s.statut,
-         s.type, s.date_maj, $1::bigint
-       from ${STAGE_WITH_USAGER} order by s.finess, s.evenement_id, s.seq desc
-       on conflict (finess, evenement_id) do update set usager = excluded.usager, date_debut = excluded.date_debut,
+      {
+        into: "insert into agenda_event (finess, evenement_id, usager, date_debut, date_fin, statut, type, date_maj, import_id)",
+        select:
+          "s.finess, s.evenement_id, u.usager, s.date_debut, s.date_fin, s.statut, s.type, s.date_maj, $1::bigint",
+        from: STAGE_WITH_USAGER,
+        distinct: "key",
+        onConflict: `on conflict (finess, evenement_id) do update set usager = excluded.usager, date_debut = excluded.date_debut,
          date_fin = excluded.date_fin, statut = excluded.statut, type = excluded.type, date_maj = excluded.date_maj,
          import_id = excluded.import_id`,
+      },
     ],
     activity: "agenda",
   },
@@ -293,15 +356,18 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       t("destinataire"),
     ],
     dateColumn: "date_envoi",
+    key: ["finess", "message_id"],
     merge: [
-      `insert into mss_message (finess, message_id, date_envoi, sens, statut, usager, destinataire, import_id)
-       select distinct on (s.finess, s.message_id) s.finess, s.message_id, s.date_envoi, s.sens, s.statut, u.usager,
-         s.destinataire, $1::bigint
-       from stage s left join file_usager u on u.local = s.usager_id
-       order by s.finess, s.message_id, s.seq desc
-       on conflict (finess, message_id) do update set date_envoi = excluded.date_envoi, sens = excluded.sens,
+      {
+        into: "insert into mss_message (finess, message_id, date_envoi, sens, statut, usager, destinataire, import_id)",
+        select:
+          "s.finess, s.message_id, s.date_envoi, s.sens, s.statut, u.usager, s.destinataire, $1::bigint",
+        from: "stage s left join file_usager u on u.local = s.usager_id",
+        distinct: "key",
+        onConflict: `on conflict (finess, message_id) do update set date_envoi = excluded.date_envoi, sens = excluded.sens,
          statut = excluded.statut, usager = excluded.usager, destinataire = excluded.destinataire,
          import_id = excluded.import_id`,
+      },
     ],
     activity: null,
   },
@@ -328,13 +394,16 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       t("type_document"),
     ],
     dateColumn: "date_depot",
+    key: ["finess", "document_id"],
     merge: [
-      `insert into dmp_document (finess, document_id, usager, date_depot, statut, type_document, import_id)
-       select distinct on (s.finess, s.document_id) s.finess, s.document_id, u.usager, s.date_depot, s.statut,
-         s.type_document, $1::bigint
-       from ${STAGE_WITH_USAGER} order by s.finess, s.document_id, s.seq desc
-       on conflict (finess, document_id) do update set usager = excluded.usager, date_depot = excluded.date_depot,
+      {
+        into: "insert into dmp_document (finess, document_id, usager, date_depot, statut, type_document, import_id)",
+        select: "s.finess, s.document_id, u.usager, s.date_depot, s.statut, s.type_document, $1::bigint",
+        from: STAGE_WITH_USAGER,
+        distinct: "key",
+        onConflict: `on conflict (finess, document_id) do update set usager = excluded.usager, date_depot = excluded.date_depot,
          statut = excluded.statut, type_document = excluded.type_document, import_id = excluded.import_id`,
+      },
     ],
     activity: "dmp",
   },
@@ -351,10 +420,16 @@ function optionalKind(kind: "eprescription" | "eparcours"): KindDef {
     usagerColumn: null,
     stage: [t("finess"), t("id"), t("date", "date")],
     dateColumn: "date",
+    key: ["finess", "id"],
     merge: [
-      `insert into optional_event (finess, kind, event_id, day, import_id)
-       select distinct on (finess, id) finess, '${kind}', id, date, $1::bigint from stage order by finess, id, seq desc
-       on conflict (finess, kind, event_id) do update set day = excluded.day, import_id = excluded.import_id`,
+      {
+        into: "insert into optional_event (finess, kind, event_id, day, import_id)",
+        select: `s.finess, '${kind}', s.id, s.date, $1::bigint`,
+        from: "stage s",
+        distinct: "key",
+        onConflict:
+          "on conflict (finess, kind, event_id) do update set day = excluded.day, import_id = excluded.import_id",
+      },
     ],
     activity: null,
   };

@@ -5,6 +5,8 @@
  * file even when their numbering restarts), and a file refused after some chunks were merged
  * leaves nothing behind.
  */
+import { readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../db/index.ts";
 import { type IngestOptions, ingestFile } from "../ingest/importer.ts";
@@ -185,6 +187,128 @@ for (const backend of backends()) {
         new Set((facts.usager as object[]).map((u) => JSON.stringify(u))).size,
       );
       expect(facts.usager).toContainEqual({ finess: "310000039", pseudonym: pseudo("310000039", "u1") });
+    });
+
+    describe("merges each chunk the cheapest way the data allows (ADR 0008)", () => {
+      const event = (id: string, statut: string, usager = "u1") =>
+        `340000017;${usager};${id};2025-05-02;;${statut};;`;
+      /** Imports the rows; returns how each chunk was merged, and the events' statut by id. */
+      async function merged(rows: string[], chunkRows?: number) {
+        const modes: string[] = [];
+        const r = await ingest("agenda", rows, {
+          ...(chunkRows ? { chunkRows } : {}),
+          onChunkMerged: (m) =>
+            modes.push(`${m.upsert ? "upsert" : "insert"}${m.repeatedKeys ? "+distinct" : ""}`),
+        });
+        expect(r.status).toBe("loaded");
+        const events = await db.query<{ evenement_id: string; statut: string; pseudonym: string }>(
+          `select a.evenement_id, a.statut, u.pseudonym from agenda_event a join usager u using (usager)
+           order by 1`,
+        );
+        return { modes, statut: Object.fromEntries(events.map((e) => [e.evenement_id, e.statut])), events };
+      }
+
+      it("plain inserts for a first import of distinct keys", async () => {
+        const r = await merged([event("e1", "PLANIFIE"), event("e2", "VALIDE"), event("e3", "ANNULE")], 2);
+        expect(r.modes).toEqual(["insert", "insert"]);
+        expect(r.statut).toEqual({ e1: "PLANIFIE", e2: "VALIDE", e3: "ANNULE" });
+      });
+
+      it("upserts from the chunk that meets a key already loaded: the last import wins", async () => {
+        await merged([event("e1", "PLANIFIE"), event("e2", "VALIDE")]);
+        const r = await merged(
+          [event("e0", "PLANIFIE"), event("e9", "VALIDE"), event("e2", "TERMINE", "u2")],
+          2,
+        );
+        // The first chunk holds new keys only; the second meets e2, and its savepoint is undone.
+        expect(r.modes).toEqual(["insert", "upsert"]);
+        expect(r.statut).toEqual({ e0: "PLANIFIE", e1: "PLANIFIE", e2: "TERMINE", e9: "VALIDE" });
+        expect(r.events.find((e) => e.evenement_id === "e2")?.pseudonym).toBe(pseudo("340000017", "u2"));
+        expect(await count(db, "agenda_event")).toBe(4);
+      });
+
+      it("keeps a chunk's last row of a repeated key, and sorts from then on", async () => {
+        const r = await merged(
+          [
+            event("e1", "PLANIFIE"),
+            event("e2", "VALIDE"),
+            event("e1", "ANNULE", "u3"),
+            event("e4", "VALIDE"),
+          ],
+          3,
+        );
+        expect(r.modes).toEqual(["upsert+distinct", "upsert+distinct"]);
+        expect(r.statut).toEqual({ e1: "ANNULE", e2: "VALIDE", e4: "VALIDE" });
+        expect(r.events.find((e) => e.evenement_id === "e1")?.pseudonym).toBe(pseudo("340000017", "u3"));
+      });
+
+      it("upserts without sorting when a key repeats across chunks only", async () => {
+        const r = await merged([event("e1", "PLANIFIE"), event("e2", "VALIDE"), event("e1", "TERMINE")], 2);
+        expect(r.modes).toEqual(["insert", "upsert"]);
+        expect(r.statut).toEqual({ e1: "TERMINE", e2: "VALIDE" });
+      });
+
+      it("undoes a failed plain insert whole: a dossier's séjours and traces are merged once", async () => {
+        const dossier = (usager: string, maj: string) => `340000017;${usager};2024-01-01;;;${maj};s1`;
+        await ingest("dossiers", [dossier("u1", "2025-05-01")]);
+        const modes: boolean[] = [];
+        const r = await ingest("dossiers", [dossier("u2", "2025-05-02"), dossier("u1", "2025-06-01")], {
+          onChunkMerged: (m) => modes.push(m.upsert),
+        });
+        expect(r.loaded).toBe(2);
+        expect(modes).toEqual([true]);
+        expect(await count(db, "sejour")).toBe(2);
+        expect(await count(db, "update_trace")).toBe(3);
+      });
+    });
+
+    describe("keeps every rejection in bounded memory (temporary file beyond a threshold)", () => {
+      const spills = () => readdirSync(tmpdir()).filter((f) => f.startsWith("cibles-rejets-"));
+      const rowsWith = (bad: number) =>
+        Array.from({ length: 100 }, (_, i) =>
+          i % Math.floor(100 / bad) === 0 && i / Math.floor(100 / bad) < bad
+            ? `340000017;u${i};e${i};2025-05-01;;statut${i};;`
+            : `340000017;u${i};e${i};2025-05-01;;PLANIFIE;;`,
+        );
+      const logged = (importId: number | undefined) =>
+        db.query<{ line: number; column_name: string; message: string }>(
+          "select line, column_name, message from import_rejection where import_id = $1 order by line",
+          [importId],
+        );
+
+      it("records the same log for a loaded file, spilled or not, and removes the file", async () => {
+        const before = spills();
+        const kept = await ingest("agenda", rowsWith(15));
+        const keptLog = await logged(kept.import_id);
+        await resetFacts(db);
+        const spilled = await ingest("agenda", rowsWith(15), { rejectionsInMemory: 4 });
+        expect(spilled.status).toBe("loaded");
+        expect([spilled.loaded, spilled.rejected]).toEqual([85, 15]);
+        expect(spilled.errors).toEqual(kept.errors);
+        const log = await logged(spilled.import_id);
+        expect(log).toHaveLength(15);
+        expect(log).toEqual(keptLog);
+        expect(log[1]).toEqual({
+          line: 8,
+          column_name: "statut",
+          message: expect.stringContaining("statut6"),
+        });
+        expect(spills()).toEqual(before);
+      });
+
+      it("records every rejection of a refused file, and only the first 1 000 in its result", async () => {
+        const before = spills();
+        const rows = Array.from({ length: 1500 }, (_, i) => `340000017;u${i};e${i};2025-05-01;;inconnu;;`);
+        const r = await ingest("agenda", rows, { rejectionsInMemory: 100 });
+        expect(r.status).toBe("refused");
+        expect(r.rejected).toBe(1500);
+        expect(r.errors).toHaveLength(1000);
+        expect(r.errors_truncated).toBe(true);
+        const log = await logged(r.import_id);
+        expect(log.map((e) => e.line)).toEqual(Array.from({ length: 1500 }, (_, i) => i + 2));
+        expect(await count(db, "agenda_event")).toBe(0);
+        expect(spills()).toEqual(before);
+      });
     });
 
     it("maps every row to its usager when the file's usager numbering restarts", async () => {
