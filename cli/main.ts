@@ -3,7 +3,11 @@
  * one JSON document on stdout; people's messages go to stderr. Exit 0 ok, 1 refused/failed, 2 usage.
  */
 import { parseArgs } from "node:util";
+import { paceGcForImports } from "../ingest/memory.ts";
 import { commands, UsageError } from "./commands.ts";
+
+// Every long-running command may import files (ingest, worker, serve): bounded peak memory.
+paceGcForImports();
 
 const [group, ...rest] = process.argv.slice(2);
 
