@@ -9,7 +9,7 @@ export function machine(): string {
 
 export async function pgUrl(): Promise<{ url: string; stop: () => void }> {
   if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, stop: () => {} };
-  const s = await startPgServer();
+  const s = await startPgServer({ durable: true });
   if ("error" in s) throw new Error(s.error);
   return s;
 }

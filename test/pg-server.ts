@@ -34,7 +34,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startPgServer(): Promise<PgServer | { error: string }> {
+/**
+ * `durable: false` (tests) trades crash safety for speed: no fsync, no full-page images. The
+ * benchmarks start a durable server, configured like a production one.
+ */
+export async function startPgServer(
+  { durable }: { durable: boolean } = { durable: false },
+): Promise<PgServer | { error: string }> {
   const bin = findBinDir();
   if (!bin) return { error: "binaires PostgreSQL introuvables (paquet Debian postgresql)" };
   const isRoot = process.getuid?.() === 0;
@@ -62,7 +68,8 @@ export async function startPgServer(): Promise<PgServer | { error: string }> {
   ]);
   if (init.status !== 0) return { error: `initdb a échoué : ${init.stderr}` };
   const port = await freePort();
-  const opts = `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  const fast = durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+  const opts = `-h 127.0.0.1 -p ${port} -k ${dir}${fast} -c max_connections=200`;
   const start = asPg(join(bin, "pg_ctl"), ["-D", data, "-l", join(dir, "log"), "-o", opts, "-w", "start"]);
   if (start.status !== 0) return { error: `pg_ctl start a échoué : ${start.stderr}${start.stdout}` };
   return {
