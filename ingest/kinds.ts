@@ -91,7 +91,7 @@ export interface KindDef {
   merge: readonly MergeStatement[];
   /**
    * the staged columns that identify a fact of the kind, finess first (`usager_id`: the usager);
-   * the importer notes whether a chunk repeats one, and the merge keeps the chunk's last row
+   * a chunk that repeats a key is merged `distinct on` it, its last row winning (ADR 0008)
    */
   key: readonly string[];
   /** the per-usager monthly activity (usager_month, ADR 0006) to recompute once the file is merged */
