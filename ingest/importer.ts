@@ -64,8 +64,11 @@ export interface IngestOptions {
   maxFileUsagers?: number;
   /** rejections kept in memory before the rest go to a temporary file (default 10 000); for tests */
   rejectionsInMemory?: number;
-  /** how each chunk was merged in the end (plain insert or upsert, sorted or not); for tests */
-  onChunkMerged?: (mode: Readonly<MergeMode>) => void;
+  /**
+   * called once each chunk is merged, in the file's open transaction (the importer waits for it):
+   * how the chunk was merged (plain insert or upsert, sorted or not); for tests
+   */
+  onChunkMerged?: (mode: Readonly<MergeMode>) => void | Promise<void>;
 }
 
 export type FileSource = { path: string } | { buffer: Buffer };
@@ -273,8 +276,10 @@ async function loadFile(
             const finess = r.values[stageRow.finessAt] as string;
             const day = r.values[stageRow.dateAt] as Day | null;
             const f = perFiness.get(finess);
-            if (!f) perFiness.set(finess, { n: 1, min: day, max: day });
-            else {
+            if (!f) {
+              perFiness.set(finess, { n: 1, min: day, max: day });
+              newFiness.push(finess); // locked before the merge of this chunk (lock_finess)
+            } else {
               f.n += 1;
               if (day !== null) {
                 if (f.min === null || day < f.min) f.min = day;
@@ -324,7 +329,7 @@ async function loadFile(
         spent.copy += performance.now() - t;
         t = performance.now();
         await mergeChunk(tx, def, importId, mode);
-        opts.onChunkMerged?.({ ...mode });
+        await opts.onChunkMerged?.({ ...mode });
         spent.merge += performance.now() - t;
         merged += 1;
       }

@@ -197,8 +197,9 @@ for (const backend of backends()) {
         const modes: string[] = [];
         const r = await ingest("agenda", rows, {
           ...(chunkRows ? { chunkRows } : {}),
-          onChunkMerged: (m) =>
-            modes.push(`${m.upsert ? "upsert" : "insert"}${m.repeatedKeys ? "+distinct" : ""}`),
+          onChunkMerged: (m) => {
+            modes.push(`${m.upsert ? "upsert" : "insert"}${m.repeatedKeys ? "+distinct" : ""}`);
+          },
         });
         expect(r.status).toBe("loaded");
         const events = await db.query<{ evenement_id: string; statut: string; pseudonym: string }>(
@@ -253,7 +254,9 @@ for (const backend of backends()) {
         await ingest("dossiers", [dossier("u1", "2025-05-01")]);
         const modes: boolean[] = [];
         const r = await ingest("dossiers", [dossier("u2", "2025-05-02"), dossier("u1", "2025-06-01")], {
-          onChunkMerged: (m) => modes.push(m.upsert),
+          onChunkMerged: (m) => {
+            modes.push(m.upsert);
+          },
         });
         expect(r.loaded).toBe(2);
         expect(modes).toEqual([true]);
@@ -327,6 +330,31 @@ for (const backend of backends()) {
     });
 
     if (backend === "pg") {
+      it("holds its FINESS' locks from the first chunk that meets them until it commits", async () => {
+        const rows = [
+          "340000017;u1;e1;2025-05-01;;PLANIFIE;;",
+          "340000017;u2;e2;2025-05-02;;PLANIFIE;;",
+          "310000039;u1;e3;2025-05-03;;PLANIFIE;;",
+        ];
+        // Seen from another session while the import is between chunks: the buckets of
+        // lock_finess (727002, hashtext(finess) & 255) held by the importing session.
+        const held: string[][] = [];
+        const r = await ingest("agenda", rows, {
+          chunkRows: 2,
+          onChunkMerged: async () => {
+            const locks = await db.query<{ finess: string }>(
+              `select f.finess from unnest(array['340000017', '310000039']) as f(finess)
+               join pg_locks l on l.locktype = 'advisory' and l.classid = 727002 and l.objsubid = 2
+                 and l.objid = (hashtext(f.finess) & 255) and l.granted
+               order by 1`,
+            );
+            held.push(locks.map((l) => l.finess));
+          },
+        });
+        expect(r.status).toBe("loaded");
+        expect(held).toEqual([["340000017"], ["310000039", "340000017"]]);
+      });
+
       it("two concurrent imports meeting two FINESS in opposite orders both load, one after the other", async () => {
         const rows = (finess: string, tag: string) =>
           Array.from({ length: 6 }, (_, i) => `${finess};u${i};e${i};2025-05-0${i + 1};;PLANIFIE;${tag};`);
