@@ -110,6 +110,8 @@ export interface CsvSource {
   /** the records one by one; or `batches`, the same records as they come from the parser */
   records: AsyncIterable<CsvRecord>;
   batches: AsyncIterable<CsvRecord[]>;
+  /** stops reading (the file is closed) when the records will not be read */
+  close(): Promise<void>;
 }
 
 const MAX_BATCH = 256;
@@ -264,7 +266,10 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
       for await (const batch of batches) yield* batch;
     },
   };
-  return { header, delimiter, records, batches };
+  const close = async () => {
+    await reader.return(undefined);
+  };
+  return { header, delimiter, records, batches, close };
 }
 
 /** Line breaks inside a quoted field: CRLF, LF or a lone CR each count as one. */

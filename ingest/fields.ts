@@ -185,12 +185,14 @@ const MEMO_LIMIT = 20_000;
  * and statuses millions of times: each column keeps a bounded memo of its results while at
  * least half of its lookups hit (identifiers never repeat enough and go straight to zod).
  */
+export type RowValidator = (fields: readonly string[], line: number) => CheckedRow;
+
 export function compileRowValidator(
   schema: z.ZodObject,
   columns: readonly string[],
   index: Record<string, number>,
   rowCheck?: RowCheck,
-): (fields: readonly string[], line: number) => CheckedRow {
+): RowValidator {
   type Memo = Map<string, z.ZodSafeParseResult<unknown>>;
   const cells = columns.map((name) => {
     const s = schema.shape[name];

@@ -4,9 +4,21 @@
  * record; a file whose content was already loaded is skipped.
  */
 
+import { rmSync } from "node:fs";
 import { Readable } from "node:stream";
+import { Worker } from "node:worker_threads";
 import type { Db, Tx } from "../db/index.ts";
 import { type Day, todayParis } from "../domain/dates.ts";
+import {
+  CHUNK_ROWS,
+  type Chunk,
+  type ChunkReading,
+  type FinessSpan,
+  MAX_FILE_USAGERS,
+  type NewUsagers,
+  type ReadTotals,
+  readChunks,
+} from "./chunks.ts";
 import {
   CsvFormatError,
   type Encoding,
@@ -27,11 +39,10 @@ import {
   type MergeMode,
   mergeSql,
   refreshActivitySql,
-  sejourKey,
 } from "./kinds.ts";
 import { type Profile, profileRenames } from "./profile.ts";
 import { knownFiness } from "./programme.ts";
-import { pseudonymise } from "./pseudonym.ts";
+import type { ReadWorkerMessage, ReadWorkerSpec } from "./read-worker.ts";
 import { RejectionLog } from "./rejections.ts";
 
 export interface IngestFileResult {
@@ -62,6 +73,8 @@ export interface IngestOptions {
   chunkRows?: number;
   /** distinct usagers numbered before the numbering restarts (default MAX_FILE_USAGERS); for tests */
   maxFileUsagers?: number;
+  /** read the file in a worker thread (default: on PGlite, files of 16 MB or more) */
+  readInWorker?: boolean;
   /** rejections kept in memory before the rest go to a temporary file (default 10 000); for tests */
   rejectionsInMemory?: number;
   /**
@@ -76,9 +89,6 @@ export type FileSource = { path: string } | { buffer: Buffer };
 /** Share of rejected rows above which a file is refused whole (a sign of a wrong profile). */
 export const MAX_REJECTED_SHARE = 0.2;
 export const MAX_ERRORS_IN_RESULT = 1000;
-/** Rows per staged and merged chunk, and a bound on its size (bytes) for wide rows. */
-const CHUNK_ROWS = 100_000;
-const CHUNK_BYTES = 8 << 20;
 /** Rejections recorded per statement. */
 const REJECTIONS_PER_INSERT = 10_000;
 
@@ -95,13 +105,6 @@ function spentTiming(phase: string, ms: number): void {
 
 export function kindsMessage(): string {
   return `type de fichier inconnu : le nom doit commencer par ${KINDS.join(", ")} ou pp, suivi de _, - ou . (ou utilisez --kind)`;
-}
-
-function csvCell(v: string | number | boolean | null): string {
-  if (v === null) return "";
-  const s = String(v);
-  if (s === "") return '""';
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export async function ingestFile(
@@ -141,7 +144,10 @@ export async function ingestFile(
   for (let attempt = 1; ; attempt++) {
     const rejections = new RejectionLog(MAX_ERRORS_IN_RESULT, opts.rejectionsInMemory);
     try {
-      return await loadFile(db, input, probe.encoding, probe.sha256, label, kind, opts, started, rejections);
+      return await loadFile(db, input, probe.encoding, probe.sha256, label, kind, opts, started, rejections, {
+        src,
+        bytes: probe.bytes,
+      });
     } catch (e) {
       // Two imports that met the same FINESS in opposite orders: PostgreSQL aborted this one,
       // which rolled back whole; it is read again once the other has committed.
@@ -200,6 +206,7 @@ async function loadFile(
   opts: IngestOptions,
   started: Date,
   rejections: RejectionLog,
+  file: { src: FileSource; bytes: number },
 ): Promise<IngestFileResult> {
   const def = KIND_DEFS[kind];
   let source: Awaited<ReturnType<typeof openCsv>>;
@@ -214,19 +221,40 @@ async function loadFile(
     def.required,
     profileRenames(opts.profile ?? null, kind),
   );
-  if (missing.length > 0) throw new RefuseFile(`colonnes obligatoires manquantes : ${missing.join(", ")}`);
+  if (missing.length > 0) {
+    await source.close();
+    throw new RefuseFile(`colonnes obligatoires manquantes : ${missing.join(", ")}`);
+  }
   const importDay = opts.importDay ?? todayParis();
-  const fc = fieldContext(importDay, await knownFiness(db), opts.scopeFiness);
+  const known = await knownFiness(db);
+  const fc = fieldContext(importDay, known, opts.scopeFiness);
   const validate = compileRowValidator(
     def.schema(fc, opts.profile ?? null),
     def.columns,
     index,
     def.rowCheck,
   );
-  let rows = 0;
-  let rejectedRows = 0;
-  const perFiness = new Map<string, { n: number; min: Day | null; max: Day | null }>();
-  const stageRow = stageRowBuilder(def, opts.secret, opts.maxFileUsagers ?? MAX_FILE_USAGERS);
+  const totals: ReadTotals = { rows: 0, rejectedRows: 0, perFiness: new Map() };
+  const chunkRows = opts.chunkRows ?? CHUNK_ROWS;
+  const maxFileUsagers = opts.maxFileUsagers ?? MAX_FILE_USAGERS;
+  // PGlite runs in this thread: a large file is read by a worker thread meanwhile (ADR 0008).
+  const inWorker = opts.readInWorker ?? (db.backend === "pglite" && file.bytes >= WORKER_MIN_BYTES);
+  if (inWorker) await source.close();
+  const spec: ReadWorkerSpec = {
+    source: "path" in file.src ? { path: file.src.path } : { buffer: file.src.buffer },
+    encoding,
+    kind,
+    index,
+    importDay,
+    knownFiness: [...known],
+    scopeFiness: opts.scopeFiness ? [...opts.scopeFiness] : null,
+    profile: opts.profile ?? null,
+    secret: opts.secret,
+    chunkRows,
+    maxFileUsagers,
+    keepFirst: MAX_ERRORS_IN_RESULT,
+    rejectionsInMemory: opts.rejectionsInMemory,
+  };
 
   return db.transaction(async (tx) => {
     // Two imports of the same content: the second waits here, then finds it loaded.
@@ -249,54 +277,26 @@ async function loadFile(
       );
     // The file is read in chunks of rows; each chunk is staged by COPY and merged while the next
     // one is read and validated, so that Node and the database work at the same time (ADR 0007).
-    const chunkRows = opts.chunkRows ?? CHUNK_ROWS;
-    let newFiness: string[] = [];
-    const closeChunk = (csv: Uint8Array): Chunk => {
-      const c = { csv, usagers: stageRow.takeNewUsagers(), finess: newFiness };
-      newFiness = [];
-      return c;
+    const reading: ChunkReading = {
+      def,
+      validate,
+      secret: opts.secret,
+      chunkRows,
+      maxFileUsagers,
+      rejections,
+      totals,
+      onProgress: opts.onProgress,
     };
     const chunks = async function* (): AsyncGenerator<Chunk> {
-      const buf = new ChunkBuffer();
-      let inChunk = 0;
+      if (inWorker) {
+        yield* chunksFromWorker(spec, rejections, totals, opts.onProgress);
+        return;
+      }
       try {
-        for await (const batch of source.batches) {
-          // Let the database's replies and the COPY's socket writes through between batches.
-          await new Promise((resolve) => setImmediate(resolve));
-          for (const rec of batch) {
-            rows += 1;
-            if (opts.onProgress && rows % 100_000 === 0) opts.onProgress(rows);
-            const r = validate(rec.fields, rec.line);
-            if (!r.ok) {
-              rejectedRows += 1;
-              for (const err of r.errors) rejections.add(err);
-              continue;
-            }
-            buf.append(stageRow.csv(rec.line, r.values));
-            const finess = r.values[stageRow.finessAt] as string;
-            const day = r.values[stageRow.dateAt] as Day | null;
-            const f = perFiness.get(finess);
-            if (!f) {
-              perFiness.set(finess, { n: 1, min: day, max: day });
-              newFiness.push(finess); // locked before the merge of this chunk (lock_finess)
-            } else {
-              f.n += 1;
-              if (day !== null) {
-                if (f.min === null || day < f.min) f.min = day;
-                if (f.max === null || day > f.max) f.max = day;
-              }
-            }
-            inChunk += 1;
-            if (inChunk >= chunkRows || buf.length >= CHUNK_BYTES) {
-              yield closeChunk(buf.take());
-              inChunk = 0;
-            }
-          }
-        }
+        yield* readChunks(source.batches, reading);
       } catch (e) {
         throw e instanceof CsvFormatError ? new RefuseFile(e.message) : e;
       }
-      if (buf.length > 0) yield closeChunk(buf.take());
     };
     const stageCols = def.stage.map((c) => c.name);
     // Each chunk's merge sorts its staged rows (distinct on key): in memory rather than on disk.
@@ -347,6 +347,7 @@ async function loadFile(
       `  dont fusion (${mode.upsert ? "upsert" : "insert"}${mode.repeatedKeys ? ", distinct on" : ""})`,
       spent.merge,
     );
+    const { rows, rejectedRows, perFiness } = totals;
     if (rows === 0) throw new RefuseFile("aucune ligne de données");
     const refusedWhole = rejectedRows > rows * MAX_REJECTED_SHARE;
     const status = refusedWhole ? "refused" : "loaded";
@@ -376,6 +377,71 @@ async function loadFile(
     await recordImport(db, tx, result, opts, started, importId, [...perFiness], rejections);
     return { ...result, import_id: importId };
   });
+}
+
+/** Files from which PGlite imports read in a worker thread (starting one costs ~0.3 s). */
+const WORKER_MIN_BYTES = 16 << 20;
+
+/**
+ * The chunks of a file read by a worker thread (read-worker.ts), in file order. The worker reads
+ * at most READ_AHEAD chunks ahead; its totals and rejection log are taken over at the end; a CSV
+ * error refuses the file as in-thread reading does. The worker is stopped whatever happens, and
+ * its temporary rejection file deleted unless the log was taken over.
+ */
+async function* chunksFromWorker(
+  spec: ReadWorkerSpec,
+  rejections: RejectionLog,
+  totals: ReadTotals,
+  onProgress: ((rows: number) => void) | undefined,
+): AsyncGenerator<Chunk> {
+  const worker = new Worker(new URL("./read-worker.mjs", import.meta.url), { workerData: spec });
+  const inbox: ReadWorkerMessage[] = [];
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const rouse = () => {
+    wake?.();
+    wake = null;
+  };
+  worker.on("message", (m: ReadWorkerMessage) => {
+    inbox.push(m);
+    rouse();
+  });
+  worker.on("error", (e) => {
+    failure = e;
+    rouse();
+  });
+  worker.on("exit", (code) => {
+    failure ??= new Error(`lecture du fichier interrompue (code ${code})`);
+    rouse();
+  });
+  let spill: string | null = null;
+  let adopted = false;
+  try {
+    for (;;) {
+      const m = inbox.shift();
+      if (!m) {
+        if (failure) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      if (m.t === "spill") spill = m.dir;
+      else if (m.t === "progress") onProgress?.(m.rows);
+      else if (m.t === "chunk") {
+        worker.postMessage({ t: "credit" });
+        yield { csv: new Uint8Array(m.csv), usagers: m.usagers, finess: m.finess };
+      } else if (m.t === "end") {
+        totals.rows = m.rows;
+        totals.rejectedRows = m.rejectedRows;
+        for (const [finess, span] of m.perFiness) totals.perFiness.set(finess, span);
+        rejections.adopt(m.log);
+        adopted = true;
+        return;
+      } else throw m.refuse ? new RefuseFile(m.message) : new Error(m.message);
+    }
+  } finally {
+    await worker.terminate();
+    if (!adopted && spill) rmSync(spill, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -411,108 +477,6 @@ async function mergeChunk(tx: Tx, def: KindDef, importId: number, mode: MergeMod
 const UNIQUE_VIOLATION = "23505";
 const CARDINALITY_VIOLATION = "21000";
 
-/** A staged chunk: its rows as CSV, and the usagers and FINESS seen for the first time in it. */
-interface Chunk {
-  csv: Uint8Array;
-  usagers: NewUsagers;
-  finess: string[];
-}
-
-/**
- * A chunk's CSV lines, encoded as they come into one growing buffer: the line strings die young
- * instead of being kept, with their concatenation, until the chunk is sent (peak memory, GC).
- */
-class ChunkBuffer {
-  private buf = Buffer.allocUnsafe(1 << 20);
-  length = 0;
-  append(s: string): void {
-    if (this.buf.length - this.length < s.length * 3) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + s.length * 3));
-      this.buf.copy(bigger, 0, 0, this.length);
-      this.buf = bigger;
-    }
-    this.length += this.buf.write(s, this.length, "utf8");
-  }
-  /** The chunk's bytes; the buffer starts a new chunk (the bytes handed out are not reused). */
-  take(): Uint8Array {
-    const out = this.buf.subarray(0, this.length);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
-    this.length = 0;
-    return out;
-  }
-}
-
-/** Usagers first seen in a chunk: file-local number, FINESS and pseudonym (never the DUI id). */
-interface NewUsagers {
-  local: number[];
-  finess: string[];
-  pseudonym: string[];
-}
-
-/** Distinct usagers a file may hold before the numbering restarts (bounds memory, any file size). */
-const MAX_FILE_USAGERS = 500_000;
-
-/**
- * Turns a validated row (values in `def.columns` order) into its staged CSV line. The usager's
- * DUI id is pseudonymised once per file and staged as a small file-local number: the database
- * learns each pseudonym once per file (`file_usager`) instead of once per row.
- */
-function stageRowBuilder(def: KindDef, secret: string, maxUsagers: number) {
-  const at = (c: string) => def.columns.indexOf(c);
-  const finessAt = at("finess");
-  const usagerAt = def.usagerColumn ? at(def.usagerColumn) : -1;
-  const plan = def.stage.map((c) => (c.name === "sejour_key" ? -1 : at(c.name)));
-  const sejourIdAt = at("sejour_id");
-  const dateEntreeAt = at("date_entree");
-  const locals = new Map<string, Map<string, number>>();
-  let nextLocal = 1;
-  let fresh: NewUsagers = { local: [], finess: [], pseudonym: [] };
-  let known = 0;
-  const localOf = (finess: string, usagerId: string): number => {
-    // One map per FINESS: no key string built (and hashed) per row.
-    let ofFiness = locals.get(finess);
-    if (ofFiness === undefined) {
-      ofFiness = new Map();
-      locals.set(finess, ofFiness);
-    }
-    let local = ofFiness.get(usagerId);
-    if (local === undefined) {
-      if (known >= maxUsagers) {
-        for (const m of locals.values()) m.clear();
-        known = 0;
-      }
-      local = nextLocal++;
-      known += 1;
-      ofFiness.set(usagerId, local);
-      fresh.local.push(local);
-      fresh.finess.push(finess);
-      fresh.pseudonym.push(pseudonymise(secret, finess, usagerId));
-    }
-    return local;
-  };
-  return {
-    finessAt,
-    dateAt: at(def.dateColumn),
-    csv(line: number, values: readonly unknown[]): string {
-      let out = String(line);
-      for (const i of plan) {
-        let v: unknown;
-        if (i === -1) v = sejourKey(values[sejourIdAt] as string | null, values[dateEntreeAt] as Day);
-        else if (i === usagerAt)
-          v = values[i] === null ? null : localOf(values[finessAt] as string, values[i] as string);
-        else v = values[i];
-        out += `,${csvCell(v as string | number | boolean | null)}`;
-      }
-      return `${out}\n`;
-    },
-    takeNewUsagers(): NewUsagers {
-      const taken = fresh;
-      fresh = { local: [], finess: [], pseudonym: [] };
-      return taken;
-    },
-  };
-}
-
 /**
  * Gives the chunk's new usagers their integer key (a usager keeps its key forever) and maps
  * their file-local numbers to it. Two statements: the second sees what the first waited for.
@@ -539,7 +503,7 @@ async function recordImport(
   opts: IngestOptions,
   started: Date,
   reserved: number | null,
-  perFiness: [string, { n: number; min: Day | null; max: Day | null }][],
+  perFiness: [string, FinessSpan][],
   rejections: RejectionLog | null,
 ): Promise<number> {
   const write = async (q: Tx) => {

@@ -15,19 +15,51 @@ import type { RowError } from "./fields.ts";
 /** Rejections kept in memory before they go to the temporary file. */
 export const REJECTIONS_IN_MEMORY = 10_000;
 
+/** A log in transit between threads (structured-cloneable). */
+export interface RejectionLogState {
+  count: number;
+  first: RowError[];
+  pending: RowError[];
+  spill: { dir: string; spilled: number } | null;
+}
+
 export class RejectionLog {
   /** rejections logged */
   count = 0;
   /** the first ones, for the import's result */
   readonly first: RowError[] = [];
   private pending: RowError[] = [];
-  private spill: { dir: string; fd: number } | null = null;
+  private spill: { dir: string; fd: number | null } | null = null;
   private spilled = 0;
 
+  /** `onSpill`: told the temporary folder when it is made (whoever must delete it if all fails) */
   constructor(
     private readonly keepFirst: number,
     private readonly inMemory: number = REJECTIONS_IN_MEMORY,
+    private readonly onSpill?: (dir: string) => void,
   ) {}
+
+  /** The log, for another thread to adopt; this one stops writing and no longer owns the file. */
+  handOver(): RejectionLogState {
+    if (this.spill?.fd != null) closeSync(this.spill.fd);
+    const state = {
+      count: this.count,
+      first: this.first,
+      pending: this.pending,
+      spill: this.spill ? { dir: this.spill.dir, spilled: this.spilled } : null,
+    };
+    this.spill = null;
+    return state;
+  }
+
+  /** Takes over a log handed over by another thread (this one must be empty). */
+  adopt(state: RejectionLogState): void {
+    this.count = state.count;
+    this.first.push(...state.first);
+    this.pending = state.pending;
+    this.spill = state.spill ? { dir: state.spill.dir, fd: null } : null;
+    this.spilled = state.spill?.spilled ?? 0;
+  }
 
   add(e: RowError): void {
     this.count += 1;
@@ -65,7 +97,7 @@ export class RejectionLog {
   /** Deletes the temporary file, if any. */
   dispose(): void {
     if (!this.spill) return;
-    closeSync(this.spill.fd);
+    if (this.spill.fd !== null) closeSync(this.spill.fd);
     rmSync(this.spill.dir, { recursive: true, force: true });
     this.spill = null;
   }
@@ -74,9 +106,11 @@ export class RejectionLog {
     if (!this.spill) {
       const dir = mkdtempSync(join(tmpdir(), "cibles-rejets-"));
       this.spill = { dir, fd: openSync(join(dir, "rejets.jsonl"), "w", 0o600) };
+      this.onSpill?.(dir);
     }
     let out = "";
     for (const e of this.pending) out += `${JSON.stringify(e)}\n`;
+    if (this.spill.fd === null) throw new Error("journal des rejets repris : plus d'écriture");
     writeSync(this.spill.fd, out);
     this.spilled += this.pending.length;
     this.pending = [];

@@ -314,6 +314,57 @@ for (const backend of backends()) {
       });
     });
 
+    describe("reads in a worker thread as in the importing thread (ADR 0008)", () => {
+      it("gives the same results and facts, chunk by chunk", async () => {
+        const inThread = await loadAll({ chunkRows: 2, readInWorker: false });
+        const inWorker = await loadAll({ chunkRows: 2, readInWorker: true });
+        expect(inWorker).toEqual(inThread);
+        expect(inWorker.results.every((r) => r.status === "loaded")).toBe(true);
+      });
+
+      it("hands over its rejection log, spilled or not, and removes the temporary file", async () => {
+        const before = readdirSync(tmpdir()).filter((f) => f.startsWith("cibles-rejets-"));
+        const rows = Array.from({ length: 40 }, (_, i) =>
+          i % 8 === 0
+            ? `340000017;u${i};e${i};2025-05-01;;statut${i};;`
+            : `340000017;u${i};e${i};2025-05-01;;VALIDE;;`,
+        );
+        const r = await ingest("agenda", rows, { readInWorker: true, chunkRows: 3, rejectionsInMemory: 2 });
+        expect([r.status, r.loaded, r.rejected]).toEqual(["loaded", 35, 5]);
+        const log = await db.query<{ line: number }>(
+          "select line from import_rejection where import_id = $1 order by line",
+          [r.import_id],
+        );
+        expect(log.map((e) => e.line)).toEqual([2, 10, 18, 26, 34]);
+        expect(r.errors.map((e) => e.line)).toEqual([2, 10, 18, 26, 34]);
+        expect(readdirSync(tmpdir()).filter((f) => f.startsWith("cibles-rejets-"))).toEqual(before);
+      });
+
+      it("refuses the file whole when its CSV breaks after merged chunks", async () => {
+        const good = Array.from({ length: 9 }, (_, i) => `340000017;u${i};e${i};2025-05-01;;PLANIFIE;;`);
+        const r = await ingest("agenda", [...good, '340000017;u1;"e99;2025-05-01;;PLANIFIE;;'], {
+          chunkRows: 2,
+          readInWorker: true,
+        });
+        expect(r.status).toBe("refused");
+        expect(r.message).toMatch(/guillemet non fermé/);
+        expect(await count(db, "agenda_event")).toBe(0);
+      });
+
+      it("reads an uploaded file (bytes, not a path)", async () => {
+        const rows = Array.from({ length: 5 }, (_, i) => `340000017;u${i};e${i};2025-05-01;;VALIDE;;`);
+        const buffer = Buffer.from([exportHeader("agenda"), ...rows].join("\n"));
+        const r = await ingestFile(db, { buffer }, "agenda_upload.csv", {
+          secret: SECRET,
+          importDay: "2025-08-01",
+          readInWorker: true,
+          chunkRows: 2,
+        });
+        expect([r.status, r.loaded]).toEqual(["loaded", 5]);
+        expect(await count(db, "agenda_event")).toBe(5);
+      });
+    });
+
     it("maps every row to its usager when the file's usager numbering restarts", async () => {
       const rows = Array.from(
         { length: 30 },

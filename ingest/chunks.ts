@@ -1,0 +1,201 @@
+/**
+ * How a file's rows become staged chunks (ADR 0007): each record validated (its rejections
+ * logged), its usager numbered for the file and pseudonymised once, its staged CSV line encoded
+ * into the chunk's buffer; a chunk closes at CHUNK_ROWS valid rows or CHUNK_BYTES. The same code
+ * runs in the importing thread or, for large files on PGlite, in a worker thread (ADR 0008).
+ */
+import type { Day } from "../domain/dates.ts";
+import type { CsvRecord } from "./csv.ts";
+import type { RowValidator } from "./fields.ts";
+import { type KindDef, sejourKey } from "./kinds.ts";
+import { pseudonymise } from "./pseudonym.ts";
+import type { RejectionLog } from "./rejections.ts";
+
+/** Rows per staged and merged chunk, and a bound on its size (bytes) for wide rows. */
+export const CHUNK_ROWS = 100_000;
+export const CHUNK_BYTES = 8 << 20;
+
+/** Rows of one FINESS in the file, and their date range (the kind's main date). */
+export interface FinessSpan {
+  n: number;
+  min: Day | null;
+  max: Day | null;
+}
+
+/** What reading the file found, complete once the last chunk is out. */
+export interface ReadTotals {
+  rows: number;
+  rejectedRows: number;
+  perFiness: Map<string, FinessSpan>;
+}
+
+export interface ChunkReading {
+  def: KindDef;
+  validate: RowValidator;
+  secret: string;
+  chunkRows: number;
+  maxFileUsagers: number;
+  rejections: RejectionLog;
+  totals: ReadTotals;
+  onProgress?: ((rows: number) => void) | undefined;
+}
+
+/** The file's valid rows as staged chunks, in file order; `r.totals` counts as it goes. */
+export async function* readChunks(
+  batches: AsyncIterable<CsvRecord[]>,
+  r: ChunkReading,
+): AsyncGenerator<Chunk> {
+  const { totals, rejections, validate } = r;
+  const stageRow = stageRowBuilder(r.def, r.secret, r.maxFileUsagers);
+  const buf = new ChunkBuffer();
+  let inChunk = 0;
+  let newFiness: string[] = [];
+  const closeChunk = (): Chunk => {
+    const c = { csv: buf.take(), usagers: stageRow.takeNewUsagers(), finess: newFiness };
+    newFiness = [];
+    return c;
+  };
+  for await (const batch of batches) {
+    // Let the database's replies and the COPY's socket writes through between batches.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const rec of batch) {
+      totals.rows += 1;
+      if (r.onProgress && totals.rows % 100_000 === 0) r.onProgress(totals.rows);
+      const v = validate(rec.fields, rec.line);
+      if (!v.ok) {
+        totals.rejectedRows += 1;
+        for (const err of v.errors) rejections.add(err);
+        continue;
+      }
+      buf.append(stageRow.csv(rec.line, v.values));
+      const finess = v.values[stageRow.finessAt] as string;
+      const day = v.values[stageRow.dateAt] as Day | null;
+      const f = totals.perFiness.get(finess);
+      if (!f) {
+        totals.perFiness.set(finess, { n: 1, min: day, max: day });
+        newFiness.push(finess); // locked before the merge of this chunk (lock_finess)
+      } else {
+        f.n += 1;
+        if (day !== null) {
+          if (f.min === null || day < f.min) f.min = day;
+          if (f.max === null || day > f.max) f.max = day;
+        }
+      }
+      inChunk += 1;
+      if (inChunk >= r.chunkRows || buf.length >= CHUNK_BYTES) {
+        yield closeChunk();
+        inChunk = 0;
+      }
+    }
+  }
+  if (buf.length > 0) yield closeChunk();
+}
+
+/** A staged chunk: its rows as CSV, and the usagers and FINESS seen for the first time in it. */
+export interface Chunk {
+  csv: Uint8Array;
+  usagers: NewUsagers;
+  finess: string[];
+}
+
+/**
+ * A chunk's CSV lines, encoded as they come into one growing buffer: the line strings die young
+ * instead of being kept, with their concatenation, until the chunk is sent (peak memory, GC).
+ */
+class ChunkBuffer {
+  private buf = Buffer.allocUnsafe(1 << 20);
+  length = 0;
+  append(s: string): void {
+    if (this.buf.length - this.length < s.length * 3) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + s.length * 3));
+      this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    this.length += this.buf.write(s, this.length, "utf8");
+  }
+  /** The chunk's bytes; the buffer starts a new chunk (the bytes handed out are not reused). */
+  take(): Uint8Array {
+    const out = this.buf.subarray(0, this.length);
+    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.length = 0;
+    return out;
+  }
+}
+
+/** Usagers first seen in a chunk: file-local number, FINESS and pseudonym (never the DUI id). */
+export interface NewUsagers {
+  local: number[];
+  finess: string[];
+  pseudonym: string[];
+}
+
+/** Distinct usagers a file may hold before the numbering restarts (bounds memory, any file size). */
+export const MAX_FILE_USAGERS = 500_000;
+
+/**
+ * Turns a validated row (values in `def.columns` order) into its staged CSV line. The usager's
+ * DUI id is pseudonymised once per file and staged as a small file-local number: the database
+ * learns each pseudonym once per file (`file_usager`) instead of once per row.
+ */
+function stageRowBuilder(def: KindDef, secret: string, maxUsagers: number) {
+  const at = (c: string) => def.columns.indexOf(c);
+  const finessAt = at("finess");
+  const usagerAt = def.usagerColumn ? at(def.usagerColumn) : -1;
+  const plan = def.stage.map((c) => (c.name === "sejour_key" ? -1 : at(c.name)));
+  const sejourIdAt = at("sejour_id");
+  const dateEntreeAt = at("date_entree");
+  const locals = new Map<string, Map<string, number>>();
+  let nextLocal = 1;
+  let fresh: NewUsagers = { local: [], finess: [], pseudonym: [] };
+  let known = 0;
+  const localOf = (finess: string, usagerId: string): number => {
+    // One map per FINESS: no key string built (and hashed) per row.
+    let ofFiness = locals.get(finess);
+    if (ofFiness === undefined) {
+      ofFiness = new Map();
+      locals.set(finess, ofFiness);
+    }
+    let local = ofFiness.get(usagerId);
+    if (local === undefined) {
+      if (known >= maxUsagers) {
+        for (const m of locals.values()) m.clear();
+        known = 0;
+      }
+      local = nextLocal++;
+      known += 1;
+      ofFiness.set(usagerId, local);
+      fresh.local.push(local);
+      fresh.finess.push(finess);
+      fresh.pseudonym.push(pseudonymise(secret, finess, usagerId));
+    }
+    return local;
+  };
+  return {
+    finessAt,
+    dateAt: at(def.dateColumn),
+    csv(line: number, values: readonly unknown[]): string {
+      let out = String(line);
+      for (const i of plan) {
+        let v: unknown;
+        if (i === -1) v = sejourKey(values[sejourIdAt] as string | null, values[dateEntreeAt] as Day);
+        else if (i === usagerAt)
+          v = values[i] === null ? null : localOf(values[finessAt] as string, values[i] as string);
+        else v = values[i];
+        out += `,${csvCell(v as string | number | boolean | null)}`;
+      }
+      return `${out}\n`;
+    },
+    takeNewUsagers(): NewUsagers {
+      const taken = fresh;
+      fresh = { local: [], finess: [], pseudonym: [] };
+      return taken;
+    },
+  };
+}
+
+function csvCell(v: string | number | boolean | null): string {
+  if (v === null) return "";
+  const s = String(v);
+  if (s === "") return '""';
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
