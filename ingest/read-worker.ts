@@ -7,7 +7,7 @@
 import { Readable } from "node:stream";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Day } from "../domain/dates.ts";
-import { readChunks } from "./chunks.ts";
+import { type FinessSpan, type NewUsagers, type ReadTotals, readChunks } from "./chunks.ts";
 import { CsvFormatError, type Encoding, fileInput, openCsv } from "./csv.ts";
 import { compileRowValidator, fieldContext } from "./fields.ts";
 import { KIND_DEFS, type Kind } from "./kinds.ts";
@@ -37,14 +37,14 @@ export type ReadWorkerMessage =
   | {
       t: "chunk";
       csv: ArrayBuffer;
-      usagers: { local: number[]; finess: string[]; pseudonym: string[] };
+      usagers: NewUsagers;
       finess: string[];
     }
   | {
       t: "end";
       rows: number;
       rejectedRows: number;
-      perFiness: [string, { n: number; min: Day | null; max: Day | null }][];
+      perFiness: [string, FinessSpan][];
       log: RejectionLogState;
     }
   | { t: "error"; refuse: boolean; message: string };
@@ -78,7 +78,7 @@ if (port) {
     const rejections = new RejectionLog(spec.keepFirst, spec.rejectionsInMemory, (dir) =>
       send({ t: "spill", dir }),
     );
-    const totals = { rows: 0, rejectedRows: 0, perFiness: new Map() };
+    const totals: ReadTotals = { rows: 0, rejectedRows: 0, perFiness: new Map() };
     const chunks = readChunks(csv.batches, {
       def,
       validate,
