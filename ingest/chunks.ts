@@ -6,8 +6,9 @@
  */
 import type { Day } from "../domain/dates.ts";
 import type { CsvRecord } from "./csv.ts";
-import type { RowValidator } from "./fields.ts";
-import { type KindDef, sejourKey } from "./kinds.ts";
+import { compileRowValidator, fieldContext } from "./fields.ts";
+import { KIND_DEFS, type Kind, type KindDef, sejourKey } from "./kinds.ts";
+import type { Profile } from "./profile.ts";
 import { pseudonymise } from "./pseudonym.ts";
 import type { RejectionLog } from "./rejections.ts";
 
@@ -29,24 +30,45 @@ export interface ReadTotals {
   perFiness: Map<string, FinessSpan>;
 }
 
-export interface ChunkReading {
-  def: KindDef;
-  validate: RowValidator;
+/**
+ * What reading a file needs, whichever thread reads it (structured-cloneable: the worker thread
+ * of ADR 0008 gets it as it is).
+ */
+export interface ReadPlan {
+  kind: Kind;
+  /** the field of each canonical column (`mapColumns`) */
+  index: Record<string, number>;
+  importDay: Day;
+  knownFiness: string[];
+  /** FINESS the sender may load (API uploads), null: any known one */
+  scopeFiness: string[] | null;
+  profile: Profile | null;
   secret: string;
   chunkRows: number;
   maxFileUsagers: number;
+}
+
+/** Where reading reports: rejected rows, running totals, progress. */
+export interface ReadReports {
   rejections: RejectionLog;
   totals: ReadTotals;
   onProgress?: ((rows: number) => void) | undefined;
 }
 
-/** The file's valid rows as staged chunks, in file order; `r.totals` counts as it goes. */
+/** The file's valid rows as staged chunks, in file order; `totals` count as it goes. */
 export async function* readChunks(
   batches: AsyncIterable<CsvRecord[]>,
-  r: ChunkReading,
+  plan: ReadPlan,
+  { rejections, totals, onProgress }: ReadReports,
 ): AsyncGenerator<Chunk> {
-  const { totals, rejections, validate } = r;
-  const stageRow = stageRowBuilder(r.def, r.secret, r.maxFileUsagers);
+  const def = KIND_DEFS[plan.kind];
+  const fc = fieldContext(
+    plan.importDay,
+    new Set(plan.knownFiness),
+    plan.scopeFiness ? new Set(plan.scopeFiness) : undefined,
+  );
+  const validate = compileRowValidator(def.schema(fc, plan.profile), def.columns, plan.index, def.rowCheck);
+  const stageRow = stageRowBuilder(def, plan.secret, plan.maxFileUsagers);
   const buf = new ChunkBuffer();
   let inChunk = 0;
   let newFiness: string[] = [];
@@ -60,7 +82,7 @@ export async function* readChunks(
     await new Promise((resolve) => setImmediate(resolve));
     for (const rec of batch) {
       totals.rows += 1;
-      if (r.onProgress && totals.rows % 100_000 === 0) r.onProgress(totals.rows);
+      if (onProgress && totals.rows % 100_000 === 0) onProgress(totals.rows);
       const v = validate(rec.fields, rec.line);
       if (!v.ok) {
         totals.rejectedRows += 1;
@@ -82,7 +104,7 @@ export async function* readChunks(
         }
       }
       inChunk += 1;
-      if (inChunk >= r.chunkRows || buf.length >= CHUNK_BYTES) {
+      if (inChunk >= plan.chunkRows || buf.length >= CHUNK_BYTES) {
         yield closeChunk();
         inChunk = 0;
       }

@@ -12,10 +12,11 @@ import { type Day, todayParis } from "../domain/dates.ts";
 import {
   CHUNK_ROWS,
   type Chunk,
-  type ChunkReading,
   type FinessSpan,
   MAX_FILE_USAGERS,
   type NewUsagers,
+  type ReadPlan,
+  type ReadReports,
   type ReadTotals,
   readChunks,
 } from "./chunks.ts";
@@ -28,7 +29,7 @@ import {
   probeBuffer,
   probeFile,
 } from "./csv.ts";
-import { compileRowValidator, fieldContext, type RowError } from "./fields.ts";
+import type { RowError } from "./fields.ts";
 import {
   isKind,
   KIND_DEFS,
@@ -178,8 +179,13 @@ export async function ingestFile(
 
 const DEADLOCK_ATTEMPTS = 3;
 
+/** The SQLSTATE of a database error (pg and PGlite both give it as `code`). */
+function sqlState(e: unknown): unknown {
+  return (e as { code?: unknown } | null)?.code;
+}
+
 function isDeadlock(e: unknown): boolean {
-  return (e as { code?: unknown } | null)?.code === "40P01";
+  return sqlState(e) === "40P01";
 }
 
 class SkipFile extends Error {
@@ -225,36 +231,21 @@ async function loadFile(
     await source.close();
     throw new RefuseFile(`colonnes obligatoires manquantes : ${missing.join(", ")}`);
   }
-  const importDay = opts.importDay ?? todayParis();
-  const known = await knownFiness(db);
-  const fc = fieldContext(importDay, known, opts.scopeFiness);
-  const validate = compileRowValidator(
-    def.schema(fc, opts.profile ?? null),
-    def.columns,
-    index,
-    def.rowCheck,
-  );
-  const totals: ReadTotals = { rows: 0, rejectedRows: 0, perFiness: new Map() };
-  const chunkRows = opts.chunkRows ?? CHUNK_ROWS;
-  const maxFileUsagers = opts.maxFileUsagers ?? MAX_FILE_USAGERS;
-  // PGlite runs in this thread: a large file is read by a worker thread meanwhile (ADR 0008).
-  const inWorker = opts.readInWorker ?? (db.backend === "pglite" && file.bytes >= WORKER_MIN_BYTES);
-  if (inWorker) await source.close();
-  const spec: ReadWorkerSpec = {
-    source: "path" in file.src ? { path: file.src.path } : { buffer: file.src.buffer },
-    encoding,
+  const plan: ReadPlan = {
     kind,
     index,
-    importDay,
-    knownFiness: [...known],
+    importDay: opts.importDay ?? todayParis(),
+    knownFiness: [...(await knownFiness(db))],
     scopeFiness: opts.scopeFiness ? [...opts.scopeFiness] : null,
     profile: opts.profile ?? null,
     secret: opts.secret,
-    chunkRows,
-    maxFileUsagers,
-    keepFirst: MAX_ERRORS_IN_RESULT,
-    rejectionsInMemory: opts.rejectionsInMemory,
+    chunkRows: opts.chunkRows ?? CHUNK_ROWS,
+    maxFileUsagers: opts.maxFileUsagers ?? MAX_FILE_USAGERS,
   };
+  const totals: ReadTotals = { rows: 0, rejectedRows: 0, perFiness: new Map() };
+  // PGlite runs in this thread: a large file is read by a worker thread meanwhile (ADR 0008).
+  const inWorker = opts.readInWorker ?? (db.backend === "pglite" && file.bytes >= WORKER_MIN_BYTES);
+  if (inWorker) await source.close();
 
   return db.transaction(async (tx) => {
     // Two imports of the same content: the second waits here, then finds it loaded.
@@ -277,29 +268,28 @@ async function loadFile(
       );
     // The file is read in chunks of rows; each chunk is staged by COPY and merged while the next
     // one is read and validated, so that Node and the database work at the same time (ADR 0007).
-    const reading: ChunkReading = {
-      def,
-      validate,
-      secret: opts.secret,
-      chunkRows,
-      maxFileUsagers,
-      rejections,
-      totals,
-      onProgress: opts.onProgress,
-    };
+    const reports = { rejections, totals, onProgress: opts.onProgress };
     const chunks = async function* (): AsyncGenerator<Chunk> {
       if (inWorker) {
-        yield* chunksFromWorker(spec, rejections, totals, opts.onProgress);
+        const { src } = file;
+        const spec: ReadWorkerSpec = {
+          plan,
+          source: "path" in src ? { path: src.path } : { buffer: src.buffer },
+          encoding,
+          keepFirst: MAX_ERRORS_IN_RESULT,
+          rejectionsInMemory: opts.rejectionsInMemory,
+        };
+        yield* chunksFromWorker(spec, reports);
         return;
       }
       try {
-        yield* readChunks(source.batches, reading);
+        yield* readChunks(source.batches, plan, reports);
       } catch (e) {
         throw e instanceof CsvFormatError ? new RefuseFile(e.message) : e;
       }
     };
     const stageCols = def.stage.map((c) => c.name);
-    // Each chunk's merge sorts its staged rows (distinct on key): in memory rather than on disk.
+    // A chunk that repeats a key is sorted (distinct on): in memory rather than on disk.
     if (db.backend === "pg") await tx.query("set local work_mem = '64MB'");
     const tLoad = performance.now();
     let merged = 0;
@@ -390,9 +380,7 @@ const WORKER_MIN_BYTES = 16 << 20;
  */
 async function* chunksFromWorker(
   spec: ReadWorkerSpec,
-  rejections: RejectionLog,
-  totals: ReadTotals,
-  onProgress: ((rows: number) => void) | undefined,
+  { rejections, totals, onProgress }: ReadReports,
 ): AsyncGenerator<Chunk> {
   const worker = new Worker(new URL("./read-worker.mjs", import.meta.url), { workerData: spec });
   const inbox: ReadWorkerMessage[] = [];
@@ -464,7 +452,7 @@ async function mergeChunk(tx: Tx, def: KindDef, importId: number, mode: MergeMod
       await tx.query("release savepoint chunk_merge");
       return;
     } catch (e) {
-      const code = (e as { code?: unknown } | null)?.code;
+      const code = sqlState(e);
       if (code === UNIQUE_VIOLATION && !mode.upsert) mode.upsert = true;
       else if (code === CARDINALITY_VIOLATION && !mode.repeatedKeys) mode.repeatedKeys = true;
       else throw e;

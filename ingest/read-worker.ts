@@ -6,27 +6,15 @@
  */
 import { Readable } from "node:stream";
 import { parentPort, workerData } from "node:worker_threads";
-import type { Day } from "../domain/dates.ts";
-import { type FinessSpan, type NewUsagers, type ReadTotals, readChunks } from "./chunks.ts";
+import { type FinessSpan, type NewUsagers, type ReadPlan, type ReadTotals, readChunks } from "./chunks.ts";
 import { CsvFormatError, type Encoding, fileInput, openCsv } from "./csv.ts";
-import { compileRowValidator, fieldContext } from "./fields.ts";
-import { KIND_DEFS, type Kind } from "./kinds.ts";
-import type { Profile } from "./profile.ts";
 import { RejectionLog, type RejectionLogState } from "./rejections.ts";
 
 /** What the worker needs to read a file as the importing thread would. */
 export interface ReadWorkerSpec {
+  plan: ReadPlan;
   source: { path: string } | { buffer: Uint8Array };
   encoding: Encoding;
-  kind: Kind;
-  index: Record<string, number>;
-  importDay: Day;
-  knownFiness: string[];
-  scopeFiness: string[] | null;
-  profile: Profile | null;
-  secret: string;
-  chunkRows: number;
-  maxFileUsagers: number;
   keepFirst: number;
   rejectionsInMemory: number | undefined;
 }
@@ -65,26 +53,14 @@ if (port) {
     wake = null;
   });
   try {
-    const def = KIND_DEFS[spec.kind];
     const { source: src } = spec;
     const input = "path" in src ? fileInput(src.path) : () => Readable.from([Buffer.from(src.buffer)]);
     const csv = await openCsv(input, spec.encoding);
-    const fc = fieldContext(
-      spec.importDay,
-      new Set(spec.knownFiness),
-      spec.scopeFiness ? new Set(spec.scopeFiness) : undefined,
-    );
-    const validate = compileRowValidator(def.schema(fc, spec.profile), def.columns, spec.index, def.rowCheck);
     const rejections = new RejectionLog(spec.keepFirst, spec.rejectionsInMemory, (dir) =>
       send({ t: "spill", dir }),
     );
     const totals: ReadTotals = { rows: 0, rejectedRows: 0, perFiness: new Map() };
-    const chunks = readChunks(csv.batches, {
-      def,
-      validate,
-      secret: spec.secret,
-      chunkRows: spec.chunkRows,
-      maxFileUsagers: spec.maxFileUsagers,
+    const chunks = readChunks(csv.batches, spec.plan, {
       rejections,
       totals,
       onProgress: (rows) => send({ t: "progress", rows }),
