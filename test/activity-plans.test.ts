@@ -3,13 +3,17 @@
  * (autovacuum has not run yet; PGlite never runs it): the planner then expects one row and may
  * loop over the fresh activity for each existing row. Migration 0005 gives that table an index, so
  * every plan the refresh gets reads it by index inside a loop, never by a scan per row. The plans
- * are read with auto_explain (PostgreSQL only: PGlite has no extension to load).
+ * are read with auto_explain (PostgreSQL only: PGlite has no extension to load). Migration 0005
+ * also defines refresh_usager_month again, so that a database migrated before 0002 was edited
+ * gets today's refresh.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Db, openDb } from "../db/index.ts";
 import { importReferential } from "../ingest/programme.ts";
-import { createPgDatabase, loadRows, MINI_REFERENTIAL, writeTemp } from "./helpers.ts";
+import { count, createPgDatabase, loadRows, MINI_REFERENTIAL, ROOT, writeTemp } from "./helpers.ts";
 
 const F = "340000017";
 
@@ -66,5 +70,25 @@ describe.runIf(inject("pgUrl"))("usager_month refresh without statistics (Postgr
       expect(p).not.toMatch(/Seq Scan on activity_fresh/);
       expect(p).toMatch(/Index (Only )?Scan using activity_fresh_\w+ on activity_fresh/);
     }
+  });
+
+  it("migration 0005 gives a database migrated before 0002's edit the refresh of today", async () => {
+    // Such a database has another refresh_usager_month (here: one that does nothing at all).
+    await db.query(
+      `create or replace function refresh_usager_month(p_finess text[], p_sources text[]) returns void
+       language plpgsql as $fn$ begin end $fn$`,
+    );
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(
+        readFileSync(join(ROOT, "sql", "migrations", "0005_usager_month_refresh.sql"), "utf8"),
+      );
+    } finally {
+      await client.end();
+    }
+    await db.query("delete from usager_month");
+    await db.query(`select refresh_usager_month(array['${F}'], array['agenda'])`);
+    expect(await count(db, "usager_month")).toBe(2500);
   });
 });
