@@ -178,6 +178,8 @@ export type CheckedRow = { ok: true; values: unknown[] } | { ok: false; errors: 
 const MEMO_TRIAL = 1024;
 const MEMO_LIMIT = 20_000;
 
+export type RowValidator = (fields: readonly string[], line: number) => CheckedRow;
+
 /**
  * The file's row validator (ADR 0007): the same zod cell schemas as `validateRow`, applied cell by
  * cell, values returned in `columns` order. A cell's result depends only on its raw text within
@@ -185,8 +187,6 @@ const MEMO_LIMIT = 20_000;
  * and statuses millions of times: each column keeps a bounded memo of its results while at
  * least half of its lookups hit (identifiers never repeat enough and go straight to zod).
  */
-export type RowValidator = (fields: readonly string[], line: number) => CheckedRow;
-
 export function compileRowValidator(
   schema: z.ZodObject,
   columns: readonly string[],

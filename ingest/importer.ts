@@ -4,6 +4,7 @@
  * record; a file whose content was already loaded is skipped.
  */
 
+import { on } from "node:events";
 import { rmSync } from "node:fs";
 import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
@@ -383,35 +384,14 @@ async function* chunksFromWorker(
   { rejections, totals, onProgress }: ReadReports,
 ): AsyncGenerator<Chunk> {
   const worker = new Worker(new URL("./read-worker.mjs", import.meta.url), { workerData: spec });
-  const inbox: ReadWorkerMessage[] = [];
-  let failure: Error | null = null;
-  let wake: (() => void) | null = null;
-  const rouse = () => {
-    wake?.();
-    wake = null;
-  };
-  worker.on("message", (m: ReadWorkerMessage) => {
-    inbox.push(m);
-    rouse();
-  });
-  worker.on("error", (e) => {
-    failure = e;
-    rouse();
-  });
-  worker.on("exit", (code) => {
-    failure ??= new Error(`lecture du fichier interrompue (code ${code})`);
-    rouse();
-  });
+  // A worker that stops without a word (killed, out of memory) ends the wait for its messages.
+  const stopped = new AbortController();
+  worker.once("exit", (code) => stopped.abort(new Error(`lecture du fichier interrompue (code ${code})`)));
+  const messages = on(worker, "message", { signal: stopped.signal }) as AsyncIterable<[ReadWorkerMessage]>;
   let spill: string | null = null;
   let adopted = false;
   try {
-    for (;;) {
-      const m = inbox.shift();
-      if (!m) {
-        if (failure) throw failure;
-        await new Promise<void>((resolve) => (wake = resolve));
-        continue;
-      }
+    for await (const [m] of messages) {
       if (m.t === "spill") spill = m.dir;
       else if (m.t === "progress") onProgress?.(m.rows);
       else if (m.t === "chunk") {
@@ -426,6 +406,8 @@ async function* chunksFromWorker(
         return;
       } else throw m.refuse ? new RefuseFile(m.message) : new Error(m.message);
     }
+  } catch (e) {
+    throw stopped.signal.aborted ? stopped.signal.reason : e;
   } finally {
     await worker.terminate();
     if (!adopted && spill) rmSync(spill, { recursive: true, force: true });
