@@ -388,7 +388,8 @@ for (const backend of backends()) {
           "310000039;u1;e3;2025-05-03;;PLANIFIE;;",
         ];
         // Seen from another session while the import is between chunks: the buckets of
-        // lock_finess (727002, hashtext(finess) & 255) held by the importing session.
+        // lock_finess (727002, hashtext(finess) & 255) held in this database (other test files
+        // import the same FINESS into their own databases on the same server, at the same time).
         const held: string[][] = [];
         const r = await ingest("agenda", rows, {
           chunkRows: 2,
@@ -396,6 +397,7 @@ for (const backend of backends()) {
             const locks = await db.query<{ finess: string }>(
               `select f.finess from unnest(array['340000017', '310000039']) as f(finess)
                join pg_locks l on l.locktype = 'advisory' and l.classid = 727002 and l.objsubid = 2
+                 and l.database = (select oid from pg_database where datname = current_database())
                  and l.objid = (hashtext(f.finess) & 255) and l.granted
                order by 1`,
             );
