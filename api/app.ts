@@ -8,14 +8,18 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { z } from "zod";
+import "../domain/zod-fr.ts";
+import { DatabaseBusy, databaseDeadline } from "../db/mutex.ts";
 import { grappesOfRegion } from "../sql/resources.ts";
+import { clientAddress, parseTrustedProxies } from "./client-address.ts";
 import { docsPage } from "./docs.ts";
+import { jsonBodyLimit, jsonOnly, LOGIN_BODY_MAX, readJsonBody, sameOriginGuard, urlGuard } from "./edge.ts";
 import { ApiError, problem } from "./errors.ts";
 import {
   endSession,
@@ -25,15 +29,24 @@ import {
   sessionPrincipal,
   tokenPrincipal,
 } from "./identity.ts";
-import { type AppDeps, type Env, openapiDocument, Reply, type RouteDef, type Scope } from "./registry.ts";
+import {
+  type AppDeps,
+  type Env,
+  openapiDocument,
+  Reply,
+  type RouteDef,
+  type Scope,
+  uploadsOf,
+} from "./registry.ts";
 import { ROUTES } from "./routes.ts";
+import { UploadQueue } from "./uploads.ts";
+
+/** How long a request waits for the embedded database while an upload's import holds it. */
+export const BUSY_WAIT_MS = 3000;
 
 export type { AppDeps, Env } from "./registry.ts";
 
 export const SESSION_COOKIE = "cibles_session";
-/** Failed logins from one address within the window before it must wait (beside the account lockout). */
-export const IP_MAX_FAILURES = 20;
-const IP_WINDOW_MS = 15 * 60 * 1000;
 
 const loginBody = z.object({
   email: z.string().trim().min(1, "adresse électronique obligatoire").max(320),
@@ -69,11 +82,12 @@ function isHttps(c: Context<Env>): boolean {
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const DASHBOARD_DIR = process.env.DASHBOARD_DIR ?? join(ROOT, "dashboard", "dist");
 
-export function createApp(deps: AppDeps) {
+export function createApp(given: AppDeps) {
   const app = new Hono<Env>();
-  const log = deps.log ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
-  const failures = new Map<string, number[]>();
-  const maxUpload = deps.maxUploadBytes ?? 200 * 1024 * 1024;
+  const log = given.log ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
+  const deps: AppDeps = { ...given, uploads: given.uploads ?? new UploadQueue(given.db, log) };
+  const uploads = uploadsOf(deps);
+  const trustedProxies = deps.trustedProxies ?? parseTrustedProxies(undefined);
 
   app.use("*", async (c, next) => {
     const requestId =
@@ -109,16 +123,32 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use("/api/*", async (c, next) => {
-    await next();
+    // The embedded database is one session: while an upload's import holds it, a request waits
+    // at most BUSY_WAIT_MS, then answers 503 with Retry-After (ADR 0009) instead of hanging.
+    if (deps.db.backend === "pglite" && uploads.size > 0)
+      await databaseDeadline.run(Date.now() + BUSY_WAIT_MS, next);
+    else await next();
     c.header("cache-control", "no-store");
   });
+  // The edge (api/edge.ts), before login and authentication: no control character in the
+  // address, no write from another site.
+  app.use("/api/*", urlGuard, sameOriginGuard);
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return problemResponse(c, err);
+    if (err instanceof DatabaseBusy) {
+      c.header("retry-after", "5");
+      return problemResponse(c, new ApiError("unavailable", err.message));
+    }
     if (err instanceof HTTPException) {
-      const code =
-        err.status === 413 ? "payload_too_large" : err.status === 404 ? "not_found" : "bad_request";
-      return problemResponse(c, new ApiError(code, err.message || "requête refusée"));
+      // Hono's own messages are English: the detail is ours.
+      const [code, detail] =
+        err.status === 413
+          ? (["payload_too_large", "corps de requête trop volumineux"] as const)
+          : err.status === 404
+            ? (["not_found", `aucune ressource à l'adresse ${c.req.path}`] as const)
+            : (["bad_request", "requête refusée"] as const);
+      return problemResponse(c, new ApiError(code, detail));
     }
     log({
       level: "error",
@@ -137,6 +167,10 @@ export function createApp(deps: AppDeps) {
   );
 
   app.get("/healthz", async (c) => {
+    // The embedded database is one session: while an upload's import holds it, the database is
+    // alive and working for it; the process answers without queueing behind the import.
+    if (deps.db.backend === "pglite" && uploads.size > 0)
+      return c.json({ status: "ok", import_en_cours: true });
     try {
       await deps.db.query("select 1");
       return c.json({ status: "ok" });
@@ -150,38 +184,27 @@ export function createApp(deps: AppDeps) {
   app.get("/api/docs", (c) => c.html(docsPage(openapi)));
 
   // ---- session: login (public), logout ----
-  app.post("/api/session", async (c) => {
-    const ip =
-      c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ||
-      (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
-        ?.remoteAddress ||
-      "local";
-    const now = Date.now();
-    const recent = (failures.get(ip) ?? []).filter((t) => now - t < IP_WINDOW_MS);
-    if (recent.length >= IP_MAX_FAILURES)
-      throw new ApiError(
-        "too_many_requests",
-        "trop de tentatives de connexion depuis cette adresse ; réessayez dans 15 minutes",
-      );
-    const parsed = loginBody.safeParse(await c.req.json().catch(() => null));
+  app.post("/api/session", jsonOnly, jsonBodyLimit(LOGIN_BODY_MAX), async (c) => {
+    const parsed = loginBody.safeParse(await readJsonBody(c));
     if (!parsed.success) throw validationError("body", parsed.error);
-    const r = await login(deps.db, parsed.data.email, parsed.data.password);
+    const address = clientAddress(
+      (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+        ?.remoteAddress,
+      c.req.header("x-forwarded-for"),
+      trustedProxies,
+    );
+    const r = await login(deps.db, parsed.data.email, parsed.data.password, address);
     if (!r.ok) {
       if (r.reason === "locked") {
+        // The same answer for an address, an existing account and an unknown one.
         c.header("retry-after", String(r.retryAfterSeconds ?? 900));
         throw new ApiError(
           "too_many_requests",
-          "compte temporairement verrouillé après plusieurs échecs ; réessayez plus tard",
+          "trop de tentatives de connexion : connexion temporairement bloquée ; réessayez plus tard",
         );
       }
-      recent.push(now);
-      failures.set(ip, recent);
-      // bounded memory: forget addresses whose failures are all older than the window
-      if (failures.size > 10_000)
-        for (const [k, ts] of failures) if (ts.every((t) => now - t >= IP_WINDOW_MS)) failures.delete(k);
       throw new ApiError("unauthenticated", "adresse électronique ou mot de passe incorrect");
     }
-    failures.delete(ip);
     // Rotation: the session presented (if any) ends, a new one starts.
     const old = getCookie(c, SESSION_COOKIE);
     if (old) await endSession(deps.db, old);
@@ -208,14 +231,9 @@ export function createApp(deps: AppDeps) {
     let p: Principal | null = null;
     if (auth?.toLowerCase().startsWith("bearer ")) p = await tokenPrincipal(deps.db, auth.slice(7).trim());
     else {
+      // A cross-site form cannot write with our session: sameOriginGuard ran before.
       const cookie = getCookie(c, SESSION_COOKIE);
-      if (cookie) {
-        p = await sessionPrincipal(deps.db, cookie);
-        // A cross-site form cannot write with our session: same origin required for writes.
-        const origin = c.req.header("origin");
-        if (p && c.req.method !== "GET" && origin && new URL(origin).host !== new URL(c.req.url).host)
-          throw new ApiError("forbidden", "requête d'une autre origine refusée");
-      }
+      if (cookie) p = await sessionPrincipal(deps.db, cookie);
     }
     if (!p)
       throw new ApiError("unauthenticated", "connectez-vous (POST /api/session) ou fournissez un jeton");
@@ -230,7 +248,7 @@ export function createApp(deps: AppDeps) {
     return c.body(null, 204);
   });
 
-  for (const r of ROUTES) mount(app, deps, r, maxUpload);
+  for (const r of ROUTES) mount(app, deps, r);
 
   // The built dashboard (npm run build); every other path is the single-page app.
   const dashboard = deps.dashboardDir ?? DASHBOARD_DIR;
@@ -256,19 +274,20 @@ export function createApp(deps: AppDeps) {
   return app;
 }
 
-function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef, maxUpload: number): void {
-  const limit = bodyLimit({
-    maxSize: r.multipart ? maxUpload : 1024 * 1024,
-    onError: () => {
-      throw new ApiError(
-        "payload_too_large",
-        r.multipart
-          ? `fichier trop volumineux : ${Math.round(maxUpload / 1024 / 1024)} Mo au plus (MAX_UPLOAD_MB)`
-          : "corps de requête trop volumineux (1 Mo au plus)",
-      );
-    },
-  });
-  app.on(r.method.toUpperCase(), `/api${r.path}`, limit, async (c) => {
+function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef): void {
+  // A multipart body is counted while it streams to disk (api/uploads.ts): hono's body limit
+  // would hold a chunked body in memory up to the limit.
+  const limit: MiddlewareHandler<Env> = r.multipart
+    ? (_c, next) => next()
+    : bodyLimit({
+        maxSize: 1024 * 1024,
+        onError: () => {
+          throw new ApiError("payload_too_large", "corps de requête trop volumineux (1 Mo au plus)");
+        },
+      });
+  // A JSON route refuses any other content type (415) before its body is read.
+  const mediaType: MiddlewareHandler<Env> = r.body && !r.multipart ? jsonOnly : (_c, next) => next();
+  app.on(r.method.toUpperCase(), `/api${r.path}`, mediaType, limit, async (c) => {
     const principal = c.get("principal") as Principal;
     if (r.roles && !r.roles.includes(principal.role))
       throw new ApiError("forbidden", `action réservée aux rôles : ${r.roles.join(", ")}`);
@@ -278,15 +297,9 @@ function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef, maxUpload: number): v
     const query = r.query ? r.query.safeParse(c.req.query()) : { success: true as const, data: {} };
     if (!query.success) throw validationError("query", query.error);
     let body: unknown = {};
-    if (r.body) {
-      const raw = r.multipart
-        ? await c.req.parseBody().catch(() => {
-            throw new ApiError("bad_request", "corps multipart illisible");
-          })
-        : await c.req.json().catch(() => {
-            throw new ApiError("bad_request", "corps JSON attendu (content-type: application/json)");
-          });
-      const b = r.body.safeParse(raw);
+    // A multipart route streams its own body to disk (api/uploads.ts): never read whole here.
+    if (r.body && !r.multipart) {
+      const b = r.body.safeParse(await readJsonBody(c));
       if (!b.success) throw validationError("body", b.error);
       body = b.data;
     }

@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, title: "Ressource introuvable" },
   conflict: { status: 409, title: "Conflit" },
   payload_too_large: { status: 413, title: "Fichier trop volumineux" },
+  unsupported_media_type: { status: 415, title: "Type de contenu non pris en charge" },
   too_many_requests: { status: 429, title: "Trop de tentatives" },
   unavailable: { status: 503, title: "Service indisponible" },
   internal: { status: 500, title: "Erreur interne" },

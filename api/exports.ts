@@ -1,14 +1,16 @@
 /**
  * File exports: the report as an Excel workbook (ExcelJS: numbers stay numbers, rates formatted
- * as percentages, which a French Excel shows with a decimal comma), and the evidence pack of a
- * frozen snapshot as a ZIP (fflate).
+ * as percentages, which a French Excel shows with a decimal comma), the evidence pack of a
+ * frozen snapshot as a ZIP (fflate), and the Content-Disposition header of every download.
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import contentDisposition from "content-disposition";
 import ExcelJS from "exceljs";
 import { strToU8, zipSync } from "fflate";
 import type { Queryable } from "../db/index.ts";
+import { csvFile, csvNumber, csvText } from "../domain/csv.ts";
 import type { Report } from "../domain/report.ts";
 import { CSV_HEADERS, RATE_COLUMN, reportCsv, reportRows, TARGET_COLUMN } from "../domain/report-csv.ts";
 import { auditExcerpt, soldeDecisions } from "../sql/resources.ts";
@@ -17,6 +19,35 @@ import { listActions, listAdjustments } from "../sql/workflow.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
+/** `/`, `\` and C0 controls or DEL: never part of a downloaded file's name. */
+function isUnsafeInName(code: number): boolean {
+  return code < 0x20 || code === 0x7f || code === 0x2f || code === 0x5c;
+}
+
+/**
+ * The Content-Disposition value of a download named `filename` (any Unicode text, e.g. built
+ * from a grappe id): `attachment`, the exact name as RFC 5987 `filename*=UTF-8''…` (RFC 6266
+ * §4.3) and a plain ASCII `filename="…"` fallback for old clients (accents dropped; `"`, `\`,
+ * `%` and anything outside printable ASCII replaced by `_`). `/`, `\` and control characters
+ * become `_` in both. The value is pure ASCII: quotes, `;`, ideograms or emoji in a grappe id
+ * can neither split the header nor make the response fail. Never throws.
+ */
+export function attachment(filename: string): string {
+  const name = [...filename].map((ch) => (isUnsafeInName(ch.codePointAt(0) ?? 0) ? "_" : ch)).join("");
+  const ascii = [...name.normalize("NFD").replace(/\p{M}/gu, "")]
+    .map((ch) => {
+      const code = ch.codePointAt(0) ?? 0;
+      return code > 0x7e || ch === '"' || ch === "%" ? "_" : ch;
+    })
+    .join("");
+  return contentDisposition(name, { type: "attachment", fallback: ascii });
+}
+
+/**
+ * The report as an Excel workbook, one row per ESSMS × indicator (columns CSV_HEADERS). Text is
+ * written as ExcelJS string cells, never as formulas (a grappe id `=…` stays text); numbers as
+ * numbers, rates with a percentage format.
+ */
 export async function reportXlsx(report: Report): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = "Cibles d'usage ESMS numérique";
@@ -38,12 +69,15 @@ function json(x: unknown): Uint8Array {
   return strToU8(`${JSON.stringify(x, null, 2)}\n`);
 }
 
+/** Rows of the database as a CSV for Excel FR: numbers as they are, any other value as text (`csvText`). */
 function csvOf(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
-  const cell = (v: unknown) => {
-    const s = v === null || v === undefined ? "" : String(v);
-    return /[;"\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return `\uFEFF${[columns.join(";"), ...rows.map((r) => columns.map((c) => cell(r[c])).join(";"))].join("\r\n")}\r\n`;
+  const cell = (v: unknown) =>
+    v === null || v === undefined
+      ? ""
+      : typeof v === "number" || typeof v === "bigint"
+        ? csvNumber(String(v))
+        : csvText(String(v));
+  return csvFile([columns.map(csvText), ...rows.map((r) => columns.map((c) => cell(r[c])))]);
 }
 
 /** The evidence pack of a grappe's frozen snapshot (what the ARS keeps to justify the solde). */

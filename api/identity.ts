@@ -207,46 +207,81 @@ export type LoginResult =
   | { ok: true; token: string; principal: Principal }
   | { ok: false; reason: "invalid" | "locked"; retryAfterSeconds?: number };
 
+/** Failed logins from one client address within the window before it must wait. */
+export const ADDRESS_MAX_FAILURES = 20;
+
 /**
- * Password login. Unknown email, wrong password and disabled account answer alike ("invalid");
- * after MAX_FAILED_LOGINS consecutive failures the account is locked for LOCKOUT_MINUTES.
- * A successful login creates a new session (the old cookie, if any, is dropped by the caller).
+ * Counts one attempt for a throttling key, atomically (one upsert: parallel attempts each see
+ * their own count), and returns the attempts counted in the key's window with the seconds left
+ * in it. A window starts with the first attempt and lasts LOCKOUT_MINUTES.
  */
-export async function login(db: Db, email: string, password: string): Promise<LoginResult> {
-  const [u] = await db.query<{
-    user_id: number;
-    password_hash: string | null;
-    disabled: boolean;
-    locked_for: number | null;
-  }>(
-    `select user_id::int as user_id, password_hash, disabled,
-       case when locked_until > now() then ceil(extract(epoch from locked_until - now()))::int end as locked_for
-     from app_user where email = lower($1)`,
+async function countAttempt(db: Db, key: string): Promise<{ attempts: number; retryAfter: number }> {
+  const [r] = await db.query<{ attempts: number; retry_after: number }>(
+    `insert into login_throttle as t (key, window_start, failures) values ($1, now(), 1)
+     on conflict (key) do update set
+       failures = case when t.window_start <= now() - make_interval(mins => $2) then 1 else t.failures + 1 end,
+       window_start = case when t.window_start <= now() - make_interval(mins => $2) then now() else t.window_start end
+     returning failures as attempts,
+       greatest(1, ceil(extract(epoch from window_start + make_interval(mins => $2) - now())))::int as retry_after`,
+    [key, LOCKOUT_MINUTES],
+  );
+  return { attempts: r?.attempts ?? 1, retryAfter: r?.retry_after ?? LOCKOUT_MINUTES * 60 };
+}
+
+/** The throttling key of an account, known or not (no enumeration): the folded email's hash. */
+function accountKey(email: string): string {
+  return `compte:${sha256(email.trim().toLowerCase())}`;
+}
+
+/**
+ * Password login with throttling counted before the password is checked (login_throttle,
+ * migration 0006): each attempt is counted atomically for the client address
+ * (ADDRESS_MAX_FAILURES per LOCKOUT_MINUTES) and for the account (MAX_FAILED_LOGINS), known or
+ * not, so that 30 parallel attempts get at most 5 password checks and an unknown account locks
+ * exactly like an existing one. Over a limit the answer is "locked", at once, without checking
+ * the password; otherwise unknown email, wrong password and disabled account answer alike
+ * ("invalid") after one scrypt each. A success clears the account's count and gives the
+ * address its attempt back. The caller drops the old session cookie, if any.
+ *
+ * `clientAddress`: the socket's address, or the client named by a trusted proxy (app.ts).
+ */
+export async function login(
+  db: Db,
+  email: string,
+  password: string,
+  clientAddress: string,
+): Promise<LoginResult> {
+  const address = `adresse:${clientAddress}`;
+  const byAddress = await countAttempt(db, address);
+  if (byAddress.attempts > ADDRESS_MAX_FAILURES)
+    return { ok: false, reason: "locked", retryAfterSeconds: byAddress.retryAfter };
+  const account = accountKey(email);
+  const byAccount = await countAttempt(db, account);
+  if (byAccount.attempts > MAX_FAILED_LOGINS)
+    return { ok: false, reason: "locked", retryAfterSeconds: byAccount.retryAfter };
+  const [u] = await db.query<{ user_id: number; password_hash: string | null; disabled: boolean }>(
+    "select user_id::int as user_id, password_hash, disabled from app_user where email = lower($1)",
     [email.trim()],
   );
-  if (u?.locked_for) return { ok: false, reason: "locked", retryAfterSeconds: u.locked_for };
   dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
   const good = await verifyPassword(password, u?.password_hash ?? (await dummyHash));
   if (!u || !good || u.disabled || !u.password_hash) {
-    if (u) {
-      await db.query(
-        `update app_user set failed_logins = failed_logins + 1,
-           locked_until = case when failed_logins + 1 >= $2 then now() + make_interval(mins => $3) end
-         where user_id = $1`,
-        [u.user_id, MAX_FAILED_LOGINS, LOCKOUT_MINUTES],
-      );
-    }
+    // The last allowed failure starts a full lockout period.
+    if (byAccount.attempts === MAX_FAILED_LOGINS)
+      await db.query("update login_throttle set window_start = now() where key = $1", [account]);
     return { ok: false, reason: "invalid" };
   }
-  await db.query("update app_user set failed_logins = 0, locked_until = null where user_id = $1", [
-    u.user_id,
-  ]);
+  await db.query("delete from login_throttle where key = $1", [account]);
+  await db.query("update login_throttle set failures = greatest(failures - 1, 0) where key = $1", [address]);
   const token = randomBytes(32).toString("base64url");
   await db.query(
     "insert into user_session (session_hash, user_id, expires_at) values ($1, $2, now() + make_interval(hours => $3))",
     [sha256(token), u.user_id, SESSION_HOURS],
   );
   await db.query("delete from user_session where expires_at < now()");
+  await db.query("delete from login_throttle where window_start < now() - make_interval(mins => $1)", [
+    LOCKOUT_MINUTES * 2,
+  ]);
   return { ok: true, token, principal: (await principalOf(db, u.user_id, "session")) as Principal };
 }
 

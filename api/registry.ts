@@ -7,7 +7,9 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { Db } from "../db/index.ts";
+import type { TrustedProxies } from "./client-address.ts";
 import type { Principal, Role } from "./identity.ts";
+import type { UploadQueue } from "./uploads.ts";
 
 export type Method = "get" | "post" | "patch" | "delete";
 
@@ -18,6 +20,19 @@ export interface AppDeps {
   /** the built dashboard to serve (default dashboard/dist) */
   dashboardDir?: string;
   log?: (entry: Record<string, unknown>) => void;
+  /** proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES); none by default */
+  trustedProxies?: TrustedProxies;
+  /** the background import queue of uploads (created by createApp when absent) */
+  uploads?: UploadQueue;
+}
+
+/** Default upload limit (MAX_UPLOAD_MB's default). */
+export const DEFAULT_MAX_UPLOAD = 200 * 1024 * 1024;
+
+/** The app's upload queue (createApp always sets one). */
+export function uploadsOf(deps: AppDeps): UploadQueue {
+  if (!deps.uploads) throw new Error("file d'import des envois absente (createApp la crée)");
+  return deps.uploads;
 }
 
 export type Env = { Variables: { requestId: string; principal: Principal | null } };
@@ -41,7 +56,7 @@ export interface HandlerCtx<P, Q, B> {
 /** A JSON reply with a status other than 200. */
 export class Reply {
   constructor(
-    readonly status: 200 | 201 | 204,
+    readonly status: 200 | 201 | 202 | 204,
     readonly json: unknown,
   ) {}
 }
@@ -66,7 +81,7 @@ export interface RouteDef<
   multipart?: boolean;
   /** JSON response schema, or the media type of a file response */
   response: z.ZodType | { media: string };
-  status?: 200 | 201 | 204;
+  status?: 200 | 201 | 202 | 204;
   handler: (ctx: HandlerCtx<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 }
 
@@ -110,7 +125,14 @@ export function openapiDocument(routes: readonly RouteDef[]): Record<string, unk
     const ok = r.status ?? 200;
     const responses: Record<string, unknown> = {
       [ok]: {
-        description: ok === 201 ? "créé" : ok === 204 ? "sans contenu" : "succès",
+        description:
+          ok === 201
+            ? "créé"
+            : ok === 202
+              ? "accepté, traité en arrière-plan"
+              : ok === 204
+                ? "sans contenu"
+                : "succès",
         ...(ok === 204
           ? {}
           : "media" in r.response

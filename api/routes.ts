@@ -7,11 +7,11 @@ import { addMonths, type Day, daysBetween, monthStarts, targetDate, todayParis }
 import { forecast } from "../domain/forecast.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
 import { reportCsv } from "../domain/report-csv.ts";
-import { ingestFile } from "../ingest/importer.ts";
 import { computeReport, history, MAX_HISTORY_MONTHS } from "../sql/queries.ts";
 import {
   essmsByFiness,
   essmsOfGrappe,
+  finessOfGrappes,
   freshness,
   getImport,
   grappesByIds,
@@ -36,10 +36,19 @@ import {
   WorkflowError,
 } from "../sql/workflow.ts";
 import { ApiError } from "./errors.ts";
-import { evidencePack, reportXlsx } from "./exports.ts";
+import { attachment, evidencePack, reportXlsx } from "./exports.ts";
 import { audit, type Principal } from "./identity.ts";
-import { type AppDeps, Reply, type RouteDef, route, type Scope } from "./registry.ts";
+import {
+  type AppDeps,
+  DEFAULT_MAX_UPLOAD,
+  Reply,
+  type RouteDef,
+  route,
+  type Scope,
+  uploadsOf,
+} from "./registry.ts";
 import * as S from "./schemas.ts";
+import { receiveUpload, reserveImport } from "./uploads.ts";
 
 function actor(p: Principal): string {
   return p.via === "session" ? p.email : `${p.email} (${p.via})`;
@@ -206,7 +215,7 @@ export const ROUTES: RouteDef[] = [
       const csv = reportCsv(await computeReport(deps.db, d, g.grappe_id));
       return c.body(csv, 200, {
         "content-type": "text/csv; charset=utf-8",
-        "content-disposition": `attachment; filename="cibles_${g.grappe_id}_${d}.csv"`,
+        "content-disposition": attachment(`cibles_${g.grappe_id}_${d}.csv`),
       });
     },
   }),
@@ -225,7 +234,7 @@ export const ROUTES: RouteDef[] = [
       const xlsx = await reportXlsx(await computeReport(deps.db, d, g.grappe_id));
       return c.body(new Uint8Array(xlsx), 200, {
         "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "content-disposition": `attachment; filename="cibles_${g.grappe_id}_${d}.xlsx"`,
+        "content-disposition": attachment(`cibles_${g.grappe_id}_${d}.xlsx`),
       });
     },
   }),
@@ -346,7 +355,7 @@ export const ROUTES: RouteDef[] = [
       const zip = await evidencePack(deps.db, snap);
       return c.body(new Uint8Array(zip), 200, {
         "content-type": "application/zip",
-        "content-disposition": `attachment; filename="preuves_${g.grappe_id}_fige${snap.snapshot_id}.zip"`,
+        "content-disposition": attachment(`preuves_${g.grappe_id}_fige${snap.snapshot_id}.zip`),
       });
     },
   }),
@@ -535,61 +544,80 @@ export const ROUTES: RouteDef[] = [
     summary: "un import et ses lignes rejetées (ligne, colonne, motif ; jamais les valeurs)",
     tag: "imports",
     params: z.object({ import_id: S.positiveId }),
-    response: S.importRow.extend({ rejections: z.array(S.rejection) }),
+    response: S.importRow.extend({
+      progress: z.object({ rows_read: z.number().int() }).optional(),
+      rejections: z.array(S.rejection),
+    }),
     handler: async ({ deps, scope, params, principal }) => {
-      const i = await getImport(deps.db, params.import_id);
-      const visible =
-        i && (scope.all || i.imported_by === principal.email || i.grappes.some((g) => scope.grappes.has(g)));
-      if (!i || !visible) notFound(`import ${params.import_id}`);
-      const { grappes: _g, ...row } = i;
-      return { ...row, rejections: await importRejections(deps.db, i.import_id) };
+      const i = await getImport(deps.db, params.import_id, scopeList(scope), principal.email);
+      if (!i) notFound(`import ${params.import_id}`);
+      const { whole, ...row } = i;
+      const visible = whole
+        ? { whole: true as const }
+        : { whole: false as const, grappeIds: [...scope.grappes] };
+      const rowsRead = i.status === "running" ? uploadsOf(deps).progressOf(i.import_id) : null;
+      return {
+        ...row,
+        ...(rowsRead !== null ? { progress: { rows_read: rowsRead } } : {}),
+        rejections: await importRejections(deps.db, i.import_id, visible),
+      };
     },
   }),
 
   route({
     method: "post",
     path: "/imports",
-    summary: "envoie un export DUI (multipart, champ file) : il est importé comme par la commande ingest",
+    summary:
+      "envoie un export DUI (multipart, champ file) : reçu sur disque, il est importé en arrière-plan comme par la commande ingest (202 ; suivre GET /imports/{id})",
     tag: "imports",
     roles: ["chef_projet", "amoa", "admin"],
     multipart: true,
     body: z.object({ file: z.instanceof(File, { message: "fichier attendu dans le champ file" }) }),
-    status: 201,
-    response: S.ingestEntry,
-    handler: async ({ deps, scope, body, principal }) => {
-      const name = body.file.name.replace(/[/\\]/g, "_").slice(0, 200) || "export.csv";
-      const buffer = Buffer.from(await body.file.arrayBuffer());
-      let scopeFiness: Set<string> | undefined;
-      if (!scope.all) {
-        const rows = await deps.db.query<{ finess: string }>(
-          "select finess from essms where grappe_id = any($1::text[])",
-          [[...scope.grappes]],
-        );
-        scopeFiness = new Set(rows.map((r) => r.finess));
-      }
-      const r = await ingestFile(deps.db, { buffer }, name, {
-        secret: deps.secret,
-        source: "api",
-        actor: principal.email,
-        ...(scopeFiness ? { scopeFiness } : {}),
-      });
-      await audit(
-        deps.db,
-        actor(principal),
-        "import.upload",
-        "import",
-        r.import_id ? String(r.import_id) : null,
-        null,
-        null,
-        {
-          file: name,
-          status: r.status,
-          rows: r.rows,
-          loaded: r.loaded,
-          rejected: r.rejected,
-        },
+    status: 202,
+    response: S.uploadAccepted,
+    handler: async ({ deps, c, scope, principal }) => {
+      const upload = await receiveUpload(
+        c.req.raw.body,
+        c.req.header("content-type"),
+        c.req.header("content-length"),
+        deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
       );
-      return new Reply(201, r);
+      try {
+        const scopeFiness = scope.all
+          ? undefined
+          : new Set(await finessOfGrappes(deps.db, [...scope.grappes]));
+        const importId = await reserveImport(deps.db, upload.name, principal.email, !scope.all);
+        const who = actor(principal);
+        void uploadsOf(deps).enqueue({
+          importId,
+          upload,
+          options: {
+            secret: deps.secret,
+            source: "api",
+            actor: principal.email,
+            ...(scopeFiness ? { scopeFiness } : {}),
+          },
+          done: async (r) =>
+            audit(deps.db, who, "import.upload", "import", String(importId), null, null, {
+              file: upload.name,
+              bytes: upload.bytes,
+              status: r.status,
+              rows: r.rows,
+              loaded: r.loaded,
+              rejected: r.rejected,
+            }),
+        });
+        c.header("location", `/api/imports/${importId}`);
+        return new Reply(202, {
+          import_id: importId,
+          file: upload.name,
+          bytes: upload.bytes,
+          status: "running",
+        });
+      } catch (e) {
+        upload.discard();
+        throw e;
+      }
     },
   }),
 ];

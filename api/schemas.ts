@@ -243,6 +243,15 @@ export const rejection = z.object({
   line: z.number().int(),
   column: z.string().nullable(),
   message: z.string(),
+  reason: z.string().optional(),
+  finess: z.string().nullable().optional(),
+});
+
+export const uploadAccepted = z.object({
+  import_id: z.number().int(),
+  file: z.string(),
+  bytes: z.number().int(),
+  status: z.literal("running"),
 });
 
 export const ingestEntry = z.object({
@@ -257,6 +266,7 @@ export const ingestEntry = z.object({
   message: z.string().optional(),
   import_id: z.number().int().optional(),
   sha256: z.string().optional(),
+  already_loaded: z.number().int().optional(),
 });
 
 export const snapshotImport = z.object({

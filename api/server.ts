@@ -2,6 +2,7 @@
 import { serve as honoServe } from "@hono/node-server";
 import type { Db } from "../db/index.ts";
 import { createApp } from "./app.ts";
+import type { TrustedProxies } from "./client-address.ts";
 
 export interface Server {
   port: number;
@@ -14,8 +15,14 @@ export function startServer(
   port: number,
   host = "0.0.0.0",
   maxUploadBytes?: number,
+  trustedProxies?: TrustedProxies,
 ): Promise<Server> {
-  const app = createApp({ db, secret, ...(maxUploadBytes ? { maxUploadBytes } : {}) });
+  const app = createApp({
+    db,
+    secret,
+    ...(maxUploadBytes ? { maxUploadBytes } : {}),
+    ...(trustedProxies ? { trustedProxies } : {}),
+  });
   return new Promise((resolve) => {
     const server = honoServe({ fetch: app.fetch, port, hostname: host }, (info) => {
       resolve({

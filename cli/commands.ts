@@ -10,6 +10,7 @@ import {
   setDisabled,
 } from "../api/identity.ts";
 import { startServer } from "../api/server.ts";
+import { failInterruptedImports } from "../api/uploads.ts";
 import { type Db, dbFromEnv } from "../db/index.ts";
 import { isDay } from "../domain/dates.ts";
 import { reportCsv } from "../domain/report-csv.ts";
@@ -129,7 +130,19 @@ export const commands: Record<string, Command> = {
         err("Comptes de DÉMONSTRATION (à ne jamais utiliser en production) :");
         for (const u of seeded.users) err(`  ${u.role.padEnd(12)} ${u.email}  mot de passe : ${u.password}`);
       }
-      const server = await startServer(db, secret, config.port, config.host, config.maxUploadBytes);
+      const interrupted = await failInterruptedImports(db);
+      if (interrupted > 0)
+        err(
+          `${interrupted} import(s) interrompu(s) par un arrêt précédent : marqué(s) en échec, rien n'avait été chargé.`,
+        );
+      const server = await startServer(
+        db,
+        secret,
+        config.port,
+        config.host,
+        config.maxUploadBytes,
+        config.trustedProxies,
+      );
       err(
         `Serveur prêt : http://localhost:${server.port}/ (base ${db.backend === "pg" ? "PostgreSQL" : "embarquée PGlite"})`,
       );

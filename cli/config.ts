@@ -1,6 +1,7 @@
 /** Environment configuration, validated at start-up: the process refuses to start on bad config. */
 import cron from "node-cron";
 import { z } from "zod";
+import { parseTrustedProxies, type TrustedProxies } from "../api/client-address.ts";
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -18,6 +19,16 @@ const schema = z.object({
     .default("0 2 * * *")
     .refine((v) => cron.validate(v), "expression cron invalide (ex. « 0 2 * * * » : chaque jour à 2 h)"),
   MAX_UPLOAD_MB: z.coerce.number().positive().default(200),
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .superRefine((v, ctx) => {
+      try {
+        parseTrustedProxies(v);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message });
+      }
+    }),
 });
 
 export interface Config {
@@ -29,6 +40,8 @@ export interface Config {
   inboxDir: string;
   ingestCron: string;
   maxUploadBytes: number;
+  /** proxies whose X-Forwarded-For names the client (login throttling); none by default */
+  trustedProxies: TrustedProxies;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -47,5 +60,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     inboxDir: c.INBOX_DIR ?? `${c.DATA_DIR}/inbox`,
     ingestCron: c.INGEST_CRON,
     maxUploadBytes: c.MAX_UPLOAD_MB * 1024 * 1024,
+    trustedProxies: parseTrustedProxies(c.TRUSTED_PROXIES),
   };
 }

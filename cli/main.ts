@@ -3,6 +3,8 @@
  * one JSON document on stdout; people's messages go to stderr. Exit 0 ok, 1 refused/failed, 2 usage.
  */
 import { parseArgs } from "node:util";
+import "../domain/zod-fr.ts";
+import { ImportFailure } from "../ingest/importer.ts";
 import { paceGcForImports } from "../ingest/memory.ts";
 import { commands, UsageError } from "./commands.ts";
 
@@ -37,6 +39,23 @@ async function main(): Promise<number> {
   );
 }
 
+/**
+ * What a person reads of an unexpected error: our own messages are French; a database's or a
+ * library's own text is not passed on (it may quote data and is English): its class and
+ * SQLSTATE only, the detail with CIBLES_DEBUG=1.
+ */
+function personMessage(e: unknown): string {
+  if (e instanceof ImportFailure) return e.message;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code))
+    return `erreur de la base de données (SQLSTATE ${code}) ; relancez avec CIBLES_DEBUG=1 pour le détail`;
+  const msg = e instanceof Error ? e.message : String(e);
+  // Our errors speak French; anything else is reported by its kind only.
+  return /[àâçéèêëîïôûùüÿœ]|\b(le|la|les|des|du|une?|introuvable|invalide)\b/i.test(msg)
+    ? msg
+    : `échec technique (${e instanceof Error ? e.name : "erreur"}) ; relancez avec CIBLES_DEBUG=1 pour le détail`;
+}
+
 function usage(): string {
   const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(22)} ${c.summary}`);
   return `Usage : npm run cli -- <commande> [options]\n\nCommandes :\n${lines.join("\n")}\n\nToutes les commandes acceptent --json.\n`;
@@ -52,7 +71,8 @@ main().then(
       process.exitCode = 2;
       return;
     }
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = personMessage(e);
+    if (process.env.CIBLES_DEBUG === "1") process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
     if (process.argv.includes("--json")) process.stdout.write(`${JSON.stringify({ error: msg })}\n`);
     process.stderr.write(`Erreur : ${msg}\n`);
     process.exitCode = 1;

@@ -8,7 +8,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import pgCopy from "pg-copy-streams";
 import { migrate } from "./migrate.ts";
-import { Mutex } from "./mutex.ts";
+import { databaseDeadline, Mutex } from "./mutex.ts";
 import { PgliteDialect, type PgliteSession } from "./pglite-dialect.ts";
 import type { Database } from "./schema.ts";
 
@@ -165,7 +165,9 @@ async function openPglite(opts: OpenOptions): Promise<Db> {
   const session: PgliteSession = {
     query: (text, params) => pglite.query(text, params as unknown[]),
   };
-  const kysely = new Kysely<Database>({ dialect: new PgliteDialect(session, () => mutex.lock()) });
+  const kysely = new Kysely<Database>({
+    dialect: new PgliteDialect(session, () => mutex.lockBefore(databaseDeadline.getStore())),
+  });
   const query = <R>(text: string, params?: readonly unknown[]) =>
     mutex.run(async () => (await pglite.query<R>(text, params as unknown[])).rows);
   return {

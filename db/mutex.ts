@@ -1,3 +1,18 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/**
+ * How long the current request may wait for the embedded database (epoch ms), set by the API
+ * while an upload's import holds it (ADR 0009); undefined: wait as long as it takes.
+ */
+export const databaseDeadline = new AsyncLocalStorage<number>();
+
+/** The embedded database stayed busy past the request's deadline (an import holds it). */
+export class DatabaseBusy extends Error {
+  constructor() {
+    super("la base embarquée est occupée par un import ; réessayez dans quelques secondes");
+  }
+}
+
 /** A FIFO mutex: PGlite is one session, so every use of it takes turns. */
 export class Mutex {
   #tail: Promise<void> = Promise.resolve();
@@ -13,8 +28,26 @@ export class Mutex {
     return release;
   }
 
+  /**
+   * The lock, or DatabaseBusy once the caller's deadline (`databaseDeadline`) has passed. A
+   * waiter that gives up keeps its place and releases the lock as soon as it gets it (FIFO).
+   */
+  async lockBefore(deadline: number | undefined): Promise<() => void> {
+    if (deadline === undefined) return this.lock();
+    const turn = this.lock();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), Math.max(0, deadline - Date.now()));
+    });
+    const got = await Promise.race([turn, late]);
+    clearTimeout(timer);
+    if (got) return got;
+    void turn.then((release) => release());
+    throw new DatabaseBusy();
+  }
+
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    const release = await this.lock();
+    const release = await this.lockBefore(databaseDeadline.getStore());
     try {
       return await fn();
     } finally {

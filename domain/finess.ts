@@ -2,6 +2,8 @@
  * FINESS géographique / juridique: 9 characters, either 9 digits passing the Luhn check, or
  * `2A`/`2B` followed by 7 digits (Corse, no check digit rule applies). exports.md §1.
  */
+import { type RejectionReason, rejectionMessage } from "./rejections.ts";
+
 const DIGITS = /^\d{9}$/;
 const CORSE = /^2[AB]\d{7}$/;
 
@@ -18,22 +20,25 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-export type FinessCheck = { ok: true; finess: string } | { ok: false; message: string };
+export type FinessCheck =
+  | { ok: true; finess: string }
+  | { ok: false; reason: RejectionReason; message: string };
 
-/** Validates a FINESS; the message is French and meant for the person who fixes the file. */
+/**
+ * Validates a FINESS. On failure: a reason of the closed list and its French message, meant for
+ * the person who fixes the file; never the value itself (it may be a shifted personal datum).
+ */
 export function checkFiness(raw: string): FinessCheck {
   const value = raw.trim().toUpperCase();
-  if (value === "") return { ok: false, message: "FINESS manquant" };
+  const fail = (reason: RejectionReason, detail?: string) => ({
+    ok: false as const,
+    reason,
+    message: rejectionMessage(reason, detail),
+  });
+  if (value === "") return fail("valeur_manquante", "FINESS");
   if (CORSE.test(value)) return { ok: true, finess: value };
-  if (!DIGITS.test(value)) {
-    return {
-      ok: false,
-      message: `FINESS « ${value} » invalide : 9 chiffres attendus (ou 2A/2B suivi de 7 chiffres)`,
-    };
-  }
-  if (!luhnValid(value)) {
-    return { ok: false, message: `FINESS « ${value} » invalide : clé de contrôle (Luhn) incorrecte` };
-  }
+  if (!DIGITS.test(value)) return fail("finess_format");
+  if (!luhnValid(value)) return fail("finess_cle");
   return { ok: true, finess: value };
 }
 

@@ -1,4 +1,5 @@
 /** `report --csv`: one row per ESSMS × indicator, `;`, UTF-8 with BOM, decimal comma (Excel FR). */
+import { csvFile, csvNumber, csvText } from "./csv.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS } from "./indicators.ts";
 import type { Report } from "./report.ts";
 
@@ -24,10 +25,6 @@ export const CSV_HEADERS = [
 
 export function frenchDecimal(x: number | null): string {
   return x === null ? "" : String(x).replace(".", ",");
-}
-
-function cell(v: string): string {
-  return /[;"\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
 export type Cell = string | number | null;
@@ -65,19 +62,29 @@ export function reportRows(report: Report): Cell[][] {
   return rows;
 }
 
-/** The CSV cells: decimals with a comma (rate, target), empty for null. */
+/** A number cell as the CSV shows it: a decimal comma in the rate and target columns. */
+function numberText(v: number, column: number): string {
+  return column === RATE_COLUMN || column === TARGET_COLUMN ? frenchDecimal(v) : String(v);
+}
+
+/** The CSV cells as text (before quoting): decimals with a comma (rate, target), empty for null. */
 export function reportCsvRows(report: Report): string[][] {
   return reportRows(report).map((row) =>
-    row.map((v, i) =>
-      v === null ? "" : i === RATE_COLUMN || i === TARGET_COLUMN ? frenchDecimal(v as number) : String(v),
-    ),
+    row.map((v, i) => (v === null ? "" : typeof v === "number" ? numberText(v, i) : v)),
   );
 }
 
 export const RATE_COLUMN = CSV_HEADERS.indexOf("Taux");
 export const TARGET_COLUMN = CSV_HEADERS.indexOf("Cible");
 
+/**
+ * The report as a CSV file for Excel FR (BOM, `;`, CRLF, decimal comma). Every text cell goes
+ * through `csvText` (quoting, and a `'` before a cell that a spreadsheet would read as a formula:
+ * a grappe id is someone else's text); the numbers we format are written as they are.
+ */
 export function reportCsv(report: Report): string {
-  const lines = [CSV_HEADERS, ...reportCsvRows(report)].map((r) => r.map(cell).join(";"));
-  return `\uFEFF${lines.join("\r\n")}\r\n`;
+  const rows = reportRows(report).map((row) =>
+    row.map((v, i) => (v === null ? "" : typeof v === "number" ? csvNumber(numberText(v, i)) : csvText(v))),
+  );
+  return csvFile([CSV_HEADERS.map(csvText), ...rows]);
 }

@@ -1,5 +1,6 @@
 /** Cell values as French spreadsheets write them. */
 import { type Day, parseDay } from "./dates.ts";
+import type { RejectionReason } from "./rejections.ts";
 
 /** `0,5`, `0.5`, `1 234,5` (spaces or no-break spaces as thousands separators). */
 export function parseDecimal(raw: string): number | null {
@@ -11,11 +12,12 @@ export function parseDecimal(raw: string): number | null {
   return Number(s);
 }
 
+/** A non-negative integer, or null when the cell is not one (any size: see MAX_INTEGER). */
 export function parseNonNegativeInteger(raw: string): number | null {
   const s = raw.trim().replace(/[\s\u00a0\u202f]/g, "");
   if (!/^\d+$/.test(s)) return null;
   const n = Number(s);
-  return Number.isSafeInteger(n) ? n : null;
+  return Number.isFinite(n) ? n : null;
 }
 
 export function parseFlag01(raw: string): boolean | null {
@@ -27,10 +29,13 @@ export function parseFlag01(raw: string): boolean | null {
 
 export const MIN_DAY: Day = "1990-01-01";
 
-/** exports.md §1: a date before 1990-01-01 or more than one year after the import day is an error. */
-export function dayInRange(day: Day, importDay: Day, maxDay: Day): string | null {
-  if (day < MIN_DAY) return `date ${day} antérieure au 01/01/1990`;
-  if (day > maxDay) return `date ${day} postérieure de plus d'un an à la date d'import (${importDay})`;
+/**
+ * exports.md §1: a date before 1990-01-01 or more than one year after the import day is an error;
+ * the reason, never the date (a birth date shifted into a date column must not be quoted).
+ */
+export function dayInRange(day: Day, _importDay: Day, maxDay: Day): RejectionReason | null {
+  if (day < MIN_DAY) return "date_trop_ancienne";
+  if (day > maxDay) return "date_trop_lointaine";
   return null;
 }
 

@@ -3,6 +3,8 @@
  * vocabulary: « validé » is ENCOURS for a projet personnalisé but VALIDE for an agenda event.
  */
 
+import { type RejectionReason, rejectionMessage } from "./rejections.ts";
+
 /** Folds case, accents, spaces, `_`, `-` and apostrophes: « En préparation » → ENPREPARATION. */
 export function foldToken(raw: string): string {
   return raw
@@ -97,7 +99,7 @@ export type AmenagementStatut = (typeof AMENAGEMENT_STATUT.canonical)[number];
 
 export type Resolver<C extends string> = (
   raw: string,
-) => { ok: true; value: C } | { ok: false; message: string };
+) => { ok: true; value: C } | { ok: false; reason: RejectionReason; detail: string; message: string };
 
 /**
  * Builds a resolver for one vocabulary, with optional extra synonyms from a vendor profile
@@ -118,11 +120,22 @@ export function resolver<C extends string>(
     const t = raw.trim();
     if (t === "") {
       if (vocab.defaultValue !== undefined) return { ok: true, value: vocab.defaultValue };
-      return { ok: false, message: `valeur obligatoire manquante (${vocab.field})` };
+      return {
+        ok: false,
+        reason: "valeur_manquante",
+        detail: vocab.field,
+        message: rejectionMessage("valeur_manquante", vocab.field),
+      };
     }
     const hit = table.get(foldToken(t));
     if (hit === undefined) {
-      return { ok: false, message: `${vocab.field} « ${t} » inconnu : valeurs acceptées ${accepted}` };
+      const detail = `${vocab.field} : valeurs acceptées ${accepted}`;
+      return {
+        ok: false,
+        reason: "valeur_inconnue",
+        detail,
+        message: rejectionMessage("valeur_inconnue", detail),
+      };
     }
     return { ok: true, value: hit };
   };

@@ -5,6 +5,7 @@
  * runs in the importing thread or, for large files on PGlite, in a worker thread (ADR 0008).
  */
 import type { Day } from "../domain/dates.ts";
+import { checkFiness } from "../domain/finess.ts";
 import type { CsvRecord } from "./csv.ts";
 import { compileRowValidator, fieldContext } from "./fields.ts";
 import { KIND_DEFS, type Kind, type KindDef, sejourKey } from "./kinds.ts";
@@ -27,7 +28,15 @@ export interface FinessSpan {
 export interface ReadTotals {
   rows: number;
   rejectedRows: number;
+  /** rejected rows whose FINESS is outside the sender's scope (or unknown), for a scoped import */
+  outOfScopeRows: number;
+  /** valid rows of a FINESS that an earlier import of the same content already loaded */
+  alreadyLoadedRows: number;
   perFiness: Map<string, FinessSpan>;
+}
+
+export function emptyTotals(): ReadTotals {
+  return { rows: 0, rejectedRows: 0, outOfScopeRows: 0, alreadyLoadedRows: 0, perFiness: new Map() };
 }
 
 /**
@@ -42,6 +51,11 @@ export interface ReadPlan {
   knownFiness: string[];
   /** FINESS the sender may load (API uploads), null: any known one */
   scopeFiness: string[] | null;
+  /**
+   * FINESS whose rows of this very content an earlier import loaded (the idempotency key is the
+   * content's hash and the FINESS it loaded): their rows are set aside, neither loaded nor rejected
+   */
+  alreadyLoaded: string[];
   profile: Profile | null;
   secret: string;
   chunkRows: number;
@@ -69,6 +83,8 @@ export async function* readChunks(
   );
   const validate = compileRowValidator(def.schema(fc, plan.profile), def.columns, plan.index, def.rowCheck);
   const stageRow = stageRowBuilder(def, plan.secret, plan.maxFileUsagers);
+  const alreadyLoaded = new Set(plan.alreadyLoaded);
+  const finessField = plan.index.finess;
   const buf = new ChunkBuffer();
   let inChunk = 0;
   let newFiness: string[] = [];
@@ -86,11 +102,21 @@ export async function* readChunks(
       const v = validate(rec.fields, rec.line);
       if (!v.ok) {
         totals.rejectedRows += 1;
-        for (const err of v.errors) rejections.add(err);
+        // The row's FINESS, when that cell is valid (known and in scope): who may see the rejection.
+        const finessError = v.errors.find((e) => e.column === "finess");
+        if (finessError?.reason === "finess_hors_perimetre") totals.outOfScopeRows += 1;
+        const raw = finessField === undefined ? undefined : rec.fields[finessField];
+        const checked = finessError || raw === undefined ? null : checkFiness(raw);
+        const finess = checked?.ok ? checked.finess : null;
+        for (const err of v.errors) rejections.add({ ...err, finess });
+        continue;
+      }
+      const finess = v.values[stageRow.finessAt] as string;
+      if (alreadyLoaded.has(finess)) {
+        totals.alreadyLoadedRows += 1;
         continue;
       }
       buf.append(stageRow.csv(rec.line, v.values));
-      const finess = v.values[stageRow.finessAt] as string;
       const day = v.values[stageRow.dateAt] as Day | null;
       const f = totals.perFiness.get(finess);
       if (!f) {

@@ -4,7 +4,7 @@
  * names folded. Streaming: a file is never held whole in memory.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
 import { Transform } from "node:stream";
 import { parse } from "csv-parse";
 
@@ -19,7 +19,28 @@ export interface FileProbe {
 }
 
 /** One streaming pass: content hash, size, and whether the bytes are valid UTF-8. */
+/** A path that is not a regular file (a FIFO, a device, a folder): reading it might never end. */
+export class NotRegularFileError extends Error {}
+
+/**
+ * Refuses, in French, whatever is not a regular file once symbolic links are followed (a link to
+ * `/dev/zero`, a FIFO, a socket, a folder): the importers read only regular files.
+ */
+export function assertRegularFile(path: string): void {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new NotRegularFileError(`fichier introuvable ou illisible : ${path}`);
+  }
+  if (!st.isFile())
+    throw new NotRegularFileError(
+      `${path} n'est pas un fichier ordinaire (dossier, tube, périphérique ou lien vers l'un d'eux) : rien n'a été lu`,
+    );
+}
+
 export async function probeFile(path: string): Promise<FileProbe> {
+  assertRegularFile(path);
   const hash = createHash("sha256");
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let utf8 = true;
@@ -197,6 +218,7 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
       delimiter,
       bom: true,
       relax_column_count: true,
+      max_record_size: MAX_RECORD_BYTES,
       // Line numbers are counted here rather than with `info` (which halves the parser's
       // speed): each record spans 1 + the line breaks inside its quoted fields; empty lines
       // come through as [""] and are counted, then skipped.
@@ -283,16 +305,35 @@ function countBreaks(f: string): number {
   return n;
 }
 
+/** Longest record (bytes) read before the file is refused: a cell cannot exhaust memory. */
+export const MAX_RECORD_BYTES = 1 << 20;
+
+/**
+ * csv-parse's errors in French, by code: the library's own message may quote a field's value
+ * (`value is "…"`), so it is never passed on.
+ */
+export const CSV_ERROR_MESSAGES: Record<string, string> = {
+  CSV_QUOTE_NOT_CLOSED: "guillemet non fermé",
+  CSV_INVALID_CLOSING_QUOTE: "guillemet fermant suivi d'autres caractères dans le même champ",
+  INVALID_OPENING_QUOTE: "guillemet au milieu d'un champ non entouré de guillemets",
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: "caractère inattendu après un guillemet fermant",
+  CSV_MAX_RECORD_SIZE: `ligne trop longue (plus de ${MAX_RECORD_BYTES / 1024 / 1024} Mo)`,
+  CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: "nombre de champs différent de celui de l'en-tête",
+  CSV_RECORD_INCONSISTENT_COLUMNS: "nombre de champs différent de celui de l'en-tête",
+};
+
 function csvMessage(e: unknown): string {
-  const err = e as { code?: string; lines?: number; message?: string };
-  const where = err.lines ? ` (ligne ${err.lines})` : "";
-  if (err.code === "CSV_QUOTE_NOT_CLOSED") return `guillemet non fermé${where}`;
-  if (err.code === "CSV_INVALID_CLOSING_QUOTE") return `guillemet mal placé${where}`;
-  return `fichier CSV illisible${where} : ${err.message ?? String(e)}`;
+  const err = e as { code?: string; lines?: number };
+  const where = typeof err.lines === "number" ? ` (ligne ${err.lines})` : "";
+  const what = (err.code && CSV_ERROR_MESSAGES[err.code]) ?? "structure CSV invalide";
+  return `fichier CSV illisible${where} : ${what}`;
 }
 
 export function fileInput(path: string): () => NodeJS.ReadableStream {
-  return () => createReadStream(path, { highWaterMark: 1 << 20 });
+  return () => {
+    assertRegularFile(path);
+    return createReadStream(path, { highWaterMark: 1 << 20 });
+  };
 }
 
 /**

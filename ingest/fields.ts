@@ -5,6 +5,16 @@
 import { z } from "zod";
 import { addMonths, type Day, parseDay, parseParisDay } from "../domain/dates.ts";
 import { checkFiness } from "../domain/finess.ts";
+import {
+  isRejectionReason,
+  isScientificNotation,
+  MAX_DECIMAL,
+  MAX_FREE_TEXT_LENGTH,
+  MAX_INTEGER,
+  MAX_TEXT_LENGTH,
+  type RejectionReason,
+  rejectionMessage,
+} from "../domain/rejections.ts";
 import { dayInRange, parseDecimal, parseFlag01, parseNonNegativeInteger } from "../domain/values.ts";
 import type { Resolver } from "../domain/vocabulary.ts";
 
@@ -32,46 +42,85 @@ export function fieldContext(
 
 const cell = z.string().default("");
 
-function fail(ctx: z.RefinementCtx, message: string): never {
-  ctx.addIssue({ code: "custom", message });
+/** Fails the cell with a reason of the closed list (domain/rejections.ts), never its value. */
+function fail(ctx: z.RefinementCtx, reason: RejectionReason, detail?: string): never {
+  ctx.addIssue({ code: "custom", message: rejectionMessage(reason, detail), params: { reason } });
   return z.NEVER as never;
 }
 
-type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+type Checked<T> = { ok: true; value: T } | { ok: false; reason: RejectionReason; detail?: string };
 
-/** A cell rule as a zod schema: the raw cell in, a typed value or a French message out. */
+/** A cell rule as a zod schema: the raw cell in, a typed value or a reason out. */
 function checkedCell<T>(check: (v: string) => Checked<T>) {
   return cell.transform((v, ctx): T => {
     const r = check(v);
-    return r.ok ? r.value : fail(ctx, r.message);
+    return r.ok ? r.value : fail(ctx, r.reason, r.detail);
   });
 }
 
+/** Bounded text: identifiers and short labels (MAX_TEXT_LENGTH), or free text (MAX_FREE_TEXT_LENGTH). */
+function boundedText(t: string, max: number): Checked<string> | null {
+  if (t.length <= max) return null;
+  return { ok: false, reason: max > MAX_TEXT_LENGTH ? "texte_libre_trop_long" : "texte_trop_long" };
+}
+
+/** A required identifier or label: trimmed, at most MAX_TEXT_LENGTH characters. */
 export function requiredText(label: string) {
-  return cell.transform((v, ctx) => {
+  return checkedCell((v): Checked<string> => {
     const t = v.trim();
-    return t === "" ? fail(ctx, `valeur obligatoire manquante (${label})`) : t;
+    if (t === "") return { ok: false, reason: "valeur_manquante", detail: label };
+    return boundedText(t, MAX_TEXT_LENGTH) ?? { ok: true, value: t };
   });
 }
 
-export const optionalText = cell.transform((v) => {
+/**
+ * A required identifier (`usager_id`, `*_id`, exports.md §1): text kept as written, at most
+ * MAX_TEXT_LENGTH characters; scientific notation (a spreadsheet's rounding) is an error.
+ */
+export function requiredIdentifier(label: string) {
+  return checkedCell((v): Checked<string> => {
+    const t = v.trim();
+    if (t === "") return { ok: false, reason: "valeur_manquante", detail: label };
+    if (isScientificNotation(t)) return { ok: false, reason: "notation_scientifique" };
+    return boundedText(t, MAX_TEXT_LENGTH) ?? { ok: true, value: t };
+  });
+}
+
+/** An optional identifier: as `requiredIdentifier`, empty → null. */
+export const optionalIdentifier = checkedCell((v): Checked<string | null> => {
   const t = v.trim();
-  return t === "" ? null : t;
+  if (t === "") return { ok: true, value: null };
+  if (isScientificNotation(t)) return { ok: false, reason: "notation_scientifique" };
+  return boundedText(t, MAX_TEXT_LENGTH) ?? { ok: true, value: t };
 });
 
+/** Optional short text (a label, a type): at most MAX_TEXT_LENGTH characters, empty → null. */
+export const optionalText = checkedCell((v): Checked<string | null> => {
+  const t = v.trim();
+  if (t === "") return { ok: true, value: null };
+  return boundedText(t, MAX_TEXT_LENGTH) ?? { ok: true, value: t };
+});
+
+/** Optional free text (a justification): at most MAX_FREE_TEXT_LENGTH characters. */
+export const optionalFreeText = checkedCell((v): Checked<string | null> => {
+  const t = v.trim();
+  if (t === "") return { ok: true, value: null };
+  return boundedText(t, MAX_FREE_TEXT_LENGTH) ?? { ok: true, value: t };
+});
+
+/**
+ * A FINESS cell (exports.md §1). With a scope (an upload by a grappe's user), a FINESS of another
+ * grappe and one absent from the referential get the same reason: which FINESS exist elsewhere is
+ * not the sender's business (no membership oracle).
+ */
 export function finess(fc: FieldContext, opts: { checkReferential?: boolean } = {}) {
   return checkedCell((v): Checked<string> => {
     const c = checkFiness(v);
-    if (!c.ok) return { ok: false, message: c.message };
-    if (opts.checkReferential !== false && fc.knownFiness && !fc.knownFiness.has(c.finess)) {
-      return { ok: false, message: `FINESS ${c.finess} absent du référentiel` };
-    }
-    if (opts.checkReferential !== false && fc.scopeFiness && !fc.scopeFiness.has(c.finess)) {
-      return {
-        ok: false,
-        message: `FINESS ${c.finess} hors de votre périmètre (grappes auxquelles vous avez accès)`,
-      };
-    }
+    if (!c.ok) return c.reason === "valeur_manquante" ? { ok: false, reason: c.reason, detail: "FINESS" } : c;
+    if (opts.checkReferential === false) return { ok: true, value: c.finess };
+    if (fc.scopeFiness && !fc.scopeFiness.has(c.finess))
+      return { ok: false, reason: "finess_hors_perimetre" };
+    if (fc.knownFiness && !fc.knownFiness.has(c.finess)) return { ok: false, reason: "finess_inconnu" };
     return { ok: true, value: c.finess };
   });
 }
@@ -80,18 +129,11 @@ function dayField(fc: FieldContext, required: boolean, allowTime: boolean) {
   return checkedCell((v): Checked<Day | null> => {
     const t = v.trim();
     if (t === "")
-      return required ? { ok: false, message: "date obligatoire manquante" } : { ok: true, value: null };
+      return required ? { ok: false, reason: "valeur_manquante", detail: "date" } : { ok: true, value: null };
     const d = allowTime ? parseParisDay(t) : parseDay(t);
-    if (!d) {
-      return {
-        ok: false,
-        message: allowTime
-          ? `date « ${t} » illisible : formats acceptés AAAA-MM-JJ, JJ/MM/AAAA, AAAA-MM-JJTHH:MM[:SS][Z|±HH:MM], JJ/MM/AAAA HH:MM[:SS]`
-          : `date « ${t} » illisible : formats acceptés AAAA-MM-JJ ou JJ/MM/AAAA`,
-      };
-    }
+    if (!d) return { ok: false, reason: allowTime ? "horodatage_illisible" : "date_illisible" };
     const range = dayInRange(d, fc.importDay, fc.maxDay);
-    return range ? { ok: false, message: range } : { ok: true, value: d };
+    return range ? { ok: false, reason: range } : { ok: true, value: d };
   });
 }
 
@@ -102,46 +144,83 @@ export const requiredMoment = (fc: FieldContext) => dayField(fc, true, true).tra
 export const optionalMoment = (fc: FieldContext) => dayField(fc, false, true);
 
 export function status<C extends string>(resolve: Resolver<C>) {
-  return checkedCell((v): Checked<C> => resolve(v));
+  return checkedCell((v): Checked<C> => {
+    const r = resolve(v);
+    return r.ok ? r : { ok: false, reason: r.reason, detail: r.detail };
+  });
 }
 
 export function oneOf<C extends string>(values: readonly C[], label: string, defaultValue?: C) {
-  return cell.transform((v, ctx): C => {
+  const listed = values.filter((x) => x !== "").join(", ");
+  return checkedCell((v): Checked<C> => {
     const t = v.trim();
-    if (t === "" && defaultValue !== undefined) return defaultValue;
+    if (t === "" && defaultValue !== undefined) return { ok: true, value: defaultValue };
     const hit = values.find((x) => x.toLowerCase() === t.toLowerCase());
-    const listed = values.filter((x) => x !== "").join(", ");
-    return hit ?? fail(ctx, `${label} « ${t} » invalide : valeurs acceptées ${listed}`);
+    return hit !== undefined
+      ? { ok: true, value: hit }
+      : {
+          ok: false,
+          reason: t === "" ? "valeur_manquante" : "valeur_inconnue",
+          detail: `${label} : valeurs acceptées ${listed}`,
+        };
   });
 }
 
+/** A decimal (`0,5`, `1 234,5`) between `min` and MAX_DECIMAL; empty → the default. */
 export function decimal(label: string, defaultValue: number, min = 0) {
-  return cell.transform((v, ctx) => {
-    if (v.trim() === "") return defaultValue;
-    const n = parseDecimal(v);
-    if (n === null) return fail(ctx, `${label} « ${v.trim()} » n'est pas un nombre`);
-    return n < min ? fail(ctx, `${label} doit être supérieur ou égal à ${min}`) : n;
+  return checkedCell((v): Checked<number> => {
+    if (v.trim() === "") return { ok: true, value: defaultValue };
+    const n = parseDecimal(v.length > 64 ? "x" : v);
+    if (n === null) return { ok: false, reason: "nombre_invalide", detail: label };
+    if (n < min || n > MAX_DECIMAL)
+      return {
+        ok: false,
+        reason: "nombre_hors_bornes",
+        detail: `${label} : entre ${min} et ${MAX_DECIMAL.toLocaleString("fr-FR")}`,
+      };
+    return { ok: true, value: n };
   });
 }
 
+/** A non-negative integer that fits PostgreSQL's `integer` (≤ MAX_INTEGER); empty → null or an error. */
 export function nonNegativeInteger(label: string, required: boolean) {
-  return cell.transform((v, ctx): number | null => {
-    if (v.trim() === "") return required ? fail(ctx, `valeur obligatoire manquante (${label})`) : null;
-    const n = parseNonNegativeInteger(v);
-    return n === null ? fail(ctx, `${label} « ${v.trim()} » doit être un entier positif ou nul`) : n;
+  return checkedCell((v): Checked<number | null> => {
+    if (v.trim() === "")
+      return required ? { ok: false, reason: "valeur_manquante", detail: label } : { ok: true, value: null };
+    const n = parseNonNegativeInteger(v.length > 64 ? "x" : v);
+    if (n === null) return { ok: false, reason: "entier_invalide", detail: label };
+    return n > MAX_INTEGER
+      ? { ok: false, reason: "entier_trop_grand", detail: label }
+      : { ok: true, value: n };
   });
 }
 
-export const flag01 = cell.transform((v, ctx) => {
+export const flag01 = checkedCell((v): Checked<boolean> => {
   const b = parseFlag01(v);
-  if (b === null && v.trim() !== "") return fail(ctx, `valeur « ${v.trim()} » invalide : 0 ou 1 attendu`);
-  return b ?? false;
+  if (b === null && v.trim() !== "") return { ok: false, reason: "drapeau_invalide" };
+  return { ok: true, value: b ?? false };
 });
 
+/** A rejected row's line, column and reason (exports.md §2): never the cell's value. */
 export interface RowError {
   line: number;
   column: string | null;
   message: string;
+  /** the reason, from the closed list (domain/rejections.ts) */
+  reason?: RejectionReason;
+  /** the row's FINESS when it is valid and known: who may see the rejection (scope) */
+  finess?: string | null;
+}
+
+/** The reason carried by a zod issue raised by our cell schemas (`valeur_invalide` otherwise). */
+export function issueReason(iss: z.core.$ZodIssue): RejectionReason {
+  const r = (iss as { params?: { reason?: unknown } }).params?.reason;
+  return isRejectionReason(r) ? r : "valeur_invalide";
+}
+
+/** A zod issue as a value-free French message (our custom messages, or the reason's text). */
+export function issueMessage(iss: z.core.$ZodIssue): string {
+  return iss.code === "custom" ? iss.message : rejectionMessage("valeur_invalide");
 }
 
 /** Builds a row object from fields by column index and validates it; errors name their column. */
@@ -164,13 +243,16 @@ export function validateRow<S extends z.ZodType>(
     errors: r.error.issues.map((iss) => ({
       line,
       column: iss.path.length > 0 ? String(iss.path[0]) : null,
-      message: iss.message,
+      message: issueMessage(iss),
+      reason: issueReason(iss),
     })),
   };
 }
 
 /** A row-level rule, checked once every cell is valid (e.g. date_sortie ≥ date_entree). */
-export type RowCheck = (value: (column: string) => unknown) => { column: string; message: string } | null;
+export type RowCheck = (
+  value: (column: string) => unknown,
+) => { column: string; reason: RejectionReason } | null;
 
 export type CheckedRow = { ok: true; values: unknown[] } | { ok: false; errors: RowError[] };
 
@@ -228,13 +310,18 @@ export function compileRowValidator(
       if (r.success) values[i] = r.data;
       else {
         errors ??= [];
-        for (const iss of r.error.issues) errors.push({ line, column: c.name, message: iss.message });
+        for (const iss of r.error.issues)
+          errors.push({ line, column: c.name, message: issueMessage(iss), reason: issueReason(iss) });
       }
     }
     if (errors) return { ok: false, errors };
     if (rowCheck) {
       const e = rowCheck((column) => values[position.get(column) as number]);
-      if (e) return { ok: false, errors: [{ line, column: e.column, message: e.message }] };
+      if (e)
+        return {
+          ok: false,
+          errors: [{ line, column: e.column, message: rejectionMessage(e.reason), reason: e.reason }],
+        };
     }
     return { ok: true, values };
   };

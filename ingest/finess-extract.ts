@@ -5,7 +5,7 @@
  */
 import type { Db } from "../db/index.ts";
 import { checkFiness } from "../domain/finess.ts";
-import { CsvFormatError, fileInput, openCsv } from "./csv.ts";
+import { CsvFormatError, fileInput, NotRegularFileError, openCsv } from "./csv.ts";
 
 // Field positions in a `structureet` record of the etalab extract.
 const F = {
@@ -35,7 +35,9 @@ export async function importFinessExtract(db: Db, path: string): Promise<FinessE
     // The first line is metadata, read as the "header" and ignored.
     source = await openCsv(fileInput(path), "windows-1252");
   } catch (e) {
-    return { ...base, status: "refused", message: e instanceof CsvFormatError ? e.message : String(e) };
+    if (e instanceof CsvFormatError || e instanceof NotRegularFileError)
+      return { ...base, status: "refused", message: e.message };
+    throw e;
   }
   const records: [string, string | null, string | null, string | null, string | null, string | null][] = [];
   let rows = 0;

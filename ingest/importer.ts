@@ -8,11 +8,12 @@ import { on } from "node:events";
 import { rmSync } from "node:fs";
 import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
-import type { Db, Tx } from "../db/index.ts";
+import type { Db, Queryable, Tx } from "../db/index.ts";
 import { type Day, todayParis } from "../domain/dates.ts";
 import {
   CHUNK_ROWS,
   type Chunk,
+  emptyTotals,
   type FinessSpan,
   MAX_FILE_USAGERS,
   type NewUsagers,
@@ -26,6 +27,7 @@ import {
   type Encoding,
   fileInput,
   mapColumns,
+  NotRegularFileError,
   openCsv,
   probeBuffer,
   probeFile,
@@ -59,6 +61,12 @@ export interface IngestFileResult {
   message?: string;
   import_id?: number;
   sha256?: string;
+  /** rows set aside: their FINESS was already loaded from this very content */
+  already_loaded?: number;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n > 1 ? many : one}`;
 }
 
 export interface IngestOptions {
@@ -70,6 +78,8 @@ export interface IngestOptions {
   importDay?: Day;
   /** FINESS the sender may load (API uploads by a grappe's user); others are rejected rows */
   scopeFiness?: ReadonlySet<string>;
+  /** the import's number, reserved (and recorded as running) when an upload was accepted (202) */
+  importId?: number;
   onProgress?: (rows: number) => void;
   /** rows per staged chunk (default CHUNK_ROWS); small values let tests cross chunk boundaries */
   chunkRows?: number;
@@ -118,60 +128,77 @@ export async function ingestFile(
   const kind = opts.kind ?? kindFromFileName(label);
   const base = { file: label, kind, rows: 0, loaded: 0, rejected: 0, errors: [] as RowError[] };
   if (!kind || !isKind(kind)) return { ...base, kind: null, status: "refused", message: kindsMessage() };
-  const probe = "path" in src ? await probeFile(src.path) : probeBuffer(src.buffer);
-  if (probe.bytes === 0) return { ...base, status: "refused", message: "fichier vide", sha256: probe.sha256 };
-  if (!probe.isText) {
-    return {
-      ...base,
-      status: "refused",
-      message: "le fichier n'est pas un fichier texte (CSV attendu)",
-      sha256: probe.sha256,
-    };
+  let probe: Awaited<ReturnType<typeof probeFile>>;
+  try {
+    probe = "path" in src ? await probeFile(src.path) : probeBuffer(src.buffer);
+  } catch (e) {
+    if (e instanceof NotRegularFileError) return { ...base, status: "refused", message: e.message };
+    throw e;
   }
-  const already = await db.query<{ import_id: number }>(
-    "select import_id from import where sha256 = $1 and status = 'loaded' limit 1",
-    [probe.sha256],
-  );
-  if (already[0]) {
-    return {
-      ...base,
-      status: "skipped",
-      message: `contenu déjà importé (import n° ${already[0].import_id})`,
-      import_id: already[0].import_id,
-      sha256: probe.sha256,
-    };
-  }
+  const refuse = async (message: string): Promise<IngestFileResult> => {
+    const r: IngestFileResult = { ...base, status: "refused", message, sha256: probe.sha256 };
+    if (opts.importId === undefined) return r;
+    return { ...r, import_id: await recordImport(db, null, r, opts, new Date(), opts.importId, [], null) };
+  };
+  if (probe.bytes === 0) return refuse("fichier vide");
+  if (!probe.isText) return refuse("le fichier n'est pas un fichier texte (CSV attendu)");
   const input = "path" in src ? fileInput(src.path) : () => Readable.from([src.buffer]);
   const started = new Date();
   for (let attempt = 1; ; attempt++) {
+    // The idempotency key is the content's hash and the FINESS it loaded: rows of FINESS that an
+    // earlier import of this content loaded are set aside; the others (another grappe's, after a
+    // scoped upload) load now.
+    const prior = await priorLoads(db, probe.sha256);
+    const wholeDone = prior.some((p) => !p.scoped);
+    const scopeDone =
+      opts.scopeFiness !== undefined &&
+      prior.length > 0 &&
+      [...opts.scopeFiness].every((f) => prior.some((p) => p.finess.includes(f)));
+    if (wholeDone || scopeDone) return skipped(db, base, probe.sha256, prior, opts);
+    const alreadyLoaded = [...new Set(prior.flatMap((p) => p.finess))].sort();
     const rejections = new RejectionLog(MAX_ERRORS_IN_RESULT, opts.rejectionsInMemory);
     try {
-      return await loadFile(db, input, probe.encoding, probe.sha256, label, kind, opts, started, rejections, {
-        src,
-        bytes: probe.bytes,
-      });
+      const r = await loadFile(
+        db,
+        input,
+        probe.encoding,
+        probe.sha256,
+        label,
+        kind,
+        opts,
+        started,
+        rejections,
+        {
+          src,
+          bytes: probe.bytes,
+          alreadyLoaded,
+        },
+      );
+      return r ?? (await skipped(db, base, probe.sha256, await priorLoads(db, probe.sha256), opts));
     } catch (e) {
       // Two imports that met the same FINESS in opposite orders: PostgreSQL aborted this one,
       // which rolled back whole; it is read again once the other has committed.
       if (isDeadlock(e) && attempt < DEADLOCK_ATTEMPTS) continue;
-      if (e instanceof RefuseFile) {
-        return { ...base, status: "refused", message: e.message, sha256: probe.sha256 };
-      }
-      if (e instanceof SkipFile) {
-        return {
-          ...base,
-          status: "skipped",
-          message: e.message,
-          import_id: e.importId,
-          sha256: probe.sha256,
-        };
-      }
+      // Another import of the same content committed meanwhile: plan again with what it loaded.
+      if (e instanceof PriorChanged && attempt < DEADLOCK_ATTEMPTS) continue;
+      if (e instanceof RefuseFile) return refuse(e.message);
+      if (e instanceof SkipFile)
+        return skipped(db, base, probe.sha256, await priorLoads(db, probe.sha256), opts);
       if (e instanceof RefusedWithRows) {
-        const importId = await recordImport(db, null, e.result, opts, started, null, [], rejections);
+        const importId = await recordImport(
+          db,
+          null,
+          e.result,
+          opts,
+          started,
+          opts.importId ?? null,
+          [],
+          rejections,
+        );
         return { ...e.result, import_id: importId };
       }
       await recordFailure(db, label, kind, probe.sha256, opts, started, e).catch(() => {});
-      throw e;
+      throw new ImportFailure(e);
     } finally {
       rejections.dispose();
     }
@@ -179,6 +206,59 @@ export async function ingestFile(
 }
 
 const DEADLOCK_ATTEMPTS = 3;
+
+/**
+ * An import that failed for a technical reason (the database, the disk): its French message
+ * never carries the underlying error's text, which goes to the server's log only (`cause`).
+ */
+export class ImportFailure extends Error {
+  constructor(cause: unknown) {
+    super("échec technique de l'import : rien n'a été chargé ; le détail est dans le journal du serveur", {
+      cause,
+    });
+  }
+}
+
+interface PriorLoad {
+  import_id: number;
+  scoped: boolean;
+  imported_by: string | null;
+  finess: string[];
+}
+
+/** The loaded imports of a content (sha256) and the FINESS each loaded. */
+async function priorLoads(db: Queryable, sha256: string): Promise<PriorLoad[]> {
+  return db.query<PriorLoad>(
+    `select i.import_id::int as import_id, i.scoped, i.imported_by,
+       coalesce((select array_agg(f.finess) from import_finess f where f.import_id = i.import_id), '{}') as finess
+     from import i where i.sha256 = $1 and i.status = 'loaded' order by i.import_id`,
+    [sha256],
+  );
+}
+
+/**
+ * The answer for a content already loaded (for the sender's scope). The earlier import's number
+ * is given only to whoever may see it: an unrestricted sender or the one who imported it.
+ */
+async function skipped(
+  db: Db,
+  base: Omit<IngestFileResult, "status">,
+  sha256: string,
+  prior: PriorLoad[],
+  opts: IngestOptions,
+): Promise<IngestFileResult> {
+  const visible = prior.find((p) => opts.scopeFiness === undefined || p.imported_by === (opts.actor ?? null));
+  const r: IngestFileResult = {
+    ...base,
+    status: "skipped",
+    message: visible ? `contenu déjà importé (import n° ${visible.import_id})` : "contenu déjà importé",
+    sha256,
+    ...(visible ? { import_id: visible.import_id } : {}),
+  };
+  if (opts.importId === undefined) return r;
+  // An upload answered 202 has its own record: it says what became of the file.
+  return { ...r, import_id: await recordImport(db, null, r, opts, new Date(), opts.importId, [], null) };
+}
 
 /** The SQLSTATE of a database error (pg and PGlite both give it as `code`). */
 function sqlState(e: unknown): unknown {
@@ -189,14 +269,10 @@ function isDeadlock(e: unknown): boolean {
   return sqlState(e) === "40P01";
 }
 
-class SkipFile extends Error {
-  constructor(
-    message: string,
-    readonly importId: number,
-  ) {
-    super(message);
-  }
-}
+/** Nothing of the file is left to load: every valid row's FINESS was loaded from this content. */
+class SkipFile extends Error {}
+/** An import of the same content committed while this one was being planned. */
+class PriorChanged extends Error {}
 class RefusedWithRows extends Error {
   constructor(readonly result: IngestFileResult) {
     super(result.message);
@@ -213,7 +289,7 @@ async function loadFile(
   opts: IngestOptions,
   started: Date,
   rejections: RejectionLog,
-  file: { src: FileSource; bytes: number },
+  file: { src: FileSource; bytes: number; alreadyLoaded: string[] },
 ): Promise<IngestFileResult> {
   const def = KIND_DEFS[kind];
   let source: Awaited<ReturnType<typeof openCsv>>;
@@ -238,12 +314,13 @@ async function loadFile(
     importDay: opts.importDay ?? todayParis(),
     knownFiness: [...(await knownFiness(db))],
     scopeFiness: opts.scopeFiness ? [...opts.scopeFiness] : null,
+    alreadyLoaded: file.alreadyLoaded,
     profile: opts.profile ?? null,
     secret: opts.secret,
     chunkRows: opts.chunkRows ?? CHUNK_ROWS,
     maxFileUsagers: opts.maxFileUsagers ?? MAX_FILE_USAGERS,
   };
-  const totals: ReadTotals = { rows: 0, rejectedRows: 0, perFiness: new Map() };
+  const totals: ReadTotals = emptyTotals();
   // PGlite runs in this thread: a large file is read by a worker thread meanwhile (ADR 0008).
   const inWorker = opts.readInWorker ?? (db.backend === "pglite" && file.bytes >= WORKER_MIN_BYTES);
   if (inWorker) await source.close();
@@ -251,15 +328,17 @@ async function loadFile(
   return db.transaction(async (tx) => {
     // Two imports of the same content: the second waits here, then finds it loaded.
     if (db.backend === "pg") await tx.query("select pg_advisory_xact_lock(hashtext($1))", [sha256]);
-    const done = await tx.query<{ import_id: number }>(
-      "select import_id from import where sha256 = $1 and status = 'loaded' limit 1",
-      [sha256],
-    );
-    if (done[0])
-      throw new SkipFile(`contenu déjà importé (import n° ${done[0].import_id})`, done[0].import_id);
+    const now = [...new Set((await priorLoads(tx, sha256)).flatMap((p) => p.finess))].sort();
+    if (now.join() !== file.alreadyLoaded.join()) throw new PriorChanged();
     // The import id is reserved first so that fact rows point at their import.
-    const [reserved] = await tx.query<{ id: number }>("select nextval('import_import_id_seq')::int as id");
-    const importId = (reserved as { id: number }).id;
+    // (An upload answered 202 reserved its record already: the same number.)
+    const importId =
+      opts.importId ??
+      (
+        (await tx.query<{ id: number }>("select nextval('import_import_id_seq')::int as id"))[0] as {
+          id: number;
+        }
+      ).id;
     await tx.query(
       `create temp table stage (seq bigint not null, ${def.stage.map((c) => `${c.name} ${c.type}`).join(", ")}) on commit drop`,
     );
@@ -338,20 +417,26 @@ async function loadFile(
       `  dont fusion (${mode.upsert ? "upsert" : "insert"}${mode.repeatedKeys ? ", distinct on" : ""})`,
       spent.merge,
     );
-    const { rows, rejectedRows, perFiness } = totals;
+    const { rows, rejectedRows, outOfScopeRows, alreadyLoadedRows, perFiness } = totals;
     if (rows === 0) throw new RefuseFile("aucune ligne de données");
-    const refusedWhole = rejectedRows > rows * MAX_REJECTED_SHARE;
+    // The share that refuses a file (a wrong profile) counts the rows this import is about, not
+    // another grappe's rows in a scoped upload (rows already loaded from this content were valid).
+    const considered = rows - outOfScopeRows;
+    const refusedWhole = rejectedRows - outOfScopeRows > considered * MAX_REJECTED_SHARE;
+    const loaded = refusedWhole ? 0 : rows - rejectedRows - alreadyLoadedRows;
+    if (!refusedWhole && loaded === 0 && alreadyLoadedRows > 0) throw new SkipFile();
     const status = refusedWhole ? "refused" : "loaded";
     const message = refusedWhole
-      ? `${rejectedRows} lignes rejetées sur ${rows} (plus de 20 %) : fichier refusé en entier, rien n'a été chargé. Vérifiez le profil éditeur ou le référentiel.`
+      ? `${plural(rejectedRows - outOfScopeRows, "ligne rejetée", "lignes rejetées")} sur ${considered} (plus de 20 %) : fichier refusé en entier, rien n'a été chargé. Vérifiez le profil éditeur ou le référentiel.`
       : null;
     const result: IngestFileResult = {
       file: label,
       kind,
       status,
       rows,
-      loaded: refusedWhole ? 0 : rows - rejectedRows,
+      loaded,
       rejected: rejectedRows,
+      ...(alreadyLoadedRows > 0 ? { already_loaded: alreadyLoadedRows } : {}),
       errors: rejections.first,
       ...(rejections.count > MAX_ERRORS_IN_RESULT ? { errors_truncated: true } : {}),
       ...(message ? { message } : {}),
@@ -400,6 +485,8 @@ async function* chunksFromWorker(
       } else if (m.t === "end") {
         totals.rows = m.rows;
         totals.rejectedRows = m.rejectedRows;
+        totals.outOfScopeRows = m.outOfScopeRows;
+        totals.alreadyLoadedRows = m.alreadyLoadedRows;
         for (const [finess, span] of m.perFiness) totals.perFiness.set(finess, span);
         rejections.adopt(m.log);
         adopted = true;
@@ -483,8 +570,13 @@ async function recordImport(
       .sort();
     const [row] = await q.query<{ import_id: number }>(
       `insert into import (import_id, file_name, kind, sha256, status, rows_total, rows_loaded, rows_rejected, message,
-         date_min, date_max, source, imported_by, started_at, finished_at)
-       values (coalesce($1::bigint, nextval('import_import_id_seq')), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
+         date_min, date_max, source, imported_by, started_at, finished_at, scoped)
+       values (coalesce($1::bigint, nextval('import_import_id_seq')), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), $15)
+       on conflict (import_id) do update set file_name = excluded.file_name, kind = excluded.kind,
+         sha256 = excluded.sha256, status = excluded.status, rows_total = excluded.rows_total,
+         rows_loaded = excluded.rows_loaded, rows_rejected = excluded.rows_rejected, message = excluded.message,
+         date_min = excluded.date_min, date_max = excluded.date_max, finished_at = excluded.finished_at,
+         scoped = excluded.scoped
        returning import_id::int as import_id`,
       [
         reserved,
@@ -501,6 +593,7 @@ async function recordImport(
         opts.source ?? "cli",
         opts.actor ?? null,
         started.toISOString(),
+        opts.scopeFiness !== undefined,
       ],
     );
     const importId = (row as { import_id: number }).import_id;
@@ -513,9 +606,16 @@ async function recordImport(
     // Line, column, reason: never the row's values (exports.md §2).
     for await (const batch of rejections?.batches(REJECTIONS_PER_INSERT) ?? []) {
       await q.query(
-        `insert into import_rejection (import_id, line, column_name, message, finess)
-         select $1, l, c, m, null from unnest($2::int[], $3::text[], $4::text[]) as t(l, c, m)`,
-        [importId, batch.map((e) => e.line), batch.map((e) => e.column), batch.map((e) => e.message)],
+        `insert into import_rejection (import_id, line, column_name, message, reason, finess)
+         select $1, l, c, m, r, f from unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) as t(l, c, m, r, f)`,
+        [
+          importId,
+          batch.map((e) => e.line),
+          batch.map((e) => e.column),
+          batch.map((e) => e.message),
+          batch.map((e) => e.reason ?? null),
+          batch.map((e) => e.finess ?? null),
+        ],
       );
     }
     return importId;
@@ -533,17 +633,24 @@ async function recordFailure(
   started: Date,
   e: unknown,
 ): Promise<void> {
+  // The database's or the system's own words go to the server's log, never into the record.
+  process.stderr.write(
+    `${JSON.stringify({ level: "error", message: "échec technique d'un import", file: label, error: String((e as Error)?.message ?? e), code: sqlState(e) ?? null })}\n`,
+  );
   await db.query(
-    `insert into import (file_name, kind, sha256, status, message, source, imported_by, started_at, finished_at)
-     values ($1, $2, $3, 'failed', $4, $5, $6, $7, now())`,
+    `insert into import (import_id, file_name, kind, sha256, status, message, source, imported_by, started_at, finished_at, scoped)
+     values (coalesce($8::bigint, nextval('import_import_id_seq')), $1, $2, $3, 'failed', $4, $5, $6, $7, now(), $9)
+     on conflict (import_id) do update set status = 'failed', message = excluded.message, finished_at = now()`,
     [
       label,
       kind,
       sha256,
-      `échec technique de l'import : ${(e as Error).message}`,
+      "échec technique de l'import : rien n'a été chargé ; le détail est dans le journal du serveur",
       opts.source ?? "cli",
       opts.actor ?? null,
       started.toISOString(),
+      opts.importId ?? null,
+      opts.scopeFiness !== undefined,
     ],
   );
 }

@@ -17,12 +17,13 @@ import {
   type FieldContext,
   finess,
   optionalDay,
+  optionalIdentifier,
   optionalMoment,
   optionalText,
   type RowCheck,
   requiredDay,
+  requiredIdentifier,
   requiredMoment,
-  requiredText,
   status,
 } from "./fields.ts";
 import type { Profile } from "./profile.ts";
@@ -170,17 +171,17 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     schema: (fc) =>
       z.object({
         finess: finess(fc),
-        usager_id: requiredText("usager_id"),
+        usager_id: requiredIdentifier("usager_id"),
         date_entree: requiredDay(fc),
         date_sortie: optionalDay(fc),
         date_creation: optionalMoment(fc),
         date_derniere_maj: optionalMoment(fc),
-        sejour_id: optionalText,
+        sejour_id: optionalIdentifier,
       }),
     rowCheck: (v) => {
       const sortie = v("date_sortie") as Day | null;
       return sortie !== null && sortie < (v("date_entree") as Day)
-        ? { column: "date_sortie", message: "date_sortie antérieure à date_entree" }
+        ? { column: "date_sortie", reason: "sortie_avant_entree" }
         : null;
     },
     usagerColumn: "usager_id",
@@ -222,7 +223,11 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     columns: ["finess", "usager_id", "date_maj"],
     required: ["finess", "usager_id", "date_maj"],
     schema: (fc) =>
-      z.object({ finess: finess(fc), usager_id: requiredText("usager_id"), date_maj: requiredMoment(fc) }),
+      z.object({
+        finess: finess(fc),
+        usager_id: requiredIdentifier("usager_id"),
+        date_maj: requiredMoment(fc),
+      }),
     usagerColumn: "usager_id",
     stage: [t("finess"), t("usager_id", "integer"), t("date_maj", "date")],
     dateColumn: "date_maj",
@@ -254,8 +259,8 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     schema: (fc, profile) =>
       z.object({
         finess: finess(fc),
-        usager_id: requiredText("usager_id"),
-        pp_id: requiredText("pp_id"),
+        usager_id: requiredIdentifier("usager_id"),
+        pp_id: requiredIdentifier("pp_id"),
         statut: status(vocab(PP_STATUT, profile, "projets_personnalises.statut")),
         date_creation: optionalMoment(fc),
         date_debut: optionalDay(fc),
@@ -296,8 +301,8 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     schema: (fc, profile) =>
       z.object({
         finess: finess(fc),
-        usager_id: requiredText("usager_id"),
-        evenement_id: requiredText("evenement_id"),
+        usager_id: requiredIdentifier("usager_id"),
+        evenement_id: requiredIdentifier("evenement_id"),
         date_debut: requiredMoment(fc),
         date_fin: optionalMoment(fc),
         statut: status(vocab(AGENDA_STATUT, profile, "agenda.statut")),
@@ -338,11 +343,11 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     schema: (fc, profile) =>
       z.object({
         finess: finess(fc),
-        message_id: requiredText("message_id"),
+        message_id: requiredIdentifier("message_id"),
         date_envoi: requiredMoment(fc),
         sens: status(vocab(MSS_SENS, profile, "mss.sens")),
         statut: status(vocab(MSS_STATUT, profile, "mss.statut")),
-        usager_id: optionalText,
+        usager_id: optionalIdentifier,
         destinataire: optionalText,
       }),
     usagerColumn: "usager_id",
@@ -378,8 +383,8 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
     schema: (fc, profile) =>
       z.object({
         finess: finess(fc),
-        document_id: requiredText("document_id"),
-        usager_id: requiredText("usager_id"),
+        document_id: requiredIdentifier("document_id"),
+        usager_id: requiredIdentifier("usager_id"),
         date_depot: requiredMoment(fc),
         statut: status(vocab(DMP_STATUT, profile, "dmp.statut")),
         type_document: optionalText,
@@ -416,7 +421,7 @@ function optionalKind(kind: "eprescription" | "eparcours"): KindDef {
     kind,
     columns: ["finess", "id", "date"],
     required: ["finess", "id", "date"],
-    schema: (fc) => z.object({ finess: finess(fc), id: requiredText("id"), date: requiredMoment(fc) }),
+    schema: (fc) => z.object({ finess: finess(fc), id: requiredIdentifier("id"), date: requiredMoment(fc) }),
     usagerColumn: null,
     stage: [t("finess"), t("id"), t("date", "date")],
     dateColumn: "date",

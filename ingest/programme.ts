@@ -7,8 +7,9 @@ import { z } from "zod";
 import type { Db } from "../db/index.ts";
 import { type Day, todayParis } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
+import { rejectionMessage } from "../domain/rejections.ts";
 import { AMENAGEMENT_STATUT, resolver } from "../domain/vocabulary.ts";
-import { CsvFormatError, fileInput, mapColumns, openCsv, probeFile } from "./csv.ts";
+import { CsvFormatError, fileInput, mapColumns, NotRegularFileError, openCsv, probeFile } from "./csv.ts";
 import {
   decimal,
   type FieldContext,
@@ -18,6 +19,7 @@ import {
   nonNegativeInteger,
   oneOf,
   optionalDay,
+  optionalFreeText,
   optionalText,
   type RowError,
   requiredDay,
@@ -48,7 +50,13 @@ async function readAll<S extends z.ZodType>(
 ): Promise<
   { rows: { line: number; value: z.output<S> }[]; errors: RowError[]; count: number } | { refused: string }
 > {
-  const probe = await probeFile(path);
+  let probe: Awaited<ReturnType<typeof probeFile>>;
+  try {
+    probe = await probeFile(path);
+  } catch (e) {
+    if (e instanceof NotRegularFileError) return { refused: e.message };
+    throw e;
+  }
   if (probe.bytes === 0) return { refused: "fichier vide" };
   if (!probe.isText) return { refused: "le fichier n'est pas un fichier texte (CSV attendu)" };
   let source: Awaited<ReturnType<typeof openCsv>>;
@@ -141,7 +149,8 @@ function referentialSchema(fc: FieldContext) {
     exempt_mss_dmp: flag01,
     rang: nonNegativeInteger("rang", false),
     ratio_heures_eligibles: decimal("ratio_heures_eligibles", 1).refine((n) => n <= 1, {
-      message: "ratio_heures_eligibles doit être compris entre 0 et 1",
+      message: rejectionMessage("nombre_hors_bornes", "ratio_heures_eligibles : entre 0 et 1"),
+      params: { reason: "nombre_hors_bornes" },
     }),
     financement_specifique_eur: decimal("financement_specifique_eur", 0),
     date_debut_projet: optionalDay(fc),
@@ -164,7 +173,8 @@ export async function importReferential(db: Db, path: string, label = path): Pro
       errors.push({
         line,
         column: "region",
-        message: `région ${r.region} différente de celle de la grappe ${r.grappe_id} (${g.region}, ligne ${g.line})`,
+        message: rejectionMessage("region_incoherente", `première mention ligne ${g.line}`),
+        reason: "region_incoherente",
       });
     }
     const prev = seenFiness.get(r.finess);
@@ -172,7 +182,8 @@ export async function importReferential(db: Db, path: string, label = path): Pro
       errors.push({
         line,
         column: "finess",
-        message: `FINESS ${r.finess} déjà présent ligne ${prev} : un ESSMS appartient à une seule grappe`,
+        message: rejectionMessage("finess_en_double", `ligne ${prev}`),
+        reason: "finess_en_double",
       });
     } else seenFiness.set(r.finess, line);
   }
@@ -283,14 +294,19 @@ export async function importAdjustments(
       indicateur: oneOf(INDICATOR_IDS, "indicateur"),
       nombre: nonNegativeInteger("nombre", true).transform((n) => n as number),
       categorie: requiredText("categorie"),
-      justification: optionalText,
+      justification: optionalFreeText,
       date_debut: requiredDay(fc),
       date_fin: optionalDay(fc),
       statut: status(resolver(AMENAGEMENT_STATUT)),
     })
     .superRefine((r, ctx) => {
       if (r.date_fin !== null && r.date_fin < r.date_debut) {
-        ctx.addIssue({ code: "custom", path: ["date_fin"], message: "date_fin antérieure à date_debut" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["date_fin"],
+          message: rejectionMessage("fin_avant_debut"),
+          params: { reason: "fin_avant_debut" },
+        });
       }
     });
   const read = await readAll(path, ADJ_COLUMNS, ADJ_REQUIRED, schema);
@@ -364,7 +380,12 @@ export async function importFileActive(db: Db, path: string, label = path): Prom
     })
     .superRefine((r, ctx) => {
       if (r.date_fin < r.date_debut) {
-        ctx.addIssue({ code: "custom", path: ["date_fin"], message: "date_fin antérieure à date_debut" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["date_fin"],
+          message: rejectionMessage("fin_avant_debut"),
+          params: { reason: "fin_avant_debut" },
+        });
       }
     });
   const read = await readAll(path, FA_COLUMNS, FA_REQUIRED, schema);

@@ -4,9 +4,10 @@
  * in-thread reading (`readChunks`); chunks go to the importing thread as transferred bytes, at
  * most READ_AHEAD ahead of what it has taken. Started through `read-worker.mjs`.
  */
+import "../domain/zod-fr.ts";
 import { Readable } from "node:stream";
 import { parentPort, workerData } from "node:worker_threads";
-import { type FinessSpan, type NewUsagers, type ReadPlan, type ReadTotals, readChunks } from "./chunks.ts";
+import { emptyTotals, type FinessSpan, type NewUsagers, type ReadPlan, readChunks } from "./chunks.ts";
 import { CsvFormatError, type Encoding, fileInput, openCsv } from "./csv.ts";
 import { RejectionLog, type RejectionLogState } from "./rejections.ts";
 
@@ -32,6 +33,8 @@ export type ReadWorkerMessage =
       t: "end";
       rows: number;
       rejectedRows: number;
+      outOfScopeRows: number;
+      alreadyLoadedRows: number;
       perFiness: [string, FinessSpan][];
       log: RejectionLogState;
     }
@@ -59,7 +62,7 @@ if (port) {
     const rejections = new RejectionLog(spec.keepFirst, spec.rejectionsInMemory, (dir) =>
       send({ t: "spill", dir }),
     );
-    const totals: ReadTotals = { rows: 0, rejectedRows: 0, perFiness: new Map() };
+    const totals = emptyTotals();
     const chunks = readChunks(csv.batches, spec.plan, {
       rejections,
       totals,
@@ -75,6 +78,8 @@ if (port) {
       t: "end",
       rows: totals.rows,
       rejectedRows: totals.rejectedRows,
+      outOfScopeRows: totals.outOfScopeRows,
+      alreadyLoadedRows: totals.alreadyLoadedRows,
       perFiness: [...totals.perFiness],
       log: rejections.handOver(),
     });

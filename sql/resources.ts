@@ -25,6 +25,15 @@ export async function grappesOfRegion(q: Queryable, region: string): Promise<str
   return rows.map((r) => r.grappe_id);
 }
 
+/** The FINESS of the ESSMS of some grappes (an upload's scope). */
+export async function finessOfGrappes(q: Queryable, grappeIds: readonly string[]): Promise<string[]> {
+  const rows = await q.query<{ finess: string }>(
+    "select finess from essms where grappe_id = any($1::text[])",
+    [[...grappeIds]],
+  );
+  return rows.map((r) => r.finess);
+}
+
 export interface EssmsRow {
   finess: string;
   grappe_id: string;
@@ -95,17 +104,44 @@ export interface ImportRow {
   finess: string[];
 }
 
-const IMPORT_SELECT = `
-  select i.import_id::int as import_id, i.file_name, i.kind, i.sha256, i.status, i.rows_total, i.rows_loaded,
-    i.rows_rejected, i.message, i.date_min, i.date_max, i.source, i.imported_by,
+/**
+ * Imports as one viewer may see them. A file may hold rows of several grappes (an admin's
+ * regional upload, the CLI): whoever is not unrestricted (`grappeIds` null) and did not send it
+ * sees only the part of its scope: rows loaded and rejected for its ESSMS, their FINESS and
+ * dates, never the file's totals, message or another grappe's FINESS. $1: grappes (null = all),
+ * $2: the viewer's email.
+ */
+const IMPORT_VIEW = `
+  with scope_finess as (select finess from essms where $1::text[] is not null and grappe_id = any($1::text[]))
+  select i.import_id::int as import_id, i.file_name, i.kind, i.sha256, i.status,
+    case when v.whole then i.rows_total else coalesce(s.loaded, 0) + coalesce(r.rejected, 0) end as rows_total,
+    case when v.whole then i.rows_loaded else coalesce(s.loaded, 0) end as rows_loaded,
+    case when v.whole then i.rows_rejected else coalesce(r.rejected, 0) end as rows_rejected,
+    case when v.whole then i.message end as message,
+    case when v.whole then i.date_min else s.date_min end as date_min,
+    case when v.whole then i.date_max else s.date_max end as date_max,
+    i.source, i.imported_by,
     to_char(i.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as started_at,
     to_char(i.finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as finished_at,
-    coalesce((select array_agg(f.finess order by f.finess) from import_finess f where f.import_id = i.import_id), '{}') as finess
-  from import i`;
+    coalesce(s.finess, '{}') as finess, v.whole
+  from import i
+  cross join lateral (select $1::text[] is null or i.imported_by = $2::text as whole) v
+  left join lateral (
+    select sum(f.rows_loaded)::int as loaded, min(f.date_min) as date_min, max(f.date_max) as date_max,
+      array_agg(f.finess order by f.finess) as finess
+    from import_finess f
+    where f.import_id = i.import_id and (v.whole or f.finess in (select finess from scope_finess))
+  ) s on true
+  left join lateral (
+    select count(distinct x.line)::int as rejected from import_rejection x
+    where x.import_id = i.import_id and x.finess in (select finess from scope_finess)
+  ) r on true
+  where (v.whole or s.finess is not null or r.rejected > 0)`;
 
 /**
- * Imports visible to a scope: those with rows for an ESSMS of the grappes (null = every grappe),
- * plus those the user sent itself (a refused file has no rows to place it).
+ * The imports a viewer may see (most recent first): every one for an unrestricted viewer
+ * (`grappeIds` null), else those it sent and those with rows for an ESSMS of its grappes, each
+ * reduced to that part (IMPORT_VIEW).
  */
 export async function listImports(
   q: Queryable,
@@ -113,26 +149,25 @@ export async function listImports(
   email: string,
   limit = 200,
 ): Promise<ImportRow[]> {
-  return q.query<ImportRow>(
-    `${IMPORT_SELECT}
-     where $1::text[] is null or i.imported_by = $2 or exists (
-       select 1 from import_finess f join essms e using (finess)
-       where f.import_id = i.import_id and e.grappe_id = any($1::text[]))
-     order by i.import_id desc limit $3`,
+  const rows = await q.query<ImportRow & { whole: boolean }>(
+    `${IMPORT_VIEW} order by i.import_id desc limit $3`,
     [grappeIds === null ? null : [...grappeIds], email, limit],
   );
+  return rows.map(({ whole: _w, ...r }) => r);
 }
 
+/** One import as a viewer may see it (IMPORT_VIEW), or null when unknown or not visible. */
 export async function getImport(
   q: Queryable,
   id: number,
-): Promise<(ImportRow & { grappes: string[] }) | null> {
-  const [r] = await q.query<ImportRow & { grappes: string[] }>(
-    `select x.*, coalesce((select array_agg(distinct e.grappe_id) from import_finess f join essms e using (finess)
-       where f.import_id = x.import_id), '{}') as grappes
-     from (${IMPORT_SELECT} where i.import_id = $1) x`,
-    [id],
-  );
+  grappeIds: readonly string[] | null,
+  email: string,
+): Promise<(ImportRow & { whole: boolean }) | null> {
+  const [r] = await q.query<ImportRow & { whole: boolean }>(`${IMPORT_VIEW} and i.import_id = $3`, [
+    grappeIds === null ? null : [...grappeIds],
+    email,
+    id,
+  ]);
   return r ?? null;
 }
 
@@ -142,11 +177,22 @@ export interface Rejection {
   message: string;
 }
 
-export async function importRejections(q: Queryable, id: number, limit = 5000): Promise<Rejection[]> {
+/**
+ * An import's rejected rows (line, column, reason; never a value): all of them for a viewer who
+ * sees the whole import, else only the rows of an ESSMS of its grappes.
+ */
+export async function importRejections(
+  q: Queryable,
+  id: number,
+  visible: { whole: true } | { whole: false; grappeIds: readonly string[] },
+  limit = 5000,
+): Promise<Rejection[]> {
   return q.query<Rejection>(
-    `select line, column_name as column, message from import_rejection where import_id = $1
+    `select line, column_name as column, message from import_rejection
+     where import_id = $1 and ($3::text[] is null
+       or finess in (select finess from essms where grappe_id = any($3::text[])))
      order by line, column_name limit $2`,
-    [id, limit],
+    [id, limit, visible.whole ? null : [...visible.grappeIds]],
   );
 }
 

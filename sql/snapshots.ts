@@ -35,12 +35,12 @@ export class UnknownGrappe extends Error {}
 /** The loaded imports with rows for ESSMS of the scope: what the figures rest on. */
 async function importsInScope(q: Queryable, grappeId: string | null): Promise<SnapshotImport[]> {
   return q.query<SnapshotImport>(
-    `select i.import_id::int as import_id, i.file_name, i.kind, i.sha256, i.rows_loaded::int as rows_loaded,
+    // A file may hold rows of other grappes: only this scope's rows are counted (issue 12).
+    `select i.import_id::int as import_id, i.file_name, i.kind, i.sha256, sum(f.rows_loaded)::int as rows_loaded,
        to_char(i.finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as finished_at
-     from import i
-     where i.status = 'loaded' and exists (
-       select 1 from import_finess f join essms e using (finess)
-       where f.import_id = i.import_id and ($1::text is null or e.grappe_id = $1::text))
+     from import i join import_finess f using (import_id) join essms e using (finess)
+     where i.status = 'loaded' and ($1::text is null or e.grappe_id = $1::text)
+     group by i.import_id
      order by i.import_id`,
     [grappeId],
   );

@@ -16,6 +16,24 @@ F1;Grappe bretonne;BRE;350000014;350000022;IME Armor;183;PH;acquisition;0;1;;;20
 
 export const PASSWORD = "mot-de-passe-de-test-solide";
 
+/**
+ * The origin of `app.request()` (its URLs are `http://localhost/…`): what the dashboard, served
+ * by the app itself, sends as `Origin` on every write. Writes without it are refused (CSRF).
+ */
+export const LOCAL_ORIGIN = "http://localhost";
+
+/** A JSON write (POST by default) as the dashboard makes it: JSON body, same-origin `Origin`. */
+export function jsonInit(
+  body: unknown,
+  { method = "POST", origin = LOCAL_ORIGIN, headers = {} as Record<string, string> } = {},
+): RequestInit {
+  return {
+    method,
+    headers: { "content-type": "application/json", origin, ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
 export const USERS: Record<string, { email: string; role: Role; region?: string; grappes?: string[] }> = {
   admin: { email: "admin@test.invalid", role: "admin" },
   ars: { email: "ars.occ@test.invalid", role: "ars", region: "OCC" },

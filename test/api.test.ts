@@ -9,27 +9,27 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../api/app.ts";
 import { createToken, revokeToken, setDisabled } from "../api/identity.ts";
 import { startServer } from "../api/server.ts";
+import { UploadQueue } from "../api/uploads.ts";
 import type { Db } from "../db/index.ts";
 import { reportCsvRows } from "../domain/report-csv.ts";
 import { computeReport } from "../sql/queries.ts";
-import { PASSWORD, populate, USERS } from "./api-helpers.ts";
+import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "./api-helpers.ts";
 import { backends, freshDb, SECRET } from "./helpers.ts";
 
-const json = (body: unknown) => ({
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body),
-});
+/** A same-origin JSON POST (the origin of app.request() by default, the server's over HTTP). */
+const json = (body: unknown, origin = LOCAL_ORIGIN) => jsonInit(body, { origin });
 
 describe("API in-process (PGlite)", () => {
   let db: Db;
   let app: ReturnType<typeof createApp>;
+  let uploads: UploadQueue;
   const logs: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
     db = await freshDb("pglite");
     await populate(db);
-    app = createApp({ db, secret: SECRET, maxUploadBytes: 4096, log: (e) => logs.push(e) });
+    uploads = new UploadQueue(db, (e) => logs.push(e));
+    app = createApp({ db, secret: SECRET, maxUploadBytes: 4096, log: (e) => logs.push(e), uploads });
   });
   afterAll(async () => db?.close());
 
@@ -40,11 +40,7 @@ describe("API in-process (PGlite)", () => {
   }
   const get = (path: string, cookie: string) => app.request(path, { headers: { cookie } });
   const post = (path: string, cookie: string, body: unknown, method = "POST") =>
-    app.request(path, {
-      method,
-      headers: { cookie, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
+    app.request(path, jsonInit(body, { method, headers: { cookie } }));
 
   describe("identity", () => {
     it("logs in with a session cookie (HttpOnly, SameSite) and tells who is connected", async () => {
@@ -73,7 +69,12 @@ describe("API in-process (PGlite)", () => {
       const first = await loginAs("amoa");
       const res = await app.request("/api/session", {
         ...json({ email: USERS.amoa?.email, password: PASSWORD }),
-        headers: { "content-type": "application/json", cookie: first, "x-forwarded-proto": "https" },
+        headers: {
+          "content-type": "application/json",
+          origin: LOCAL_ORIGIN,
+          cookie: first,
+          "x-forwarded-proto": "https",
+        },
       });
       expect(res.headers.get("set-cookie")).toMatch(/Secure/);
       const second = (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
@@ -81,12 +82,17 @@ describe("API in-process (PGlite)", () => {
       expect((await get("/api/me", first)).status).toBe(401);
       expect((await get("/api/me", second)).status).toBe(200);
       expect(
-        (await app.request("/api/session", { method: "DELETE", headers: { cookie: second } })).status,
+        (
+          await app.request("/api/session", {
+            method: "DELETE",
+            headers: { cookie: second, origin: LOCAL_ORIGIN },
+          })
+        ).status,
       ).toBe(204);
       expect((await get("/api/me", second)).status).toBe(401);
     });
 
-    it("answers a bad password and an unknown email alike, then locks the account after 5 failures", async () => {
+    it("answers a bad password and an unknown email alike, then locks either after 5 failures", async () => {
       const bad = await app.request("/api/session", json({ email: USERS.admin?.email, password: "faux" }));
       const unknown = await app.request(
         "/api/session",
@@ -108,27 +114,41 @@ describe("API in-process (PGlite)", () => {
       );
       expect(locked.status).toBe(429);
       expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(800);
-      expect(((await locked.json()) as { detail: string }).detail).toMatch(/temporairement verrouillé/);
-      await db.query("update app_user set locked_until = null, failed_logins = 0 where email = $1", [
-        USERS.admin?.email,
-      ]);
+      const lockedBody = (await locked.json()) as { detail: string };
+      expect(lockedBody.detail).toMatch(/temporairement bloquée/);
+      // An unknown account locks exactly like an existing one: no account enumeration.
+      for (let i = 0; i < 4; i++)
+        await app.request("/api/session", json({ email: "personne@test.invalid", password: "faux" }));
+      const lockedUnknown = await app.request(
+        "/api/session",
+        json({ email: "personne@test.invalid", password: "faux" }),
+      );
+      expect(lockedUnknown.status).toBe(429);
+      expect(((await lockedUnknown.json()) as { detail: string }).detail).toBe(lockedBody.detail);
+      expect(Number(lockedUnknown.headers.get("retry-after"))).toBeGreaterThan(800);
+      await db.query("delete from login_throttle");
       expect(
         (await app.request("/api/session", json({ email: USERS.admin?.email, password: PASSWORD }))).status,
       ).toBe(200);
     });
 
-    it("throttles an address that keeps failing", async () => {
-      const from = { "content-type": "application/json", "x-forwarded-for": "203.0.113.7" };
+    it("throttles an address that keeps failing, whatever X-Forwarded-For says", async () => {
       let last = 0;
       for (let i = 0; i < 21; i++) {
         const r = await app.request("/api/session", {
           method: "POST",
-          headers: from,
+          // No trusted proxy here: a forged X-Forwarded-For changes nothing.
+          headers: {
+            "content-type": "application/json",
+            origin: LOCAL_ORIGIN,
+            "x-forwarded-for": `203.0.113.${i}`,
+          },
           body: JSON.stringify({ email: `inconnu${i}@test.invalid`, password: "x" }),
         });
         last = r.status;
       }
       expect(last).toBe(429);
+      await db.query("delete from login_throttle");
     });
 
     it("accepts API tokens (stored hashed), refuses them once revoked or the user disabled", async () => {
@@ -389,7 +409,7 @@ describe("API in-process (PGlite)", () => {
       expect(ws?.getColumn(10).numFmt).toBe("0.00%");
     });
 
-    it("imports an uploaded export, lists its rejected rows, and refuses a file over the size limit", async () => {
+    it("accepts an upload (202), imports it in the background, lists its rejected rows, refuses a file over the limit", async () => {
       const chef = await loginAs("chef_projet");
       const form = new FormData();
       const content =
@@ -397,30 +417,32 @@ describe("API in-process (PGlite)", () => {
       form.set("file", new File([content], "mss_envoi.csv"));
       const res = await app.request("/api/imports", {
         method: "POST",
-        headers: { cookie: chef },
+        headers: { cookie: chef, origin: LOCAL_ORIGIN },
         body: form,
       });
-      expect(res.status).toBe(201);
-      const r = (await res.json()) as {
-        status: string;
-        loaded: number;
-        import_id: number;
-        errors: unknown[];
-      };
-      expect(r).toMatchObject({ status: "loaded", loaded: 4, rejected: 1 });
-      expect(r.errors).toEqual([
-        { line: 6, column: "finess", message: expect.stringMatching(/hors de votre périmètre/) },
-      ]);
+      expect(res.status).toBe(202);
+      const r = (await res.json()) as { status: string; import_id: number; file: string };
+      expect(r).toMatchObject({ status: "running", file: "mss_envoi.csv" });
+      expect(res.headers.get("location")).toBe(`/api/imports/${r.import_id}`);
+      await uploads.drain();
       const detail = (await (await get(`/api/imports/${r.import_id}`, chef)).json()) as {
         rejections: unknown[];
         source: string;
       };
-      expect(detail).toMatchObject({ source: "api", rejections: [{ line: 6, column: "finess" }] });
+      expect(detail).toMatchObject({
+        status: "loaded",
+        rows_loaded: 4,
+        rows_rejected: 1,
+        source: "api",
+        rejections: [
+          { line: 6, column: "finess", message: "FINESS absent du référentiel ou hors de votre périmètre" },
+        ],
+      });
       const big = new FormData();
       big.set("file", new File(["x".repeat(10_000)], "mss_gros.csv"));
       const tooBig = await app.request("/api/imports", {
         method: "POST",
-        headers: { cookie: chef },
+        headers: { cookie: chef, origin: LOCAL_ORIGIN },
         body: big,
       });
       expect(tooBig.status).toBe(413);
@@ -489,7 +511,10 @@ if (backends().includes("pg")) {
 
     it("logs in, reads the grappe in scope, and gets 404 for the foreign one", async () => {
       const base = `http://127.0.0.1:${server.port}`;
-      const login = await fetch(`${base}/api/session`, json({ email: USERS.ars?.email, password: PASSWORD }));
+      const login = await fetch(
+        `${base}/api/session`,
+        json({ email: USERS.ars?.email, password: PASSWORD }, base),
+      );
       expect(login.status).toBe(200);
       const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
       const g = await fetch(`${base}/api/grappes/T1?date=2025-07-01`, { headers: { cookie } });

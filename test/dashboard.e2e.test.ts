@@ -254,7 +254,7 @@ describe("dashboard in Chromium", () => {
     await ars.close();
   });
 
-  it("uploads a file with bad rows and lists them with line, column and reason", async () => {
+  it("uploads a file with bad rows, follows its import and lists them with line, column and reason", async () => {
     const page = await login("chef_projet");
     await page.goto(`${base}/#/imports`);
     await page.waitForSelector("#fichier");
@@ -286,7 +286,11 @@ describe("dashboard in Chromium", () => {
     );
     expect(rejected[0]).toBe("11");
     expect(rejected[1]).toBe("date_depot");
-    expect(rejected[2]).toMatch(/31\/02\/2025/);
+    expect(rejected[2]).toMatch(/^date illisible/);
+    expect(rejected[2]).not.toMatch(/31\/02/); // never the cell's value
+    // The upload was followed to its end (202, then progress) and the list shows it.
+    expect(await page.textContent("#resultat-import")).toMatch(/Fichier chargé : 9 lignes sur 10/);
+    expect(await page.textContent("#table-imports")).toMatch(/dmp_envoi\.csv/);
     await page.screenshot({ path: join(SHOTS, "imports.png"), fullPage: true });
     await page.close();
   });

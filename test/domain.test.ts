@@ -36,7 +36,7 @@ describe("FINESS", () => {
     expect(checkFiness("34000001").ok).toBe(false);
     expect(checkFiness("2C0000017").ok).toBe(false);
     const empty = checkFiness("");
-    expect(!empty.ok && empty.message).toBe("FINESS manquant");
+    expect(!empty.ok && empty.message).toBe("valeur obligatoire manquante (FINESS)");
   });
   it("implements Luhn over the 9 digits", () => {
     expect(luhnValid("310000039")).toBe(true);
@@ -169,7 +169,8 @@ describe("status vocabularies (exports.md §4)", () => {
     expect(resolver(DMP_STATUT)(" ")).toEqual({ ok: true, value: "DEPOSE" });
     const bad = resolver(PP_STATUT)("INCONNU");
     expect(bad.ok).toBe(false);
-    expect(!bad.ok && bad.message).toMatch(/« INCONNU » inconnu : valeurs acceptées ENPREPARATION/);
+    expect(!bad.ok && bad.message).toMatch(/^valeur non reconnue \(.*valeurs acceptées ENPREPARATION/);
+    expect(!bad.ok && bad.message).not.toMatch(/INCONNU/);
     expect(resolver(PP_STATUT)("").ok).toBe(false);
     expect(resolver(AMENAGEMENT_STATUT)("approuvé")).toEqual({ ok: true, value: "APPROUVE" });
   });

@@ -141,10 +141,22 @@ for (const backend of backends()) {
       // …and those facts are the expected ones, not just equal ones.
       expect(whole.results.every((r) => r.status === "loaded")).toBe(true);
       expect(whole.results.find((r) => r.kind === "agenda")?.errors).toEqual([
-        { line: 6, column: "date_debut", message: expect.stringMatching(/^date « pas une date » illisible/) },
+        {
+          line: 6,
+          column: "date_debut",
+          message: expect.stringMatching(/^date illisible : formats attendus/),
+          reason: "horodatage_illisible",
+          finess: expect.any(String),
+        },
       ]);
       expect(whole.results.find((r) => r.kind === "dossiers")?.errors).toEqual([
-        { line: 8, column: "date_sortie", message: "date_sortie antérieure à date_entree" },
+        {
+          line: 8,
+          column: "date_sortie",
+          message: "date de sortie antérieure à la date d'entrée",
+          reason: "sortie_avant_entree",
+          finess: expect.any(String),
+        },
       ]);
       const facts = chunked.facts;
       // The last row of a key wins, rows 1 and 6 of the agenda being in different chunks.
@@ -294,7 +306,7 @@ for (const backend of backends()) {
         expect(log[1]).toEqual({
           line: 8,
           column_name: "statut",
-          message: expect.stringContaining("statut6"),
+          message: expect.stringMatching(/^valeur non reconnue \(statut : valeurs acceptées/),
         });
         expect(spills()).toEqual(before);
       });

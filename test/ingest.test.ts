@@ -47,25 +47,29 @@ for (const backend of backends()) {
       it("FINESS absent from the referential", async () => {
         expect(await oneBadRow("750000010;u;2024-01-01;;;;")).toMatchObject({
           column: "finess",
-          message: "FINESS 750000010 absent du référentiel",
+          message: "FINESS absent du référentiel",
+          reason: "finess_inconnu",
         });
       });
       it("missing required value", async () => {
         expect(await oneBadRow("340000017;;2024-01-01;;;;")).toMatchObject({
           column: "usager_id",
           message: "valeur obligatoire manquante (usager_id)",
+          reason: "valeur_manquante",
         });
       });
       it("unparseable date", async () => {
         expect(await oneBadRow("340000017;u;31/02/2025;;;;")).toMatchObject({
           column: "date_entree",
-          message: expect.stringMatching(/^date « 31\/02\/2025 » illisible/),
+          message: "date illisible : format attendu AAAA-MM-JJ ou JJ/MM/AAAA",
+          reason: "date_illisible",
         });
       });
       it("date before 1990", async () => {
         expect(await oneBadRow("340000017;u;1989-12-31;;;;")).toMatchObject({
           column: "date_entree",
-          message: expect.stringMatching(/antérieure au 01\/01\/1990/),
+          message: "date antérieure au 01/01/1990",
+          reason: "date_trop_ancienne",
         });
       });
       it("date more than one year after the import day", async () => {
@@ -88,14 +92,18 @@ for (const backend of backends()) {
           {
             line: 11,
             column: "statut",
-            message: expect.stringMatching(/statut « Peut-être » inconnu : valeurs acceptées PLANIFIE/),
+            message: expect.stringMatching(/^valeur non reconnue \(statut : valeurs acceptées PLANIFIE/),
+            reason: "valeur_inconnue",
+            finess: "340000017",
           },
         ]);
       });
       it("date_sortie before date_entree", async () => {
         expect(await oneBadRow("340000017;u;2024-01-01;2023-12-31;;;")).toMatchObject({
           column: "date_sortie",
-          message: "date_sortie antérieure à date_entree",
+          message: "date de sortie antérieure à la date d'entrée",
+          reason: "sortie_avant_entree",
+          finess: "340000017",
         });
       });
       it("keeps rejected rows in the log without their values", async () => {
@@ -105,6 +113,7 @@ for (const backend of backends()) {
         );
         expect(rows).toHaveLength(1);
         expect(JSON.stringify(rows)).not.toContain("SECRET-ID");
+        expect(JSON.stringify(rows)).not.toContain("31/02/2025");
       });
     });
 

@@ -74,7 +74,8 @@ describe("serve on an empty embedded database", () => {
       expect(log).toContain(u.email);
       const login = await fetch(`${base}/api/session`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        // as the dashboard served by this server sends it (writes need a same-origin Origin)
+        headers: { "content-type": "application/json", origin: base },
         body: JSON.stringify({ email: u.email, password: u.password }),
       });
       expect(login.status).toBe(200);

@@ -16,6 +16,8 @@ export type Action = z.infer<typeof S.action>;
 export type ImportRow = z.infer<typeof S.importRow>;
 export type Rejection = z.infer<typeof S.rejection>;
 export type IngestEntry = z.infer<typeof S.ingestEntry>;
+export type UploadAccepted = z.infer<typeof S.uploadAccepted>;
+export type ImportDetail = ImportRow & { progress?: { rows_read: number }; rejections: Rejection[] };
 export type Snapshot = z.infer<typeof S.snapshot>;
 export type SnapshotSummary = z.infer<typeof S.snapshotSummary>;
 
@@ -37,7 +39,13 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     init.headers = { "content-type": "application/json" };
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(path, init);
+  let res = await fetch(path, init);
+  // The embedded database busy with an import answers 503 with Retry-After: wait, try again.
+  for (let attempt = 0; res.status === 503 && attempt < 3; attempt++) {
+    const wait = Math.min(Number(res.headers.get("retry-after")) || 2, 10);
+    await new Promise((r) => setTimeout(r, wait * 1000));
+    res = await fetch(path, init);
+  }
   if (res.status === 204) return undefined as T;
   const data = (await res.json().catch(() => null)) as Record<string, unknown> | null;
   if (!res.ok) {
@@ -107,11 +115,11 @@ export const api = {
   updateAction: (id: number, body: Record<string, unknown>) =>
     call<Action>("PATCH", `/api/corrective-actions/${id}`, body),
   imports: () => call<ImportRow[]>("GET", "/api/imports"),
-  importDetail: (id: number) => call<ImportRow & { rejections: Rejection[] }>("GET", `/api/imports/${id}`),
+  importDetail: (id: number) => call<ImportDetail>("GET", `/api/imports/${id}`),
   upload: (file: File) => {
     const form = new FormData();
     form.set("file", file);
-    return call<IngestEntry>("POST", "/api/imports", form);
+    return call<UploadAccepted>("POST", "/api/imports", form);
   },
   snapshots: (grappeId: string) => call<SnapshotSummary[]>("GET", `/api/grappes/${e(grappeId)}/snapshots`),
   freeze: (grappeId: string, date: string) =>

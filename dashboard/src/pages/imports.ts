@@ -1,5 +1,5 @@
 /** Imports: upload an export, see its status and rejected rows (line, column, reason). */
-import { ApiProblem, api, type IngestEntry, type Rejection } from "../api.ts";
+import { ApiProblem, api, type ImportDetail, type ImportRow, type Rejection } from "../api.ts";
 import { alert, badge, frDate, h, int, mount } from "../dom.ts";
 import type { Page } from "../main.ts";
 
@@ -39,6 +39,51 @@ const STATUS: Record<string, [string, "success" | "error" | "info" | "warning"]>
   running: ["en cours", "info"],
 };
 
+/** The imports of the viewer's scope, most recent first. */
+function importsTable(imports: readonly ImportRow[]): HTMLElement {
+  return h(
+    "div",
+    { class: "fr-table" },
+    h(
+      "table",
+      { id: "table-imports" },
+      h("caption", {}, "Derniers imports de votre périmètre"),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ["N°", "Fichier", "Type", "Statut", "Lignes chargées", "Rejetées", "Date"].map((t) =>
+            h("th", { scope: "col" }, t),
+          ),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        imports.map((i) =>
+          h(
+            "tr",
+            {},
+            h("td", {}, String(i.import_id)),
+            h("td", {}, h("a", { href: `#/imports/${i.import_id}` }, i.file_name)),
+            h("td", {}, i.kind),
+            h(
+              "td",
+              {},
+              badge((STATUS[i.status] ?? [i.status, "info"])[0], (STATUS[i.status] ?? [i.status, "info"])[1]),
+            ),
+            h("td", {}, int(i.rows_loaded)),
+            h("td", {}, int(i.rows_rejected)),
+            h("td", {}, frDate(i.started_at)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 export const importsPage: Page = {
   title: "Imports",
   async render(main, me, _params, path) {
@@ -65,7 +110,7 @@ export const importsPage: Page = {
       );
       return;
     }
-    const imports = await api.imports();
+    const listing = h("div", {}, importsTable(await api.imports()));
     const result = h("div", { "aria-live": "polite", id: "resultat-import" });
     const file = h("input", {
       class: "fr-upload",
@@ -75,20 +120,51 @@ export const importsPage: Page = {
       accept: ".csv,text/csv",
     });
     const canUpload = me.role !== "ars";
-    const show = (r: IngestEntry) =>
+    const show = (r: ImportDetail) =>
       mount(
         result,
         alert(
-          r.status === "refused" ? "error" : r.rejected > 0 ? "warning" : "success",
+          r.status === "loaded"
+            ? r.rows_rejected > 0
+              ? "warning"
+              : "success"
+            : r.status === "skipped"
+              ? "info"
+              : "error",
           r.status === "refused"
             ? `Fichier refusé : ${r.message ?? ""}`
-            : r.status === "skipped"
-              ? "Fichier déjà importé"
-              : `Fichier chargé : ${int(r.loaded)} lignes sur ${int(r.rows)}`,
-          r.rejected > 0 ? `${int(r.rejected)} ligne(s) rejetée(s), détaillées ci-dessous.` : undefined,
+            : r.status === "failed"
+              ? `Échec de l'import : ${r.message ?? ""}`
+              : r.status === "skipped"
+                ? `Fichier déjà importé${r.message ? ` : ${r.message}` : ""}`
+                : `Fichier chargé : ${int(r.rows_loaded)} lignes sur ${int(r.rows_total)}`,
+          r.rows_rejected > 0
+            ? `${int(r.rows_rejected)} ligne(s) rejetée(s), détaillées ci-dessous.`
+            : undefined,
         ),
-        r.errors.length ? rejectionsTable(r.errors, "Lignes rejetées") : null,
+        r.rejections.length ? rejectionsTable(r.rejections, "Lignes rejetées") : null,
+        h(
+          "p",
+          {},
+          h("a", { class: "fr-link", href: `#/imports/${r.import_id}` }, `Voir l'import n° ${r.import_id}`),
+        ),
       );
+    /** Follows an accepted upload (202) until its import ends, showing the rows read meanwhile. */
+    const follow = async (importId: number): Promise<ImportDetail> => {
+      for (;;) {
+        const d = await api.importDetail(importId);
+        if (d.status !== "running") return d;
+        mount(
+          result,
+          h(
+            "p",
+            { class: "fr-text--bold" },
+            `Import n° ${importId} en cours : ${int(d.progress?.rows_read ?? 0)} lignes lues…`,
+          ),
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    };
     mount(
       main,
       h("h1", {}, "Imports"),
@@ -104,9 +180,12 @@ export const importsPage: Page = {
                   mount(result, alert("error", "Choisissez un fichier"));
                   return;
                 }
-                mount(result, h("p", {}, "Import en cours…"));
+                mount(result, h("p", {}, "Envoi du fichier…"));
                 try {
-                  show(await api.upload(f));
+                  const accepted = await api.upload(f);
+                  show(await follow(accepted.import_id));
+                  // The list below shows the new import too.
+                  mount(listing, importsTable(await api.imports()));
                 } catch (e) {
                   mount(
                     result,
@@ -134,50 +213,7 @@ export const importsPage: Page = {
           )
         : h("p", {}, "L'envoi de fichiers est réservé aux chefs de projet, AMOA et administrateurs."),
       result,
-      h(
-        "div",
-        { class: "fr-table" },
-        h(
-          "table",
-          { id: "table-imports" },
-          h("caption", {}, "Derniers imports de votre périmètre"),
-          h(
-            "thead",
-            {},
-            h(
-              "tr",
-              {},
-              ["N°", "Fichier", "Type", "Statut", "Lignes chargées", "Rejetées", "Date"].map((t) =>
-                h("th", { scope: "col" }, t),
-              ),
-            ),
-          ),
-          h(
-            "tbody",
-            {},
-            imports.map((i) =>
-              h(
-                "tr",
-                {},
-                h("td", {}, String(i.import_id)),
-                h("td", {}, h("a", { href: `#/imports/${i.import_id}` }, i.file_name)),
-                h("td", {}, i.kind),
-                h(
-                  "td",
-                  {},
-                  badge(
-                    (STATUS[i.status] ?? [i.status, "info"])[0],
-                    (STATUS[i.status] ?? [i.status, "info"])[1],
-                  ),
-                ),
-                h("td", {}, int(i.rows_loaded)),
-                h("td", {}, int(i.rows_rejected)),
-                h("td", {}, frDate(i.started_at)),
-              ),
-            ),
-          ),
-        ),
-      ),
+      listing,
     );
   },
 };

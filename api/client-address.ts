@@ -1,0 +1,66 @@
+/**
+ * Who is on the other end of a request, for login throttling: the socket's address, or, only
+ * when that socket belongs to a trusted proxy (TRUSTED_PROXIES: addresses or CIDR blocks), the
+ * right-most address of `X-Forwarded-For` that is not itself a trusted proxy. Any client can
+ * write `X-Forwarded-For`: it is never believed from an untrusted peer.
+ */
+import { BlockList, isIP } from "node:net";
+
+export type TrustedProxies = BlockList;
+
+/**
+ * Parses TRUSTED_PROXIES (`127.0.0.1, 10.0.0.0/8, ::1`). Throws a French message naming the
+ * first entry that is neither an address nor a CIDR block.
+ */
+export function parseTrustedProxies(spec: string | undefined): TrustedProxies {
+  const list = new BlockList();
+  for (const raw of (spec ?? "").split(",")) {
+    const entry = raw.trim();
+    if (entry === "") continue;
+    const [addr, bits] = entry.split("/");
+    const family = isIP(addr ?? "");
+    const prefix = bits === undefined ? null : Number(bits);
+    const max = family === 6 ? 128 : 32;
+    if (family === 0 || (prefix !== null && !(Number.isInteger(prefix) && prefix >= 0 && prefix <= max)))
+      throw new Error(`TRUSTED_PROXIES : « ${entry} » n'est ni une adresse IP ni un bloc CIDR`);
+    const type = family === 6 ? "ipv6" : "ipv4";
+    if (prefix === null) list.addAddress(addr as string, type);
+    else list.addSubnet(addr as string, prefix, type);
+  }
+  return list;
+}
+
+function normalise(address: string): string {
+  return address.startsWith("::ffff:") && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+function trusted(list: TrustedProxies, address: string): boolean {
+  const a = normalise(address);
+  const family = isIP(a);
+  return family !== 0 && list.check(a, family === 6 ? "ipv6" : "ipv4");
+}
+
+/**
+ * The client's address: `socketAddress` (undefined for in-process requests: "inconnue"), or the
+ * client named by the trusted proxies in `forwardedFor`.
+ */
+export function clientAddress(
+  socketAddress: string | undefined,
+  forwardedFor: string | undefined,
+  proxies: TrustedProxies,
+): string {
+  if (!socketAddress) return "inconnue";
+  let client = normalise(socketAddress);
+  if (!trusted(proxies, client) || !forwardedFor) return client;
+  const hops = forwardedFor
+    .split(",")
+    .map((h) => h.trim())
+    .filter((h) => h !== "");
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = normalise(hops[i] as string);
+    if (isIP(hop) === 0) return client; // garbage: stop at the last address we could trust
+    client = hop;
+    if (!trusted(proxies, hop)) return hop;
+  }
+  return client;
+}

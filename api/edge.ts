@@ -1,0 +1,194 @@
+/**
+ * The edge of the API: what every /api request must satisfy before a handler, a zod schema or
+ * the database sees it. Each guard answers with an ApiError (RFC 9457 problem, French detail):
+ *
+ * - `urlGuard`: no C0 control character nor DEL in the decoded path or in any query parameter
+ *   (400) — PostgreSQL refuses NUL in text, and nothing legitimate carries them;
+ * - `sameOriginGuard`: a write (any method but GET, HEAD, OPTIONS) not authenticated by a bearer
+ *   token must come from our own origin (403): cross-site request forgery defence (OWASP CSRF
+ *   cheat sheet, "Verifying Origin with standard headers"; Fetch Metadata `Sec-Fetch-Site`);
+ * - `jsonOnly` (415), `jsonBodyLimit` (413, streamed) and `readJsonBody` (400: unreadable JSON,
+ *   or a control character other than tab, LF, CR in any string or key) for the JSON bodies.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError } from "./errors.ts";
+import type { Env } from "./registry.ts";
+
+/** Largest JSON body of the login route (bytes). */
+export const LOGIN_BODY_MAX = 64 * 1024;
+/** Largest JSON body of every other route (bytes); the multipart upload has its own limit. */
+export const JSON_BODY_MAX = 1024 * 1024;
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** True when `s` holds a C0 control character (U+0000–U+001F) or DEL (U+007F). */
+export function hasUrlControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** True when `s` holds a C0 control character other than tab, LF and CR (JSON text may hold those). */
+export function hasJsonControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return true;
+  }
+  return false;
+}
+
+/** A key or path as it can be shown in a message: controls replaced, at most 80 characters. */
+function shown(s: string): string {
+  return [...s.slice(0, 80)].map((ch) => (hasUrlControl(ch) ? "\uFFFD" : ch)).join("");
+}
+
+/**
+ * Where the first string (value or object key) of a parsed JSON value holding a forbidden control
+ * character (`hasJsonControl`) is: a path such as `essms[2].nom`, `(racine)` for the value
+ * itself; null when there is none. Walks iteratively (no recursion: any nesting depth is safe).
+ */
+export function controlCharInJson(value: unknown): string | null {
+  const stack: { v: unknown; path: string }[] = [{ v: value, path: "" }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop() as { v: unknown; path: string };
+    if (typeof v === "string") {
+      if (hasJsonControl(v)) return path || "(racine)";
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: `${path}[${i}]` });
+    } else if (v !== null && typeof v === "object") {
+      const entries = Object.entries(v as Record<string, unknown>);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, child] = entries[i] as [string, unknown];
+        const p = path ? `${path}.${shown(k)}` : shown(k);
+        if (hasJsonControl(k)) return `nom de champ ${p}`;
+        stack.push({ v: child, path: p });
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * 400 when the request's path, once percent-decoded, or any query parameter name or value holds a
+ * C0 control character or DEL; 400 too when the path's percent-encoding is malformed. Runs before
+ * any route, so no handler, schema or query ever receives them.
+ */
+export const urlGuard: MiddlewareHandler<Env> = async (c, next) => {
+  const url = new URL(c.req.url);
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    throw new ApiError("bad_request", "adresse mal encodée (séquence %XX invalide)");
+  }
+  if (hasUrlControl(path))
+    throw new ApiError("bad_request", "caractère de contrôle interdit dans l'adresse de la ressource");
+  for (const [name, value] of url.searchParams)
+    if (hasUrlControl(name) || hasUrlControl(value))
+      throw new ApiError(
+        "bad_request",
+        `caractère de contrôle interdit dans le paramètre ${hasUrlControl(name) ? "de la requête" : `« ${shown(name)} »`}`,
+      );
+  await next();
+};
+
+/**
+ * The origins this request may legitimately come from: the request URL's own (scheme, host and
+ * port, as the browser addressed us), and its https form behind a TLS proxy that says so with
+ * `X-Forwarded-Proto: https` (the same rule as the session cookie's Secure flag).
+ */
+function ownOrigins(c: Context<Env>): string[] {
+  const u = new URL(c.req.url);
+  const origins = [u.origin];
+  if (u.protocol === "http:" && c.req.header("x-forwarded-proto") === "https")
+    origins.push(`https://${u.host}`);
+  return origins;
+}
+
+/**
+ * 403 for a state-changing request (POST, PUT, PATCH, DELETE… anything but GET, HEAD, OPTIONS)
+ * that carries no `Authorization: Bearer` token, unless its `Origin` is exactly our own origin,
+ * or, without `Origin`, it says `Sec-Fetch-Site: same-origin`. `Origin: null`, a malformed or
+ * foreign origin, or neither header: refused. Bearer requests pass: a browser never attaches the
+ * token by itself, so a forged cross-site request cannot carry it. Covers the login too (login
+ * CSRF), and runs before authentication.
+ */
+export const sameOriginGuard: MiddlewareHandler<Env> = async (c, next) => {
+  if (
+    !SAFE_METHODS.has(c.req.method) &&
+    !c.req.header("authorization")?.toLowerCase().startsWith("bearer ")
+  ) {
+    const origin = c.req.header("origin");
+    const ok =
+      origin === undefined
+        ? c.req.header("sec-fetch-site")?.trim().toLowerCase() === "same-origin"
+        : ownOrigins(c).includes(origin.trim());
+    if (!ok)
+      throw new ApiError(
+        "forbidden",
+        "écriture refusée : la requête ne vient pas de l'application elle-même (en-tête Origin absent ou d'une autre origine) ; un client hors navigateur utilise un jeton (Authorization: Bearer)",
+      );
+  }
+  await next();
+};
+
+/** `application/json`, with at most a `charset=utf-8` parameter (JSON is UTF-8: RFC 8259 §8.1). */
+export function isJsonMediaType(header: string | undefined): boolean {
+  if (!header) return false;
+  const [type, ...params] = header.split(";");
+  if (type?.trim().toLowerCase() !== "application/json") return false;
+  return params.every((p) => {
+    const [k, v] = p.split("=");
+    const charset = v
+      ?.trim()
+      .replace(/^"(.*)"$/, "$1")
+      .toLowerCase();
+    return k?.trim().toLowerCase() === "charset" && (charset === "utf-8" || charset === "utf8");
+  });
+}
+
+/** 415 unless the request says its body is JSON (`isJsonMediaType`); the body is not read. */
+export const jsonOnly: MiddlewareHandler<Env> = async (c, next) => {
+  if (!isJsonMediaType(c.req.header("content-type")))
+    throw new ApiError(
+      "unsupported_media_type",
+      "corps de requête attendu en JSON : en-tête Content-Type: application/json (UTF-8)",
+    );
+  await next();
+};
+
+/**
+ * 413 once the body exceeds `maxBytes`: at once from Content-Length, else while streaming (the
+ * body is read at most up to the limit, never whole). hono/body-limit underneath.
+ */
+export function jsonBodyLimit(maxBytes: number): MiddlewareHandler<Env> {
+  const limit = maxBytes >= 1024 * 1024 ? `${maxBytes / 1024 / 1024} Mo` : `${maxBytes / 1024} Ko`;
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError("payload_too_large", `corps de requête trop volumineux (${limit} au plus)`);
+    },
+  });
+}
+
+/**
+ * The request's JSON body, parsed. 400 when it is not JSON, or when a string value or an object
+ * key holds a C0 control character other than tab, LF, CR (`controlCharInJson`). Call it behind
+ * `jsonOnly` and a body limit.
+ */
+export async function readJsonBody(c: Context<Env>): Promise<unknown> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    throw new ApiError("bad_request", "corps de requête illisible : JSON attendu");
+  }
+  const where = controlCharInJson(raw);
+  if (where !== null)
+    throw new ApiError("bad_request", `caractère de contrôle interdit dans le corps JSON (${where})`);
+  return raw;
+}

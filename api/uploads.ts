@@ -1,0 +1,250 @@
+/**
+ * Uploads (POST /api/imports, ADR 0009): the multipart body is streamed to a private temporary
+ * file (busboy, bounded by MAX_UPLOAD_MB while it is read), an import record is reserved as
+ * `running`, the request is answered 202 with its number, and the file is imported in the
+ * background from that file, exactly as the CLI would (bounded memory), one upload at a time per
+ * process. The dashboard follows it through GET /api/imports/{id} (`progress`).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable, Transform } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import busboy from "busboy";
+import type { Db } from "../db/index.ts";
+import { databaseDeadline } from "../db/mutex.ts";
+import { type IngestFileResult, type IngestOptions, ingestFile } from "../ingest/importer.ts";
+import { kindFromFileName } from "../ingest/kinds.ts";
+import { ApiError } from "./errors.ts";
+
+/** A received upload: its sanitised name and the private temporary file holding it. */
+export interface ReceivedUpload {
+  name: string;
+  path: string;
+  bytes: number;
+  /** deletes the temporary folder */
+  discard(): void;
+}
+
+/** Room for the multipart envelope (boundaries, part headers) beside the file itself. */
+const ENVELOPE_BYTES = 64 * 1024;
+
+/** Longest file name kept (characters); the name is a label, never a path on our disk. */
+const MAX_NAME = 200;
+
+/** A client's file name as a label: no folder, no control character, bounded. */
+export function uploadName(raw: string | undefined): string {
+  const base = (raw ?? "").split(/[/\\]/).pop() ?? "";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  const clean = base.replace(/[\u0000-\u001f\u007f]/g, "").trim();
+  return clean.slice(0, MAX_NAME) || "export.csv";
+}
+
+/**
+ * Streams the multipart body's `file` field to a private temporary file (mode 0600, in a fresh
+ * folder, under a name of ours). Errors (French, ApiError): 413 over `maxBytes`, 400 when the
+ * body is not multipart, holds no `file` field or is cut short.
+ */
+export async function receiveUpload(
+  body: globalThis.ReadableStream<Uint8Array> | null,
+  contentType: string | undefined,
+  declaredLength: string | undefined,
+  maxBytes: number,
+): Promise<ReceivedUpload> {
+  if (!body || !contentType?.toLowerCase().startsWith("multipart/form-data"))
+    throw new ApiError(
+      "bad_request",
+      "corps multipart/form-data attendu, avec le fichier dans le champ file",
+    );
+  const tooLarge = () =>
+    new ApiError(
+      "payload_too_large",
+      `fichier trop volumineux : ${Math.round(maxBytes / 1024 / 1024)} Mo au plus (MAX_UPLOAD_MB)`,
+    );
+  // The whole body: the file plus the multipart envelope, bounded before and while it is read.
+  const maxBody = maxBytes + ENVELOPE_BYTES;
+  if (declaredLength !== undefined && Number(declaredLength) > maxBody) throw tooLarge();
+  const dir = mkdtempSync(join(tmpdir(), "cibles-envoi-"));
+  const path = join(dir, "fichier");
+  const discard = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const received = await new Promise<{ name: string; bytes: number }>((resolve, reject) => {
+      let parser: busboy.Busboy;
+      try {
+        parser = busboy({
+          headers: { "content-type": contentType },
+          limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 20 },
+        });
+      } catch {
+        reject(new ApiError("bad_request", "corps multipart illisible (en-tête Content-Type incomplet)"));
+        return;
+      }
+      let file: Promise<{ name: string; bytes: number }> | null = null;
+      parser.on("file", (field, stream, info) => {
+        if (field !== "file" || file) {
+          stream.resume();
+          return;
+        }
+        file = (async () => {
+          const out = await open(path, "wx", 0o600);
+          let bytes = 0;
+          try {
+            for await (const chunk of stream as AsyncIterable<Buffer>) {
+              bytes += chunk.length;
+              await out.write(chunk);
+            }
+          } finally {
+            await out.close();
+          }
+          if ((stream as { truncated?: boolean }).truncated) throw tooLarge();
+          return { name: uploadName(info.filename), bytes };
+        })();
+        file.catch(() => {}); // awaited at "close"
+      });
+      parser.on("error", () => reject(new ApiError("bad_request", "corps multipart illisible")));
+      parser.on("close", () => {
+        if (!file) reject(new ApiError("bad_request", "fichier attendu dans le champ file"));
+        else file.then(resolve, reject);
+      });
+      const source = Readable.fromWeb(body as unknown as WebReadableStream<Uint8Array>);
+      let total = 0;
+      const counted = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          total += chunk.length;
+          done(total > maxBody ? tooLarge() : null, chunk);
+        },
+      });
+      const fail = (e: unknown) =>
+        reject(
+          e instanceof ApiError ? e : new ApiError("bad_request", "envoi interrompu avant la fin du fichier"),
+        );
+      source.on("error", fail);
+      counted.on("error", (e) => {
+        fail(e);
+        source.destroy();
+      });
+      source.pipe(counted).pipe(parser);
+    });
+    return { ...received, path, discard };
+  } catch (e) {
+    discard();
+    throw e;
+  }
+}
+
+export interface UploadJob {
+  importId: number;
+  upload: ReceivedUpload;
+  options: Omit<IngestOptions, "importId" | "onProgress" | "readInWorker">;
+  /** told the import's result once it is recorded (the audit entry) */
+  done?: (r: IngestFileResult) => Promise<void>;
+}
+
+/**
+ * Runs uploads one after the other in the background; keeps each running import's progress
+ * (rows read) for GET /api/imports/{id}. One queue per server process.
+ */
+export class UploadQueue {
+  private tail: Promise<void> = Promise.resolve();
+  private readonly progress = new Map<number, number>();
+  private pending = 0;
+  constructor(
+    private readonly db: Db,
+    private readonly log: (entry: Record<string, unknown>) => void,
+  ) {}
+
+  /** rows read so far by a running import of this process, or null */
+  progressOf(importId: number): number | null {
+    return this.progress.get(importId) ?? null;
+  }
+
+  /** imports waiting or running in this process */
+  get size(): number {
+    return this.pending;
+  }
+
+  /** Queues an upload; resolves when it has run (tests), never rejects. */
+  enqueue(job: UploadJob): Promise<void> {
+    this.pending += 1;
+    this.progress.set(job.importId, 0);
+    // The import runs outside the request that queued it (no request deadline, ADR 0009).
+    const run = databaseDeadline.exit(() => this.tail.then(() => this.run(job)));
+    this.tail = run;
+    return run;
+  }
+
+  /** Waits for every queued upload (server shutdown, tests). */
+  async drain(): Promise<void> {
+    await this.tail;
+  }
+
+  private async run(job: UploadJob): Promise<void> {
+    try {
+      const r = await ingestFile(this.db, { path: job.upload.path }, job.upload.name, {
+        ...job.options,
+        importId: job.importId,
+        // Reading and validation off the event loop: pages and logins keep being served.
+        readInWorker: true,
+        onProgress: (rows) => this.progress.set(job.importId, rows),
+      });
+      await finishRecord(this.db, job.importId, r.status, r.message ?? null);
+      await job.done?.(r);
+    } catch (e) {
+      this.log({
+        level: "error",
+        message: "échec d'un import envoyé",
+        import_id: job.importId,
+        error: String(e),
+      });
+      await finishRecord(
+        this.db,
+        job.importId,
+        "failed",
+        "échec technique de l'import : rien n'a été chargé ; le détail est dans le journal du serveur",
+      ).catch(() => {});
+    } finally {
+      job.upload.discard();
+      this.progress.delete(job.importId);
+      this.pending -= 1;
+    }
+  }
+}
+
+/**
+ * Reserves the import's record as `running` (its number is the 202's answer). The import
+ * completes this same record (importer.ts `recordImport`).
+ */
+export async function reserveImport(db: Db, name: string, actor: string, scoped: boolean): Promise<number> {
+  const [row] = await db.query<{ import_id: number }>(
+    `insert into import (file_name, kind, sha256, status, source, imported_by, started_at, scoped)
+     values ($1, $2, '', 'running', 'api', $3, now(), $4) returning import_id::int as import_id`,
+    [name, kindFromFileName(name) ?? "inconnu", actor, scoped],
+  );
+  return (row as { import_id: number }).import_id;
+}
+
+/** Ends a record the importer left running (refused before reading: no kind, empty, not text). */
+async function finishRecord(db: Db, importId: number, status: string, message: string | null): Promise<void> {
+  await db.query(
+    `update import set status = $2, message = coalesce(message, $3), finished_at = coalesce(finished_at, now())
+     where import_id = $1 and status = 'running'`,
+    [importId, status, message],
+  );
+}
+
+/**
+ * Records left `running` by a process that stopped mid-import: their transaction rolled back
+ * (nothing was loaded). On the embedded database one process owns the data, so all of them; on
+ * PostgreSQL, those older than `staleAfterHours` (another server may be importing right now).
+ */
+export async function failInterruptedImports(db: Db, staleAfterHours = 6): Promise<number> {
+  const rows = await db.query(
+    `update import set status = 'failed', finished_at = now(),
+       message = 'import interrompu par l''arrêt du serveur : rien n''a été chargé ; envoyez le fichier de nouveau'
+     where status = 'running' and ($1::boolean or started_at < now() - make_interval(hours => $2))
+     returning import_id`,
+    [db.backend === "pglite", staleAfterHours],
+  );
+  return rows.length;
+}

@@ -1,0 +1,66 @@
+/**
+ * Why a row is rejected: a closed list of reasons, each with its French text and, where it helps
+ * the person who fixes the file, the expected format (exports.md §2). A rejection names its line
+ * and column and one of these reasons, never the cell's value: an unquoted `;` in a name column
+ * shifts a first name or a birth date into a checked column, and whatever a message quotes is
+ * stored, shown by the API and the dashboard, and written next to the file by the inbox.
+ */
+
+/** Longest identifier or text cell accepted (characters): beyond, a row error (btree limit). */
+export const MAX_TEXT_LENGTH = 200;
+/** Longest free-text cell (a justification). */
+export const MAX_FREE_TEXT_LENGTH = 2000;
+/** Largest integer a cell may hold: PostgreSQL's `integer`. */
+export const MAX_INTEGER = 2_147_483_647;
+/** Largest decimal amount a cell may hold (euros, ratios). */
+export const MAX_DECIMAL = 1e12;
+/** Longest message stored for a rejection (characters). */
+export const MAX_REJECTION_MESSAGE = 300;
+
+export const REJECTION_REASONS = {
+  valeur_manquante: "valeur obligatoire manquante",
+  finess_format: "FINESS invalide : 9 chiffres attendus, ou 2A/2B suivi de 7 chiffres",
+  finess_cle: "FINESS invalide : clé de contrôle (Luhn) incorrecte",
+  finess_inconnu: "FINESS absent du référentiel",
+  finess_hors_perimetre: "FINESS absent du référentiel ou hors de votre périmètre",
+  finess_en_double: "FINESS déjà présent plus haut dans le fichier : un ESSMS appartient à une seule grappe",
+  date_illisible: "date illisible : format attendu AAAA-MM-JJ ou JJ/MM/AAAA",
+  horodatage_illisible:
+    "date illisible : formats attendus AAAA-MM-JJ, JJ/MM/AAAA, AAAA-MM-JJTHH:MM[:SS][Z|±HH:MM] ou JJ/MM/AAAA HH:MM[:SS]",
+  date_trop_ancienne: "date antérieure au 01/01/1990",
+  date_trop_lointaine: "date postérieure de plus d'un an à la date d'import",
+  sortie_avant_entree: "date de sortie antérieure à la date d'entrée",
+  fin_avant_debut: "date de fin antérieure à la date de début",
+  valeur_inconnue: "valeur non reconnue",
+  nombre_invalide: "nombre attendu (par exemple 0,5 ou 1 234,5)",
+  nombre_hors_bornes: "nombre hors des bornes admises",
+  entier_invalide: "entier positif ou nul attendu",
+  entier_trop_grand: `entier trop grand : ${MAX_INTEGER.toLocaleString("fr-FR")} au plus`,
+  drapeau_invalide: "valeur invalide : 0 ou 1 attendu",
+  texte_trop_long: `valeur trop longue : ${MAX_TEXT_LENGTH} caractères au plus`,
+  texte_libre_trop_long: `texte trop long : ${MAX_FREE_TEXT_LENGTH} caractères au plus`,
+  notation_scientifique:
+    "identifiant en notation scientifique (transformé par un tableur) : exportez la colonne au format texte",
+  region_incoherente: "région différente de celle déjà donnée pour la même grappe",
+  valeur_invalide: "valeur invalide",
+} as const;
+
+export type RejectionReason = keyof typeof REJECTION_REASONS;
+
+export function isRejectionReason(s: unknown): s is RejectionReason {
+  return typeof s === "string" && Object.hasOwn(REJECTION_REASONS, s);
+}
+
+/**
+ * The French message of a reason, with an optional detail that is ours (a column label, the
+ * accepted values, a line number), never a cell's value. Bounded to MAX_REJECTION_MESSAGE.
+ */
+export function rejectionMessage(reason: RejectionReason, detail?: string): string {
+  const m = detail ? `${REJECTION_REASONS[reason]} (${detail})` : REJECTION_REASONS[reason];
+  return m.length > MAX_REJECTION_MESSAGE ? `${m.slice(0, MAX_REJECTION_MESSAGE - 1)}…` : m;
+}
+
+/** `1,47720E+14`, `3.4E+08`: what a spreadsheet makes of a long numeric identifier. */
+export function isScientificNotation(s: string): boolean {
+  return /^[+-]?\d+([.,]\d+)?e[+-]?\d+$/i.test(s.trim());
+}
