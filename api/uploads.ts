@@ -133,6 +133,9 @@ export async function receiveUpload(
   }
 }
 
+/** Rows per merged chunk for uploads on PGlite (ADR 0009): each merge statement stays short. */
+export const PGLITE_UPLOAD_CHUNK_ROWS = 20_000;
+
 export interface UploadJob {
   importId: number;
   upload: ReceivedUpload;
@@ -184,8 +187,12 @@ export class UploadQueue {
       const r = await ingestFile(this.db, { path: job.upload.path }, job.upload.name, {
         ...job.options,
         importId: job.importId,
-        // Reading and validation off the event loop: pages and logins keep being served.
-        readInWorker: true,
+        // PGlite runs in this thread: reading and validation go to a worker thread so that the
+        // event loop stays free (ADR 0009). On PostgreSQL the CLI's in-thread reading (yielding
+        // between batches) keeps memory lower.
+        readInWorker: this.db.backend === "pglite",
+        // On PGlite every statement holds the event loop: smaller chunks, shorter holds.
+        ...(this.db.backend === "pglite" ? { chunkRows: PGLITE_UPLOAD_CHUNK_ROWS } : {}),
         onProgress: (rows) => this.progress.set(job.importId, rows),
       });
       await finishRecord(this.db, job.importId, r.status, r.message ?? null);

@@ -383,6 +383,9 @@ async function loadFile(
       for (;;) {
         let t = performance.now();
         const chunk = await next;
+        // PGlite answers within microtasks: without a macrotask turn between chunks, timers and
+        // HTTP requests would wait for the whole file (ADR 0009).
+        if (db.backend === "pglite") await new Promise((resolve) => setImmediate(resolve));
         spent.read += performance.now() - t;
         if (chunk.done) break;
         // The next chunk is read and validated while this one is copied and merged.
