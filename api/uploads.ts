@@ -135,6 +135,8 @@ export async function receiveUpload(
 
 /** Rows per merged chunk for uploads on PGlite (ADR 0009): each merge statement stays short. */
 export const PGLITE_UPLOAD_CHUNK_ROWS = 20_000;
+/** Rows per merged chunk for uploads on PostgreSQL. */
+export const PG_UPLOAD_CHUNK_ROWS = 50_000;
 
 export interface UploadJob {
   importId: number;
@@ -191,8 +193,9 @@ export class UploadQueue {
         // event loop stays free (ADR 0009). On PostgreSQL the CLI's in-thread reading (yielding
         // between batches) keeps memory lower.
         readInWorker: this.db.backend === "pglite",
-        // On PGlite every statement holds the event loop: smaller chunks, shorter holds.
-        ...(this.db.backend === "pglite" ? { chunkRows: PGLITE_UPLOAD_CHUNK_ROWS } : {}),
+        // On PGlite every statement holds the event loop: smaller chunks, shorter holds. On
+        // PostgreSQL, half the CLI's chunks: the server's memory stays under 300 MB (ADR 0009).
+        chunkRows: this.db.backend === "pglite" ? PGLITE_UPLOAD_CHUNK_ROWS : PG_UPLOAD_CHUNK_ROWS,
         onProgress: (rows) => this.progress.set(job.importId, rows),
       });
       await finishRecord(this.db, job.importId, r.status, r.message ?? null);

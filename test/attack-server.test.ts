@@ -46,6 +46,7 @@ function agendaExport(rows: number): Buffer {
 
 const ADMIN = "admin@attaque.invalid";
 const CHEF = "chef@attaque.invalid";
+const CHEF_F1 = "chef.bre@attaque.invalid";
 
 for (const backend of backends()) {
   describe(`server under attack on ${backend}`, () => {
@@ -63,6 +64,13 @@ for (const backend of backends()) {
         role: "chef_projet",
         region: null,
         grappes: ["T1"],
+        password: PASSWORD,
+      });
+      await addUser(db, {
+        email: CHEF_F1,
+        role: "chef_projet",
+        region: null,
+        grappes: ["F1"],
         password: PASSWORD,
       });
       await db.close();
@@ -107,6 +115,72 @@ for (const backend of backends()) {
         body: JSON.stringify({ email, password }),
       });
 
+    it("streams a large upload to disk, answers 202, imports it while /healthz, logins and pages answer", async () => {
+      const rows = 600_000;
+      // First test of the file: the server has only started (logins storms come later).
+      resetPeak(child.pid as number);
+      const atStart = peakMb(child.pid as number);
+      const r = await login(CHEF, PASSWORD, "198.51.100.5");
+      expect(r.status).toBe(200);
+      const cookie = (r.headers.get("set-cookie") ?? "").split(";")[0] as string;
+      const form = new FormData();
+      form.set("file", new File([new Uint8Array(agendaExport(rows))], "agenda_volumineux.csv"));
+      const accepted = await fetch(`${base}/api/imports`, {
+        method: "POST",
+        headers: { cookie, origin: base },
+        body: form,
+      });
+      expect(accepted.status).toBe(202);
+      const { import_id: id } = (await accepted.json()) as { import_id: number };
+      let status = "running";
+      let slowestHealth = 0;
+      let slowestPage = 0;
+      const pageStatuses = new Set<number>();
+      const started = performance.now();
+      const deadline = Date.now() + 180_000;
+      while (status === "running" && Date.now() < deadline) {
+        let t = performance.now();
+        const health = await fetch(`${base}/healthz`);
+        slowestHealth = Math.max(slowestHealth, performance.now() - t);
+        expect(health.status).toBe(200);
+        t = performance.now();
+        const page = await fetch(`${base}/api/imports/${id}`, { headers: { cookie } });
+        slowestPage = Math.max(slowestPage, performance.now() - t);
+        pageStatuses.add(page.status);
+        if (page.status === 200) status = ((await page.json()) as { status: string }).status;
+        else {
+          // The embedded database busy with the import: a French 503 that says when to retry.
+          expect(page.status).toBe(503);
+          expect(page.headers.get("retry-after")).toBe("5");
+          expect(((await page.json()) as { detail: string }).detail).toMatch(/occupée par un import/);
+        }
+        await new Promise((res) => setTimeout(res, 250));
+      }
+      expect(status).toBe("loaded");
+      const done = (await (await fetch(`${base}/api/imports/${id}`, { headers: { cookie } })).json()) as {
+        rows_loaded: number;
+      };
+      expect(done.rows_loaded).toBe(rows);
+      const importMs = performance.now() - started;
+      // Bounds that hold on a loaded machine too: /healthz never waits for the database, and no
+      // request waits for the whole import — at most the busy wait and one statement.
+      expect(slowestHealth).toBeLessThan(BUSY_WAIT_MS);
+      // Nobody waits for the whole import: at most the busy wait, then an answer.
+      expect(slowestPage).toBeLessThan(BUSY_WAIT_MS + 3000);
+      if (importMs > BUSY_WAIT_MS + 3000) expect(slowestPage).toBeLessThan(importMs);
+      if (backend === "pg") {
+        expect([...pageStatuses]).toEqual([200]);
+        // The CLI's bounded memory (ADR 0008); PGlite's WebAssembly heap is its own (ADR 0009).
+        expect(peakMb(child.pid as number)).toBeLessThan(300);
+      }
+      expect(log).not.toMatch(/"level":"error"/);
+      process.stderr.write(
+        `[${backend}] mémoire : ${Math.round(atStart)} Mo au départ, ${Math.round(peakMb(child.pid as number))} Mo au plus\n`,
+      );
+      process.stderr.write(
+        `[${backend}] import de ${rows} lignes : /healthz ${Math.round(slowestHealth)} ms au plus, pages ${Math.round(slowestPage)} ms au plus (${[...pageStatuses].join(", ")})\n`,
+      );
+    });
     it("checks at most 5 passwords of 30 sent in parallel for one account", async () => {
       const answers = await Promise.all(
         Array.from({ length: 30 }, () => login(ADMIN, "mauvais-mot-de-passe", "198.51.100.1")),
@@ -153,61 +227,67 @@ for (const backend of backends()) {
       expect(peakMb(child.pid as number) - before).toBeLessThan(40);
     });
 
-    it("streams a large upload to disk, answers 202, imports it while /healthz, logins and pages answer", async () => {
-      const rows = 600_000;
-      resetPeak(child.pid as number);
-      const r = await login(CHEF, PASSWORD, "198.51.100.5");
-      expect(r.status).toBe(200);
-      const cookie = (r.headers.get("set-cookie") ?? "").split(";")[0] as string;
-      const form = new FormData();
-      form.set("file", new File([new Uint8Array(agendaExport(rows))], "agenda_volumineux.csv"));
-      const accepted = await fetch(`${base}/api/imports`, {
-        method: "POST",
-        headers: { cookie, origin: base },
-        body: form,
-      });
-      expect(accepted.status).toBe(202);
-      const { import_id: id } = (await accepted.json()) as { import_id: number };
-      let status = "running";
-      let slowestHealth = 0;
-      let slowestPage = 0;
-      const pageStatuses = new Set<number>();
-      const deadline = Date.now() + 180_000;
-      while (status === "running" && Date.now() < deadline) {
-        let t = performance.now();
-        const health = await fetch(`${base}/healthz`);
-        slowestHealth = Math.max(slowestHealth, performance.now() - t);
-        expect(health.status).toBe(200);
-        t = performance.now();
-        const page = await fetch(`${base}/api/imports/${id}`, { headers: { cookie } });
-        slowestPage = Math.max(slowestPage, performance.now() - t);
-        pageStatuses.add(page.status);
-        if (page.status === 200) status = ((await page.json()) as { status: string }).status;
-        else {
-          // The embedded database busy with the import: a French 503 that says when to retry.
-          expect(page.status).toBe(503);
-          expect(page.headers.get("retry-after")).toBe("5");
-          expect(((await page.json()) as { detail: string }).detail).toMatch(/occupée par un import/);
-        }
-        await new Promise((res) => setTimeout(res, 250));
-      }
-      expect(status).toBe("loaded");
-      const done = (await (await fetch(`${base}/api/imports/${id}`, { headers: { cookie } })).json()) as {
-        rows_loaded: number;
+    it("keeps each grappe's part of a shared file to itself, and lets the other grappe load its rows later", async () => {
+      const session = async (email: string, client: string) => {
+        const r = await login(email, PASSWORD, client);
+        expect(r.status).toBe(200);
+        return (r.headers.get("set-cookie") ?? "").split(";")[0] as string;
       };
-      expect(done.rows_loaded).toBe(rows);
-      expect(slowestHealth).toBeLessThan(1000);
-      // Nobody waits for the whole import: at most the busy wait, then an answer.
-      expect(slowestPage).toBeLessThan(BUSY_WAIT_MS + 2000);
-      if (backend === "pg") {
-        expect([...pageStatuses]).toEqual([200]);
-        // The CLI's bounded memory (ADR 0008); PGlite's WebAssembly heap is its own (ADR 0009).
-        expect(peakMb(child.pid as number)).toBeLessThan(300);
-      }
-      expect(log).not.toMatch(/"level":"error"/);
-      process.stderr.write(
-        `[${backend}] import de ${rows} lignes : /healthz ${Math.round(slowestHealth)} ms au plus, pages ${Math.round(slowestPage)} ms au plus (${[...pageStatuses].join(", ")})\n`,
-      );
+      const t1 = await session(CHEF, "198.51.100.6");
+      const f1 = await session(CHEF_F1, "198.51.100.7");
+      const content = [
+        "finess;message_id;date_envoi;sens;statut;usager_id;destinataire",
+        ...Array.from({ length: 8 }, (_, i) => `340000017;partage-t${i};2025-05-02;ENVOYE;;u${i};pro`),
+        ...Array.from({ length: 8 }, (_, i) => `350000014;partage-f${i};2025-05-02;ENVOYE;;b${i};pro`),
+        "350000014;partage-fx;31/02/2025;ENVOYE;;b9;pro",
+      ].join("\n");
+      const upload = async (cookie: string) => {
+        const form = new FormData();
+        form.set("file", new File([content], "mss_partage.csv"));
+        const res = await fetch(`${base}/api/imports`, {
+          method: "POST",
+          headers: { cookie, origin: base },
+          body: form,
+        });
+        expect(res.status).toBe(202);
+        const { import_id: id } = (await res.json()) as { import_id: number };
+        for (let i = 0; i < 200; i++) {
+          const d = (await (await fetch(`${base}/api/imports/${id}`, { headers: { cookie } })).json()) as {
+            status: string;
+          };
+          if (d.status !== "running")
+            return { id, ...d } as {
+              id: number;
+              status: string;
+              rows_loaded: number;
+              message: string | null;
+            };
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error("import sans fin");
+      };
+      const byT1 = await upload(t1);
+      expect(byT1).toMatchObject({ status: "loaded", rows_loaded: 8 });
+      // The other grappe's chef sees nothing of it: not listed, 404 like an unknown number.
+      const listF1 = (await (await fetch(`${base}/api/imports`, { headers: { cookie: f1 } })).json()) as {
+        import_id: number;
+      }[];
+      expect(listF1.map((i) => i.import_id)).not.toContain(byT1.id);
+      expect((await fetch(`${base}/api/imports/${byT1.id}`, { headers: { cookie: f1 } })).status).toBe(404);
+      // …and loads its own rows of the same file, told nothing of the first import.
+      const byF1 = await upload(f1);
+      expect(byF1).toMatchObject({ status: "loaded", rows_loaded: 8 });
+      const detail = (await (
+        await fetch(`${base}/api/imports/${byF1.id}`, { headers: { cookie: f1 } })
+      ).json()) as {
+        rejections: { line: number; message: string }[];
+      };
+      expect(detail.rejections.find((r) => r.line === 18)?.message).toMatch(/^date illisible/);
+      expect(JSON.stringify(detail)).not.toMatch(/import n°/);
+      expect(JSON.stringify(detail)).not.toContain("31/02/2025");
+      // Sent again by the first chef: nothing left to load for its scope.
+      const again = await upload(t1);
+      expect(again.status).toBe("skipped");
     });
   });
 }

@@ -7,6 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { rejectionMessage } from "../domain/rejections.ts";
 import { mapColumns } from "../ingest/csv.ts";
 import { compileRowValidator, fieldContext, validateRow } from "../ingest/fields.ts";
 import { KIND_DEFS, KINDS } from "../ingest/kinds.ts";
@@ -92,7 +93,17 @@ describe("compiled row validator", () => {
               const value = ref.value as Record<string, unknown>;
               const rule = def.rowCheck?.((c) => value[c]) ?? null;
               if (rule) {
-                expect(got).toEqual({ ok: false, errors: [{ line, ...rule }] });
+                expect(got).toEqual({
+                  ok: false,
+                  errors: [
+                    {
+                      line,
+                      column: rule.column,
+                      message: rejectionMessage(rule.reason),
+                      reason: rule.reason,
+                    },
+                  ],
+                });
                 return;
               }
               expect(got).toEqual({ ok: true, values: def.columns.map((c) => value[c]) });
