@@ -1,0 +1,57 @@
+/**
+ * Migrations are frozen once landed (ADR 0010): each one's sha256 is held here, and a new one
+ * must be added with its own. The functions that carry rules live in sql/functions and are
+ * applied again whenever their text changes, on both backends.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../db/index.ts";
+import { functionFiles, migrate, migrationFiles, sqlFile } from "../db/migrate.ts";
+import { backends, freshDb } from "./helpers.ts";
+
+/** sha256 of every landed migration. Never edit one of these files: write a new migration. */
+const LANDED: Record<string, string> = {
+  "0001_init.sql": "f4e50c5a2ed3a97bf876ffb4667b2ec7f6c7ea296d45b558bf53584ce9371564",
+  // 0002 was edited after it landed (d456ec9): ADR 0010 records why it must never happen again.
+  "0002_usager_month.sql": "c0ecc09c063fec880ba52fe34c0c0ece11f0155bcf1f81500719e30258b2fe3a",
+  "0003_drop_fact_window_indexes.sql": "2b1bc9d3e992fadc8ecc358023783b37815d6e082f7eb41ce9a6a4e83fde931a",
+  "0004_lock_finess.sql": "3fda2cc215cd8e826970e0e3f70195da2c09757b317065be02b64a2ea9a45c63",
+  "0005_usager_month_refresh.sql": "a41f64098a11678521f6b2e66af121885027a956d82dc075361833ebcb105bed",
+  "0006_security.sql": "a23553ff95160289fef3f2650464cb64e93ba957768723883e9c895bf7b6bc24",
+};
+
+describe("migrations", () => {
+  it("are frozen: every file's sha256 is the one it landed with, and every file is recorded", () => {
+    const actual = Object.fromEntries(migrationFiles().map((f) => [f, sqlFile("migrations", f).sha256]));
+    expect(actual).toEqual(LANDED);
+  });
+});
+
+for (const backend of backends()) {
+  describe(`rule functions on ${backend}`, () => {
+    let db: Db;
+    beforeAll(async () => {
+      db = await freshDb(backend);
+    });
+    afterAll(async () => db?.close());
+
+    it("are recorded with their sha256 and applied again only when their text changes", async () => {
+      const recorded = await db.query<{ file: string; sha256: string }>(
+        "select file, sha256 from schema_function order by file",
+      );
+      expect(recorded).toEqual(
+        functionFiles().map((file) => ({ file, sha256: sqlFile("functions", file).sha256 })),
+      );
+      expect(await migrate(db)).toEqual({ migrations: [], functions: [] });
+      // A function replaced behind our back (or an older text recorded) is put back on the next run.
+      await db.query(
+        "create or replace function usager_month_replace(p_finess text[], p_cols text[]) returns void language sql as 'select'",
+      );
+      await db.query("update schema_function set sha256 = 'ancien' where file = 'usager_month.sql'");
+      expect(await migrate(db)).toEqual({ migrations: [], functions: ["usager_month.sql"] });
+      const [fn] = await db.query<{ body: string }>(
+        "select prosrc as body from pg_proc where proname = 'usager_month_replace'",
+      );
+      expect(fn?.body).toContain("activity_fresh");
+    });
+  });
+}
