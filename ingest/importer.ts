@@ -458,6 +458,14 @@ async function loadFile(
   });
 }
 
+/**
+ * The reading worker's entry: compiled, the module itself (`node dist/…`); from the sources, a
+ * boot file that registers tsx's hooks in the worker first (worker threads do not inherit them).
+ */
+const READ_WORKER = import.meta.url.endsWith(".ts")
+  ? new URL("./read-worker.mjs", import.meta.url)
+  : new URL("./read-worker.js", import.meta.url);
+
 /** Files from which PGlite imports read in a worker thread (starting one costs ~0.3 s). */
 const WORKER_MIN_BYTES = 16 << 20;
 
@@ -471,7 +479,7 @@ async function* chunksFromWorker(
   spec: ReadWorkerSpec,
   { rejections, totals, onProgress }: ReadReports,
 ): AsyncGenerator<Chunk> {
-  const worker = new Worker(new URL("./read-worker.mjs", import.meta.url), { workerData: spec });
+  const worker = new Worker(READ_WORKER, { workerData: spec });
   // A worker that stops without a word (killed, out of memory) ends the wait for its messages.
   const stopped = new AbortController();
   worker.once("exit", (code) => stopped.abort(new Error(`lecture du fichier interrompue (code ${code})`)));
