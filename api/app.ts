@@ -16,11 +16,6 @@ import { secureHeaders } from "hono/secure-headers";
 import { z } from "zod";
 import "../domain/zod-fr.ts";
 import { DatabaseBusy, databaseDeadline } from "../db/mutex.ts";
-import { grappesOfRegion } from "../sql/resources.ts";
-import { clientAddress, parseTrustedProxies } from "./client-address.ts";
-import { docsPage } from "./docs.ts";
-import { jsonBodyLimit, jsonOnly, LOGIN_BODY_MAX, readJsonBody, sameOriginGuard, urlGuard } from "./edge.ts";
-import { ApiError, problem } from "./errors.ts";
 import {
   endSession,
   login,
@@ -28,7 +23,12 @@ import {
   SESSION_HOURS,
   sessionPrincipal,
   tokenPrincipal,
-} from "./identity.ts";
+} from "../sql/identity.ts";
+import { grappesOfRegion } from "../sql/resources.ts";
+import { clientAddress, parseTrustedProxies } from "./client-address.ts";
+import { docsPage } from "./docs.ts";
+import { jsonBodyLimit, jsonOnly, LOGIN_BODY_MAX, readJsonBody, sameOriginGuard, urlGuard } from "./edge.ts";
+import { ApiError, problem } from "./errors.ts";
 import {
   type AppDeps,
   type Env,

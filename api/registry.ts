@@ -7,8 +7,8 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { Db } from "../db/index.ts";
+import type { Principal, Role } from "../sql/identity.ts";
 import type { TrustedProxies } from "./client-address.ts";
-import type { Principal, Role } from "./identity.ts";
 import type { UploadQueue } from "./uploads.ts";
 
 export type Method = "get" | "post" | "patch" | "delete";

@@ -7,6 +7,7 @@ import { addMonths, type Day, daysBetween, monthStarts, targetDate, todayParis }
 import { forecast } from "../domain/forecast.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
 import { reportCsv } from "../domain/report-csv.ts";
+import { audit, type Principal } from "../sql/identity.ts";
 import { computeReport, history, MAX_HISTORY_MONTHS } from "../sql/queries.ts";
 import {
   essmsByFiness,
@@ -37,7 +38,6 @@ import {
 } from "../sql/workflow.ts";
 import { ApiError } from "./errors.ts";
 import { attachment, evidencePack, reportXlsx } from "./exports.ts";
-import { audit, type Principal } from "./identity.ts";
 import {
   type AppDeps,
   DEFAULT_MAX_UPLOAD,

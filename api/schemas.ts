@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { isDay } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
-import { ROLES } from "./identity.ts";
+import { ROLES } from "../domain/roles.ts";
 
 export const day = z.string().refine(isDay, "date attendue au format AAAA-MM-JJ (date calendaire valide)");
 export const finessParam = z.object({ finess: z.string().regex(/^(\d{9}|2[AB]\d{7})$/, "FINESS invalide") });

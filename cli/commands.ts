@@ -1,14 +1,5 @@
 /** Command registry: each command validates its arguments and calls one function. */
 import type { ParseArgsConfig } from "node:util";
-import {
-  addUser,
-  createToken,
-  IdentityError,
-  listUsers,
-  type Role,
-  revokeToken,
-  setDisabled,
-} from "../api/identity.ts";
 import { startServer } from "../api/server.ts";
 import { failInterruptedImports } from "../api/uploads.ts";
 import { type Db, dbFromEnv } from "../db/index.ts";
@@ -28,6 +19,15 @@ import {
 } from "../ingest/programme.ts";
 import { resolveSecret } from "../ingest/pseudonym.ts";
 import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
+import {
+  addUser,
+  createToken,
+  IdentityError,
+  listUsers,
+  type Role,
+  revokeToken,
+  setDisabled,
+} from "../sql/identity.ts";
 import { computeReport } from "../sql/queries.ts";
 import { freezeSnapshot, readSnapshot, UnknownGrappe } from "../sql/snapshots.ts";
 import { configFromEnv } from "./config.ts";

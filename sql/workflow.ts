@@ -3,10 +3,10 @@
  * one transaction with its audit entry (who, when, what, before/after).
  */
 import { z } from "zod";
-import { audit } from "../api/identity.ts";
 import type { Db, Queryable } from "../db/index.ts";
 import { type Day, isDay, todayParis } from "../domain/dates.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
+import { audit } from "./identity.ts";
 import { computeReport } from "./queries.ts";
 
 export class WorkflowError extends Error {

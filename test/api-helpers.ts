@@ -1,9 +1,9 @@
 /** A populated database and users of every role for the API tests. */
 import { join } from "node:path";
-import { addUser, type Role } from "../api/identity.ts";
 import type { Db } from "../db/index.ts";
 import { ingestPaths } from "../ingest/ingest.ts";
 import { importReferential } from "../ingest/programme.ts";
+import { addUser, type Role } from "../sql/identity.ts";
 import { goldenRoot, SECRET, writeTemp } from "./helpers.ts";
 
 /** Grappe T1 (OCC, the mini case) and a foreign grappe F1 in another region (BRE). */

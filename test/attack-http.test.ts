@@ -12,11 +12,11 @@ import ExcelJS from "exceljs";
 import { strFromU8, unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../api/app.ts";
-import { createToken } from "../api/identity.ts";
 import type { Db } from "../db/index.ts";
 import { csvText } from "../domain/csv.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import { importReferential } from "../ingest/programme.ts";
+import { createToken } from "../sql/identity.ts";
 import { PASSWORD, populate, USERS } from "./api-helpers.ts";
 import { exportHeader, freshDb, SECRET, writeTemp } from "./helpers.ts";
 

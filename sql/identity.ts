@@ -7,6 +7,7 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from "no
 import { promisify } from "node:util";
 import { z } from "zod";
 import type { Db, Queryable } from "../db/index.ts";
+import { ROLES, type Role } from "../domain/roles.ts";
 
 const scrypt = promisify(scryptCb) as (
   pw: string,
@@ -15,15 +16,7 @@ const scrypt = promisify(scryptCb) as (
   opts: object,
 ) => Promise<Buffer>;
 
-export const ROLES = ["admin", "ars", "chef_projet", "amoa"] as const;
-export type Role = (typeof ROLES)[number];
-
-export const ROLE_LABELS: Record<Role, string> = {
-  admin: "administrateur",
-  ars: "agent ARS",
-  chef_projet: "chef de projet",
-  amoa: "AMOA",
-};
+export { ROLE_LABELS, ROLES, type Role } from "../domain/roles.ts";
 
 export interface Principal {
   user_id: number;
