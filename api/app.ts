@@ -24,7 +24,7 @@ import {
   sessionPrincipal,
   tokenPrincipal,
 } from "../sql/identity.ts";
-import { grappesOfRegion } from "../sql/resources.ts";
+import { databaseAnswers, grappesOfRegion } from "../sql/resources.ts";
 import { clientAddress, parseTrustedProxies } from "./client-address.ts";
 import { docsPage } from "./docs.ts";
 import { jsonBodyLimit, jsonOnly, LOGIN_BODY_MAX, readJsonBody, sameOriginGuard, urlGuard } from "./edge.ts";
@@ -171,12 +171,9 @@ export function createApp(given: AppDeps) {
     // alive and working for it; the process answers without queueing behind the import.
     if (deps.db.backend === "pglite" && uploads.size > 0)
       return c.json({ status: "ok", import_en_cours: true });
-    try {
-      await deps.db.query("select 1");
-      return c.json({ status: "ok" });
-    } catch {
-      return c.json({ status: "unavailable" }, 503);
-    }
+    return (await databaseAnswers(deps.db))
+      ? c.json({ status: "ok" })
+      : c.json({ status: "unavailable" }, 503);
   });
 
   const openapi = openapiDocument(ROUTES);

@@ -7,7 +7,9 @@ import { addMonths, type Day, daysBetween, monthStarts, targetDate, todayParis }
 import { forecast } from "../domain/forecast.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
 import { reportCsv } from "../domain/report-csv.ts";
+import { kindFromFileName } from "../ingest/kinds.ts";
 import { audit, type Principal } from "../sql/identity.ts";
+import { reserveImport } from "../sql/imports.ts";
 import { computeReport, history, MAX_HISTORY_MONTHS } from "../sql/queries.ts";
 import {
   essmsByFiness,
@@ -20,7 +22,7 @@ import {
   listImports,
   soldeDecisions,
 } from "../sql/resources.ts";
-import { freezeSnapshot, listSnapshots, readSnapshot } from "../sql/snapshots.ts";
+import { decideSolde, freezeSnapshot, listSnapshots, readSnapshot } from "../sql/snapshots.ts";
 import {
   actionPatchSchema,
   actionSchema,
@@ -48,7 +50,7 @@ import {
   uploadsOf,
 } from "./registry.ts";
 import * as S from "./schemas.ts";
-import { receiveUpload, reserveImport } from "./uploads.ts";
+import { receiveUpload } from "./uploads.ts";
 
 function actor(p: Principal): string {
   return p.via === "session" ? p.email : `${p.email} (${p.via})`;
@@ -310,27 +312,7 @@ export const ROUTES: RouteDef[] = [
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const snap = await readSnapshot(deps.db, params.snapshot_id);
       if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${params.snapshot_id}`);
-      const saved = await deps.db.transaction(async (tx) => {
-        const [row] = await tx.query<{ decision_id: number }>(
-          `insert into solde_decision (snapshot_id, grappe_id, eligible, comment, decided_by)
-           values ($1, $2, $3, $4, $5) returning decision_id::int as decision_id`,
-          [snap.snapshot_id, g.grappe_id, body.eligible, body.comment, actor(principal)],
-        );
-        await audit(
-          tx,
-          actor(principal),
-          "solde.decide",
-          "solde_decision",
-          String(row?.decision_id),
-          g.grappe_id,
-          null,
-          {
-            snapshot_id: snap.snapshot_id,
-            ...body,
-          },
-        );
-        return row?.decision_id;
-      });
+      const saved = await decideSolde(deps.db, snap.snapshot_id, g.grappe_id, body, actor(principal));
       const all = await soldeDecisions(deps.db, snap.snapshot_id);
       return new Reply(
         201,
@@ -586,7 +568,13 @@ export const ROUTES: RouteDef[] = [
         const scopeFiness = scope.all
           ? undefined
           : new Set(await finessOfGrappes(deps.db, [...scope.grappes]));
-        const importId = await reserveImport(deps.db, upload.name, principal.email, !scope.all);
+        const importId = await reserveImport(
+          deps.db,
+          upload.name,
+          kindFromFileName(upload.name) ?? "inconnu",
+          principal.email,
+          !scope.all,
+        );
         const who = actor(principal);
         void uploadsOf(deps).enqueue({
           importId,

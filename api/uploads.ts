@@ -15,7 +15,7 @@ import busboy from "busboy";
 import type { Db } from "../db/index.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { type IngestFileResult, type IngestOptions, ingestFile } from "../ingest/importer.ts";
-import { kindFromFileName } from "../ingest/kinds.ts";
+import { finishImportRecord } from "../sql/imports.ts";
 import { ApiError } from "./errors.ts";
 
 /** A received upload: its sanitised name and the private temporary file holding it. */
@@ -198,7 +198,7 @@ export class UploadQueue {
         chunkRows: this.db.backend === "pglite" ? PGLITE_UPLOAD_CHUNK_ROWS : PG_UPLOAD_CHUNK_ROWS,
         onProgress: (rows) => this.progress.set(job.importId, rows),
       });
-      await finishRecord(this.db, job.importId, r.status, r.message ?? null);
+      await finishImportRecord(this.db, job.importId, r.status, r.message ?? null);
       await job.done?.(r);
     } catch (e) {
       this.log({
@@ -207,7 +207,7 @@ export class UploadQueue {
         import_id: job.importId,
         error: String(e),
       });
-      await finishRecord(
+      await finishImportRecord(
         this.db,
         job.importId,
         "failed",
@@ -219,42 +219,4 @@ export class UploadQueue {
       this.pending -= 1;
     }
   }
-}
-
-/**
- * Reserves the import's record as `running` (its number is the 202's answer). The import
- * completes this same record (importer.ts `recordImport`).
- */
-export async function reserveImport(db: Db, name: string, actor: string, scoped: boolean): Promise<number> {
-  const [row] = await db.query<{ import_id: number }>(
-    `insert into import (file_name, kind, sha256, status, source, imported_by, started_at, scoped)
-     values ($1, $2, '', 'running', 'api', $3, now(), $4) returning import_id::int as import_id`,
-    [name, kindFromFileName(name) ?? "inconnu", actor, scoped],
-  );
-  return (row as { import_id: number }).import_id;
-}
-
-/** Ends a record the importer left running (refused before reading: no kind, empty, not text). */
-async function finishRecord(db: Db, importId: number, status: string, message: string | null): Promise<void> {
-  await db.query(
-    `update import set status = $2, message = coalesce(message, $3), finished_at = coalesce(finished_at, now())
-     where import_id = $1 and status = 'running'`,
-    [importId, status, message],
-  );
-}
-
-/**
- * Records left `running` by a process that stopped mid-import: their transaction rolled back
- * (nothing was loaded). On the embedded database one process owns the data, so all of them; on
- * PostgreSQL, those older than `staleAfterHours` (another server may be importing right now).
- */
-export async function failInterruptedImports(db: Db, staleAfterHours = 6): Promise<number> {
-  const rows = await db.query(
-    `update import set status = 'failed', finished_at = now(),
-       message = 'import interrompu par l''arrêt du serveur : rien n''a été chargé ; envoyez le fichier de nouveau'
-     where status = 'running' and ($1::boolean or started_at < now() - make_interval(hours => $2))
-     returning import_id`,
-    [db.backend === "pglite", staleAfterHours],
-  );
-  return rows.length;
 }

@@ -1,7 +1,6 @@
 /** Command registry: each command validates its arguments and calls one function. */
 import type { ParseArgsConfig } from "node:util";
 import { startServer } from "../api/server.ts";
-import { failInterruptedImports } from "../api/uploads.ts";
 import { type Db, dbFromEnv } from "../db/index.ts";
 import { isDay } from "../domain/dates.ts";
 import { reportCsv } from "../domain/report-csv.ts";
@@ -28,6 +27,7 @@ import {
   revokeToken,
   setDisabled,
 } from "../sql/identity.ts";
+import { failInterruptedImports } from "../sql/imports.ts";
 import { computeReport } from "../sql/queries.ts";
 import { freezeSnapshot, readSnapshot, UnknownGrappe } from "../sql/snapshots.ts";
 import { configFromEnv } from "./config.ts";

@@ -103,7 +103,7 @@ export interface Database {
     file_name: string;
     kind: string;
     sha256: string;
-    status: "running" | "loaded" | "refused" | "failed";
+    status: "running" | "loaded" | "refused" | "failed" | "skipped";
     rows_total: Generated<number>;
     rows_loaded: Generated<number>;
     rows_rejected: Generated<number>;
@@ -114,6 +114,8 @@ export interface Database {
     imported_by: string | null;
     started_at: Generated<Date>;
     finished_at: Timestamp | null;
+    /** restricted to the sender's scope (migration 0006) */
+    scoped: Generated<boolean>;
   };
   import_finess: {
     import_id: number;
@@ -128,7 +130,16 @@ export interface Database {
     column_name: string | null;
     message: string;
     finess: string | null;
+    /** a reason of domain/rejections.ts (migration 0006) */
+    reason: string | null;
   };
+  login_throttle: {
+    key: string;
+    window_start: Generated<Date>;
+    failures: Generated<number>;
+    locked_until: Timestamp | null;
+  };
+  schema_function: { file: string; sha256: string; applied_at: Generated<Date> };
   amenagement: {
     amenagement_id: Generated<number>;
     finess: string;

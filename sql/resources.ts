@@ -10,6 +10,16 @@ export interface GrappeRow {
   date_vsr: Day | null;
 }
 
+/** True when the database answers (GET /healthz). */
+export async function databaseAnswers(q: Queryable): Promise<boolean> {
+  try {
+    await q.query("select 1");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function grappesByIds(q: Queryable, ids: readonly string[] | null): Promise<GrappeRow[]> {
   return q.query<GrappeRow>(
     `select grappe_id, grappe_nom, region, date_debut_projet, date_vsr from grappe

@@ -4,10 +4,12 @@
  * `json` text, so that reading it back prints the very same document; a trigger refuses any
  * update or delete, and later imports never touch it.
  */
+import { sql } from "kysely";
 import type { Db, Queryable } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
 import { RULES_VERSION } from "../domain/indicators.ts";
 import type { Report } from "../domain/report.ts";
+import { audit } from "./identity.ts";
 import { computeReport } from "./queries.ts";
 
 export interface SnapshotImport {
@@ -109,4 +111,35 @@ export async function listSnapshots(
      from snapshot where $1::text is null or grappe_id = $1::text order by snapshot_id`,
     [grappeId],
   );
+}
+
+/**
+ * Records the ARS's decision on the solde of a frozen snapshot, with its audit entry, in one
+ * transaction. Returns the decision's number.
+ */
+export async function decideSolde(
+  db: Db,
+  snapshotId: number,
+  grappeId: string,
+  decision: { eligible: boolean; comment: string | null },
+  actor: string,
+): Promise<number> {
+  return db.transaction(async (tx) => {
+    const row = await tx.kysely
+      .insertInto("solde_decision")
+      .values({
+        snapshot_id: snapshotId,
+        grappe_id: grappeId,
+        eligible: decision.eligible,
+        comment: decision.comment,
+        decided_by: actor,
+      })
+      .returning(sql<number>`decision_id::int`.as("decision_id"))
+      .executeTakeFirstOrThrow();
+    await audit(tx, actor, "solde.decide", "solde_decision", String(row.decision_id), grappeId, null, {
+      snapshot_id: snapshotId,
+      ...decision,
+    });
+    return row.decision_id;
+  });
 }
