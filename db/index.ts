@@ -14,12 +14,17 @@ import type { Database } from "./schema.ts";
 
 export type Backend = "pg" | "pglite";
 
+/**
+ * What a store function needs: the database or a transaction (the caller owns the transaction).
+ * `kysely` is the query builder over the one `Database` interface; `query` runs raw SQL, kept for
+ * the named indicator queries (sql/named.ts) and the ingest's hot path (COPY, merge).
+ */
 export interface Queryable {
+  kysely: Kysely<Database>;
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
 export interface Tx extends Queryable {
-  kysely: Kysely<Database>;
   /** Runs a multi-statement script (no parameters). */
   exec(text: string): Promise<void>;
   /** Bulk-loads CSV text (already escaped, no header) into a table: COPY on both backends. */

@@ -3,6 +3,7 @@
  * no header; `structureet` records give nofinesset, nofinessej, rs, …, categetab, libcategetab.
  * Loaded as a lookup table; fills names and categories the referential lacks.
  */
+import { sql } from "kysely";
 import type { Db } from "../db/index.ts";
 import { checkFiness } from "../domain/finess.ts";
 import { CsvFormatError, fileInput, NotRegularFileError, openCsv } from "./csv.ts";
@@ -69,25 +70,58 @@ export async function importFinessExtract(db: Db, path: string): Promise<FinessE
   }
   let filled = 0;
   await db.transaction(async (tx) => {
-    const cols = ["finess", "finess_ej", "raison_sociale", "categorie", "libelle_categorie", "departement"];
-    await tx.query(
-      `insert into finess_reference (${cols.join(", ")})
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-       on conflict (finess) do update set finess_ej = excluded.finess_ej, raison_sociale = excluded.raison_sociale,
-         categorie = excluded.categorie, libelle_categorie = excluded.libelle_categorie,
-         departement = excluded.departement, imported_at = now()`,
-      cols.map((_, i) => records.map((r) => r[i])),
-    );
-    const upd = await tx.query<{ finess: string }>(
-      `update essms e set categorie = coalesce(e.categorie, f.categorie)
-       from finess_reference f where f.finess = e.finess and e.categorie is null and f.categorie is not null
-       returning e.finess`,
-    );
+    const cols = [
+      "finess",
+      "finess_ej",
+      "raison_sociale",
+      "categorie",
+      "libelle_categorie",
+      "departement",
+    ] as const;
+    // One array per column, unnested into rows: six parameters whatever the extract's size.
+    const arrays = sql.join(cols.map((_, i) => sql`${records.map((r) => r[i])}::text[]`));
+    const alias = sql`u(${sql.join(cols.map((c) => sql.ref(c)))})`;
+    await tx.kysely
+      .insertInto("finess_reference")
+      .columns(cols)
+      .expression((eb) => eb.selectFrom(sql`unnest(${arrays})`.as<"u">(alias)).selectAll())
+      .onConflict((oc) =>
+        oc.column("finess").doUpdateSet((eb) => ({
+          finess_ej: eb.ref("excluded.finess_ej"),
+          raison_sociale: eb.ref("excluded.raison_sociale"),
+          categorie: eb.ref("excluded.categorie"),
+          libelle_categorie: eb.ref("excluded.libelle_categorie"),
+          departement: eb.ref("excluded.departement"),
+          imported_at: sql<Date>`now()`,
+        })),
+      )
+      .execute();
+    const upd = await tx.kysely
+      .updateTable("essms as e")
+      .from("finess_reference as f")
+      .set((eb) => ({ categorie: eb.fn.coalesce("e.categorie", "f.categorie") }))
+      .whereRef("f.finess", "=", "e.finess")
+      .where("e.categorie", "is", null)
+      .where("f.categorie", "is not", null)
+      .returning("e.finess")
+      .execute();
     filled = upd.length;
   });
-  const missing = await db.query<{ finess: string }>(
-    "select e.finess from essms e where not exists (select 1 from finess_reference f where f.finess = e.finess) order by e.finess",
-  );
+  const missing = await db.kysely
+    .selectFrom("essms as e")
+    .select("e.finess")
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("finess_reference as f")
+            .select(sql<number>`1`.as("one"))
+            .whereRef("f.finess", "=", "e.finess"),
+        ),
+      ),
+    )
+    .orderBy("e.finess")
+    .execute();
   return {
     file: path,
     status: "loaded",

@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, extname, join, relative, sep } from "node:path";
+import { sql } from "kysely";
 import cron from "node-cron";
 import type { Db } from "../db/index.ts";
 import type { RowError } from "./fields.ts";
@@ -143,9 +144,7 @@ async function processFile(db: Db, path: string, opts: WorkerOptions): Promise<W
 export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerRun> {
   mkdirSync(opts.inboxDir, { recursive: true });
   const ran = await db.withAdvisoryLock(WORKER_LOCK_KEY, async () => {
-    const [run] = await db.query<{ run_id: number }>(
-      "insert into worker_run default values returning run_id",
-    );
+    const run = await db.kysely.insertInto("worker_run").defaultValues().returning("run_id").executeTakeFirst();
     const runId = run?.run_id ?? null;
     const files: WorkerFile[] = [];
     const minAge = opts.minAgeMs ?? DEFAULT_MIN_AGE_MS;
@@ -174,11 +173,20 @@ export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerR
     const n = (s: WorkerFile["status"]) => files.filter((f) => f.status === s).length;
     const outcome: WorkerRun["outcome"] =
       message !== undefined ? "failed" : n("failed") > 0 || n("refused") > 0 ? "partial" : "ok";
-    await db.query(
-      `update worker_run set finished_at = now(), files_seen = $2, files_loaded = $3,
-         files_refused = $4, files_skipped = $5, outcome = $6, message = $7 where run_id = $1`,
-      [runId, files.length, n("loaded"), n("refused"), n("skipped"), outcome, message ?? summarize(files)],
-    );
+    if (runId !== null)
+      await db.kysely
+        .updateTable("worker_run")
+        .set({
+          finished_at: sql<Date>`now()`,
+          files_seen: files.length,
+          files_loaded: n("loaded"),
+          files_refused: n("refused"),
+          files_skipped: n("skipped"),
+          outcome,
+          message: message ?? summarize(files),
+        })
+        .where("run_id", "=", runId)
+        .execute();
     return { run_id: runId, outcome, files, ...(message ? { message } : {}) } satisfies WorkerRun;
   });
   return (

@@ -5,8 +5,9 @@
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
+import { sql } from "kysely";
 import { z } from "zod";
-import type { Db, Queryable } from "../db/index.ts";
+import type { Db, Tx } from "../db/index.ts";
 import { ROLES, type Role } from "../domain/roles.ts";
 
 const scrypt = promisify(scryptCb) as (
@@ -100,20 +101,33 @@ export async function addUser(db: Db, input: NewUser): Promise<Principal> {
   const hash = await hashPassword(u.password);
   const id = await db.transaction(async (tx) => {
     if (u.region) {
-      const [r] = await tx.query("select 1 from region where code = $1", [u.region]);
+      const r = await tx.kysely
+        .selectFrom("region")
+        .select(sql<number>`1`.as("one"))
+        .where("code", "=", u.region)
+        .executeTakeFirst();
       if (!r) throw new IdentityError(`région inconnue : ${u.region}`);
     }
-    const [exists] = await tx.query("select 1 from app_user where email = $1", [u.email]);
+    const exists = await tx.kysely
+      .selectFrom("app_user")
+      .select(sql<number>`1`.as("one"))
+      .where("email", "=", u.email)
+      .executeTakeFirst();
     if (exists) throw new IdentityError(`utilisateur déjà existant : ${u.email}`);
-    const [row] = await tx.query<{ user_id: number }>(
-      "insert into app_user (email, role, region, password_hash) values ($1, $2, $3, $4) returning user_id::int as user_id",
-      [u.email, u.role, u.region, hash],
-    );
-    const userId = (row as { user_id: number }).user_id;
+    const row = await tx.kysely
+      .insertInto("app_user")
+      .values({ email: u.email, role: u.role, region: u.region, password_hash: hash })
+      .returning(sql<number>`user_id::int`.as("user_id"))
+      .executeTakeFirstOrThrow();
+    const userId = row.user_id;
     for (const g of u.grappes) {
-      const [known] = await tx.query("select 1 from grappe where grappe_id = $1", [g]);
+      const known = await tx.kysely
+        .selectFrom("grappe")
+        .select(sql<number>`1`.as("one"))
+        .where("grappe_id", "=", g)
+        .executeTakeFirst();
       if (!known) throw new IdentityError(`grappe inconnue : ${g}`);
-      await tx.query("insert into user_grappe (user_id, grappe_id) values ($1, $2)", [userId, g]);
+      await tx.kysely.insertInto("user_grappe").values({ user_id: userId, grappe_id: g }).execute();
     }
     await audit(tx, "cli", "user.add", "app_user", String(userId), null, null, {
       email: u.email,
@@ -126,37 +140,43 @@ export async function addUser(db: Db, input: NewUser): Promise<Principal> {
   return (await principalOf(db, id, "cli")) as Principal;
 }
 
-export async function listUsers(q: Queryable): Promise<(Omit<Principal, "via"> & { disabled: boolean })[]> {
-  const rows = await q.query<{
-    user_id: number;
-    email: string;
-    role: Role;
-    region: string | null;
-    disabled: boolean;
-    grappes: string[] | null;
-  }>(
-    `select u.user_id::int as user_id, u.email, u.role, u.region, u.disabled,
-       array_remove(array_agg(g.grappe_id order by g.grappe_id), null) as grappes
-     from app_user u left join user_grappe g using (user_id)
-     group by u.user_id order by u.email`,
-  );
+export async function listUsers(q: Db | Tx): Promise<(Omit<Principal, "via"> & { disabled: boolean })[]> {
+  const rows = await q.kysely
+    .selectFrom("app_user as u")
+    .leftJoin("user_grappe as g", "g.user_id", "u.user_id")
+    .select([
+      sql<number>`u.user_id::int`.as("user_id"),
+      "u.email",
+      "u.role",
+      "u.region",
+      "u.disabled",
+      sql<string[] | null>`array_remove(array_agg(g.grappe_id order by g.grappe_id), null)`.as("grappes"),
+    ])
+    .groupBy("u.user_id")
+    .orderBy("u.email")
+    .execute();
   return rows.map((r) => ({ ...r, grappes: r.grappes ?? [] }));
 }
 
 export async function setDisabled(db: Db, email: string, disabled: boolean, actor: string): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const rows = await tx.query<{ user_id: number }>(
-      "update app_user set disabled = $2 where email = lower($1) returning user_id::int as user_id",
-      [email, disabled],
-    );
+    const rows = await tx.kysely
+      .updateTable("app_user")
+      .set({ disabled })
+      .where("email", "=", (eb) => eb.fn<string>("lower", [eb.val(email)]))
+      .returning(sql<number>`user_id::int`.as("user_id"))
+      .execute();
     const id = rows[0]?.user_id;
     if (id === undefined) return false;
     // A disabled user is signed out everywhere, and its tokens stop working.
-    await tx.query("delete from user_session where user_id = $1", [id]);
+    await tx.kysely.deleteFrom("user_session").where("user_id", "=", id).execute();
     if (disabled)
-      await tx.query("update api_token set revoked_at = now() where user_id = $1 and revoked_at is null", [
-        id,
-      ]);
+      await tx.kysely
+        .updateTable("api_token")
+        .set({ revoked_at: sql<Date>`now()` })
+        .where("user_id", "=", id)
+        .where("revoked_at", "is", null)
+        .execute();
     await audit(
       tx,
       actor,
@@ -171,21 +191,19 @@ export async function setDisabled(db: Db, email: string, disabled: boolean, acto
   });
 }
 
-export async function principalOf(q: Queryable, userId: number, via: string): Promise<Principal | null> {
-  const [u] = await q.query<{
-    user_id: number;
-    email: string;
-    role: Role;
-    region: string | null;
-    disabled: boolean;
-  }>("select user_id::int as user_id, email, role, region, disabled from app_user where user_id = $1", [
-    userId,
-  ]);
+export async function principalOf(q: Db | Tx, userId: number, via: string): Promise<Principal | null> {
+  const u = await q.kysely
+    .selectFrom("app_user")
+    .select([sql<number>`user_id::int`.as("user_id"), "email", "role", "region", "disabled"])
+    .where("user_id", "=", userId)
+    .executeTakeFirst();
   if (!u || u.disabled) return null;
-  const gs = await q.query<{ grappe_id: string }>(
-    "select grappe_id from user_grappe where user_id = $1 order by grappe_id",
-    [userId],
-  );
+  const gs = await q.kysely
+    .selectFrom("user_grappe")
+    .select("grappe_id")
+    .where("user_id", "=", userId)
+    .orderBy("grappe_id")
+    .execute();
   return {
     user_id: u.user_id,
     email: u.email,
@@ -209,15 +227,22 @@ export const ADDRESS_MAX_FAILURES = 20;
  * in it. A window starts with the first attempt and lasts LOCKOUT_MINUTES.
  */
 async function countAttempt(db: Db, key: string): Promise<{ attempts: number; retryAfter: number }> {
-  const [r] = await db.query<{ attempts: number; retry_after: number }>(
-    `insert into login_throttle as t (key, window_start, failures) values ($1, now(), 1)
-     on conflict (key) do update set
-       failures = case when t.window_start <= now() - make_interval(mins => $2) then 1 else t.failures + 1 end,
-       window_start = case when t.window_start <= now() - make_interval(mins => $2) then now() else t.window_start end
-     returning failures as attempts,
-       greatest(1, ceil(extract(epoch from window_start + make_interval(mins => $2) - now())))::int as retry_after`,
-    [key, LOCKOUT_MINUTES],
-  );
+  const window = sql<string>`make_interval(mins => ${LOCKOUT_MINUTES})`;
+  const expired = sql<boolean>`login_throttle.window_start <= now() - ${window}`;
+  const r = await db.kysely
+    .insertInto("login_throttle")
+    .values({ key, window_start: sql<Date>`now()`, failures: 1 })
+    .onConflict((oc) =>
+      oc.column("key").doUpdateSet({
+        failures: sql<number>`case when ${expired} then 1 else login_throttle.failures + 1 end`,
+        window_start: sql<Date>`case when ${expired} then now() else login_throttle.window_start end`,
+      }),
+    )
+    .returning([
+      "failures as attempts",
+      sql<number>`greatest(1, ceil(extract(epoch from window_start + ${window} - now())))::int`.as("retry_after"),
+    ])
+    .executeTakeFirst();
   return { attempts: r?.attempts ?? 1, retryAfter: r?.retry_after ?? LOCKOUT_MINUTES * 60 };
 }
 
@@ -252,42 +277,58 @@ export async function login(
   const byAccount = await countAttempt(db, account);
   if (byAccount.attempts > MAX_FAILED_LOGINS)
     return { ok: false, reason: "locked", retryAfterSeconds: byAccount.retryAfter };
-  const [u] = await db.query<{ user_id: number; password_hash: string | null; disabled: boolean }>(
-    "select user_id::int as user_id, password_hash, disabled from app_user where email = lower($1)",
-    [email.trim()],
-  );
+  const u = await db.kysely
+    .selectFrom("app_user")
+    .select([sql<number>`user_id::int`.as("user_id"), "password_hash", "disabled"])
+    .where("email", "=", (eb) => eb.fn<string>("lower", [eb.val(email.trim())]))
+    .executeTakeFirst();
   dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
   const good = await verifyPassword(password, u?.password_hash ?? (await dummyHash));
   if (!u || !good || u.disabled || !u.password_hash) {
     // The last allowed failure starts a full lockout period.
     if (byAccount.attempts === MAX_FAILED_LOGINS)
-      await db.query("update login_throttle set window_start = now() where key = $1", [account]);
+      await db.kysely
+        .updateTable("login_throttle")
+        .set({ window_start: sql<Date>`now()` })
+        .where("key", "=", account)
+        .execute();
     return { ok: false, reason: "invalid" };
   }
-  await db.query("delete from login_throttle where key = $1", [account]);
-  await db.query("update login_throttle set failures = greatest(failures - 1, 0) where key = $1", [address]);
+  await db.kysely.deleteFrom("login_throttle").where("key", "=", account).execute();
+  await db.kysely
+    .updateTable("login_throttle")
+    .set({ failures: sql<number>`greatest(failures - 1, 0)` })
+    .where("key", "=", address)
+    .execute();
   const token = randomBytes(32).toString("base64url");
-  await db.query(
-    "insert into user_session (session_hash, user_id, expires_at) values ($1, $2, now() + make_interval(hours => $3))",
-    [sha256(token), u.user_id, SESSION_HOURS],
-  );
-  await db.query("delete from user_session where expires_at < now()");
-  await db.query("delete from login_throttle where window_start < now() - make_interval(mins => $1)", [
-    LOCKOUT_MINUTES * 2,
-  ]);
+  await db.kysely
+    .insertInto("user_session")
+    .values({
+      session_hash: sha256(token),
+      user_id: u.user_id,
+      expires_at: sql<Date>`now() + make_interval(hours => ${SESSION_HOURS})`,
+    })
+    .execute();
+  await db.kysely.deleteFrom("user_session").where("expires_at", "<", sql<Date>`now()`).execute();
+  await db.kysely
+    .deleteFrom("login_throttle")
+    .where("window_start", "<", sql<Date>`now() - make_interval(mins => ${LOCKOUT_MINUTES * 2})`)
+    .execute();
   return { ok: true, token, principal: (await principalOf(db, u.user_id, "session")) as Principal };
 }
 
-export async function sessionPrincipal(q: Queryable, token: string): Promise<Principal | null> {
-  const [s] = await q.query<{ user_id: number }>(
-    "select user_id::int as user_id from user_session where session_hash = $1 and expires_at > now()",
-    [sha256(token)],
-  );
+export async function sessionPrincipal(q: Db | Tx, token: string): Promise<Principal | null> {
+  const s = await q.kysely
+    .selectFrom("user_session")
+    .select(sql<number>`user_id::int`.as("user_id"))
+    .where("session_hash", "=", sha256(token))
+    .where("expires_at", ">", sql<Date>`now()`)
+    .executeTakeFirst();
   return s ? principalOf(q, s.user_id, "session") : null;
 }
 
-export async function endSession(q: Queryable, token: string): Promise<void> {
-  await q.query("delete from user_session where session_hash = $1", [sha256(token)]);
+export async function endSession(q: Db | Tx, token: string): Promise<void> {
+  await q.kysely.deleteFrom("user_session").where("session_hash", "=", sha256(token)).execute();
 }
 
 export const TOKEN_PREFIX = "cib_";
@@ -298,19 +339,21 @@ export async function createToken(
   email: string,
   name: string,
 ): Promise<{ token_id: number; token: string }> {
-  const [u] = await db.query<{ user_id: number; disabled: boolean }>(
-    "select user_id::int as user_id, disabled from app_user where email = lower($1)",
-    [email],
-  );
+  const u = await db.kysely
+    .selectFrom("app_user")
+    .select([sql<number>`user_id::int`.as("user_id"), "disabled"])
+    .where("email", "=", (eb) => eb.fn<string>("lower", [eb.val(email)]))
+    .executeTakeFirst();
   if (!u) throw new IdentityError(`utilisateur inconnu : ${email}`);
   if (u.disabled) throw new IdentityError(`utilisateur désactivé : ${email}`);
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
   return db.transaction(async (tx) => {
-    const [row] = await tx.query<{ token_id: number }>(
-      "insert into api_token (user_id, name, token_hash) values ($1, $2, $3) returning token_id::int as token_id",
-      [u.user_id, name, sha256(token)],
-    );
-    const id = (row as { token_id: number }).token_id;
+    const row = await tx.kysely
+      .insertInto("api_token")
+      .values({ user_id: u.user_id, name, token_hash: sha256(token) })
+      .returning(sql<number>`token_id::int`.as("token_id"))
+      .executeTakeFirstOrThrow();
+    const id = row.token_id;
     await audit(tx, "cli", "token.create", "api_token", String(id), null, null, { user: email, name });
     return { token_id: id, token };
   });
@@ -318,10 +361,13 @@ export async function createToken(
 
 export async function revokeToken(db: Db, tokenId: number): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const rows = await tx.query(
-      "update api_token set revoked_at = now() where token_id = $1 and revoked_at is null returning token_id",
-      [tokenId],
-    );
+    const rows = await tx.kysely
+      .updateTable("api_token")
+      .set({ revoked_at: sql<Date>`now()` })
+      .where("token_id", "=", tokenId)
+      .where("revoked_at", "is", null)
+      .returning("token_id")
+      .execute();
     if (rows.length === 0) return false;
     await audit(
       tx,
@@ -337,18 +383,21 @@ export async function revokeToken(db: Db, tokenId: number): Promise<boolean> {
   });
 }
 
-export async function tokenPrincipal(q: Queryable, token: string): Promise<Principal | null> {
+export async function tokenPrincipal(q: Db | Tx, token: string): Promise<Principal | null> {
   if (!token.startsWith(TOKEN_PREFIX)) return null;
-  const [t] = await q.query<{ token_id: number; user_id: number }>(
-    "update api_token set last_used_at = now() where token_hash = $1 and revoked_at is null returning token_id::int as token_id, user_id::int as user_id",
-    [sha256(token)],
-  );
+  const t = await q.kysely
+    .updateTable("api_token")
+    .set({ last_used_at: sql<Date>`now()` })
+    .where("token_hash", "=", sha256(token))
+    .where("revoked_at", "is", null)
+    .returning([sql<number>`token_id::int`.as("token_id"), sql<number>`user_id::int`.as("user_id")])
+    .executeTakeFirst();
   return t ? principalOf(q, t.user_id, `token:${t.token_id}`) : null;
 }
 
 /** Every write goes to the audit log: who, when, what, before and after. */
 export async function audit(
-  q: Queryable,
+  q: Db | Tx,
   actor: string,
   action: string,
   entity: string,
@@ -357,17 +406,16 @@ export async function audit(
   before: unknown,
   after: unknown,
 ): Promise<void> {
-  await q.query(
-    `insert into audit_log (actor, action, entity, entity_id, grappe_id, before, after)
-     values ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)`,
-    [
+  await q.kysely
+    .insertInto("audit_log")
+    .values({
       actor,
       action,
       entity,
-      entityId,
-      grappeId,
-      before === null ? null : JSON.stringify(before),
-      after === null ? null : JSON.stringify(after),
-    ],
-  );
+      entity_id: entityId,
+      grappe_id: grappeId,
+      before: before === null ? null : JSON.stringify(before),
+      after: after === null ? null : JSON.stringify(after),
+    })
+    .execute();
 }
