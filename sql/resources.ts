@@ -1,4 +1,5 @@
 /** Read queries behind the API: grappes, ESSMS, freshness, imports, audit excerpts. */
+import { sql } from "kysely";
 import type { Queryable } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
 
@@ -13,34 +14,38 @@ export interface GrappeRow {
 /** True when the database answers (GET /healthz). */
 export async function databaseAnswers(q: Queryable): Promise<boolean> {
   try {
-    await q.query("select 1");
+    await sql`select 1`.execute(q.kysely);
     return true;
   } catch {
     return false;
   }
 }
 
+/** The grappes of a list (null: every grappe), by id. */
 export async function grappesByIds(q: Queryable, ids: readonly string[] | null): Promise<GrappeRow[]> {
-  return q.query<GrappeRow>(
-    `select grappe_id, grappe_nom, region, date_debut_projet, date_vsr from grappe
-     where $1::text[] is null or grappe_id = any($1::text[]) order by grappe_id`,
-    [ids === null ? null : [...ids]],
-  );
+  if (ids !== null && ids.length === 0) return [];
+  return q.kysely
+    .selectFrom("grappe")
+    .select(["grappe_id", "grappe_nom", "region", "date_debut_projet", "date_vsr"])
+    .$if(ids !== null, (b) => b.where("grappe_id", "in", ids as string[]))
+    .orderBy("grappe_id")
+    .execute();
 }
 
+/** The grappes of a region (an ARS officer's scope). */
 export async function grappesOfRegion(q: Queryable, region: string): Promise<string[]> {
-  const rows = await q.query<{ grappe_id: string }>("select grappe_id from grappe where region = $1", [
-    region,
-  ]);
+  const rows = await q.kysely.selectFrom("grappe").select("grappe_id").where("region", "=", region).execute();
   return rows.map((r) => r.grappe_id);
 }
 
 /** The FINESS of the ESSMS of some grappes (an upload's scope). */
 export async function finessOfGrappes(q: Queryable, grappeIds: readonly string[]): Promise<string[]> {
-  const rows = await q.query<{ finess: string }>(
-    "select finess from essms where grappe_id = any($1::text[])",
-    [[...grappeIds]],
-  );
+  if (grappeIds.length === 0) return [];
+  const rows = await q.kysely
+    .selectFrom("essms")
+    .select("finess")
+    .where("grappe_id", "in", [...grappeIds])
+    .execute();
   return rows.map((r) => r.finess);
 }
 
@@ -55,20 +60,34 @@ export interface EssmsRow {
   rang: number;
 }
 
+const ESSMS_COLUMNS = [
+  "finess",
+  "grappe_id",
+  "raison_sociale",
+  "categorie",
+  "public",
+  "type_projet",
+  "exempt_mss_dmp",
+  "rang",
+] as const;
+
+/** The ESSMS of a grappe, by FINESS. */
 export async function essmsOfGrappe(q: Queryable, grappeId: string): Promise<EssmsRow[]> {
-  return q.query<EssmsRow>(
-    `select finess, grappe_id, raison_sociale, categorie, public, type_projet, exempt_mss_dmp, rang
-     from essms where grappe_id = $1 order by finess`,
-    [grappeId],
-  );
+  return q.kysely
+    .selectFrom("essms")
+    .select(ESSMS_COLUMNS)
+    .where("grappe_id", "=", grappeId)
+    .orderBy("finess")
+    .execute();
 }
 
+/** One ESSMS, or null. */
 export async function essmsByFiness(q: Queryable, finess: string): Promise<EssmsRow | null> {
-  const [r] = await q.query<EssmsRow>(
-    `select finess, grappe_id, raison_sociale, categorie, public, type_projet, exempt_mss_dmp, rang
-     from essms where finess = $1`,
-    [finess],
-  );
+  const r = await q.kysely
+    .selectFrom("essms")
+    .select(ESSMS_COLUMNS)
+    .where("finess", "=", finess)
+    .executeTakeFirst();
   return r ?? null;
 }
 
@@ -82,17 +101,32 @@ export interface Freshness {
   rows_loaded: number;
 }
 
+/** A timestamp as the API writes it: UTC, ISO 8601, seconds. */
+function utc(column: string) {
+  return sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+}
+
 /** The last loaded import per export kind for one ESSMS, with the date range it carried. */
 export async function freshness(q: Queryable, finess: string): Promise<Freshness[]> {
-  return q.query<Freshness>(
-    `select distinct on (i.kind) i.kind, i.import_id::int as import_id, i.file_name,
-       to_char(i.finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as imported_at,
-       f.date_min, f.date_max, f.rows_loaded
-     from import_finess f join import i using (import_id)
-     where f.finess = $1 and i.status = 'loaded'
-     order by i.kind, i.finished_at desc, i.import_id desc`,
-    [finess],
-  );
+  return q.kysely
+    .selectFrom("import_finess as f")
+    .innerJoin("import as i", "i.import_id", "f.import_id")
+    .distinctOn("i.kind")
+    .select([
+      "i.kind",
+      sql<number>`i.import_id::int`.as("import_id"),
+      "i.file_name",
+      utc("i.finished_at").as("imported_at"),
+      "f.date_min",
+      "f.date_max",
+      "f.rows_loaded",
+    ])
+    .where("f.finess", "=", finess)
+    .where("i.status", "=", "loaded")
+    .orderBy("i.kind")
+    .orderBy("i.finished_at", "desc")
+    .orderBy("i.import_id", "desc")
+    .execute();
 }
 
 export interface ImportRow {
@@ -117,41 +151,71 @@ export interface ImportRow {
 /**
  * Imports as one viewer may see them. A file may hold rows of several grappes (an admin's
  * regional upload, the CLI): whoever is not unrestricted (`grappeIds` null) and did not send it
- * sees only the part of its scope: rows loaded and rejected for its ESSMS, their FINESS and
- * dates, never the file's totals, message or another grappe's FINESS. $1: grappes (null = all),
- * $2: the viewer's email.
+ * (`whole` false) sees only the part of its scope: rows loaded and rejected for its ESSMS, their
+ * FINESS and dates, never the file's totals, message or another grappe's FINESS.
  */
-const IMPORT_VIEW = `
-  with scope_finess as (select finess from essms where $1::text[] is not null and grappe_id = any($1::text[]))
-  select i.import_id::int as import_id, i.file_name, i.kind, i.sha256, i.status,
-    case when v.whole then i.rows_total else coalesce(s.loaded, 0) + coalesce(r.rejected, 0) end as rows_total,
-    case when v.whole then i.rows_loaded else coalesce(s.loaded, 0) end as rows_loaded,
-    case when v.whole then i.rows_rejected else coalesce(r.rejected, 0) end as rows_rejected,
-    case when v.whole then i.message end as message,
-    case when v.whole then i.date_min else s.date_min end as date_min,
-    case when v.whole then i.date_max else s.date_max end as date_max,
-    i.source, i.imported_by,
-    to_char(i.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as started_at,
-    to_char(i.finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as finished_at,
-    coalesce(s.finess, '{}') as finess, v.whole
-  from import i
-  cross join lateral (select $1::text[] is null or i.imported_by = $2::text as whole) v
-  left join lateral (
-    select sum(f.rows_loaded)::int as loaded, min(f.date_min) as date_min, max(f.date_max) as date_max,
-      array_agg(f.finess order by f.finess) as finess
-    from import_finess f
-    where f.import_id = i.import_id and (v.whole or f.finess in (select finess from scope_finess))
-  ) s on true
-  left join lateral (
-    select count(distinct x.line)::int as rejected from import_rejection x
-    where x.import_id = i.import_id and x.finess in (select finess from scope_finess)
-  ) r on true
-  where (v.whole or s.finess is not null or r.rejected > 0)`;
+function importView(q: Queryable, grappeIds: readonly string[] | null, email: string) {
+  const scope = grappeIds === null ? null : [...grappeIds];
+  const whole = sql<boolean>`(${scope === null} or i.imported_by = ${email})`;
+  const inScope = (column: string) =>
+    sql<boolean>`${sql.ref(column)} in (select e.finess from essms e where e.grappe_id = any(${scope ?? []}::text[]))`;
+  return q.kysely
+    .selectFrom("import as i")
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom("import_finess as f")
+          .select([
+            sql<number | null>`sum(f.rows_loaded)::int`.as("loaded"),
+            sql<Day | null>`min(f.date_min)`.as("date_min"),
+            sql<Day | null>`max(f.date_max)`.as("date_max"),
+            sql<string[] | null>`array_agg(f.finess order by f.finess)`.as("finess"),
+          ])
+          .whereRef("f.import_id", "=", "i.import_id")
+          .where(sql<boolean>`(${whole} or ${inScope("f.finess")})`)
+          .as("s"),
+      (join) => join.onTrue(),
+    )
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom("import_rejection as x")
+          .select(sql<number>`count(distinct x.line)::int`.as("rejected"))
+          .whereRef("x.import_id", "=", "i.import_id")
+          .where(inScope("x.finess"))
+          .as("r"),
+      (join) => join.onTrue(),
+    )
+    .select([
+      sql<number>`i.import_id::int`.as("import_id"),
+      "i.file_name",
+      "i.kind",
+      "i.sha256",
+      "i.status",
+      sql<number>`case when ${whole} then i.rows_total else coalesce(s.loaded, 0) + coalesce(r.rejected, 0) end`.as(
+        "rows_total",
+      ),
+      sql<number>`case when ${whole} then i.rows_loaded else coalesce(s.loaded, 0) end`.as("rows_loaded"),
+      sql<number>`case when ${whole} then i.rows_rejected else coalesce(r.rejected, 0) end`.as(
+        "rows_rejected",
+      ),
+      sql<string | null>`case when ${whole} then i.message end`.as("message"),
+      sql<Day | null>`case when ${whole} then i.date_min else s.date_min end`.as("date_min"),
+      sql<Day | null>`case when ${whole} then i.date_max else s.date_max end`.as("date_max"),
+      "i.source",
+      "i.imported_by",
+      utc("i.started_at").as("started_at"),
+      utc("i.finished_at").as("finished_at"),
+      sql<string[]>`coalesce(s.finess, '{}')`.as("finess"),
+      whole.as("whole"),
+    ])
+    .where(sql<boolean>`(${whole} or s.finess is not null or r.rejected > 0)`);
+}
 
 /**
  * The imports a viewer may see (most recent first): every one for an unrestricted viewer
  * (`grappeIds` null), else those it sent and those with rows for an ESSMS of its grappes, each
- * reduced to that part (IMPORT_VIEW).
+ * reduced to that part (`importView`).
  */
 export async function listImports(
   q: Queryable,
@@ -159,25 +223,18 @@ export async function listImports(
   email: string,
   limit = 200,
 ): Promise<ImportRow[]> {
-  const rows = await q.query<ImportRow & { whole: boolean }>(
-    `${IMPORT_VIEW} order by i.import_id desc limit $3`,
-    [grappeIds === null ? null : [...grappeIds], email, limit],
-  );
+  const rows = await importView(q, grappeIds, email).orderBy("i.import_id", "desc").limit(limit).execute();
   return rows.map(({ whole: _w, ...r }) => r);
 }
 
-/** One import as a viewer may see it (IMPORT_VIEW), or null when unknown or not visible. */
+/** One import as a viewer may see it (`importView`), or null when unknown or not visible. */
 export async function getImport(
   q: Queryable,
   id: number,
   grappeIds: readonly string[] | null,
   email: string,
 ): Promise<(ImportRow & { whole: boolean }) | null> {
-  const [r] = await q.query<ImportRow & { whole: boolean }>(`${IMPORT_VIEW} and i.import_id = $3`, [
-    grappeIds === null ? null : [...grappeIds],
-    email,
-    id,
-  ]);
+  const r = await importView(q, grappeIds, email).where("i.import_id", "=", id).executeTakeFirst();
   return r ?? null;
 }
 
@@ -197,22 +254,39 @@ export async function importRejections(
   visible: { whole: true } | { whole: false; grappeIds: readonly string[] },
   limit = 5000,
 ): Promise<Rejection[]> {
-  return q.query<Rejection>(
-    `select line, column_name as column, message from import_rejection
-     where import_id = $1 and ($3::text[] is null
-       or finess in (select finess from essms where grappe_id = any($3::text[])))
-     order by line, column_name limit $2`,
-    [id, limit, visible.whole ? null : [...visible.grappeIds]],
-  );
+  return q.kysely
+    .selectFrom("import_rejection")
+    .select(["line", "column_name as column", "message"])
+    .where("import_id", "=", id)
+    .$if(!visible.whole, (b) =>
+      b.where(
+        sql<boolean>`finess in (select finess from essms where grappe_id = any(${visible.whole ? [] : [...visible.grappeIds]}::text[]))`,
+      ),
+    )
+    .orderBy("line")
+    .orderBy("column_name")
+    .limit(limit)
+    .execute();
 }
 
+/** The last audit entries of a grappe (the evidence pack's excerpt). */
 export async function auditExcerpt(q: Queryable, grappeId: string, limit = 500): Promise<unknown[]> {
-  return q.query(
-    `select audit_id::int as audit_id, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as at, actor, action,
-       entity, entity_id, before, after
-     from audit_log where grappe_id = $1 order by audit_id desc limit $2`,
-    [grappeId, limit],
-  );
+  return q.kysely
+    .selectFrom("audit_log")
+    .select([
+      sql<number>`audit_id::int`.as("audit_id"),
+      utc("at").as("at"),
+      "actor",
+      "action",
+      "entity",
+      "entity_id",
+      "before",
+      "after",
+    ])
+    .where("grappe_id", "=", grappeId)
+    .orderBy("audit_id", "desc")
+    .limit(limit)
+    .execute();
 }
 
 export interface SoldeDecision {
@@ -225,11 +299,20 @@ export interface SoldeDecision {
   decided_at: string;
 }
 
+/** The decisions taken on a frozen snapshot, oldest first. */
 export async function soldeDecisions(q: Queryable, snapshotId: number): Promise<SoldeDecision[]> {
-  return q.query<SoldeDecision>(
-    `select decision_id::int as decision_id, snapshot_id::int as snapshot_id, grappe_id, eligible, comment, decided_by,
-       to_char(decided_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as decided_at
-     from solde_decision where snapshot_id = $1 order by decision_id`,
-    [snapshotId],
-  );
+  return q.kysely
+    .selectFrom("solde_decision")
+    .select([
+      sql<number>`decision_id::int`.as("decision_id"),
+      sql<number>`snapshot_id::int`.as("snapshot_id"),
+      "grappe_id",
+      "eligible",
+      "comment",
+      "decided_by",
+      utc("decided_at").as("decided_at"),
+    ])
+    .where("snapshot_id", "=", snapshotId)
+    .orderBy("decision_id")
+    .execute();
 }
