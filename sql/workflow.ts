@@ -2,6 +2,8 @@
  * Adjustments workflow (R-A2) and corrective actions: the writes the API exposes. Every write is
  * one transaction with its audit entry (who, when, what, before/after).
  */
+
+import { sql } from "kysely";
 import { z } from "zod";
 import type { Db, Queryable } from "../db/index.ts";
 import { type Day, isDay, todayParis } from "../domain/dates.ts";
@@ -74,46 +76,85 @@ export interface Adjustment {
   decisions: { decision: string; comment: string | null; decided_by: string; decided_at: string }[];
 }
 
-const ADJ_SELECT = `
-  select a.amenagement_id::int as amenagement_id, a.finess, e.grappe_id, a.indicateur, a.nombre, a.categorie,
-    a.justification, a.date_debut, a.date_fin, a.statut, a.source, a.created_by,
-    to_char(a.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at,
-    coalesce((select json_agg(json_build_object('decision', d.decision, 'comment', d.comment, 'decided_by', d.decided_by,
-        'decided_at', to_char(d.decided_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) order by d.decision_id)
-      from amenagement_decision d where d.amenagement_id = a.amenagement_id), '[]'::json) as decisions
-  from amenagement a join essms e using (finess)`;
+/** A timestamp as the API writes it: UTC, ISO 8601, seconds. */
+function utc(column: string) {
+  return sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+}
 
+/** Adjustments with their ESSMS' grappe and every decision taken on them, oldest first. */
+function adjustments(q: Queryable) {
+  return q.kysely
+    .selectFrom("amenagement as a")
+    .innerJoin("essms as e", "e.finess", "a.finess")
+    .select([
+      sql<number>`a.amenagement_id::int`.as("amenagement_id"),
+      "a.finess",
+      "e.grappe_id",
+      sql<IndicatorId>`a.indicateur`.as("indicateur"),
+      "a.nombre",
+      "a.categorie",
+      "a.justification",
+      "a.date_debut",
+      "a.date_fin",
+      sql<Adjustment["statut"]>`a.statut`.as("statut"),
+      "a.source",
+      "a.created_by",
+      utc("a.created_at").as("created_at"),
+      sql<Adjustment["decisions"]>`coalesce((select json_agg(json_build_object('decision', d.decision,
+          'comment', d.comment, 'decided_by', d.decided_by,
+          'decided_at', to_char(d.decided_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) order by d.decision_id)
+        from amenagement_decision d where d.amenagement_id = a.amenagement_id), '[]'::json)`.as("decisions"),
+    ]);
+}
+
+/** The adjustments of ESSMS of these grappes. */
 export async function listAdjustments(q: Queryable, grappeIds: readonly string[]): Promise<Adjustment[]> {
-  return q.query<Adjustment>(`${ADJ_SELECT} where e.grappe_id = any($1::text[]) order by a.amenagement_id`, [
-    [...grappeIds],
-  ]);
+  if (grappeIds.length === 0) return [];
+  return adjustments(q)
+    .where("e.grappe_id", "in", [...grappeIds])
+    .orderBy("a.amenagement_id")
+    .execute();
 }
 
 export async function getAdjustment(q: Queryable, id: number): Promise<Adjustment | null> {
-  const [a] = await q.query<Adjustment>(`${ADJ_SELECT} where a.amenagement_id = $1`, [id]);
-  return a ?? null;
+  return (await adjustments(q).where("a.amenagement_id", "=", id).executeTakeFirst()) ?? null;
 }
 
+/** A proposal (R-A2: PROPOSE), with its audit entry, in one transaction. */
 export async function proposeAdjustment(db: Db, p: Proposal, actor: string): Promise<Adjustment> {
   const id = await db.transaction(async (tx) => {
-    const [row] = await tx.query<{ amenagement_id: number; grappe_id: string }>(
-      `insert into amenagement (finess, indicateur, nombre, categorie, justification, date_debut, date_fin, statut, source, created_by)
-       values ($1, $2, $3, $4, $5, $6, $7, 'PROPOSE', 'api', $8)
-       returning amenagement_id::int as amenagement_id, (select grappe_id from essms where finess = $1) as grappe_id`,
-      [p.finess, p.indicateur, p.nombre, p.categorie, p.justification, p.date_debut, p.date_fin, actor],
-    );
-    const r = row as { amenagement_id: number; grappe_id: string };
+    const row = await tx.kysely
+      .insertInto("amenagement")
+      .values({
+        finess: p.finess,
+        indicateur: p.indicateur,
+        nombre: p.nombre,
+        categorie: p.categorie,
+        justification: p.justification,
+        date_debut: p.date_debut,
+        date_fin: p.date_fin,
+        statut: "PROPOSE",
+        source: "api",
+        created_by: actor,
+      })
+      .returning(sql<number>`amenagement_id::int`.as("amenagement_id"))
+      .executeTakeFirstOrThrow();
+    const essms = await tx.kysely
+      .selectFrom("essms")
+      .select("grappe_id")
+      .where("finess", "=", p.finess)
+      .executeTakeFirst();
     await audit(
       tx,
       actor,
       "amenagement.propose",
       "amenagement",
-      String(r.amenagement_id),
-      r.grappe_id,
+      String(row.amenagement_id),
+      essms?.grappe_id ?? null,
       null,
       p,
     );
-    return r.amenagement_id;
+    return row.amenagement_id;
   });
   return (await getAdjustment(db, id)) as Adjustment;
 }
@@ -121,10 +162,13 @@ export async function proposeAdjustment(db: Db, p: Proposal, actor: string): Pro
 /** PROPOSE → APPROUVE | REFUSE; APPROUVE → REVOQUE. Every decision is kept. */
 export async function decideAdjustment(db: Db, id: number, d: Decision, actor: string): Promise<Adjustment> {
   await db.transaction(async (tx) => {
-    const [a] = await tx.query<{ statut: string; grappe_id: string }>(
-      "select a.statut, e.grappe_id from amenagement a join essms e using (finess) where amenagement_id = $1 for update",
-      [id],
-    );
+    const a = await tx.kysely
+      .selectFrom("amenagement as a")
+      .innerJoin("essms as e", "e.finess", "a.finess")
+      .select(["a.statut", "e.grappe_id"])
+      .where("a.amenagement_id", "=", id)
+      .forUpdate("a")
+      .executeTakeFirst();
     if (!a) throw new WorkflowError("not_found", `aménagement inconnu : ${id}`);
     const allowed = d.decision === "REVOQUE" ? a.statut === "APPROUVE" : a.statut === "PROPOSE";
     if (!allowed)
@@ -134,11 +178,15 @@ export async function decideAdjustment(db: Db, id: number, d: Decision, actor: s
           ? `seul un aménagement approuvé peut être révoqué (statut actuel : ${a.statut})`
           : `cet aménagement a déjà été décidé (statut actuel : ${a.statut})`,
       );
-    await tx.query("update amenagement set statut = $2 where amenagement_id = $1", [id, d.decision]);
-    await tx.query(
-      "insert into amenagement_decision (amenagement_id, decision, comment, decided_by) values ($1, $2, $3, $4)",
-      [id, d.decision, d.comment, actor],
-    );
+    await tx.kysely
+      .updateTable("amenagement")
+      .set({ statut: d.decision })
+      .where("amenagement_id", "=", id)
+      .execute();
+    await tx.kysely
+      .insertInto("amenagement_decision")
+      .values({ amenagement_id: id, decision: d.decision, comment: d.comment, decided_by: actor })
+      .execute();
     await audit(
       tx,
       actor,
@@ -191,12 +239,26 @@ export interface CorrectiveAction {
   updated_at: string;
 }
 
-const ACTION_SELECT = `
-  select c.action_id::int as action_id, c.finess, e.grappe_id, c.indicateur, c.description, c.owner, c.due_date,
-    c.status, c.value_at_creation, c.created_by,
-    to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at,
-    to_char(c.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as updated_at
-  from corrective_action c join essms e using (finess)`;
+/** Corrective actions with their ESSMS' grappe. */
+function actions(q: Queryable) {
+  return q.kysely
+    .selectFrom("corrective_action as c")
+    .innerJoin("essms as e", "e.finess", "c.finess")
+    .select([
+      sql<number>`c.action_id::int`.as("action_id"),
+      "c.finess",
+      "e.grappe_id",
+      sql<IndicatorId>`c.indicateur`.as("indicateur"),
+      "c.description",
+      "c.owner",
+      "c.due_date",
+      "c.status",
+      sql<CorrectiveAction["value_at_creation"]>`c.value_at_creation`.as("value_at_creation"),
+      "c.created_by",
+      utc("c.created_at").as("created_at"),
+      utc("c.updated_at").as("updated_at"),
+    ]);
+}
 
 async function indicatorValue(q: Queryable, finess: string, grappeId: string, id: IndicatorId, d: Day) {
   const r = await computeReport(q, d, grappeId);
@@ -207,10 +269,11 @@ async function indicatorValue(q: Queryable, finess: string, grappeId: string, id
 
 /** Actions of the grappes, each with the indicator's value when created and today. */
 export async function listActions(q: Queryable, grappeIds: readonly string[]): Promise<CorrectiveAction[]> {
-  const rows = await q.query<CorrectiveAction>(
-    `${ACTION_SELECT} where e.grappe_id = any($1::text[]) order by c.action_id`,
-    [[...grappeIds]],
-  );
+  if (grappeIds.length === 0) return [];
+  const rows: CorrectiveAction[] = await actions(q)
+    .where("e.grappe_id", "in", [...grappeIds])
+    .orderBy("c.action_id")
+    .execute();
   const today = todayParis();
   const reports = new Map<string, Awaited<ReturnType<typeof computeReport>>>();
   for (const a of rows) {
@@ -228,8 +291,7 @@ export async function listActions(q: Queryable, grappeIds: readonly string[]): P
 }
 
 export async function getAction(q: Queryable, id: number): Promise<CorrectiveAction | null> {
-  const [a] = await q.query<CorrectiveAction>(`${ACTION_SELECT} where c.action_id = $1`, [id]);
-  return a ?? null;
+  return (await actions(q).where("c.action_id", "=", id).executeTakeFirst()) ?? null;
 }
 
 export async function createAction(
@@ -240,21 +302,21 @@ export async function createAction(
 ): Promise<CorrectiveAction> {
   const value = await indicatorValue(db, input.finess, grappeId, input.indicateur, todayParis());
   const id = await db.transaction(async (tx) => {
-    const [row] = await tx.query<{ action_id: number }>(
-      `insert into corrective_action (finess, indicateur, description, owner, due_date, status, value_at_creation, created_by)
-       values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) returning action_id::int as action_id`,
-      [
-        input.finess,
-        input.indicateur,
-        input.description,
-        input.owner,
-        input.due_date,
-        input.status,
-        JSON.stringify(value),
-        actor,
-      ],
-    );
-    const actionId = (row as { action_id: number }).action_id;
+    const row = await tx.kysely
+      .insertInto("corrective_action")
+      .values({
+        finess: input.finess,
+        indicateur: input.indicateur,
+        description: input.description,
+        owner: input.owner,
+        due_date: input.due_date,
+        status: input.status,
+        value_at_creation: JSON.stringify(value),
+        created_by: actor,
+      })
+      .returning(sql<number>`action_id::int`.as("action_id"))
+      .executeTakeFirstOrThrow();
+    const actionId = row.action_id;
     await audit(tx, actor, "action.create", "corrective_action", String(actionId), grappeId, null, input);
     return actionId;
   });
@@ -270,24 +332,18 @@ export async function updateAction(
   await db.transaction(async (tx) => {
     const before = await getAction(tx, id);
     if (!before) throw new WorkflowError("not_found", `action inconnue : ${id}`);
-    await tx.query(
-      `update corrective_action set
-         description = coalesce($2, description),
-         owner = case when $3::boolean then $4 else owner end,
-         due_date = case when $5::boolean then $6::date else due_date end,
-         status = coalesce($7, status),
-         updated_at = now()
-       where action_id = $1`,
-      [
-        id,
-        patch.description ?? null,
-        "owner" in patch,
-        patch.owner ?? null,
-        "due_date" in patch,
-        patch.due_date ?? null,
-        patch.status ?? null,
-      ],
-    );
+    // Only the fields present in the patch change; `owner` and `due_date` may be set to null.
+    await tx.kysely
+      .updateTable("corrective_action")
+      .set({
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...("owner" in patch ? { owner: patch.owner ?? null } : {}),
+        ...("due_date" in patch ? { due_date: patch.due_date ?? null } : {}),
+        ...(patch.status !== undefined ? { status: patch.status } : {}),
+        updated_at: sql<Date>`now()`,
+      })
+      .where("action_id", "=", id)
+      .execute();
     const { value_now: _n, ...b } = before;
     await audit(tx, actor, "action.update", "corrective_action", String(id), before.grappe_id, b, patch);
   });
