@@ -144,7 +144,11 @@ async function processFile(db: Db, path: string, opts: WorkerOptions): Promise<W
 export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerRun> {
   mkdirSync(opts.inboxDir, { recursive: true });
   const ran = await db.withAdvisoryLock(WORKER_LOCK_KEY, async () => {
-    const run = await db.kysely.insertInto("worker_run").defaultValues().returning("run_id").executeTakeFirst();
+    const run = await db.kysely
+      .insertInto("worker_run")
+      .defaultValues()
+      .returning("run_id")
+      .executeTakeFirst();
     const runId = run?.run_id ?? null;
     const files: WorkerFile[] = [];
     const minAge = opts.minAgeMs ?? DEFAULT_MIN_AGE_MS;

@@ -7,7 +7,7 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from "no
 import { promisify } from "node:util";
 import { sql } from "kysely";
 import { z } from "zod";
-import type { Db, Tx } from "../db/index.ts";
+import type { Db, Queryable } from "../db/index.ts";
 import { ROLES, type Role } from "../domain/roles.ts";
 
 const scrypt = promisify(scryptCb) as (
@@ -140,7 +140,7 @@ export async function addUser(db: Db, input: NewUser): Promise<Principal> {
   return (await principalOf(db, id, "cli")) as Principal;
 }
 
-export async function listUsers(q: Db | Tx): Promise<(Omit<Principal, "via"> & { disabled: boolean })[]> {
+export async function listUsers(q: Queryable): Promise<(Omit<Principal, "via"> & { disabled: boolean })[]> {
   const rows = await q.kysely
     .selectFrom("app_user as u")
     .leftJoin("user_grappe as g", "g.user_id", "u.user_id")
@@ -191,7 +191,7 @@ export async function setDisabled(db: Db, email: string, disabled: boolean, acto
   });
 }
 
-export async function principalOf(q: Db | Tx, userId: number, via: string): Promise<Principal | null> {
+export async function principalOf(q: Queryable, userId: number, via: string): Promise<Principal | null> {
   const u = await q.kysely
     .selectFrom("app_user")
     .select([sql<number>`user_id::int`.as("user_id"), "email", "role", "region", "disabled"])
@@ -240,7 +240,9 @@ async function countAttempt(db: Db, key: string): Promise<{ attempts: number; re
     )
     .returning([
       "failures as attempts",
-      sql<number>`greatest(1, ceil(extract(epoch from window_start + ${window} - now())))::int`.as("retry_after"),
+      sql<number>`greatest(1, ceil(extract(epoch from window_start + ${window} - now())))::int`.as(
+        "retry_after",
+      ),
     ])
     .executeTakeFirst();
   return { attempts: r?.attempts ?? 1, retryAfter: r?.retry_after ?? LOCKOUT_MINUTES * 60 };
@@ -317,7 +319,7 @@ export async function login(
   return { ok: true, token, principal: (await principalOf(db, u.user_id, "session")) as Principal };
 }
 
-export async function sessionPrincipal(q: Db | Tx, token: string): Promise<Principal | null> {
+export async function sessionPrincipal(q: Queryable, token: string): Promise<Principal | null> {
   const s = await q.kysely
     .selectFrom("user_session")
     .select(sql<number>`user_id::int`.as("user_id"))
@@ -327,7 +329,7 @@ export async function sessionPrincipal(q: Db | Tx, token: string): Promise<Princ
   return s ? principalOf(q, s.user_id, "session") : null;
 }
 
-export async function endSession(q: Db | Tx, token: string): Promise<void> {
+export async function endSession(q: Queryable, token: string): Promise<void> {
   await q.kysely.deleteFrom("user_session").where("session_hash", "=", sha256(token)).execute();
 }
 
@@ -383,7 +385,7 @@ export async function revokeToken(db: Db, tokenId: number): Promise<boolean> {
   });
 }
 
-export async function tokenPrincipal(q: Db | Tx, token: string): Promise<Principal | null> {
+export async function tokenPrincipal(q: Queryable, token: string): Promise<Principal | null> {
   if (!token.startsWith(TOKEN_PREFIX)) return null;
   const t = await q.kysely
     .updateTable("api_token")
@@ -397,7 +399,7 @@ export async function tokenPrincipal(q: Db | Tx, token: string): Promise<Princip
 
 /** Every write goes to the audit log: who, when, what, before and after. */
 export async function audit(
-  q: Db | Tx,
+  q: Queryable,
   actor: string,
   action: string,
   entity: string,

@@ -36,16 +36,24 @@ export class UnknownGrappe extends Error {}
 
 /** The loaded imports with rows for ESSMS of the scope: what the figures rest on. */
 async function importsInScope(q: Queryable, grappeId: string | null): Promise<SnapshotImport[]> {
-  return q.query<SnapshotImport>(
-    // A file may hold rows of other grappes: only this scope's rows are counted (issue 12).
-    `select i.import_id::int as import_id, i.file_name, i.kind, i.sha256, sum(f.rows_loaded)::int as rows_loaded,
-       to_char(i.finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as finished_at
-     from import i join import_finess f using (import_id) join essms e using (finess)
-     where i.status = 'loaded' and ($1::text is null or e.grappe_id = $1::text)
-     group by i.import_id
-     order by i.import_id`,
-    [grappeId],
-  );
+  // A file may hold rows of other grappes: only this scope's rows are counted (issue 12).
+  return q.kysely
+    .selectFrom("import as i")
+    .innerJoin("import_finess as f", "f.import_id", "i.import_id")
+    .innerJoin("essms as e", "e.finess", "f.finess")
+    .select([
+      sql<number>`i.import_id::int`.as("import_id"),
+      "i.file_name",
+      "i.kind",
+      "i.sha256",
+      sql<number>`sum(f.rows_loaded)::int`.as("rows_loaded"),
+      sql<string>`to_char(i.finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`.as("finished_at"),
+    ])
+    .where("i.status", "=", "loaded")
+    .$if(grappeId !== null, (b) => b.where("e.grappe_id", "=", grappeId as string))
+    .groupBy("i.import_id")
+    .orderBy("i.import_id")
+    .execute();
 }
 
 export async function freezeSnapshot(
@@ -56,38 +64,49 @@ export async function freezeSnapshot(
 ): Promise<Snapshot> {
   const id = await db.transaction(async (tx) => {
     // One consistent view: an import committing meanwhile is either wholly in or wholly out.
-    if (db.backend === "pg") await tx.query("set transaction isolation level repeatable read");
+    if (db.backend === "pg") await sql`set transaction isolation level repeatable read`.execute(tx.kysely);
     const report = await computeReport(tx, d, grappeId);
     if (grappeId !== null && report.grappes.length === 0)
       throw new UnknownGrappe(`grappe inconnue : ${grappeId}`);
     const imports = await importsInScope(tx, grappeId);
-    const [row] = await tx.query<{ snapshot_id: number }>(
-      `insert into snapshot (grappe_id, measurement_date, rules_version, report, import_hashes, created_by)
-       values ($1, $2, $3, $4::json, $5::json, $6) returning snapshot_id::int as snapshot_id`,
-      [grappeId, d, RULES_VERSION, JSON.stringify(report), JSON.stringify(imports), createdBy],
-    );
-    return (row as { snapshot_id: number }).snapshot_id;
+    const row = await tx.kysely
+      .insertInto("snapshot")
+      .values({
+        grappe_id: grappeId,
+        measurement_date: d,
+        rules_version: RULES_VERSION,
+        report: JSON.stringify(report),
+        import_hashes: JSON.stringify(imports),
+        created_by: createdBy,
+      })
+      .returning(sql<number>`snapshot_id::int`.as("snapshot_id"))
+      .executeTakeFirstOrThrow();
+    return row.snapshot_id;
   });
   return (await readSnapshot(db, id)) as Snapshot;
 }
 
+/** A snapshot's own columns, as the API gives them. */
+function snapshotColumns(q: Queryable) {
+  return q.kysely
+    .selectFrom("snapshot")
+    .select([
+      sql<number>`snapshot_id::int`.as("snapshot_id"),
+      "grappe_id",
+      "measurement_date",
+      "rules_version",
+      "created_by",
+      sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`.as("created_at"),
+    ]);
+}
+
 export async function readSnapshot(q: Queryable, id: number): Promise<Snapshot | null> {
-  const [row] = await q.query<{
-    snapshot_id: number;
-    grappe_id: string | null;
-    measurement_date: Day;
-    rules_version: string;
-    created_by: string;
-    created_at: string;
-    report: string;
-    imports: string;
-  }>(
-    `select snapshot_id::int as snapshot_id, grappe_id, measurement_date, rules_version, created_by,
-       to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at,
-       report::text as report, import_hashes::text as imports
-     from snapshot where snapshot_id = $1`,
-    [id],
-  );
+  // The JSON is read as the text stored (never re-serialised by a driver): a frozen report reads
+  // back identical.
+  const row = await snapshotColumns(q)
+    .select([sql<string>`report::text`.as("report"), sql<string>`import_hashes::text`.as("imports")])
+    .where("snapshot_id", "=", id)
+    .executeTakeFirst();
   if (!row) return null;
   return {
     snapshot_id: row.snapshot_id,
@@ -105,12 +124,10 @@ export async function listSnapshots(
   q: Queryable,
   grappeId: string | null,
 ): Promise<Omit<Snapshot, "report" | "imports">[]> {
-  return q.query(
-    `select snapshot_id::int as snapshot_id, grappe_id, measurement_date, rules_version, created_by,
-       to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as created_at
-     from snapshot where $1::text is null or grappe_id = $1::text order by snapshot_id`,
-    [grappeId],
-  );
+  return snapshotColumns(q)
+    .$if(grappeId !== null, (b) => b.where("grappe_id", "=", grappeId as string))
+    .orderBy("snapshot_id")
+    .execute();
 }
 
 /**
