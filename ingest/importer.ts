@@ -10,6 +10,7 @@ import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import type { Db, Queryable, Tx } from "../db/index.ts";
 import { type Day, todayParis } from "../domain/dates.ts";
+import { knownFiness } from "../sql/programme.ts";
 import {
   CHUNK_ROWS,
   type Chunk,
@@ -45,7 +46,6 @@ import {
   refreshActivitySql,
 } from "./kinds.ts";
 import { type Profile, profileRenames } from "./profile.ts";
-import { knownFiness } from "./programme.ts";
 import type { ReadWorkerMessage, ReadWorkerSpec } from "./read-worker.ts";
 import { RejectionLog } from "./rejections.ts";
 

@@ -9,6 +9,12 @@ import { type Day, todayParis } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
 import { rejectionMessage } from "../domain/rejections.ts";
 import { AMENAGEMENT_STATUT, resolver } from "../domain/vocabulary.ts";
+import {
+  knownFiness,
+  saveDeclaredFileActive,
+  saveImportedAdjustment,
+  saveReferential,
+} from "../sql/programme.ts";
 import { CsvFormatError, fileInput, mapColumns, NotRegularFileError, openCsv, probeFile } from "./csv.ts";
 import {
   decimal,
@@ -204,51 +210,41 @@ export async function importReferential(db: Db, path: string, label = path): Pro
     position.set(r.grappe_id, p);
     return { ...r, rang: r.rang ?? p };
   });
-  await db.transaction(async (tx) => {
-    for (const region of new Set(essmsRows.map((r) => r.region))) {
-      await tx.query("insert into region (code) values ($1) on conflict do nothing", [region]);
-    }
-    for (const [grappeId] of grappes) {
-      const first = essmsRows.find((r) => r.grappe_id === grappeId);
-      if (!first) continue;
-      const vsr = essmsRows.find((r) => r.grappe_id === grappeId && r.date_vsr)?.date_vsr ?? null;
-      const debut =
-        essmsRows.find((r) => r.grappe_id === grappeId && r.date_debut_projet)?.date_debut_projet ?? null;
-      await tx.query(
-        `insert into grappe (grappe_id, grappe_nom, region, date_debut_projet, date_vsr) values ($1, $2, $3, $4, $5)
-         on conflict (grappe_id) do update set grappe_nom = excluded.grappe_nom, region = excluded.region,
-           date_debut_projet = excluded.date_debut_projet, date_vsr = excluded.date_vsr, updated_at = now()`,
-        [grappeId, first.grappe_nom, first.region, debut, vsr],
-      );
-    }
-    for (const r of essmsRows) {
-      await tx.query(
-        `insert into essms (finess, grappe_id, finess_ej, raison_sociale, categorie, public, type_projet, exempt_mss_dmp,
-           rang, ratio_heures_eligibles, financement_specifique_eur, date_debut_projet)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         on conflict (finess) do update set grappe_id = excluded.grappe_id, finess_ej = excluded.finess_ej,
-           raison_sociale = excluded.raison_sociale, categorie = excluded.categorie, public = excluded.public,
-           type_projet = excluded.type_projet, exempt_mss_dmp = excluded.exempt_mss_dmp, rang = excluded.rang,
-           ratio_heures_eligibles = excluded.ratio_heures_eligibles,
-           financement_specifique_eur = excluded.financement_specifique_eur,
-           date_debut_projet = excluded.date_debut_projet, updated_at = now()`,
-        [
-          r.finess,
-          r.grappe_id,
-          r.finess_ej,
-          r.raison_sociale,
-          r.categorie,
-          r.public,
-          r.type_projet,
-          r.exempt_mss_dmp,
-          r.rang,
-          r.ratio_heures_eligibles,
-          r.financement_specifique_eur,
-          r.date_debut_projet,
-        ],
-      );
-    }
+  const grappeRows = [...grappes.keys()].flatMap((grappeId) => {
+    const first = essmsRows.find((r) => r.grappe_id === grappeId);
+    if (!first) return [];
+    return [
+      {
+        grappe_id: grappeId,
+        grappe_nom: first.grappe_nom,
+        region: first.region,
+        date_debut_projet:
+          essmsRows.find((r) => r.grappe_id === grappeId && r.date_debut_projet)?.date_debut_projet ?? null,
+        date_vsr: essmsRows.find((r) => r.grappe_id === grappeId && r.date_vsr)?.date_vsr ?? null,
+      },
+    ];
   });
+  await db.transaction((tx) =>
+    saveReferential(
+      tx,
+      new Set(essmsRows.map((r) => r.region)),
+      grappeRows,
+      essmsRows.map((r) => ({
+        finess: r.finess,
+        grappe_id: r.grappe_id,
+        finess_ej: r.finess_ej,
+        raison_sociale: r.raison_sociale,
+        categorie: r.categorie,
+        public: r.public,
+        type_projet: r.type_projet,
+        exempt_mss_dmp: r.exempt_mss_dmp,
+        rang: r.rang,
+        ratio_heures_eligibles: r.ratio_heures_eligibles,
+        financement_specifique_eur: r.financement_specifique_eur,
+        date_debut_projet: r.date_debut_projet,
+      })),
+    ),
+  );
   return {
     file: label,
     kind: "referentiel",
@@ -259,11 +255,6 @@ export async function importReferential(db: Db, path: string, label = path): Pro
     errors: [],
     summary: { grappes: grappes.size, essms: essmsRows.length },
   };
-}
-
-export async function knownFiness(db: Db): Promise<Set<string>> {
-  const rows = await db.query<{ finess: string }>("select finess from essms");
-  return new Set(rows.map((r) => r.finess));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,35 +312,7 @@ export async function importAdjustments(
     );
   }
   await db.transaction(async (tx) => {
-    for (const { value: r } of read.rows) {
-      const [row] = await tx.query<{ amenagement_id: number }>(
-        `insert into amenagement (finess, indicateur, nombre, categorie, justification, date_debut, date_fin, statut, source, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, 'import', $9)
-         on conflict (finess, indicateur, categorie, date_debut) where source = 'import'
-         do update set nombre = excluded.nombre, justification = excluded.justification,
-           date_fin = excluded.date_fin, statut = excluded.statut
-         returning amenagement_id`,
-        [
-          r.finess,
-          r.indicateur,
-          r.nombre,
-          r.categorie,
-          r.justification,
-          r.date_debut,
-          r.date_fin,
-          r.statut,
-          actor,
-        ],
-      );
-      if (row && r.statut !== "PROPOSE") {
-        await tx.query(
-          `insert into amenagement_decision (amenagement_id, decision, comment, decided_by)
-           select $1, $2, 'décision importée', $3
-           where not exists (select 1 from amenagement_decision where amenagement_id = $1 and decision = $2)`,
-          [row.amenagement_id, r.statut, actor],
-        );
-      }
-    }
+    for (const { value: r } of read.rows) await saveImportedAdjustment(tx, r, actor);
   });
   return {
     file: label,
@@ -400,14 +363,7 @@ export async function importFileActive(db: Db, path: string, label = path): Prom
     );
   }
   await db.transaction(async (tx) => {
-    for (const { value: r } of read.rows) {
-      await tx.query(
-        `insert into file_active_declared (finess, date_debut, date_fin, valeur, source) values ($1, $2, $3, $4, $5)
-         on conflict (finess, date_debut, date_fin) do update set valeur = excluded.valeur, source = excluded.source,
-           imported_at = now()`,
-        [r.finess, r.date_debut, r.date_fin, r.valeur, r.source],
-      );
-    }
+    for (const { value: r } of read.rows) await saveDeclaredFileActive(tx, r);
   });
   return {
     file: label,

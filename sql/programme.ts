@@ -1,0 +1,160 @@
+/**
+ * The programme's own data, written as whole files (exports.md §5): the referential (regions,
+ * grappes, ESSMS), adjustments as decided, declared file active. Each function writes in the
+ * caller's transaction (the importer refuses a file with any error before it gets here).
+ */
+import { sql } from "kysely";
+import type { Queryable } from "../db/index.ts";
+import type { Day } from "../domain/dates.ts";
+
+/** The FINESS of the referential (rows of another FINESS are rejected). */
+export async function knownFiness(q: Queryable): Promise<Set<string>> {
+  const rows = await q.kysely.selectFrom("essms").select("finess").execute();
+  return new Set(rows.map((r) => r.finess));
+}
+
+export interface GrappeInput {
+  grappe_id: string;
+  grappe_nom: string;
+  region: string;
+  date_debut_projet: Day | null;
+  date_vsr: Day | null;
+}
+
+export interface EssmsInput {
+  finess: string;
+  grappe_id: string;
+  finess_ej: string;
+  raison_sociale: string;
+  categorie: string | null;
+  public: string | null;
+  type_projet: "acquisition" | "mise_a_niveau";
+  exempt_mss_dmp: boolean;
+  rang: number;
+  ratio_heures_eligibles: number;
+  financement_specifique_eur: number;
+  date_debut_projet: Day | null;
+}
+
+/** Regions, grappes and ESSMS of a referential file: inserted, or updated when they exist. */
+export async function saveReferential(
+  tx: Queryable,
+  regions: Iterable<string>,
+  grappes: readonly GrappeInput[],
+  essms: readonly EssmsInput[],
+): Promise<void> {
+  for (const code of regions)
+    await tx.kysely
+      .insertInto("region")
+      .values({ code })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  for (const g of grappes)
+    await tx.kysely
+      .insertInto("grappe")
+      .values(g)
+      .onConflict((oc) =>
+        oc.column("grappe_id").doUpdateSet((eb) => ({
+          grappe_nom: eb.ref("excluded.grappe_nom"),
+          region: eb.ref("excluded.region"),
+          date_debut_projet: eb.ref("excluded.date_debut_projet"),
+          date_vsr: eb.ref("excluded.date_vsr"),
+          updated_at: sql<Date>`now()`,
+        })),
+      )
+      .execute();
+  for (const e of essms)
+    await tx.kysely
+      .insertInto("essms")
+      .values(e)
+      .onConflict((oc) =>
+        oc.column("finess").doUpdateSet((eb) => ({
+          grappe_id: eb.ref("excluded.grappe_id"),
+          finess_ej: eb.ref("excluded.finess_ej"),
+          raison_sociale: eb.ref("excluded.raison_sociale"),
+          categorie: eb.ref("excluded.categorie"),
+          public: eb.ref("excluded.public"),
+          type_projet: eb.ref("excluded.type_projet"),
+          exempt_mss_dmp: eb.ref("excluded.exempt_mss_dmp"),
+          rang: eb.ref("excluded.rang"),
+          ratio_heures_eligibles: eb.ref("excluded.ratio_heures_eligibles"),
+          financement_specifique_eur: eb.ref("excluded.financement_specifique_eur"),
+          date_debut_projet: eb.ref("excluded.date_debut_projet"),
+          updated_at: sql<Date>`now()`,
+        })),
+      )
+      .execute();
+}
+
+export interface AdjustmentInput {
+  finess: string;
+  indicateur: string;
+  nombre: number;
+  categorie: string;
+  justification: string | null;
+  date_debut: Day;
+  date_fin: Day | null;
+  statut: "PROPOSE" | "APPROUVE" | "REFUSE" | "REVOQUE";
+}
+
+/**
+ * An adjustment as decided elsewhere (R-A1): keyed by FINESS, indicator, category and start for
+ * imported ones (the last file wins), its decision recorded once.
+ */
+export async function saveImportedAdjustment(
+  tx: Queryable,
+  a: AdjustmentInput,
+  actor: string,
+): Promise<void> {
+  const row = await tx.kysely
+    .insertInto("amenagement")
+    .values({ ...a, source: "import", created_by: actor })
+    .onConflict((oc) =>
+      oc
+        .columns(["finess", "indicateur", "categorie", "date_debut"])
+        .where("source", "=", "import")
+        .doUpdateSet((eb) => ({
+          nombre: eb.ref("excluded.nombre"),
+          justification: eb.ref("excluded.justification"),
+          date_fin: eb.ref("excluded.date_fin"),
+          statut: eb.ref("excluded.statut"),
+        })),
+    )
+    .returning(sql<number>`amenagement_id::int`.as("amenagement_id"))
+    .executeTakeFirst();
+  if (!row || a.statut === "PROPOSE") return;
+  const decided = await tx.kysely
+    .selectFrom("amenagement_decision")
+    .select("amenagement_id")
+    .where("amenagement_id", "=", row.amenagement_id)
+    .where("decision", "=", a.statut)
+    .executeTakeFirst();
+  if (!decided)
+    await tx.kysely
+      .insertInto("amenagement_decision")
+      .values({
+        amenagement_id: row.amenagement_id,
+        decision: a.statut,
+        comment: "décision importée",
+        decided_by: actor,
+      })
+      .execute();
+}
+
+/** A declared file active (R-P2) for a period: the last file wins. */
+export async function saveDeclaredFileActive(
+  tx: Queryable,
+  f: { finess: string; date_debut: Day; date_fin: Day; valeur: number; source: string | null },
+): Promise<void> {
+  await tx.kysely
+    .insertInto("file_active_declared")
+    .values(f)
+    .onConflict((oc) =>
+      oc.columns(["finess", "date_debut", "date_fin"]).doUpdateSet((eb) => ({
+        valeur: eb.ref("excluded.valeur"),
+        source: eb.ref("excluded.source"),
+        imported_at: sql<Date>`now()`,
+      })),
+    )
+    .execute();
+}
