@@ -10,6 +10,14 @@ import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import type { Db, Queryable, Tx } from "../db/index.ts";
 import { type Day, todayParis } from "../domain/dates.ts";
+import {
+  type PriorLoad,
+  priorLoads,
+  saveImportFailure,
+  saveImportFiness,
+  saveImportRecord,
+  saveRejections,
+} from "../sql/imports.ts";
 import { knownFiness } from "../sql/programme.ts";
 import {
   CHUNK_ROWS,
@@ -217,23 +225,6 @@ export class ImportFailure extends Error {
       cause,
     });
   }
-}
-
-interface PriorLoad {
-  import_id: number;
-  scoped: boolean;
-  imported_by: string | null;
-  finess: string[];
-}
-
-/** The loaded imports of a content (sha256) and the FINESS each loaded. */
-async function priorLoads(db: Queryable, sha256: string): Promise<PriorLoad[]> {
-  return db.query<PriorLoad>(
-    `select i.import_id::int as import_id, i.scoped, i.imported_by,
-       coalesce((select array_agg(f.finess) from import_finess f where f.import_id = i.import_id), '{}') as finess
-     from import i where i.sha256 = $1 and i.status = 'loaded' order by i.import_id`,
-    [sha256],
-  );
 }
 
 /**
@@ -579,56 +570,30 @@ async function recordImport(
       .flatMap(([, f]) => [f.min, f.max])
       .filter((d): d is Day => d !== null)
       .sort();
-    const [row] = await q.query<{ import_id: number }>(
-      `insert into import (import_id, file_name, kind, sha256, status, rows_total, rows_loaded, rows_rejected, message,
-         date_min, date_max, source, imported_by, started_at, finished_at, scoped)
-       values (coalesce($1::bigint, nextval('import_import_id_seq')), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), $15)
-       on conflict (import_id) do update set file_name = excluded.file_name, kind = excluded.kind,
-         sha256 = excluded.sha256, status = excluded.status, rows_total = excluded.rows_total,
-         rows_loaded = excluded.rows_loaded, rows_rejected = excluded.rows_rejected, message = excluded.message,
-         date_min = excluded.date_min, date_max = excluded.date_max, finished_at = excluded.finished_at,
-         scoped = excluded.scoped
-       returning import_id::int as import_id`,
-      [
-        reserved,
-        r.file,
-        r.kind,
-        r.sha256,
-        r.status,
-        r.rows,
-        r.loaded,
-        r.rejected,
-        r.message ?? null,
-        dates[0] ?? null,
-        dates[dates.length - 1] ?? null,
-        opts.source ?? "cli",
-        opts.actor ?? null,
-        started.toISOString(),
-        opts.scopeFiness !== undefined,
-      ],
+    const importId = await saveImportRecord(q, reserved, {
+      file_name: r.file,
+      kind: r.kind ?? "inconnu",
+      sha256: r.sha256 ?? "",
+      status: r.status,
+      rows_total: r.rows,
+      rows_loaded: r.loaded,
+      rows_rejected: r.rejected,
+      message: r.message ?? null,
+      date_min: dates[0] ?? null,
+      date_max: dates[dates.length - 1] ?? null,
+      source: opts.source ?? "cli",
+      imported_by: opts.actor ?? null,
+      started_at: started,
+      scoped: opts.scopeFiness !== undefined,
+    });
+    await saveImportFiness(
+      q,
+      importId,
+      perFiness.map(([finess, f]) => ({ finess, rows: f.n, min: f.min, max: f.max })),
     );
-    const importId = (row as { import_id: number }).import_id;
-    for (const [finess, f] of perFiness) {
-      await q.query(
-        "insert into import_finess (import_id, finess, rows_loaded, date_min, date_max) values ($1, $2, $3, $4, $5)",
-        [importId, finess, f.n, f.min, f.max],
-      );
-    }
     // Line, column, reason: never the row's values (exports.md §2).
-    for await (const batch of rejections?.batches(REJECTIONS_PER_INSERT) ?? []) {
-      await q.query(
-        `insert into import_rejection (import_id, line, column_name, message, reason, finess)
-         select $1, l, c, m, r, f from unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) as t(l, c, m, r, f)`,
-        [
-          importId,
-          batch.map((e) => e.line),
-          batch.map((e) => e.column),
-          batch.map((e) => e.message),
-          batch.map((e) => e.reason ?? null),
-          batch.map((e) => e.finess ?? null),
-        ],
-      );
-    }
+    for await (const batch of rejections?.batches(REJECTIONS_PER_INSERT) ?? [])
+      await saveRejections(q, importId, batch);
     return importId;
   };
   if (tx) return write(tx);
@@ -648,20 +613,14 @@ async function recordFailure(
   process.stderr.write(
     `${JSON.stringify({ level: "error", message: "échec technique d'un import", file: label, error: String((e as Error)?.message ?? e), code: sqlState(e) ?? null })}\n`,
   );
-  await db.query(
-    `insert into import (import_id, file_name, kind, sha256, status, message, source, imported_by, started_at, finished_at, scoped)
-     values (coalesce($8::bigint, nextval('import_import_id_seq')), $1, $2, $3, 'failed', $4, $5, $6, $7, now(), $9)
-     on conflict (import_id) do update set status = 'failed', message = excluded.message, finished_at = now()`,
-    [
-      label,
-      kind,
-      sha256,
-      "échec technique de l'import : rien n'a été chargé ; le détail est dans le journal du serveur",
-      opts.source ?? "cli",
-      opts.actor ?? null,
-      started.toISOString(),
-      opts.importId ?? null,
-      opts.scopeFiness !== undefined,
-    ],
-  );
+  await saveImportFailure(db, opts.importId ?? null, {
+    file_name: label,
+    kind,
+    sha256,
+    message: "échec technique de l'import : rien n'a été chargé ; le détail est dans le journal du serveur",
+    source: opts.source ?? "cli",
+    imported_by: opts.actor ?? null,
+    started_at: started,
+    scoped: opts.scopeFiness !== undefined,
+  });
 }

@@ -4,7 +4,8 @@
  * after an interrupted server. Kysely over the one `Database` interface (db/schema.ts).
  */
 import { sql } from "kysely";
-import type { Db } from "../db/index.ts";
+import type { Db, Queryable } from "../db/index.ts";
+import type { Day } from "../domain/dates.ts";
 
 /**
  * Reserves an upload's import record as `running` and returns its number (what the 202 says).
@@ -75,4 +76,160 @@ export async function failInterruptedImports(db: Db, staleAfterHours = 6): Promi
     .returning("import_id")
     .execute();
   return rows.length;
+}
+
+/** A loaded import of some content and the FINESS it loaded (the idempotency key, issue 12). */
+export interface PriorLoad {
+  import_id: number;
+  scoped: boolean;
+  imported_by: string | null;
+  finess: string[];
+}
+
+/** The loaded imports of a content (sha256) and the FINESS each loaded, oldest first. */
+export async function priorLoads(q: Queryable, sha256: string): Promise<PriorLoad[]> {
+  return q.kysely
+    .selectFrom("import as i")
+    .select([
+      sql<number>`i.import_id::int`.as("import_id"),
+      "i.scoped",
+      "i.imported_by",
+      sql<
+        string[]
+      >`coalesce((select array_agg(f.finess) from import_finess f where f.import_id = i.import_id), '{}')`.as(
+        "finess",
+      ),
+    ])
+    .where("i.sha256", "=", sha256)
+    .where("i.status", "=", "loaded")
+    .orderBy("i.import_id")
+    .execute();
+}
+
+/** What an import record says once the file is done (importer.ts). */
+export interface ImportRecord {
+  file_name: string;
+  kind: string;
+  sha256: string;
+  status: "loaded" | "refused" | "failed" | "skipped";
+  rows_total: number;
+  rows_loaded: number;
+  rows_rejected: number;
+  message: string | null;
+  date_min: Day | null;
+  date_max: Day | null;
+  source: string;
+  imported_by: string | null;
+  started_at: Date;
+  scoped: boolean;
+}
+
+/**
+ * Writes an import's record under its number (`importId`: reserved by the importer or by an
+ * upload's 202; null: a new number), completing a `running` record when one exists.
+ */
+export async function saveImportRecord(
+  q: Queryable,
+  importId: number | null,
+  r: ImportRecord,
+): Promise<number> {
+  const row = await q.kysely
+    .insertInto("import")
+    .values({
+      ...r,
+      import_id: importId ?? sql<number>`nextval('import_import_id_seq')`,
+      finished_at: sql<Date>`now()`,
+    })
+    .onConflict((oc) =>
+      oc.column("import_id").doUpdateSet((eb) => ({
+        file_name: eb.ref("excluded.file_name"),
+        kind: eb.ref("excluded.kind"),
+        sha256: eb.ref("excluded.sha256"),
+        status: eb.ref("excluded.status"),
+        rows_total: eb.ref("excluded.rows_total"),
+        rows_loaded: eb.ref("excluded.rows_loaded"),
+        rows_rejected: eb.ref("excluded.rows_rejected"),
+        message: eb.ref("excluded.message"),
+        date_min: eb.ref("excluded.date_min"),
+        date_max: eb.ref("excluded.date_max"),
+        finished_at: eb.ref("excluded.finished_at"),
+        scoped: eb.ref("excluded.scoped"),
+      })),
+    )
+    .returning(sql<number>`import_id::int`.as("import_id"))
+    .executeTakeFirstOrThrow();
+  return row.import_id;
+}
+
+/** The FINESS an import loaded, with their rows and date ranges (freshness, scope, idempotency). */
+export async function saveImportFiness(
+  q: Queryable,
+  importId: number,
+  perFiness: readonly { finess: string; rows: number; min: Day | null; max: Day | null }[],
+): Promise<void> {
+  if (perFiness.length === 0) return;
+  await q.kysely
+    .insertInto("import_finess")
+    .values(
+      perFiness.map((f) => ({
+        import_id: importId,
+        finess: f.finess,
+        rows_loaded: f.rows,
+        date_min: f.min,
+        date_max: f.max,
+      })),
+    )
+    .execute();
+}
+
+/** A rejected row as stored: line, column, reason, the row's FINESS when valid; never a value. */
+export interface StoredRejection {
+  line: number;
+  column: string | null;
+  message: string;
+  reason?: string | null | undefined;
+  finess?: string | null | undefined;
+}
+
+/**
+ * Stores a batch of rejections (up to 10 000) in one statement: arrays unnested, since a
+ * multi-row VALUES of 10 000 rows would near PostgreSQL's 65 535 parameters.
+ */
+export async function saveRejections(
+  q: Queryable,
+  importId: number,
+  batch: readonly StoredRejection[],
+): Promise<void> {
+  await sql`insert into import_rejection (import_id, line, column_name, message, reason, finess)
+    select ${importId}, l, c, m, r, f
+    from unnest(${batch.map((e) => e.line)}::int[], ${batch.map((e) => e.column)}::text[],
+      ${batch.map((e) => e.message)}::text[], ${batch.map((e) => e.reason ?? null)}::text[],
+      ${batch.map((e) => e.finess ?? null)}::text[]) as t(l, c, m, r, f)`.execute(q.kysely);
+}
+
+/** Records an import that failed for a technical reason (nothing of it was loaded). */
+export async function saveImportFailure(
+  q: Queryable,
+  importId: number | null,
+  r: Pick<
+    ImportRecord,
+    "file_name" | "kind" | "sha256" | "message" | "source" | "imported_by" | "started_at" | "scoped"
+  >,
+): Promise<void> {
+  await q.kysely
+    .insertInto("import")
+    .values({
+      ...r,
+      status: "failed",
+      import_id: importId ?? sql<number>`nextval('import_import_id_seq')`,
+      finished_at: sql<Date>`now()`,
+    })
+    .onConflict((oc) =>
+      oc.column("import_id").doUpdateSet((eb) => ({
+        status: "failed",
+        message: eb.ref("excluded.message"),
+        finished_at: sql<Date>`now()`,
+      })),
+    )
+    .execute();
 }
