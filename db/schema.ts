@@ -140,6 +140,18 @@ export interface Database {
     locked_until: Timestamp | null;
   };
   schema_function: { file: string; sha256: string; applied_at: Generated<Date> };
+  schema_migration: { version: string; applied_at: Generated<Date> };
+  /** per-usager monthly day masks of activity (migration 0002, ADR 0006): R-P3, R-I3, R-I5 */
+  usager_month: {
+    finess: string;
+    usager: number;
+    month: number;
+    trace_dossier: Generated<number>;
+    trace_pp: Generated<number>;
+    trace_agenda: Generated<number>;
+    agenda: Generated<number>;
+    dmp: Generated<number>;
+  };
   amenagement: {
     amenagement_id: Generated<number>;
     finess: string;
@@ -221,8 +233,8 @@ export interface Database {
     grappe_id: string | null;
     measurement_date: Day;
     rules_version: string;
-    report: JSONColumnType<object | null, string, string>;
-    import_hashes: JSONColumnType<object | null, string, string>;
+    report: JSONColumnType<object, string, string>;
+    import_hashes: JSONColumnType<object, string, string>;
     created_by: string;
     created_at: Generated<Date>;
   };
