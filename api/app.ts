@@ -15,7 +15,8 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { z } from "zod";
 import "../domain/zod-fr.ts";
-import { DatabaseBusy, databaseDeadline } from "../db/mutex.ts";
+import { databaseDeadline } from "../db/mutex.ts";
+import { DomainError } from "../domain/errors.ts";
 import {
   endSession,
   login,
@@ -28,7 +29,7 @@ import { databaseAnswers, grappesOfRegion } from "../sql/resources.ts";
 import { clientAddress, parseTrustedProxies } from "./client-address.ts";
 import { docsPage } from "./docs.ts";
 import { jsonBodyLimit, jsonOnly, LOGIN_BODY_MAX, readJsonBody, sameOriginGuard, urlGuard } from "./edge.ts";
-import { ApiError, problem } from "./errors.ts";
+import { HTTP_ERRORS, problem } from "./errors.ts";
 import {
   type AppDeps,
   type Env,
@@ -53,17 +54,21 @@ const loginBody = z.object({
   password: z.string().min(1, "mot de passe obligatoire").max(1024),
 });
 
-function problemResponse(c: Context<Env>, err: ApiError) {
-  return c.json(problem(err.code, err.detail, c.get("requestId"), err.extra), err.status as 400, {
-    "content-type": "application/problem+json",
-  });
+function problemResponse(c: Context<Env>, err: DomainError) {
+  return c.json(
+    problem(err.code, err.detail, c.get("requestId"), err.extra),
+    HTTP_ERRORS[err.code].status as 400,
+    {
+      "content-type": "application/problem+json",
+    },
+  );
 }
 
 /** zod issues → a French validation problem naming each field. */
-function validationError(where: string, error: z.ZodError): ApiError {
+function validationError(where: string, error: z.ZodError): DomainError {
   const errors = error.issues.map((i) => ({ field: i.path.join(".") || where, message: i.message }));
   const first = errors[0];
-  return new ApiError("validation", first ? `${first.field} : ${first.message}` : "données invalides", {
+  return new DomainError("validation", first ? `${first.field} : ${first.message}` : "données invalides", {
     errors,
   });
 }
@@ -135,10 +140,9 @@ export function createApp(given: AppDeps) {
   app.use("/api/*", urlGuard, sameOriginGuard);
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) return problemResponse(c, err);
-    if (err instanceof DatabaseBusy) {
-      c.header("retry-after", "5");
-      return problemResponse(c, new ApiError("unavailable", err.message));
+    if (err instanceof DomainError) {
+      if (typeof err.extra.retry_after === "number") c.header("retry-after", String(err.extra.retry_after));
+      return problemResponse(c, err);
     }
     if (err instanceof HTTPException) {
       // Hono's own messages are English: the detail is ours.
@@ -148,7 +152,7 @@ export function createApp(given: AppDeps) {
           : err.status === 404
             ? (["not_found", `aucune ressource à l'adresse ${c.req.path}`] as const)
             : (["bad_request", "requête refusée"] as const);
-      return problemResponse(c, new ApiError(code, detail));
+      return problemResponse(c, new DomainError(code, detail));
     }
     log({
       level: "error",
@@ -158,12 +162,12 @@ export function createApp(given: AppDeps) {
     });
     return problemResponse(
       c,
-      new ApiError("internal", "une erreur interne est survenue ; elle a été journalisée"),
+      new DomainError("internal", "une erreur interne est survenue ; elle a été journalisée"),
     );
   });
 
   app.notFound((c) =>
-    problemResponse(c, new ApiError("not_found", `aucune ressource à l'adresse ${c.req.path}`)),
+    problemResponse(c, new DomainError("not_found", `aucune ressource à l'adresse ${c.req.path}`)),
   );
 
   app.get("/healthz", async (c) => {
@@ -195,12 +199,12 @@ export function createApp(given: AppDeps) {
       if (r.reason === "locked") {
         // The same answer for an address, an existing account and an unknown one.
         c.header("retry-after", String(r.retryAfterSeconds ?? 900));
-        throw new ApiError(
+        throw new DomainError(
           "too_many_requests",
           "trop de tentatives de connexion : connexion temporairement bloquée ; réessayez plus tard",
         );
       }
-      throw new ApiError("unauthenticated", "adresse électronique ou mot de passe incorrect");
+      throw new DomainError("unauthenticated", "adresse électronique ou mot de passe incorrect");
     }
     // Rotation: the session presented (if any) ends, a new one starts.
     const old = getCookie(c, SESSION_COOKIE);
@@ -233,7 +237,7 @@ export function createApp(given: AppDeps) {
       if (cookie) p = await sessionPrincipal(deps.db, cookie);
     }
     if (!p)
-      throw new ApiError("unauthenticated", "connectez-vous (POST /api/session) ou fournissez un jeton");
+      throw new DomainError("unauthenticated", "connectez-vous (POST /api/session) ou fournissez un jeton");
     c.set("principal", p);
     await next();
   });
@@ -258,7 +262,7 @@ export function createApp(given: AppDeps) {
     const index = readFileSync(join(dashboard, "index.html"), "utf8");
     app.get("*", (c) => {
       if (c.req.path.startsWith("/api/"))
-        throw new ApiError("not_found", `aucune ressource à l'adresse ${c.req.path}`);
+        throw new DomainError("not_found", `aucune ressource à l'adresse ${c.req.path}`);
       return c.html(index);
     });
   } else {
@@ -279,7 +283,7 @@ function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef): void {
     : bodyLimit({
         maxSize: 1024 * 1024,
         onError: () => {
-          throw new ApiError("payload_too_large", "corps de requête trop volumineux (1 Mo au plus)");
+          throw new DomainError("payload_too_large", "corps de requête trop volumineux (1 Mo au plus)");
         },
       });
   // A JSON route refuses any other content type (415) before its body is read.
@@ -287,10 +291,10 @@ function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef): void {
   app.on(r.method.toUpperCase(), `/api${r.path}`, mediaType, limit, async (c) => {
     const principal = c.get("principal") as Principal;
     if (r.roles && !r.roles.includes(principal.role))
-      throw new ApiError("forbidden", `action réservée aux rôles : ${r.roles.join(", ")}`);
+      throw new DomainError("forbidden", `action réservée aux rôles : ${r.roles.join(", ")}`);
     const params = r.params ? r.params.safeParse(c.req.param()) : { success: true as const, data: {} };
     // Unknown path ids answer as not found, not as a validation error.
-    if (!params.success) throw new ApiError("not_found", `aucune ressource à l'adresse ${c.req.path}`);
+    if (!params.success) throw new DomainError("not_found", `aucune ressource à l'adresse ${c.req.path}`);
     const query = r.query ? r.query.safeParse(c.req.query()) : { success: true as const, data: {} };
     if (!query.success) throw validationError("query", query.error);
     let body: unknown = {};

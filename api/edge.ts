@@ -1,6 +1,6 @@
 /**
  * The edge of the API: what every /api request must satisfy before a handler, a zod schema or
- * the database sees it. Each guard answers with an ApiError (RFC 9457 problem, French detail):
+ * the database sees it. Each guard answers with an DomainError (RFC 9457 problem, French detail):
  *
  * - `urlGuard`: no C0 control character nor DEL in the decoded path or in any query parameter
  *   (400) — PostgreSQL refuses NUL in text, and nothing legitimate carries them;
@@ -12,7 +12,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ApiError } from "./errors.ts";
+import { DomainError } from "../domain/errors.ts";
 import type { Env } from "./registry.ts";
 
 /** Largest JSON body of the login route (bytes). */
@@ -82,13 +82,13 @@ export const urlGuard: MiddlewareHandler<Env> = async (c, next) => {
   try {
     path = decodeURIComponent(url.pathname);
   } catch {
-    throw new ApiError("bad_request", "adresse mal encodée (séquence %XX invalide)");
+    throw new DomainError("bad_request", "adresse mal encodée (séquence %XX invalide)");
   }
   if (hasUrlControl(path))
-    throw new ApiError("bad_request", "caractère de contrôle interdit dans l'adresse de la ressource");
+    throw new DomainError("bad_request", "caractère de contrôle interdit dans l'adresse de la ressource");
   for (const [name, value] of url.searchParams)
     if (hasUrlControl(name) || hasUrlControl(value))
-      throw new ApiError(
+      throw new DomainError(
         "bad_request",
         `caractère de contrôle interdit dans le paramètre ${hasUrlControl(name) ? "de la requête" : `« ${shown(name)} »`}`,
       );
@@ -127,7 +127,7 @@ export const sameOriginGuard: MiddlewareHandler<Env> = async (c, next) => {
         ? c.req.header("sec-fetch-site")?.trim().toLowerCase() === "same-origin"
         : ownOrigins(c).includes(origin.trim());
     if (!ok)
-      throw new ApiError(
+      throw new DomainError(
         "forbidden",
         "écriture refusée : la requête ne vient pas de l'application elle-même (en-tête Origin absent ou d'une autre origine) ; un client hors navigateur utilise un jeton (Authorization: Bearer)",
       );
@@ -153,7 +153,7 @@ export function isJsonMediaType(header: string | undefined): boolean {
 /** 415 unless the request says its body is JSON (`isJsonMediaType`); the body is not read. */
 export const jsonOnly: MiddlewareHandler<Env> = async (c, next) => {
   if (!isJsonMediaType(c.req.header("content-type")))
-    throw new ApiError(
+    throw new DomainError(
       "unsupported_media_type",
       "corps de requête attendu en JSON : en-tête Content-Type: application/json (UTF-8)",
     );
@@ -169,7 +169,7 @@ export function jsonBodyLimit(maxBytes: number): MiddlewareHandler<Env> {
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new ApiError("payload_too_large", `corps de requête trop volumineux (${limit} au plus)`);
+      throw new DomainError("payload_too_large", `corps de requête trop volumineux (${limit} au plus)`);
     },
   });
 }
@@ -184,11 +184,11 @@ export async function readJsonBody(c: Context<Env>): Promise<unknown> {
   try {
     raw = await c.req.json();
   } catch (e) {
-    if (e instanceof ApiError) throw e;
-    throw new ApiError("bad_request", "corps de requête illisible : JSON attendu");
+    if (e instanceof DomainError) throw e;
+    throw new DomainError("bad_request", "corps de requête illisible : JSON attendu");
   }
   const where = controlCharInJson(raw);
   if (where !== null)
-    throw new ApiError("bad_request", `caractère de contrôle interdit dans le corps JSON (${where})`);
+    throw new DomainError("bad_request", `caractère de contrôle interdit dans le corps JSON (${where})`);
   return raw;
 }

@@ -1,7 +1,14 @@
-/** One error type with a closed set of codes, mapped to HTTP statuses and RFC 9457 bodies. */
-export const ERROR_CODES = {
+/**
+ * The HTTP side of the one error type (domain/errors.ts): each code mapped once to its status
+ * and RFC 9457 title; `problem()` writes the `application/problem+json` document.
+ */
+import type { ErrorCode } from "../domain/errors.ts";
+
+export const HTTP_ERRORS: Record<ErrorCode, { status: number; title: string }> = {
   bad_request: { status: 400, title: "Requête invalide" },
   validation: { status: 422, title: "Données invalides" },
+  usage: { status: 400, title: "Requête invalide" },
+  file_refused: { status: 422, title: "Fichier refusé" },
   unauthenticated: { status: 401, title: "Authentification requise" },
   forbidden: { status: 403, title: "Action non autorisée" },
   not_found: { status: 404, title: "Ressource introuvable" },
@@ -11,21 +18,7 @@ export const ERROR_CODES = {
   too_many_requests: { status: 429, title: "Trop de tentatives" },
   unavailable: { status: 503, title: "Service indisponible" },
   internal: { status: 500, title: "Erreur interne" },
-} as const;
-export type ErrorCode = keyof typeof ERROR_CODES;
-
-export class ApiError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    readonly detail: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(detail);
-  }
-  get status(): number {
-    return ERROR_CODES[this.code].status;
-  }
-}
+};
 
 export function problem(
   code: ErrorCode,
@@ -36,8 +29,8 @@ export function problem(
   return {
     type: `https://cibles-usage.esms/erreurs/${code}`,
     code,
-    title: ERROR_CODES[code].title,
-    status: ERROR_CODES[code].status,
+    title: HTTP_ERRORS[code].title,
+    status: HTTP_ERRORS[code].status,
     detail,
     request_id: requestId,
     ...extra,

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { addMonths, type Day, daysBetween, monthStarts, targetDate, todayParis } from "../domain/dates.ts";
+import { DomainError } from "../domain/errors.ts";
 import { forecast } from "../domain/forecast.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
 import { reportCsv } from "../domain/report-csv.ts";
@@ -36,9 +37,7 @@ import {
   proposalSchema,
   proposeAdjustment,
   updateAction,
-  WorkflowError,
 } from "../sql/workflow.ts";
-import { ApiError } from "./errors.ts";
 import { attachment, evidencePack, reportXlsx } from "./exports.ts";
 import {
   type AppDeps,
@@ -61,7 +60,7 @@ export function inScope(scope: Scope, grappeId: string | null | undefined): bool
 }
 
 function notFound(what: string): never {
-  throw new ApiError("not_found", `${what} introuvable`);
+  throw new DomainError("not_found", `${what} introuvable`);
 }
 
 /** The grappe, or 404 when unknown or out of scope (the same answer). */
@@ -79,13 +78,6 @@ async function essmsInScope(deps: AppDeps, scope: Scope, finess: string) {
 
 function scopeList(scope: Scope): string[] | null {
   return scope.all ? null : [...scope.grappes];
-}
-
-function workflow<T>(p: Promise<T>): Promise<T> {
-  return p.catch((e: unknown) => {
-    if (e instanceof WorkflowError) throw new ApiError(e.code, e.message);
-    throw e;
-  });
 }
 
 function target(vsr: Day | null, today: Day) {
@@ -386,7 +378,7 @@ export const ROUTES: RouteDef[] = [
       const to = query.to ?? today;
       const from = query.from ?? addMonths(to, -11);
       if (monthStarts(from, to).length > MAX_HISTORY_MONTHS)
-        throw new ApiError("validation", `historique limité à ${MAX_HISTORY_MONTHS} mois`, {
+        throw new DomainError("validation", `historique limité à ${MAX_HISTORY_MONTHS} mois`, {
           errors: [{ field: "from", message: `au plus ${MAX_HISTORY_MONTHS} mois` }],
         });
       const points = (await history(deps.db, from, to, { finess: e.finess })).map((p) => {
@@ -456,7 +448,7 @@ export const ROUTES: RouteDef[] = [
     handler: async ({ deps, scope, params, body, principal }) => {
       const a = await getAdjustment(deps.db, params.amenagement_id);
       if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);
-      return workflow(decideAdjustment(deps.db, a.amenagement_id, body, actor(principal)));
+      return decideAdjustment(deps.db, a.amenagement_id, body, actor(principal));
     },
   }),
 
@@ -507,7 +499,7 @@ export const ROUTES: RouteDef[] = [
     handler: async ({ deps, scope, params, body, principal }) => {
       const a = await getAction(deps.db, params.action_id);
       if (!a || !inScope(scope, a.grappe_id)) notFound(`action ${params.action_id}`);
-      return workflow(updateAction(deps.db, a.action_id, body, actor(principal)));
+      return updateAction(deps.db, a.action_id, body, actor(principal));
     },
   }),
 

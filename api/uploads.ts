@@ -14,9 +14,9 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
 import type { Db } from "../db/index.ts";
 import { databaseDeadline } from "../db/mutex.ts";
+import { DomainError } from "../domain/errors.ts";
 import { type IngestFileResult, type IngestOptions, ingestFile } from "../ingest/importer.ts";
 import { finishImportRecord } from "../sql/imports.ts";
-import { ApiError } from "./errors.ts";
 
 /** A received upload: its sanitised name and the private temporary file holding it. */
 export interface ReceivedUpload {
@@ -43,7 +43,7 @@ export function uploadName(raw: string | undefined): string {
 
 /**
  * Streams the multipart body's `file` field to a private temporary file (mode 0600, in a fresh
- * folder, under a name of ours). Errors (French, ApiError): 413 over `maxBytes`, 400 when the
+ * folder, under a name of ours). Errors (French, DomainError): 413 over `maxBytes`, 400 when the
  * body is not multipart, holds no `file` field or is cut short.
  */
 export async function receiveUpload(
@@ -53,12 +53,12 @@ export async function receiveUpload(
   maxBytes: number,
 ): Promise<ReceivedUpload> {
   if (!body || !contentType?.toLowerCase().startsWith("multipart/form-data"))
-    throw new ApiError(
+    throw new DomainError(
       "bad_request",
       "corps multipart/form-data attendu, avec le fichier dans le champ file",
     );
   const tooLarge = () =>
-    new ApiError(
+    new DomainError(
       "payload_too_large",
       `fichier trop volumineux : ${Math.round(maxBytes / 1024 / 1024)} Mo au plus (MAX_UPLOAD_MB)`,
     );
@@ -77,7 +77,7 @@ export async function receiveUpload(
           limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 20 },
         });
       } catch {
-        reject(new ApiError("bad_request", "corps multipart illisible (en-tête Content-Type incomplet)"));
+        reject(new DomainError("bad_request", "corps multipart illisible (en-tête Content-Type incomplet)"));
         return;
       }
       let file: Promise<{ name: string; bytes: number }> | null = null;
@@ -102,9 +102,9 @@ export async function receiveUpload(
         })();
         file.catch(() => {}); // awaited at "close"
       });
-      parser.on("error", () => reject(new ApiError("bad_request", "corps multipart illisible")));
+      parser.on("error", () => reject(new DomainError("bad_request", "corps multipart illisible")));
       parser.on("close", () => {
-        if (!file) reject(new ApiError("bad_request", "fichier attendu dans le champ file"));
+        if (!file) reject(new DomainError("bad_request", "fichier attendu dans le champ file"));
         else file.then(resolve, reject);
       });
       const source = Readable.fromWeb(body as unknown as WebReadableStream<Uint8Array>);
@@ -117,7 +117,9 @@ export async function receiveUpload(
       });
       const fail = (e: unknown) =>
         reject(
-          e instanceof ApiError ? e : new ApiError("bad_request", "envoi interrompu avant la fin du fichier"),
+          e instanceof DomainError
+            ? e
+            : new DomainError("bad_request", "envoi interrompu avant la fin du fichier"),
         );
       source.on("error", fail);
       counted.on("error", (e) => {

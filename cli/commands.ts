@@ -3,6 +3,7 @@ import type { ParseArgsConfig } from "node:util";
 import { startServer } from "../api/server.ts";
 import { type Db, dbFromEnv } from "../db/index.ts";
 import { isDay } from "../domain/dates.ts";
+import { DomainError, isDomainError } from "../domain/errors.ts";
 import { reportCsv } from "../domain/report-csv.ts";
 import { isEmpty, seedDemo } from "../fixtures/seed.ts";
 import { importFinessExtract } from "../ingest/finess-extract.ts";
@@ -18,21 +19,16 @@ import {
 } from "../ingest/programme.ts";
 import { resolveSecret } from "../ingest/pseudonym.ts";
 import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
-import {
-  addUser,
-  createToken,
-  IdentityError,
-  listUsers,
-  type Role,
-  revokeToken,
-  setDisabled,
-} from "../sql/identity.ts";
+import { addUser, createToken, listUsers, type Role, revokeToken, setDisabled } from "../sql/identity.ts";
 import { failInterruptedImports } from "../sql/imports.ts";
 import { computeReport } from "../sql/queries.ts";
-import { freezeSnapshot, readSnapshot, UnknownGrappe } from "../sql/snapshots.ts";
+import { freezeSnapshot, readSnapshot } from "../sql/snapshots.ts";
 import { configFromEnv } from "./config.ts";
 
-export class UsageError extends Error {}
+/** Bad usage of the command line (exit status 2). */
+export function usageError(message: string): DomainError {
+  return new DomainError("usage", message);
+}
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 export interface Command {
@@ -62,7 +58,7 @@ export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
 }
 
 function onePath(positionals: string[], what: string): string {
-  if (positionals.length !== 1) throw new UsageError(`un seul fichier attendu (${what})`);
+  if (positionals.length !== 1) throw usageError(`un seul fichier attendu (${what})`);
   return positionals[0] as string;
 }
 
@@ -197,9 +193,9 @@ export const commands: Record<string, Command> = {
     summary: "importe des exports DUI (fichiers ou dossiers) [--kind K] [--profile P]",
     options: { ...json, kind: { type: "string" }, profile: { type: "string" } },
     async run(values, positionals) {
-      if (positionals.length === 0) throw new UsageError("au moins un fichier ou dossier attendu");
+      if (positionals.length === 0) throw usageError("au moins un fichier ou dossier attendu");
       const kind = values.kind as string | undefined;
-      if (kind !== undefined && !isKind(kind)) throw new UsageError(`--kind inconnu : ${kind}`);
+      if (kind !== undefined && !isKind(kind)) throw usageError(`--kind inconnu : ${kind}`);
       const profile = values.profile ? loadProfile(values.profile as string) : null;
       const secret = resolveSecret();
       // Progress on stderr for people at a terminal (or when asked: CIBLES_PROGRESS=1).
@@ -283,7 +279,7 @@ export const commands: Record<string, Command> = {
     options: { ...json, email: { type: "string" } },
     async run(values) {
       const email = String(values.email ?? "");
-      if (!email) throw new UsageError("--email obligatoire");
+      if (!email) throw usageError("--email obligatoire");
       const ok = await withDb((db) => setDisabled(db, email, true, `cli:${process.env.USER ?? "inconnu"}`));
       if (!ok) {
         err(`utilisateur inconnu : ${email}`);
@@ -298,7 +294,7 @@ export const commands: Record<string, Command> = {
     options: { ...json, email: { type: "string" }, name: { type: "string" } },
     async run(values) {
       const email = String(values.email ?? "");
-      if (!email) throw new UsageError("--email obligatoire");
+      if (!email) throw usageError("--email obligatoire");
       const t = await withDb((db) => createToken(db, email, String(values.name ?? "jeton"))).catch(
         identityError,
       );
@@ -312,7 +308,7 @@ export const commands: Record<string, Command> = {
     options: { ...json, id: { type: "string" } },
     async run(values) {
       const id = Number(values.id);
-      if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError("--id N obligatoire");
+      if (!Number.isSafeInteger(id) || id <= 0) throw usageError("--id N obligatoire");
       const ok = await withDb((db) => revokeToken(db, id));
       if (!ok) {
         err(`jeton inconnu ou déjà révoqué : ${id}`);
@@ -366,9 +362,9 @@ export const commands: Record<string, Command> = {
     async run(values) {
       if (values.snapshot !== undefined) {
         const id = Number(values.snapshot);
-        if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError("--snapshot attend un numéro de figé");
+        if (!Number.isSafeInteger(id) || id <= 0) throw usageError("--snapshot attend un numéro de figé");
         if (values.date || values.freeze || values.grappe)
-          throw new UsageError("--snapshot ne se combine pas avec --date, --grappe ni --freeze");
+          throw usageError("--snapshot ne se combine pas avec --date, --grappe ni --freeze");
         const snap = await withDb((db) => readSnapshot(db, id));
         if (!snap) {
           err(`figé inconnu : ${id}`);
@@ -383,12 +379,12 @@ export const commands: Record<string, Command> = {
         return 0;
       }
       const d = values.date as string | undefined;
-      if (!d || !isDay(d)) throw new UsageError("--date AAAA-MM-JJ obligatoire (date calendaire valide)");
+      if (!d || !isDay(d)) throw usageError("--date AAAA-MM-JJ obligatoire (date calendaire valide)");
       const grappe = (values.grappe as string | undefined) ?? null;
       if (values.freeze) {
         const who = `cli:${process.env.USER ?? process.env.LOGNAME ?? "inconnu"}`;
         const snap = await withDb((db) => freezeSnapshot(db, d, grappe, who)).catch((e: unknown) => {
-          if (e instanceof UnknownGrappe) return null;
+          if (isDomainError(e, "not_found")) return null;
           throw e;
         });
         if (!snap) {
@@ -418,14 +414,14 @@ export const commands: Record<string, Command> = {
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY)
-    throw new UsageError("mot de passe attendu sur l'entrée standard (ou CIBLES_PASSWORD)");
+    throw usageError("mot de passe attendu sur l'entrée standard (ou CIBLES_PASSWORD)");
   let s = "";
   for await (const chunk of process.stdin) s += chunk;
   return s;
 }
 
 function identityError(e: unknown): null {
-  if (e instanceof IdentityError) {
+  if (isDomainError(e, "validation", "conflict", "not_found")) {
     err(`Refusé : ${e.message}`);
     return null;
   }

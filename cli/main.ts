@@ -4,9 +4,9 @@
  */
 import { parseArgs } from "node:util";
 import "../domain/zod-fr.ts";
-import { ImportFailure } from "../ingest/importer.ts";
+import { DomainError } from "../domain/errors.ts";
 import { paceGcForImports } from "../ingest/memory.ts";
-import { commands, UsageError } from "./commands.ts";
+import { commands, usageError } from "./commands.ts";
 
 // Every long-running command may import files (ingest, worker, serve): bounded peak memory.
 paceGcForImports();
@@ -26,12 +26,12 @@ async function main(): Promise<number> {
     args = rest.slice(1);
   }
   const cmd = commands[name];
-  if (!cmd) throw new UsageError(`commande inconnue : ${[group, ...rest.slice(0, 1)].join(" ")}`);
+  if (!cmd) throw usageError(`commande inconnue : ${[group, ...rest.slice(0, 1)].join(" ")}`);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args, options: cmd.options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw usageError(parseArgsMessage(e));
   }
   return cmd.run(
     parsed.values as Record<string, string | boolean | string[] | undefined>,
@@ -45,7 +45,7 @@ async function main(): Promise<number> {
  * SQLSTATE only, the detail with CIBLES_DEBUG=1.
  */
 function personMessage(e: unknown): string {
-  if (e instanceof ImportFailure) return e.message;
+  if (e instanceof DomainError) return e.message;
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code))
     return `erreur de la base de données (SQLSTATE ${code}) ; relancez avec CIBLES_DEBUG=1 pour le détail`;
@@ -54,6 +54,22 @@ function personMessage(e: unknown): string {
   return /[àâçéèêëîïôûùüÿœ]|\b(le|la|les|des|du|une?|introuvable|invalide)\b/i.test(msg)
     ? msg
     : `échec technique (${e instanceof Error ? e.name : "erreur"}) ; relancez avec CIBLES_DEBUG=1 pour le détail`;
+}
+
+/** node:util parseArgs's errors in French, by code (its own messages are English). */
+function parseArgsMessage(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const option = /'(-{1,2}[^'\s]+)/.exec(err.message ?? "")?.[1] ?? "";
+  switch (err.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `option inconnue ${option}`.trim();
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return `valeur manquante ou invalide pour l'option ${option}`.trim();
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return "argument inattendu : cette commande n'accepte pas d'argument libre ici";
+    default:
+      return "arguments invalides";
+  }
 }
 
 function usage(): string {
@@ -66,7 +82,7 @@ main().then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof UsageError) {
+    if (e instanceof DomainError && e.code === "usage") {
       process.stderr.write(`Erreur d'utilisation : ${e.message}\n\n${usage()}`);
       process.exitCode = 2;
       return;

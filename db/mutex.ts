@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { DomainError } from "../domain/errors.ts";
 
 /**
  * How long the current request may wait for the embedded database (epoch ms), set by the API
@@ -6,11 +7,13 @@ import { AsyncLocalStorage } from "node:async_hooks";
  */
 export const databaseDeadline = new AsyncLocalStorage<number>();
 
-/** The embedded database stayed busy past the request's deadline (an import holds it). */
-export class DatabaseBusy extends Error {
-  constructor() {
-    super("la base embarquée est occupée par un import ; réessayez dans quelques secondes");
-  }
+/** The embedded database stayed busy past the request's deadline (an import holds it): 503. */
+function databaseBusy(): DomainError {
+  return new DomainError(
+    "unavailable",
+    "la base embarquée est occupée par un import ; réessayez dans quelques secondes",
+    { retry_after: 5 },
+  );
 }
 
 /** A FIFO mutex: PGlite is one session, so every use of it takes turns. */
@@ -29,7 +32,7 @@ export class Mutex {
   }
 
   /**
-   * The lock, or DatabaseBusy once the caller's deadline (`databaseDeadline`) has passed. A
+   * The lock, or a DomainError `unavailable` once the caller's deadline (`databaseDeadline`) has passed. A
    * waiter that gives up keeps its place and releases the lock as soon as it gets it (FIFO).
    */
   async lockBefore(deadline: number | undefined): Promise<() => void> {
@@ -43,7 +46,7 @@ export class Mutex {
     clearTimeout(timer);
     if (got) return got;
     void turn.then((release) => release());
-    throw new DatabaseBusy();
+    throw databaseBusy();
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {

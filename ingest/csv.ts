@@ -3,10 +3,12 @@
  * else Windows-1252), delimiter detected from the header line, quoted fields, LF/CRLF, header
  * names folded. Streaming: a file is never held whole in memory.
  */
+
 import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { Transform } from "node:stream";
 import { parse } from "csv-parse";
+import { DomainError } from "../domain/errors.ts";
 
 export type Encoding = "utf-8" | "windows-1252";
 
@@ -19,11 +21,8 @@ export interface FileProbe {
 }
 
 /** One streaming pass: content hash, size, and whether the bytes are valid UTF-8. */
-/** A path that is not a regular file (a FIFO, a device, a folder): reading it might never end. */
-export class NotRegularFileError extends Error {}
-
 /**
- * Refuses, in French, whatever is not a regular file once symbolic links are followed (a link to
+ * Refuses (DomainError `file_refused`), in French, whatever is not a regular file once symbolic links are followed (a link to
  * `/dev/zero`, a FIFO, a socket, a folder): the importers read only regular files.
  */
 export function assertRegularFile(path: string): void {
@@ -31,10 +30,11 @@ export function assertRegularFile(path: string): void {
   try {
     st = statSync(path);
   } catch {
-    throw new NotRegularFileError(`fichier introuvable ou illisible : ${path}`);
+    throw new DomainError("file_refused", `fichier introuvable ou illisible : ${path}`);
   }
   if (!st.isFile())
-    throw new NotRegularFileError(
+    throw new DomainError(
+      "file_refused",
       `${path} n'est pas un fichier ordinaire (dossier, tube, périphérique ou lien vers l'un d'eux) : rien n'a été lu`,
     );
 }
@@ -189,7 +189,10 @@ async function* readBatches<T>(stream: NodeJS.ReadableStream & { destroy(): void
   }
 }
 
-export class CsvFormatError extends Error {}
+/** A file that cannot be read as CSV: refused whole (exports.md §2). */
+function csvRefused(message: string): DomainError {
+  return new DomainError("file_refused", message);
+}
 
 /** Reads the first line (for the delimiter) without reading the whole file. */
 async function firstLine(input: () => NodeJS.ReadableStream, encoding: Encoding): Promise<string> {
@@ -241,7 +244,7 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
     try {
       return await reader.next();
     } catch (e) {
-      throw new CsvFormatError(csvMessage(e));
+      throw csvRefused(csvMessage(e));
     }
   };
   // The header: the first record that is not an empty line.
@@ -249,7 +252,7 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
   let header: string[] | null = null;
   while (header === null) {
     const r = await pull();
-    if (r.done) throw new CsvFormatError("fichier vide");
+    if (r.done) throw csvRefused("fichier vide");
     pending = r.value;
     while (pending.length > 0 && header === null) {
       const rec = pending.shift() as string[];

@@ -3,10 +3,12 @@
  * no header; `structureet` records give nofinesset, nofinessej, rs, …, categetab, libcategetab.
  * Loaded as a lookup table; fills names and categories the referential lacks.
  */
+
 import { sql } from "kysely";
 import type { Db } from "../db/index.ts";
+import { isDomainError } from "../domain/errors.ts";
 import { checkFiness } from "../domain/finess.ts";
-import { CsvFormatError, fileInput, NotRegularFileError, openCsv } from "./csv.ts";
+import { fileInput, openCsv } from "./csv.ts";
 
 // Field positions in a `structureet` record of the etalab extract.
 const F = {
@@ -36,8 +38,7 @@ export async function importFinessExtract(db: Db, path: string): Promise<FinessE
     // The first line is metadata, read as the "header" and ignored.
     source = await openCsv(fileInput(path), "windows-1252");
   } catch (e) {
-    if (e instanceof CsvFormatError || e instanceof NotRegularFileError)
-      return { ...base, status: "refused", message: e.message };
+    if (isDomainError(e, "file_refused")) return { ...base, status: "refused", message: e.message };
     throw e;
   }
   const records: [string, string | null, string | null, string | null, string | null, string | null][] = [];

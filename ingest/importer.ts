@@ -8,8 +8,9 @@ import { on } from "node:events";
 import { rmSync } from "node:fs";
 import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
-import type { Db, Queryable, Tx } from "../db/index.ts";
+import type { Db, Tx } from "../db/index.ts";
 import { type Day, todayParis } from "../domain/dates.ts";
+import { DomainError, isDomainError } from "../domain/errors.ts";
 import {
   type PriorLoad,
   priorLoads,
@@ -31,16 +32,7 @@ import {
   type ReadTotals,
   readChunks,
 } from "./chunks.ts";
-import {
-  CsvFormatError,
-  type Encoding,
-  fileInput,
-  mapColumns,
-  NotRegularFileError,
-  openCsv,
-  probeBuffer,
-  probeFile,
-} from "./csv.ts";
+import { type Encoding, fileInput, mapColumns, openCsv, probeBuffer, probeFile } from "./csv.ts";
 import type { RowError } from "./fields.ts";
 import {
   isKind,
@@ -140,7 +132,7 @@ export async function ingestFile(
   try {
     probe = "path" in src ? await probeFile(src.path) : probeBuffer(src.buffer);
   } catch (e) {
-    if (e instanceof NotRegularFileError) return { ...base, status: "refused", message: e.message };
+    if (isDomainError(e, "file_refused")) return { ...base, status: "refused", message: e.message };
     throw e;
   }
   const refuse = async (message: string): Promise<IngestFileResult> => {
@@ -206,7 +198,7 @@ export async function ingestFile(
         return { ...e.result, import_id: importId };
       }
       await recordFailure(db, label, kind, probe.sha256, opts, started, e).catch(() => {});
-      throw new ImportFailure(e);
+      throw importFailure(e);
     } finally {
       rejections.dispose();
     }
@@ -219,12 +211,13 @@ const DEADLOCK_ATTEMPTS = 3;
  * An import that failed for a technical reason (the database, the disk): its French message
  * never carries the underlying error's text, which goes to the server's log only (`cause`).
  */
-export class ImportFailure extends Error {
-  constructor(cause: unknown) {
-    super("échec technique de l'import : rien n'a été chargé ; le détail est dans le journal du serveur", {
-      cause,
-    });
-  }
+export function importFailure(cause: unknown): DomainError {
+  return new DomainError(
+    "internal",
+    "échec technique de l'import : rien n'a été chargé ; le détail est dans le journal du serveur",
+    {},
+    { cause },
+  );
 }
 
 /**
@@ -287,7 +280,8 @@ async function loadFile(
   try {
     source = await openCsv(input, encoding);
   } catch (e) {
-    throw new RefuseFile(e instanceof CsvFormatError ? e.message : String(e));
+    if (isDomainError(e, "file_refused")) throw new RefuseFile(e.message);
+    throw e;
   }
   const { index, missing } = mapColumns(
     source.header,
@@ -356,7 +350,7 @@ async function loadFile(
       try {
         yield* readChunks(source.batches, plan, reports);
       } catch (e) {
-        throw e instanceof CsvFormatError ? new RefuseFile(e.message) : e;
+        throw isDomainError(e, "file_refused") ? new RefuseFile(e.message) : e;
       }
     };
     const stageCols = def.stage.map((c) => c.name);

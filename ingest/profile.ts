@@ -2,10 +2,12 @@
  * Vendor profiles (exports.md): column renames and extra status synonyms, as data files in
  * profiles/NAME.json, so that adding a DUI vendor is a file, not code.
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { DomainError } from "../domain/errors.ts";
 
 const PROFILES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "profiles");
 
@@ -19,21 +21,22 @@ export const profileSchema = z.object({
 });
 export type Profile = z.infer<typeof profileSchema>;
 
-export class ProfileError extends Error {}
-
 export function loadProfile(nameOrPath: string): Profile {
   const path = existsSync(nameOrPath) ? nameOrPath : join(PROFILES_DIR, `${nameOrPath}.json`);
   if (!existsSync(path))
-    throw new ProfileError(`profil éditeur « ${nameOrPath} » introuvable (dossier profiles/)`);
+    throw new DomainError("not_found", `profil éditeur « ${nameOrPath} » introuvable (dossier profiles/)`);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new ProfileError(`profil éditeur « ${nameOrPath} » illisible : ${(e as Error).message}`);
+  } catch {
+    throw new DomainError("validation", `profil éditeur « ${nameOrPath} » illisible (JSON invalide)`);
   }
   const r = profileSchema.safeParse(json);
   if (!r.success)
-    throw new ProfileError(`profil éditeur « ${nameOrPath} » invalide : ${r.error.issues[0]?.message}`);
+    throw new DomainError(
+      "validation",
+      `profil éditeur « ${nameOrPath} » invalide : ${r.error.issues[0]?.message}`,
+    );
   return r.data;
 }
 

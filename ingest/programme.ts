@@ -3,9 +3,11 @@
  * adjustments as decided, declared file active. These files are all-or-nothing: one bad row
  * refuses the whole file, since a half-loaded referential or set of decisions misleads.
  */
+
 import { z } from "zod";
 import type { Db } from "../db/index.ts";
 import { type Day, todayParis } from "../domain/dates.ts";
+import { isDomainError } from "../domain/errors.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
 import { rejectionMessage } from "../domain/rejections.ts";
 import { AMENAGEMENT_STATUT, resolver } from "../domain/vocabulary.ts";
@@ -15,7 +17,7 @@ import {
   saveImportedAdjustment,
   saveReferential,
 } from "../sql/programme.ts";
-import { CsvFormatError, fileInput, mapColumns, NotRegularFileError, openCsv, probeFile } from "./csv.ts";
+import { fileInput, mapColumns, openCsv, probeFile } from "./csv.ts";
 import {
   decimal,
   type FieldContext,
@@ -60,7 +62,7 @@ async function readAll<S extends z.ZodType>(
   try {
     probe = await probeFile(path);
   } catch (e) {
-    if (e instanceof NotRegularFileError) return { refused: e.message };
+    if (isDomainError(e, "file_refused")) return { refused: e.message };
     throw e;
   }
   if (probe.bytes === 0) return { refused: "fichier vide" };
@@ -69,7 +71,8 @@ async function readAll<S extends z.ZodType>(
   try {
     source = await openCsv(fileInput(path), probe.encoding);
   } catch (e) {
-    return { refused: e instanceof CsvFormatError ? e.message : String(e) };
+    if (isDomainError(e, "file_refused")) return { refused: e.message };
+    throw e;
   }
   const { index, missing } = mapColumns(source.header, columns, required);
   if (missing.length > 0) return { refused: `colonnes obligatoires manquantes : ${missing.join(", ")}` };
@@ -84,7 +87,8 @@ async function readAll<S extends z.ZodType>(
       else errors.push(...r.errors);
     }
   } catch (e) {
-    return { refused: e instanceof CsvFormatError ? e.message : String(e) };
+    if (isDomainError(e, "file_refused")) return { refused: e.message };
+    throw e;
   }
   if (count === 0) return { refused: "aucune ligne de données" };
   return { rows, errors, count };

@@ -2,11 +2,11 @@
  * Pseudonymisation (exports.md §1): usager_id → HMAC-SHA256(secret, finess + ":" + usager_id),
  * hex, before anything is stored. The secret never leaves configuration or DATA_DIR.
  */
+
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-
-export class SecretError extends Error {}
+import { DomainError } from "../domain/errors.ts";
 
 export function pseudonymise(secret: string, finess: string, usagerId: string): string {
   return createHmac("sha256", secret).update(`${finess}:${usagerId}`).digest("hex");
@@ -20,11 +20,12 @@ export function resolveSecret(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.PSEUDONYMISATION_SECRET?.trim();
   if (fromEnv) {
     if (fromEnv.length < 16)
-      throw new SecretError("PSEUDONYMISATION_SECRET est trop court (16 caractères au moins)");
+      throw new DomainError("validation", "PSEUDONYMISATION_SECRET est trop court (16 caractères au moins)");
     return fromEnv;
   }
   if (env.DATABASE_URL) {
-    throw new SecretError(
+    throw new DomainError(
+      "validation",
       "PSEUDONYMISATION_SECRET doit être défini avec DATABASE_URL : un secret perdu couperait chaque usager en deux. Conservez-le hors de la base.",
     );
   }

@@ -4,11 +4,12 @@
  * in-thread reading (`readChunks`); chunks go to the importing thread as transferred bytes, at
  * most READ_AHEAD ahead of what it has taken. Started through `read-worker.mjs`.
  */
+import { isDomainError } from "../domain/errors.ts";
 import "../domain/zod-fr.ts";
 import { Readable } from "node:stream";
 import { parentPort, workerData } from "node:worker_threads";
 import { emptyTotals, type FinessSpan, type NewUsagers, type ReadPlan, readChunks } from "./chunks.ts";
-import { CsvFormatError, type Encoding, fileInput, openCsv } from "./csv.ts";
+import { type Encoding, fileInput, openCsv } from "./csv.ts";
 import { RejectionLog, type RejectionLogState } from "./rejections.ts";
 
 /** What the worker needs to read a file as the importing thread would. */
@@ -84,6 +85,6 @@ if (port) {
       log: rejections.handOver(),
     });
   } catch (e) {
-    send({ t: "error", refuse: e instanceof CsvFormatError, message: (e as Error).message });
+    send({ t: "error", refuse: isDomainError(e, "file_refused"), message: (e as Error).message });
   }
 }

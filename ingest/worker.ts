@@ -5,11 +5,13 @@
  * `worker_run`. A session-level advisory lock lets only one worker scan at a time; the importer's
  * own per-content lock (sha256) still guarantees a file is never imported twice at once.
  */
+
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, extname, join, relative, sep } from "node:path";
 import { sql } from "kysely";
 import cron from "node-cron";
 import type { Db } from "../db/index.ts";
+import { isDomainError } from "../domain/errors.ts";
 import type { RowError } from "./fields.ts";
 import { type IngestFileResult, ingestFile } from "./importer.ts";
 import type { Profile } from "./profile.ts";
@@ -117,7 +119,8 @@ async function processFile(db: Db, path: string, opts: WorkerOptions): Promise<W
       rows: 0,
       loaded: 0,
       rejected: 0,
-      message: `échec technique, fichier laissé dans la boîte de dépôt : ${(e as Error).message}`,
+      // Our French message, or the kind of failure only: a system's own words may quote data.
+      message: `échec technique, fichier laissé dans la boîte de dépôt : ${isDomainError(e) ? e.message : "détail dans le journal du serveur"}`,
     };
   }
   const now = new Date(opts.now?.() ?? Date.now());

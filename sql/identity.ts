@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { Db, Queryable } from "../db/index.ts";
+import { DomainError } from "../domain/errors.ts";
 import { ROLES, type Role } from "../domain/roles.ts";
 
 const scrypt = promisify(scryptCb) as (
@@ -89,13 +90,11 @@ export const newUserSchema = z
   });
 export type NewUser = z.input<typeof newUserSchema>;
 
-export class IdentityError extends Error {}
-
 export async function addUser(db: Db, input: NewUser): Promise<Principal> {
   const parsed = newUserSchema.safeParse(input);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new IdentityError(`${i?.path.join(".") || "utilisateur"} : ${i?.message}`);
+    throw new DomainError("validation", `${i?.path.join(".") || "utilisateur"} : ${i?.message}`);
   }
   const u = parsed.data;
   const hash = await hashPassword(u.password);
@@ -106,14 +105,14 @@ export async function addUser(db: Db, input: NewUser): Promise<Principal> {
         .select(sql<number>`1`.as("one"))
         .where("code", "=", u.region)
         .executeTakeFirst();
-      if (!r) throw new IdentityError(`région inconnue : ${u.region}`);
+      if (!r) throw new DomainError("not_found", `région inconnue : ${u.region}`);
     }
     const exists = await tx.kysely
       .selectFrom("app_user")
       .select(sql<number>`1`.as("one"))
       .where("email", "=", u.email)
       .executeTakeFirst();
-    if (exists) throw new IdentityError(`utilisateur déjà existant : ${u.email}`);
+    if (exists) throw new DomainError("conflict", `utilisateur déjà existant : ${u.email}`);
     const row = await tx.kysely
       .insertInto("app_user")
       .values({ email: u.email, role: u.role, region: u.region, password_hash: hash })
@@ -126,7 +125,7 @@ export async function addUser(db: Db, input: NewUser): Promise<Principal> {
         .select(sql<number>`1`.as("one"))
         .where("grappe_id", "=", g)
         .executeTakeFirst();
-      if (!known) throw new IdentityError(`grappe inconnue : ${g}`);
+      if (!known) throw new DomainError("not_found", `grappe inconnue : ${g}`);
       await tx.kysely.insertInto("user_grappe").values({ user_id: userId, grappe_id: g }).execute();
     }
     await audit(tx, "cli", "user.add", "app_user", String(userId), null, null, {
@@ -346,8 +345,8 @@ export async function createToken(
     .select([sql<number>`user_id::int`.as("user_id"), "disabled"])
     .where("email", "=", (eb) => eb.fn<string>("lower", [eb.val(email)]))
     .executeTakeFirst();
-  if (!u) throw new IdentityError(`utilisateur inconnu : ${email}`);
-  if (u.disabled) throw new IdentityError(`utilisateur désactivé : ${email}`);
+  if (!u) throw new DomainError("not_found", `utilisateur inconnu : ${email}`);
+  if (u.disabled) throw new DomainError("conflict", `utilisateur désactivé : ${email}`);
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
   return db.transaction(async (tx) => {
     const row = await tx.kysely

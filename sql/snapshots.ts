@@ -7,6 +7,7 @@
 import { sql } from "kysely";
 import type { Db, Queryable } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
+import { DomainError } from "../domain/errors.ts";
 import { RULES_VERSION } from "../domain/indicators.ts";
 import type { Report } from "../domain/report.ts";
 import { audit } from "./identity.ts";
@@ -31,8 +32,6 @@ export interface Snapshot {
   imports: SnapshotImport[];
   report: Report;
 }
-
-export class UnknownGrappe extends Error {}
 
 /** The loaded imports with rows for ESSMS of the scope: what the figures rest on. */
 async function importsInScope(q: Queryable, grappeId: string | null): Promise<SnapshotImport[]> {
@@ -67,7 +66,7 @@ export async function freezeSnapshot(
     if (db.backend === "pg") await sql`set transaction isolation level repeatable read`.execute(tx.kysely);
     const report = await computeReport(tx, d, grappeId);
     if (grappeId !== null && report.grappes.length === 0)
-      throw new UnknownGrappe(`grappe inconnue : ${grappeId}`);
+      throw new DomainError("not_found", `grappe inconnue : ${grappeId}`);
     const imports = await importsInScope(tx, grappeId);
     const row = await tx.kysely
       .insertInto("snapshot")

@@ -7,18 +7,10 @@ import { sql } from "kysely";
 import { z } from "zod";
 import type { Db, Queryable } from "../db/index.ts";
 import { type Day, isDay, todayParis } from "../domain/dates.ts";
+import { DomainError } from "../domain/errors.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
 import { audit } from "./identity.ts";
 import { computeReport } from "./queries.ts";
-
-export class WorkflowError extends Error {
-  constructor(
-    readonly code: "not_found" | "conflict" | "validation",
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const day = z.string().refine(isDay, "date attendue au format AAAA-MM-JJ");
 
@@ -169,10 +161,10 @@ export async function decideAdjustment(db: Db, id: number, d: Decision, actor: s
       .where("a.amenagement_id", "=", id)
       .forUpdate("a")
       .executeTakeFirst();
-    if (!a) throw new WorkflowError("not_found", `aménagement inconnu : ${id}`);
+    if (!a) throw new DomainError("not_found", `aménagement inconnu : ${id}`);
     const allowed = d.decision === "REVOQUE" ? a.statut === "APPROUVE" : a.statut === "PROPOSE";
     if (!allowed)
-      throw new WorkflowError(
+      throw new DomainError(
         "conflict",
         d.decision === "REVOQUE"
           ? `seul un aménagement approuvé peut être révoqué (statut actuel : ${a.statut})`
@@ -331,7 +323,7 @@ export async function updateAction(
 ): Promise<CorrectiveAction> {
   await db.transaction(async (tx) => {
     const before = await getAction(tx, id);
-    if (!before) throw new WorkflowError("not_found", `action inconnue : ${id}`);
+    if (!before) throw new DomainError("not_found", `action inconnue : ${id}`);
     // Only the fields present in the patch change; `owner` and `due_date` may be set to null.
     await tx.kysely
       .updateTable("corrective_action")

@@ -2,11 +2,12 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../db/index.ts";
+import { DomainError } from "../domain/errors.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import { ingestPaths } from "../ingest/ingest.ts";
 import { importAdjustments, importFileActive, importReferential } from "../ingest/programme.ts";
 import { computeReport } from "../sql/queries.ts";
-import { freezeSnapshot, listSnapshots, readSnapshot, UnknownGrappe } from "../sql/snapshots.ts";
+import { freezeSnapshot, listSnapshots, readSnapshot } from "../sql/snapshots.ts";
 import { runCli } from "./cli-run.ts";
 import { backends, freshDb, goldenRoot, SECRET, tempDir } from "./helpers.ts";
 
@@ -77,7 +78,11 @@ for (const backend of backends()) {
 
     it("refuses an unknown grappe and stores nothing", async () => {
       const n = (await listSnapshots(db, null)).length;
-      await expect(freezeSnapshot(db, D, "NOPE", "x")).rejects.toBeInstanceOf(UnknownGrappe);
+      await expect(freezeSnapshot(db, D, "NOPE", "x")).rejects.toMatchObject({
+        code: "not_found",
+        message: "grappe inconnue : NOPE",
+      });
+      await expect(freezeSnapshot(db, D, "NOPE", "x")).rejects.toBeInstanceOf(DomainError);
       expect(await listSnapshots(db, null)).toHaveLength(n);
       expect(await readSnapshot(db, 999_999)).toBeNull();
     });
