@@ -1,5 +1,5 @@
 /**
- * The HTTP application (Hono): /healthz, the API under /api (declared in api/routes.ts through
+ * The HTTP application (Hono): /healthz, the API under /api (declared in api/routes/ through
  * the registry) and, when built, the dashboard. Every /api route but the public ones resolves
  * who is asking (session cookie or bearer token) and the grappes it may see before anything else.
  */
@@ -39,7 +39,7 @@ import {
   type Scope,
   uploadsOf,
 } from "./registry.ts";
-import { ROUTES } from "./routes.ts";
+import { RESOURCES, ROUTES } from "./routes/index.ts";
 import { UploadQueue } from "./uploads.ts";
 
 /** How long a request waits for the embedded database while an upload's import holds it. */
@@ -249,7 +249,13 @@ export function createApp(given: AppDeps) {
     return c.body(null, 204);
   });
 
-  for (const r of ROUTES) mount(app, deps, r);
+  // One sub-application per resource (api/routes/<resource>.ts), mounted under /api after the
+  // middleware above (who is asking, same origin, body limits), which therefore applies to it.
+  for (const routes of Object.values(RESOURCES)) {
+    const resource = new Hono<Env>();
+    for (const r of routes) mount(resource, deps, r);
+    app.route("/api", resource);
+  }
 
   // The built dashboard (npm run build); every other path is the single-page app.
   const dashboard = deps.dashboardDir ?? DASHBOARD_DIR;
@@ -288,7 +294,7 @@ function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef): void {
       });
   // A JSON route refuses any other content type (415) before its body is read.
   const mediaType: MiddlewareHandler<Env> = r.body && !r.multipart ? jsonOnly : (_c, next) => next();
-  app.on(r.method.toUpperCase(), `/api${r.path}`, mediaType, limit, async (c) => {
+  app.on(r.method.toUpperCase(), r.path, mediaType, limit, async (c) => {
     const principal = c.get("principal") as Principal;
     if (r.roles && !r.roles.includes(principal.role))
       throw new DomainError("forbidden", `action réservée aux rôles : ${r.roles.join(", ")}`);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../api/app.ts";
-import { ROUTES } from "../api/routes.ts";
+import { ROUTES } from "../api/routes/index.ts";
 import type { Db } from "../db/index.ts";
 import { freezeSnapshot } from "../sql/snapshots.ts";
 import { createAction, proposeAdjustment } from "../sql/workflow.ts";

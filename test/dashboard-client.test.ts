@@ -1,7 +1,7 @@
 /** The dashboard's API client is checked against the OpenAPI document the server publishes. */
 import { describe, expect, it } from "vitest";
 import { openapiDocument } from "../api/registry.ts";
-import { ROUTES } from "../api/routes.ts";
+import { ROUTES } from "../api/routes/index.ts";
 import { ENDPOINTS } from "../dashboard/src/api.ts";
 
 describe("dashboard API client", () => {

@@ -1,0 +1,48 @@
+import { todayParis } from "../../domain/dates.ts";
+import { reportCsv } from "../../domain/report-csv.ts";
+import { computeReport } from "../../sql/queries.ts";
+import { attachment, reportXlsx } from "../exports.ts";
+import { type RouteDef, route } from "../registry.ts";
+import * as S from "../schemas.ts";
+
+import { grappeInScope } from "./scope.ts";
+
+export const EXPORTS: RouteDef[] = [
+  route({
+    method: "get",
+    path: "/grappes/:grappe_id/report.csv",
+    summary: "le rapport de la grappe à la date D, en CSV pour Excel (BOM, ;, virgule décimale)",
+    tag: "exports",
+    params: S.grappeParam,
+    query: S.dateQuery,
+    response: { media: "text/csv" },
+    handler: async ({ deps, scope, params, query, c }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
+      const d = query.date ?? todayParis();
+      const csv = reportCsv(await computeReport(deps.db, d, g.grappe_id));
+      return c.body(csv, 200, {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": attachment(`cibles_${g.grappe_id}_${d}.csv`),
+      });
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/grappes/:grappe_id/report.xlsx",
+    summary: "le rapport de la grappe à la date D, en classeur Excel",
+    tag: "exports",
+    params: S.grappeParam,
+    query: S.dateQuery,
+    response: { media: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
+    handler: async ({ deps, scope, params, query, c }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
+      const d = query.date ?? todayParis();
+      const xlsx = await reportXlsx(await computeReport(deps.db, d, g.grappe_id));
+      return c.body(new Uint8Array(xlsx), 200, {
+        "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "content-disposition": attachment(`cibles_${g.grappe_id}_${d}.xlsx`),
+      });
+    },
+  }),
+];

@@ -1,0 +1,111 @@
+/** Imports: the scope's list, one import with its rejected rows, uploads (ADR 0009). */
+import { z } from "zod";
+import { kindFromFileName } from "../../ingest/kinds.ts";
+import { audit } from "../../sql/identity.ts";
+import { reserveImport } from "../../sql/imports.ts";
+import { finessOfGrappes, getImport, importRejections, listImports } from "../../sql/resources.ts";
+import { DEFAULT_MAX_UPLOAD, Reply, type RouteDef, route, uploadsOf } from "../registry.ts";
+import * as S from "../schemas.ts";
+import { receiveUpload } from "../uploads.ts";
+
+import { actor, notFound, scopeList } from "./scope.ts";
+
+export const IMPORTS: RouteDef[] = [
+  route({
+    method: "get",
+    path: "/imports",
+    summary: "les imports du périmètre (les plus récents d'abord)",
+    tag: "imports",
+    response: z.array(S.importRow),
+    handler: async ({ deps, scope, principal }) => listImports(deps.db, scopeList(scope), principal.email),
+  }),
+
+  route({
+    method: "get",
+    path: "/imports/:import_id",
+    summary: "un import et ses lignes rejetées (ligne, colonne, motif ; jamais les valeurs)",
+    tag: "imports",
+    params: z.object({ import_id: S.positiveId }),
+    response: S.importRow.extend({
+      progress: z.object({ rows_read: z.number().int() }).optional(),
+      rejections: z.array(S.rejection),
+    }),
+    handler: async ({ deps, scope, params, principal }) => {
+      const i = await getImport(deps.db, params.import_id, scopeList(scope), principal.email);
+      if (!i) notFound(`import ${params.import_id}`);
+      const { whole, ...row } = i;
+      const visible = whole
+        ? { whole: true as const }
+        : { whole: false as const, grappeIds: [...scope.grappes] };
+      const rowsRead = i.status === "running" ? uploadsOf(deps).progressOf(i.import_id) : null;
+      return {
+        ...row,
+        ...(rowsRead !== null ? { progress: { rows_read: rowsRead } } : {}),
+        rejections: await importRejections(deps.db, i.import_id, visible),
+      };
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/imports",
+    summary:
+      "envoie un export DUI (multipart, champ file) : reçu sur disque, il est importé en arrière-plan comme par la commande ingest (202 ; suivre GET /imports/{id})",
+    tag: "imports",
+    roles: ["chef_projet", "amoa", "admin"],
+    multipart: true,
+    body: z.object({ file: z.instanceof(File, { message: "fichier attendu dans le champ file" }) }),
+    status: 202,
+    response: S.uploadAccepted,
+    handler: async ({ deps, c, scope, principal }) => {
+      const upload = await receiveUpload(
+        c.req.raw.body,
+        c.req.header("content-type"),
+        c.req.header("content-length"),
+        deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
+      );
+      try {
+        const scopeFiness = scope.all
+          ? undefined
+          : new Set(await finessOfGrappes(deps.db, [...scope.grappes]));
+        const importId = await reserveImport(
+          deps.db,
+          upload.name,
+          kindFromFileName(upload.name) ?? "inconnu",
+          principal.email,
+          !scope.all,
+        );
+        const who = actor(principal);
+        void uploadsOf(deps).enqueue({
+          importId,
+          upload,
+          options: {
+            secret: deps.secret,
+            source: "api",
+            actor: principal.email,
+            ...(scopeFiness ? { scopeFiness } : {}),
+          },
+          done: async (r) =>
+            audit(deps.db, who, "import.upload", "import", String(importId), null, null, {
+              file: upload.name,
+              bytes: upload.bytes,
+              status: r.status,
+              rows: r.rows,
+              loaded: r.loaded,
+              rejected: r.rejected,
+            }),
+        });
+        c.header("location", `/api/imports/${importId}`);
+        return new Reply(202, {
+          import_id: importId,
+          file: upload.name,
+          bytes: upload.bytes,
+          status: "running",
+        });
+      } catch (e) {
+        upload.discard();
+        throw e;
+      }
+    },
+  }),
+];

@@ -1,0 +1,113 @@
+/** Frozen reports (snapshots), the ARS decision on the solde, and the evidence pack. */
+import { z } from "zod";
+import { audit } from "../../sql/identity.ts";
+import { soldeDecisions } from "../../sql/resources.ts";
+import { decideSolde, freezeSnapshot, listSnapshots, readSnapshot } from "../../sql/snapshots.ts";
+import { attachment, evidencePack } from "../exports.ts";
+import { Reply, type RouteDef, route } from "../registry.ts";
+import * as S from "../schemas.ts";
+
+import { actor, grappeInScope, notFound } from "./scope.ts";
+
+export const SNAPSHOTS: RouteDef[] = [
+  route({
+    method: "get",
+    path: "/grappes/:grappe_id/snapshots",
+    summary: "les rapports figés de la grappe",
+    tag: "figés",
+    params: S.grappeParam,
+    response: z.array(S.snapshotSummary),
+    handler: async ({ deps, scope, params }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
+      return listSnapshots(deps.db, g.grappe_id);
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/grappes/:grappe_id/snapshots",
+    summary: "fige le rapport de la grappe à la date D (ARS de la région)",
+    tag: "figés",
+    roles: ["ars"],
+    params: S.grappeParam,
+    body: z.object({ date: S.day }),
+    status: 201,
+    response: S.snapshot,
+    handler: async ({ deps, scope, params, body, principal }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
+      const snap = await freezeSnapshot(deps.db, body.date, g.grappe_id, actor(principal));
+      await audit(
+        deps.db,
+        actor(principal),
+        "snapshot.freeze",
+        "snapshot",
+        String(snap.snapshot_id),
+        g.grappe_id,
+        null,
+        {
+          measurement_date: body.date,
+        },
+      );
+      return new Reply(201, { ...snap, decisions: [] });
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/grappes/:grappe_id/snapshots/:snapshot_id",
+    summary: "un rapport figé, avec les imports sur lesquels il repose et la décision de l'ARS",
+    tag: "figés",
+    params: S.grappeParam.extend({ snapshot_id: S.positiveId }),
+    response: S.snapshot,
+    handler: async ({ deps, scope, params }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
+      const snap = await readSnapshot(deps.db, params.snapshot_id);
+      if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${params.snapshot_id}`);
+      return { ...snap, decisions: await soldeDecisions(deps.db, snap.snapshot_id) };
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/grappes/:grappe_id/snapshots/:snapshot_id/decision",
+    summary: "enregistre la décision de l'ARS sur le solde, sur un rapport figé",
+    tag: "figés",
+    roles: ["ars"],
+    params: S.grappeParam.extend({ snapshot_id: S.positiveId }),
+    body: z.object({ eligible: z.boolean(), comment: z.string().trim().max(4000).nullable().default(null) }),
+    status: 201,
+    response: S.soldeDecision,
+    handler: async ({ deps, scope, params, body, principal }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
+      const snap = await readSnapshot(deps.db, params.snapshot_id);
+      if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${params.snapshot_id}`);
+      const saved = await decideSolde(deps.db, snap.snapshot_id, g.grappe_id, body, actor(principal));
+      const all = await soldeDecisions(deps.db, snap.snapshot_id);
+      return new Reply(
+        201,
+        all.find((x) => x.decision_id === saved),
+      );
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/grappes/:grappe_id/evidence",
+    summary:
+      "le dossier de preuve (ZIP) d'un rapport figé : chiffres, règles, imports, aménagements, actions, décision, journal",
+    tag: "figés",
+    params: S.grappeParam,
+    query: z.object({ snapshot: z.coerce.number().int().positive("snapshot : numéro de figé attendu") }),
+    response: { media: "application/zip" },
+    handler: async ({ deps, scope, params, query, c }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
+      const snap = await readSnapshot(deps.db, query.snapshot);
+      if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${query.snapshot}`);
+      const zip = await evidencePack(deps.db, snap);
+      return c.body(new Uint8Array(zip), 200, {
+        "content-type": "application/zip",
+        "content-disposition": attachment(`preuves_${g.grappe_id}_fige${snap.snapshot_id}.zip`),
+      });
+    },
+  }),
+];
