@@ -1,8 +1,10 @@
 /** Zod schemas of what the API sends and receives (OpenAPI is generated from them). */
+
 import { z } from "zod";
 import { isDay } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
 import { ROLES } from "../domain/roles.ts";
+import { ACTION_STATUS, AMENAGEMENT_ETAT, IMPORT_STATUS } from "../domain/vocabulary.ts";
 
 export const day = z.string().refine(isDay, "date attendue au format AAAA-MM-JJ (date calendaire valide)");
 export const finessParam = z.object({ finess: z.string().regex(/^(\d{9}|2[AB]\d{7})$/, "FINESS invalide") });
@@ -190,7 +192,7 @@ export const adjustment = z.object({
   justification: z.string().nullable(),
   date_debut: day,
   date_fin: day.nullable(),
-  statut: z.enum(["PROPOSE", "APPROUVE", "REFUSE", "REVOQUE"]),
+  statut: z.enum(AMENAGEMENT_ETAT.values),
   source: z.string(),
   created_by: z.string().nullable(),
   created_at: z.string(),
@@ -212,7 +214,7 @@ export const action = z.object({
   description: z.string(),
   owner: z.string().nullable(),
   due_date: day.nullable(),
-  status: z.enum(["A_FAIRE", "EN_COURS", "FAIT", "ABANDONNE"]),
+  status: z.enum(ACTION_STATUS.values),
   value_at_creation: indicatorValue.nullable(),
   value_now: indicatorValue.nullable().optional(),
   created_by: z.string(),
@@ -225,7 +227,7 @@ export const importRow = z.object({
   file_name: z.string(),
   kind: z.string(),
   sha256: z.string(),
-  status: z.string(),
+  status: z.enum(IMPORT_STATUS.values),
   rows_total: z.number().int(),
   rows_loaded: z.number().int(),
   rows_rejected: z.number().int(),

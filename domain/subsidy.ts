@@ -1,5 +1,7 @@
 /** R-G4: the subsidy of a grappe (informative) and the solde at stake. */
-export type TypeProjet = "acquisition" | "mise_a_niveau";
+import type { TYPE_PROJET } from "./vocabulary.ts";
+
+export type TypeProjet = (typeof TYPE_PROJET.values)[number];
 
 export interface SubsidyInput {
   rank: number;

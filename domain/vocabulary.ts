@@ -140,3 +140,103 @@ export function resolver<C extends string>(
     return { ok: true, value: hit };
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The product's closed lists, each declared once with its French labels (issue 13.5): the zod
+// enums of the API, the SQL `check` constraints (held equal by test/vocabulary.test.ts) and the
+// dashboard's labels all derive from these.
+
+/** A closed list of codes and what a person reads for each. */
+export interface Enumeration<C extends string> {
+  values: readonly C[];
+  labels: Record<C, string>;
+}
+
+function enumeration<const C extends string>(labels: Record<C, string>): Enumeration<C> {
+  return { values: Object.keys(labels) as C[], labels };
+}
+
+/** The kinds of DUI export (exports.md §1), as a person names them. */
+export const EXPORT_KIND = enumeration({
+  dossiers: "Dossiers usagers",
+  dossier_maj: "Mises à jour des dossiers",
+  projets_personnalises: "Projets personnalisés",
+  agenda: "Agenda",
+  mss: "MS Santé",
+  dmp: "DMP",
+  eprescription: "e-prescription",
+  eparcours: "e-parcours",
+});
+export type ExportKind = (typeof EXPORT_KIND.values)[number];
+
+/** What became of an import (table `import`). */
+export const IMPORT_STATUS = enumeration({
+  running: "en cours",
+  loaded: "chargé",
+  skipped: "déjà importé",
+  refused: "refusé",
+  failed: "échec technique",
+});
+export type ImportStatus = (typeof IMPORT_STATUS.values)[number];
+
+/** Why persons are removed from a denominator (R-A1). */
+export const AMENAGEMENT_CATEGORIE = enumeration({
+  anonymat: "Anonymat",
+  opposition_mes: "Opposition à Mon espace santé",
+  mineur_sans_representant: "Mineur sans représentant",
+  autre: "Autre",
+});
+export type AmenagementCategorie = (typeof AMENAGEMENT_CATEGORIE.values)[number];
+
+/** Where an adjustment stands (R-A2): proposed, approved, refused, revoked after approval. */
+export const AMENAGEMENT_ETAT = enumeration({
+  PROPOSE: "proposé",
+  APPROUVE: "approuvé",
+  REFUSE: "refusé",
+  REVOQUE: "révoqué",
+});
+export type AmenagementEtat = (typeof AMENAGEMENT_ETAT.values)[number];
+
+/** What the ARS decides on an adjustment (R-A2). */
+export const AMENAGEMENT_DECISION = enumeration({
+  APPROUVE: "approuver",
+  REFUSE: "refuser",
+  REVOQUE: "révoquer",
+});
+export type AmenagementDecision = (typeof AMENAGEMENT_DECISION.values)[number];
+
+/** Where a corrective action stands. */
+export const ACTION_STATUS = enumeration({
+  A_FAIRE: "à faire",
+  EN_COURS: "en cours",
+  FAIT: "fait",
+  ABANDONNE: "abandonné",
+});
+export type ActionStatus = (typeof ACTION_STATUS.values)[number];
+
+/** The kind of project of an ESSMS in its grappe (R-G4). */
+export const TYPE_PROJET = enumeration({
+  acquisition: "acquisition d'un DUI",
+  mise_a_niveau: "mise à niveau vers une version référencée Ségur",
+});
+
+/** Optional counts (R-I7). */
+export const OPTIONAL_KIND = enumeration({ eprescription: "e-prescription", eparcours: "e-parcours" });
+
+/** The canonical values of an export's status vocabulary, with their French labels. */
+export const STATUT_LABELS: Record<string, string> = {
+  ENPREPARATION: "en préparation",
+  ENCOURS: "en cours",
+  ENPAUSE: "en pause",
+  TERMINE: "terminé",
+  PLANIFIE: "planifié",
+  VALIDE: "validé",
+  ANNULE: "annulé",
+  ENVOYE: "envoyé",
+  RECU: "reçu",
+  OK: "délivré",
+  ECHEC: "échec",
+  DEPOSE: "déposé",
+  ERREUR: "erreur",
+  SUPPRIME: "supprimé",
+};

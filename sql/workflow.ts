@@ -9,12 +9,18 @@ import type { Db, Queryable } from "../db/index.ts";
 import { type Day, isDay, todayParis } from "../domain/dates.ts";
 import { DomainError } from "../domain/errors.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
+import {
+  ACTION_STATUS,
+  AMENAGEMENT_CATEGORIE,
+  AMENAGEMENT_DECISION,
+  type AmenagementEtat,
+} from "../domain/vocabulary.ts";
 import { audit } from "./identity.ts";
 import { computeReport } from "./queries.ts";
 
 const day = z.string().refine(isDay, "date attendue au format AAAA-MM-JJ");
 
-export const CATEGORIES = ["anonymat", "opposition_mes", "mineur_sans_representant", "autre"] as const;
+export const CATEGORIES = AMENAGEMENT_CATEGORIE.values;
 
 export const proposalSchema = z
   .object({
@@ -40,8 +46,8 @@ export type Proposal = z.output<typeof proposalSchema>;
 
 export const decisionSchema = z
   .object({
-    decision: z.enum(["APPROUVE", "REFUSE", "REVOQUE"], {
-      message: "décision attendue : APPROUVE, REFUSE ou REVOQUE",
+    decision: z.enum(AMENAGEMENT_DECISION.values, {
+      message: `décision attendue : ${AMENAGEMENT_DECISION.values.join(", ")}`,
     }),
     comment: z.string().trim().max(4000).nullable().default(null),
   })
@@ -61,7 +67,7 @@ export interface Adjustment {
   justification: string | null;
   date_debut: Day;
   date_fin: Day | null;
-  statut: "PROPOSE" | "APPROUVE" | "REFUSE" | "REVOQUE";
+  statut: AmenagementEtat;
   source: string;
   created_by: string | null;
   created_at: string;
@@ -193,7 +199,7 @@ export async function decideAdjustment(db: Db, id: number, d: Decision, actor: s
   return (await getAdjustment(db, id)) as Adjustment;
 }
 
-export const ACTION_STATUSES = ["A_FAIRE", "EN_COURS", "FAIT", "ABANDONNE"] as const;
+export const ACTION_STATUSES = ACTION_STATUS.values;
 
 export const actionSchema = z.object({
   finess: z.string().trim().min(1),

@@ -4,40 +4,22 @@
  * adjustments (propose, follow); data freshness per export kind.
  */
 import { INDICATOR_BY_ID, INDICATOR_IDS, type IndicatorId } from "../../../domain/indicators.ts";
+import {
+  ACTION_STATUS,
+  AMENAGEMENT_CATEGORIE,
+  EXPORT_KIND,
+  IMPORT_STATUS,
+} from "../../../domain/vocabulary.ts";
 import { ApiProblem, api, type History } from "../api.ts";
 import { alert, badge, frDate, h, int, mount, pct, progress } from "../dom.ts";
 import type { Page } from "../main.ts";
 import { howPanel } from "./how.ts";
 
-const KIND_LABEL: Record<string, string> = {
-  dossiers: "Dossiers",
-  dossier_maj: "Journal des mises à jour",
-  projets_personnalises: "Projets personnalisés",
-  agenda: "Agenda",
-  mss: "MS Santé",
-  dmp: "DMP",
-  eprescription: "e-prescription",
-  eparcours: "e-parcours",
-};
-const CATEGORIES: [string, string][] = [
-  ["anonymat", "Anonymat"],
-  ["opposition_mes", "Opposition à Mon espace santé"],
-  ["mineur_sans_representant", "Mineur sans représentant"],
-  ["autre", "Autre"],
-];
-const IMPORT_STATUS: Record<string, string> = {
-  loaded: "chargé",
-  skipped: "déjà importé",
-  refused: "refusé",
-  failed: "échec technique",
-  running: "en cours",
-};
-const STATUS_LABEL: Record<string, string> = {
-  A_FAIRE: "à faire",
-  EN_COURS: "en cours",
-  FAIT: "fait",
-  ABANDONNE: "abandonné",
-};
+// Labels from the one vocabulary (domain/vocabulary.ts).
+const KIND_LABEL: Record<string, string> = EXPORT_KIND.labels;
+const CATEGORIES: [string, string][] = Object.entries(AMENAGEMENT_CATEGORIE.labels);
+const IMPORT_STATUS_LABEL: Record<string, string> = IMPORT_STATUS.labels;
+const STATUS_LABEL: Record<string, string> = ACTION_STATUS.labels;
 
 function field(id: string, label: string, input: HTMLElement, hint?: string): HTMLElement {
   return h(
@@ -583,7 +565,7 @@ export const essmsPage: Page = {
                     {},
                     h("td", {}, h("a", { href: `#/imports/${i.import_id}` }, i.file_name)),
                     h("td", {}, KIND_LABEL[i.kind] ?? i.kind),
-                    h("td", {}, IMPORT_STATUS[i.status] ?? i.status),
+                    h("td", {}, IMPORT_STATUS_LABEL[i.status] ?? i.status),
                     h("td", {}, int(i.rows_loaded)),
                     h(
                       "td",

@@ -1,4 +1,5 @@
 /** Imports: upload an export, see its status and rejected rows (line, column, reason). */
+import { IMPORT_STATUS } from "../../../domain/vocabulary.ts";
 import { ApiProblem, api, type ImportDetail, type ImportRow, type Rejection } from "../api.ts";
 import { alert, badge, frDate, h, int, mount } from "../dom.ts";
 import type { Page } from "../main.ts";
@@ -31,13 +32,17 @@ function rejectionsTable(rows: readonly Rejection[], caption: string): HTMLEleme
   );
 }
 
-const STATUS: Record<string, [string, "success" | "error" | "info" | "warning"]> = {
-  loaded: ["chargé", "success"],
-  skipped: ["déjà importé", "info"],
-  refused: ["refusé", "error"],
-  failed: ["échec technique", "warning"],
-  running: ["en cours", "info"],
+const TONE: Record<string, "success" | "error" | "info" | "warning"> = {
+  loaded: "success",
+  skipped: "info",
+  refused: "error",
+  failed: "warning",
+  running: "info",
 };
+/** An import's status: its French label (domain/vocabulary.ts) and the badge's tone. */
+const STATUS: Record<string, [string, "success" | "error" | "info" | "warning"]> = Object.fromEntries(
+  IMPORT_STATUS.values.map((v) => [v, [IMPORT_STATUS.labels[v], TONE[v] ?? "info"]]),
+);
 
 /** The imports of the viewer's scope, most recent first. */
 function importsTable(imports: readonly ImportRow[]): HTMLElement {
