@@ -30,8 +30,16 @@ export function parseTrustedProxies(spec: string | undefined): TrustedProxies {
   return list;
 }
 
+/**
+ * An address as a hop writes it, reduced to the address: `::ffff:1.2.3.4` → `1.2.3.4`,
+ * `1.2.3.4:5678` → `1.2.3.4`, `[2001:db8::1]:443` → `2001:db8::1` (proxies that append ports).
+ */
 function normalise(address: string): string {
-  return address.startsWith("::ffff:") && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+  let a = address.trim();
+  const bracketed = /^\[([0-9a-fA-F:.]+)\](?::\d+)?$/.exec(a);
+  if (bracketed) a = bracketed[1] as string;
+  else if (/^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(a)) a = a.slice(0, a.lastIndexOf(":"));
+  return a.startsWith("::ffff:") && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
 }
 
 function trusted(list: TrustedProxies, address: string): boolean {

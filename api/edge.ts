@@ -24,18 +24,33 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** True when `s` holds a C0 control character (U+0000–U+001F) or DEL (U+007F). */
 export function hasUrlControl(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
+  return hasForbidden(s, false);
 }
 
-/** True when `s` holds a C0 control character other than tab, LF and CR (JSON text may hold those). */
+/**
+ * True when `s` holds a character no text of ours needs and some attacks use: a C0 control
+ * (tab, LF and CR admitted in JSON text), DEL, a C1 control (U+0080–U+009F), a line or paragraph
+ * separator (U+2028, U+2029), a bidirectional embedding, override or isolate (U+202A–U+202E,
+ * U+2066–U+2069: "Trojan Source"), or a lone surrogate (not UTF-16 text: PostgreSQL's json
+ * refuses it).
+ */
 export function hasJsonControl(s: string): boolean {
+  return hasForbidden(s, true);
+}
+
+function hasForbidden(s: string, jsonText: boolean): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return true;
+    if (c < 0x20) {
+      if (!(jsonText && (c === 0x09 || c === 0x0a || c === 0x0d))) return true;
+    } else if (c >= 0x7f && c <= 0x9f) return true;
+    else if (c === 0x2028 || c === 0x2029 || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+      return true;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      i += 1;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
   }
   return false;
 }

@@ -1,12 +1,15 @@
 /** Zod schemas of what the API sends and receives (OpenAPI is generated from them). */
 
 import { z } from "zod";
-import { isDay } from "../domain/dates.ts";
+import { isDay, isMeasurementDay } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
 import { ROLES } from "../domain/roles.ts";
 import { ACTION_STATUS, AMENAGEMENT_ETAT, IMPORT_STATUS } from "../domain/vocabulary.ts";
 
-export const day = z.string().refine(isDay, "date attendue au format AAAA-MM-JJ (date calendaire valide)");
+export const day = z
+  .string()
+  .refine(isDay, "date attendue au format AAAA-MM-JJ (date calendaire valide)")
+  .refine(isMeasurementDay, "date attendue entre le 01/01/1990 et le 31/12/2100");
 export const finessParam = z.object({ finess: z.string().regex(/^(\d{9}|2[AB]\d{7})$/, "FINESS invalide") });
 export const grappeParam = z.object({ grappe_id: z.string().min(1).max(100) });
 export const positiveId = z.coerce

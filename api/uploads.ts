@@ -33,11 +33,14 @@ const ENVELOPE_BYTES = 64 * 1024;
 /** Longest file name kept (characters); the name is a label, never a path on our disk. */
 const MAX_NAME = 200;
 
+/** Controls, C1, line separators and bidirectional overrides: removed from file names. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
 /** A client's file name as a label: no folder, no control character, bounded. */
 export function uploadName(raw: string | undefined): string {
   const base = (raw ?? "").split(/[/\\]/).pop() ?? "";
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, "").trim();
+  const clean = base.replace(UNSAFE_IN_NAME, "").trim();
   return clean.slice(0, MAX_NAME) || "export.csv";
 }
 
@@ -82,6 +85,9 @@ export async function receiveUpload(
       }
       let file: Promise<{ name: string; bytes: number }> | null = null;
       parser.on("file", (field, stream, info) => {
+        // A part cut short (no closing boundary) errors its stream: always listened to, or the
+        // process would die of an unhandled 'error' event.
+        stream.on("error", () => reject(new DomainError("bad_request", "corps multipart illisible")));
         if (field !== "file" || file) {
           stream.resume();
           return;
@@ -135,6 +141,9 @@ export async function receiveUpload(
   }
 }
 
+/** Uploads waiting or running per process: beyond, 503 (each may hold MAX_UPLOAD_MB on disk). */
+export const MAX_QUEUED_UPLOADS = 4;
+
 /** Rows per merged chunk for uploads on PGlite (ADR 0009): each merge statement stays short. */
 export const PGLITE_UPLOAD_CHUNK_ROWS = 20_000;
 /** Rows per merged chunk for uploads on PostgreSQL. */
@@ -169,6 +178,11 @@ export class UploadQueue {
   /** imports waiting or running in this process */
   get size(): number {
     return this.pending;
+  }
+
+  /** True when MAX_QUEUED_UPLOADS wait or run: the next upload is refused (disk and time bounded). */
+  get full(): boolean {
+    return this.pending >= MAX_QUEUED_UPLOADS;
   }
 
   /** Queues an upload; resolves when it has run (tests), never rejects. */

@@ -2,7 +2,7 @@
 import type { ParseArgsConfig } from "node:util";
 import { startServer } from "../api/server.ts";
 import { type Db, dbFromEnv } from "../db/index.ts";
-import { isDay } from "../domain/dates.ts";
+import { isMeasurementDay } from "../domain/dates.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { reportCsv } from "../domain/report-csv.ts";
 import { isEmpty, seedDemo } from "../fixtures/seed.ts";
@@ -184,7 +184,9 @@ export const commands: Record<string, Command> = {
       out(
         values,
         r,
-        `${r.loaded} établissements chargés ; ESSMS du référentiel absents de l'extraction : ${r.missing_from_extract.length ? r.missing_from_extract.join(", ") : "aucun"}`,
+        r.status === "loaded"
+          ? `${r.loaded} établissements chargés ; ESSMS du référentiel absents de l'extraction : ${r.missing_from_extract.length ? r.missing_from_extract.join(", ") : "aucun"}`
+          : `${r.file} : REFUSÉ — ${r.message ?? "extraction illisible"}`,
       );
       return r.status === "loaded" ? 0 : 1;
     },
@@ -379,7 +381,10 @@ export const commands: Record<string, Command> = {
         return 0;
       }
       const d = values.date as string | undefined;
-      if (!d || !isDay(d)) throw usageError("--date AAAA-MM-JJ obligatoire (date calendaire valide)");
+      if (!d || !isMeasurementDay(d))
+        throw usageError(
+          "--date AAAA-MM-JJ obligatoire (date calendaire valide, du 01/01/1990 au 31/12/2100)",
+        );
       const grappe = (values.grappe as string | undefined) ?? null;
       if (values.freeze) {
         const who = `cli:${process.env.USER ?? process.env.LOGNAME ?? "inconnu"}`;
@@ -416,7 +421,12 @@ async function readStdin(): Promise<string> {
   if (process.stdin.isTTY)
     throw usageError("mot de passe attendu sur l'entrée standard (ou CIBLES_PASSWORD)");
   let s = "";
-  for await (const chunk of process.stdin) s += chunk;
+  // Bounded: a password is at most 1 024 characters; beyond 4 KB the input is not one.
+  for await (const chunk of process.stdin) {
+    s += chunk;
+    if (s.length > 4096)
+      throw usageError("mot de passe trop long sur l'entrée standard (1 024 caractères au plus)");
+  }
   return s;
 }
 

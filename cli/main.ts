@@ -7,6 +7,7 @@ import "../domain/zod-fr.ts";
 import { DomainError } from "../domain/errors.ts";
 import { paceGcForImports } from "../ingest/memory.ts";
 import { commands, usageError } from "./commands.ts";
+import { parseArgsMessage, personMessage } from "./messages.ts";
 
 // Every long-running command may import files (ingest, worker, serve): bounded peak memory.
 paceGcForImports();
@@ -37,39 +38,6 @@ async function main(): Promise<number> {
     parsed.values as Record<string, string | boolean | string[] | undefined>,
     parsed.positionals,
   );
-}
-
-/**
- * What a person reads of an unexpected error: our own messages are French; a database's or a
- * library's own text is not passed on (it may quote data and is English): its class and
- * SQLSTATE only, the detail with CIBLES_DEBUG=1.
- */
-function personMessage(e: unknown): string {
-  if (e instanceof DomainError) return e.message;
-  const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code))
-    return `erreur de la base de données (SQLSTATE ${code}) ; relancez avec CIBLES_DEBUG=1 pour le détail`;
-  const msg = e instanceof Error ? e.message : String(e);
-  // Our errors speak French; anything else is reported by its kind only.
-  return /[àâçéèêëîïôûùüÿœ]|\b(le|la|les|des|du|une?|introuvable|invalide)\b/i.test(msg)
-    ? msg
-    : `échec technique (${e instanceof Error ? e.name : "erreur"}) ; relancez avec CIBLES_DEBUG=1 pour le détail`;
-}
-
-/** node:util parseArgs's errors in French, by code (its own messages are English). */
-function parseArgsMessage(e: unknown): string {
-  const err = e as { code?: string; message?: string };
-  const option = /'(-{1,2}[^'\s]+)/.exec(err.message ?? "")?.[1] ?? "";
-  switch (err.code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return `option inconnue ${option}`.trim();
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return `valeur manquante ou invalide pour l'option ${option}`.trim();
-    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
-      return "argument inattendu : cette commande n'accepte pas d'argument libre ici";
-    default:
-      return "arguments invalides";
-  }
 }
 
 function usage(): string {

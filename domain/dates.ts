@@ -187,6 +187,19 @@ export function isDay(s: string): boolean {
   return ISO_DAY.test(s) && parseDay(s) === s;
 }
 
+/**
+ * The measurement dates the product answers for: from the programme's data floor (exports.md §1:
+ * nothing before 1990) to the end of 2100. Beyond, a window's arithmetic would leave the
+ * calendar the database handles (a date before year 1 answered 500).
+ */
+export const FIRST_MEASUREMENT_DAY: Day = "1990-01-01";
+export const LAST_MEASUREMENT_DAY: Day = "2100-12-31";
+
+/** A valid calendar day within [FIRST_MEASUREMENT_DAY, LAST_MEASUREMENT_DAY]. */
+export function isMeasurementDay(s: string): boolean {
+  return isDay(s) && s >= FIRST_MEASUREMENT_DAY && s <= LAST_MEASUREMENT_DAY;
+}
+
 /** Whole days from a to b (b − a). */
 export function daysBetween(a: Day, b: Day): number {
   const pa = a.split("-").map(Number) as [number, number, number];

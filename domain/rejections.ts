@@ -12,6 +12,8 @@ export const MAX_TEXT_LENGTH = 200;
 export const MAX_FREE_TEXT_LENGTH = 2000;
 /** Largest integer a cell may hold: PostgreSQL's `integer`. */
 export const MAX_INTEGER = 2_147_483_647;
+/** Most persons one adjustment may remove from a denominator (files and API proposals alike). */
+export const MAX_ADJUSTED_PERSONS = 100_000;
 /** Largest decimal amount a cell may hold (euros, ratios). */
 export const MAX_DECIMAL = 1e12;
 /** Longest message stored for a rejection (characters). */
@@ -43,6 +45,9 @@ export const REJECTION_REASONS = {
     "identifiant en notation scientifique (transformé par un tableur) : exportez la colonne au format texte",
   region_incoherente: "région différente de celle déjà donnée pour la même grappe",
   valeur_invalide: "valeur invalide",
+  caractere_interdit: "caractère de contrôle ou de direction d'écriture interdit",
+  champs_en_trop:
+    "plus de champs que l'en-tête : un séparateur non protégé a décalé les valeurs (mettez ce champ entre guillemets)",
 } as const;
 
 export type RejectionReason = keyof typeof REJECTION_REASONS;
@@ -58,6 +63,15 @@ export function isRejectionReason(s: unknown): s is RejectionReason {
 export function rejectionMessage(reason: RejectionReason, detail?: string): string {
   const m = detail ? `${REJECTION_REASONS[reason]} (${detail})` : REJECTION_REASONS[reason];
   return m.length > MAX_REJECTION_MESSAGE ? `${m.slice(0, MAX_REJECTION_MESSAGE - 1)}…` : m;
+}
+
+/**
+ * True when a cell holds a control character (C0 but tab, DEL, C1), a line or paragraph
+ * separator, a bidirectional embedding, override or isolate: never in an identifier or a label.
+ */
+export function hasForbiddenCharacter(s: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  return /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/.test(s);
 }
 
 /** `1,47720E+14`, `3.4E+08`: what a spreadsheet makes of a long numeric identifier. */

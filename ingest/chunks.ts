@@ -6,6 +6,7 @@
  */
 import type { Day } from "../domain/dates.ts";
 import { checkFiness } from "../domain/finess.ts";
+import { rejectionMessage } from "../domain/rejections.ts";
 import type { CsvRecord } from "./csv.ts";
 import { compileRowValidator, fieldContext } from "./fields.ts";
 import { KIND_DEFS, type Kind, type KindDef, sejourKey } from "./kinds.ts";
@@ -47,6 +48,8 @@ export interface ReadPlan {
   kind: Kind;
   /** the field of each canonical column (`mapColumns`) */
   index: Record<string, number>;
+  /** fields of the header: a row with more non-empty fields was shifted by an unquoted separator */
+  headerLength: number;
   importDay: Day;
   knownFiness: string[];
   /** FINESS the sender may load (API uploads), null: any known one */
@@ -99,7 +102,19 @@ export async function* readChunks(
     for (const rec of batch) {
       totals.rows += 1;
       if (onProgress && totals.rows % 100_000 === 0) onProgress(totals.rows);
-      const v = validate(rec.fields, rec.line);
+      const v = hasShiftedFields(rec.fields, plan.headerLength)
+        ? {
+            ok: false as const,
+            errors: [
+              {
+                line: rec.line,
+                column: null,
+                message: rejectionMessage("champs_en_trop"),
+                reason: "champs_en_trop" as const,
+              },
+            ],
+          }
+        : validate(rec.fields, rec.line);
       if (!v.ok) {
         totals.rejectedRows += 1;
         // The row's FINESS, when that cell is valid (known and in scope): who may see the rejection.
@@ -137,6 +152,16 @@ export async function* readChunks(
     }
   }
   if (buf.length > 0) yield closeChunk();
+}
+
+/**
+ * True when a record has non-empty fields beyond the header's: an unquoted separator in a cell
+ * (a first name "MARTIN; Marie") shifted every later value one column to the right, so none of
+ * them can be trusted. Empty trailing fields (spreadsheets write `;;;`) are harmless.
+ */
+export function hasShiftedFields(fields: readonly string[], headerLength: number): boolean {
+  for (let i = headerLength; i < fields.length; i++) if ((fields[i] as string).trim() !== "") return true;
+  return false;
 }
 
 /** A staged chunk: its rows as CSV, and the usagers and FINESS seen for the first time in it. */

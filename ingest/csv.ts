@@ -194,6 +194,34 @@ function csvRefused(message: string): DomainError {
   return new DomainError("file_refused", message);
 }
 
+/**
+ * Refuses a physical line longer than MAX_RECORD_BYTES before the parser splits it: csv-parse's
+ * `max_record_size` counts a field's characters, so a line of millions of empty fields (`;;;…`)
+ * would reach memory as millions of strings (issue 12).
+ */
+function lineLengthGuard(): Transform {
+  let run = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      let from = 0;
+      for (;;) {
+        const nl = chunk.indexOf(10, from);
+        if (nl < 0) {
+          run += chunk.length - from;
+          break;
+        }
+        run = 0;
+        from = nl + 1;
+      }
+      if (run > MAX_RECORD_BYTES) {
+        done(Object.assign(new Error("ligne trop longue"), { code: "CSV_MAX_RECORD_SIZE" }));
+        return;
+      }
+      done(null, chunk);
+    },
+  });
+}
+
 /** Reads the first line (for the delimiter) without reading the whole file. */
 async function firstLine(input: () => NodeJS.ReadableStream, encoding: Encoding): Promise<string> {
   let acc = "";
@@ -215,7 +243,9 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
   const head = (await firstLine(input, encoding)).replace(/^\uFEFF/, "");
   const delimiter = detectDelimiter(head);
   // UTF-8 goes to the parser as bytes (it strips the BOM); Windows-1252 is decoded first.
-  const bytes = input();
+  const raw = input();
+  const bytes = raw.pipe(lineLengthGuard());
+  raw.on("error", (e) => bytes.destroy(e));
   const parser = (encoding === "utf-8" ? bytes : bytes.pipe(decodeStream(encoding))).pipe(
     parse({
       delimiter,
@@ -228,6 +258,8 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
       skip_empty_lines: false,
     }),
   );
+  // A line refused by the guard ends the parser with the guard's error (pipe() does not forward it).
+  bytes.on("error", (e) => parser.destroy(e));
   const reader = readBatches<string[]>(parser);
   let nextLine = 1;
   const lineOf = (record: string[]): number => {

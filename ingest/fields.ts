@@ -6,6 +6,7 @@ import { z } from "zod";
 import { addMonths, type Day, parseDay, parseParisDay } from "../domain/dates.ts";
 import { checkFiness } from "../domain/finess.ts";
 import {
+  hasForbiddenCharacter,
   isRejectionReason,
   isScientificNotation,
   MAX_DECIMAL,
@@ -60,8 +61,9 @@ function checkedCell<T>(check: (v: string) => Checked<T>) {
 
 /** Bounded text: identifiers and short labels (MAX_TEXT_LENGTH), or free text (MAX_FREE_TEXT_LENGTH). */
 function boundedText(t: string, max: number): Checked<string> | null {
-  if (t.length <= max) return null;
-  return { ok: false, reason: max > MAX_TEXT_LENGTH ? "texte_libre_trop_long" : "texte_trop_long" };
+  if (t.length > max)
+    return { ok: false, reason: max > MAX_TEXT_LENGTH ? "texte_libre_trop_long" : "texte_trop_long" };
+  return hasForbiddenCharacter(t) ? { ok: false, reason: "caractere_interdit" } : null;
 }
 
 /** A required identifier or label: trimmed, at most MAX_TEXT_LENGTH characters. */

@@ -8,7 +8,10 @@ import { sql } from "kysely";
 import type { Db } from "../db/index.ts";
 import { isDomainError } from "../domain/errors.ts";
 import { checkFiness } from "../domain/finess.ts";
-import { fileInput, openCsv } from "./csv.ts";
+import { fileInput, openCsv, probeFile } from "./csv.ts";
+
+/** The public extract holds ~100 000 establishments (~40 MB): well beyond that, not an extract. */
+export const MAX_EXTRACT_BYTES = 150 * 1024 * 1024;
 
 // Field positions in a `structureet` record of the etalab extract.
 const F = {
@@ -35,6 +38,16 @@ export async function importFinessExtract(db: Db, path: string): Promise<FinessE
   const base = { file: path, rows: 0, loaded: 0, missing_from_extract: [] as string[], filled: 0 };
   let source: Awaited<ReturnType<typeof openCsv>>;
   try {
+    // Bounded before it is read: a regular text file of at most MAX_EXTRACT_BYTES.
+    const probe = await probeFile(path);
+    if (probe.bytes > MAX_EXTRACT_BYTES)
+      return {
+        ...base,
+        status: "refused",
+        message: `fichier trop volumineux pour une extraction FINESS (${MAX_EXTRACT_BYTES / 1024 / 1024} Mo au plus)`,
+      };
+    if (!probe.isText)
+      return { ...base, status: "refused", message: "le fichier n'est pas un fichier texte (CSV attendu)" };
     // The first line is metadata, read as the "header" and ignored.
     source = await openCsv(fileInput(path), "windows-1252");
   } catch (e) {

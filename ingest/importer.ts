@@ -296,6 +296,7 @@ async function loadFile(
   const plan: ReadPlan = {
     kind,
     index,
+    headerLength: source.header.length,
     importDay: opts.importDay ?? todayParis(),
     knownFiness: [...(await knownFiness(db))],
     scopeFiness: opts.scopeFiness ? [...opts.scopeFiness] : null,

@@ -3,11 +3,12 @@
  * profiles/NAME.json, so that adding a DUI vendor is a file, not code.
  */
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { DomainError } from "../domain/errors.ts";
+import { assertRegularFile } from "./csv.ts";
 
 const PROFILES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "profiles");
 
@@ -25,6 +26,10 @@ export function loadProfile(nameOrPath: string): Profile {
   const path = existsSync(nameOrPath) ? nameOrPath : join(PROFILES_DIR, `${nameOrPath}.json`);
   if (!existsSync(path))
     throw new DomainError("not_found", `profil éditeur « ${nameOrPath} » introuvable (dossier profiles/)`);
+  // Bounded before it is read: a regular file (not a FIFO or /dev/zero) of at most 1 MB.
+  assertRegularFile(path);
+  if (statSync(path).size > 1024 * 1024)
+    throw new DomainError("validation", `profil éditeur « ${nameOrPath} » trop volumineux (1 Mo au plus)`);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, "utf8"));

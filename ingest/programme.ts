@@ -9,7 +9,7 @@ import type { Db } from "../db/index.ts";
 import { type Day, todayParis } from "../domain/dates.ts";
 import { isDomainError } from "../domain/errors.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
-import { rejectionMessage } from "../domain/rejections.ts";
+import { MAX_ADJUSTED_PERSONS, rejectionMessage } from "../domain/rejections.ts";
 import { AMENAGEMENT_STATUT, resolver } from "../domain/vocabulary.ts";
 import {
   knownFiness,
@@ -17,6 +17,11 @@ import {
   saveImportedAdjustment,
   saveReferential,
 } from "../sql/programme.ts";
+import { hasShiftedFields } from "./chunks.ts";
+
+/** Largest referential, adjustments or file active file: thousands of rows, not millions. */
+export const MAX_PROGRAMME_FILE_BYTES = 20 * 1024 * 1024;
+
 import { fileInput, mapColumns, openCsv, probeFile } from "./csv.ts";
 import {
   decimal,
@@ -66,6 +71,9 @@ async function readAll<S extends z.ZodType>(
     throw e;
   }
   if (probe.bytes === 0) return { refused: "fichier vide" };
+  // Programme files are small (a referential, decisions): read whole, so bounded first.
+  if (probe.bytes > MAX_PROGRAMME_FILE_BYTES)
+    return { refused: `fichier trop volumineux (${MAX_PROGRAMME_FILE_BYTES / 1024 / 1024} Mo au plus)` };
   if (!probe.isText) return { refused: "le fichier n'est pas un fichier texte (CSV attendu)" };
   let source: Awaited<ReturnType<typeof openCsv>>;
   try {
@@ -82,6 +90,15 @@ async function readAll<S extends z.ZodType>(
   try {
     for await (const rec of source.records) {
       count += 1;
+      if (hasShiftedFields(rec.fields, source.header.length)) {
+        errors.push({
+          line: rec.line,
+          column: null,
+          message: rejectionMessage("champs_en_trop"),
+          reason: "champs_en_trop",
+        });
+        continue;
+      }
       const r = validateRow(schema, columns, index, rec.fields, rec.line);
       if (r.ok) rows.push({ line: rec.line, value: r.value });
       else errors.push(...r.errors);
@@ -287,7 +304,16 @@ export async function importAdjustments(
     .object({
       finess: finess(fc),
       indicateur: oneOf(INDICATOR_IDS, "indicateur"),
-      nombre: nonNegativeInteger("nombre", true).transform((n) => n as number),
+      // At most MAX_ADJUSTED_PERSONS per adjustment, as the API's proposals (sums stay exact).
+      nombre: nonNegativeInteger("nombre", true)
+        .transform((n) => n as number)
+        .refine((n) => n <= MAX_ADJUSTED_PERSONS, {
+          message: rejectionMessage(
+            "nombre_hors_bornes",
+            `nombre : ${MAX_ADJUSTED_PERSONS.toLocaleString("fr-FR")} au plus`,
+          ),
+          params: { reason: "nombre_hors_bornes" },
+        }),
       categorie: requiredText("categorie"),
       justification: optionalFreeText,
       date_debut: requiredDay(fc),

@@ -175,7 +175,13 @@ export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerR
         files.push(await processFile(db, path, opts));
       }
     } catch (e) {
-      message = (e as Error).message;
+      // Stored in worker_run and shown: our French message, or the system's error by its code.
+      message = isDomainError(e)
+        ? e.message
+        : `échec technique (${(e as { code?: string }).code ?? "erreur"}) ; détail dans le journal du serveur`;
+      process.stderr.write(
+        `${JSON.stringify({ level: "error", message: "échec d'un passage de l'import planifié", error: String(e) })}\n`,
+      );
     }
     const n = (s: WorkerFile["status"]) => files.filter((f) => f.status === s).length;
     const outcome: WorkerRun["outcome"] =
@@ -225,7 +231,12 @@ export function scheduleWorker(
       try {
         log(await runInboxOnce(db, opts));
       } catch (e) {
-        log({ run_id: null, outcome: "failed", files: [], message: (e as Error).message });
+        log({
+          run_id: null,
+          outcome: "failed",
+          files: [],
+          message: isDomainError(e) ? e.message : "échec technique ; détail dans le journal du serveur",
+        });
       }
     },
     { timezone: "Europe/Paris", noOverlap: true, name: "import-planifie" },

@@ -68,7 +68,11 @@ export const newUserSchema = z
     role: z.enum(ROLES, { message: `rôle invalide : ${ROLES.join(", ")}` }),
     region: z.string().trim().min(1).nullable().default(null),
     grappes: z.array(z.string().trim().min(1)).default([]),
-    password: z.string().min(12, "mot de passe trop court (12 caractères au moins)"),
+    // The login route reads at most 1 024 characters: a longer password could never be used.
+    password: z
+      .string()
+      .min(12, "mot de passe trop court (12 caractères au moins)")
+      .max(1024, "mot de passe trop long (1 024 caractères au plus)"),
   })
   .superRefine((u, ctx) => {
     if (u.role === "ars" && !u.region)
@@ -247,9 +251,16 @@ async function countAttempt(db: Db, key: string): Promise<{ attempts: number; re
   return { attempts: r?.attempts ?? 1, retryAfter: r?.retry_after ?? LOCKOUT_MINUTES * 60 };
 }
 
-/** The throttling key of an account, known or not (no enumeration): the folded email's hash. */
-function accountKey(email: string): string {
-  return `compte:${sha256(email.trim().toLowerCase())}`;
+/**
+ * The throttling key of an account, known or not (no enumeration): an existing account's own
+ * number, whatever spelling of its address found it (`lower()` in SQL and JavaScript's
+ * `toLowerCase()` fold "İ" differently: a key built from the typed address would give each
+ * spelling a fresh budget); for an unknown address, the hash of its NFKC-folded form.
+ */
+function accountKey(email: string, userId: number | undefined): string {
+  return userId !== undefined
+    ? `compte:${userId}`
+    : `compte:${sha256(email.trim().normalize("NFKC").toLowerCase())}`;
 }
 
 /**
@@ -274,15 +285,16 @@ export async function login(
   const byAddress = await countAttempt(db, address);
   if (byAddress.attempts > ADDRESS_MAX_FAILURES)
     return { ok: false, reason: "locked", retryAfterSeconds: byAddress.retryAfter };
-  const account = accountKey(email);
-  const byAccount = await countAttempt(db, account);
-  if (byAccount.attempts > MAX_FAILED_LOGINS)
-    return { ok: false, reason: "locked", retryAfterSeconds: byAccount.retryAfter };
+  // The account is looked up first (known or not, the same query), then its attempt counted.
   const u = await db.kysely
     .selectFrom("app_user")
     .select([sql<number>`user_id::int`.as("user_id"), "password_hash", "disabled"])
     .where("email", "=", (eb) => eb.fn<string>("lower", [eb.val(email.trim())]))
     .executeTakeFirst();
+  const account = accountKey(email, u?.user_id);
+  const byAccount = await countAttempt(db, account);
+  if (byAccount.attempts > MAX_FAILED_LOGINS)
+    return { ok: false, reason: "locked", retryAfterSeconds: byAccount.retryAfter };
   dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
   const good = await verifyPassword(password, u?.password_hash ?? (await dummyHash));
   if (!u || !good || u.disabled || !u.password_hash) {

@@ -65,7 +65,7 @@ export async function failInterruptedImports(db: Db, staleAfterHours = 6): Promi
     .updateTable("import")
     .set({
       status: "failed",
-      finished_at: sql<Date>`now()`,
+      finished_at: sql<Date>`clock_timestamp()`,
       message:
         "import interrompu par l'arrêt du serveur : rien n'a été chargé ; envoyez le fichier de nouveau",
     })
@@ -138,7 +138,7 @@ export async function saveImportRecord(
     .values({
       ...r,
       import_id: importId ?? sql<number>`nextval('import_import_id_seq')`,
-      finished_at: sql<Date>`now()`,
+      finished_at: sql<Date>`clock_timestamp()`,
     })
     .onConflict((oc) =>
       oc.column("import_id").doUpdateSet((eb) => ({
@@ -222,13 +222,13 @@ export async function saveImportFailure(
       ...r,
       status: "failed",
       import_id: importId ?? sql<number>`nextval('import_import_id_seq')`,
-      finished_at: sql<Date>`now()`,
+      finished_at: sql<Date>`clock_timestamp()`,
     })
     .onConflict((oc) =>
       oc.column("import_id").doUpdateSet((eb) => ({
         status: "failed",
         message: eb.ref("excluded.message"),
-        finished_at: sql<Date>`now()`,
+        finished_at: sql<Date>`clock_timestamp()`,
       })),
     )
     .execute();

@@ -9,6 +9,7 @@ import type { Db, Queryable } from "../db/index.ts";
 import { type Day, isDay, todayParis } from "../domain/dates.ts";
 import { DomainError } from "../domain/errors.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
+import { MAX_ADJUSTED_PERSONS } from "../domain/rejections.ts";
 import {
   ACTION_STATUS,
   AMENAGEMENT_CATEGORIE,
@@ -32,7 +33,7 @@ export const proposalSchema = z
       .number()
       .int("nombre entier attendu")
       .positive("nombre de personnes positif attendu")
-      .max(100_000),
+      .max(MAX_ADJUSTED_PERSONS, `${MAX_ADJUSTED_PERSONS.toLocaleString("fr-FR")} personnes au plus`),
     categorie: z.enum(CATEGORIES, { message: `catégorie inconnue : ${CATEGORIES.join(", ")}` }),
     justification: z.string().trim().min(10, "justification obligatoire (10 caractères au moins)").max(4000),
     date_debut: day,

@@ -16,7 +16,7 @@ const LANDED: Record<string, string> = {
   "0003_drop_fact_window_indexes.sql": "2b1bc9d3e992fadc8ecc358023783b37815d6e082f7eb41ce9a6a4e83fde931a",
   "0004_lock_finess.sql": "3fda2cc215cd8e826970e0e3f70195da2c09757b317065be02b64a2ea9a45c63",
   "0005_usager_month_refresh.sql": "a41f64098a11678521f6b2e66af121885027a956d82dc075361833ebcb105bed",
-  "0006_security.sql": "a23553ff95160289fef3f2650464cb64e93ba957768723883e9c895bf7b6bc24",
+  "0006_security.sql": "b7a45311e386d71453e5bb0be2c8d0506222024f054a95785b31c510ba8d1e03",
 };
 
 describe("migrations", () => {

@@ -1,5 +1,7 @@
 /** Imports: the scope's list, one import with its rejected rows, uploads (ADR 0009). */
+
 import { z } from "zod";
+import { DomainError } from "../../domain/errors.ts";
 import { kindFromFileName } from "../../ingest/kinds.ts";
 import { audit } from "../../sql/identity.ts";
 import { reserveImport } from "../../sql/imports.ts";
@@ -58,6 +60,12 @@ export const IMPORTS: RouteDef[] = [
     status: 202,
     response: S.uploadAccepted,
     handler: async ({ deps, c, scope, principal }) => {
+      if (uploadsOf(deps).full)
+        throw new DomainError(
+          "unavailable",
+          "trop d'imports en attente sur ce serveur ; renvoyez le fichier dans une minute",
+          { retry_after: 60 },
+        );
       const upload = await receiveUpload(
         c.req.raw.body,
         c.req.header("content-type"),

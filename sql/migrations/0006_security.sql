@@ -31,18 +31,22 @@ update import_rejection set message = case
     when message like 'date%antérieure au 01/01/1990%' then 'date antérieure au 01/01/1990'
     when message like 'date%postérieure de plus d''un an%' then 'date postérieure de plus d''un an à la date d''import'
     when message like 'date%illisible%' then 'date illisible : format attendu AAAA-MM-JJ ou JJ/MM/AAAA'
-    when message like '%«%' then left(regexp_replace(message, '«[^»]*»', '', 'g'), 300)
+    -- any other message that quoted something: the quote cannot be cut out safely (a value may
+    -- itself hold « or »), so the whole message goes
+    when message like '%«%' or message like '%»%' then 'motif effacé : l''ancien message citait une valeur'
     else left(message, 300)
   end
-  where message like '%«%' or message ~ '\d{4}-\d{2}-\d{2}' or message like 'FINESS %' or length(message) > 300;
+  where message like '%«%' or message like '%»%' or message ~ '\d{4}-\d{2}-\d{2}' or message like 'FINESS %'
+    or length(message) > 300;
 
 update import set message = case
     when message like 'fichier CSV illisible%' then 'fichier CSV illisible'
     when message like 'échec technique%' then 'échec technique de l''import (détail dans le journal du serveur)'
-    else left(regexp_replace(message, '«[^»]*»', '', 'g'), 500)
+    when message like '%«%' or message like '%»%' then 'message effacé : il citait une valeur'
+    else left(message, 500)
   end
   where message like 'fichier CSV illisible%' or message like 'échec technique%' or message like '%«%'
-    or length(message) > 500;
+    or message like '%»%' or length(message) > 500;
 
 -- The idempotency key is the content's hash and the FINESS each import loaded (importer.ts):
 -- several loaded imports may share a hash, each for other FINESS. Imports of one content are

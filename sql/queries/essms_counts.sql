@@ -87,11 +87,11 @@ declared as (
 -- R-A1: approved adjustments covering D.
 adj as (
   select a.finess,
-    coalesce(sum(a.nombre) filter (where a.indicateur = 'dossiers_actifs'), 0)::int as dossiers_actifs,
-    coalesce(sum(a.nombre) filter (where a.indicateur = 'projet_personnalise'), 0)::int as projet_personnalise,
-    coalesce(sum(a.nombre) filter (where a.indicateur = 'agenda'), 0)::int as agenda,
-    coalesce(sum(a.nombre) filter (where a.indicateur = 'mss'), 0)::int as mss,
-    coalesce(sum(a.nombre) filter (where a.indicateur = 'dmp'), 0)::int as dmp
+    coalesce(sum(a.nombre) filter (where a.indicateur = 'dossiers_actifs'), 0)::bigint as dossiers_actifs,
+    coalesce(sum(a.nombre) filter (where a.indicateur = 'projet_personnalise'), 0)::bigint as projet_personnalise,
+    coalesce(sum(a.nombre) filter (where a.indicateur = 'agenda'), 0)::bigint as agenda,
+    coalesce(sum(a.nombre) filter (where a.indicateur = 'mss'), 0)::bigint as mss,
+    coalesce(sum(a.nombre) filter (where a.indicateur = 'dmp'), 0)::bigint as dmp
   from amenagement a join scope using (finess)
   where a.statut = 'APPROUVE' and a.date_debut <= $2::date and (a.date_fin is null or $2::date <= a.date_fin)
   group by a.finess

@@ -139,11 +139,11 @@ declared as (
 -- R-A1
 adj as (
   select mo.d, a.finess,
-    coalesce(sum(a.nombre) filter (where a.indicateur = 'dossiers_actifs'), 0)::int as dossiers_actifs,
-    coalesce(sum(a.nombre) filter (where a.indicateur = 'projet_personnalise'), 0)::int as projet_personnalise,
-    coalesce(sum(a.nombre) filter (where a.indicateur = 'agenda'), 0)::int as agenda,
-    coalesce(sum(a.nombre) filter (where a.indicateur = 'mss'), 0)::int as mss,
-    coalesce(sum(a.nombre) filter (where a.indicateur = 'dmp'), 0)::int as dmp
+    coalesce(sum(a.nombre) filter (where a.indicateur = 'dossiers_actifs'), 0)::bigint as dossiers_actifs,
+    coalesce(sum(a.nombre) filter (where a.indicateur = 'projet_personnalise'), 0)::bigint as projet_personnalise,
+    coalesce(sum(a.nombre) filter (where a.indicateur = 'agenda'), 0)::bigint as agenda,
+    coalesce(sum(a.nombre) filter (where a.indicateur = 'mss'), 0)::bigint as mss,
+    coalesce(sum(a.nombre) filter (where a.indicateur = 'dmp'), 0)::bigint as dmp
   from months mo join amenagement a on a.statut = 'APPROUVE' and a.date_debut <= mo.d
     and (a.date_fin is null or mo.d <= a.date_fin)
   join scope using (finess)
