@@ -4,7 +4,9 @@
  * right-most address of `X-Forwarded-For` that is not itself a trusted proxy. Any client can
  * write `X-Forwarded-For`: it is never believed from an untrusted peer.
  */
+
 import { BlockList, isIP } from "node:net";
+import { DomainError } from "../domain/errors.ts";
 
 export type TrustedProxies = BlockList;
 
@@ -22,7 +24,10 @@ export function parseTrustedProxies(spec: string | undefined): TrustedProxies {
     const prefix = bits === undefined ? null : Number(bits);
     const max = family === 6 ? 128 : 32;
     if (family === 0 || (prefix !== null && !(Number.isInteger(prefix) && prefix >= 0 && prefix <= max)))
-      throw new Error(`TRUSTED_PROXIES : « ${entry} » n'est ni une adresse IP ni un bloc CIDR`);
+      throw new DomainError(
+        "validation",
+        `TRUSTED_PROXIES : « ${entry} » n'est ni une adresse IP ni un bloc CIDR`,
+      );
     const type = family === 6 ? "ipv6" : "ipv4";
     if (prefix === null) list.addAddress(addr as string, type);
     else list.addSubnet(addr as string, prefix, type);

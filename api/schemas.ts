@@ -6,10 +6,12 @@ import { INDICATOR_IDS } from "../domain/indicators.ts";
 import { ROLES } from "../domain/roles.ts";
 import { ACTION_STATUS, AMENAGEMENT_ETAT, IMPORT_STATUS } from "../domain/vocabulary.ts";
 
-export const day = z
-  .string()
-  .refine(isDay, "date attendue au format AAAA-MM-JJ (date calendaire valide)")
-  .refine(isMeasurementDay, "date attendue entre le 01/01/1990 et le 31/12/2100");
+export const day = z.string().superRefine((v, ctx) => {
+  if (!isDay(v))
+    ctx.addIssue({ code: "custom", message: "date attendue au format AAAA-MM-JJ (date calendaire valide)" });
+  else if (!isMeasurementDay(v))
+    ctx.addIssue({ code: "custom", message: "date attendue entre le 01/01/1990 et le 31/12/2100" });
+});
 export const finessParam = z.object({ finess: z.string().regex(/^(\d{9}|2[AB]\d{7})$/, "FINESS invalide") });
 export const grappeParam = z.object({ grappe_id: z.string().min(1).max(100) });
 export const positiveId = z.coerce

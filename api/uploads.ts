@@ -142,7 +142,7 @@ export async function receiveUpload(
 }
 
 /** Uploads waiting or running per process: beyond, 503 (each may hold MAX_UPLOAD_MB on disk). */
-export const MAX_QUEUED_UPLOADS = 4;
+export const MAX_QUEUED_UPLOADS = 8;
 
 /** Rows per merged chunk for uploads on PGlite (ADR 0009): each merge statement stays short. */
 export const PGLITE_UPLOAD_CHUNK_ROWS = 20_000;

@@ -1,7 +1,9 @@
 /** Environment configuration, validated at start-up: the process refuses to start on bad config. */
+
 import cron from "node-cron";
 import { z } from "zod";
 import { parseTrustedProxies, type TrustedProxies } from "../api/client-address.ts";
+import { DomainError } from "../domain/errors.ts";
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -48,7 +50,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const r = schema.safeParse(env);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new Error(`configuration invalide : ${issue?.path.join(".")} — ${issue?.message}`);
+    throw new DomainError(
+      "validation",
+      `configuration invalide : ${issue?.path.join(".")} — ${issue?.message}`,
+    );
   }
   const c = r.data;
   return {

@@ -66,12 +66,13 @@ export function rejectionMessage(reason: RejectionReason, detail?: string): stri
 }
 
 /**
- * True when a cell holds a control character (C0 but tab, DEL, C1), a line or paragraph
+ * True when a cell holds a control character (C0 but tab, LF and CR: a quoted field may span
+ * lines), DEL, C1, a line or paragraph
  * separator, a bidirectional embedding, override or isolate: never in an identifier or a label.
  */
 export function hasForbiddenCharacter(s: string): boolean {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  return /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/.test(s);
+  return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/.test(s);
 }
 
 /** `1,47720E+14`, `3.4E+08`: what a spreadsheet makes of a long numeric identifier. */

@@ -11,7 +11,7 @@ import { basename, extname, join, relative, sep } from "node:path";
 import { sql } from "kysely";
 import cron from "node-cron";
 import type { Db } from "../db/index.ts";
-import { isDomainError } from "../domain/errors.ts";
+import { DomainError, isDomainError } from "../domain/errors.ts";
 import type { RowError } from "./fields.ts";
 import { type IngestFileResult, ingestFile } from "./importer.ts";
 import type { Profile } from "./profile.ts";
@@ -224,7 +224,8 @@ export function scheduleWorker(
   opts: WorkerOptions,
   log: (run: WorkerRun) => void,
 ): ScheduledWorker {
-  if (!cron.validate(expression)) throw new Error(`INGEST_CRON invalide : « ${expression} »`);
+  if (!cron.validate(expression))
+    throw new DomainError("validation", `INGEST_CRON invalide : « ${expression} »`);
   const task = cron.schedule(
     expression,
     async () => {
