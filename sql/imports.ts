@@ -3,8 +3,9 @@
  * (202), completed by the importer, ended here when the importer left them running, and failed
  * after an interrupted server. Kysely over the one `Database` interface (db/schema.ts).
  */
-import { sql } from "kysely";
+import { type Insertable, sql } from "kysely";
 import type { Db, Queryable } from "../db/index.ts";
+import type { Database } from "../db/schema.ts";
 import type { Day } from "../domain/dates.ts";
 
 /**
@@ -107,22 +108,23 @@ export async function priorLoads(q: Queryable, sha256: string): Promise<PriorLoa
 }
 
 /** What an import record says once the file is done (importer.ts). */
-export interface ImportRecord {
-  file_name: string;
-  kind: string;
-  sha256: string;
-  status: "loaded" | "refused" | "failed" | "skipped";
-  rows_total: number;
-  rows_loaded: number;
-  rows_rejected: number;
-  message: string | null;
-  date_min: Day | null;
-  date_max: Day | null;
-  source: string;
-  imported_by: string | null;
-  started_at: Date;
-  scoped: boolean;
-}
+export type ImportRecord = Required<
+  Pick<
+    Insertable<Database["import"]>,
+    | "file_name"
+    | "kind"
+    | "sha256"
+    | "rows_total"
+    | "rows_loaded"
+    | "rows_rejected"
+    | "message"
+    | "date_min"
+    | "date_max"
+    | "source"
+    | "imported_by"
+    | "scoped"
+  >
+> & { status: "loaded" | "refused" | "failed" | "skipped"; started_at: Date };
 
 /**
  * Writes an import's record under its number (`importId`: reserved by the importer or by an

@@ -3,9 +3,11 @@
  * grappes, ESSMS), adjustments as decided, declared file active. Each function writes in the
  * caller's transaction (the importer refuses a file with any error before it gets here).
  */
-import { sql } from "kysely";
+import { type Insertable, sql } from "kysely";
 import type { Queryable } from "../db/index.ts";
+import type { Database } from "../db/schema.ts";
 import type { Day } from "../domain/dates.ts";
+import type { AmenagementEtat } from "../domain/vocabulary.ts";
 
 /** The FINESS of the referential (rows of another FINESS are rejected). */
 export async function knownFiness(q: Queryable): Promise<Set<string>> {
@@ -21,20 +23,8 @@ export interface GrappeInput {
   date_vsr: Day | null;
 }
 
-export interface EssmsInput {
-  finess: string;
-  grappe_id: string;
-  finess_ej: string;
-  raison_sociale: string;
-  categorie: string | null;
-  public: string | null;
-  type_projet: "acquisition" | "mise_a_niveau";
-  exempt_mss_dmp: boolean;
-  rang: number;
-  ratio_heures_eligibles: number;
-  financement_specifique_eur: number;
-  date_debut_projet: Day | null;
-}
+/** An ESSMS row of the referential, as the table takes it (db/schema.ts). */
+export type EssmsInput = Omit<Insertable<Database["essms"]>, "updated_at">;
 
 /** Regions, grappes and ESSMS of a referential file: inserted, or updated when they exist. */
 export async function saveReferential(
@@ -86,16 +76,11 @@ export async function saveReferential(
       .execute();
 }
 
-export interface AdjustmentInput {
-  finess: string;
-  indicateur: string;
-  nombre: number;
-  categorie: string;
-  justification: string | null;
-  date_debut: Day;
-  date_fin: Day | null;
-  statut: "PROPOSE" | "APPROUVE" | "REFUSE" | "REVOQUE";
-}
+/** An adjustment of an imported file, as the table takes it (db/schema.ts). */
+export type AdjustmentInput = Pick<
+  Insertable<Database["amenagement"]>,
+  "finess" | "indicateur" | "nombre" | "categorie" | "justification" | "date_debut" | "date_fin" | "statut"
+> & { statut: AmenagementEtat };
 
 /**
  * An adjustment as decided elsewhere (R-A1): keyed by FINESS, indicator, category and start for

@@ -5,25 +5,14 @@
  * in the background while /healthz, logins and pages keep answering, in bounded memory.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUSY_WAIT_MS } from "../api/app.ts";
 import { openDb } from "../db/index.ts";
 import { importReferential } from "../ingest/programme.ts";
 import { addUser } from "../sql/identity.ts";
 import { PASSWORD, REFERENTIAL } from "./api-helpers.ts";
-import { cliProcess } from "./cli-run.ts";
+import { cliProcess, freePort, stopProcess, waitForHealth } from "./cli-run.ts";
 import { backends, createPgDatabase, SECRET, tempDir, writeTemp } from "./helpers.ts";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
 
 /** Resets a process's peak resident memory (proc(5): clear_refs, 5), so that a test measures its own. */
 function resetPeak(pid: number): void {
@@ -89,24 +78,9 @@ for (const backend of backends()) {
       child.stderr.on("data", (d) => {
         log += d;
       });
-      const deadline = Date.now() + 90_000;
-      while (Date.now() < deadline) {
-        try {
-          if ((await fetch(`${base}/healthz`)).ok) return;
-        } catch {
-          /* not listening yet */
-        }
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      throw new Error(`le serveur n'a pas répondu : ${log}`);
+      await waitForHealth(base, () => log);
     });
-    afterAll(async () => {
-      if (child && child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
-    });
+    afterAll(() => stopProcess(child));
 
     const login = (email: string, password: string, client: string) =>
       fetch(`${base}/api/session`, {

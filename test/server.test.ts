@@ -1,22 +1,11 @@
 /** `npm start` as a newcomer runs it: the server answers /healthz and the demo grappe is loaded. */
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../db/index.ts";
 import { DEMO_USERS } from "../fixtures/seed.ts";
-import { cliProcess } from "./cli-run.ts";
+import { cliProcess, freePort, stopProcess, waitForHealth } from "./cli-run.ts";
 import { SECRET, tempDir } from "./helpers.ts";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
 
 describe("serve on an empty embedded database", () => {
   const dataDir = tempDir();
@@ -41,23 +30,10 @@ describe("serve on an empty embedded database", () => {
     child.stderr.on("data", (d) => {
       log += d;
     });
-    const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
-      } catch {
-        /* not listening yet */
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`le serveur n'a pas répondu : ${log}`);
+    await waitForHealth(`http://127.0.0.1:${port}`, () => log);
   });
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    }
+    await stopProcess(child);
   });
 
   it("answers /healthz with 200 over real HTTP", async () => {
