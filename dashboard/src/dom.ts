@@ -1,8 +1,11 @@
 /** Tiny DOM helpers: elements built with text nodes (never innerHTML), French formats. */
 
-type Child = Node | string | number | null | undefined | false | Child[];
-type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
+/** What an element may hold: nodes, texts, numbers; null, undefined and false are skipped. */
+export type Child = Node | string | number | null | undefined | false | Child[];
+/** Attributes (null, undefined and false are left out, true is present) and `on…` listeners. */
+export type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 
+/** Renders one element with its attributes, listeners and children. */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attrs: Attrs = {},
@@ -40,20 +43,26 @@ const eurFmt = new Intl.NumberFormat("fr-FR", {
 });
 const intFmt = new Intl.NumberFormat("fr-FR");
 
+/** A rate as a French percentage with one decimal ("—" when there is none). */
 export const pct = (x: number | null | undefined) => (x === null || x === undefined ? "—" : pctFmt.format(x));
+/** An amount in whole euros. */
 export const eur = (x: number) => eurFmt.format(x);
+/** A whole number with French digit grouping. */
 export const int = (x: number) => intFmt.format(x);
 
+/** A date (or timestamp) as DD/MM/YYYY ("—" when there is none). */
 export function frDate(d: string | null | undefined): string {
   if (!d) return "—";
   const [y, m, day] = d.slice(0, 10).split("-");
   return `${day}/${m}/${y}`;
 }
 
+/** Renders a small DSFR badge. */
 export function badge(text: string, kind: "success" | "error" | "warning" | "info" | "new"): HTMLElement {
   return h("p", { class: `fr-badge fr-badge--${kind} fr-badge--sm` }, text);
 }
 
+/** Renders a DSFR alert (role alert for an error, status otherwise). */
 export function alert(
   kind: "success" | "error" | "warning" | "info",
   title: string,
@@ -67,8 +76,11 @@ export function alert(
   );
 }
 
-/** A progress bar with the target tick, readable without colour (text beside). */
-export function progress(rate: number | null, target: number, met: boolean, label: string): HTMLElement {
+/** Renders a progress bar with the target tick, readable without colour (text beside). */
+export function progress(
+  { rate, target, met }: { rate: number | null; target: number; met: boolean },
+  label: string,
+): HTMLElement {
   const width = Math.max(0, Math.min(1, rate ?? 0)) * 100;
   return h(
     "span",
@@ -82,6 +94,7 @@ export function progress(rate: number | null, target: number, met: boolean, labe
   );
 }
 
+/** Replaces what `root` shows with `children`. */
 export function mount(root: HTMLElement, ...children: Child[]): void {
   root.replaceChildren();
   append(root, children);

@@ -3,6 +3,7 @@ import "@gouvfr/dsfr/dist/dsfr.min.css";
 import "./style.css";
 import { ApiProblem, api, type Me } from "./api.ts";
 import { alert, h, mount } from "./dom.ts";
+import { roleLabel } from "./labels.ts";
 import { arsPage } from "./pages/ars.ts";
 import { essmsPage } from "./pages/essms.ts";
 import { grappePage } from "./pages/grappe.ts";
@@ -15,12 +16,14 @@ export interface Page {
   render(main: HTMLElement, me: Me, params: URLSearchParams, path: string[]): Promise<void>;
 }
 
-const ROLE_LABEL: Record<string, string> = {
-  admin: "administrateur",
-  ars: "ARS",
-  chef_projet: "chef de projet",
-  amoa: "AMOA",
-};
+/** The page of each first segment of the hash (`#/grappe/…` → grappe); any other shows "Mes grappes". */
+const ROUTES = new Map<string, Page>([
+  ["", grappesPage],
+  ["grappe", grappePage],
+  ["essms", essmsPage],
+  ["ars", arsPage],
+  ["imports", importsPage],
+]);
 
 let me: Me | null = null;
 
@@ -58,11 +61,7 @@ function nav(current: string): void {
     h(
       "li",
       {},
-      h(
-        "span",
-        { class: "fr-btn fr-btn--tertiary-no-outline" },
-        `${me.email} (${ROLE_LABEL[me.role] ?? me.role})`,
-      ),
+      h("span", { class: "fr-btn fr-btn--tertiary-no-outline" }, `${me.email} (${roleLabel(me.role)})`),
     ),
     h(
       "li",
@@ -90,16 +89,7 @@ function route(): { page: Page; path: string[]; params: URLSearchParams; key: st
   const path = (p ?? "/").split("/").filter(Boolean).map(decodeURIComponent);
   const params = new URLSearchParams(query ?? "");
   const key = `#/${path[0] ?? ""}`;
-  const page =
-    path[0] === "grappe"
-      ? grappePage
-      : path[0] === "essms"
-        ? essmsPage
-        : path[0] === "ars"
-          ? arsPage
-          : path[0] === "imports"
-            ? importsPage
-            : grappesPage;
+  const page = ROUTES.get(path[0] ?? "") ?? grappesPage;
   return { page, path, params, key };
 }
 

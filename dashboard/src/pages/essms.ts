@@ -4,144 +4,32 @@
  * adjustments (propose, follow); data freshness per export kind.
  */
 import { INDICATOR_BY_ID, INDICATOR_IDS, type IndicatorId } from "../../../domain/indicators.ts";
+import { ACTION_STATUS, AMENAGEMENT_CATEGORIE } from "../../../domain/vocabulary.ts";
+import { type Action, type Adjustment, api, type EssmsDetail, type History, type ImportRow } from "../api.ts";
+import { chartCard } from "../components/chart-card.ts";
+import { field, input, select, textarea } from "../components/field.ts";
+import { form, refusal, resultArea, submitButton } from "../components/form.ts";
+import { row, rowHeader, table } from "../components/table.ts";
+import { alert, badge, type Child, frDate, h, int, mount, pct, progress } from "../dom.ts";
 import {
-  ACTION_STATUS,
-  AMENAGEMENT_CATEGORIE,
-  EXPORT_KIND,
-  IMPORT_STATUS,
-} from "../../../domain/vocabulary.ts";
-import { ApiProblem, api, type History } from "../api.ts";
-import { alert, badge, frDate, h, int, mount, pct, progress } from "../dom.ts";
+  actionStatusLabel,
+  amenagementEtatLabel,
+  categorieLabel,
+  choices,
+  exportKindLabel,
+  gapUnit,
+  INDICATOR_CHOICES,
+  importStatusLabel,
+} from "../labels.ts";
 import type { Page } from "../main.ts";
 import { howPanel } from "./how.ts";
 
-// Labels from the one vocabulary (domain/vocabulary.ts).
-const KIND_LABEL: Record<string, string> = EXPORT_KIND.labels;
-const CATEGORIES: [string, string][] = Object.entries(AMENAGEMENT_CATEGORIE.labels);
-const IMPORT_STATUS_LABEL: Record<string, string> = IMPORT_STATUS.labels;
-const STATUS_LABEL: Record<string, string> = ACTION_STATUS.labels;
-
-function field(id: string, label: string, input: HTMLElement, hint?: string): HTMLElement {
-  return h(
-    "div",
-    { class: "fr-input-group fr-mb-2w" },
-    h(
-      "label",
-      { class: "fr-label", for: id },
-      label,
-      hint ? h("span", { class: "fr-hint-text" }, hint) : null,
-    ),
-    input,
-  );
-}
-
-function select(id: string, options: [string, string][]): HTMLSelectElement {
-  return h(
-    "select",
-    { class: "fr-select", id, name: id },
-    options.map(([v, l]) => h("option", { value: v }, l)),
-  );
-}
-
-function formError(box: HTMLElement, e: unknown): void {
-  const p = e instanceof ApiProblem ? e : null;
-  mount(
-    box,
-    alert(
-      "error",
-      "Enregistrement refusé",
-      p ? [p.message, ...p.errors.slice(1).map((x) => `${x.field} : ${x.message}`)].join(" ; ") : String(e),
-    ),
-  );
-}
-
-function monthsBetween(a: string, b: string): number {
-  const [ya, ma] = a.split("-").map(Number) as [number, number];
-  const [yb, mb] = b.split("-").map(Number) as [number, number];
-  return yb * 12 + mb - (ya * 12 + ma);
-}
-
-function trendSection(hist: History, id: IndicatorId, targetDate: string | null): HTMLElement {
-  const def = INDICATOR_BY_ID[id];
-  const f = hist.forecast[id];
-  const points = hist.points.map((p) => ({ date: p.date, ...p.indicators[id] }));
-  const chart = h("div", { class: "cu-chart", "aria-hidden": "true" });
-  const last = points.filter((p) => p.rate !== null).at(-1);
-  void import("../charts.ts").then(({ trendChart }) => {
-    // The trend line prolonged to the target date (R-T3), or to the month it reaches the target
-    // when there is no target date.
-    const end = targetDate ?? f.reached_month;
-    const months = end && last ? monthsBetween(last.date, end) : 0;
-    const fc =
-      last && last.rate !== null && f.slope_per_month !== null && end && months > 0
-        ? {
-            from: { date: new Date(last.date), rate: last.rate },
-            to: { date: new Date(end), rate: Math.max(0, last.rate + f.slope_per_month * months) },
-          }
-        : null;
-    chart.append(
-      trendChart(
-        points.map((p) => ({ date: new Date(p.date), rate: p.rate })),
-        { target: def.targetPercent / 100, forecast: fc, title: `${def.label}, mois par mois` },
-      ),
-    );
-  });
-  return h(
-    "div",
-    { class: "fr-col-12 fr-col-lg-6 fr-mb-4w", "data-trend": id },
-    h("h3", { class: "fr-h5" }, def.label),
-    chart,
-    h(
-      "p",
-      { class: "fr-text--sm fr-mb-1w" },
-      h("strong", {}, "Prévision : "),
-      f.message,
-      f.needed_per_month !== null && f.needed_per_month > 0 && targetDate
-        ? ` — il faut ${int(f.needed_per_month)} ${id === "mss" ? "message(s)" : "dossier(s)"} de plus par mois pour atteindre la cible au ${frDate(targetDate)}.`
-        : "",
-      h("span", { class: "cu-muted", style: "display:block" }, `Méthode : ${f.method}.`),
-    ),
-    h(
-      "details",
-      {},
-      h("summary", {}, "Données du graphique"),
-      h(
-        "div",
-        { class: "fr-table fr-table--sm" },
-        h(
-          "table",
-          {},
-          h("caption", {}, `${def.label} au premier jour de chaque mois`),
-          h(
-            "thead",
-            {},
-            h(
-              "tr",
-              {},
-              ["Date D", "Numérateur", "Dénominateur", "Aménagement", "Taux"].map((t) =>
-                h("th", { scope: "col" }, t),
-              ),
-            ),
-          ),
-          h(
-            "tbody",
-            {},
-            points.map((p) =>
-              h(
-                "tr",
-                {},
-                h("td", {}, frDate(p.date)),
-                h("td", {}, int(p.numerator)),
-                h("td", {}, int(p.denominator)),
-                h("td", {}, int(p.adjustment)),
-                h("td", {}, pct(p.rate)),
-              ),
-            ),
-          ),
-        ),
-      ),
-    ),
-  );
+/** What the editing sections need: the ESSMS, whether the viewer may edit, how to redraw the page. */
+interface Editing {
+  finess: string;
+  canEdit: boolean;
+  /** shows the page again with what was just saved */
+  reload: () => void;
 }
 
 export const essmsPage: Page = {
@@ -157,434 +45,401 @@ export const essmsPage: Page = {
       api.actions(e.grappe_id),
       api.imports(),
     ]);
-    const myImports = imports.filter((i) => i.finess.includes(finess)).slice(0, 10);
-    const canPropose = me.role === "chef_projet" || me.role === "amoa";
-    const myAdj = adjustments.filter((a) => a.finess === finess);
-    const myActions = actions.filter((a) => a.finess === finess);
-
-    const adjBox = h("div", { "aria-live": "polite" });
-    const nombre = h("input", {
-      class: "fr-input",
-      id: "adj-nombre",
-      type: "number",
-      min: 1,
-      required: true,
-    });
-    const justification = h("textarea", { class: "fr-input", id: "adj-justification", required: true });
-    const debut = h("input", {
-      class: "fr-input",
-      id: "adj-debut",
-      type: "date",
-      required: true,
-      value: e.window.start,
-    });
-    const fin = h("input", { class: "fr-input", id: "adj-fin", type: "date" });
-    const indicateur = select(
-      "adj-indicateur",
-      INDICATOR_IDS.map((k) => [k, INDICATOR_BY_ID[k].label]),
-    );
-    const categorie = select("adj-categorie", CATEGORIES);
-    const proposeForm = h(
-      "form",
-      {
-        id: "form-amenagement",
-        onsubmit: async (ev: Event) => {
-          ev.preventDefault();
-          try {
-            await api.propose({
-              finess,
-              indicateur: indicateur.value,
-              nombre: Number(nombre.value),
-              categorie: categorie.value,
-              justification: justification.value,
-              date_debut: debut.value,
-              date_fin: fin.value || null,
-            });
-            mount(adjBox, alert("success", "Aménagement proposé", "Il attend la décision de l'ARS."));
-            setTimeout(
-              () => location.hash.startsWith("#/essms") && void essmsPage.render(main, me, params, path),
-              600,
-            );
-          } catch (err) {
-            formError(adjBox, err);
-          }
-        },
-      },
-      h("h3", { class: "fr-h6" }, "Proposer un aménagement"),
-      field("adj-indicateur", "Indicateur", indicateur),
-      field("adj-nombre", "Nombre de personnes", nombre),
-      field("adj-categorie", "Catégorie", categorie),
-      field(
-        "adj-justification",
-        "Justification",
-        justification,
-        "10 caractères au moins ; sans donnée nominative",
-      ),
-      field("adj-debut", "Début de validité", debut),
-      field("adj-fin", "Fin de validité", fin, "facultative"),
-      h("button", { class: "fr-btn", type: "submit" }, "Proposer"),
-    );
-
-    const actBox = h("div", { "aria-live": "polite" });
-    const aIndicateur = select(
-      "act-indicateur",
-      INDICATOR_IDS.map((k) => [k, INDICATOR_BY_ID[k].label]),
-    );
-    const aDescription = h("textarea", { class: "fr-input", id: "act-description", required: true });
-    const aOwner = h("input", { class: "fr-input", id: "act-owner" });
-    const aDue = h("input", { class: "fr-input", id: "act-due", type: "date" });
-    const actionForm = h(
-      "form",
-      {
-        onsubmit: async (ev: Event) => {
-          ev.preventDefault();
-          try {
-            await api.createAction({
-              finess,
-              indicateur: aIndicateur.value,
-              description: aDescription.value,
-              owner: aOwner.value || null,
-              due_date: aDue.value || null,
-            });
-            mount(actBox, alert("success", "Action enregistrée"));
-            setTimeout(
-              () => location.hash.startsWith("#/essms") && void essmsPage.render(main, me, params, path),
-              600,
-            );
-          } catch (err) {
-            formError(actBox, err);
-          }
-        },
-      },
-      h("h3", { class: "fr-h6" }, "Nouvelle action corrective"),
-      field("act-indicateur", "Indicateur", aIndicateur),
-      field("act-description", "Description", aDescription),
-      field("act-owner", "Responsable", aOwner, "facultatif"),
-      field("act-due", "Échéance", aDue, "facultative"),
-      h("button", { class: "fr-btn", type: "submit" }, "Enregistrer l'action"),
-    );
-
+    const editing: Editing = {
+      finess,
+      canEdit: me.role === "chef_projet" || me.role === "amoa",
+      reload: () =>
+        setTimeout(
+          () => location.hash.startsWith("#/essms") && void essmsPage.render(main, me, params, path),
+          600,
+        ),
+    };
     mount(
       main,
-      h(
-        "nav",
-        { class: "fr-breadcrumb", "aria-label": "vous êtes ici :" },
-        h(
-          "ol",
-          { class: "fr-breadcrumb__list" },
-          h("li", {}, h("a", { class: "fr-breadcrumb__link", href: "#/" }, "Mes grappes")),
-          h(
-            "li",
-            {},
-            h(
-              "a",
-              {
-                class: "fr-breadcrumb__link",
-                href: `#/grappe/${encodeURIComponent(e.grappe_id)}${date ? `?date=${date}` : ""}`,
-              },
-              grappe.grappe_nom,
-            ),
-          ),
-          h("li", {}, h("a", { class: "fr-breadcrumb__link", "aria-current": "page" }, e.raison_sociale)),
-        ),
+      breadcrumb(e, grappe.grappe_nom, date),
+      heading(e),
+      indicatorsTable(e),
+      trendsSection(hist, grappe.target_date),
+      adjustmentsSection(
+        adjustments.filter((a) => a.finess === finess),
+        editing,
+        e.window.start,
       ),
-      h(
-        "h1",
-        {},
-        e.raison_sociale,
-        " ",
-        h("span", { class: "cu-muted" }, `${e.finess}${e.categorie ? `, catégorie ${e.categorie}` : ""}`),
+      actionsSection(
+        actions.filter((a) => a.finess === finess),
+        editing,
       ),
-      h(
-        "p",
-        {},
-        `Mesure au ${frDate(e.measurement_date)} (fenêtre du ${frDate(e.window.start)} au ${frDate(e.window.end)} exclu). File active : ${int(e.file_active.value)} usagers, ${e.file_active.source === "declared" ? "déclarée (elle remplace la valeur calculée, R-P2)" : "calculée à partir des séjours (R-P1)"}. `,
-        e.meets_all_mandatory
-          ? badge("toutes les cibles obligatoires atteintes", "success")
-          : badge("cibles obligatoires non atteintes", "error"),
-      ),
-      h(
-        "div",
-        { class: "fr-table fr-table--bordered" },
-        h(
-          "table",
-          { id: "table-indicateurs" },
-          h("caption", {}, "Indicateurs à la date D : numérateur, dénominateur après aménagements, écart"),
-          h(
-            "thead",
-            {},
-            h(
-              "tr",
-              {},
-              ["Indicateur", "Taux", "Numérateur", "Dénominateur", "Aménagement", "Écart", "Statut"].map(
-                (t) => h("th", { scope: "col" }, t),
-              ),
-            ),
-          ),
-          h(
-            "tbody",
-            {},
-            INDICATOR_IDS.map((k) => {
-              const x = e.indicators[k];
-              const def = INDICATOR_BY_ID[k];
-              return h(
-                "tr",
-                { "data-indicator": k },
-                h("th", { scope: "row" }, def.label),
-                h("td", { class: "cu-cell" }, progress(x.rate, x.target, x.met, def.label), pct(x.rate)),
-                h("td", {}, `${int(x.numerator)} `, h("span", { class: "cu-muted" }, def.numerator)),
-                h(
-                  "td",
-                  { "data-denominator": x.denominator },
-                  `${int(x.denominator)} `,
-                  h("span", { class: "cu-muted" }, def.denominatorLabel),
-                ),
-                h("td", {}, int(x.adjustment)),
-                h("td", {}, x.met ? "—" : x.gap === null ? "—" : int(x.gap)),
-                h(
-                  "td",
-                  {},
-                  !x.mandatory
-                    ? badge("non obligatoire", "info")
-                    : x.met
-                      ? badge("atteint", "success")
-                      : badge("non atteint", "error"),
-                ),
-              );
-            }),
-          ),
-        ),
-      ),
-      h("h2", { class: "fr-h4 fr-mt-4w" }, "Évolution sur 12 mois et prévision"),
-      h(
-        "div",
-        { class: "fr-grid-row fr-grid-row--gutters" },
-        INDICATOR_IDS.map((k) => trendSection(hist, k, grappe.target_date)),
-      ),
-      h("h2", { class: "fr-h4" }, "Aménagements"),
-      myAdj.length === 0
-        ? h("p", {}, "Aucun aménagement pour cet ESSMS.")
-        : h(
-            "div",
-            { class: "fr-table" },
-            h(
-              "table",
-              { id: "table-amenagements" },
-              h("caption", {}, "Aménagements et décisions"),
-              h(
-                "thead",
-                {},
-                h(
-                  "tr",
-                  {},
-                  ["Indicateur", "Personnes", "Catégorie", "Validité", "Statut", "Décisions"].map((t) =>
-                    h("th", { scope: "col" }, t),
-                  ),
-                ),
-              ),
-              h(
-                "tbody",
-                {},
-                myAdj.map((a) =>
-                  h(
-                    "tr",
-                    {},
-                    h("td", {}, INDICATOR_BY_ID[a.indicateur].shortLabel),
-                    h("td", {}, int(a.nombre)),
-                    h("td", {}, a.categorie),
-                    h("td", {}, `${frDate(a.date_debut)} → ${a.date_fin ? frDate(a.date_fin) : "…"}`),
-                    h(
-                      "td",
-                      {},
-                      badge(
-                        a.statut.toLowerCase(),
-                        a.statut === "APPROUVE" ? "success" : a.statut === "PROPOSE" ? "new" : "error",
-                      ),
-                    ),
-                    h(
-                      "td",
-                      {},
-                      a.decisions.map((d) =>
-                        h(
-                          "span",
-                          { style: "display:block" },
-                          `${d.decision.toLowerCase()} par ${d.decided_by} le ${frDate(d.decided_at)}${d.comment ? ` : ${d.comment}` : ""}`,
-                        ),
-                      ),
-                    ),
-                  ),
-                ),
-              ),
-            ),
-          ),
-      canPropose
-        ? h(
-            "div",
-            { class: "fr-grid-row" },
-            h("div", { class: "fr-col-12 fr-col-md-6" }, adjBox, proposeForm),
-          )
-        : null,
-      h("h2", { class: "fr-h4 fr-mt-4w" }, "Actions correctives"),
-      myActions.length === 0
-        ? h("p", {}, "Aucune action corrective pour cet ESSMS.")
-        : h(
-            "div",
-            { class: "fr-table" },
-            h(
-              "table",
-              {},
-              h("caption", {}, "Actions correctives : valeur de l'indicateur à la création et aujourd'hui"),
-              h(
-                "thead",
-                {},
-                h(
-                  "tr",
-                  {},
-                  [
-                    "Indicateur",
-                    "Description",
-                    "Responsable",
-                    "Échéance",
-                    "Statut",
-                    "À la création",
-                    "Aujourd'hui",
-                  ].map((t) => h("th", { scope: "col" }, t)),
-                ),
-              ),
-              h(
-                "tbody",
-                {},
-                myActions.map((a) =>
-                  h(
-                    "tr",
-                    {},
-                    h("td", {}, INDICATOR_BY_ID[a.indicateur].shortLabel),
-                    h("td", {}, a.description),
-                    h("td", {}, a.owner ?? "—"),
-                    h("td", {}, frDate(a.due_date)),
-                    h(
-                      "td",
-                      {},
-                      canPropose
-                        ? h(
-                            "select",
-                            {
-                              class: "fr-select",
-                              "aria-label": `Statut de l'action ${a.action_id}`,
-                              onchange: async (ev: Event) => {
-                                await api.updateAction(a.action_id, {
-                                  status: (ev.currentTarget as HTMLSelectElement).value,
-                                });
-                              },
-                            },
-                            Object.entries(STATUS_LABEL).map(([v, l]) =>
-                              h("option", { value: v, ...(v === a.status ? { selected: true } : {}) }, l),
-                            ),
-                          )
-                        : STATUS_LABEL[a.status],
-                    ),
-                    h("td", {}, a.value_at_creation ? pct(a.value_at_creation.rate) : "—"),
-                    h("td", {}, a.value_now ? pct(a.value_now.rate) : "—"),
-                  ),
-                ),
-              ),
-            ),
-          ),
-      canPropose
-        ? h("div", { class: "fr-grid-row" }, h("div", { class: "fr-col-12 fr-col-md-6" }, actBox, actionForm))
-        : null,
-      h("h2", { class: "fr-h4 fr-mt-4w" }, "Fraîcheur des données"),
-      h(
-        "div",
-        { class: "fr-table" },
-        h(
-          "table",
-          { id: "table-fraicheur" },
-          h("caption", {}, "Dernier import chargé par type d'export"),
-          h(
-            "thead",
-            {},
-            h(
-              "tr",
-              {},
-              ["Export", "Fichier", "Importé le", "Période couverte", "Lignes"].map((t) =>
-                h("th", { scope: "col" }, t),
-              ),
-            ),
-          ),
-          h(
-            "tbody",
-            {},
-            e.freshness.length === 0
-              ? h("tr", {}, h("td", { colspan: 5 }, "Aucun import pour cet ESSMS."))
-              : e.freshness.map((f) =>
-                  h(
-                    "tr",
-                    {},
-                    h("td", {}, KIND_LABEL[f.kind] ?? f.kind),
-                    h("td", {}, h("a", { href: `#/imports/${f.import_id}` }, f.file_name)),
-                    h("td", {}, frDate(f.imported_at)),
-                    h("td", {}, `${frDate(f.date_min)} → ${frDate(f.date_max)}`),
-                    h("td", {}, int(f.rows_loaded)),
-                  ),
-                ),
-          ),
-        ),
-      ),
-      h("h2", { class: "fr-h4 fr-mt-4w" }, "Derniers imports de cet ESSMS"),
-      myImports.length === 0
-        ? h("p", {}, "Aucun import.")
-        : h(
-            "div",
-            { class: "fr-table" },
-            h(
-              "table",
-              { id: "table-imports-essms" },
-              h(
-                "caption",
-                {},
-                "Derniers imports portant des lignes de cet ESSMS, avec leurs rejets (tout le fichier)",
-              ),
-              h(
-                "thead",
-                {},
-                h(
-                  "tr",
-                  {},
-                  ["Fichier", "Type", "Statut", "Lignes chargées", "Rejetées", "Date"].map((t) =>
-                    h("th", { scope: "col" }, t),
-                  ),
-                ),
-              ),
-              h(
-                "tbody",
-                {},
-                myImports.map((i) =>
-                  h(
-                    "tr",
-                    {},
-                    h("td", {}, h("a", { href: `#/imports/${i.import_id}` }, i.file_name)),
-                    h("td", {}, KIND_LABEL[i.kind] ?? i.kind),
-                    h("td", {}, IMPORT_STATUS_LABEL[i.status] ?? i.status),
-                    h("td", {}, int(i.rows_loaded)),
-                    h(
-                      "td",
-                      {},
-                      i.rows_rejected > 0
-                        ? h(
-                            "a",
-                            { href: `#/imports/${i.import_id}` },
-                            `${int(i.rows_rejected)} — voir les lignes`,
-                          )
-                        : "0",
-                    ),
-                    h("td", {}, frDate(i.started_at)),
-                  ),
-                ),
-              ),
-            ),
-          ),
+      freshnessSection(e.freshness),
+      importsSection(imports.filter((i) => i.finess.includes(finess)).slice(0, 10)),
       howPanel(),
     );
   },
 };
+
+// --- Where the ESSMS stands --------------------------------------------------------------------
+
+function breadcrumb(e: EssmsDetail, grappeNom: string, date: string | undefined): HTMLElement {
+  const link = (href: string | null, text: string) =>
+    h("li", {}, h("a", { class: "fr-breadcrumb__link", href, "aria-current": href ? null : "page" }, text));
+  return h(
+    "nav",
+    { class: "fr-breadcrumb", "aria-label": "vous êtes ici :" },
+    h(
+      "ol",
+      { class: "fr-breadcrumb__list" },
+      link("#/", "Mes grappes"),
+      link(`#/grappe/${encodeURIComponent(e.grappe_id)}${date ? `?date=${date}` : ""}`, grappeNom),
+      link(null, e.raison_sociale),
+    ),
+  );
+}
+
+function heading(e: EssmsDetail): Child[] {
+  return [
+    h(
+      "h1",
+      {},
+      e.raison_sociale,
+      " ",
+      h("span", { class: "cu-muted" }, `${e.finess}${e.categorie ? `, catégorie ${e.categorie}` : ""}`),
+    ),
+    h(
+      "p",
+      {},
+      `Mesure au ${frDate(e.measurement_date)} (fenêtre du ${frDate(e.window.start)} au ${frDate(e.window.end)} exclu). File active : ${int(e.file_active.value)} usagers, ${e.file_active.source === "declared" ? "déclarée (elle remplace la valeur calculée, R-P2)" : "calculée à partir des séjours (R-P1)"}. `,
+      e.meets_all_mandatory
+        ? badge("toutes les cibles obligatoires atteintes", "success")
+        : badge("cibles obligatoires non atteintes", "error"),
+    ),
+  ];
+}
+
+function indicatorsTable(e: EssmsDetail): HTMLElement {
+  return table({
+    id: "table-indicateurs",
+    caption: "Indicateurs à la date D : numérateur, dénominateur après aménagements, écart",
+    headers: ["Indicateur", "Taux", "Numérateur", "Dénominateur", "Aménagement", "Écart", "Statut"],
+    variants: ["bordered"],
+    body: INDICATOR_IDS.map((k) => {
+      const x = e.indicators[k];
+      const def = INDICATOR_BY_ID[k];
+      return row(
+        [
+          rowHeader(def.label),
+          h("td", { class: "cu-cell" }, progress(x, def.label), pct(x.rate)),
+          [`${int(x.numerator)} `, h("span", { class: "cu-muted" }, def.numerator)],
+          h(
+            "td",
+            { "data-denominator": x.denominator },
+            `${int(x.denominator)} `,
+            h("span", { class: "cu-muted" }, def.denominatorLabel),
+          ),
+          int(x.adjustment),
+          x.met || x.gap === null ? "—" : int(x.gap),
+          !x.mandatory
+            ? badge("non obligatoire", "info")
+            : x.met
+              ? badge("atteint", "success")
+              : badge("non atteint", "error"),
+        ],
+        { "data-indicator": k },
+      );
+    }),
+  });
+}
+
+// --- Trends and forecasts ----------------------------------------------------------------------
+
+function trendsSection(hist: History, targetDate: string | null): Child[] {
+  return [
+    h("h2", { class: "fr-h4 fr-mt-4w" }, "Évolution sur 12 mois et prévision"),
+    h(
+      "div",
+      { class: "fr-grid-row fr-grid-row--gutters" },
+      INDICATOR_IDS.map((k) => trendCard(hist, k, targetDate)),
+    ),
+  ];
+}
+
+type TrendPoint = History["points"][number]["indicators"][IndicatorId] & { date: string };
+type Forecast = History["forecast"][IndicatorId];
+
+function monthsBetween(a: string, b: string): number {
+  const [ya, ma] = a.split("-").map(Number) as [number, number];
+  const [yb, mb] = b.split("-").map(Number) as [number, number];
+  return yb * 12 + mb - (ya * 12 + ma);
+}
+
+/**
+ * The trend line prolonged from the last known rate to the target date (R-T3), or to the month
+ * it reaches the target when there is no target date; null when there is nothing to prolong.
+ */
+function forecastSegment(points: readonly TrendPoint[], f: Forecast, targetDate: string | null) {
+  const last = points.filter((p) => p.rate !== null).at(-1);
+  const end = targetDate ?? f.reached_month;
+  const months = end && last ? monthsBetween(last.date, end) : 0;
+  return last && last.rate !== null && f.slope_per_month !== null && end && months > 0
+    ? {
+        from: { date: new Date(last.date), rate: last.rate },
+        to: { date: new Date(end), rate: Math.max(0, last.rate + f.slope_per_month * months) },
+      }
+    : null;
+}
+
+function trendCard(hist: History, id: IndicatorId, targetDate: string | null): HTMLElement {
+  const def = INDICATOR_BY_ID[id];
+  const f = hist.forecast[id];
+  const points: TrendPoint[] = hist.points.map((p) => ({ date: p.date, ...p.indicators[id] }));
+  return chartCard({
+    attrs: { class: "fr-col-12 fr-col-lg-6 fr-mb-4w", "data-trend": id },
+    title: h("h3", { class: "fr-h5" }, def.label),
+    draw: ({ trendChart }) =>
+      trendChart(
+        points.map((p) => ({ date: new Date(p.date), rate: p.rate })),
+        {
+          target: def.targetPercent / 100,
+          forecast: forecastSegment(points, f, targetDate),
+          title: `${def.label}, mois par mois`,
+        },
+      ),
+    note: h(
+      "p",
+      { class: "fr-text--sm fr-mb-1w" },
+      h("strong", {}, "Prévision : "),
+      f.message,
+      f.needed_per_month !== null && f.needed_per_month > 0 && targetDate
+        ? ` — il faut ${int(f.needed_per_month)} ${gapUnit(id)} de plus par mois pour atteindre la cible au ${frDate(targetDate)}.`
+        : "",
+      h("span", { class: "cu-muted", style: "display:block" }, `Méthode : ${f.method}.`),
+    ),
+    table: table({
+      caption: `${def.label} au premier jour de chaque mois`,
+      headers: ["Date D", "Numérateur", "Dénominateur", "Aménagement", "Taux"],
+      variants: ["sm"],
+      body: points.map((p) =>
+        row([frDate(p.date), int(p.numerator), int(p.denominator), int(p.adjustment), pct(p.rate)]),
+      ),
+    }),
+    folded: true,
+  });
+}
+
+// --- Adjustments and corrective actions ----------------------------------------------------------
+
+/** A form in a half-width column, its outcome above it. */
+function formColumn(result: HTMLElement, f: HTMLFormElement): HTMLElement {
+  return h("div", { class: "fr-grid-row" }, h("div", { class: "fr-col-12 fr-col-md-6" }, result, f));
+}
+
+const saveRefused = (e: unknown) => refusal("Enregistrement refusé", e, { fields: true });
+
+function adjustmentsSection(
+  adjustments: readonly Adjustment[],
+  editing: Editing,
+  windowStart: string,
+): Child[] {
+  return [
+    h("h2", { class: "fr-h4" }, "Aménagements"),
+    adjustments.length === 0
+      ? h("p", {}, "Aucun aménagement pour cet ESSMS.")
+      : table({
+          id: "table-amenagements",
+          caption: "Aménagements et décisions",
+          headers: ["Indicateur", "Personnes", "Catégorie", "Validité", "Statut", "Décisions"],
+          body: adjustments.map((a) =>
+            row([
+              INDICATOR_BY_ID[a.indicateur].shortLabel,
+              int(a.nombre),
+              categorieLabel(a.categorie),
+              `${frDate(a.date_debut)} → ${a.date_fin ? frDate(a.date_fin) : "…"}`,
+              badge(
+                amenagementEtatLabel(a.statut),
+                a.statut === "APPROUVE" ? "success" : a.statut === "PROPOSE" ? "new" : "error",
+              ),
+              a.decisions.map((d) =>
+                h(
+                  "span",
+                  { style: "display:block" },
+                  `${amenagementEtatLabel(d.decision)} par ${d.decided_by} le ${frDate(d.decided_at)}${d.comment ? ` : ${d.comment}` : ""}`,
+                ),
+              ),
+            ]),
+          ),
+        }),
+    editing.canEdit ? proposeForm(editing, windowStart) : null,
+  ];
+}
+
+function proposeForm({ finess, reload }: Editing, windowStart: string): HTMLElement {
+  const result = resultArea();
+  const indicateur = select({ id: "adj-indicateur", name: "adj-indicateur" }, INDICATOR_CHOICES);
+  const nombre = input({ id: "adj-nombre", type: "number", min: 1, required: true });
+  const categorie = select({ id: "adj-categorie", name: "adj-categorie" }, choices(AMENAGEMENT_CATEGORIE));
+  const justification = textarea({ id: "adj-justification", required: true });
+  const debut = input({ id: "adj-debut", type: "date", required: true, value: windowStart });
+  const fin = input({ id: "adj-fin", type: "date" });
+  const spaced = { class: "fr-mb-2w" };
+  return formColumn(
+    result,
+    form(
+      {
+        attrs: { id: "form-amenagement" },
+        result,
+        refused: saveRefused,
+        submit: async () => {
+          await api.propose({
+            finess,
+            indicateur: indicateur.value,
+            nombre: Number(nombre.value),
+            categorie: categorie.value,
+            justification: justification.value,
+            date_debut: debut.value,
+            date_fin: fin.value || null,
+          });
+          reload();
+          return alert("success", "Aménagement proposé", "Il attend la décision de l'ARS.");
+        },
+      },
+      h("h3", { class: "fr-h6" }, "Proposer un aménagement"),
+      field("Indicateur", indicateur, spaced),
+      field("Nombre de personnes", nombre, spaced),
+      field("Catégorie", categorie, spaced),
+      field("Justification", justification, {
+        ...spaced,
+        hint: "10 caractères au moins ; sans donnée nominative",
+      }),
+      field("Début de validité", debut, spaced),
+      field("Fin de validité", fin, { ...spaced, hint: "facultative" }),
+      submitButton("Proposer"),
+    ),
+  );
+}
+
+function actionsSection(actions: readonly Action[], editing: Editing): Child[] {
+  return [
+    h("h2", { class: "fr-h4 fr-mt-4w" }, "Actions correctives"),
+    actions.length === 0
+      ? h("p", {}, "Aucune action corrective pour cet ESSMS.")
+      : table({
+          caption: "Actions correctives : valeur de l'indicateur à la création et aujourd'hui",
+          headers: [
+            "Indicateur",
+            "Description",
+            "Responsable",
+            "Échéance",
+            "Statut",
+            "À la création",
+            "Aujourd'hui",
+          ],
+          body: actions.map((a) =>
+            row([
+              INDICATOR_BY_ID[a.indicateur].shortLabel,
+              a.description,
+              a.owner ?? "—",
+              frDate(a.due_date),
+              editing.canEdit ? actionStatusSelect(a) : actionStatusLabel(a.status),
+              a.value_at_creation ? pct(a.value_at_creation.rate) : "—",
+              a.value_now ? pct(a.value_now.rate) : "—",
+            ]),
+          ),
+        }),
+    editing.canEdit ? actionForm(editing) : null,
+  ];
+}
+
+/** The status of an action, changed in place. */
+function actionStatusSelect(a: Action): HTMLSelectElement {
+  return select(
+    {
+      "aria-label": `Statut de l'action ${a.action_id}`,
+      onchange: async (ev: Event) => {
+        await api.updateAction(a.action_id, { status: (ev.currentTarget as HTMLSelectElement).value });
+      },
+    },
+    choices(ACTION_STATUS),
+    a.status,
+  );
+}
+
+function actionForm({ finess, reload }: Editing): HTMLElement {
+  const result = resultArea();
+  const indicateur = select({ id: "act-indicateur", name: "act-indicateur" }, INDICATOR_CHOICES);
+  const description = textarea({ id: "act-description", required: true });
+  const owner = input({ id: "act-owner" });
+  const due = input({ id: "act-due", type: "date" });
+  const spaced = { class: "fr-mb-2w" };
+  return formColumn(
+    result,
+    form(
+      {
+        result,
+        refused: saveRefused,
+        submit: async () => {
+          await api.createAction({
+            finess,
+            indicateur: indicateur.value,
+            description: description.value,
+            owner: owner.value || null,
+            due_date: due.value || null,
+          });
+          reload();
+          return alert("success", "Action enregistrée");
+        },
+      },
+      h("h3", { class: "fr-h6" }, "Nouvelle action corrective"),
+      field("Indicateur", indicateur, spaced),
+      field("Description", description, spaced),
+      field("Responsable", owner, { ...spaced, hint: "facultatif" }),
+      field("Échéance", due, { ...spaced, hint: "facultative" }),
+      submitButton("Enregistrer l'action"),
+    ),
+  );
+}
+
+// --- Where the figures come from ---------------------------------------------------------------
+
+function freshnessSection(freshness: EssmsDetail["freshness"]): Child[] {
+  return [
+    h("h2", { class: "fr-h4 fr-mt-4w" }, "Fraîcheur des données"),
+    table({
+      id: "table-fraicheur",
+      caption: "Dernier import chargé par type d'export",
+      headers: ["Export", "Fichier", "Importé le", "Période couverte", "Lignes"],
+      empty: "Aucun import pour cet ESSMS.",
+      body: freshness.map((f) =>
+        row([
+          exportKindLabel(f.kind),
+          h("a", { href: `#/imports/${f.import_id}` }, f.file_name),
+          frDate(f.imported_at),
+          `${frDate(f.date_min)} → ${frDate(f.date_max)}`,
+          int(f.rows_loaded),
+        ]),
+      ),
+    }),
+  ];
+}
+
+function importsSection(imports: readonly ImportRow[]): Child[] {
+  return [
+    h("h2", { class: "fr-h4 fr-mt-4w" }, "Derniers imports de cet ESSMS"),
+    imports.length === 0
+      ? h("p", {}, "Aucun import.")
+      : table({
+          id: "table-imports-essms",
+          caption: "Derniers imports portant des lignes de cet ESSMS, avec leurs rejets (tout le fichier)",
+          headers: ["Fichier", "Type", "Statut", "Lignes chargées", "Rejetées", "Date"],
+          body: imports.map((i) =>
+            row([
+              h("a", { href: `#/imports/${i.import_id}` }, i.file_name),
+              exportKindLabel(i.kind),
+              importStatusLabel(i.status),
+              int(i.rows_loaded),
+              i.rows_rejected > 0
+                ? h("a", { href: `#/imports/${i.import_id}` }, `${int(i.rows_rejected)} — voir les lignes`)
+                : "0",
+              frDate(i.started_at),
+            ]),
+          ),
+        }),
+  ];
+}

@@ -31,7 +31,7 @@ function card(g: GrappeSummary): HTMLElement {
       return h(
         "li",
         { class: "fr-mb-1v cu-cell" },
-        progress(r.rate, r.target, r.met, def.label),
+        progress(r, def.label),
         `${def.shortLabel} : ${pct(r.rate)}`,
       );
     }),

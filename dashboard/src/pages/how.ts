@@ -2,6 +2,7 @@
 import { INDICATORS, RULES_VERSION } from "../../../domain/indicators.ts";
 import { h } from "../dom.ts";
 
+/** Renders the folded "Comment est-ce calculé ?" panel (one indicator, or all of them). */
 export function howPanel(only?: string): HTMLElement {
   const defs = INDICATORS.filter((d) => !only || d.id === only);
   const id = `comment-${only ?? "tout"}`;

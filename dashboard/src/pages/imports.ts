@@ -1,35 +1,20 @@
 /** Imports: upload an export, see its status and rejected rows (line, column, reason). */
-import { IMPORT_STATUS } from "../../../domain/vocabulary.ts";
-import { ApiProblem, api, type ImportDetail, type ImportRow, type Rejection } from "../api.ts";
+import { api, type ImportDetail, type ImportRow, type Rejection } from "../api.ts";
+import { field, input } from "../components/field.ts";
+import { form, resultArea, submitButton } from "../components/form.ts";
+import { row, table } from "../components/table.ts";
 import { alert, badge, frDate, h, int, mount } from "../dom.ts";
+import { exportKindLabel, importStatusLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
 
 function rejectionsTable(rows: readonly Rejection[], caption: string): HTMLElement {
-  return h(
-    "div",
-    { class: "fr-table fr-table--sm" },
-    h(
-      "table",
-      { id: "table-rejets" },
-      h("caption", {}, caption),
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          ["Ligne", "Colonne", "Motif"].map((t) => h("th", { scope: "col" }, t)),
-        ),
-      ),
-      h(
-        "tbody",
-        {},
-        rows.map((r) =>
-          h("tr", {}, h("td", {}, String(r.line)), h("td", {}, r.column ?? "—"), h("td", {}, r.message)),
-        ),
-      ),
-    ),
-  );
+  return table({
+    id: "table-rejets",
+    caption,
+    headers: ["Ligne", "Colonne", "Motif"],
+    variants: ["sm"],
+    body: rows.map((r) => row([String(r.line), r.column ?? "—", r.message])),
+  });
 }
 
 const TONE: Record<string, "success" | "error" | "info" | "warning"> = {
@@ -39,54 +24,30 @@ const TONE: Record<string, "success" | "error" | "info" | "warning"> = {
   failed: "warning",
   running: "info",
 };
-/** An import's status: its French label (domain/vocabulary.ts) and the badge's tone. */
-const STATUS: Record<string, [string, "success" | "error" | "info" | "warning"]> = Object.fromEntries(
-  IMPORT_STATUS.values.map((v) => [v, [IMPORT_STATUS.labels[v], TONE[v] ?? "info"]]),
-);
+
+/** Renders an import's status: its French label (domain/vocabulary.ts) in a badge of its tone. */
+function statusBadge(status: string): HTMLElement {
+  return badge(importStatusLabel(status), TONE[status] ?? "info");
+}
 
 /** The imports of the viewer's scope, most recent first. */
 function importsTable(imports: readonly ImportRow[]): HTMLElement {
-  return h(
-    "div",
-    { class: "fr-table" },
-    h(
-      "table",
-      { id: "table-imports" },
-      h("caption", {}, "Derniers imports de votre périmètre"),
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          ["N°", "Fichier", "Type", "Statut", "Lignes chargées", "Rejetées", "Date"].map((t) =>
-            h("th", { scope: "col" }, t),
-          ),
-        ),
-      ),
-      h(
-        "tbody",
-        {},
-        imports.map((i) =>
-          h(
-            "tr",
-            {},
-            h("td", {}, String(i.import_id)),
-            h("td", {}, h("a", { href: `#/imports/${i.import_id}` }, i.file_name)),
-            h("td", {}, i.kind),
-            h(
-              "td",
-              {},
-              badge((STATUS[i.status] ?? [i.status, "info"])[0], (STATUS[i.status] ?? [i.status, "info"])[1]),
-            ),
-            h("td", {}, int(i.rows_loaded)),
-            h("td", {}, int(i.rows_rejected)),
-            h("td", {}, frDate(i.started_at)),
-          ),
-        ),
-      ),
+  return table({
+    id: "table-imports",
+    caption: "Derniers imports de votre périmètre",
+    headers: ["N°", "Fichier", "Type", "Statut", "Lignes chargées", "Rejetées", "Date"],
+    body: imports.map((i) =>
+      row([
+        String(i.import_id),
+        h("a", { href: `#/imports/${i.import_id}` }, i.file_name),
+        exportKindLabel(i.kind),
+        statusBadge(i.status),
+        int(i.rows_loaded),
+        int(i.rows_rejected),
+        frDate(i.started_at),
+      ]),
     ),
-  );
+  });
 }
 
 export const importsPage: Page = {
@@ -102,8 +63,8 @@ export const importsPage: Page = {
         h(
           "p",
           {},
-          badge((STATUS[i.status] ?? [i.status, "info"])[0], (STATUS[i.status] ?? [i.status, "info"])[1]),
-          ` ${int(i.rows_loaded)} lignes chargées sur ${int(i.rows_total)}, ${int(i.rows_rejected)} rejetées. Type ${i.kind}, envoyé par ${i.imported_by ?? i.source} le ${frDate(i.started_at)}. Empreinte SHA-256 ${i.sha256}.`,
+          statusBadge(i.status),
+          ` ${int(i.rows_loaded)} lignes chargées sur ${int(i.rows_total)}, ${int(i.rows_rejected)} rejetées. Type ${exportKindLabel(i.kind)}, envoyé par ${i.imported_by ?? i.source} le ${frDate(i.started_at)}. Empreinte SHA-256 ${i.sha256}.`,
         ),
         i.message ? alert(i.status === "refused" ? "error" : "info", "Message", i.message) : null,
         i.rejections.length
@@ -116,9 +77,8 @@ export const importsPage: Page = {
       return;
     }
     const listing = h("div", {}, importsTable(await api.imports()));
-    const result = h("div", { "aria-live": "polite", id: "resultat-import" });
-    const file = h("input", {
-      class: "fr-upload",
+    const result = resultArea("resultat-import");
+    const file = input({
       type: "file",
       id: "fichier",
       name: "file",
@@ -174,47 +134,26 @@ export const importsPage: Page = {
       main,
       h("h1", {}, "Imports"),
       canUpload
-        ? h(
-            "form",
+        ? form(
             {
-              class: "fr-mb-4w",
-              onsubmit: async (ev: Event) => {
-                ev.preventDefault();
+              attrs: { class: "fr-mb-4w" },
+              result,
+              refused: "Envoi refusé",
+              submit: async () => {
                 const f = file.files?.[0];
-                if (!f) {
-                  mount(result, alert("error", "Choisissez un fichier"));
-                  return;
-                }
+                if (!f) return alert("error", "Choisissez un fichier");
                 mount(result, h("p", {}, "Envoi du fichier…"));
-                try {
-                  const accepted = await api.upload(f);
-                  show(await follow(accepted.import_id));
-                  // The list below shows the new import too.
-                  mount(listing, importsTable(await api.imports()));
-                } catch (e) {
-                  mount(
-                    result,
-                    alert("error", "Envoi refusé", e instanceof ApiProblem ? e.message : String(e)),
-                  );
-                }
+                const accepted = await api.upload(f);
+                show(await follow(accepted.import_id));
+                // The list below shows the new import too.
+                mount(listing, importsTable(await api.imports()));
               },
             },
-            h(
-              "div",
-              { class: "fr-upload-group fr-mb-2w" },
-              h(
-                "label",
-                { class: "fr-label", for: "fichier" },
-                "Envoyer un export DUI",
-                h(
-                  "span",
-                  { class: "fr-hint-text" },
-                  "CSV (dossiers, projets personnalisés, agenda, MSS, DMP…), nommé d'après son type, ex. agenda_2025-06.csv",
-                ),
-              ),
-              file,
-            ),
-            h("button", { class: "fr-btn", type: "submit" }, "Importer"),
+            field("Envoyer un export DUI", file, {
+              class: "fr-mb-2w",
+              hint: "CSV (dossiers, projets personnalisés, agenda, MSS, DMP…), nommé d'après son type, ex. agenda_2025-06.csv",
+            }),
+            submitButton("Importer"),
           )
         : h("p", {}, "L'envoi de fichiers est réservé aux chefs de projet, AMOA et administrateurs."),
       result,

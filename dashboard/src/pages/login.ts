@@ -1,77 +1,48 @@
 /** Connexion. */
-import { ApiProblem, api, type Me } from "../api.ts";
-import { alert, h, mount } from "../dom.ts";
+import { api, type Me } from "../api.ts";
+import { field, input } from "../components/field.ts";
+import { form, refusal, resultArea, submitButton } from "../components/form.ts";
+import { h, mount } from "../dom.ts";
 
+/** Renders the sign-in form; `done` receives the signed-in user. */
 export async function loginPage(main: HTMLElement, done: (me: Me) => void): Promise<void> {
-  const error = h("div", { "aria-live": "polite" });
-  const email = h("input", {
-    class: "fr-input",
+  const error = resultArea();
+  const email = input({
     id: "email",
     name: "email",
     type: "email",
     autocomplete: "username",
     required: true,
   });
-  const password = h("input", {
-    class: "fr-input",
+  const password = input({
     id: "password",
     name: "password",
     type: "password",
     autocomplete: "current-password",
     required: true,
   });
-  const form = h(
-    "form",
+  const element = (...children: Node[]) => h("div", { class: "fr-fieldset__element" }, ...children);
+  const signIn = form(
     {
-      novalidate: true,
-      onsubmit: async (ev: Event) => {
-        ev.preventDefault();
+      attrs: { novalidate: true },
+      result: error,
+      submit: async () => {
         mount(error);
-        try {
-          done(await api.login(email.value, password.value));
-        } catch (e) {
-          mount(
-            error,
-            alert(
-              "error",
-              "Connexion refusée",
-              e instanceof ApiProblem ? e.message : "le serveur ne répond pas",
-            ),
-          );
-          password.value = "";
-          password.focus();
-        }
+        done(await api.login(email.value, password.value));
+      },
+      refused: (e) => {
+        password.value = "";
+        password.focus();
+        return refusal("Connexion refusée", e, { fallback: "le serveur ne répond pas" });
       },
     },
     h(
       "fieldset",
       { class: "fr-fieldset" },
       h("legend", { class: "fr-fieldset__legend" }, h("h1", { class: "fr-h3" }, "Connexion")),
-      h(
-        "div",
-        { class: "fr-fieldset__element" },
-        h(
-          "div",
-          { class: "fr-input-group" },
-          h("label", { class: "fr-label", for: "email" }, "Adresse électronique"),
-          email,
-        ),
-      ),
-      h(
-        "div",
-        { class: "fr-fieldset__element" },
-        h(
-          "div",
-          { class: "fr-input-group" },
-          h("label", { class: "fr-label", for: "password" }, "Mot de passe"),
-          password,
-        ),
-      ),
-      h(
-        "div",
-        { class: "fr-fieldset__element" },
-        h("button", { class: "fr-btn", type: "submit" }, "Se connecter"),
-      ),
+      element(field("Adresse électronique", email)),
+      element(field("Mot de passe", password)),
+      element(submitButton("Se connecter")),
     ),
   );
   mount(
@@ -79,7 +50,7 @@ export async function loginPage(main: HTMLElement, done: (me: Me) => void): Prom
     h(
       "div",
       { class: "fr-grid-row fr-grid-row--center" },
-      h("div", { class: "fr-col-12 fr-col-md-6" }, error, form),
+      h("div", { class: "fr-col-12 fr-col-md-6" }, error, signIn),
     ),
   );
   email.focus();
