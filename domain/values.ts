@@ -33,7 +33,7 @@ export const MIN_DAY: Day = "1990-01-01";
  * exports.md §1: a date before 1990-01-01 or more than one year after the import day is an error;
  * the reason, never the date (a birth date shifted into a date column must not be quoted).
  */
-export function dayInRange(day: Day, _importDay: Day, maxDay: Day): RejectionReason | null {
+export function dayInRange(day: Day, maxDay: Day): RejectionReason | null {
   if (day < MIN_DAY) return "date_trop_ancienne";
   if (day > maxDay) return "date_trop_lointaine";
   return null;

@@ -222,21 +222,3 @@ export const TYPE_PROJET = enumeration({
 
 /** Optional counts (R-I7). */
 export const OPTIONAL_KIND = enumeration({ eprescription: "e-prescription", eparcours: "e-parcours" });
-
-/** The canonical values of an export's status vocabulary, with their French labels. */
-export const STATUT_LABELS: Record<string, string> = {
-  ENPREPARATION: "en préparation",
-  ENCOURS: "en cours",
-  ENPAUSE: "en pause",
-  TERMINE: "terminé",
-  PLANIFIE: "planifié",
-  VALIDE: "validé",
-  ANNULE: "annulé",
-  ENVOYE: "envoyé",
-  RECU: "reçu",
-  OK: "délivré",
-  ECHEC: "échec",
-  DEPOSE: "déposé",
-  ERREUR: "erreur",
-  SUPPRIME: "supprimé",
-};

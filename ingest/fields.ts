@@ -134,7 +134,7 @@ function dayField(fc: FieldContext, required: boolean, allowTime: boolean) {
       return required ? { ok: false, reason: "valeur_manquante", detail: "date" } : { ok: true, value: null };
     const d = allowTime ? parseParisDay(t) : parseDay(t);
     if (!d) return { ok: false, reason: allowTime ? "horodatage_illisible" : "date_illisible" };
-    const range = dayInRange(d, fc.importDay, fc.maxDay);
+    const range = dayInRange(d, fc.maxDay);
     return range ? { ok: false, reason: range } : { ok: true, value: d };
   });
 }

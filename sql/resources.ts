@@ -101,8 +101,8 @@ export interface Freshness {
   rows_loaded: number;
 }
 
-/** A timestamp as the API writes it: UTC, ISO 8601, seconds. */
-function utc(column: string) {
+/** A timestamp as the API writes it: UTC, ISO 8601, seconds (every store read uses this one). */
+export function utc(column: string) {
   return sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 }
 

@@ -12,6 +12,7 @@ import { RULES_VERSION } from "../domain/indicators.ts";
 import type { Report } from "../domain/report.ts";
 import { audit } from "./identity.ts";
 import { computeReport } from "./queries.ts";
+import { utc } from "./resources.ts";
 
 export interface SnapshotImport {
   import_id: number;
@@ -46,7 +47,7 @@ async function importsInScope(q: Queryable, grappeId: string | null): Promise<Sn
       "i.kind",
       "i.sha256",
       sql<number>`sum(f.rows_loaded)::int`.as("rows_loaded"),
-      sql<string>`to_char(i.finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`.as("finished_at"),
+      utc("i.finished_at").as("finished_at"),
     ])
     .where("i.status", "=", "loaded")
     .$if(grappeId !== null, (b) => b.where("e.grappe_id", "=", grappeId as string))
@@ -95,7 +96,7 @@ function snapshotColumns(q: Queryable) {
       "measurement_date",
       "rules_version",
       "created_by",
-      sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`.as("created_at"),
+      utc("created_at").as("created_at"),
     ]);
 }
 

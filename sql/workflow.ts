@@ -18,6 +18,7 @@ import {
 } from "../domain/vocabulary.ts";
 import { audit } from "./identity.ts";
 import { computeReport } from "./queries.ts";
+import { utc } from "./resources.ts";
 
 const day = z.string().refine(isDay, "date attendue au format AAAA-MM-JJ");
 
@@ -73,11 +74,6 @@ export interface Adjustment {
   created_by: string | null;
   created_at: string;
   decisions: { decision: string; comment: string | null; decided_by: string; decided_at: string }[];
-}
-
-/** A timestamp as the API writes it: UTC, ISO 8601, seconds. */
-function utc(column: string) {
-  return sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 }
 
 /** Adjustments with their ESSMS' grappe and every decision taken on them, oldest first. */
