@@ -196,14 +196,14 @@ export function createApp(given: AppDeps) {
     );
     const r = await login(deps.db, parsed.data.email, parsed.data.password, address);
     if (!r.ok) {
-      if (r.reason === "locked") {
-        // The same answer for an address, an existing account and an unknown one.
-        c.header("retry-after", String(r.retryAfterSeconds ?? 900));
+      // The same answer for an address, an existing account and an unknown one; onError writes
+      // Retry-After from `retry_after`, as for every other error that has one.
+      if (r.reason === "locked")
         throw new DomainError(
           "too_many_requests",
           "trop de tentatives de connexion : connexion temporairement bloquée ; réessayez plus tard",
+          { retry_after: r.retryAfterSeconds ?? 900 },
         );
-      }
       throw new DomainError("unauthenticated", "adresse électronique ou mot de passe incorrect");
     }
     // Rotation: the session presented (if any) ends, a new one starts.
