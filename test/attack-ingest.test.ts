@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { type Db, openDb } from "../db/index.ts";
 import { migrationFiles } from "../db/migrate.ts";
 import { REJECTION_REASONS } from "../domain/rejections.ts";
@@ -17,16 +17,8 @@ import { importAdjustments, importFileActive, importReferential } from "../inges
 import { getImport, importRejections, listImports } from "../sql/resources.ts";
 import { freezeSnapshot } from "../sql/snapshots.ts";
 import { REFERENTIAL } from "./api-helpers.ts";
-import {
-  backends,
-  createPgDatabase,
-  freshDb,
-  ROOT,
-  resetFacts,
-  SECRET,
-  tempDir,
-  writeTemp,
-} from "./helpers.ts";
+import { describeOnBackends, it } from "./backend-test.ts";
+import { createPgDatabase, ROOT, SECRET, tempDir, writeTemp } from "./helpers.ts";
 
 const IMPORT_DAY = "2025-08-01";
 const T1 = new Set(["340000017", "2A0000017", "310000039"]);
@@ -51,24 +43,25 @@ function isClosedReason(message: string): boolean {
   return [...REASONS].some((r) => message === r || message.startsWith(`${r} (`));
 }
 
-for (const backend of backends()) {
-  describe(`importer under attack on ${backend}`, () => {
-    let db: Db;
-    beforeAll(async () => {
-      db = await freshDb(backend);
+describeOnBackends(
+  "importer under attack",
+  {
+    seed: async (db) => {
       expect((await importReferential(db, writeTemp("referentiel.csv", REFERENTIAL))).status).toBe("loaded");
-    });
-    afterAll(async () => db?.close());
-    beforeEach(async () => resetFacts(db));
-
-    const ingest = (name: string, content: string, opts: Record<string, unknown> = {}) =>
+    },
+    reset: true,
+  },
+  () => {
+    const ingest = (db: Db, name: string, content: string, opts: Record<string, unknown> = {}) =>
       ingestFile(db, { path: writeTemp(name, content) }, name, {
         secret: SECRET,
         importDay: IMPORT_DAY,
         ...opts,
       });
 
-    it("stores no name, birth date or INS, even when an unquoted ; shifts them into checked columns", async () => {
+    it("stores no name, birth date or INS, even when an unquoted ; shifts them into checked columns", async ({
+      db,
+    }) => {
       const identifying = {
         nom: ["DUPONT-ZORGLUB", "MARTINEZ-QUAXO"],
         prenom: ["Jeanne-Xylophe", "Kevinor"],
@@ -89,7 +82,7 @@ for (const backend of backends()) {
         // a name in the FINESS column, a birth date in date_entree, an INS as a date
         "DUPONT-ZORGLUB;Jeanne-Xylophe;Kevinor;1937-11-02;u98;187129912345611;;;;",
       ];
-      const r = await ingest("dossiers_identifiants.csv", [header, ...rows].join("\n"));
+      const r = await ingest(db, "dossiers_identifiants.csv", [header, ...rows].join("\n"));
       expect(r.status).toBe("loaded");
       expect(r.rejected).toBe(2);
       const dump = await dumpDatabase(db);
@@ -109,7 +102,7 @@ for (const backend of backends()) {
       }
     });
 
-    it("gives every kind of bad cell a value-free reason from the closed list", async () => {
+    it("gives every kind of bad cell a value-free reason from the closed list", async ({ db }) => {
       const good = Array.from({ length: 40 }, (_, i) => `340000017;g${i};e${i};2025-05-02;;;;`);
       const bad = [
         "340000018;u1;b1;2025-05-02;;;;", // Luhn
@@ -123,6 +116,7 @@ for (const backend of backends()) {
         `340000017;u9;${"Z".repeat(3000)};2025-05-02;;;;`, // beyond the btree limit
       ];
       const r = await ingest(
+        db,
         "agenda_attaque.csv",
         ["finess;usager_id;evenement_id;date_debut;date_fin;statut;type;date_maj", ...good, ...bad].join(
           "\n",
@@ -163,7 +157,9 @@ for (const backend of backends()) {
       }
     });
 
-    it("turns integers out of range in the programme files into French row errors, never a database error", async () => {
+    it("turns integers out of range in the programme files into French row errors, never a database error", async ({
+      db,
+    }) => {
       const fa = await importFileActive(
         db,
         writeTemp(
@@ -189,7 +185,7 @@ for (const backend of backends()) {
       expect(JSON.stringify([fa, adj])).not.toMatch(/out of range|integer|SQLSTATE/i);
     });
 
-    it("refuses a link to /dev/zero and a FIFO at once, in French, having read nothing", async () => {
+    it("refuses a link to /dev/zero and a FIFO at once, in French, having read nothing", async ({ db }) => {
       const dir = tempDir();
       const link = join(dir, "dossiers_zero.csv");
       symlinkSync("/dev/zero", link);
@@ -217,8 +213,10 @@ for (const backend of backends()) {
         "750000010;zz;2024-01-01;;;2025-06-01;",
       ].join("\n");
 
-      it("loads each grappe's rows once, by content and FINESS: scoped uploads, then the CLI", async () => {
-        const chefT1 = await ingest("dossiers_region.csv", rows, {
+      it("loads each grappe's rows once, by content and FINESS: scoped uploads, then the CLI", async ({
+        db,
+      }) => {
+        const chefT1 = await ingest(db, "dossiers_region.csv", rows, {
           scopeFiness: T1,
           actor: "chef@t1",
           source: "api",
@@ -231,14 +229,14 @@ for (const backend of backends()) {
         expect(new Set(outside.map((e) => e.message)).size).toBe(1);
         expect(outside.every((e) => e.finess === null)).toBe(true);
 
-        const amoaT1 = await ingest("dossiers_region.csv", rows, {
+        const amoaT1 = await ingest(db, "dossiers_region.csv", rows, {
           scopeFiness: T1,
           actor: "amoa@t1",
           source: "api",
         });
         expect(amoaT1.status).toBe("skipped");
         expect(amoaT1.message).toBe("contenu déjà importé"); // no number of an import it may not see
-        const againT1 = await ingest("dossiers_region.csv", rows, {
+        const againT1 = await ingest(db, "dossiers_region.csv", rows, {
           scopeFiness: T1,
           actor: "chef@t1",
           source: "api",
@@ -246,13 +244,13 @@ for (const backend of backends()) {
         expect(againT1.status).toBe("skipped");
         expect(againT1.message).toBe(`contenu déjà importé (import n° ${chefT1.import_id})`);
 
-        const chefF1 = await ingest("dossiers_region.csv", rows, {
+        const chefF1 = await ingest(db, "dossiers_region.csv", rows, {
           scopeFiness: F1,
           actor: "chef@f1",
           source: "api",
         });
         expect([chefF1.status, chefF1.loaded]).toEqual(["loaded", 8]);
-        const cli = await ingest("dossiers_region.csv", rows);
+        const cli = await ingest(db, "dossiers_region.csv", rows);
         expect(cli.status).toBe("skipped");
         const [{ n }] = (await db.query<{ n: number }>("select count(*)::int as n from sejour")) as [
           { n: number },
@@ -260,8 +258,10 @@ for (const backend of backends()) {
         expect(n).toBe(16);
       });
 
-      it("shows a viewer only its scope's part of an import: counts, FINESS and rejections", async () => {
-        const whole = await ingest("dossiers_region.csv", rows, { actor: "admin" });
+      it("shows a viewer only its scope's part of an import: counts, FINESS and rejections", async ({
+        db,
+      }) => {
+        const whole = await ingest(db, "dossiers_region.csv", rows, { actor: "admin" });
         expect([whole.status, whole.loaded, whole.rejected]).toEqual(["loaded", 16, 3]);
         const id = whole.import_id as number;
         const forF1 = await getImport(db, id, ["F1"], "chef@f1");
@@ -292,69 +292,67 @@ for (const backend of backends()) {
         expect(snap.imports).toEqual([expect.objectContaining({ import_id: id, rows_loaded: 8 })]);
       });
     });
-  });
+  },
+);
 
-  describe(`migration 0006 on ${backend}`, () => {
-    it("scrubs cell values that earlier versions stored in rejections and import messages", async () => {
-      const db =
-        backend === "pglite"
-          ? await openDb({ memory: true, migrate: false })
-          : await openDb({ databaseUrl: await createPgDatabase(), migrate: false });
-      try {
-        await db.transaction(async (tx) => {
-          await tx.exec(
-            "create table schema_migration (version text primary key, applied_at timestamptz not null default now())",
-          );
-          for (const f of migrationFiles().filter((f) => f < "0006")) {
-            await tx.exec(readFileSync(join(ROOT, "sql", "migrations", f), "utf8"));
-            await tx.query("insert into schema_migration (version) values ($1)", [f]);
-          }
-        });
-        await db.query(
-          `insert into import (import_id, file_name, kind, sha256, status, message, source)
+describeOnBackends("migration 0006", {}, (backend) => {
+  it("scrubs cell values that earlier versions stored in rejections and import messages", async () => {
+    const db =
+      backend === "pglite"
+        ? await openDb({ memory: true, migrate: false })
+        : await openDb({ databaseUrl: await createPgDatabase(), migrate: false });
+    try {
+      await db.transaction(async (tx) => {
+        await tx.exec(
+          "create table schema_migration (version text primary key, applied_at timestamptz not null default now())",
+        );
+        for (const f of migrationFiles().filter((f) => f < "0006")) {
+          await tx.exec(readFileSync(join(ROOT, "sql", "migrations", f), "utf8"));
+          await tx.query("insert into schema_migration (version) values ($1)", [f]);
+        }
+      });
+      await db.query(
+        `insert into import (import_id, file_name, kind, sha256, status, message, source)
            values (1, 'a.csv', 'dossiers', 'x', 'refused', 'fichier CSV illisible (ligne 3) : Invalid Opening Quote: value is "DUPONT Jean"', 'cli'),
                   (2, 'b.csv', 'dossiers', 'y', 'failed', 'échec technique de l''import : value too long for "Jeanne"', 'cli')`,
+      );
+      const old = [
+        "FINESS « DUPONT » invalide : 9 chiffres attendus (ou 2A/2B suivi de 7 chiffres)",
+        "FINESS 750000010 absent du référentiel",
+        "FINESS 350000014 hors de votre périmètre (grappes auxquelles vous avez accès)",
+        "date 1951-03-14 antérieure au 01/01/1990",
+        "date « 14/03/1948 » illisible : formats acceptés AAAA-MM-JJ ou JJ/MM/AAAA",
+        "statut « Jeanne » inconnu : valeurs acceptées PLANIFIE",
+        `usager_id « ${"X".repeat(5000)} » trop long`,
+      ];
+      for (const [i, m] of old.entries())
+        await db.query(
+          "insert into import_rejection (import_id, line, column_name, message) values (1, $1, 'c', $2)",
+          [i + 2, m],
         );
-        const old = [
-          "FINESS « DUPONT » invalide : 9 chiffres attendus (ou 2A/2B suivi de 7 chiffres)",
-          "FINESS 750000010 absent du référentiel",
-          "FINESS 350000014 hors de votre périmètre (grappes auxquelles vous avez accès)",
-          "date 1951-03-14 antérieure au 01/01/1990",
-          "date « 14/03/1948 » illisible : formats acceptés AAAA-MM-JJ ou JJ/MM/AAAA",
-          "statut « Jeanne » inconnu : valeurs acceptées PLANIFIE",
-          `usager_id « ${"X".repeat(5000)} » trop long`,
-        ];
-        for (const [i, m] of old.entries())
-          await db.query(
-            "insert into import_rejection (import_id, line, column_name, message) values (1, $1, 'c', $2)",
-            [i + 2, m],
-          );
-        await (await import("../db/migrate.ts")).migrate(db);
-        const dump = await dumpDatabase(db);
-        for (const v of [
-          "DUPONT",
-          "750000010",
-          "350000014",
-          "1951-03-14",
-          "14/03/1948",
-          "Jeanne",
-          "XXXX",
-          "Invalid",
-        ])
-          expect(dump).not.toContain(v);
-        const msgs = await db.query<{ message: string }>(
-          "select message from import_rejection order by line",
-        );
-        expect(msgs.map((m) => m.message).slice(0, 4)).toEqual([
-          "FINESS invalide : 9 chiffres attendus, ou 2A/2B suivi de 7 chiffres",
-          "FINESS absent du référentiel",
-          "FINESS absent du référentiel ou hors de votre périmètre",
-          "date antérieure au 01/01/1990",
-        ]);
-        expect(msgs.every((m) => m.message.length <= 300)).toBe(true);
-      } finally {
-        await db.close();
-      }
-    });
+      await (await import("../db/migrate.ts")).migrate(db);
+      const dump = await dumpDatabase(db);
+      for (const v of [
+        "DUPONT",
+        "750000010",
+        "350000014",
+        "1951-03-14",
+        "14/03/1948",
+        "Jeanne",
+        "XXXX",
+        "Invalid",
+      ])
+        expect(dump).not.toContain(v);
+      const msgs = await db.query<{ message: string }>("select message from import_rejection order by line");
+      expect(msgs.map((m) => m.message).slice(0, 4)).toEqual([
+        "FINESS invalide : 9 chiffres attendus, ou 2A/2B suivi de 7 chiffres",
+        "FINESS absent du référentiel",
+        "FINESS absent du référentiel ou hors de votre périmètre",
+        "date antérieure au 01/01/1990",
+      ]);
+      expect(msgs.every((m) => m.message.length <= 300)).toBe(true);
+    } finally {
+      await db.close();
+    }
   });
-}
+});

@@ -11,7 +11,7 @@ import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type ServerType, serve } from "@hono/node-server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { createApp } from "../api/app.ts";
 import { clientAddress, parseTrustedProxies } from "../api/client-address.ts";
 import { personMessage } from "../cli/messages.ts";
@@ -22,7 +22,8 @@ import { importAdjustments, importFileActive, importReferential } from "../inges
 import { newUserSchema } from "../sql/identity.ts";
 import { computeReport } from "../sql/queries.ts";
 import { PASSWORD, populate, USERS } from "./api-helpers.ts";
-import { backends, freshDb, MINI_REFERENTIAL, resetFacts, SECRET, tempDir, writeTemp } from "./helpers.ts";
+import { describeOnBackends, it } from "./backend-test.ts";
+import { freshDb, MINI_REFERENTIAL, resetFacts, SECRET, tempDir, writeTemp } from "./helpers.ts";
 
 describe("the API under the second round (real HTTP, PGlite)", () => {
   let db: Db;
@@ -135,85 +136,72 @@ describe("the API under the second round (real HTTP, PGlite)", () => {
   });
 });
 
-for (const backend of backends()) {
-  describe(`the importers under the second round on ${backend}`, () => {
-    let db: Db;
-    beforeAll(async () => {
-      db = await freshDb(backend);
-      expect((await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL))).status).toBe(
-        "loaded",
-      );
-    });
-    afterAll(async () => db?.close());
-
-    it("rejects a row shifted by an unquoted separator, and stores nothing of it", async () => {
-      await resetFacts(db);
-      const rows = [
-        "finess;usager_id;evenement_id;date_debut;date_fin;statut;nom_usager;type",
-        ...Array.from({ length: 9 }, (_, i) => `340000017;u${i};ok${i};2025-05-02;;PLANIFIE;;Consultation`),
-        "340000017;u2;sh2;2025-05-02;;PLANIFIE;MARTIN; Marie-Claudette;Consultation",
-        // trailing empty fields (a spreadsheet's ;;;) are harmless
-        "340000017;u3;sh3;2025-05-02;;PLANIFIE;;Consultation;;;",
-      ];
-      const r = await ingestFile(
-        db,
-        { path: writeTemp("agenda_decale.csv", rows.join("\n")) },
-        "agenda_decale.csv",
-        {
-          secret: SECRET,
-          importDay: "2025-08-01",
-        },
-      );
-      expect([r.status, r.loaded, r.rejected]).toEqual(["loaded", 10, 1]);
-      expect(r.errors).toEqual([
-        expect.objectContaining({ line: 11, column: null, reason: "champs_en_trop" }),
-      ]);
-      const types = await db.query<{ type: string | null }>("select type from agenda_event");
-      expect(JSON.stringify(types)).not.toContain("Marie-Claudette");
-    });
-
-    it("refuses a line of millions of empty fields before it reaches memory", async () => {
-      const line = ";".repeat(3 << 20);
-      const r = await ingestFile(
-        db,
-        { path: writeTemp("dossiers_large.csv", `finess;usager_id;date_entree\n${line}\n`) },
-        "dossiers_large.csv",
-        { secret: SECRET },
-      );
-      expect(r.status).toBe("refused");
-      expect(r.message).toMatch(/ligne trop longue/);
-    });
-
-    it("bounds adjustments so that the indicators' sums stay exact, and refuses control characters in a referential", async () => {
-      const adj = await importAdjustments(
-        db,
-        writeTemp(
-          "amenagements.csv",
-          "finess;indicateur;nombre;categorie;justification;date_debut;date_fin;statut\n340000017;dmp;1500000000;autre;;2025-01-01;;APPROUVE\n",
-        ),
-      );
-      expect(adj.status).toBe("refused");
-      expect(adj.errors).toEqual([
-        expect.objectContaining({ column: "nombre", reason: "nombre_hors_bornes" }),
-      ]);
-      // The report still computes.
-      expect((await computeReport(db, "2025-07-01", "T1")).grappes).toHaveLength(1);
-      const ref = await importReferential(
-        db,
-        writeTemp("referentiel.csv", MINI_REFERENTIAL.replace("T1;Grappe test", "T\u0001X;Grappe test")),
-      );
-      expect(ref.status).toBe("refused");
-      expect(ref.errors.map((e) => e.reason)).toContain("caractere_interdit");
-    });
-
-    it("refuses programme files too large to be one, before reading them", async () => {
-      const big = `finess;date_debut;date_fin;valeur\n${"340000017;2025-01-01;2025-06-30;10\n".repeat(700_000)}`;
-      const r = await importFileActive(db, writeTemp("file_active.csv", big));
-      expect(r.status).toBe("refused");
-      expect(r.message).toMatch(/trop volumineux \(20 Mo au plus\)/);
-    });
+describeOnBackends("the importers under the second round", { seed: "referential" }, () => {
+  it("rejects a row shifted by an unquoted separator, and stores nothing of it", async ({ db }) => {
+    await resetFacts(db);
+    const rows = [
+      "finess;usager_id;evenement_id;date_debut;date_fin;statut;nom_usager;type",
+      ...Array.from({ length: 9 }, (_, i) => `340000017;u${i};ok${i};2025-05-02;;PLANIFIE;;Consultation`),
+      "340000017;u2;sh2;2025-05-02;;PLANIFIE;MARTIN; Marie-Claudette;Consultation",
+      // trailing empty fields (a spreadsheet's ;;;) are harmless
+      "340000017;u3;sh3;2025-05-02;;PLANIFIE;;Consultation;;;",
+    ];
+    const r = await ingestFile(
+      db,
+      { path: writeTemp("agenda_decale.csv", rows.join("\n")) },
+      "agenda_decale.csv",
+      {
+        secret: SECRET,
+        importDay: "2025-08-01",
+      },
+    );
+    expect([r.status, r.loaded, r.rejected]).toEqual(["loaded", 10, 1]);
+    expect(r.errors).toEqual([expect.objectContaining({ line: 11, column: null, reason: "champs_en_trop" })]);
+    const types = await db.query<{ type: string | null }>("select type from agenda_event");
+    expect(JSON.stringify(types)).not.toContain("Marie-Claudette");
   });
-}
+
+  it("refuses a line of millions of empty fields before it reaches memory", async ({ db }) => {
+    const line = ";".repeat(3 << 20);
+    const r = await ingestFile(
+      db,
+      { path: writeTemp("dossiers_large.csv", `finess;usager_id;date_entree\n${line}\n`) },
+      "dossiers_large.csv",
+      { secret: SECRET },
+    );
+    expect(r.status).toBe("refused");
+    expect(r.message).toMatch(/ligne trop longue/);
+  });
+
+  it("bounds adjustments so that the indicators' sums stay exact, and refuses control characters in a referential", async ({
+    db,
+  }) => {
+    const adj = await importAdjustments(
+      db,
+      writeTemp(
+        "amenagements.csv",
+        "finess;indicateur;nombre;categorie;justification;date_debut;date_fin;statut\n340000017;dmp;1500000000;autre;;2025-01-01;;APPROUVE\n",
+      ),
+    );
+    expect(adj.status).toBe("refused");
+    expect(adj.errors).toEqual([expect.objectContaining({ column: "nombre", reason: "nombre_hors_bornes" })]);
+    // The report still computes.
+    expect((await computeReport(db, "2025-07-01", "T1")).grappes).toHaveLength(1);
+    const ref = await importReferential(
+      db,
+      writeTemp("referentiel.csv", MINI_REFERENTIAL.replace("T1;Grappe test", "T\u0001X;Grappe test")),
+    );
+    expect(ref.status).toBe("refused");
+    expect(ref.errors.map((e) => e.reason)).toContain("caractere_interdit");
+  });
+
+  it("refuses programme files too large to be one, before reading them", async ({ db }) => {
+    const big = `finess;date_debut;date_fin;valeur\n${"340000017;2025-01-01;2025-06-30;10\n".repeat(700_000)}`;
+    const r = await importFileActive(db, writeTemp("file_active.csv", big));
+    expect(r.status).toBe("refused");
+    expect(r.message).toMatch(/trop volumineux \(20 Mo au plus\)/);
+  });
+});
 
 describe("inputs bounded and messages in French, whatever the source", () => {
   it("refuses a vendor profile that is a FIFO or a link to /dev/zero, in French", () => {

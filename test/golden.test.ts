@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expect } from "vitest";
 import type { Db } from "../db/index.ts";
 import { addMonths, monthStarts } from "../domain/dates.ts";
 import type { Report } from "../domain/report.ts";
@@ -12,7 +12,8 @@ import type { IngestFileResult } from "../ingest/importer.ts";
 import { ingestPaths } from "../ingest/ingest.ts";
 import { importAdjustments, importFileActive, importReferential } from "../ingest/programme.ts";
 import { computeReport, essmsCounts, monthlyCounts } from "../sql/queries.ts";
-import { backends, freshDb, goldenRoot, SECRET } from "./helpers.ts";
+import { describeOnBackends, it } from "./backend-test.ts";
+import { goldenRoot, SECRET } from "./helpers.ts";
 
 const root = goldenRoot();
 const cases = readdirSync(root, { withFileTypes: true })
@@ -66,29 +67,29 @@ it("finds golden cases to run", () => {
   expect(cases.length).toBeGreaterThanOrEqual(2);
 });
 
-for (const backend of backends()) {
-  for (const name of cases) {
-    describe(`golden ${name} on ${backend}`, () => {
-      const dir = join(root, name);
-      let db: Db;
-      let files: IngestFileResult[];
-      beforeAll(async () => {
-        db = await freshDb(backend);
-        const ref = await importReferential(db, join(dir, "referentiel.csv"));
-        expect(ref.status).toBe("loaded");
+for (const name of cases) {
+  const dir = join(root, name);
+  /** Each backend's ingest results for this case, as its seed loaded them. */
+  const ingested = new Map<Db, IngestFileResult[]>();
+  describeOnBackends(
+    `golden ${name}`,
+    {
+      seed: async (db) => {
+        expect((await importReferential(db, join(dir, "referentiel.csv"))).status).toBe("loaded");
         if (existsSync(join(dir, "amenagements.csv"))) {
           expect((await importAdjustments(db, join(dir, "amenagements.csv"))).status).toBe("loaded");
         }
         if (existsSync(join(dir, "file_active.csv"))) {
           expect((await importFileActive(db, join(dir, "file_active.csv"))).status).toBe("loaded");
         }
-        files = await ingestPaths(db, [join(dir, "exports")], { secret: SECRET });
-      });
-      afterAll(async () => db?.close());
-
+        ingested.set(db, await ingestPaths(db, [join(dir, "exports")], { secret: SECRET }));
+      },
+    },
+    () => {
       const ingestExpected = join(dir, "expected-ingest.json");
       if (existsSync(ingestExpected)) {
-        it("reports each file's ingest status and rejections as expected", () => {
+        it("reports each file's ingest status and rejections as expected", ({ db }) => {
+          const files = ingested.get(db) ?? [];
           const expected = JSON.parse(readFileSync(ingestExpected, "utf8")) as Record<
             string,
             Record<string, unknown>
@@ -107,7 +108,7 @@ for (const backend of backends()) {
         .filter((d): d is string => d !== undefined)
         .sort();
       for (const d of dates) {
-        it(`computes the expected report at ${d}`, async () => {
+        it(`computes the expected report at ${d}`, async ({ db }) => {
           const expected = JSON.parse(readFileSync(join(dir, `expected-${d}.json`), "utf8")) as Report;
           const actual = await computeReport(db, d);
           expect(actual.measurement_date).toBe(d);
@@ -119,7 +120,7 @@ for (const backend of backends()) {
       if (dates.length > 0) {
         // One source of truth for two queries: the monthly history (one set-based pass) gives, at
         // every first day of month, exactly the counts of the single-date report query.
-        it("gives in its monthly history the counts of the report at every month start", async () => {
+        it("gives in its monthly history the counts of the report at every month start", async ({ db }) => {
           const from = addMonths(dates[0] as string, -12);
           const to = addMonths(dates[dates.length - 1] as string, 2);
           const months = monthStarts(from, to);
@@ -130,6 +131,6 @@ for (const backend of backends()) {
             expect((hist.get(m) ?? []).some((c) => c.da > 0)).toBe(true);
         });
       }
-    });
-  }
+    },
+  );
 }

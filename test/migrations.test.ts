@@ -3,10 +3,9 @@
  * must be added with its own. The functions that carry rules live in sql/functions and are
  * applied again whenever their text changes, on both backends.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "../db/index.ts";
+import { describe, expect } from "vitest";
 import { functionFiles, migrate, migrationFiles, sqlFile } from "../db/migrate.ts";
-import { backends, freshDb } from "./helpers.ts";
+import { describeOnBackends, it } from "./backend-test.ts";
 
 /** sha256 of every landed migration. Never edit one of these files: write a new migration. */
 const LANDED: Record<string, string> = {
@@ -26,32 +25,24 @@ describe("migrations", () => {
   });
 });
 
-for (const backend of backends()) {
-  describe(`rule functions on ${backend}`, () => {
-    let db: Db;
-    beforeAll(async () => {
-      db = await freshDb(backend);
-    });
-    afterAll(async () => db?.close());
-
-    it("are recorded with their sha256 and applied again only when their text changes", async () => {
-      const recorded = await db.query<{ file: string; sha256: string }>(
-        "select file, sha256 from schema_function order by file",
-      );
-      expect(recorded).toEqual(
-        functionFiles().map((file) => ({ file, sha256: sqlFile("functions", file).sha256 })),
-      );
-      expect(await migrate(db)).toEqual({ migrations: [], functions: [] });
-      // A function replaced behind our back (or an older text recorded) is put back on the next run.
-      await db.query(
-        "create or replace function usager_month_replace(p_finess text[], p_cols text[]) returns void language sql as 'select'",
-      );
-      await db.query("update schema_function set sha256 = 'ancien' where file = 'usager_month.sql'");
-      expect(await migrate(db)).toEqual({ migrations: [], functions: ["usager_month.sql"] });
-      const [fn] = await db.query<{ body: string }>(
-        "select prosrc as body from pg_proc where proname = 'usager_month_replace'",
-      );
-      expect(fn?.body).toContain("activity_fresh");
-    });
+describeOnBackends("rule functions", {}, () => {
+  it("are recorded with their sha256 and applied again only when their text changes", async ({ db }) => {
+    const recorded = await db.query<{ file: string; sha256: string }>(
+      "select file, sha256 from schema_function order by file",
+    );
+    expect(recorded).toEqual(
+      functionFiles().map((file) => ({ file, sha256: sqlFile("functions", file).sha256 })),
+    );
+    expect(await migrate(db)).toEqual({ migrations: [], functions: [] });
+    // A function replaced behind our back (or an older text recorded) is put back on the next run.
+    await db.query(
+      "create or replace function usager_month_replace(p_finess text[], p_cols text[]) returns void language sql as 'select'",
+    );
+    await db.query("update schema_function set sha256 = 'ancien' where file = 'usager_month.sql'");
+    expect(await migrate(db)).toEqual({ migrations: [], functions: ["usager_month.sql"] });
+    const [fn] = await db.query<{ body: string }>(
+      "select prosrc as body from pg_proc where proname = 'usager_month_replace'",
+    );
+    expect(fn?.body).toContain("activity_fresh");
   });
-}
+});

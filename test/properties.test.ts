@@ -7,13 +7,14 @@
  * - moving every date and the window by one month moves the figures with them, nothing else.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expect } from "vitest";
 import type { Db } from "../db/index.ts";
 import { addMonths, type Day, formatDay } from "../domain/dates.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import type { Kind } from "../ingest/kinds.ts";
 import { monthlyCounts } from "../sql/queries.ts";
-import { backends, exportHeader, freshDbWithReferential, resetFacts, SECRET } from "./helpers.ts";
+import { describeOnBackends, it } from "./backend-test.ts";
+import { exportHeader, resetFacts, SECRET } from "./helpers.ts";
 
 const FINESS = ["340000017", "310000039"] as const;
 const FROM: Day = "2025-02-01";
@@ -110,76 +111,68 @@ function exportsOf(ds: Dataset, shift = 0): { name: string; content: string }[] 
   return files;
 }
 
-for (const backend of backends()) {
-  describe(`properties on ${backend}`, () => {
-    let db: Db;
-    beforeAll(async () => {
-      db = await freshDbWithReferential(backend);
-    });
-    afterAll(async () => db?.close());
-
-    async function loadAll(files: { name: string; content: string }[]): Promise<void> {
-      await resetFacts(db);
-      for (const f of files) {
-        const r = await ingestFile(db, { buffer: Buffer.from(f.content) }, f.name, {
-          secret: SECRET,
-          importDay: "2025-12-01",
-        });
-        expect(r.errors, f.name).toEqual([]);
-        expect(r.status).toBe("loaded");
-      }
+describeOnBackends("properties", { seed: "referential" }, () => {
+  async function loadAll(db: Db, files: { name: string; content: string }[]): Promise<void> {
+    await resetFacts(db);
+    for (const f of files) {
+      const r = await ingestFile(db, { buffer: Buffer.from(f.content) }, f.name, {
+        secret: SECRET,
+        importDay: "2025-12-01",
+      });
+      expect(r.errors, f.name).toEqual([]);
+      expect(r.status).toBe("loaded");
     }
+  }
 
-    const counts = async (from = FROM, to = TO) => [...(await monthlyCounts(db, from, to)).values()];
+  const counts = async (db: Db, from = FROM, to = TO) => [...(await monthlyCounts(db, from, to)).values()];
 
-    it("gives the same figures whatever the file order, and when files are imported twice", async () => {
-      await fc.assert(
-        fc.asyncProperty(datasetArb, async (ds) => {
-          const files = exportsOf(ds);
-          await loadAll(files);
-          const first = await counts();
-          for (const f of files) {
-            const again = await ingestFile(db, { buffer: Buffer.from(f.content) }, f.name, {
-              secret: SECRET,
-              importDay: "2025-12-01",
-            });
-            expect(again.status).toBe("skipped");
-          }
-          expect(await counts()).toEqual(first);
-          await loadAll([...files].reverse());
-          expect(await counts()).toEqual(first);
-        }),
-        { numRuns: RUNS },
-      );
-    });
-
-    it("never has a numerator above its denominator without adjustments (MSS excepted)", async () => {
-      await fc.assert(
-        fc.asyncProperty(datasetArb, async (ds) => {
-          await loadAll(exportsOf(ds));
-          for (const month of await counts())
-            for (const c of month) {
-              expect(c.da).toBeLessThanOrEqual(c.fa_computed);
-              expect(c.pp).toBeLessThanOrEqual(c.da);
-              expect(c.agenda).toBeLessThanOrEqual(c.da);
-              expect(c.dmp).toBeLessThanOrEqual(c.fa_computed);
-            }
-        }),
-        { numRuns: RUNS },
-      );
-    });
-
-    it("moves the figures with the dates when everything moves by one month", async () => {
-      await fc.assert(
-        fc.asyncProperty(datasetArb, async (ds) => {
-          await loadAll(exportsOf(ds));
-          const before = await counts();
-          await loadAll(exportsOf(ds, 1));
-          const after = await counts(addMonths(FROM, 1), addMonths(TO, 1));
-          expect(after).toEqual(before);
-        }),
-        { numRuns: RUNS },
-      );
-    });
+  it("gives the same figures whatever the file order, and when files are imported twice", async ({ db }) => {
+    await fc.assert(
+      fc.asyncProperty(datasetArb, async (ds) => {
+        const files = exportsOf(ds);
+        await loadAll(db, files);
+        const first = await counts(db);
+        for (const f of files) {
+          const again = await ingestFile(db, { buffer: Buffer.from(f.content) }, f.name, {
+            secret: SECRET,
+            importDay: "2025-12-01",
+          });
+          expect(again.status).toBe("skipped");
+        }
+        expect(await counts(db)).toEqual(first);
+        await loadAll(db, [...files].reverse());
+        expect(await counts(db)).toEqual(first);
+      }),
+      { numRuns: RUNS },
+    );
   });
-}
+
+  it("never has a numerator above its denominator without adjustments (MSS excepted)", async ({ db }) => {
+    await fc.assert(
+      fc.asyncProperty(datasetArb, async (ds) => {
+        await loadAll(db, exportsOf(ds));
+        for (const month of await counts(db))
+          for (const c of month) {
+            expect(c.da).toBeLessThanOrEqual(c.fa_computed);
+            expect(c.pp).toBeLessThanOrEqual(c.da);
+            expect(c.agenda).toBeLessThanOrEqual(c.da);
+            expect(c.dmp).toBeLessThanOrEqual(c.fa_computed);
+          }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("moves the figures with the dates when everything moves by one month", async ({ db }) => {
+    await fc.assert(
+      fc.asyncProperty(datasetArb, async (ds) => {
+        await loadAll(db, exportsOf(ds));
+        const before = await counts(db);
+        await loadAll(db, exportsOf(ds, 1));
+        const after = await counts(db, addMonths(FROM, 1), addMonths(TO, 1));
+        expect(after).toEqual(before);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});

@@ -5,9 +5,10 @@
  */
 import { join } from "node:path";
 import ts from "typescript";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expect } from "vitest";
 import type { Db } from "../db/index.ts";
-import { backends, freshDb, ROOT } from "./helpers.ts";
+import { describeOnBackends, it } from "./backend-test.ts";
+import { ROOT } from "./helpers.ts";
 
 type Columns = Record<string, Record<string, "null" | "not null">>;
 
@@ -48,16 +49,10 @@ async function migrated(db: Db): Promise<Columns> {
   return out;
 }
 
-for (const backend of backends()) {
-  describe(`db/schema.ts on ${backend}`, () => {
-    let db: Db;
-    beforeAll(async () => {
-      db = await freshDb(backend);
-    });
-    afterAll(async () => db?.close());
-
-    it("declares exactly the tables and columns the migrations create, with their nullability", async () => {
-      expect(declared()).toEqual(await migrated(db));
-    });
+describeOnBackends("db/schema.ts", {}, () => {
+  it("declares exactly the tables and columns the migrations create, with their nullability", async ({
+    db,
+  }) => {
+    expect(declared()).toEqual(await migrated(db));
   });
-}
+});

@@ -1,32 +1,33 @@
 /** Frozen snapshots: immutable, independent of later imports, printed back identically. */
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "../db/index.ts";
+import { describe, expect } from "vitest";
 import { DomainError } from "../domain/errors.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import { ingestPaths } from "../ingest/ingest.ts";
 import { importAdjustments, importFileActive, importReferential } from "../ingest/programme.ts";
 import { computeReport } from "../sql/queries.ts";
 import { freezeSnapshot, listSnapshots, readSnapshot } from "../sql/snapshots.ts";
+import { describeOnBackends, it } from "./backend-test.ts";
 import { runCli } from "./cli-run.ts";
-import { backends, freshDb, goldenRoot, SECRET, tempDir } from "./helpers.ts";
+import { goldenRoot, SECRET, tempDir } from "./helpers.ts";
 
 const mini = join(goldenRoot(), "mini");
 const D = "2025-07-01";
 
-for (const backend of backends()) {
-  describe(`snapshots on ${backend}`, () => {
-    let db: Db;
-    beforeAll(async () => {
-      db = await freshDb(backend);
+describeOnBackends(
+  "snapshots",
+  {
+    seed: async (db) => {
       await importReferential(db, join(mini, "referentiel.csv"));
       await importAdjustments(db, join(mini, "amenagements.csv"));
       await importFileActive(db, join(mini, "file_active.csv"));
       await ingestPaths(db, [join(mini, "exports")], { secret: SECRET });
-    });
-    afterAll(async () => db?.close());
-
-    it("freezes the report with the rules version and the imports it rests on, untouched by later imports", async () => {
+    },
+  },
+  () => {
+    it("freezes the report with the rules version and the imports it rests on, untouched by later imports", async ({
+      db,
+    }) => {
       const before = await computeReport(db, D);
       const snap = await freezeSnapshot(db, D, "T1", "ars@exemple.fr");
       expect(snap.report).toEqual(await computeReport(db, D, "T1"));
@@ -65,7 +66,7 @@ for (const backend of backends()) {
       ]);
     });
 
-    it("refuses to change or delete a frozen snapshot", async () => {
+    it("refuses to change or delete a frozen snapshot", async ({ db }) => {
       const snap = await freezeSnapshot(db, D, null, "cli:test");
       await expect(
         db.query("update snapshot set created_by = 'x' where snapshot_id = $1", [snap.snapshot_id]),
@@ -76,7 +77,7 @@ for (const backend of backends()) {
       expect(await readSnapshot(db, snap.snapshot_id)).toEqual(snap);
     });
 
-    it("refuses an unknown grappe and stores nothing", async () => {
+    it("refuses an unknown grappe and stores nothing", async ({ db }) => {
       const n = (await listSnapshots(db, null)).length;
       await expect(freezeSnapshot(db, D, "NOPE", "x")).rejects.toMatchObject({
         code: "not_found",
@@ -86,8 +87,8 @@ for (const backend of backends()) {
       expect(await listSnapshots(db, null)).toHaveLength(n);
       expect(await readSnapshot(db, 999_999)).toBeNull();
     });
-  });
-}
+  },
+);
 
 describe("report --freeze and --snapshot", () => {
   it("prints back a frozen snapshot identically, after more imports", async () => {

@@ -3,7 +3,7 @@
  * constraints of the migrations — equals its declaration in domain/, on both backends; the API's
  * enums derive from the same declarations.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import * as S from "../api/schemas.ts";
 import type { Db } from "../db/index.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
@@ -21,7 +21,7 @@ import {
   PP_STATUT,
   TYPE_PROJET,
 } from "../domain/vocabulary.ts";
-import { backends, freshDb } from "./helpers.ts";
+import { describeOnBackends, it } from "./backend-test.ts";
 
 /** `table.column` → the domain's list for it. */
 const DECLARED: Record<string, readonly string[]> = {
@@ -57,23 +57,15 @@ async function checkLists(db: Db): Promise<Record<string, string[]>> {
   return out;
 }
 
-for (const backend of backends()) {
-  describe(`vocabulary on ${backend}`, () => {
-    let db: Db;
-    beforeAll(async () => {
-      db = await freshDb(backend);
-    });
-    afterAll(async () => db?.close());
-
-    it("every closed list of the database is the one declared in domain/", async () => {
-      const lists = await checkLists(db);
-      const sorted = (v: readonly string[]) => [...v].sort();
-      expect(Object.keys(lists).sort()).toEqual(Object.keys(DECLARED).sort());
-      for (const [column, values] of Object.entries(DECLARED))
-        expect(sorted(lists[column] ?? []), column).toEqual(sorted(values));
-    });
+describeOnBackends("vocabulary", {}, () => {
+  it("every closed list of the database is the one declared in domain/", async ({ db }) => {
+    const lists = await checkLists(db);
+    const sorted = (v: readonly string[]) => [...v].sort();
+    expect(Object.keys(lists).sort()).toEqual(Object.keys(DECLARED).sort());
+    for (const [column, values] of Object.entries(DECLARED))
+      expect(sorted(lists[column] ?? []), column).toEqual(sorted(values));
   });
-}
+});
 
 describe("API enums", () => {
   it("derive from the same declarations", () => {
