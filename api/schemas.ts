@@ -102,36 +102,83 @@ export const grappeSummary = z.object({
   target_date: day.nullable(),
   days_to_target: z.number().int().nullable(),
   measurement_date: day,
+  status: z.enum(["eligible", "non_eligible", "aucune_donnee"]),
   essms_total: z.number().int(),
   essms_meeting_all: z.number().int(),
   eligible: z.boolean(),
   eligible_pooled: z.boolean(),
+  solde_eur: z.number(),
+  /** "du" when eligible, "a_risque" otherwise, null without data */
+  solde_status: z.enum(["du", "a_risque"]).nullable(),
   subsidy: z.object({ total_eur: z.number(), solde_eur: z.number() }),
+  blocking_essms: z.number().int(),
+  dossiers_missing: z.number().int(),
+  messages_missing: z.number().int(),
+  last_import_at: z.string().nullable(),
   indicators: indicatorMap(grappeIndicator),
 });
 
-export const grappeDetail = grappeReport.extend({
-  grappe_nom: z.string(),
-  region: z.string(),
-  date_vsr: day.nullable(),
+const forecastStatus = z.enum(["atteinte", "atteignable", "non_atteignable", "donnees_insuffisantes"]);
+
+/** The grappe at a glance (issue 14 §4): the verdict that governs, the amount, the blockers. */
+export const synthesis = z.object({
+  status: z.enum(["eligible", "non_eligible", "aucune_donnee"]),
+  verdict: z.string(),
+  eligible: z.boolean().nullable(),
+  eligible_pooled: z.boolean().nullable(),
+  pooled_label: z.string(),
+  amount: z.object({
+    solde_eur: z.number(),
+    status: z.enum(["du", "a_risque"]).nullable(),
+    label: z.string(),
+  }),
+  blockers: z.array(
+    blocker.extend({
+      projection: z
+        .object({
+          status: forecastStatus,
+          reached_by_target_date: z.boolean().nullable(),
+          message: z.string(),
+        })
+        .nullable(),
+    }),
+  ),
+  blockers_total: z.object({
+    essms: z.number().int(),
+    dossiers: z.number().int(),
+    messages: z.number().int(),
+  }),
   target_date: day.nullable(),
-  days_to_target: z.number().int().nullable(),
-  measurement_date: day,
-  window: windowSchema,
-  rules_version: z.string(),
-  essms: z.array(essmsReport.extend({ raison_sociale: z.string(), categorie: z.string().nullable() })),
-  blockers: z.array(blocker),
-  /** the grappe measured at its target date (R-T3) with the data known today; null without VSR */
-  at_target_date: z
-    .object({
-      measurement_date: day,
-      eligible: z.boolean(),
-      eligible_pooled: z.boolean(),
-      essms_meeting_all: z.number().int(),
-      indicators: indicatorMap(grappeIndicator),
-    })
-    .nullable(),
+  days_left: z.number().int().nullable(),
+  days_left_label: z.string().nullable(),
+  projection: z.object({ eligible_at_target_date: z.boolean().nullable(), label: z.string() }).nullable(),
 });
+
+export const grappeDetail = z
+  .object({ synthesis })
+  .extend(grappeReport.shape)
+  .extend({
+    grappe_nom: z.string(),
+    region: z.string(),
+    date_vsr: day.nullable(),
+    target_date: day.nullable(),
+    days_to_target: z.number().int().nullable(),
+    measurement_date: day,
+    window: windowSchema,
+    rules_version: z.string(),
+    essms: z.array(essmsReport.extend({ raison_sociale: z.string(), categorie: z.string().nullable() })),
+    blockers: z.array(blocker),
+    /** the grappe measured at its target date (R-T3) with the data known today; null without VSR */
+    at_target_date: z
+      .object({
+        measurement_date: day,
+        eligible: z.boolean(),
+        eligible_pooled: z.boolean(),
+        essms_meeting_all: z.number().int(),
+        indicators: indicatorMap(grappeIndicator),
+      })
+      .nullable(),
+  });
 
 export const freshness = z.object({
   kind: z.string(),
@@ -156,7 +203,7 @@ export const forecast = z.object({
   method: z.string(),
   points_used: z.number().int(),
   slope_per_month: z.number().nullable(),
-  status: z.enum(["atteinte", "atteignable", "non_atteignable", "donnees_insuffisantes"]),
+  status: forecastStatus,
   reached_month: day.nullable(),
   target_date: day.nullable(),
   reached_by_target_date: z.boolean().nullable(),
@@ -202,7 +249,41 @@ export const adjustment = z.object({
   created_by: z.string().nullable(),
   created_at: z.string(),
   decisions: z.array(decisionEntry),
+  raison_sociale: z.string(),
+  essms_categorie: z.string().nullable(),
+  essms_categorie_libelle: z.string().nullable(),
 });
+
+const beforeAfter = <T extends z.ZodType>(t: T) => z.object({ before: t, after: t });
+
+/** What approving an adjustment would change at one date (issue 14 §1). */
+export const adjustmentEffect = z.object({
+  measurement_date: day,
+  applies: z.boolean(),
+  essms: z.object({
+    denominator: beforeAfter(z.number().int()),
+    rate: beforeAfter(z.number().nullable()),
+    met: beforeAfter(z.boolean()),
+    meets_all_mandatory: beforeAfter(z.boolean()),
+  }),
+  grappe: z.object({
+    rate: beforeAfter(z.number().nullable()),
+    met: beforeAfter(z.boolean()),
+    eligible: beforeAfter(z.boolean()),
+    eligible_pooled: beforeAfter(z.boolean()),
+  }),
+});
+
+export const adjustmentFigures = z.object({
+  measurement_date: day,
+  raw_denominator: z.number().int().nullable(),
+  current_rate: z.number().nullable(),
+  effect: z
+    .object({ at_measurement_date: adjustmentEffect.nullable(), at_target_date: adjustmentEffect.nullable() })
+    .nullable(),
+});
+
+export const adjustmentInView = adjustment.extend(adjustmentFigures.shape);
 
 const indicatorValue = z.object({
   date: day,
@@ -292,6 +373,11 @@ export const snapshotSummary = z.object({
   rules_version: z.string(),
   created_by: z.string(),
   created_at: z.string(),
+  eligible: z.boolean().nullable().optional(),
+  eligible_pooled: z.boolean().nullable().optional(),
+  solde_eur: z.number().nullable().optional(),
+  essms_total: z.number().int().nullable().optional(),
+  essms_meeting_all: z.number().int().nullable().optional(),
 });
 
 export const soldeDecision = z.object({
@@ -299,9 +385,22 @@ export const soldeDecision = z.object({
   snapshot_id: z.number().int(),
   grappe_id: z.string(),
   eligible: z.boolean(),
+  computed_eligible: z.boolean().nullable(),
   comment: z.string().nullable(),
   decided_by: z.string(),
   decided_at: z.string(),
+  replaces_decision_id: z.number().int().nullable(),
+  replacement_reason: z.string().nullable(),
+  measurement_date: day,
+  in_force: z.boolean(),
+});
+
+/** The ARS's decision on the solde (issue 14 §3): a departure from the verdict is motivated. */
+export const soldeDecisionInput = z.object({
+  eligible: z.boolean({ message: "décision attendue : éligible (true) ou non (false)" }),
+  comment: z.string().trim().max(4000).nullable().default(null),
+  replaces_decision_id: positiveId.nullable().default(null),
+  replacement_reason: z.string().trim().max(4000).nullable().default(null),
 });
 
 export const snapshot = snapshotSummary.extend({

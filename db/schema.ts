@@ -246,6 +246,19 @@ export interface Database {
     comment: string | null;
     decided_by: string;
     decided_at: Generated<Date>;
+    computed_eligible: boolean | null;
+    replaces_decision_id: number | null;
+    replacement_reason: string | null;
+  };
+  amenagement_piece: {
+    piece_id: Generated<number>;
+    amenagement_id: number;
+    media_type: string;
+    size_bytes: number;
+    sha256: string;
+    content: Uint8Array;
+    uploaded_by: string;
+    uploaded_at: Generated<Date>;
   };
   corrective_action: {
     action_id: Generated<number>;

@@ -206,3 +206,8 @@ export function daysBetween(a: Day, b: Day): number {
   const pb = b.split("-").map(Number) as [number, number, number];
   return Math.round((Date.UTC(pb[0], pb[1] - 1, pb[2]) - Date.UTC(pa[0], pa[1] - 1, pa[2])) / 86_400_000);
 }
+
+/** A day as the French write it: "2025-06-01" → "01/06/2025". */
+export function formatFrenchDay(d: Day): string {
+  return `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)}`;
+}

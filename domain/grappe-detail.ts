@@ -4,9 +4,11 @@
  * blockers — every mandatory indicator not met, with its gap in dossiers (R-G3) — and the
  * figures at the target date (R-T3: VSR + 3 months). Pure: the caller computes the reports.
  */
-import { type Day, daysBetween, targetDate } from "./dates.ts";
+import { addMonths, type Day, daysBetween, targetDate } from "./dates.ts";
+import { FORECAST_POINTS, type Forecast, forecast } from "./forecast.ts";
 import { INDICATOR_IDS, type IndicatorId } from "./indicators.ts";
 import type { EssmsReport, GrappeReport, Report } from "./report.ts";
+import { grappeSynthesis } from "./solde.ts";
 
 export interface GrappeFacts {
   grappe_id: string;
@@ -50,9 +52,35 @@ export function blockersOf(essms: readonly (EssmsReport & { raison_sociale: stri
   );
 }
 
+/** The months whose first days feed the forecast at D: the FORECAST_POINTS last, D's month included. */
+export function forecastMonths(d: Day): { from: Day; to: Day } {
+  return { from: addMonths(`${d.slice(0, 7)}-01`, -(FORECAST_POINTS - 1)), to: d };
+}
+
 /**
- * The grappe detail. `report`: at D for this grappe; `atTarget`: at the target date, or
- * `undefined` when D is the target date (the same report), or null without a VSR date.
+ * Each blocker's forecast at the target date (domain/forecast.ts), keyed "finess|indicator",
+ * from the monthly points of the grappe's ESSMS up to D (`history`: first days of month).
+ */
+export function blockerForecasts(
+  blockers: readonly Pick<Blocker, "finess" | "indicator">[],
+  history: readonly { date: Day; essms: readonly EssmsReport[] }[],
+  target: Day | null,
+): Map<string, Forecast> {
+  const out = new Map<string, Forecast>();
+  for (const b of blockers) {
+    const series = history.flatMap((p) => {
+      const r = p.essms.find((e) => e.finess === b.finess)?.indicators[b.indicator];
+      return r ? [{ date: p.date, numerator: r.numerator, denominator: r.denominator }] : [];
+    });
+    out.set(`${b.finess}|${b.indicator}`, forecast(b.indicator, series, target));
+  }
+  return out;
+}
+
+/**
+ * The grappe detail, its synthesis first (issue 14 §4). `report`: at D for this grappe;
+ * `atTarget`: at the target date, or `undefined` when D is the target date (the same report), or
+ * null without a VSR date; `history`: the monthly points that feed the blockers' forecasts.
  * Returns null when the report does not hold the grappe.
  */
 export function grappeDetail(
@@ -61,6 +89,7 @@ export function grappeDetail(
   atTarget: Report | null | undefined,
   names: readonly EssmsNames[],
   today: Day,
+  history: readonly { date: Day; essms: readonly EssmsReport[] }[] = [],
 ) {
   const gr: GrappeReport | undefined = report.grappes[0];
   if (!gr) return null;
@@ -72,16 +101,19 @@ export function grappeDetail(
   }));
   const t = grappe.date_vsr ? targetDate(grappe.date_vsr) : null;
   const tr = atTarget === undefined ? gr : atTarget?.grappes[0];
+  const blockers = blockersOf(essms);
+  const target = targetOf(grappe.date_vsr, today);
   return {
+    synthesis: grappeSynthesis(report, gr, blockers, target, blockerForecasts(blockers, history, t)),
     ...gr,
     grappe_nom: grappe.grappe_nom,
     region: grappe.region,
-    ...targetOf(grappe.date_vsr, today),
+    ...target,
     measurement_date: report.measurement_date,
     window: report.window,
     rules_version: report.rules_version,
     essms,
-    blockers: blockersOf(essms),
+    blockers,
     at_target_date:
       tr && t
         ? {
@@ -92,5 +124,44 @@ export function grappeDetail(
             indicators: tr.indicators,
           }
         : null,
+  };
+}
+
+/**
+ * One grappe of the region view at D (issue 14 §6; api.md `GET /api/grappes`): verdicts, solde
+ * due or at risk, blocking ESSMS and what they miss, target date, last import. `report` may hold
+ * other grappes; null when it does not hold this one.
+ */
+export function regionRow(
+  grappe: GrappeFacts,
+  report: Report,
+  d: Day,
+  today: Day,
+  lastImportAt: string | null,
+) {
+  const gr = report.grappes.find((g) => g.grappe_id === grappe.grappe_id);
+  if (!gr) return null;
+  const own = { ...report, essms: report.essms.filter((e) => e.grappe_id === grappe.grappe_id) };
+  const blockers = blockersOf(own.essms.map((e) => ({ ...e, raison_sociale: "" })));
+  const s = grappeSynthesis(own, gr, blockers, targetOf(grappe.date_vsr, today));
+  return {
+    grappe_id: grappe.grappe_id,
+    grappe_nom: grappe.grappe_nom,
+    region: grappe.region,
+    ...targetOf(grappe.date_vsr, today),
+    measurement_date: d,
+    status: s.status,
+    essms_total: gr.essms_total,
+    essms_meeting_all: gr.essms_meeting_all,
+    eligible: gr.eligible,
+    eligible_pooled: gr.eligible_pooled,
+    solde_eur: gr.subsidy.solde_eur,
+    solde_status: s.amount.status,
+    subsidy: gr.subsidy,
+    blocking_essms: s.blockers_total.essms,
+    dossiers_missing: s.blockers_total.dossiers,
+    messages_missing: s.blockers_total.messages,
+    last_import_at: lastImportAt,
+    indicators: gr.indicators,
   };
 }

@@ -5,6 +5,7 @@
 import { type Day, measurementWindow, type Window } from "./dates.ts";
 import {
   evaluateIndicator,
+  INDICATOR_BY_ID,
   INDICATOR_IDS,
   INDICATORS,
   type IndicatorId,
@@ -82,20 +83,33 @@ export interface Report {
   grappes: GrappeReport[];
 }
 
+/** R-P2: the file active at D, declared when a declaration covers D, else computed. */
+export function fileActive(c: EssmsCounts): number {
+  return c.fa_declared !== null ? c.fa_declared : c.fa_computed;
+}
+
+/**
+ * An indicator's numerator and its denominator before adjustments (§4: FA for dossiers actifs,
+ * MSS and DMP; DA for projet personnalisé and agenda), in persons (messages for the MSS numerator).
+ */
+export function rawFraction(c: EssmsCounts, id: IndicatorId): { numerator: number; denominator: number } {
+  const numerator = {
+    dossiers_actifs: c.da,
+    projet_personnalise: c.pp,
+    agenda: c.agenda,
+    mss: c.mss,
+    dmp: c.dmp,
+  }[id];
+  return { numerator, denominator: INDICATOR_BY_ID[id].denominator === "FA" ? fileActive(c) : c.da };
+}
+
 export function essmsReport(c: EssmsCounts): EssmsReport {
   const declared = c.fa_declared !== null;
-  const fa = declared ? (c.fa_declared as number) : c.fa_computed;
-  const raw: Record<IndicatorId, [number, number]> = {
-    dossiers_actifs: [c.da, fa],
-    projet_personnalise: [c.pp, c.da],
-    agenda: [c.agenda, c.da],
-    mss: [c.mss, fa],
-    dmp: [c.dmp, fa],
-  };
+  const fa = fileActive(c);
   const indicators = {} as Record<IndicatorId, IndicatorResult>;
   for (const id of INDICATOR_IDS) {
-    const [num, den] = raw[id];
-    indicators[id] = evaluateIndicator(id, num, den, c.adj[id] ?? 0, c.exempt_mss_dmp);
+    const { numerator, denominator } = rawFraction(c, id);
+    indicators[id] = evaluateIndicator(id, numerator, denominator, c.adj[id] ?? 0, c.exempt_mss_dmp);
   }
   return {
     finess: c.finess,

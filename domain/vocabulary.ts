@@ -197,6 +197,14 @@ export const AMENAGEMENT_ETAT = enumeration({
 });
 export type AmenagementEtat = (typeof AMENAGEMENT_ETAT.values)[number];
 
+/** What proof an adjustment may carry (issue 14 §2), recognised by content, never by name. */
+export const PIECE_MEDIA_TYPE = enumeration({
+  "application/pdf": "PDF",
+  "image/png": "image PNG",
+  "image/jpeg": "image JPEG",
+});
+export type PieceMediaType = (typeof PIECE_MEDIA_TYPE.values)[number];
+
 /** What the ARS decides on an adjustment (R-A2). */
 export const AMENAGEMENT_DECISION = enumeration({
   APPROUVE: "approuver",

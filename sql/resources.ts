@@ -294,25 +294,73 @@ export interface SoldeDecision {
   snapshot_id: number;
   grappe_id: string;
   eligible: boolean;
+  /** the strict verdict (R-G2) of the snapshot decided on; null for decisions before issue 14 */
+  computed_eligible: boolean | null;
   comment: string | null;
   decided_by: string;
   decided_at: string;
+  replaces_decision_id: number | null;
+  replacement_reason: string | null;
+  /** the snapshot's measurement date */
+  measurement_date: Day;
+  /** in force: the grappe's latest decision that no other replaced */
+  in_force: boolean;
+}
+
+/** Solde decisions with their snapshot's date and whether they are in force, oldest first. */
+function decisions(q: Queryable) {
+  return q.kysely
+    .selectFrom("solde_decision as d")
+    .innerJoin("snapshot as s", "s.snapshot_id", "d.snapshot_id")
+    .select([
+      sql<number>`d.decision_id::int`.as("decision_id"),
+      sql<number>`d.snapshot_id::int`.as("snapshot_id"),
+      "d.grappe_id",
+      "d.eligible",
+      "d.computed_eligible",
+      "d.comment",
+      "d.decided_by",
+      utc("d.decided_at").as("decided_at"),
+      sql<number | null>`d.replaces_decision_id::int`.as("replaces_decision_id"),
+      "d.replacement_reason",
+      "s.measurement_date",
+      sql<boolean>`not exists (select 1 from solde_decision r where r.replaces_decision_id = d.decision_id)
+        and d.decision_id = (select max(l.decision_id) from solde_decision l where l.grappe_id = d.grappe_id)`.as(
+        "in_force",
+      ),
+    ])
+    .orderBy("d.decision_id");
 }
 
 /** The decisions taken on a frozen snapshot, oldest first. */
 export async function soldeDecisions(q: Queryable, snapshotId: number): Promise<SoldeDecision[]> {
-  return q.kysely
-    .selectFrom("solde_decision")
+  return decisions(q).where("d.snapshot_id", "=", snapshotId).execute();
+}
+
+/** Every solde decision of a grappe (its history: who, when, what, which snapshot, why), oldest first. */
+export async function grappeSoldeDecisions(q: Queryable, grappeId: string): Promise<SoldeDecision[]> {
+  return decisions(q).where("d.grappe_id", "=", grappeId).execute();
+}
+
+/** Each grappe's last loaded import (UTC ISO time) that carried rows of its ESSMS; absent without one. */
+export async function lastImportByGrappe(
+  q: Queryable,
+  grappeIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (grappeIds.length === 0) return new Map();
+  const rows = await q.kysely
+    .selectFrom("import as i")
+    .innerJoin("import_finess as f", "f.import_id", "i.import_id")
+    .innerJoin("essms as e", "e.finess", "f.finess")
     .select([
-      sql<number>`decision_id::int`.as("decision_id"),
-      sql<number>`snapshot_id::int`.as("snapshot_id"),
-      "grappe_id",
-      "eligible",
-      "comment",
-      "decided_by",
-      utc("decided_at").as("decided_at"),
+      "e.grappe_id",
+      sql<string>`to_char(max(i.finished_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`.as(
+        "last_import_at",
+      ),
     ])
-    .where("snapshot_id", "=", snapshotId)
-    .orderBy("decision_id")
+    .where("i.status", "=", "loaded")
+    .where("e.grappe_id", "in", [...grappeIds])
+    .groupBy("e.grappe_id")
     .execute();
+  return new Map(rows.map((r) => [r.grappe_id, r.last_import_at]));
 }

@@ -10,9 +10,10 @@ import type { Day } from "../domain/dates.ts";
 import { DomainError } from "../domain/errors.ts";
 import { RULES_VERSION } from "../domain/indicators.ts";
 import type { Report } from "../domain/report.ts";
+import { checkSoldeDecision, type SoldeDecisionInput } from "../domain/solde.ts";
 import { audit } from "./identity.ts";
 import { computeReport } from "./queries.ts";
-import { utc } from "./resources.ts";
+import { grappeSoldeDecisions, utc } from "./resources.ts";
 
 export interface SnapshotImport {
   import_id: number;
@@ -120,43 +121,78 @@ export async function readSnapshot(q: Queryable, id: number): Promise<Snapshot |
   };
 }
 
-export async function listSnapshots(
-  q: Queryable,
-  grappeId: string | null,
-): Promise<Omit<Snapshot, "report" | "imports">[]> {
-  return snapshotColumns(q)
+/** A snapshot as its line shows it: the verdicts, the amount and the figures it froze (issue 14 §3). */
+export interface SnapshotSummary extends Omit<Snapshot, "report" | "imports"> {
+  eligible: boolean | null;
+  eligible_pooled: boolean | null;
+  solde_eur: number | null;
+  essms_total: number | null;
+  essms_meeting_all: number | null;
+}
+
+export async function listSnapshots(q: Queryable, grappeId: string | null): Promise<SnapshotSummary[]> {
+  const g = (path: string) => sql.raw(`report->'grappes'->0->>'${path}'`);
+  const rows = await snapshotColumns(q)
+    .select([
+      sql<boolean | null>`(${g("eligible")})::boolean`.as("eligible"),
+      sql<boolean | null>`(${g("eligible_pooled")})::boolean`.as("eligible_pooled"),
+      sql<number | null>`(report->'grappes'->0->'subsidy'->>'solde_eur')::float8`.as("solde_eur"),
+      sql<number | null>`(${g("essms_total")})::int`.as("essms_total"),
+      sql<number | null>`(${g("essms_meeting_all")})::int`.as("essms_meeting_all"),
+    ])
     .$if(grappeId !== null, (b) => b.where("grappe_id", "=", grappeId as string))
     .orderBy("snapshot_id")
     .execute();
+  return rows.map((r) => ({ ...r, solde_eur: r.solde_eur === null ? null : Number(r.solde_eur) }));
 }
 
 /**
- * Records the ARS's decision on the solde of a frozen snapshot, with its audit entry, in one
- * transaction. Returns the decision's number.
+ * Records the ARS's decision on the solde of a frozen snapshot (issue 14 §3), with its audit
+ * entry, in one transaction: the grappe is locked, the rules of domain/solde.ts checked against
+ * the snapshot's strict verdict and the decision in force (422 / 409). Returns its number.
  */
 export async function decideSolde(
   db: Db,
-  snapshotId: number,
+  snapshot: Pick<Snapshot, "snapshot_id" | "report">,
   grappeId: string,
-  decision: { eligible: boolean; comment: string | null },
+  decision: SoldeDecisionInput,
   actor: string,
 ): Promise<number> {
+  const computed = snapshot.report.grappes.find((g) => g.grappe_id === grappeId)?.eligible ?? false;
   return db.transaction(async (tx) => {
+    // One decision at a time per grappe: the one in force is read under this lock.
+    await tx.kysely
+      .selectFrom("grappe")
+      .select("grappe_id")
+      .where("grappe_id", "=", grappeId)
+      .forUpdate()
+      .execute();
+    const inForce = (await grappeSoldeDecisions(tx, grappeId)).find((x) => x.in_force) ?? null;
+    checkSoldeDecision(decision, computed, inForce);
     const row = await tx.kysely
       .insertInto("solde_decision")
       .values({
-        snapshot_id: snapshotId,
+        snapshot_id: snapshot.snapshot_id,
         grappe_id: grappeId,
         eligible: decision.eligible,
+        computed_eligible: computed,
         comment: decision.comment,
         decided_by: actor,
+        replaces_decision_id: decision.replaces_decision_id,
+        replacement_reason: decision.replaces_decision_id === null ? null : decision.replacement_reason,
       })
       .returning(sql<number>`decision_id::int`.as("decision_id"))
       .executeTakeFirstOrThrow();
-    await audit(tx, actor, "solde.decide", "solde_decision", String(row.decision_id), grappeId, null, {
-      snapshot_id: snapshotId,
-      ...decision,
-    });
+    await audit(
+      tx,
+      actor,
+      decision.replaces_decision_id === null ? "solde.decide" : "solde.replace",
+      "solde_decision",
+      String(row.decision_id),
+      grappeId,
+      inForce ? { decision_id: inForce.decision_id, eligible: inForce.eligible } : null,
+      { snapshot_id: snapshot.snapshot_id, computed_eligible: computed, ...decision },
+    );
     return row.decision_id;
   });
 }

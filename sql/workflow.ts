@@ -6,10 +6,19 @@
 import { sql } from "kysely";
 import { z } from "zod";
 import type { Db, Queryable } from "../db/index.ts";
-import { type Day, isDay, todayParis } from "../domain/dates.ts";
+import {
+  type AdjustmentEffect,
+  type AdjustmentTerms,
+  adjustmentEffect,
+  checkAdjustmentBound,
+  periodsOverlap,
+} from "../domain/adjustment-effect.ts";
+import { type Day, isDay, isMeasurementDay, todayParis } from "../domain/dates.ts";
 import { DomainError } from "../domain/errors.ts";
+import { finessCategoryLabel } from "../domain/finess-categories.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
 import { MAX_ADJUSTED_PERSONS } from "../domain/rejections.ts";
+import { rawFraction } from "../domain/report.ts";
 import {
   ACTION_STATUS,
   AMENAGEMENT_CATEGORIE,
@@ -17,10 +26,13 @@ import {
   type AmenagementEtat,
 } from "../domain/vocabulary.ts";
 import { audit } from "./identity.ts";
-import { computeReport } from "./queries.ts";
+import { computeReport, essmsCounts, essmsInfos } from "./queries.ts";
 import { utc } from "./resources.ts";
 
-const day = z.string().refine(isDay, "date attendue au format AAAA-MM-JJ");
+const day = z
+  .string()
+  .refine(isDay, "date attendue au format AAAA-MM-JJ")
+  .refine(isMeasurementDay, "date attendue entre le 01/01/1990 et le 31/12/2100");
 
 export const CATEGORIES = AMENAGEMENT_CATEGORIE.values;
 
@@ -74,6 +86,20 @@ export interface Adjustment {
   created_by: string | null;
   created_at: string;
   decisions: { decision: string; comment: string | null; decided_by: string; decided_at: string }[];
+  /** the ESSMS' name and FINESS category (code and French label) */
+  raison_sociale: string;
+  essms_categorie: string | null;
+  essms_categorie_libelle: string | null;
+}
+
+/** An adjustment as the team and the ARS weigh it (issue 14 §1): figures at D and at the target date. */
+export interface AdjustmentInView extends Adjustment {
+  measurement_date: Day;
+  /** the indicator's denominator before any adjustment at D, and the ESSMS' current rate */
+  raw_denominator: number | null;
+  current_rate: number | null;
+  /** what approving it would change (proposals only; null once decided) */
+  effect: { at_measurement_date: AdjustmentEffect | null; at_target_date: AdjustmentEffect | null } | null;
 }
 
 /** Adjustments with their ESSMS' grappe and every decision taken on them, oldest first. */
@@ -81,6 +107,7 @@ function adjustments(q: Queryable) {
   return q.kysely
     .selectFrom("amenagement as a")
     .innerJoin("essms as e", "e.finess", "a.finess")
+    .leftJoin("finess_reference as f", "f.finess", "a.finess")
     .select([
       sql<number>`a.amenagement_id::int`.as("amenagement_id"),
       "a.finess",
@@ -99,25 +126,142 @@ function adjustments(q: Queryable) {
           'comment', d.comment, 'decided_by', d.decided_by,
           'decided_at', to_char(d.decided_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) order by d.decision_id)
         from amenagement_decision d where d.amenagement_id = a.amenagement_id), '[]'::json)`.as("decisions"),
+      "e.raison_sociale",
+      sql<string | null>`e.categorie`.as("essms_categorie"),
+      sql<string | null>`case when f.categorie = e.categorie then f.libelle_categorie end`.as(
+        "libelle_extract",
+      ),
     ]);
+}
+
+type AdjustmentRow = Omit<Adjustment, "essms_categorie_libelle"> & { libelle_extract: string | null };
+
+function withLabel({ libelle_extract, ...a }: AdjustmentRow): Adjustment {
+  return { ...a, essms_categorie_libelle: finessCategoryLabel(a.essms_categorie, libelle_extract) };
 }
 
 /** The adjustments of ESSMS of these grappes. */
 export async function listAdjustments(q: Queryable, grappeIds: readonly string[]): Promise<Adjustment[]> {
   if (grappeIds.length === 0) return [];
-  return adjustments(q)
+  const rows = await adjustments(q)
     .where("e.grappe_id", "in", [...grappeIds])
     .orderBy("a.amenagement_id")
     .execute();
+  return rows.map(withLabel);
 }
 
 export async function getAdjustment(q: Queryable, id: number): Promise<Adjustment | null> {
-  return (await adjustments(q).where("a.amenagement_id", "=", id).executeTakeFirst()) ?? null;
+  const row = await adjustments(q).where("a.amenagement_id", "=", id).executeTakeFirst();
+  return row ? withLabel(row) : null;
+}
+
+/**
+ * Refuses (422) an adjustment larger than the indicator's denominator before adjustment at its
+ * start date, counting the other approved or proposed adjustments of the same ESSMS × indicator
+ * that overlap its period (issue 14 §1). `except`: the adjustment itself, when deciding it.
+ */
+async function checkBound(q: Queryable, a: AdjustmentTerms, grappeId: string, except: number | null) {
+  const others = await q.kysely
+    .selectFrom("amenagement")
+    .select(["nombre", "date_debut", "date_fin"])
+    .where("finess", "=", a.finess)
+    .where("indicateur", "=", a.indicateur)
+    .where("statut", "in", ["APPROUVE", "PROPOSE"])
+    .$if(except !== null, (b) => b.where("amenagement_id", "<>", except as number))
+    .execute();
+  const overlapping = others.filter((o) => periodsOverlap(a, o)).reduce((n, o) => n + o.nombre, 0);
+  const counts = await essmsCounts(q, a.date_debut, grappeId);
+  checkAdjustmentBound(
+    a,
+    counts.find((c) => c.finess === a.finess),
+    overlapping,
+  );
+}
+
+/**
+ * What approving this proposal would do, before it is made (the proposal form's preview):
+ * refuses it (422) when it exceeds the denominator, like the proposal itself.
+ */
+export async function previewAdjustment(
+  q: Queryable,
+  p: AdjustmentTerms,
+  grappeId: string,
+  d: Day,
+  target: Day | null,
+): Promise<Pick<AdjustmentInView, "measurement_date" | "raw_denominator" | "current_rate" | "effect">> {
+  await checkBound(q, p, grappeId, null);
+  const [countsAtD, infos, countsAtT] = await Promise.all([
+    essmsCounts(q, d, grappeId),
+    essmsInfos(q, grappeId),
+    target ? essmsCounts(q, target, grappeId) : null,
+  ]);
+  const mine = countsAtD.find((c) => c.finess === p.finess);
+  const atD = adjustmentEffect(p, d, countsAtD, infos);
+  return {
+    measurement_date: d,
+    raw_denominator: mine ? rawFraction(mine, p.indicateur).denominator : null,
+    current_rate: atD?.essms.rate.before ?? null,
+    effect: {
+      at_measurement_date: atD,
+      at_target_date: target && countsAtT ? adjustmentEffect(p, target, countsAtT, infos) : null,
+    },
+  };
+}
+
+/**
+ * The adjustments of these grappes with, at D and at each grappe's target date (R-T3), the raw
+ * denominator, the current rate and, for proposals, the effect of approving them.
+ */
+export async function adjustmentsInView(
+  q: Queryable,
+  grappeIds: readonly string[],
+  d: Day,
+  targets: ReadonlyMap<string, Day | null>,
+): Promise<AdjustmentInView[]> {
+  const list = await listAdjustments(q, grappeIds);
+  if (list.length === 0) return [];
+  const involved = [...new Set(list.map((a) => a.grappe_id))];
+  const [countsAtD, infos] = await Promise.all([essmsCounts(q, d, involved), essmsInfos(q, involved)]);
+  const atTarget = new Map<string, Awaited<ReturnType<typeof essmsCounts>>>();
+  for (const g of involved) {
+    const t = targets.get(g);
+    if (t && list.some((a) => a.grappe_id === g && a.statut === "PROPOSE"))
+      atTarget.set(g, await essmsCounts(q, t, g));
+  }
+  return list.map((a) => {
+    const mine = countsAtD.find((c) => c.finess === a.finess);
+    const now = mine ? adjustmentEffect({ ...a, nombre: 0 }, d, countsAtD, infos) : null;
+    const raw = mine ? rawFraction(mine, a.indicateur).denominator : null;
+    const t = targets.get(a.grappe_id) ?? null;
+    const tc = atTarget.get(a.grappe_id);
+    return {
+      ...a,
+      measurement_date: d,
+      raw_denominator: raw,
+      current_rate: now?.essms.rate.before ?? null,
+      effect:
+        a.statut === "PROPOSE"
+          ? {
+              at_measurement_date: adjustmentEffect(a, d, countsAtD, infos),
+              at_target_date: t && tc ? adjustmentEffect(a, t, tc, infos) : null,
+            }
+          : null,
+    };
+  });
 }
 
 /** A proposal (R-A2: PROPOSE), with its audit entry, in one transaction. */
 export async function proposeAdjustment(db: Db, p: Proposal, actor: string): Promise<Adjustment> {
   const id = await db.transaction(async (tx) => {
+    // One proposal or decision at a time per ESSMS: the bound counts the others.
+    const locked = await tx.kysely
+      .selectFrom("essms")
+      .select("grappe_id")
+      .where("finess", "=", p.finess)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!locked) throw new DomainError("not_found", `ESSMS ${p.finess} introuvable`);
+    await checkBound(tx, p, locked.grappe_id, null);
     const row = await tx.kysely
       .insertInto("amenagement")
       .values({
@@ -160,9 +304,17 @@ export async function decideAdjustment(db: Db, id: number, d: Decision, actor: s
     const a = await tx.kysely
       .selectFrom("amenagement as a")
       .innerJoin("essms as e", "e.finess", "a.finess")
-      .select(["a.statut", "e.grappe_id"])
+      .select([
+        "a.statut",
+        "e.grappe_id",
+        "a.finess",
+        "a.indicateur",
+        "a.nombre",
+        "a.date_debut",
+        "a.date_fin",
+      ])
       .where("a.amenagement_id", "=", id)
-      .forUpdate("a")
+      .forUpdate()
       .executeTakeFirst();
     if (!a) throw new DomainError("not_found", `aménagement inconnu : ${id}`);
     const allowed = d.decision === "REVOQUE" ? a.statut === "APPROUVE" : a.statut === "PROPOSE";
@@ -173,6 +325,9 @@ export async function decideAdjustment(db: Db, id: number, d: Decision, actor: s
           ? `seul un aménagement approuvé peut être révoqué (statut actuel : ${a.statut})`
           : `cet aménagement a déjà été décidé (statut actuel : ${a.statut})`,
       );
+    // Approving checks the bound again: the file active may have changed since the proposal.
+    if (d.decision === "APPROUVE")
+      await checkBound(tx, { ...a, indicateur: a.indicateur as IndicatorId }, a.grappe_id, id);
     await tx.kysely
       .updateTable("amenagement")
       .set({ statut: d.decision })

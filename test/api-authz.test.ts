@@ -74,22 +74,32 @@ describe("authorization matrix", () => {
   });
   afterAll(async () => db?.close());
 
-  const proposal = (finess: string) => ({
-    finess,
-    indicateur: "dmp",
-    nombre: 1,
-    categorie: "anonymat",
-    justification: "personne accueillie sous anonymat",
-    date_debut: "2025-01-01",
-  });
+  // Each proposal covers its own day: proposals that overlap would add up against the file
+  // active (issue 14: an adjustment never exceeds its denominator).
+  let proposals = 0;
+  const proposal = (finess: string) => {
+    const day = `2025-06-${String(1 + (proposals++ % 30)).padStart(2, "0")}`;
+    return {
+      finess,
+      indicateur: "dmp",
+      nombre: 1,
+      categorie: "anonymat",
+      justification: "personne accueillie sous anonymat",
+      date_debut: day,
+      date_fin: day,
+    };
+  };
+  /** The grappe's solde decision in force, replaced explicitly by the next decision. */
+  const replacing = async (grappe: string) => {
+    const [r] = await db.query<{ id: number | null }>(
+      "select max(decision_id)::int as id from solde_decision where grappe_id = $1",
+      [grappe],
+    );
+    return r?.id ? { replaces_decision_id: r.id, replacement_reason: "nouvelle décision après revue" } : {};
+  };
   const adj = async (finess: string) =>
-    (
-      await proposeAdjustment(
-        db,
-        { ...proposal(finess), indicateur: "dmp", categorie: "anonymat", date_fin: null },
-        "test",
-      )
-    ).amenagement_id;
+    (await proposeAdjustment(db, { ...proposal(finess), indicateur: "dmp", categorie: "anonymat" }, "test"))
+      .amenagement_id;
   const act = async (finess: string, grappe: string) =>
     (
       await createAction(
@@ -171,17 +181,22 @@ describe("authorization matrix", () => {
       expect: read,
     },
     "POST /grappes/:grappe_id/snapshots/:snapshot_id/decision": {
-      own: () => ({
+      own: async () => ({
         method: "POST",
         path: `/api/grappes/T1/snapshots/${snap.own}/decision`,
-        body: { eligible: false, comment: "cibles non atteintes" },
+        body: { eligible: false, comment: "cibles non atteintes", ...(await replacing("T1")) },
       }),
-      foreign: () => ({
+      foreign: async () => ({
         method: "POST",
         path: `/api/grappes/F1/snapshots/${snap.foreign}/decision`,
-        body: { eligible: true },
+        body: { eligible: true, comment: "décision motivée du test", ...(await replacing("F1")) },
       }),
       expect: arsWrite(201),
+    },
+    "GET /grappes/:grappe_id/decisions": {
+      own: () => ({ method: "GET", path: "/api/grappes/T1/decisions" }),
+      foreign: () => ({ method: "GET", path: "/api/grappes/F1/decisions" }),
+      expect: read,
     },
     "GET /grappes/:grappe_id/evidence": {
       own: () => ({ method: "GET", path: `/api/grappes/T1/evidence?snapshot=${snap.own}` }),
@@ -207,6 +222,19 @@ describe("authorization matrix", () => {
       own: () => ({ method: "POST", path: "/api/adjustments", body: proposal("340000017") }),
       foreign: () => ({ method: "POST", path: "/api/adjustments", body: proposal("350000014") }),
       expect: teamWrite(201),
+    },
+    "POST /adjustments/effect": {
+      own: () => ({
+        method: "POST",
+        path: "/api/adjustments/effect?date=2025-07-01",
+        body: proposal("340000017"),
+      }),
+      foreign: () => ({
+        method: "POST",
+        path: "/api/adjustments/effect?date=2025-07-01",
+        body: proposal("350000014"),
+      }),
+      expect: read,
     },
     "POST /adjustments/:amenagement_id/decision": {
       own: async () => ({

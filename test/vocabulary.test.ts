@@ -18,6 +18,7 @@ import {
   MSS_SENS,
   MSS_STATUT,
   OPTIONAL_KIND,
+  PIECE_MEDIA_TYPE,
   PP_STATUT,
   TYPE_PROJET,
 } from "../domain/vocabulary.ts";
@@ -38,6 +39,7 @@ const DECLARED: Record<string, readonly string[]> = {
   "amenagement_decision.decision": AMENAGEMENT_DECISION.values,
   "app_user.role": ROLES,
   "corrective_action.status": ACTION_STATUS.values,
+  "amenagement_piece.media_type": PIECE_MEDIA_TYPE.values,
 };
 
 /** Every `check (column in (…))` constraint: `table.column` → its values. */

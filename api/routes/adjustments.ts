@@ -1,18 +1,27 @@
 /** Adjustments (aménagements): proposals by the team, decisions by the ARS (R-A2). */
 import { z } from "zod";
+import { type Day, targetDate, todayParis } from "../../domain/dates.ts";
 import { grappesByIds } from "../../sql/resources.ts";
 import {
+  adjustmentsInView,
   decideAdjustment,
   decisionSchema,
   getAdjustment,
-  listAdjustments,
+  previewAdjustment,
   proposalSchema,
   proposeAdjustment,
 } from "../../sql/workflow.ts";
+import type { AppDeps } from "../registry.ts";
 import { Reply, type RouteDef, route } from "../registry.ts";
 import * as S from "../schemas.ts";
 
 import { actor, essmsInScope, grappeInScope, inScope, notFound } from "./scope.ts";
+
+/** Each grappe's target date (R-T3: VSR + 3 months), null without a VSR date; every grappe for null. */
+async function targets(deps: AppDeps, ids: readonly string[] | null): Promise<Map<string, Day | null>> {
+  const grappes = await grappesByIds(deps.db, ids);
+  return new Map(grappes.map((g) => [g.grappe_id, g.date_vsr ? targetDate(g.date_vsr) : null]));
+}
 
 export const ADJUSTMENTS: RouteDef[] = [
   route({
@@ -20,17 +29,17 @@ export const ADJUSTMENTS: RouteDef[] = [
     path: "/adjustments",
     summary: "les aménagements du périmètre (ou d'une grappe) avec l'historique de leurs décisions",
     tag: "aménagements",
-    query: z.object({ grappe_id: z.string().min(1).optional() }),
-    response: z.array(S.adjustment),
+    query: z.object({ grappe_id: z.string().min(1).optional(), date: S.day.optional() }),
+    response: z.array(S.adjustmentInView),
     handler: async ({ deps, scope, query }) => {
-      if (query.grappe_id !== undefined) {
-        const g = await grappeInScope(deps, scope, query.grappe_id);
-        return listAdjustments(deps.db, [g.grappe_id]);
-      }
-      const all = scope.all
-        ? (await grappesByIds(deps.db, null)).map((g) => g.grappe_id)
-        : [...scope.grappes];
-      return listAdjustments(deps.db, all);
+      const ids =
+        query.grappe_id !== undefined
+          ? [(await grappeInScope(deps, scope, query.grappe_id)).grappe_id]
+          : scope.all
+            ? null
+            : [...scope.grappes];
+      const t = await targets(deps, ids);
+      return adjustmentsInView(deps.db, [...t.keys()], query.date ?? todayParis(), t);
     },
   }),
 
@@ -46,6 +55,23 @@ export const ADJUSTMENTS: RouteDef[] = [
     handler: async ({ deps, scope, body, principal }) => {
       await essmsInScope(deps, scope, body.finess);
       return new Reply(201, await proposeAdjustment(deps.db, body, actor(principal)));
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/adjustments/effect",
+    summary:
+      "ce qu'approuver cet aménagement changerait (ESSMS et grappe, à la date D et à la date cible), sans rien enregistrer ; 422 s'il dépasse le dénominateur",
+    tag: "aménagements",
+    query: S.dateQuery,
+    body: proposalSchema,
+    response: S.adjustmentFigures,
+    handler: async ({ deps, scope, body, query }) => {
+      const e = await essmsInScope(deps, scope, body.finess);
+      const [g] = await grappesByIds(deps.db, [e.grappe_id]);
+      const t = g?.date_vsr ? targetDate(g.date_vsr) : null;
+      return previewAdjustment(deps.db, body, e.grappe_id, query.date ?? todayParis(), t);
     },
   }),
 

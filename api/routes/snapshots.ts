@@ -1,7 +1,7 @@
 /** Frozen reports (snapshots), the ARS decision on the solde, and the evidence pack. */
 import { z } from "zod";
 import { audit } from "../../sql/identity.ts";
-import { soldeDecisions } from "../../sql/resources.ts";
+import { grappeSoldeDecisions, soldeDecisions } from "../../sql/resources.ts";
 import { decideSolde, freezeSnapshot, listSnapshots, readSnapshot } from "../../sql/snapshots.ts";
 import { attachment, evidencePack } from "../exports.ts";
 import { Reply, type RouteDef, route } from "../registry.ts";
@@ -74,19 +74,33 @@ export const SNAPSHOTS: RouteDef[] = [
     tag: "figés",
     roles: ["ars"],
     params: S.grappeParam.extend({ snapshot_id: S.positiveId }),
-    body: z.object({ eligible: z.boolean(), comment: z.string().trim().max(4000).nullable().default(null) }),
+    body: S.soldeDecisionInput,
     status: 201,
     response: S.soldeDecision,
     handler: async ({ deps, scope, params, body, principal }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const snap = await readSnapshot(deps.db, params.snapshot_id);
       if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${params.snapshot_id}`);
-      const saved = await decideSolde(deps.db, snap.snapshot_id, g.grappe_id, body, actor(principal));
+      const saved = await decideSolde(deps.db, snap, g.grappe_id, body, actor(principal));
       const all = await soldeDecisions(deps.db, snap.snapshot_id);
       return new Reply(
         201,
         all.find((x) => x.decision_id === saved),
       );
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/grappes/:grappe_id/decisions",
+    summary:
+      "l'historique des décisions sur le solde de la grappe (qui, quand, quoi, sur quel figé, pourquoi), celle en vigueur marquée",
+    tag: "figés",
+    params: S.grappeParam,
+    response: z.array(S.soldeDecision),
+    handler: async ({ deps, scope, params }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
+      return grappeSoldeDecisions(deps.db, g.grappe_id);
     },
   }),
 
