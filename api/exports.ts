@@ -10,12 +10,20 @@ import contentDisposition from "content-disposition";
 import ExcelJS from "exceljs";
 import { strToU8, zipSync } from "fflate";
 import type { Queryable } from "../db/index.ts";
+import { coversDay } from "../domain/adjustment-effect.ts";
 import { csvFile, csvNumber, csvText } from "../domain/csv.ts";
+import { parisDateTime } from "../domain/dates.ts";
+import { finessCategoryLabel } from "../domain/finess-categories.ts";
+import { blockersOf, targetOf } from "../domain/grappe-detail.ts";
+import { INDICATOR_BY_ID, INDICATOR_IDS } from "../domain/indicators.ts";
 import type { Report } from "../domain/report.ts";
-import { CSV_HEADERS, RATE_COLUMN, reportCsv, reportRows, TARGET_COLUMN } from "../domain/report-csv.ts";
-import { auditExcerpt, soldeDecisions } from "../sql/resources.ts";
+import { CSV_HEADERS, reportCsv, reportRows } from "../domain/report-csv.ts";
+import { type GrappeSynthesis, grappeSynthesis } from "../domain/solde.ts";
+import { AMENAGEMENT_CATEGORIE, AMENAGEMENT_ETAT, type AmenagementCategorie } from "../domain/vocabulary.ts";
+import { auditExcerpt, essmsOfGrappe, grappesByIds, soldeDecisions } from "../sql/resources.ts";
 import type { Snapshot } from "../sql/snapshots.ts";
 import { listActions, listAdjustments } from "../sql/workflow.ts";
+import { type SynthesisInput, synthesisPdf } from "./pdf.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -43,25 +51,161 @@ export function attachment(filename: string): string {
   return contentDisposition(name, { type: "attachment", fallback: ascii });
 }
 
+/** What the workbook's summary sheet shows besides the report (issue 14 §7). */
+export interface WorkbookContext {
+  grappe: { grappe_id: string; grappe_nom: string; region: string };
+  names: ReadonlyMap<string, string>;
+  categories: ReadonlyMap<string, string | null>;
+  synthesis: GrappeSynthesis;
+}
+
+/** The workbook's context for a grappe at D: names, category labels and the synthesis. */
+export function workbookContext(
+  grappe: { grappe_id: string; grappe_nom: string; region: string; date_vsr: string | null },
+  report: Report,
+  essms: readonly { finess: string; raison_sociale: string; categorie: string | null }[],
+  today: string,
+): WorkbookContext {
+  const names = new Map(essms.map((e) => [e.finess, e.raison_sociale]));
+  // buildReport gives every grappe of the referential, with or without data.
+  const gr = report.grappes.find((x) => x.grappe_id === grappe.grappe_id);
+  if (!gr) throw new Error(`grappe absente du rapport : ${grappe.grappe_id}`);
+  const blockers = blockersOf(report.essms.map((e) => ({ ...e, raison_sociale: names.get(e.finess) ?? "" })));
+  const synthesis = grappeSynthesis(report, gr, blockers, targetOf(grappe.date_vsr, today));
+  return {
+    grappe,
+    names,
+    categories: new Map(essms.map((e) => [e.finess, finessCategoryLabel(e.categorie)])),
+    synthesis,
+  };
+}
+
+const PERCENT = "0.0%";
+const EUROS = '#,##0.00 "€"';
+const DATE = "dd/mm/yyyy";
+
+/** A day as a real Excel date cell (midnight UTC, which Excel shows as that day). */
+function excelDate(d: string): Date {
+  return new Date(`${d}T00:00:00Z`);
+}
+
 /**
- * The report as an Excel workbook, one row per ESSMS × indicator (columns CSV_HEADERS). Text is
- * written as ExcelJS string cells, never as formulas (a grappe id `=…` stays text); numbers as
- * numbers, rates with a percentage format.
+ * The report as an Excel workbook an ARS keeps (ExcelJS): a "Synthèse" sheet (grappe, date,
+ * verdicts, amount, pooled rates, blockers) and an "ESSMS × indicateurs" sheet, one row per
+ * ESSMS × indicator with the ESSMS' name and category, rates as percentage cells, real date
+ * cells, a frozen header row and set column widths. Text is written as string cells, never as
+ * formulas (a grappe id `=…` stays text).
  */
-export async function reportXlsx(report: Report): Promise<Buffer> {
+export async function reportXlsx(report: Report, ctx: WorkbookContext): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = "Cibles d'usage ESMS numérique";
-  const ws = wb.addWorksheet("Indicateurs", { views: [{ state: "frozen", ySplit: 1 }] });
-  ws.addRow(CSV_HEADERS);
+  const s = ctx.synthesis;
+  const g = report.grappes.find((x) => x.grappe_id === ctx.grappe.grappe_id) ?? report.grappes[0];
+
+  const sum = wb.addWorksheet("Synthèse");
+  sum.columns = [{ width: 44 }, { width: 22 }, { width: 16 }, { width: 16 }, { width: 16 }];
+  const line = (label: string, value: ExcelJS.CellValue, numFmt?: string) => {
+    const r = sum.addRow([label, value]);
+    r.getCell(1).font = { bold: true };
+    if (numFmt) r.getCell(2).numFmt = numFmt;
+    return r;
+  };
+  sum.addRow([`Synthèse du solde — ${ctx.grappe.grappe_nom} (${ctx.grappe.grappe_id})`]).font = {
+    bold: true,
+    size: 14,
+  };
+  line("Région", ctx.grappe.region);
+  line("Date de mesure", excelDate(report.measurement_date), DATE);
+  line("Fenêtre : début", excelDate(report.window.start), DATE);
+  line("Fenêtre : fin (exclue)", excelDate(report.window.end), DATE);
+  line("Version des règles", report.rules_version);
+  line(
+    "Verdict (R-G2, strict : décide du solde)",
+    s.eligible === null ? "aucune donnée" : s.eligible ? "éligible" : "non éligible",
+  );
+  line(
+    "Verdict mutualisé (informatif)",
+    s.eligible_pooled === null ? "aucune donnée" : s.eligible_pooled ? "éligible" : "non éligible",
+  );
+  line(
+    s.amount.status === "du"
+      ? "Solde dû"
+      : s.amount.status === "a_risque"
+        ? "Solde à risque"
+        : "Solde en jeu",
+    s.amount.solde_eur,
+    EUROS,
+  );
+  if (g) {
+    line("Subvention totale (R-G4)", g.subsidy.total_eur, EUROS);
+    line("ESSMS à toutes leurs cibles", `${g.essms_meeting_all} / ${g.essms_total}`);
+  }
+  line("Dossiers manquants (R-G3)", s.blockers_total.dossiers);
+  line("Messages MS Santé manquants", s.blockers_total.messages);
+  sum.addRow([]);
+  const head = sum.addRow([
+    "Indicateur (taux mutualisé, R-G1)",
+    "Taux",
+    "Cible",
+    "Atteint",
+    "ESSMS à la cible",
+  ]);
+  head.font = { bold: true };
+  if (g)
+    for (const id of INDICATOR_IDS) {
+      const r = g.indicators[id];
+      const row = sum.addRow([
+        INDICATOR_BY_ID[id].label,
+        r.rate,
+        r.target,
+        r.met ? "oui" : "non",
+        r.essms_meeting,
+      ]);
+      row.getCell(2).numFmt = PERCENT;
+      row.getCell(3).numFmt = "0%";
+    }
+  sum.addRow([]);
+  sum.addRow(["Blocages (du plus au moins accessible)", "Indicateur", "Taux", "Cible", "Manque"]).font = {
+    bold: true,
+  };
+  for (const b of s.blockers) {
+    const row = sum.addRow([
+      `${ctx.names.get(b.finess) ?? ""} (${b.finess})`,
+      INDICATOR_BY_ID[b.indicator].shortLabel,
+      b.rate,
+      b.target,
+      b.gap,
+    ]);
+    row.getCell(3).numFmt = PERCENT;
+    row.getCell(4).numFmt = "0%";
+  }
+
+  const ws = wb.addWorksheet("ESSMS × indicateurs", { views: [{ state: "frozen", ySplit: 1 }] });
+  const headers = ["Raison sociale", "Catégorie", ...CSV_HEADERS.filter((h) => h !== "Raison sociale")];
+  ws.addRow(headers);
   ws.getRow(1).font = { bold: true };
-  for (const row of reportRows(report)) ws.addRow(row);
-  ws.getColumn(RATE_COLUMN + 1).numFmt = "0.00%";
-  ws.getColumn(TARGET_COLUMN + 1).numFmt = "0%";
+  const nameAt = CSV_HEADERS.indexOf("Raison sociale");
+  const finessAt = CSV_HEADERS.indexOf("FINESS");
+  const dateColumns = [0, 1, 2];
+  for (const row of reportRows(report, ctx.names)) {
+    const finess = String(row[finessAt]);
+    const rest = row
+      .filter((_, i) => i !== nameAt)
+      .map((v, i) => (dateColumns.includes(i) ? excelDate(String(v)) : v));
+    ws.addRow([ctx.names.get(finess) ?? "", ctx.categories.get(finess) ?? "", ...rest]);
+  }
+  const col = (header: string) => headers.indexOf(header) + 1;
+  for (const d of ["Date de mesure", "Début de fenêtre", "Fin de fenêtre (exclue)"])
+    ws.getColumn(col(d)).numFmt = DATE;
+  ws.getColumn(col("Taux")).numFmt = PERCENT;
+  ws.getColumn(col("Cible")).numFmt = "0%";
   ws.columns.forEach((c) => {
-    c.width = 16;
+    c.width = 14;
   });
-  ws.getColumn(6).width = 52;
-  ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: CSV_HEADERS.length } };
+  ws.getColumn(1).width = 36;
+  ws.getColumn(2).width = 40;
+  ws.getColumn(col("Indicateur")).width = 52;
+  ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
@@ -69,42 +213,132 @@ function json(x: unknown): Uint8Array {
   return strToU8(`${JSON.stringify(x, null, 2)}\n`);
 }
 
-/** Rows of the database as a CSV for Excel FR: numbers as they are, any other value as text (`csvText`). */
-function csvOf(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
+/** A CSV's columns: [field of the row, French header]. */
+type Columns = readonly (readonly [string, string])[];
+
+const IMPORT_COLUMNS: Columns = [
+  ["import_id", "N° d'import"],
+  ["file_name", "Fichier"],
+  ["kind", "Type d'export"],
+  ["sha256", "Empreinte SHA-256"],
+  ["rows_loaded", "Lignes chargées (grappe)"],
+  ["finished_at", "Chargé le (heure de Paris)"],
+];
+
+const ADJUSTMENT_COLUMNS: Columns = [
+  ["amenagement_id", "N° d'aménagement"],
+  ["finess", "FINESS"],
+  ["raison_sociale", "ESSMS"],
+  ["indicateur", "Indicateur"],
+  ["nombre", "Personnes"],
+  ["categorie", "Catégorie"],
+  ["justification", "Justification"],
+  ["date_debut", "Début"],
+  ["date_fin", "Fin"],
+  ["statut", "Statut"],
+  ["created_by", "Proposé par"],
+  ["created_at", "Proposé le (heure de Paris)"],
+];
+
+const DECISION_COLUMNS: Columns = [
+  ["decision_id", "N° de décision"],
+  ["snapshot_id", "N° de figé"],
+  ["measurement_date", "Date de mesure"],
+  ["eligible", "Décision"],
+  ["computed_eligible", "Verdict calculé (R-G2)"],
+  ["comment", "Commentaire"],
+  ["replaces_decision_id", "Remplace la décision n°"],
+  ["replacement_reason", "Motif du remplacement"],
+  ["decided_by", "Décidé par"],
+  ["decided_at", "Décidé le (heure de Paris)"],
+  ["in_force", "En vigueur"],
+];
+
+/** Rows as a CSV for Excel FR, French headers: numbers as they are, any other value as text (`csvText`). */
+function csvOf(rows: readonly object[], columns: Columns): string {
   const cell = (v: unknown) =>
     v === null || v === undefined
       ? ""
       : typeof v === "number" || typeof v === "bigint"
         ? csvNumber(String(v))
         : csvText(String(v));
-  return csvFile([columns.map(csvText), ...rows.map((r) => columns.map((c) => cell(r[c])))]);
+  return csvFile([
+    columns.map(([, header]) => csvText(header)),
+    ...rows.map((r) => columns.map(([k]) => cell((r as Record<string, unknown>)[k]))),
+  ]);
+}
+
+/**
+ * What the synthesis of a grappe's frozen snapshot shows (issue 14 §5): its report, the verdict
+ * and amount, the blockers, the ESSMS' names, the approved adjustments covering D, and the
+ * decision in force on it (else its latest). Days left are counted from the measurement date,
+ * so that the document reads the same whenever it is printed.
+ */
+export async function synthesisInput(q: Queryable, snap: Snapshot): Promise<SynthesisInput> {
+  const grappeId = snap.grappe_id as string;
+  const [[grappe], essms, adjustments, decisions] = await Promise.all([
+    grappesByIds(q, [grappeId]),
+    essmsOfGrappe(q, grappeId),
+    listAdjustments(q, [grappeId]),
+    soldeDecisions(q, snap.snapshot_id),
+  ]);
+  const names = new Map(essms.map((e) => [e.finess, e.raison_sociale]));
+  const report = snap.report;
+  const gr = report.grappes.find((g) => g.grappe_id === grappeId) ?? report.grappes[0];
+  if (!gr) throw new Error("rapport figé sans grappe");
+  const blockers = blockersOf(report.essms.map((e) => ({ ...e, raison_sociale: names.get(e.finess) ?? "" })));
+  const synthesis = grappeSynthesis(
+    report,
+    gr,
+    blockers,
+    targetOf(grappe?.date_vsr ?? null, report.measurement_date),
+  );
+  const decision = decisions.find((d) => d.in_force) ?? decisions.at(-1) ?? null;
+  return {
+    grappe: {
+      grappe_id: grappeId,
+      grappe_nom: grappe?.grappe_nom ?? grappeId,
+      region: grappe?.region ?? "",
+    },
+    snapshot: { snapshot_id: snap.snapshot_id, created_by: snap.created_by, created_at: snap.created_at },
+    report,
+    synthesis,
+    names,
+    adjustments: adjustments.filter((a) => a.statut === "APPROUVE" && coversDay(a, report.measurement_date)),
+    decision,
+  };
 }
 
 /** The evidence pack of a grappe's frozen snapshot (what the ARS keeps to justify the solde). */
 export async function evidencePack(q: Queryable, snap: Snapshot): Promise<Buffer> {
   const grappeId = snap.grappe_id as string;
-  const [adjustments, actions, decisions, auditLog] = await Promise.all([
+  const [adjustments, actions, decisions, auditLog, synthesis] = await Promise.all([
     listAdjustments(q, [grappeId]),
     listActions(q, [grappeId]),
     soldeDecisions(q, snap.snapshot_id),
     auditExcerpt(q, grappeId),
+    synthesisInput(q, snap),
   ]);
+  const pdf = await synthesisPdf(synthesis);
   const rules = readFileSync(join(ROOT, "docs", "regles", `indicateurs-${snap.rules_version}.md`));
   const readme = `Dossier de preuve — grappe ${grappeId}, rapport figé n° ${snap.snapshot_id}
 Date de mesure : ${snap.measurement_date} — règles de calcul version ${snap.rules_version}
 Figé le ${snap.created_at} par ${snap.created_by}.
 
 Contenu :
+- synthese.pdf : la synthèse d'une page (verdicts, montant, blocages, ESSMS, aménagements, décision) ;
 - chiffres.json, chiffres.csv : les indicateurs figés (ESSMS × indicateur ; CSV pour Excel) ;
 - regles-${snap.rules_version}.md : le texte des règles de calcul appliquées ;
 - imports.json, imports.csv : les fichiers sur lesquels reposent les chiffres (empreinte SHA-256, lignes chargées) ;
-- amenagements.json : les aménagements de la grappe et l'historique de leurs décisions ;
+- amenagements.json, amenagements.csv : les aménagements de la grappe et l'historique de leurs décisions ;
 - actions-correctives.json : les actions correctives de la grappe ;
-- decision-solde.json : la ou les décisions de l'ARS sur le solde, sur ce figé ;
+- decision-solde.json, decision-solde.csv : la ou les décisions de l'ARS sur le solde, sur ce figé ;
 - journal.json : extrait du journal d'audit de la grappe (500 dernières écritures).
 Aucune donnée nominative : les usagers sont pseudonymisés et absents de ce dossier.
+Les fichiers CSV s'ouvrent dans Excel (séparateur ;, virgule décimale) ; leurs heures sont celles de Paris.
 `;
   const files: Record<string, Uint8Array> = {
+    "synthese.pdf": new Uint8Array(pdf),
     "LISEZMOI.txt": strToU8(readme),
     "chiffres.json": json({
       snapshot_id: snap.snapshot_id,
@@ -112,22 +346,43 @@ Aucune donnée nominative : les usagers sont pseudonymisés et absents de ce dos
       created_by: snap.created_by,
       ...snap.report,
     }),
-    "chiffres.csv": strToU8(reportCsv(snap.report)),
+    "chiffres.csv": strToU8(reportCsv(snap.report, synthesis.names)),
     [`regles-${snap.rules_version}.md`]: new Uint8Array(rules),
     "imports.json": json(snap.imports),
     "imports.csv": strToU8(
-      csvOf(snap.imports as unknown as Record<string, unknown>[], [
-        "import_id",
-        "file_name",
-        "kind",
-        "sha256",
-        "rows_loaded",
-        "finished_at",
-      ]),
+      csvOf(
+        snap.imports.map((i) => ({ ...i, finished_at: parisDateTime(i.finished_at) })),
+        IMPORT_COLUMNS,
+      ),
     ),
     "amenagements.json": json(adjustments),
+    "amenagements.csv": strToU8(
+      csvOf(
+        adjustments.map((a) => ({
+          ...a,
+          indicateur: INDICATOR_BY_ID[a.indicateur].label,
+          categorie: AMENAGEMENT_CATEGORIE.labels[a.categorie as AmenagementCategorie] ?? a.categorie,
+          statut: AMENAGEMENT_ETAT.labels[a.statut],
+          created_at: parisDateTime(a.created_at),
+        })),
+        ADJUSTMENT_COLUMNS,
+      ),
+    ),
     "actions-correctives.json": json(actions),
     "decision-solde.json": json(decisions),
+    "decision-solde.csv": strToU8(
+      csvOf(
+        decisions.map((d) => ({
+          ...d,
+          eligible: d.eligible ? "éligible" : "non éligible",
+          computed_eligible:
+            d.computed_eligible === null ? "" : d.computed_eligible ? "éligible" : "non éligible",
+          decided_at: parisDateTime(d.decided_at),
+          in_force: d.in_force ? "oui" : "non",
+        })),
+        DECISION_COLUMNS,
+      ),
+    ),
     "journal.json": json(auditLog),
   };
   return Buffer.from(zipSync(files, { level: 6 }));

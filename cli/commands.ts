@@ -22,6 +22,7 @@ import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.t
 import { addUser, createToken, listUsers, type Role, revokeToken, setDisabled } from "../sql/identity.ts";
 import { failInterruptedImports } from "../sql/imports.ts";
 import { computeReport } from "../sql/queries.ts";
+import { essmsNames } from "../sql/resources.ts";
 import { freezeSnapshot, readSnapshot } from "../sql/snapshots.ts";
 import { configFromEnv } from "./config.ts";
 
@@ -372,7 +373,8 @@ export const commands: Record<string, Command> = {
           err(`figé inconnu : ${id}`);
           return 1;
         }
-        if (values.csv) process.stdout.write(reportCsv(snap.report));
+        if (values.csv)
+          process.stdout.write(reportCsv(snap.report, await withDb((db) => essmsNames(db, null))));
         else if (values.json) process.stdout.write(`${JSON.stringify(snap, null, 1)}\n`);
         else
           process.stdout.write(
@@ -399,7 +401,8 @@ export const commands: Record<string, Command> = {
         err(
           `Figé n° ${snap.snapshot_id} enregistré (${snap.imports.length} imports référencés) : relire avec report --snapshot ${snap.snapshot_id}`,
         );
-        if (values.csv) process.stdout.write(reportCsv(snap.report));
+        if (values.csv)
+          process.stdout.write(reportCsv(snap.report, await withDb((db) => essmsNames(db, null))));
         else if (values.json) process.stdout.write(`${JSON.stringify(snap, null, 1)}\n`);
         else process.stdout.write(humanReport(snap.report));
         return 0;
@@ -409,7 +412,7 @@ export const commands: Record<string, Command> = {
         err(`grappe inconnue : ${grappe}`);
         return 1;
       }
-      if (values.csv) process.stdout.write(reportCsv(report));
+      if (values.csv) process.stdout.write(reportCsv(report, await withDb((db) => essmsNames(db, null))));
       else if (values.json) process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
       else process.stdout.write(humanReport(report));
       return 0;

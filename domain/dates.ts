@@ -211,3 +211,15 @@ export function daysBetween(a: Day, b: Day): number {
 export function formatFrenchDay(d: Day): string {
   return `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)}`;
 }
+
+/**
+ * A UTC ISO timestamp ("2025-07-01T12:05:00Z") as Paris local time, "01/07/2025 14:05"
+ * (R-T2's calendar; what a person reads in an evidence pack). The input unchanged when unreadable.
+ */
+export function parisDateTime(isoUtc: string): string {
+  const ms = Date.parse(isoUtc);
+  if (Number.isNaN(ms)) return isoUtc;
+  const local = new Date(ms + parisOffsetMinutes(ms) * 60_000);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(local.getUTCDate())}/${two(local.getUTCMonth() + 1)}/${local.getUTCFullYear()} ${two(local.getUTCHours())}:${two(local.getUTCMinutes())}`;
+}

@@ -9,6 +9,7 @@ export const CSV_HEADERS = [
   "Fin de fenêtre (exclue)",
   "Grappe",
   "FINESS",
+  "Raison sociale",
   "Indicateur",
   "Numérateur",
   "Dénominateur",
@@ -29,11 +30,15 @@ export function frenchDecimal(x: number | null): string {
 
 export type Cell = string | number | null;
 
+/** FINESS → raison sociale, for the "Raison sociale" column (empty for a FINESS not in it). */
+export type EssmsNames = ReadonlyMap<string, string>;
+
 /**
  * One row per ESSMS × indicator, with typed cells (numbers stay numbers): the CSV writes them
- * with a decimal comma, the XLSX export as numeric cells. Columns: CSV_HEADERS.
+ * with a decimal comma, the XLSX export as numeric cells. Columns: CSV_HEADERS (cli.md's
+ * columns, with the ESSMS' name after its FINESS).
  */
-export function reportRows(report: Report): Cell[][] {
+export function reportRows(report: Report, names: EssmsNames = new Map()): Cell[][] {
   const rows: Cell[][] = [];
   for (const e of report.essms) {
     for (const id of INDICATOR_IDS) {
@@ -44,6 +49,7 @@ export function reportRows(report: Report): Cell[][] {
         report.window.end,
         e.grappe_id,
         e.finess,
+        names.get(e.finess) ?? "",
         INDICATOR_BY_ID[id].label,
         r.numerator,
         r.denominator,
@@ -68,8 +74,8 @@ function numberText(v: number, column: number): string {
 }
 
 /** The CSV cells as text (before quoting): decimals with a comma (rate, target), empty for null. */
-export function reportCsvRows(report: Report): string[][] {
-  return reportRows(report).map((row) =>
+export function reportCsvRows(report: Report, names: EssmsNames = new Map()): string[][] {
+  return reportRows(report, names).map((row) =>
     row.map((v, i) => (v === null ? "" : typeof v === "number" ? numberText(v, i) : v)),
   );
 }
@@ -82,8 +88,8 @@ export const TARGET_COLUMN = CSV_HEADERS.indexOf("Cible");
  * through `csvText` (quoting, and a `'` before a cell that a spreadsheet would read as a formula:
  * a grappe id is someone else's text); the numbers we format are written as they are.
  */
-export function reportCsv(report: Report): string {
-  const rows = reportRows(report).map((row) =>
+export function reportCsv(report: Report, names: EssmsNames = new Map()): string {
+  const rows = reportRows(report, names).map((row) =>
     row.map((v, i) => (v === null ? "" : typeof v === "number" ? csvNumber(numberText(v, i)) : csvText(v))),
   );
   return csvFile([CSV_HEADERS.map(csvText), ...rows]);

@@ -364,3 +364,17 @@ export async function lastImportByGrappe(
     .execute();
   return new Map(rows.map((r) => [r.grappe_id, r.last_import_at]));
 }
+
+/** FINESS → raison sociale of the ESSMS of these grappes (all for null): the exports' name column. */
+export async function essmsNames(
+  q: Queryable,
+  grappeIds: readonly string[] | null,
+): Promise<Map<string, string>> {
+  if (grappeIds !== null && grappeIds.length === 0) return new Map();
+  const rows = await q.kysely
+    .selectFrom("essms")
+    .select(["finess", "raison_sociale"])
+    .$if(grappeIds !== null, (b) => b.where("grappe_id", "in", [...(grappeIds as string[])]))
+    .execute();
+  return new Map(rows.map((r) => [r.finess, r.raison_sociale]));
+}

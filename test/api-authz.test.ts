@@ -198,6 +198,11 @@ describe("authorization matrix", () => {
       foreign: () => ({ method: "GET", path: "/api/grappes/F1/decisions" }),
       expect: read,
     },
+    "GET /grappes/:grappe_id/synthesis.pdf": {
+      own: () => ({ method: "GET", path: `/api/grappes/T1/synthesis.pdf?snapshot=${snap.own}` }),
+      foreign: () => ({ method: "GET", path: `/api/grappes/F1/synthesis.pdf?snapshot=${snap.foreign}` }),
+      expect: read,
+    },
     "GET /grappes/:grappe_id/evidence": {
       own: () => ({ method: "GET", path: `/api/grappes/T1/evidence?snapshot=${snap.own}` }),
       foreign: () => ({ method: "GET", path: `/api/grappes/F1/evidence?snapshot=${snap.foreign}` }),

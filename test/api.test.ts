@@ -10,9 +10,10 @@ import { createApp } from "../api/app.ts";
 import { startServer } from "../api/server.ts";
 import { UploadQueue } from "../api/uploads.ts";
 import type { Db } from "../db/index.ts";
-import { reportCsvRows } from "../domain/report-csv.ts";
+import { CSV_HEADERS, reportRows } from "../domain/report-csv.ts";
 import { createToken, revokeToken, setDisabled } from "../sql/identity.ts";
 import { computeReport } from "../sql/queries.ts";
+import { essmsNames } from "../sql/resources.ts";
 import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "./api-helpers.ts";
 import { backends, freshDb, SECRET } from "./helpers.ts";
 
@@ -342,18 +343,32 @@ describe("API in-process (PGlite)", () => {
       const zip = await get(`/api/grappes/T1/evidence?snapshot=${s.snapshot_id}`, ars);
       expect(zip.headers.get("content-type")).toBe("application/zip");
       const files = unzipSync(new Uint8Array(await zip.arrayBuffer()));
+      expect(Object.keys(files)[0]).toBe("synthese.pdf");
       expect(Object.keys(files).sort()).toEqual([
         "LISEZMOI.txt",
         "actions-correctives.json",
+        "amenagements.csv",
         "amenagements.json",
         "chiffres.csv",
         "chiffres.json",
+        "decision-solde.csv",
         "decision-solde.json",
         "imports.csv",
         "imports.json",
         "journal.json",
         "regles-2025.1.md",
+        "synthese.pdf",
       ]);
+      expect(strFromU8(files["synthese.pdf"] as Uint8Array).startsWith("%PDF-")).toBe(true);
+      // The CSV files speak French, with Paris local times.
+      const importsCsv = strFromU8(files["imports.csv"] as Uint8Array).replace(/^\uFEFF/, "");
+      expect(importsCsv.split("\r\n")[0]).toBe(
+        "N° d'import;Fichier;Type d'export;Empreinte SHA-256;Lignes chargées (grappe);Chargé le (heure de Paris)",
+      );
+      expect(importsCsv.split("\r\n")[1]).toMatch(/;\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/);
+      const decisionCsv = strFromU8(files["decision-solde.csv"] as Uint8Array);
+      expect(decisionCsv).toContain("Décision;Verdict calculé (R-G2)");
+      expect(decisionCsv).toContain("non éligible");
       const figures = JSON.parse(strFromU8(files["chiffres.json"] as Uint8Array)) as {
         essms: unknown;
         snapshot_id: number;
@@ -380,33 +395,65 @@ describe("API in-process (PGlite)", () => {
       expect(all).not.toMatch(/\bu1\b/);
     });
 
-    it("exports the report as CSV and as XLSX with the same figures", async () => {
+    it("exports the report as CSV (with the ESSMS name) and as an XLSX an ARS keeps, with the same figures", async () => {
       const cookie = await loginAs("chef_projet");
+      const report = await computeReport(db, "2025-07-01", "T1");
+      const names = await essmsNames(db, ["T1"]);
       const csv = Buffer.from(
         await (await get("/api/grappes/T1/report.csv?date=2025-07-01", cookie)).arrayBuffer(),
       );
       expect(csv.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
       expect(csv.toString("utf8", 3).startsWith("Date de mesure;")).toBe(true);
+      expect(csv.toString("utf8", 3).split("\r\n")[0]).toContain(";FINESS;Raison sociale;Indicateur;");
+      expect(csv.toString("utf8")).toContain(";340000017;EHPAD Les Tilleuls;");
+
       const res = await get("/api/grappes/T1/report.xlsx?date=2025-07-01", cookie);
       const wb = new ExcelJS.Workbook();
       await wb.xlsx.load(await res.arrayBuffer());
-      const ws = wb.getWorksheet("Indicateurs");
-      const rows: string[][] = [];
-      ws?.eachRow((row, n) => {
-        if (n === 1) return;
-        const v = Array.from({ length: 17 }, (_, k) => row.getCell(k + 1).value);
-        rows.push(
-          v.map((x, i) =>
-            x === null || x === undefined
-              ? ""
-              : i === 9 || i === 10
-                ? String(x).replace(".", ",")
-                : String(x),
-          ),
-        );
+      expect(wb.worksheets.map((w) => w.name)).toEqual(["Synthèse", "ESSMS × indicateurs"]);
+
+      // The ESSMS × indicator sheet parsed back equals the report, cell by cell, with typed cells.
+      const ws = wb.getWorksheet("ESSMS × indicateurs") as ExcelJS.Worksheet;
+      const headers = (ws.getRow(1).values as unknown[]).slice(1);
+      expect(headers.slice(0, 4)).toEqual([
+        "Raison sociale",
+        "Catégorie",
+        "Date de mesure",
+        "Début de fenêtre",
+      ]);
+      const rows: unknown[][] = [];
+      ws.eachRow((row, n) => {
+        if (n > 1) rows.push(Array.from({ length: headers.length }, (_, k) => row.getCell(k + 1).value));
       });
-      expect(rows).toEqual(reportCsvRows(await computeReport(db, "2025-07-01", "T1")));
-      expect(ws?.getColumn(10).numFmt).toBe("0.00%");
+      const expected = reportRows(report, names).map((r) => {
+        const finess = String(r[CSV_HEADERS.indexOf("FINESS")]);
+        const rest = r.filter((_, i) => i !== CSV_HEADERS.indexOf("Raison sociale"));
+        return [
+          names.get(finess),
+          expect.any(String),
+          ...rest.map((v, i) => (i < 3 ? new Date(`${v}T00:00:00Z`) : v)),
+        ];
+      });
+      expect(rows).toEqual(expected);
+      expect(rows.find((r) => r[0] === "EHPAD Les Tilleuls")?.[1]).toBe(
+        "Etablissement d'hébergement pour personnes âgées dépendantes",
+      );
+      expect(ws.getColumn(headers.indexOf("Taux") + 1).numFmt).toBe("0.0%");
+      expect(ws.getColumn(3).numFmt).toBe("dd/mm/yyyy");
+      expect(ws.views[0]).toMatchObject({ state: "frozen", ySplit: 1 });
+      expect(ws.getColumn(1).width).toBeGreaterThan(20);
+
+      // The summary sheet: the verdict that governs, the amount, the pooled rates.
+      const sum = wb.getWorksheet("Synthèse") as ExcelJS.Worksheet;
+      const byLabel = new Map<string, unknown>();
+      sum.eachRow((row) => byLabel.set(String(row.getCell(1).value), row.getCell(2).value));
+      const g = report.grappes[0];
+      expect(byLabel.get("Verdict (R-G2, strict : décide du solde)")).toBe(
+        g?.eligible ? "éligible" : "non éligible",
+      );
+      expect(byLabel.get(g?.eligible ? "Solde dû" : "Solde à risque")).toBe(g?.subsidy.solde_eur);
+      expect(byLabel.get("Date de mesure")).toEqual(new Date("2025-07-01T00:00:00Z"));
+      expect(byLabel.get("Taux de dossiers actifs")).toBe(g?.indicators.dossiers_actifs.rate);
     });
 
     it("accepts an upload (202), imports it in the background, lists its rejected rows, refuses a file over the limit", async () => {

@@ -3,12 +3,28 @@
  * with the effect of approving them, the solde decision (verdict, motivated departure, one in
  * force, explicit replacement, history), the grappe synthesis and the region view.
  */
+import { join } from "node:path";
+import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { afterAll, expect } from "vitest";
 import { startServer } from "../api/server.ts";
 import type { Db } from "../db/index.ts";
 import { PASSWORD, populate, USERS } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
-import { SECRET } from "./helpers.ts";
+import { ROOT, SECRET } from "./helpers.ts";
+
+/** A PDF's pages and their text, read back with Mozilla's pdf.js. */
+async function readPdf(bytes: ArrayBuffer): Promise<{ pages: number; text: string }> {
+  const pdf = await getDocument({
+    data: new Uint8Array(bytes),
+    standardFontDataUrl: `${join(ROOT, "node_modules", "pdfjs-dist", "standard_fonts")}/`,
+  }).promise;
+  let text = "";
+  for (let p = 1; p <= pdf.numPages; p++) {
+    const content = await (await pdf.getPage(p)).getTextContent();
+    text += `${content.items.map((i) => ("str" in i ? i.str : "")).join(" ")}\n`;
+  }
+  return { pages: pdf.numPages, text: text.replace(/\s+/g, " ") };
+}
 
 const D = "2025-07-01";
 
@@ -279,6 +295,24 @@ describeOnBackends("decision-grade solde and adjustments", { seed: populate }, (
         })
       ).status,
     ).toBe(409);
+
+    // The one-page synthesis names the verdict, the amount and the decision in force with its author.
+    const pdf = await api.get("chef_projet", `/api/grappes/T1/synthesis.pdf?snapshot=${snap.snapshot_id}`);
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get("content-type")).toBe("application/pdf");
+    const read = await readPdf(await pdf.arrayBuffer());
+    expect(read.pages).toBe(1);
+    const detail = (await (await api.get("ars", `/api/grappes/T1?date=${D}`)).json()) as GrappeDetail;
+    expect(read.text).toContain(computed ? "Éligible au solde" : "Non éligible au solde");
+    expect(read.text).toContain(
+      `${computed ? "Solde dû" : "Solde à risque"} : ${detail.synthesis.amount.label.split(" : ")[1]}`,
+    );
+    expect(read.text).toContain("Verdict mutualisé (informatif");
+    expect(read.text).toContain(
+      `Décision n° ${d2.decision_id} : ${computed ? "non éligible" : "éligible"}, par ${USERS.ars?.email}`,
+    );
+    expect(read.text).toContain("EHPAD Les Tilleuls (340000017)");
+    expect(read.text).toContain("règles de calcul version 2025.1");
 
     const history = (await (await api.get("chef_projet", "/api/grappes/T1/decisions")).json()) as {
       decision_id: number;

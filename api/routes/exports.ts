@@ -1,7 +1,8 @@
 import { todayParis } from "../../domain/dates.ts";
 import { reportCsv } from "../../domain/report-csv.ts";
 import { computeReport } from "../../sql/queries.ts";
-import { attachment, reportXlsx } from "../exports.ts";
+import { essmsNames, essmsOfGrappe } from "../../sql/resources.ts";
+import { attachment, reportXlsx, workbookContext } from "../exports.ts";
 import { type RouteDef, route } from "../registry.ts";
 import * as S from "../schemas.ts";
 
@@ -19,7 +20,11 @@ export const EXPORTS: RouteDef[] = [
     handler: async ({ deps, scope, params, query, c }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const d = query.date ?? todayParis();
-      const csv = reportCsv(await computeReport(deps.db, d, g.grappe_id));
+      const [report, names] = await Promise.all([
+        computeReport(deps.db, d, g.grappe_id),
+        essmsNames(deps.db, [g.grappe_id]),
+      ]);
+      const csv = reportCsv(report, names);
       return c.body(csv, 200, {
         "content-type": "text/csv; charset=utf-8",
         "content-disposition": attachment(`cibles_${g.grappe_id}_${d}.csv`),
@@ -38,7 +43,11 @@ export const EXPORTS: RouteDef[] = [
     handler: async ({ deps, scope, params, query, c }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const d = query.date ?? todayParis();
-      const xlsx = await reportXlsx(await computeReport(deps.db, d, g.grappe_id));
+      const [report, essms] = await Promise.all([
+        computeReport(deps.db, d, g.grappe_id),
+        essmsOfGrappe(deps.db, g.grappe_id),
+      ]);
+      const xlsx = await reportXlsx(report, workbookContext(g, report, essms, todayParis()));
       return c.body(new Uint8Array(xlsx), 200, {
         "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "content-disposition": attachment(`cibles_${g.grappe_id}_${d}.xlsx`),

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { audit } from "../../sql/identity.ts";
 import { grappeSoldeDecisions, soldeDecisions } from "../../sql/resources.ts";
 import { decideSolde, freezeSnapshot, listSnapshots, readSnapshot } from "../../sql/snapshots.ts";
-import { attachment, evidencePack } from "../exports.ts";
+import { attachment, evidencePack, synthesisInput } from "../exports.ts";
+import { synthesisPdf } from "../pdf.ts";
 import { Reply, type RouteDef, route } from "../registry.ts";
 import * as S from "../schemas.ts";
 
@@ -101,6 +102,27 @@ export const SNAPSHOTS: RouteDef[] = [
     handler: async ({ deps, scope, params }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
       return grappeSoldeDecisions(deps.db, g.grappe_id);
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/grappes/:grappe_id/synthesis.pdf",
+    summary:
+      "la synthèse d'une page (A4, PDF) d'un rapport figé : verdicts, montant, blocages, ESSMS, aménagements, décision",
+    tag: "figés",
+    params: S.grappeParam,
+    query: z.object({ snapshot: z.coerce.number().int().positive("snapshot : numéro de figé attendu") }),
+    response: { media: "application/pdf" },
+    handler: async ({ deps, scope, params, query, c }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
+      const snap = await readSnapshot(deps.db, query.snapshot);
+      if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${query.snapshot}`);
+      const pdf = await synthesisPdf(await synthesisInput(deps.db, snap));
+      return c.body(new Uint8Array(pdf), 200, {
+        "content-type": "application/pdf",
+        "content-disposition": attachment(`synthese_${g.grappe_id}_fige${snap.snapshot_id}.pdf`),
+      });
     },
   }),
 

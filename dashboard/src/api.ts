@@ -12,6 +12,10 @@ export type GrappeDetail = z.infer<typeof S.grappeDetail>;
 export type EssmsDetail = z.infer<typeof S.essmsDetail>;
 export type History = z.infer<typeof S.history>;
 export type Adjustment = z.infer<typeof S.adjustment>;
+export type AdjustmentInView = z.infer<typeof S.adjustmentInView>;
+export type AdjustmentFigures = z.infer<typeof S.adjustmentFigures>;
+export type AdjustmentEffect = z.infer<typeof S.adjustmentEffect>;
+export type SoldeDecision = z.infer<typeof S.soldeDecision>;
 export type Action = z.infer<typeof S.action>;
 export type ImportRow = z.infer<typeof S.importRow>;
 export type Rejection = z.infer<typeof S.rejection>;
@@ -77,6 +81,7 @@ export const ENDPOINTS = {
   history: ["get", "/api/essms/{finess}/history"],
   adjustments: ["get", "/api/adjustments"],
   propose: ["post", "/api/adjustments"],
+  effect: ["post", "/api/adjustments/effect"],
   decide: ["post", "/api/adjustments/{amenagement_id}/decision"],
   actions: ["get", "/api/corrective-actions"],
   createAction: ["post", "/api/corrective-actions"],
@@ -88,7 +93,9 @@ export const ENDPOINTS = {
   freeze: ["post", "/api/grappes/{grappe_id}/snapshots"],
   snapshot: ["get", "/api/grappes/{grappe_id}/snapshots/{snapshot_id}"],
   soldeDecision: ["post", "/api/grappes/{grappe_id}/snapshots/{snapshot_id}/decision"],
+  decisions: ["get", "/api/grappes/{grappe_id}/decisions"],
   evidence: ["get", "/api/grappes/{grappe_id}/evidence"],
+  synthesisPdf: ["get", "/api/grappes/{grappe_id}/synthesis.pdf"],
   reportCsv: ["get", "/api/grappes/{grappe_id}/report.csv"],
   reportXlsx: ["get", "/api/grappes/{grappe_id}/report.xlsx"],
 } as const;
@@ -99,14 +106,15 @@ export const api = {
   login: (email: string, password: string) => call<Me>("POST", "/api/session", { email, password }),
   logout: () => call<void>("DELETE", "/api/session"),
   me: () => call<Me>("GET", "/api/me"),
-  grappes: () => call<GrappeSummary[]>("GET", "/api/grappes"),
+  grappes: (date?: string) => call<GrappeSummary[]>("GET", `/api/grappes${q({ date })}`),
   grappe: (id: string, date?: string) => call<GrappeDetail>("GET", `/api/grappes/${e(id)}${q({ date })}`),
   essms: (finess: string, date?: string) => call<EssmsDetail>("GET", `/api/essms/${e(finess)}${q({ date })}`),
   history: (finess: string, from?: string, to?: string) =>
     call<History>("GET", `/api/essms/${e(finess)}/history${q({ from, to })}`),
-  adjustments: (grappeId?: string) =>
-    call<Adjustment[]>("GET", `/api/adjustments${q({ grappe_id: grappeId })}`),
+  adjustments: (grappeId?: string, date?: string) =>
+    call<AdjustmentInView[]>("GET", `/api/adjustments${q({ grappe_id: grappeId, date })}`),
   propose: (body: Record<string, unknown>) => call<Adjustment>("POST", "/api/adjustments", body),
+  effect: (body: Record<string, unknown>) => call<AdjustmentFigures>("POST", "/api/adjustments/effect", body),
   decide: (id: number, decision: string, comment: string | null) =>
     call<Adjustment>("POST", `/api/adjustments/${id}/decision`, { decision, comment }),
   actions: (grappeId?: string) =>
@@ -126,9 +134,20 @@ export const api = {
     call<Snapshot>("POST", `/api/grappes/${e(grappeId)}/snapshots`, { date }),
   snapshot: (grappeId: string, id: number) =>
     call<Snapshot>("GET", `/api/grappes/${e(grappeId)}/snapshots/${id}`),
-  soldeDecision: (grappeId: string, id: number, eligible: boolean, comment: string | null) =>
-    call<unknown>("POST", `/api/grappes/${e(grappeId)}/snapshots/${id}/decision`, { eligible, comment }),
+  soldeDecision: (
+    grappeId: string,
+    id: number,
+    body: {
+      eligible: boolean;
+      comment: string | null;
+      replaces_decision_id: number | null;
+      replacement_reason: string | null;
+    },
+  ) => call<SoldeDecision>("POST", `/api/grappes/${e(grappeId)}/snapshots/${id}/decision`, body),
+  decisions: (grappeId: string) => call<SoldeDecision[]>("GET", `/api/grappes/${e(grappeId)}/decisions`),
   evidenceUrl: (grappeId: string, id: number) => `/api/grappes/${e(grappeId)}/evidence?snapshot=${id}`,
+  synthesisPdfUrl: (grappeId: string, id: number) =>
+    `/api/grappes/${e(grappeId)}/synthesis.pdf?snapshot=${id}`,
   reportCsvUrl: (grappeId: string, date: string) => `/api/grappes/${e(grappeId)}/report.csv${q({ date })}`,
   reportXlsxUrl: (grappeId: string, date: string) => `/api/grappes/${e(grappeId)}/report.xlsx${q({ date })}`,
 };

@@ -57,6 +57,19 @@ export function frDate(d: string | null | undefined): string {
   return `${day}/${m}/${y}`;
 }
 
+const dateTimeFmt = new Intl.DateTimeFormat("fr-FR", {
+  timeZone: "Europe/Paris",
+  dateStyle: "short",
+  timeStyle: "short",
+});
+
+/** A UTC timestamp as Paris local date and time, "01/07/2025 14:05" ("—" when there is none). */
+export function frDateTime(ts: string | null | undefined): string {
+  if (!ts) return "—";
+  const d = new Date(ts);
+  return Number.isNaN(d.getTime()) ? "—" : dateTimeFmt.format(d).replace(" ", " ");
+}
+
 /** Renders a small DSFR badge. */
 export function badge(text: string, kind: "success" | "error" | "warning" | "info" | "new"): HTMLElement {
   return h("p", { class: `fr-badge fr-badge--${kind} fr-badge--sm` }, text);

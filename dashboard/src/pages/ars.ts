@@ -1,10 +1,22 @@
-/** ARS: adjustments awaiting decision; freeze a snapshot, record the solde decision, evidence pack. */
+/**
+ * ARS: adjustments awaiting decision with the effect of approving them; per grappe, the frozen
+ * reports with their verdict and amount, the solde decision (pre-filled with the computed
+ * verdict, one in force, replaced explicitly) and its history; evidence pack and PDF synthesis.
+ */
 import { INDICATOR_BY_ID } from "../../../domain/indicators.ts";
-import { type Adjustment, api, type GrappeSummary, type SnapshotSummary } from "../api.ts";
-import { field, input, select } from "../components/field.ts";
+import { formatEur } from "../../../domain/solde.ts";
+import {
+  type AdjustmentInView,
+  api,
+  type GrappeSummary,
+  type SnapshotSummary,
+  type SoldeDecision,
+} from "../api.ts";
+import { effectBlock } from "../components/effect.ts";
+import { field, input, select, textarea } from "../components/field.ts";
 import { form, refusal, resultArea, submitButton } from "../components/form.ts";
 import { row, table } from "../components/table.ts";
-import { alert, frDate, h, int, mount } from "../dom.ts";
+import { alert, badge, frDate, frDateTime, h, int, mount, pct } from "../dom.ts";
 import { categorieLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
 
@@ -19,7 +31,8 @@ interface Deciding {
 export const arsPage: Page = {
   title: "Décisions ARS",
   async render(main, me, params, path) {
-    const [adjustments, grappes] = await Promise.all([api.adjustments(), api.grappes()]);
+    const date = params.get("date") ?? undefined;
+    const [adjustments, grappes] = await Promise.all([api.adjustments(undefined, date), api.grappes(date)]);
     const ctx: Deciding = {
       canDecide: me.role === "ars",
       status: resultArea(),
@@ -30,17 +43,28 @@ export const arsPage: Page = {
         ),
     };
     const grappeBlocks = await Promise.all(
-      grappes.map(async (g) => grappeBlock(g, await api.snapshots(g.grappe_id), ctx)),
+      grappes.map(async (g) => {
+        const [snaps, decisions] = await Promise.all([
+          api.snapshots(g.grappe_id),
+          api.decisions(g.grappe_id),
+        ]);
+        return grappeBlock(g, snaps, decisions, ctx);
+      }),
     );
+    const pending = adjustments.filter((a) => a.statut === "PROPOSE");
     mount(
       main,
       h("h1", {}, "Décisions ARS"),
       ctx.status,
       h("h2", { class: "fr-h4" }, "Aménagements en attente"),
-      pendingTable(
-        adjustments.filter((a) => a.statut === "PROPOSE"),
-        ctx,
-      ),
+      pending[0]
+        ? h(
+            "p",
+            { class: "fr-text--sm" },
+            `Effets calculés au ${frDate(pending[0].measurement_date)} et à la date cible de chaque grappe (VSR + 3 mois).`,
+          )
+        : null,
+      pendingTable(pending, ctx),
       h("h2", { class: "fr-h4 fr-mt-4w" }, "Rapports figés et solde"),
       grappeBlocks,
     );
@@ -49,22 +73,48 @@ export const arsPage: Page = {
 
 const refused = (e: unknown) => refusal("Action refusée", e);
 
-function pendingTable(pending: readonly Adjustment[], ctx: Deciding): HTMLElement {
+function pendingTable(pending: readonly AdjustmentInView[], ctx: Deciding): HTMLElement {
   if (pending.length === 0) return h("p", {}, "Aucun aménagement en attente de décision.");
   return table({
     id: "table-attente",
     caption: "Aménagements proposés, en attente de décision",
-    headers: ["ESSMS", "Indicateur", "Personnes", "Catégorie et justification", "Proposé par", "Décision"],
+    headers: [
+      "ESSMS",
+      "Indicateur et personnes",
+      "Avant aménagement",
+      "Effet d'une approbation",
+      "Catégorie et justification",
+      "Proposé par",
+      "Décision",
+    ],
     variants: ["bordered"],
     body: pending.map((a) =>
       row(
         [
           [
-            h("a", { href: `#/essms/${a.finess}` }, a.finess),
-            h("span", { class: "cu-muted", style: "display:block" }, a.grappe_id),
+            h("a", { href: `#/essms/${a.finess}` }, a.raison_sociale || a.finess),
+            h(
+              "span",
+              { class: "cu-muted", style: "display:block" },
+              `${a.finess} — ${a.essms_categorie_libelle ?? "catégorie non renseignée"} — grappe ${a.grappe_id}`,
+            ),
           ],
-          INDICATOR_BY_ID[a.indicateur].label,
-          int(a.nombre),
+          [
+            INDICATOR_BY_ID[a.indicateur].label,
+            h(
+              "span",
+              { style: "display:block" },
+              `${int(a.nombre)} personne${a.nombre > 1 ? "s" : ""}, du ${frDate(a.date_debut)}${a.date_fin ? ` au ${frDate(a.date_fin)}` : " sans date de fin"}`,
+            ),
+          ],
+          [
+            `Dénominateur : ${a.raw_denominator === null ? "—" : int(a.raw_denominator)}`,
+            h("span", { style: "display:block" }, `Taux actuel : ${pct(a.current_rate)}`),
+          ],
+          [
+            effectBlock("À la date de mesure", a.effect?.at_measurement_date ?? null),
+            effectBlock("À la date cible", a.effect?.at_target_date ?? null),
+          ],
           `${categorieLabel(a.categorie)} — ${a.justification ?? ""}`,
           `${a.created_by ?? "import"} le ${frDate(a.created_at)}`,
           ctx.canDecide ? decisionControls(a, ctx) : "décision réservée à l'ARS de la région",
@@ -76,7 +126,7 @@ function pendingTable(pending: readonly Adjustment[], ctx: Deciding): HTMLElemen
 }
 
 /** The comment and the two buttons that approve or refuse one adjustment. */
-function decisionControls(a: Adjustment, { status, rerender }: Deciding): HTMLElement[] {
+function decisionControls(a: AdjustmentInView, { status, rerender }: Deciding): HTMLElement[] {
   const comment = input({ id: `commentaire-${a.amenagement_id}`, placeholder: "obligatoire pour refuser" });
   const decide = (decision: "APPROUVE" | "REFUSE", done: () => HTMLElement) => async () => {
     try {
@@ -111,9 +161,52 @@ function decisionControls(a: Adjustment, { status, rerender }: Deciding): HTMLEl
   ];
 }
 
-/** One grappe: freeze a report, its frozen reports with their evidence packs, the solde decision. */
-function grappeBlock(g: GrappeSummary, snaps: readonly SnapshotSummary[], ctx: Deciding): HTMLElement {
+const verdictText = (x: boolean | null | undefined) =>
+  x === null || x === undefined ? "—" : x ? "éligible" : "non éligible";
+
+/** One frozen report's line: its date, verdicts, amount and figures, author, downloads. */
+function snapshotLine(g: GrappeSummary, s: SnapshotSummary, inForce: SoldeDecision | undefined): HTMLElement {
+  const strict = s.eligible ?? null;
+  return h(
+    "li",
+    { "data-snapshot": s.snapshot_id },
+    h("strong", {}, `Figé n° ${s.snapshot_id} — mesure au ${frDate(s.measurement_date)} : `),
+    strict === null
+      ? null
+      : badge(strict ? "éligible (R-G2)" : "non éligible (R-G2)", strict ? "success" : "error"),
+    ` mutualisé (informatif) : ${verdictText(s.eligible_pooled)} ; `,
+    s.solde_eur === null || s.solde_eur === undefined
+      ? ""
+      : `solde ${strict ? "dû" : "à risque"} : ${formatEur(s.solde_eur)} ; `,
+    s.essms_total ? `${s.essms_meeting_all ?? 0}/${s.essms_total} ESSMS à toutes leurs cibles ; ` : "",
+    `figé par ${s.created_by} le ${frDateTime(s.created_at)}`,
+    inForce
+      ? h(
+          "span",
+          { class: "fr-ml-1w" },
+          badge(`décision en vigueur : ${verdictText(inForce.eligible)}`, "info"),
+        )
+      : null,
+    " — ",
+    h(
+      "a",
+      { class: "fr-link", href: api.evidenceUrl(g.grappe_id, s.snapshot_id) },
+      "dossier de preuve (ZIP)",
+    ),
+    " ",
+    h("a", { class: "fr-link", href: api.synthesisPdfUrl(g.grappe_id, s.snapshot_id) }, "synthèse (PDF)"),
+  );
+}
+
+/** One grappe: freeze a report, its frozen reports, the solde decision and its history. */
+function grappeBlock(
+  g: GrappeSummary,
+  snaps: readonly SnapshotSummary[],
+  decisions: readonly SoldeDecision[],
+  ctx: Deciding,
+): HTMLElement {
   const last = snaps.at(-1);
+  const inForce = decisions.find((d) => d.in_force);
   return h(
     "section",
     { class: "fr-mb-4w", "data-grappe": g.grappe_id },
@@ -124,20 +217,10 @@ function grappeBlock(g: GrappeSummary, snaps: readonly SnapshotSummary[], ctx: D
       : h(
           "ul",
           { class: "fr-mt-2w" },
-          snaps.map((s) =>
-            h(
-              "li",
-              {},
-              `Figé n° ${s.snapshot_id} : mesure au ${frDate(s.measurement_date)}, par ${s.created_by} le ${frDate(s.created_at)} — `,
-              h(
-                "a",
-                { class: "fr-link", href: api.evidenceUrl(g.grappe_id, s.snapshot_id) },
-                "dossier de preuve (ZIP)",
-              ),
-            ),
-          ),
+          snaps.map((s) => snapshotLine(g, s, inForce?.snapshot_id === s.snapshot_id ? inForce : undefined)),
         ),
-    ctx.canDecide && last ? soldeForm(g, last, ctx) : null,
+    ctx.canDecide && last ? soldeForm(g, last, inForce, ctx) : null,
+    decisionHistory(decisions),
   );
 }
 
@@ -163,29 +246,106 @@ function freezeForm(g: GrappeSummary, { status, rerender }: Deciding): HTMLFormE
   );
 }
 
-function soldeForm(g: GrappeSummary, last: SnapshotSummary, { status }: Deciding): HTMLFormElement {
-  const eligible = select({ id: `eligible-${g.grappe_id}` }, [
-    ["false", "non éligible"],
-    ["true", "éligible"],
-  ]);
-  const comment = input({ id: `solde-commentaire-${g.grappe_id}` });
+/**
+ * The decision on the last frozen report, pre-filled with its computed verdict; a departure
+ * needs a motivated comment; with a decision in force, replacing it is an explicit act.
+ */
+function soldeForm(
+  g: GrappeSummary,
+  last: SnapshotSummary,
+  inForce: SoldeDecision | undefined,
+  { status, rerender }: Deciding,
+): HTMLFormElement {
+  const computed = last.eligible ?? false;
+  const eligible = select(
+    { id: `eligible-${g.grappe_id}` },
+    [
+      ["true", "éligible"],
+      ["false", "non éligible"],
+    ],
+    String(computed),
+  );
+  const comment = textarea({ id: `solde-commentaire-${g.grappe_id}`, rows: 2 });
+  const reason = textarea({ id: `solde-motif-${g.grappe_id}`, rows: 2 });
   return form(
     {
-      inline: true,
+      attrs: { class: "fr-mt-2w", "data-solde-form": g.grappe_id },
       result: status,
       refused,
       submit: async () => {
-        await api.soldeDecision(
-          g.grappe_id,
-          last.snapshot_id,
-          eligible.value === "true",
-          comment.value || null,
+        const d = await api.soldeDecision(g.grappe_id, last.snapshot_id, {
+          eligible: eligible.value === "true",
+          comment: comment.value.trim() || null,
+          replaces_decision_id: inForce ? inForce.decision_id : null,
+          replacement_reason: inForce ? reason.value.trim() || null : null,
+        });
+        rerender();
+        return alert(
+          "success",
+          inForce ? `Décision n° ${inForce.decision_id} remplacée` : "Décision sur le solde enregistrée",
+          `Décision n° ${d.decision_id} (${verdictText(d.eligible)}) sur le figé n° ${last.snapshot_id}, en vigueur.`,
         );
-        return alert("success", "Décision sur le solde enregistrée", `Sur le figé n° ${last.snapshot_id}.`);
       },
     },
-    field(`Décision sur le solde (figé n° ${last.snapshot_id})`, eligible),
-    field("Commentaire", comment),
-    submitButton("Enregistrer la décision", true),
+    h(
+      "p",
+      {},
+      `Verdict calculé du figé n° ${last.snapshot_id} (R-G2, strict) : `,
+      h("strong", {}, verdictText(computed)),
+      `. Verdict mutualisé (informatif) : ${verdictText(last.eligible_pooled)}.`,
+    ),
+    field("Décision sur le solde", eligible, { hint: "pré-remplie avec le verdict calculé" }),
+    field("Commentaire", comment, {
+      hint: "obligatoire pour s'écarter du verdict calculé (10 caractères au moins)",
+    }),
+    inForce
+      ? field(`Motif du remplacement de la décision n° ${inForce.decision_id} en vigueur`, reason, {
+          hint: `décision du ${frDateTime(inForce.decided_at)} par ${inForce.decided_by} (${verdictText(inForce.eligible)}) ; motif obligatoire`,
+        })
+      : null,
+    submitButton(inForce ? `Remplacer la décision n° ${inForce.decision_id}` : "Enregistrer la décision"),
   );
+}
+
+/** Who decided what, when, on which frozen report, and why; the decision in force marked. */
+function decisionHistory(decisions: readonly SoldeDecision[]): HTMLElement | null {
+  if (decisions.length === 0) return null;
+  return table({
+    caption: "Historique des décisions sur le solde",
+    headers: [
+      "N°",
+      "Figé (mesure)",
+      "Décision",
+      "Verdict calculé",
+      "Par",
+      "Le",
+      "Commentaire et motif",
+      "État",
+    ],
+    variants: ["sm"],
+    body: decisions.map((d) =>
+      row(
+        [
+          String(d.decision_id),
+          `n° ${d.snapshot_id} (${frDate(d.measurement_date)})`,
+          verdictText(d.eligible),
+          verdictText(d.computed_eligible),
+          d.decided_by,
+          frDateTime(d.decided_at),
+          [
+            d.comment ?? "",
+            d.replaces_decision_id
+              ? h(
+                  "span",
+                  { style: "display:block" },
+                  `remplace la n° ${d.replaces_decision_id} : ${d.replacement_reason ?? ""}`,
+                )
+              : null,
+          ],
+          d.in_force ? badge("en vigueur", "success") : badge("remplacée", "info"),
+        ],
+        { "data-decision": d.decision_id },
+      ),
+    ),
+  });
 }
