@@ -16,10 +16,17 @@ import { parisDateTime } from "../domain/dates.ts";
 import { finessCategoryLabel } from "../domain/finess-categories.ts";
 import { blockersOf, targetOf } from "../domain/grappe-detail.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS } from "../domain/indicators.ts";
+import { pieceExtension } from "../domain/pieces.ts";
 import type { Report } from "../domain/report.ts";
 import { CSV_HEADERS, reportCsv, reportRows } from "../domain/report-csv.ts";
 import { type GrappeSynthesis, grappeSynthesis } from "../domain/solde.ts";
-import { AMENAGEMENT_CATEGORIE, AMENAGEMENT_ETAT, type AmenagementCategorie } from "../domain/vocabulary.ts";
+import {
+  AMENAGEMENT_CATEGORIE,
+  AMENAGEMENT_ETAT,
+  type AmenagementCategorie,
+  PIECE_MEDIA_TYPE,
+} from "../domain/vocabulary.ts";
+import { piecesWithContent } from "../sql/pieces.ts";
 import { auditExcerpt, essmsOfGrappe, grappesByIds, soldeDecisions } from "../sql/resources.ts";
 import type { Snapshot } from "../sql/snapshots.ts";
 import { listActions, listAdjustments } from "../sql/workflow.ts";
@@ -254,6 +261,17 @@ const DECISION_COLUMNS: Columns = [
   ["in_force", "En vigueur"],
 ];
 
+const PIECE_COLUMNS: Columns = [
+  ["amenagement_id", "N° d'aménagement"],
+  ["piece_id", "N° de pièce"],
+  ["file", "Fichier dans ce dossier"],
+  ["media_type", "Type"],
+  ["size_bytes", "Taille (octets)"],
+  ["sha256", "Empreinte SHA-256"],
+  ["uploaded_by", "Déposée par"],
+  ["uploaded_at", "Déposée le (heure de Paris)"],
+];
+
 /** Rows as a CSV for Excel FR, French headers: numbers as they are, any other value as text (`csvText`). */
 function csvOf(rows: readonly object[], columns: Columns): string {
   const cell = (v: unknown) =>
@@ -320,6 +338,12 @@ export async function evidencePack(q: Queryable, snap: Snapshot): Promise<Buffer
     synthesisInput(q, snap),
   ]);
   const pdf = await synthesisPdf(synthesis);
+  const proofs = await piecesWithContent(
+    q,
+    adjustments.map((a) => a.amenagement_id),
+  );
+  const proofName = (p: (typeof proofs)[number]) =>
+    `pieces/amenagement${p.amenagement_id}_piece${p.piece_id}.${pieceExtension(p.media_type)}`;
   const rules = readFileSync(join(ROOT, "docs", "regles", `indicateurs-${snap.rules_version}.md`));
   const readme = `Dossier de preuve — grappe ${grappeId}, rapport figé n° ${snap.snapshot_id}
 Date de mesure : ${snap.measurement_date} — règles de calcul version ${snap.rules_version}
@@ -333,6 +357,7 @@ Contenu :
 - amenagements.json, amenagements.csv : les aménagements de la grappe et l'historique de leurs décisions ;
 - actions-correctives.json : les actions correctives de la grappe ;
 - decision-solde.json, decision-solde.csv : la ou les décisions de l'ARS sur le solde, sur ce figé ;
+- pieces.csv et pieces/ : les pièces justificatives des aménagements, avec leur empreinte SHA-256 ;
 - journal.json : extrait du journal d'audit de la grappe (500 dernières écritures).
 Aucune donnée nominative : les usagers sont pseudonymisés et absents de ce dossier.
 Les fichiers CSV s'ouvrent dans Excel (séparateur ;, virgule décimale) ; leurs heures sont celles de Paris.
@@ -384,6 +409,18 @@ Les fichiers CSV s'ouvrent dans Excel (séparateur ;, virgule décimale) ; leurs
       ),
     ),
     "journal.json": json(auditLog),
+    "pieces.csv": strToU8(
+      csvOf(
+        proofs.map((p) => ({
+          ...p,
+          file: proofName(p),
+          media_type: PIECE_MEDIA_TYPE.labels[p.media_type],
+          uploaded_at: parisDateTime(p.uploaded_at),
+        })),
+        PIECE_COLUMNS,
+      ),
+    ),
+    ...Object.fromEntries(proofs.map((p) => [proofName(p), p.content])),
   };
   return Buffer.from(zipSync(files, { level: 6 }));
 }

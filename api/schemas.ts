@@ -4,7 +4,7 @@ import { z } from "zod";
 import { isDay, isMeasurementDay } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
 import { ROLES } from "../domain/roles.ts";
-import { ACTION_STATUS, AMENAGEMENT_ETAT, IMPORT_STATUS } from "../domain/vocabulary.ts";
+import { ACTION_STATUS, AMENAGEMENT_ETAT, IMPORT_STATUS, PIECE_MEDIA_TYPE } from "../domain/vocabulary.ts";
 
 export const day = z.string().superRefine((v, ctx) => {
   if (!isDay(v))
@@ -249,9 +249,21 @@ export const adjustment = z.object({
   created_by: z.string().nullable(),
   created_at: z.string(),
   decisions: z.array(decisionEntry),
+  pieces: z.array(z.lazy(() => piece)),
   raison_sociale: z.string(),
   essms_categorie: z.string().nullable(),
   essms_categorie_libelle: z.string().nullable(),
+});
+
+/** A proof file of an adjustment (its bytes at GET …/pieces/{piece_id}). */
+export const piece = z.object({
+  piece_id: z.number().int(),
+  amenagement_id: z.number().int(),
+  media_type: z.enum(PIECE_MEDIA_TYPE.values),
+  size_bytes: z.number().int(),
+  sha256: z.string(),
+  uploaded_by: z.string(),
+  uploaded_at: z.string(),
 });
 
 const beforeAfter = <T extends z.ZodType>(t: T) => z.object({ before: t, after: t });

@@ -54,6 +54,7 @@ export async function receiveUpload(
   contentType: string | undefined,
   declaredLength: string | undefined,
   maxBytes: number,
+  limitName = "MAX_UPLOAD_MB",
 ): Promise<ReceivedUpload> {
   if (!body || !contentType?.toLowerCase().startsWith("multipart/form-data"))
     throw new DomainError(
@@ -63,7 +64,7 @@ export async function receiveUpload(
   const tooLarge = () =>
     new DomainError(
       "payload_too_large",
-      `fichier trop volumineux : ${Math.round(maxBytes / 1024 / 1024)} Mo au plus (MAX_UPLOAD_MB)`,
+      `fichier trop volumineux : ${Math.round(maxBytes / 1024 / 1024)} Mo au plus${limitName ? ` (${limitName})` : ""}`,
     );
   // The whole body: the file plus the multipart envelope, bounded before and while it is read.
   const maxBody = maxBytes + ENVELOPE_BYTES;

@@ -236,3 +236,29 @@ function formatCount(n: number): string {
 export function formatEur(x: number): string {
   return `${x.toLocaleString("fr-FR", { minimumFractionDigits: Number.isInteger(x) ? 0 : 2, maximumFractionDigits: 2 }).replace(/[\u202f\u00a0]/g, " ")} €`;
 }
+
+/** One grappe of the region view, as far as its totals are concerned. */
+export interface RegionRowLike {
+  status: SoldeStatus;
+  solde_eur: number;
+  solde_status: "du" | "a_risque" | null;
+  blocking_essms: number;
+  dossiers_missing: number;
+}
+
+/**
+ * The region view's totals (issue 14 §6): grappes, eligible grappes, € due (eligible), € at risk
+ * (not eligible), blocking ESSMS, dossiers missing; sums in cents so that they equal the rows.
+ */
+export function regionTotals(rows: readonly RegionRowLike[]) {
+  const cents = (pick: (r: RegionRowLike) => boolean) =>
+    rows.filter(pick).reduce((n, r) => n + Math.round(r.solde_eur * 100), 0) / 100;
+  return {
+    grappes: rows.length,
+    eligible: rows.filter((r) => r.status === "eligible").length,
+    due_eur: cents((r) => r.solde_status === "du"),
+    at_risk_eur: cents((r) => r.solde_status === "a_risque"),
+    blocking_essms: rows.reduce((n, r) => n + r.blocking_essms, 0),
+    dossiers_missing: rows.reduce((n, r) => n + r.dossiers_missing, 0),
+  };
+}

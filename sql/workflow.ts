@@ -26,6 +26,7 @@ import {
   type AmenagementEtat,
 } from "../domain/vocabulary.ts";
 import { audit } from "./identity.ts";
+import { listPieces, type Piece } from "./pieces.ts";
 import { computeReport, essmsCounts, essmsInfos } from "./queries.ts";
 import { utc } from "./resources.ts";
 
@@ -86,6 +87,8 @@ export interface Adjustment {
   created_by: string | null;
   created_at: string;
   decisions: { decision: string; comment: string | null; decided_by: string; decided_at: string }[];
+  /** proof files (issue 14 §2), without their bytes */
+  pieces: Piece[];
   /** the ESSMS' name and FINESS category (code and French label) */
   raison_sociale: string;
   essms_categorie: string | null;
@@ -134,10 +137,21 @@ function adjustments(q: Queryable) {
     ]);
 }
 
-type AdjustmentRow = Omit<Adjustment, "essms_categorie_libelle"> & { libelle_extract: string | null };
+type AdjustmentRow = Omit<Adjustment, "essms_categorie_libelle" | "pieces"> & {
+  libelle_extract: string | null;
+};
 
-function withLabel({ libelle_extract, ...a }: AdjustmentRow): Adjustment {
-  return { ...a, essms_categorie_libelle: finessCategoryLabel(a.essms_categorie, libelle_extract) };
+/** The rows with their category label and their proof files. */
+async function complete(q: Queryable, rows: readonly AdjustmentRow[]): Promise<Adjustment[]> {
+  const pieces = await listPieces(
+    q,
+    rows.map((r) => r.amenagement_id),
+  );
+  return rows.map(({ libelle_extract, ...a }) => ({
+    ...a,
+    essms_categorie_libelle: finessCategoryLabel(a.essms_categorie, libelle_extract),
+    pieces: pieces.filter((p) => p.amenagement_id === a.amenagement_id),
+  }));
 }
 
 /** The adjustments of ESSMS of these grappes. */
@@ -147,12 +161,12 @@ export async function listAdjustments(q: Queryable, grappeIds: readonly string[]
     .where("e.grappe_id", "in", [...grappeIds])
     .orderBy("a.amenagement_id")
     .execute();
-  return rows.map(withLabel);
+  return complete(q, rows);
 }
 
 export async function getAdjustment(q: Queryable, id: number): Promise<Adjustment | null> {
   const row = await adjustments(q).where("a.amenagement_id", "=", id).executeTakeFirst();
-  return row ? withLabel(row) : null;
+  return row ? ((await complete(q, [row]))[0] ?? null) : null;
 }
 
 /**

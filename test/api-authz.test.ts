@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../api/app.ts";
 import { ROUTES } from "../api/routes/index.ts";
 import type { Db } from "../db/index.ts";
+import { addPiece } from "../sql/pieces.ts";
 import { freezeSnapshot } from "../sql/snapshots.ts";
 import { createAction, proposeAdjustment } from "../sql/workflow.ts";
 import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "./api-helpers.ts";
@@ -100,6 +101,23 @@ describe("authorization matrix", () => {
   const adj = async (finess: string) =>
     (await proposeAdjustment(db, { ...proposal(finess), indicateur: "dmp", categorie: "anonymat" }, "test"))
       .amenagement_id;
+  /** "{adjustment}/pieces/{piece}": a proof file attached to a fresh proposal of this ESSMS. */
+  const pieceOf = async (finess: string) => {
+    const id = await adj(finess);
+    const [{ grappe_id } = { grappe_id: "" }] = await db.query<{ grappe_id: string }>(
+      "select grappe_id from essms where finess = $1",
+      [finess],
+    );
+    const p = await addPiece(
+      db,
+      id,
+      grappe_id,
+      "application/pdf",
+      new TextEncoder().encode("%PDF-1.4\n"),
+      "test",
+    );
+    return `${id}/pieces/${p.piece_id}`;
+  };
   const act = async (finess: string, grappe: string) =>
     (
       await createAction(
@@ -253,6 +271,24 @@ describe("authorization matrix", () => {
         body: { decision: "APPROUVE" },
       }),
       expect: arsWrite(200),
+    },
+    "POST /adjustments/:amenagement_id/pieces": {
+      own: async () => ({
+        method: "POST",
+        path: `/api/adjustments/${await adj("340000017")}/pieces`,
+        file: { name: "preuve.pdf", content: "%PDF-1.4\n%preuve\n" },
+      }),
+      foreign: async () => ({
+        method: "POST",
+        path: `/api/adjustments/${await adj("350000014")}/pieces`,
+        file: { name: "preuve.pdf", content: "%PDF-1.4\n%preuve\n" },
+      }),
+      expect: teamWrite(201),
+    },
+    "GET /adjustments/:amenagement_id/pieces/:piece_id": {
+      own: async () => ({ method: "GET", path: `/api/adjustments/${await pieceOf("340000017")}` }),
+      foreign: async () => ({ method: "GET", path: `/api/adjustments/${await pieceOf("350000014")}` }),
+      expect: read,
     },
     "GET /corrective-actions": {
       own: () => ({ method: "GET", path: "/api/corrective-actions?grappe_id=T1" }),

@@ -356,6 +356,7 @@ describe("API in-process (PGlite)", () => {
         "imports.csv",
         "imports.json",
         "journal.json",
+        "pieces.csv",
         "regles-2025.1.md",
         "synthese.pdf",
       ]);

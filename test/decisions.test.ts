@@ -3,7 +3,9 @@
  * with the effect of approving them, the solde decision (verdict, motivated departure, one in
  * force, explicit replacement, history), the grappe synthesis and the region view.
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { strFromU8, unzipSync } from "fflate";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { afterAll, expect } from "vitest";
 import { startServer } from "../api/server.ts";
@@ -103,6 +105,7 @@ async function client(db: Db) {
     return c;
   };
   return {
+    cookie: login,
     get: async (who: keyof typeof USERS, path: string) =>
       fetch(`${base}${path}`, { headers: { cookie: await login(who) } }),
     post: async (who: keyof typeof USERS, path: string, body: unknown) =>
@@ -232,6 +235,86 @@ describeOnBackends("decision-grade solde and adjustments", { seed: populate }, (
       await api.get("ars", `/api/adjustments?grappe_id=T1&date=${D}`)
     ).json()) as AdjustmentView[];
     expect(decided.find((x) => x.amenagement_id === amenagement_id)?.effect).toBeNull();
+  });
+
+  it("attaches proof recognised by its content, stored with its sha256, read back and packed as evidence", async ({
+    db,
+  }) => {
+    const api = await client(db);
+    const created = await api.post("amoa", "/api/adjustments", {
+      ...proposal("2A0000017", 1, D),
+      indicateur: "agenda",
+      justification: "pièce jointe de la commission",
+    });
+    expect(created.status).toBe(201);
+    const { amenagement_id: id } = (await created.json()) as { amenagement_id: number };
+    const send = async (name: string, bytes: Uint8Array<ArrayBuffer>, type = "application/pdf") => {
+      const form = new FormData();
+      form.set("file", new File([bytes], name, { type }));
+      const { base } = await (servers.get(db) as Promise<{ base: string }>);
+      return fetch(`${base}/api/adjustments/${id}/pieces`, {
+        method: "POST",
+        headers: { origin: base, cookie: await api.cookie("amoa") },
+        body: form,
+      });
+    };
+    const pdfBytes = new TextEncoder().encode("%PDF-1.4\n% attestation sans donnée nominative\n%%EOF\n");
+    const ok = await send("attestation.pdf", pdfBytes);
+    expect(ok.status).toBe(201);
+    const piece = (await ok.json()) as {
+      piece_id: number;
+      media_type: string;
+      sha256: string;
+      size_bytes: number;
+    };
+    expect(piece).toMatchObject({
+      media_type: "application/pdf",
+      size_bytes: pdfBytes.length,
+      sha256: createHash("sha256").update(pdfBytes).digest("hex"),
+    });
+    // A text file named .pdf and declared as PDF is refused: the content decides.
+    const fake = await send("faux.pdf", new TextEncoder().encode("Nom;Prénom\nDUPONT;Jean\n"));
+    expect(fake.status).toBe(415);
+    expect(((await fake.json()) as { detail: string }).detail).toMatch(/PDF, PNG et JPEG/);
+    // Over 5 Mo: 413 before it is stored.
+    const big = new Uint8Array(5 * 1024 * 1024 + 1);
+    big.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect((await send("grand.png", big, "image/png")).status).toBe(413);
+
+    const back = await api.get("ars", `/api/adjustments/${id}/pieces/${piece.piece_id}`);
+    expect(back.headers.get("content-type")).toBe("application/pdf");
+    expect(back.headers.get("content-disposition")).toContain(`amenagement${id}_piece${piece.piece_id}.pdf`);
+    expect(new Uint8Array(await back.arrayBuffer())).toEqual(pdfBytes);
+    const listed = (await (await api.get("ars", "/api/adjustments?grappe_id=T1")).json()) as {
+      amenagement_id: number;
+      pieces: { sha256: string }[];
+    }[];
+    expect(listed.find((a) => a.amenagement_id === id)?.pieces.map((p) => p.sha256)).toEqual([piece.sha256]);
+
+    const frozen = (await (await api.post("ars", "/api/grappes/T1/snapshots", { date: D })).json()) as {
+      snapshot_id: number;
+    };
+    const zip = unzipSync(
+      new Uint8Array(
+        await (await api.get("ars", `/api/grappes/T1/evidence?snapshot=${frozen.snapshot_id}`)).arrayBuffer(),
+      ),
+    );
+    const packed = `pieces/amenagement${id}_piece${piece.piece_id}.pdf`;
+    expect(zip[packed]).toEqual(pdfBytes);
+    expect(strFromU8(zip["pieces.csv"] as Uint8Array)).toContain(
+      `${packed};PDF;${pdfBytes.length};${piece.sha256}`,
+    );
+
+    // Once decided, the adjustment takes no more proof.
+    expect(
+      (
+        await api.post("ars", `/api/adjustments/${id}/decision`, {
+          decision: "REFUSE",
+          comment: "hors périmètre",
+        })
+      ).status,
+    ).toBe(200);
+    expect((await send("apres.pdf", pdfBytes)).status).toBe(409);
   });
 
   it("takes one solde decision in force per grappe: a departure is motivated, a replacement explicit, the history kept", async ({

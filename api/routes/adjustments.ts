@@ -1,6 +1,11 @@
 /** Adjustments (aménagements): proposals by the team, decisions by the ARS (R-A2). */
+
+import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { type Day, targetDate, todayParis } from "../../domain/dates.ts";
+import { DomainError } from "../../domain/errors.ts";
+import { MAX_PIECE_BYTES, pieceExtension, sniffPiece } from "../../domain/pieces.ts";
+import { addPiece, readPiece } from "../../sql/pieces.ts";
 import { grappesByIds } from "../../sql/resources.ts";
 import {
   adjustmentsInView,
@@ -11,9 +16,11 @@ import {
   proposalSchema,
   proposeAdjustment,
 } from "../../sql/workflow.ts";
+import { attachment } from "../exports.ts";
 import type { AppDeps } from "../registry.ts";
 import { Reply, type RouteDef, route } from "../registry.ts";
 import * as S from "../schemas.ts";
+import { receiveUpload } from "../uploads.ts";
 
 import { actor, essmsInScope, grappeInScope, inScope, notFound } from "./scope.ts";
 
@@ -88,6 +95,68 @@ export const ADJUSTMENTS: RouteDef[] = [
       const a = await getAdjustment(deps.db, params.amenagement_id);
       if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);
       return decideAdjustment(deps.db, a.amenagement_id, body, actor(principal));
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/adjustments/:amenagement_id/pieces",
+    summary:
+      "joint une pièce justificative à un aménagement proposé (multipart, champ file ; PDF, PNG ou JPEG reconnus au contenu ; 5 Mo au plus)",
+    tag: "aménagements",
+    roles: ["chef_projet", "amoa"],
+    multipart: true,
+    params: z.object({ amenagement_id: S.positiveId }),
+    body: z.object({ file: z.instanceof(File, { message: "fichier attendu dans le champ file" }) }),
+    status: 201,
+    response: S.piece,
+    handler: async ({ deps, scope, params, c, principal }) => {
+      const a = await getAdjustment(deps.db, params.amenagement_id);
+      if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);
+      const upload = await receiveUpload(
+        c.req.raw.body,
+        c.req.header("content-type"),
+        c.req.header("content-length"),
+        MAX_PIECE_BYTES,
+        "",
+      );
+      try {
+        const bytes = new Uint8Array(await readFile(upload.path));
+        const type = sniffPiece(bytes);
+        if (!type)
+          throw new DomainError(
+            "unsupported_media_type",
+            "pièce refusée : seuls les fichiers PDF, PNG et JPEG sont acceptés (reconnus à leur contenu, pas à leur nom)",
+          );
+        return new Reply(
+          201,
+          await addPiece(deps.db, a.amenagement_id, a.grappe_id, type, bytes, actor(principal)),
+        );
+      } finally {
+        upload.discard();
+      }
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/adjustments/:amenagement_id/pieces/:piece_id",
+    summary: "une pièce justificative d'un aménagement (téléchargement)",
+    tag: "aménagements",
+    params: z.object({ amenagement_id: S.positiveId, piece_id: S.positiveId }),
+    response: { media: "application/octet-stream" },
+    handler: async ({ deps, scope, params, c }) => {
+      const a = await getAdjustment(deps.db, params.amenagement_id);
+      if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);
+      const p = await readPiece(deps.db, a.amenagement_id, params.piece_id);
+      if (!p) notFound(`pièce ${params.piece_id}`);
+      return c.body(new Uint8Array(p.content), 200, {
+        "content-type": p.media_type,
+        "content-disposition": attachment(
+          `amenagement${a.amenagement_id}_piece${p.piece_id}.${pieceExtension(p.media_type)}`,
+        ),
+        "x-content-type-options": "nosniff",
+      });
     },
   }),
 ];

@@ -4,12 +4,13 @@
  * table; eligibility banner with the solde; a date picker for D with a shortcut to the target date.
  */
 import { INDICATOR_BY_ID, INDICATOR_IDS, type IndicatorId } from "../../../domain/indicators.ts";
+import { plural } from "../../../domain/solde.ts";
 import { api, type GrappeDetail } from "../api.ts";
 import { chartCard } from "../components/chart-card.ts";
 import { field, input } from "../components/field.ts";
 import { form, submitButton } from "../components/form.ts";
 import { row, rowHeader, table } from "../components/table.ts";
-import { alert, type Child, eur, frDate, h, int, mount, pct, progress } from "../dom.ts";
+import { alert, type Child, frDate, h, int, mount, pct, progress } from "../dom.ts";
 import { gapUnit } from "../labels.ts";
 import type { Page } from "../main.ts";
 import { howPanel } from "./how.ts";
@@ -26,8 +27,8 @@ export const grappePage: Page = {
     mount(
       main,
       h("h1", {}, `${g.grappe_nom} `, h("span", { class: "cu-muted" }, `(${g.grappe_id}, ${g.region})`)),
+      synthesisBlock(g, date),
       dateForm(g),
-      eligibilityAlert(g),
       pooledSection(g),
       essmsSection(g, date, params.get("bloquants") === "1"),
       howPanel(),
@@ -68,11 +69,71 @@ function dateForm(g: GrappeDetail): HTMLFormElement {
   );
 }
 
-function eligibilityAlert(g: GrappeDetail): HTMLElement {
-  return alert(
-    g.eligible ? "success" : "error",
-    g.eligible ? "Grappe éligible au solde" : "Grappe non éligible au solde à cette date",
-    `Mesure au ${frDate(g.measurement_date)}, fenêtre du ${frDate(g.window.start)} au ${frDate(g.window.end)} exclu. ${g.essms_meeting_all}/${g.essms_total} ESSMS atteignent toutes leurs cibles obligatoires. Verdict mutualisé (taux de la grappe) : ${g.eligible_pooled ? "cibles atteintes" : "cibles non atteintes"}. Solde : ${eur(g.subsidy.solde_eur)} sur une subvention de ${eur(g.subsidy.total_eur)}.${g.at_target_date ? ` À la date cible (${frDate(g.at_target_date.measurement_date)}), avec les données connues aujourd'hui : ${g.at_target_date.eligible ? "éligible" : "non éligible"} (${g.at_target_date.essms_meeting_all}/${g.essms_total} ESSMS à toutes leurs cibles).` : ""}`,
+/**
+ * The grappe at a glance (issue 14 §4): the verdict that governs in one line, the amount due or
+ * at risk, the days left, the pooled verdict labelled informative, the blockers ranked by
+ * effort with their total and the projection at the target date. No data: a neutral notice.
+ */
+function synthesisBlock(g: GrappeDetail, date: string | undefined): HTMLElement {
+  const s = g.synthesis;
+  if (s.status === "aucune_donnee")
+    return h(
+      "section",
+      { id: "synthese", class: "fr-mb-4w" },
+      alert(
+        "info",
+        "Aucune donnée à cette date",
+        `Aucun ESSMS de la grappe n'a de file active au ${frDate(g.measurement_date)} : pas de verdict. Choisissez une autre date de mesure ou importez les exports.`,
+      ),
+    );
+  const eligible = s.status === "eligible";
+  return h(
+    "section",
+    { id: "synthese", class: "fr-mb-4w", "aria-labelledby": "synthese-titre" },
+    h(
+      "div",
+      { class: `fr-alert fr-alert--${eligible ? "success" : "error"} fr-mb-2w`, role: "status" },
+      h("h2", { id: "synthese-titre", class: "fr-alert__title" }, s.verdict),
+      h(
+        "p",
+        {},
+        h("strong", { "data-montant": s.amount.status ?? "" }, s.amount.label),
+        s.days_left_label ? ` — ${s.days_left_label}` : "",
+      ),
+      h(
+        "p",
+        { class: "fr-text--sm" },
+        `${s.pooled_label[0]?.toUpperCase()}${s.pooled_label.slice(1)} : ${s.eligible_pooled ? "éligible" : "non éligible"}. Mesure au ${frDate(g.measurement_date)}, fenêtre du ${frDate(g.window.start)} au ${frDate(g.window.end)} exclu ; ${g.essms_meeting_all}/${g.essms_total} ESSMS atteignent toutes leurs cibles obligatoires.`,
+      ),
+      s.projection ? h("p", { class: "fr-text--sm", "data-projection": "" }, s.projection.label) : null,
+    ),
+    s.blockers.length === 0
+      ? null
+      : table({
+          id: "table-blocages",
+          caption: `Blocages, du plus au moins accessible : ${plural(s.blockers_total.dossiers, "dossier manquant", "dossiers manquants")}${s.blockers_total.messages ? ` et ${plural(s.blockers_total.messages, "message MS Santé manquant", "messages MS Santé manquants")}` : ""}, dans ${plural(s.blockers_total.essms, "ESSMS", "ESSMS")}`,
+          headers: ["ESSMS", "Indicateur", "Taux", "Cible", "Manque", "À la tendance actuelle"],
+          variants: ["sm"],
+          body: s.blockers.map((b) =>
+            row(
+              [
+                rowHeader(
+                  h(
+                    "a",
+                    { href: `#/essms/${b.finess}${date ? `?date=${date}` : ""}` },
+                    b.raison_sociale || b.finess,
+                  ),
+                ),
+                INDICATOR_BY_ID[b.indicator].shortLabel,
+                pct(b.rate),
+                pct(b.target),
+                b.gap === null ? "—" : `${int(b.gap)} ${gapUnit(b.indicator)}`,
+                b.projection?.message ?? "—",
+              ],
+              { "data-blocage": `${b.finess}|${b.indicator}` },
+            ),
+          ),
+        }),
   );
 }
 

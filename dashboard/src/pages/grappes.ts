@@ -1,81 +1,196 @@
-/** Mes grappes: one card per grappe in scope. */
-import { INDICATOR_BY_ID, INDICATOR_IDS } from "../../../domain/indicators.ts";
+/**
+ * The grappes in scope at D as one sortable, filterable table (issue 14 §6): the verdict that
+ * governs (R-G2), the pooled one (informative), the solde due or at risk, the blocking ESSMS and
+ * the dossiers they miss, the days to the target date, the last import; the totals of the rows
+ * shown. Date, filters and sort are kept in the address.
+ */
+import {
+  formatEur,
+  plural,
+  regionTotals,
+  SOLDE_STATUS_LABELS,
+  type SoldeStatus,
+} from "../../../domain/solde.ts";
 import { api, type GrappeSummary } from "../api.ts";
-import { badge, eur, frDate, h, mount, pct, progress } from "../dom.ts";
+import { field, input, select } from "../components/field.ts";
+import { form, submitButton } from "../components/form.ts";
+import { sortableTable } from "../components/sortable.ts";
+import { badge, frDate, frDateTime, h, int, mount } from "../dom.ts";
 import type { Page } from "../main.ts";
 
-function card(g: GrappeSummary): HTMLElement {
-  const days =
-    g.target_date === null
-      ? " — date de VSR non renseignée"
-      : ` — date cible ${frDate(g.target_date)} (${g.days_to_target !== null && g.days_to_target >= 0 ? `dans ${g.days_to_target} jours` : "passée"})`;
-  const eligibility = h(
-    "ul",
-    { class: "fr-badges-group" },
-    h("li", {}, g.eligible ? badge("éligible au solde", "success") : badge("non éligible", "error")),
-    h(
-      "li",
-      {},
-      badge(
-        g.eligible_pooled ? "mutualisé : atteint" : "mutualisé : non atteint",
-        g.eligible_pooled ? "info" : "warning",
-      ),
-    ),
-  );
-  const rates = h(
-    "ul",
-    { style: "list-style:none;padding:0", "aria-label": "Taux mutualisés" },
-    INDICATOR_IDS.map((id) => {
-      const r = g.indicators[id];
-      const def = INDICATOR_BY_ID[id];
-      return h(
-        "li",
-        { class: "fr-mb-1v cu-cell" },
-        progress(r, def.label),
-        `${def.shortLabel} : ${pct(r.rate)}`,
-      );
-    }),
-  );
-  return h(
-    "div",
-    { class: "fr-card fr-enlarge-link", "data-grappe": g.grappe_id },
-    h(
-      "div",
-      { class: "fr-card__body" },
-      h(
-        "div",
-        { class: "fr-card__content" },
-        h(
-          "h2",
-          { class: "fr-card__title" },
-          h("a", { href: `#/grappe/${encodeURIComponent(g.grappe_id)}` }, g.grappe_nom),
-        ),
-        h(
-          "p",
-          { class: "fr-card__desc" },
-          `${g.grappe_id} — région ${g.region} — ${g.essms_meeting_all}/${g.essms_total} ESSMS atteignent toutes leurs cibles`,
-        ),
-        h("div", { class: "fr-card__start" }, eligibility),
-        h(
-          "div",
-          { class: "fr-card__end" },
-          rates,
-          h("p", { class: "fr-card__detail fr-mt-2w" }, `Solde en jeu : ${eur(g.subsidy.solde_eur)}${days}`),
-        ),
-      ),
-    ),
-  );
+const STATUS_BADGE: Record<SoldeStatus, "success" | "error" | "info"> = {
+  eligible: "success",
+  non_eligible: "error",
+  aucune_donnee: "info",
+};
+
+/** "dans 12 jours", "dépassée depuis 1 jour", "—" without a VSR date. */
+function daysText(g: GrappeSummary): string {
+  if (g.target_date === null || g.days_to_target === null) return "date de VSR non renseignée";
+  const n = Math.abs(g.days_to_target);
+  const when =
+    g.days_to_target === 0
+      ? "aujourd'hui"
+      : g.days_to_target > 0
+        ? `dans ${plural(n, "jour", "jours")}`
+        : `dépassée depuis ${plural(n, "jour", "jours")}`;
+  return `${frDate(g.target_date)} (${when})`;
 }
 
 export const grappesPage: Page = {
   title: "Mes grappes",
-  async render(main) {
-    const grappes = await api.grappes();
+  async render(main, me, params) {
+    const date = params.get("date") ?? undefined;
+    const grappes = await api.grappes(date);
+    const d = grappes[0]?.measurement_date ?? date;
+    const state = new URLSearchParams(params);
+    const keepInAddress = () => {
+      const qs = [...state].filter(([, v]) => v !== "").length ? `?${state}` : "";
+      history.replaceState(null, "", `#/${qs}`);
+    };
+    const summary = h("p", { id: "totaux-region", class: "fr-text--lg", "aria-live": "polite" });
+    const columns = [
+      { label: "Grappe", value: (g: GrappeSummary) => g.grappe_nom },
+      { label: "Verdict du solde (R-G2)", value: (g: GrappeSummary) => g.status },
+      { label: "Mutualisé (informatif)", value: (g: GrappeSummary) => (g.eligible_pooled ? 1 : 0) },
+      { label: "Solde", value: (g: GrappeSummary) => g.solde_eur },
+      { label: "ESSMS bloquants", value: (g: GrappeSummary) => g.blocking_essms },
+      { label: "Dossiers manquants", value: (g: GrappeSummary) => g.dossiers_missing },
+      { label: "Date cible", value: (g: GrappeSummary) => g.days_to_target },
+      { label: "Dernier import", value: (g: GrappeSummary) => g.last_import_at },
+    ];
+    const totals = (shown: readonly GrappeSummary[]) => {
+      const t = regionTotals(shown);
+      mount(
+        summary,
+        `${plural(t.eligible, "grappe éligible", "grappes éligibles")} sur ${t.grappes} ; solde dû : ${formatEur(t.due_eur)} ; solde à risque : ${formatEur(t.at_risk_eur)}.`,
+      );
+      return h(
+        "tr",
+        { "data-totaux": "" },
+        h("th", { scope: "row" }, `Total (${plural(t.grappes, "grappe", "grappes")})`),
+        h("td", { "data-total": "eligible" }, `${t.eligible} éligible${t.eligible > 1 ? "s" : ""}`),
+        h("td", {}, ""),
+        h(
+          "td",
+          {},
+          h("span", { "data-total": "due", style: "display:block" }, `dû : ${formatEur(t.due_eur)}`),
+          h(
+            "span",
+            { "data-total": "at-risk", style: "display:block" },
+            `à risque : ${formatEur(t.at_risk_eur)}`,
+          ),
+        ),
+        h("td", { "data-total": "blocking" }, int(t.blocking_essms)),
+        h("td", { "data-total": "missing" }, int(t.dossiers_missing)),
+        h("td", {}, ""),
+        h("td", {}, ""),
+      );
+    };
+    const sortColumn = Number(state.get("tri") ?? "0");
+    const { element, redraw } = sortableTable<GrappeSummary>({
+      id: "table-grappes",
+      caption: `Grappes ${me.role === "ars" && me.region ? `de la région ${me.region} ` : "de votre périmètre "}au ${frDate(d)}`,
+      columns,
+      rows: grappes,
+      empty: "Aucune grappe ne correspond.",
+      initial: {
+        column:
+          Number.isInteger(sortColumn) && sortColumn >= 0 && sortColumn < columns.length ? sortColumn : 0,
+        dir: state.get("sens") === "desc" ? -1 : 1,
+      },
+      onSort: (column, dir) => {
+        state.set("tri", String(column));
+        state.set("sens", dir === 1 ? "asc" : "desc");
+        keepInAddress();
+      },
+      foot: totals,
+      variants: ["bordered"],
+      render: (g) =>
+        h(
+          "tr",
+          { "data-grappe": g.grappe_id },
+          h(
+            "th",
+            { scope: "row" },
+            h(
+              "a",
+              { href: `#/grappe/${encodeURIComponent(g.grappe_id)}${date ? `?date=${date}` : ""}` },
+              g.grappe_nom,
+            ),
+            h("span", { class: "cu-muted", style: "display:block" }, `${g.grappe_id} — région ${g.region}`),
+          ),
+          h("td", { "data-status": g.status }, badge(SOLDE_STATUS_LABELS[g.status], STATUS_BADGE[g.status])),
+          h("td", {}, g.status === "aucune_donnee" ? "—" : g.eligible_pooled ? "éligible" : "non éligible"),
+          h(
+            "td",
+            { "data-solde": g.solde_eur, "data-solde-status": g.solde_status ?? "" },
+            formatEur(g.solde_eur),
+            h(
+              "span",
+              { class: "cu-muted", style: "display:block" },
+              g.solde_status === "du" ? "dû" : g.solde_status === "a_risque" ? "à risque" : "en jeu",
+            ),
+          ),
+          h("td", { "data-blocking": g.blocking_essms }, `${g.blocking_essms} / ${g.essms_total}`),
+          h("td", { "data-missing": g.dossiers_missing }, int(g.dossiers_missing)),
+          h("td", {}, daysText(g)),
+          h("td", {}, g.last_import_at ? frDateTime(g.last_import_at) : "aucun import"),
+        ),
+    });
+    const text = input({ id: "filtre-grappe", type: "search", value: state.get("filtre") ?? "" });
+    const status = select(
+      { id: "filtre-verdict" },
+      [
+        ["", "tous les verdicts"],
+        ["eligible", SOLDE_STATUS_LABELS.eligible],
+        ["non_eligible", SOLDE_STATUS_LABELS.non_eligible],
+        ["aucune_donnee", SOLDE_STATUS_LABELS.aucune_donnee],
+      ],
+      state.get("verdict") ?? "",
+    );
+    const applyFilter = () => {
+      const words = text.value.trim().toLocaleLowerCase("fr");
+      state.set("filtre", text.value.trim());
+      state.set("verdict", status.value);
+      keepInAddress();
+      redraw(
+        (g) =>
+          (!words || `${g.grappe_nom} ${g.grappe_id} ${g.region}`.toLocaleLowerCase("fr").includes(words)) &&
+          (!status.value || g.status === status.value),
+      );
+    };
+    text.addEventListener("input", applyFilter);
+    status.addEventListener("change", applyFilter);
+    const dateInput = input({ type: "date", id: "date-region", value: d ?? "" });
     mount(
       main,
-      h("h1", {}, "Mes grappes"),
-      grappes.length === 0 ? h("p", {}, "Aucune grappe dans votre périmètre.") : null,
-      h("div", { class: "cu-cards" }, grappes.map(card)),
+      h("h1", {}, me.role === "ars" ? "Grappes de la région" : "Mes grappes"),
+      form(
+        {
+          inline: true,
+          attrs: { class: "fr-mb-2w cu-noprint" },
+          submit: () => {
+            state.set("date", dateInput.value);
+            location.hash = `#/?${state}`;
+          },
+        },
+        field("Date de mesure D", dateInput),
+        submitButton("Afficher"),
+      ),
+      h(
+        "div",
+        { class: "fr-grid-row fr-grid-row--gutters cu-noprint", role: "search" },
+        h(
+          "div",
+          { class: "fr-col-12 fr-col-md-6" },
+          field("Rechercher une grappe (nom, identifiant, région)", text),
+        ),
+        h("div", { class: "fr-col-12 fr-col-md-4" }, field("Verdict", status)),
+      ),
+      summary,
+      element,
     );
+    applyFilter();
   },
 };

@@ -1,0 +1,128 @@
+/**
+ * Proof attached to adjustments (issue 14 §2): the bytes in the database with their sha256 and
+ * sniffed media type, never a client's file name; frozen once stored (trigger of 0007).
+ */
+import { createHash } from "node:crypto";
+import { sql } from "kysely";
+import type { Db, Queryable } from "../db/index.ts";
+import { DomainError } from "../domain/errors.ts";
+import { MAX_PIECES_PER_ADJUSTMENT } from "../domain/pieces.ts";
+import type { PieceMediaType } from "../domain/vocabulary.ts";
+import { audit } from "./identity.ts";
+import { utc } from "./resources.ts";
+
+export interface Piece {
+  piece_id: number;
+  amenagement_id: number;
+  media_type: PieceMediaType;
+  size_bytes: number;
+  sha256: string;
+  uploaded_by: string;
+  uploaded_at: string;
+}
+
+function pieces(q: Queryable) {
+  return q.kysely
+    .selectFrom("amenagement_piece")
+    .select([
+      sql<number>`piece_id::int`.as("piece_id"),
+      sql<number>`amenagement_id::int`.as("amenagement_id"),
+      sql<PieceMediaType>`media_type`.as("media_type"),
+      "size_bytes",
+      "sha256",
+      "uploaded_by",
+      utc("uploaded_at").as("uploaded_at"),
+    ])
+    .orderBy("piece_id");
+}
+
+/** The proof files of these adjustments (without their bytes), oldest first. */
+export async function listPieces(q: Queryable, adjustmentIds: readonly number[]): Promise<Piece[]> {
+  if (adjustmentIds.length === 0) return [];
+  return pieces(q)
+    .where("amenagement_id", "in", [...adjustmentIds])
+    .execute();
+}
+
+/** The proof files of these adjustments with their bytes (the evidence pack), oldest first. */
+export async function piecesWithContent(
+  q: Queryable,
+  adjustmentIds: readonly number[],
+): Promise<(Piece & { content: Uint8Array })[]> {
+  if (adjustmentIds.length === 0) return [];
+  const rows = await pieces(q).select("content").where("amenagement_id", "in", [...adjustmentIds]).execute();
+  return rows.map((r) => ({ ...r, content: new Uint8Array(r.content) }));
+}
+
+/** One proof file with its bytes, or null. */
+export async function readPiece(
+  q: Queryable,
+  adjustmentId: number,
+  pieceId: number,
+): Promise<(Piece & { content: Uint8Array }) | null> {
+  const row = await pieces(q)
+    .select("content")
+    .where("piece_id", "=", pieceId)
+    .where("amenagement_id", "=", adjustmentId)
+    .executeTakeFirst();
+  return row ? { ...row, content: new Uint8Array(row.content) } : null;
+}
+
+/**
+ * Stores one proof file of a proposed adjustment with its sha256 and its audit entry, in one
+ * transaction. Errors: 409 when the adjustment is already decided or holds MAX_PIECES_PER_ADJUSTMENT.
+ */
+export async function addPiece(
+  db: Db,
+  adjustmentId: number,
+  grappeId: string,
+  mediaType: PieceMediaType,
+  content: Uint8Array,
+  actor: string,
+): Promise<Piece> {
+  const sha256 = createHash("sha256").update(content).digest("hex");
+  const id = await db.transaction(async (tx) => {
+    const a = await tx.kysely
+      .selectFrom("amenagement")
+      .select("statut")
+      .where("amenagement_id", "=", adjustmentId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!a) throw new DomainError("not_found", `aménagement ${adjustmentId} introuvable`);
+    if (a.statut !== "PROPOSE")
+      throw new DomainError(
+        "conflict",
+        "une pièce se joint à un aménagement proposé, avant la décision de l'ARS",
+      );
+    const [{ n } = { n: 0 }] = await tx.kysely
+      .selectFrom("amenagement_piece")
+      .select(sql<number>`count(*)::int`.as("n"))
+      .where("amenagement_id", "=", adjustmentId)
+      .execute();
+    if (n >= MAX_PIECES_PER_ADJUSTMENT)
+      throw new DomainError("conflict", `${MAX_PIECES_PER_ADJUSTMENT} pièces au plus par aménagement`);
+    const row = await tx.kysely
+      .insertInto("amenagement_piece")
+      .values({
+        amenagement_id: adjustmentId,
+        media_type: mediaType,
+        size_bytes: content.length,
+        sha256,
+        content,
+        uploaded_by: actor,
+      })
+      .returning(sql<number>`piece_id::int`.as("piece_id"))
+      .executeTakeFirstOrThrow();
+    await audit(tx, actor, "amenagement.piece", "amenagement", String(adjustmentId), grappeId, null, {
+      piece_id: row.piece_id,
+      media_type: mediaType,
+      size_bytes: content.length,
+      sha256,
+    });
+    return row.piece_id;
+  });
+  const { content: _bytes, ...piece } = (await readPiece(db, adjustmentId, id)) as Piece & {
+    content: Uint8Array;
+  };
+  return piece;
+}
