@@ -50,7 +50,10 @@ export async function piecesWithContent(
   adjustmentIds: readonly number[],
 ): Promise<(Piece & { content: Uint8Array })[]> {
   if (adjustmentIds.length === 0) return [];
-  const rows = await pieces(q).select("content").where("amenagement_id", "in", [...adjustmentIds]).execute();
+  const rows = await pieces(q)
+    .select("content")
+    .where("amenagement_id", "in", [...adjustmentIds])
+    .execute();
   return rows.map((r) => ({ ...r, content: new Uint8Array(r.content) }));
 }
 
