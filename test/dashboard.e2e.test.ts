@@ -81,7 +81,7 @@ describe("dashboard in Chromium", () => {
     await page.fill("#email", user(role).email);
     await page.fill("#password", user(role).password);
     await page.click("button[type=submit]");
-    await page.waitForSelector("h1:has-text('Mes grappes')");
+    await page.waitForSelector("#table-grappes");
     return page;
   }
 
@@ -121,7 +121,7 @@ describe("dashboard in Chromium", () => {
       const p = await login(role);
       await p.waitForSelector("[data-grappe]");
       const seen = await p.$$eval("[data-grappe]", (els) => els.map((e) => e.getAttribute("data-grappe")));
-      expect(seen, role).toEqual(grappes);
+      expect([...seen].sort(), role).toEqual(grappes);
       if (role === "chef_projet")
         await p.screenshot({ path: join(SHOTS, "mes-grappes.png"), fullPage: true });
       const nav = await p.$$eval("#menu a", (els) => els.map((e) => e.textContent));
@@ -293,6 +293,148 @@ describe("dashboard in Chromium", () => {
     expect(await page.textContent("#table-imports")).toMatch(/dmp_envoi\.csv/);
     await page.screenshot({ path: join(SHOTS, "imports.png"), fullPage: true });
     await page.close();
+  });
+
+  it("shows the region as one table whose totals are the sums of its rows, filtered and sorted from the address", async () => {
+    const page = await login("admin");
+    await page.waitForSelector("#table-grappes tbody tr[data-grappe]");
+    const rows = await page.$$eval("#table-grappes tbody tr[data-grappe]", (trs) =>
+      trs.map((tr) => ({
+        id: tr.getAttribute("data-grappe"),
+        status: tr.querySelector("[data-status]")?.getAttribute("data-status"),
+        solde: Number(tr.querySelector("[data-solde]")?.getAttribute("data-solde")),
+        soldeStatus: tr.querySelector("[data-solde]")?.getAttribute("data-solde-status"),
+        blocking: Number(tr.querySelector("[data-blocking]")?.getAttribute("data-blocking")),
+        missing: Number(tr.querySelector("[data-missing]")?.getAttribute("data-missing")),
+      })),
+    );
+    expect(rows.map((r) => r.id).sort()).toEqual(["DEMO-OCC-01", "F1"]);
+    // F1 has no data: neither eligible nor "non éligible", and its solde is neither due nor at risk.
+    expect(rows.find((r) => r.id === "F1")).toMatchObject({ status: "aucune_donnee", soldeStatus: "" });
+    const euros = (x: number) =>
+      `${x.toLocaleString("fr-FR", { minimumFractionDigits: Number.isInteger(x) ? 0 : 2, maximumFractionDigits: 2 }).replace(/[\u202f\u00a0]/g, " ")} €`;
+    const sum = (pick: (r: (typeof rows)[number]) => number) => rows.reduce((n, r) => n + pick(r), 0);
+    const due = sum((r) => (r.soldeStatus === "du" ? r.solde : 0));
+    const atRisk = sum((r) => (r.soldeStatus === "a_risque" ? r.solde : 0));
+    const foot = async (k: string) =>
+      (await page.textContent(`#table-grappes tfoot [data-total=${k}]`))?.trim();
+    expect(await foot("due")).toBe(`dû : ${euros(due)}`);
+    expect(await foot("at-risk")).toBe(`à risque : ${euros(atRisk)}`);
+    expect(await foot("blocking")).toBe(String(sum((r) => r.blocking)));
+    expect(await foot("missing")).toBe(
+      sum((r) => r.missing)
+        .toLocaleString("fr-FR")
+        .replace(/\u202f/g, "\u202f"),
+    );
+    expect(await foot("eligible")).toMatch(
+      new RegExp(`^${rows.filter((r) => r.status === "eligible").length} éligible`),
+    );
+    await page.screenshot({ path: join(SHOTS, "region.png"), fullPage: true });
+
+    // A filter keeps its rows and their totals, and stays in the address with the sort.
+    await page.fill("#filtre-grappe", "bretonne");
+    await expect.poll(() => page.$$eval("#table-grappes tbody tr[data-grappe]", (t) => t.length)).toBe(1);
+    expect(await foot("missing")).toBe("0");
+    await page.click("#table-grappes thead th:nth-child(4) button");
+    expect(page.url()).toMatch(/filtre=bretonne/);
+    expect(page.url()).toMatch(/tri=3/);
+    await page.reload();
+    await page.waitForSelector("#table-grappes tbody tr[data-grappe]");
+    expect(await page.inputValue("#filtre-grappe")).toBe("bretonne");
+    expect(await page.getAttribute("#table-grappes thead th:nth-child(4)", "aria-sort")).toBe("ascending");
+    await page.close();
+  });
+
+  it("opens the grappe page on its synthesis, and says 'aucune donnée' for a date without data", async () => {
+    const page = await login("chef_projet");
+    await page.goto(`${base}/#/grappe/DEMO-OCC-01`);
+    await page.waitForSelector("#synthese");
+    const first = await page.$eval("#contenu", (main) => main.querySelector("section, form")?.id);
+    expect(first).toBe("synthese");
+    const api = (await (await page.request.get(`${base}/api/grappes/DEMO-OCC-01`)).json()) as {
+      synthesis: { verdict: string; amount: { label: string }; blockers: unknown[] };
+    };
+    expect(await page.textContent("#synthese-titre")).toBe(api.synthesis.verdict);
+    expect(await page.textContent("#synthese [data-montant]")).toBe(api.synthesis.amount.label);
+    expect(await page.textContent("#synthese")).toMatch(/Verdict mutualisé \(informatif/);
+    if (api.synthesis.blockers.length > 0)
+      expect(await page.$$eval("#table-blocages tbody tr", (t) => t.length)).toBe(
+        api.synthesis.blockers.length,
+      );
+    await page.goto(`${base}/#/grappe/DEMO-OCC-01?date=2001-01-01`);
+    await expect.poll(() => page.textContent("#synthese")).toMatch(/Aucune donnée à cette date/);
+    expect(await page.$$("#synthese .fr-alert--error")).toHaveLength(0);
+    await page.close();
+  });
+
+  it("refuses in the proposal form an adjustment larger than its denominator, and previews the effect of one within it", async () => {
+    const finess = (
+      (
+        await db.query<{ finess: string }>(
+          "select finess from essms where grappe_id = 'DEMO-OCC-01' and not exempt_mss_dmp order by finess desc limit 1",
+        )
+      )[0] as { finess: string }
+    ).finess;
+    const amoa = await login("amoa");
+    await amoa.goto(`${base}/#/essms/${finess}`);
+    await amoa.waitForSelector("#form-amenagement");
+    expect(await amoa.textContent("#sans-donnee-nominative")).toMatch(/Aucune donnée identifiante/);
+    await amoa.selectOption("#adj-indicateur", "dmp");
+    await amoa.fill("#adj-nombre", "99999");
+    await amoa.fill("#adj-justification", "usagers opposés à Mon espace santé");
+    await amoa.click('button:has-text("Voir l\'effet")');
+    await expect
+      .poll(() => amoa.textContent("#apercu-effet"))
+      .toMatch(/aménagement trop grand : 99 999 personnes/);
+    await amoa.fill("#adj-nombre", "1");
+    await amoa.click('button:has-text("Voir l\'effet")');
+    await expect.poll(() => amoa.textContent("#apercu-effet")).toMatch(/À la date de mesure/);
+    expect(await amoa.textContent("#apercu-effet")).toMatch(/Verdict du solde \(R-G2, strict\)/);
+    await amoa.close();
+  });
+
+  it("records the solde decision pre-filled with the verdict, motivated when it departs, replaced explicitly, with its history", async () => {
+    const ars = await login("ars");
+    await ars.goto(`${base}/#/ars`);
+    await ars.waitForSelector("section[data-grappe='DEMO-OCC-01'] form");
+    await ars.fill("#fige-DEMO-OCC-01", todayParis());
+    await ars.click("section[data-grappe='DEMO-OCC-01'] button:has-text('Figer le rapport')");
+    await ars.waitForSelector("[data-solde-form='DEMO-OCC-01']");
+    const snaps = (await (await ars.request.get(`${base}/api/grappes/DEMO-OCC-01/snapshots`)).json()) as {
+      snapshot_id: number;
+      eligible: boolean;
+    }[];
+    const last = snaps.at(-1) as { snapshot_id: number; eligible: boolean };
+    expect(await ars.inputValue("#eligible-DEMO-OCC-01")).toBe(String(last.eligible));
+    expect(await ars.textContent(`li[data-snapshot='${last.snapshot_id}']`)).toMatch(
+      last.eligible ? /solde dû/ : /solde à risque/,
+    );
+    expect(
+      await ars.getAttribute(`li[data-snapshot='${last.snapshot_id}'] a:has-text('synthèse (PDF)')`, "href"),
+    ).toBe(`/api/grappes/DEMO-OCC-01/synthesis.pdf?snapshot=${last.snapshot_id}`);
+    // Departing from the verdict without a comment: refused, in French.
+    await ars.selectOption("#eligible-DEMO-OCC-01", String(!last.eligible));
+    await ars.click("[data-solde-form='DEMO-OCC-01'] button[type=submit]");
+    await expect.poll(() => ars.textContent("#contenu")).toMatch(/s'écarte du verdict calculé/);
+    await ars.fill("#solde-commentaire-DEMO-OCC-01", "dérogation accordée après la revue de la grappe");
+    await ars.click("[data-solde-form='DEMO-OCC-01'] button[type=submit]");
+    await expect.poll(() => ars.textContent("#contenu")).toMatch(/Décision sur le solde enregistrée/);
+    // Now a decision is in force: the form replaces it, with a reason.
+    await ars.waitForSelector("[data-solde-form='DEMO-OCC-01'] button:has-text('Remplacer la décision')");
+    await ars.click("[data-solde-form='DEMO-OCC-01'] button[type=submit]");
+    await expect.poll(() => ars.textContent("#contenu")).toMatch(/motif/);
+    await ars.fill("#solde-motif-DEMO-OCC-01", "retour au verdict calculé après contrôle");
+    await ars.click("[data-solde-form='DEMO-OCC-01'] button[type=submit]");
+    await expect.poll(() => ars.textContent("#contenu")).toMatch(/remplacée/);
+    await expect
+      .poll(() => ars.$$eval("section[data-grappe='DEMO-OCC-01'] tr[data-decision]", (t) => t.length))
+      .toBe(2);
+    const states = await ars.$$eval("section[data-grappe='DEMO-OCC-01'] tr[data-decision]", (trs) =>
+      trs.map((tr) => tr.lastElementChild?.textContent),
+    );
+    expect(states).toEqual(["remplacée", "en vigueur"]);
+    await ars.screenshot({ path: join(SHOTS, "ars-solde.png"), fullPage: true });
+    await ars.close();
   });
 
   it("ran every page without a script error", () => {

@@ -16,6 +16,7 @@ export type AdjustmentInView = z.infer<typeof S.adjustmentInView>;
 export type AdjustmentFigures = z.infer<typeof S.adjustmentFigures>;
 export type AdjustmentEffect = z.infer<typeof S.adjustmentEffect>;
 export type SoldeDecision = z.infer<typeof S.soldeDecision>;
+export type Piece = z.infer<typeof S.piece>;
 export type Action = z.infer<typeof S.action>;
 export type ImportRow = z.infer<typeof S.importRow>;
 export type Rejection = z.infer<typeof S.rejection>;
@@ -83,6 +84,8 @@ export const ENDPOINTS = {
   propose: ["post", "/api/adjustments"],
   effect: ["post", "/api/adjustments/effect"],
   decide: ["post", "/api/adjustments/{amenagement_id}/decision"],
+  addPiece: ["post", "/api/adjustments/{amenagement_id}/pieces"],
+  piece: ["get", "/api/adjustments/{amenagement_id}/pieces/{piece_id}"],
   actions: ["get", "/api/corrective-actions"],
   createAction: ["post", "/api/corrective-actions"],
   updateAction: ["patch", "/api/corrective-actions/{action_id}"],
@@ -114,7 +117,14 @@ export const api = {
   adjustments: (grappeId?: string, date?: string) =>
     call<AdjustmentInView[]>("GET", `/api/adjustments${q({ grappe_id: grappeId, date })}`),
   propose: (body: Record<string, unknown>) => call<Adjustment>("POST", "/api/adjustments", body),
-  effect: (body: Record<string, unknown>) => call<AdjustmentFigures>("POST", "/api/adjustments/effect", body),
+  effect: (body: Record<string, unknown>, date?: string) =>
+    call<AdjustmentFigures>("POST", `/api/adjustments/effect${q({ date })}`, body),
+  addPiece: (id: number, file: File) => {
+    const form = new FormData();
+    form.set("file", file);
+    return call<Piece>("POST", `/api/adjustments/${id}/pieces`, form);
+  },
+  pieceUrl: (id: number, pieceId: number) => `/api/adjustments/${id}/pieces/${pieceId}`,
   decide: (id: number, decision: string, comment: string | null) =>
     call<Adjustment>("POST", `/api/adjustments/${id}/decision`, { decision, comment }),
   actions: (grappeId?: string) =>

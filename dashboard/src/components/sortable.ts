@@ -48,7 +48,8 @@ export function sortableTable<R>(o: SortableOptions<R>): {
     if (x === y) return 0;
     if (x === null) return 1;
     if (y === null) return -1;
-    return (x < y ? -1 : 1) * sort.dir;
+    const order = typeof x === "string" && typeof y === "string" ? x.localeCompare(y, "fr") : x < y ? -1 : 1;
+    return order * sort.dir;
   };
   const draw = () => {
     const shown = o.rows.filter(keep).sort(compare);

@@ -4,9 +4,17 @@
  * adjustments (propose, follow); data freshness per export kind.
  */
 import { INDICATOR_BY_ID, INDICATOR_IDS, type IndicatorId } from "../../../domain/indicators.ts";
-import { ACTION_STATUS, AMENAGEMENT_CATEGORIE } from "../../../domain/vocabulary.ts";
-import { type Action, type Adjustment, api, type EssmsDetail, type History, type ImportRow } from "../api.ts";
+import { ACTION_STATUS, AMENAGEMENT_CATEGORIE, PIECE_MEDIA_TYPE } from "../../../domain/vocabulary.ts";
+import {
+  type Action,
+  type AdjustmentInView,
+  api,
+  type EssmsDetail,
+  type History,
+  type ImportRow,
+} from "../api.ts";
 import { chartCard } from "../components/chart-card.ts";
+import { effectBlock } from "../components/effect.ts";
 import { field, input, select, textarea } from "../components/field.ts";
 import { form, refusal, resultArea, submitButton } from "../components/form.ts";
 import { row, rowHeader, table } from "../components/table.ts";
@@ -41,7 +49,7 @@ export const essmsPage: Page = {
     const [hist, grappe, adjustments, actions, imports] = await Promise.all([
       api.history(finess),
       api.grappe(e.grappe_id, date),
-      api.adjustments(e.grappe_id),
+      api.adjustments(e.grappe_id, date),
       api.actions(e.grappe_id),
       api.imports(),
     ]);
@@ -64,6 +72,7 @@ export const essmsPage: Page = {
         adjustments.filter((a) => a.finess === finess),
         editing,
         e.window.start,
+        date,
       ),
       actionsSection(
         actions.filter((a) => a.finess === finess),
@@ -234,9 +243,10 @@ function formColumn(result: HTMLElement, f: HTMLFormElement): HTMLElement {
 const saveRefused = (e: unknown) => refusal("Enregistrement refusé", e, { fields: true });
 
 function adjustmentsSection(
-  adjustments: readonly Adjustment[],
+  adjustments: readonly AdjustmentInView[],
   editing: Editing,
   windowStart: string,
+  date: string | undefined,
 ): Child[] {
   return [
     h("h2", { class: "fr-h4" }, "Aménagements"),
@@ -244,34 +254,102 @@ function adjustmentsSection(
       ? h("p", {}, "Aucun aménagement pour cet ESSMS.")
       : table({
           id: "table-amenagements",
-          caption: "Aménagements et décisions",
-          headers: ["Indicateur", "Personnes", "Catégorie", "Validité", "Statut", "Décisions"],
+          caption: "Aménagements, leurs pièces justificatives et leurs décisions",
+          headers: [
+            "Indicateur",
+            "Personnes",
+            "Catégorie",
+            "Validité",
+            "Statut",
+            "Effet d'une approbation",
+            "Pièces",
+            "Décisions",
+          ],
           body: adjustments.map((a) =>
-            row([
-              INDICATOR_BY_ID[a.indicateur].shortLabel,
-              int(a.nombre),
-              categorieLabel(a.categorie),
-              `${frDate(a.date_debut)} → ${a.date_fin ? frDate(a.date_fin) : "…"}`,
-              badge(
-                amenagementEtatLabel(a.statut),
-                a.statut === "APPROUVE" ? "success" : a.statut === "PROPOSE" ? "new" : "error",
-              ),
-              a.decisions.map((d) =>
-                h(
-                  "span",
-                  { style: "display:block" },
-                  `${amenagementEtatLabel(d.decision)} par ${d.decided_by} le ${frDate(d.decided_at)}${d.comment ? ` : ${d.comment}` : ""}`,
+            row(
+              [
+                INDICATOR_BY_ID[a.indicateur].shortLabel,
+                int(a.nombre),
+                categorieLabel(a.categorie),
+                `du ${frDate(a.date_debut)} ${a.date_fin ? `au ${frDate(a.date_fin)}` : "sans date de fin"}`,
+                badge(
+                  amenagementEtatLabel(a.statut),
+                  a.statut === "APPROUVE" ? "success" : a.statut === "PROPOSE" ? "new" : "error",
                 ),
-              ),
-            ]),
+                a.effect
+                  ? [
+                      effectBlock("À la date de mesure", a.effect.at_measurement_date),
+                      effectBlock("À la date cible", a.effect.at_target_date),
+                    ]
+                  : "—",
+                piecesCell(a, editing),
+                a.decisions.map((d) =>
+                  h(
+                    "span",
+                    { style: "display:block" },
+                    `${amenagementEtatLabel(d.decision)} par ${d.decided_by} le ${frDate(d.decided_at)}${d.comment ? ` : ${d.comment}` : ""}`,
+                  ),
+                ),
+              ],
+              { "data-amenagement": a.amenagement_id },
+            ),
           ),
         }),
-    editing.canEdit ? proposeForm(editing, windowStart) : null,
+    editing.canEdit ? proposeForm(editing, windowStart, date) : null,
   ];
 }
 
-function proposeForm({ finess, reload }: Editing, windowStart: string): HTMLElement {
+/** The proof files of an adjustment (links), and while it is proposed, a control to add one. */
+const pieceMediaLabel = (t: string) =>
+  PIECE_MEDIA_TYPE.labels[t as keyof typeof PIECE_MEDIA_TYPE.labels] ?? t;
+
+function piecesCell(a: AdjustmentInView, { canEdit, reload }: Editing): Child[] {
+  const links = a.pieces.map((p) =>
+    h(
+      "a",
+      {
+        class: "fr-link fr-link--sm",
+        style: "display:block",
+        href: api.pieceUrl(a.amenagement_id, p.piece_id),
+      },
+      `Pièce ${p.piece_id} (${pieceMediaLabel(p.media_type)}, ${Math.max(1, Math.round(p.size_bytes / 1024))} Ko)`,
+    ),
+  );
+  if (!canEdit || a.statut !== "PROPOSE") return links.length ? links : ["—"];
   const result = resultArea();
+  const file = input({
+    type: "file",
+    id: `piece-${a.amenagement_id}`,
+    accept: "application/pdf,image/png,image/jpeg",
+  });
+  return [
+    ...links,
+    form(
+      {
+        result,
+        refused: saveRefused,
+        submit: async () => {
+          const f = file.files?.[0];
+          if (!f) return alert("error", "Aucun fichier choisi");
+          await api.addPiece(a.amenagement_id, f);
+          reload();
+          return alert("success", "Pièce jointe");
+        },
+      },
+      field("Joindre une pièce", file, { hint: "PDF, PNG ou JPEG, 5 Mo au plus ; sans donnée nominative" }),
+      submitButton("Joindre", true),
+    ),
+    result,
+  ];
+}
+
+function proposeForm(
+  { finess, reload }: Editing,
+  windowStart: string,
+  date: string | undefined,
+): HTMLElement {
+  const result = resultArea();
+  const preview = h("div", { id: "apercu-effet", "aria-live": "polite" });
   const indicateur = select({ id: "adj-indicateur", name: "adj-indicateur" }, INDICATOR_CHOICES);
   const nombre = input({ id: "adj-nombre", type: "number", min: 1, required: true });
   const categorie = select({ id: "adj-categorie", name: "adj-categorie" }, choices(AMENAGEMENT_CATEGORIE));
@@ -279,6 +357,32 @@ function proposeForm({ finess, reload }: Editing, windowStart: string): HTMLElem
   const debut = input({ id: "adj-debut", type: "date", required: true, value: windowStart });
   const fin = input({ id: "adj-fin", type: "date" });
   const spaced = { class: "fr-mb-2w" };
+  const body = () => ({
+    finess,
+    indicateur: indicateur.value,
+    nombre: Number(nombre.value),
+    categorie: categorie.value,
+    justification: justification.value,
+    date_debut: debut.value,
+    date_fin: fin.value || null,
+  });
+  const showEffect = async () => {
+    try {
+      const f = await api.effect(body(), date);
+      mount(
+        preview,
+        h(
+          "p",
+          { class: "fr-text--sm" },
+          `Dénominateur avant aménagement : ${f.raw_denominator === null ? "—" : int(f.raw_denominator)} ; taux actuel : ${pct(f.current_rate)}.`,
+        ),
+        effectBlock("À la date de mesure", f.effect?.at_measurement_date ?? null),
+        effectBlock("À la date cible", f.effect?.at_target_date ?? null),
+      );
+    } catch (e) {
+      mount(preview, refusal("Aménagement impossible", e, { fields: true }));
+    }
+  };
   return formColumn(
     result,
     form(
@@ -287,22 +391,22 @@ function proposeForm({ finess, reload }: Editing, windowStart: string): HTMLElem
         result,
         refused: saveRefused,
         submit: async () => {
-          await api.propose({
-            finess,
-            indicateur: indicateur.value,
-            nombre: Number(nombre.value),
-            categorie: categorie.value,
-            justification: justification.value,
-            date_debut: debut.value,
-            date_fin: fin.value || null,
-          });
+          await api.propose(body());
           reload();
           return alert("success", "Aménagement proposé", "Il attend la décision de l'ARS.");
         },
       },
       h("h3", { class: "fr-h6" }, "Proposer un aménagement"),
+      h(
+        "p",
+        { class: "fr-text--sm", id: "sans-donnee-nominative" },
+        "Aucune donnée identifiante n'est demandée : ni nom, ni date de naissance, ni INS. Un nombre de personnes, une catégorie et une justification générale suffisent ; les pièces justificatives jointes ne doivent pas en contenir non plus.",
+      ),
       field("Indicateur", indicateur, spaced),
-      field("Nombre de personnes", nombre, spaced),
+      field("Nombre de personnes", nombre, {
+        ...spaced,
+        hint: "au plus le dénominateur de l'indicateur avant aménagement, aménagements en cours compris",
+      }),
       field("Catégorie", categorie, spaced),
       field("Justification", justification, {
         ...spaced,
@@ -310,7 +414,21 @@ function proposeForm({ finess, reload }: Editing, windowStart: string): HTMLElem
       }),
       field("Début de validité", debut, spaced),
       field("Fin de validité", fin, { ...spaced, hint: "facultative" }),
-      submitButton("Proposer"),
+      h(
+        "ul",
+        { class: "fr-btns-group fr-btns-group--inline-sm" },
+        h(
+          "li",
+          {},
+          h(
+            "button",
+            { class: "fr-btn fr-btn--secondary", type: "button", onclick: showEffect },
+            "Voir l'effet",
+          ),
+        ),
+        h("li", {}, submitButton("Proposer")),
+      ),
+      preview,
     ),
   );
 }

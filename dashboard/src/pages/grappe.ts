@@ -109,31 +109,40 @@ function synthesisBlock(g: GrappeDetail, date: string | undefined): HTMLElement 
     ),
     s.blockers.length === 0
       ? null
-      : table({
-          id: "table-blocages",
-          caption: `Blocages, du plus au moins accessible : ${plural(s.blockers_total.dossiers, "dossier manquant", "dossiers manquants")}${s.blockers_total.messages ? ` et ${plural(s.blockers_total.messages, "message MS Santé manquant", "messages MS Santé manquants")}` : ""}, dans ${plural(s.blockers_total.essms, "ESSMS", "ESSMS")}`,
-          headers: ["ESSMS", "Indicateur", "Taux", "Cible", "Manque", "À la tendance actuelle"],
-          variants: ["sm"],
-          body: s.blockers.map((b) =>
-            row(
-              [
-                rowHeader(
-                  h(
-                    "a",
-                    { href: `#/essms/${b.finess}${date ? `?date=${date}` : ""}` },
-                    b.raison_sociale || b.finess,
-                  ),
-                ),
-                INDICATOR_BY_ID[b.indicator].shortLabel,
-                pct(b.rate),
-                pct(b.target),
-                b.gap === null ? "—" : `${int(b.gap)} ${gapUnit(b.indicator)}`,
-                b.projection?.message ?? "—",
-              ],
-              { "data-blocage": `${b.finess}|${b.indicator}` },
-            ),
+      : h(
+          "details",
+          { class: "cu-blocages", open: s.blockers.length <= 5 },
+          h(
+            "summary",
+            { class: "fr-text--bold" },
+            `${plural(s.blockers.length, "blocage", "blocages")} à lever, du plus au moins accessible (afficher ou masquer)`,
           ),
-        }),
+          table({
+            id: "table-blocages",
+            caption: `Blocages, du plus au moins accessible : ${plural(s.blockers_total.dossiers, "dossier manquant", "dossiers manquants")}${s.blockers_total.messages ? ` et ${plural(s.blockers_total.messages, "message MS Santé manquant", "messages MS Santé manquants")}` : ""}, dans ${plural(s.blockers_total.essms, "ESSMS", "ESSMS")}`,
+            headers: ["ESSMS", "Indicateur", "Taux", "Cible", "Manque", "À la tendance actuelle"],
+            variants: ["sm"],
+            body: s.blockers.map((b) =>
+              row(
+                [
+                  rowHeader(
+                    h(
+                      "a",
+                      { href: `#/essms/${b.finess}${date ? `?date=${date}` : ""}` },
+                      b.raison_sociale || b.finess,
+                    ),
+                  ),
+                  INDICATOR_BY_ID[b.indicator].shortLabel,
+                  pct(b.rate),
+                  pct(b.target),
+                  b.gap === null ? "—" : `${int(b.gap)} ${gapUnit(b.indicator)}`,
+                  b.projection?.message ?? "—",
+                ],
+                { "data-blocage": `${b.finess}|${b.indicator}` },
+              ),
+            ),
+          }),
+        ),
   );
 }
 
