@@ -419,4 +419,6 @@ export const snapshot = snapshotSummary.extend({
   imports: z.array(snapshotImport),
   report,
   decisions: z.array(soldeDecision),
+  /** what the decision is taken on (issue 14 §3): verdicts, amount, blockers with their gaps */
+  synthesis: z.lazy(() => synthesis).optional(),
 });

@@ -406,6 +406,15 @@ describe("dashboard in Chromium", () => {
     }[];
     const last = snaps.at(-1) as { snapshot_id: number; eligible: boolean };
     expect(await ars.inputValue("#eligible-DEMO-OCC-01")).toBe(String(last.eligible));
+    const frozen = (await (
+      await ars.request.get(`${base}/api/grappes/DEMO-OCC-01/snapshots/${last.snapshot_id}`)
+    ).json()) as { synthesis: { verdict: string; amount: { label: string }; blockers: unknown[] } };
+    const shown = await ars.textContent(`[data-fige-synthese='${last.snapshot_id}']`);
+    expect(shown).toContain(frozen.synthesis.verdict);
+    expect(shown).toContain(frozen.synthesis.amount.label);
+    expect(await ars.$$eval(`[data-fige-synthese='${last.snapshot_id}'] li`, (l) => l.length)).toBe(
+      Math.min(10, frozen.synthesis.blockers.length) + (frozen.synthesis.blockers.length > 10 ? 1 : 0),
+    );
     expect(await ars.textContent(`li[data-snapshot='${last.snapshot_id}']`)).toMatch(
       last.eligible ? /solde dû/ : /solde à risque/,
     );

@@ -49,7 +49,11 @@ export const SNAPSHOTS: RouteDef[] = [
           measurement_date: body.date,
         },
       );
-      return new Reply(201, { ...snap, decisions: [] });
+      return new Reply(201, {
+        ...snap,
+        decisions: [],
+        synthesis: (await synthesisInput(deps.db, snap)).synthesis,
+      });
     },
   }),
 
@@ -64,7 +68,11 @@ export const SNAPSHOTS: RouteDef[] = [
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const snap = await readSnapshot(deps.db, params.snapshot_id);
       if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${params.snapshot_id}`);
-      return { ...snap, decisions: await soldeDecisions(deps.db, snap.snapshot_id) };
+      const [decisions, shown] = await Promise.all([
+        soldeDecisions(deps.db, snap.snapshot_id),
+        synthesisInput(deps.db, snap),
+      ]);
+      return { ...snap, decisions, synthesis: shown.synthesis };
     },
   }),
 

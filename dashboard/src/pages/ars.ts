@@ -5,10 +5,12 @@
  */
 import { INDICATOR_BY_ID } from "../../../domain/indicators.ts";
 import { formatEur } from "../../../domain/solde.ts";
+import { PIECE_MEDIA_TYPE } from "../../../domain/vocabulary.ts";
 import {
   type AdjustmentInView,
   api,
   type GrappeSummary,
+  type Snapshot,
   type SnapshotSummary,
   type SoldeDecision,
 } from "../api.ts";
@@ -48,7 +50,9 @@ export const arsPage: Page = {
           api.snapshots(g.grappe_id),
           api.decisions(g.grappe_id),
         ]);
-        return grappeBlock(g, snaps, decisions, ctx);
+        const last = snaps.at(-1);
+        const lastDetail = last ? await api.snapshot(g.grappe_id, last.snapshot_id) : undefined;
+        return grappeBlock(g, snaps, decisions, ctx, lastDetail);
       }),
     );
     const pending = adjustments.filter((a) => a.statut === "PROPOSE");
@@ -83,7 +87,7 @@ function pendingTable(pending: readonly AdjustmentInView[], ctx: Deciding): HTML
       "Indicateur et personnes",
       "Avant aménagement",
       "Effet d'une approbation",
-      "Catégorie et justification",
+      "Catégorie, justification et pièces",
       "Proposé par",
       "Décision",
     ],
@@ -115,7 +119,20 @@ function pendingTable(pending: readonly AdjustmentInView[], ctx: Deciding): HTML
             effectBlock("À la date de mesure", a.effect?.at_measurement_date ?? null),
             effectBlock("À la date cible", a.effect?.at_target_date ?? null),
           ],
-          `${categorieLabel(a.categorie)} — ${a.justification ?? ""}`,
+          [
+            `${categorieLabel(a.categorie)} — ${a.justification ?? ""}`,
+            a.pieces.map((p) =>
+              h(
+                "a",
+                {
+                  class: "fr-link fr-link--sm",
+                  style: "display:block",
+                  href: api.pieceUrl(a.amenagement_id, p.piece_id),
+                },
+                `Pièce justificative ${p.piece_id} (${PIECE_MEDIA_TYPE.labels[p.media_type]})`,
+              ),
+            ),
+          ],
           `${a.created_by ?? "import"} le ${frDate(a.created_at)}`,
           ctx.canDecide ? decisionControls(a, ctx) : "décision réservée à l'ARS de la région",
         ],
@@ -204,6 +221,7 @@ function grappeBlock(
   snaps: readonly SnapshotSummary[],
   decisions: readonly SoldeDecision[],
   ctx: Deciding,
+  lastDetail: Snapshot | undefined,
 ): HTMLElement {
   const last = snaps.at(-1);
   const inForce = decisions.find((d) => d.in_force);
@@ -219,6 +237,7 @@ function grappeBlock(
           { class: "fr-mt-2w" },
           snaps.map((s) => snapshotLine(g, s, inForce?.snapshot_id === s.snapshot_id ? inForce : undefined)),
         ),
+    lastDetail ? frozenSynthesis(lastDetail) : null,
     ctx.canDecide && last ? soldeForm(g, last, inForce, ctx) : null,
     decisionHistory(decisions),
   );
@@ -243,6 +262,39 @@ function freezeForm(g: GrappeSummary, { status, rerender }: Deciding): HTMLFormE
     },
     field("Date de mesure à figer", date),
     submitButton("Figer le rapport"),
+  );
+}
+
+/** What the decision is taken on: the last frozen report's verdicts, amount and blockers with their gaps. */
+function frozenSynthesis(snap: Snapshot): HTMLElement | null {
+  const s = snap.synthesis;
+  if (!s) return null;
+  const shown = s.blockers.slice(0, 10);
+  return h(
+    "div",
+    { class: "fr-callout fr-mt-2w", "data-fige-synthese": snap.snapshot_id },
+    h("p", { class: "fr-callout__title fr-text--lg" }, `Figé n° ${snap.snapshot_id} : ${s.verdict}`),
+    h(
+      "p",
+      { class: "fr-callout__text fr-text--sm" },
+      `${s.amount.label}. ${s.pooled_label[0]?.toUpperCase()}${s.pooled_label.slice(1)} : ${verdictText(s.eligible_pooled)}.`,
+    ),
+    shown.length === 0
+      ? null
+      : h(
+          "ul",
+          { class: "fr-text--sm" },
+          shown.map((b) =>
+            h(
+              "li",
+              {},
+              `${b.raison_sociale || b.finess} (${b.finess}) — ${INDICATOR_BY_ID[b.indicator].shortLabel} : ${pct(b.rate)} pour ${pct(b.target)}, manque ${b.gap === null ? "—" : int(b.gap)}`,
+            ),
+          ),
+          s.blockers.length > shown.length
+            ? h("li", {}, `et ${s.blockers.length - shown.length} autre(s)`)
+            : null,
+        ),
   );
 }
 
