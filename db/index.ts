@@ -54,6 +54,9 @@ const parsers: Record<number, (v: string) => unknown> = {
   [NUMERIC]: (v) => Number(v),
 };
 
+/** The session settings every PostgreSQL connection starts with (startup `options`). */
+export const SESSION_SETTINGS = "-c DateStyle=ISO,YMD -c IntervalStyle=postgres -c TimeZone=UTC";
+
 export interface OpenOptions {
   databaseUrl?: string | undefined;
   dataDir?: string | undefined;
@@ -72,6 +75,10 @@ function openPg(url: string): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: 8,
+    // Whatever the server's or the database's defaults (`alter database … set datestyle = 'SQL,
+    // DMY'`, another TimeZone): every session reads and writes dates as ISO strings, intervals
+    // in PostgreSQL's style, timestamps in UTC (as PGlite does) — issue 16.
+    options: SESSION_SETTINGS,
     types: {
       getTypeParser: ((oid: number, format?: string) =>
         parsers[oid] ?? pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
@@ -166,6 +173,9 @@ async function openPglite(opts: OpenOptions): Promise<Db> {
     dataDir = join(base, "pglite");
   }
   const pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), parsers });
+  // The same session settings as a PostgreSQL connection (SESSION_SETTINGS), whatever a kept
+  // database was altered to.
+  await pglite.exec("set DateStyle = 'ISO, YMD'; set IntervalStyle = 'postgres'; set TimeZone = 'UTC'");
   const mutex = new Mutex();
   const session: PgliteSession = {
     query: (text, params) => pglite.query(text, params as unknown[]),

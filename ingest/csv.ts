@@ -1,7 +1,8 @@
 /**
- * Reading CSV files as exports.md §1 describes: encoding detected (UTF-8 with or without BOM,
- * else Windows-1252), delimiter detected from the header line, quoted fields, LF/CRLF, header
- * names folded. Streaming: a file is never held whole in memory.
+ * Reading CSV files as exports.md §1 describes: encoding detected (UTF-16 LE/BE by their BOM,
+ * UTF-8 with or without BOM, else Windows-1252), delimiter detected from the header line (or
+ * given by an Excel `sep=X` first line), quoted fields, LF/CRLF, lines that are not data (empty,
+ * every field empty) skipped, header names folded. Streaming: a file is never held whole in memory.
  */
 
 import { createHash } from "node:crypto";
@@ -10,7 +11,14 @@ import { Transform } from "node:stream";
 import { parse } from "csv-parse";
 import { DomainError } from "../domain/errors.ts";
 
-export type Encoding = "utf-8" | "windows-1252";
+export type Encoding = "utf-8" | "windows-1252" | "utf-16le" | "utf-16be";
+
+/** UTF-16 with its byte-order mark (Excel's "Texte Unicode"), else null. */
+function utf16Bom(head: Uint8Array): "utf-16le" | "utf-16be" | null {
+  if (head[0] === 0xff && head[1] === 0xfe) return "utf-16le";
+  if (head[0] === 0xfe && head[1] === 0xff) return "utf-16be";
+  return null;
+}
 
 export interface FileProbe {
   sha256: string;
@@ -42,45 +50,69 @@ export function assertRegularFile(path: string): void {
 export async function probeFile(path: string): Promise<FileProbe> {
   assertRegularFile(path);
   const hash = createHash("sha256");
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let utf8 = true;
+  let decoder: TextDecoder | null = null;
+  let utf16: "utf-16le" | "utf-16be" | null = null;
+  let valid = true;
   let isText = true;
   let bytes = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    if (decoder === null) {
+      // The first chunk tells UTF-16 by its BOM; its NUL bytes are then text.
+      utf16 = utf16Bom(chunk);
+      decoder = new TextDecoder(utf16 ?? "utf-8", { fatal: true });
+    }
     hash.update(chunk);
     bytes += chunk.length;
-    if (isText && chunk.includes(0)) isText = false;
-    if (utf8) {
+    if (isText && utf16 === null && chunk.includes(0)) isText = false;
+    if (valid) {
       try {
         decoder.decode(chunk, { stream: true });
       } catch {
-        utf8 = false;
+        valid = false;
       }
     }
   }
-  if (utf8) {
+  if (valid && decoder) {
     try {
       decoder.decode();
     } catch {
-      utf8 = false;
+      valid = false;
     }
   }
-  return { sha256: hash.digest("hex"), bytes, encoding: utf8 ? "utf-8" : "windows-1252", isText };
+  // Invalid UTF-16 (a lone surrogate) is not text; invalid UTF-8 is Windows-1252.
+  if (utf16) return { sha256: hash.digest("hex"), bytes, encoding: utf16, isText: valid };
+  return { sha256: hash.digest("hex"), bytes, encoding: valid ? "utf-8" : "windows-1252", isText };
 }
 
 export function probeBuffer(buf: Uint8Array): FileProbe {
-  let encoding: Encoding = "utf-8";
-  try {
-    new TextDecoder("utf-8", { fatal: true }).decode(buf);
-  } catch {
-    encoding = "windows-1252";
-  }
+  const sha256 = createHash("sha256").update(buf).digest("hex");
+  const utf16 = utf16Bom(buf);
+  const decodes = (enc: Encoding) => {
+    try {
+      new TextDecoder(enc, { fatal: true }).decode(buf);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (utf16) return { sha256, bytes: buf.length, encoding: utf16, isText: decodes(utf16) };
   return {
-    sha256: createHash("sha256").update(buf).digest("hex"),
+    sha256,
     bytes: buf.length,
-    encoding,
+    encoding: decodes("utf-8") ? "utf-8" : "windows-1252",
     isText: !buf.includes(0),
   };
+}
+
+/** An Excel `sep=X` first line: the delimiter it names, else null. */
+export function separatorHint(firstLine: string): string | null {
+  const m = /^sep=(.)\s*$/i.exec(firstLine.replace(/^\uFEFF/, "").replace(/\r$/, ""));
+  return m ? (m[1] as string) : null;
+}
+
+/** A record that is not data: an empty line, or every field empty (Excel's `;;;;;;`). */
+export function isBlankRecord(record: readonly string[]): boolean {
+  return record.every((f) => f.trim() === "");
 }
 
 /** `DATE ENTRÉE` ≡ `Date_Entree` ≡ `date_entree` → `dateentree`. */
@@ -241,8 +273,10 @@ async function firstLine(input: () => NodeJS.ReadableStream, encoding: Encoding)
  */
 export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Encoding): Promise<CsvSource> {
   const head = (await firstLine(input, encoding)).replace(/^\uFEFF/, "");
-  const delimiter = detectDelimiter(head);
-  // UTF-8 goes to the parser as bytes (it strips the BOM); Windows-1252 is decoded first.
+  // An Excel `sep=X` first line gives the delimiter and is not part of the table.
+  const hint = separatorHint(head);
+  const delimiter = hint ?? detectDelimiter(head);
+  // UTF-8 goes to the parser as bytes (it strips the BOM); other encodings are decoded first.
   const raw = input();
   const bytes = raw.pipe(lineLengthGuard());
   raw.on("error", (e) => bytes.destroy(e));
@@ -252,6 +286,7 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
       bom: true,
       relax_column_count: true,
       max_record_size: MAX_RECORD_BYTES,
+      ...(hint ? { from_line: 2 } : {}),
       // Line numbers are counted here rather than with `info` (which halves the parser's
       // speed): each record spans 1 + the line breaks inside its quoted fields; empty lines
       // come through as [""] and are counted, then skipped.
@@ -261,7 +296,7 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
   // A line refused by the guard ends the parser with the guard's error (pipe() does not forward it).
   bytes.on("error", (e) => parser.destroy(e));
   const reader = readBatches<string[]>(parser);
-  let nextLine = 1;
+  let nextLine = hint ? 2 : 1;
   const lineOf = (record: string[]): number => {
     const line = nextLine;
     let breaks = 0;
@@ -271,7 +306,8 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
     nextLine += 1 + breaks;
     return line;
   };
-  const isEmptyLine = (record: string[]) => record.length === 1 && record[0] === "";
+  // Lines that are not data (§1) count nowhere: empty lines and records of empty fields.
+  const isEmptyLine = isBlankRecord;
   const pull = async (): Promise<IteratorResult<string[][]>> => {
     try {
       return await reader.next();
@@ -288,7 +324,7 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
     pending = r.value;
     while (pending.length > 0 && header === null) {
       const rec = pending.shift() as string[];
-      if (isEmptyLine(rec)) nextLine += 1;
+      if (isEmptyLine(rec)) lineOf(rec);
       else {
         lineOf(rec);
         header = rec.map((h) => h.trim());
@@ -298,7 +334,7 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
   const toRecords = (batch: string[][]): CsvRecord[] => {
     const out: CsvRecord[] = [];
     for (const rec of batch) {
-      if (isEmptyLine(rec)) nextLine += 1;
+      if (isEmptyLine(rec)) lineOf(rec);
       else out.push({ line: lineOf(rec), fields: rec });
     }
     return out;

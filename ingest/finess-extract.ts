@@ -49,7 +49,7 @@ export async function importFinessExtract(db: Db, path: string): Promise<FinessE
     if (!probe.isText)
       return { ...base, status: "refused", message: "le fichier n'est pas un fichier texte (CSV attendu)" };
     // The first line is metadata, read as the "header" and ignored.
-    source = await openCsv(fileInput(path), "windows-1252");
+    source = await openCsv(fileInput(path), probe.encoding);
   } catch (e) {
     if (isDomainError(e, "file_refused")) return { ...base, status: "refused", message: e.message };
     throw e;

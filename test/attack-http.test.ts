@@ -454,7 +454,7 @@ describe("the API under attack, over real HTTP", () => {
         const buffer = new Uint8Array(await xlsx.arrayBuffer());
         const wb = new ExcelJS.Workbook();
         await wb.xlsx.load(buffer.buffer as ArrayBuffer);
-        const cell = wb.getWorksheet("Indicateurs")?.getRow(2).getCell(4);
+        const cell = wb.getWorksheet("ESSMS × indicateurs")?.getRow(2).getCell(6);
         expect(cell?.type).toBe(ExcelJS.ValueType.String);
         expect(cell?.value).toBe(f.grappe);
         const sheets = unzipSync(buffer, { filter: (file) => file.name.startsWith("xl/worksheets/") });
@@ -471,7 +471,13 @@ describe("the API under attack, over real HTTP", () => {
         expect(zip.status).toBe(200);
         const files = unzipSync(new Uint8Array(await zip.arrayBuffer()));
         const csvFiles = Object.keys(files).filter((n) => n.endsWith(".csv"));
-        expect(csvFiles.sort()).toEqual(["chiffres.csv", "imports.csv"]);
+        expect(csvFiles.sort()).toEqual([
+          "amenagements.csv",
+          "chiffres.csv",
+          "decision-solde.csv",
+          "imports.csv",
+          "pieces.csv",
+        ]);
         for (const name of csvFiles) {
           const text = strFromU8(files[name] as Uint8Array);
           expect(formulaCells(text), name).toEqual([]);
@@ -481,7 +487,7 @@ describe("the API under attack, over real HTTP", () => {
         for (const row of figures.slice(1)) expect(row[3]).toBe(`'${f.grappe}`);
         if (f === FORMULAS[0]) {
           const imports = parseCsv(strFromU8(files["imports.csv"] as Uint8Array));
-          const fileName = (imports[0] ?? []).indexOf("file_name");
+          const fileName = (imports[0] ?? []).indexOf("Fichier");
           expect(imports.slice(1).map((r) => r[fileName])).toContain(`'${FORMULA_FILE}`);
         }
       }

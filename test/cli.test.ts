@@ -50,9 +50,9 @@ describe("command line on the embedded database", () => {
     expect(r.stdout.startsWith("\uFEFFDate de mesure;Début de fenêtre")).toBe(true);
     const lines = r.stdout.trim().split("\r\n");
     expect(lines).toHaveLength(1 + 3 * 5);
-    expect(lines.find((l) => l.includes("340000017;Taux d'utilisation de la MS Santé"))).toMatch(
-      /;1;0;0;;0,7;oui;non;;0;calculée;2025\.1$/,
-    );
+    expect(
+      lines.find((l) => l.includes("340000017;EHPAD Les Tilleuls;Taux d'utilisation de la MS Santé")),
+    ).toMatch(/;1;0;0;;0,7;oui;non;;0;calculée;2025\.1$/);
   });
 
   it("answers bad usage with exit 2 and a French message", async () => {
