@@ -369,6 +369,30 @@ export const ingestEntry = z.object({
   already_loaded: z.number().int().optional(),
 });
 
+const indicatorShift = z.object({
+  before: z.number().nullable(),
+  after: z.number().nullable(),
+  met_before: z.boolean(),
+  met_after: z.boolean(),
+});
+
+/** What an import would change (a dry run, issue 16 §2). */
+export const dryRunChanges = z.object({
+  new_dossiers: z.number().int(),
+  new_sejours: z.number().int(),
+  new_exits: z.number().int(),
+  new_rows: z.number().int(),
+  replacing_rows: z.number().int(),
+  statuses: z.array(z.object({ statut: z.string(), before: z.number().int(), after: z.number().int() })),
+  effect: z.array(z.object({ date: day, finess: z.string(), indicators: indicatorMap(indicatorShift) })),
+});
+
+/** A dry run's answer: the import's result as it would be, and what it would change; nothing stored. */
+export const dryRunResult = ingestEntry.extend({
+  dry_run: z.literal(true),
+  changes: dryRunChanges.optional(),
+});
+
 export const snapshotImport = z.object({
   import_id: z.number().int(),
   file_name: z.string(),

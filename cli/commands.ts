@@ -97,17 +97,28 @@ function programmeCommand(
 }
 
 function describeIngest(r: IngestFileResult): string {
+  const lignes = (n: number) => (n < 2 ? `${n} ligne` : `${n} lignes`);
+  const essai = r.dry_run ? "[essai, rien n'est enregistré] " : "";
   const head =
     r.status === "loaded"
-      ? `${r.file} [${r.kind}] : ${r.loaded}/${r.rows} lignes chargées${r.rejected ? `, ${r.rejected} rejetées` : ""}`
+      ? `${essai}${r.file} [${r.kind}] : ${r.loaded}/${lignes(r.rows)} ${r.dry_run ? (r.loaded < 2 ? "serait chargée" : "seraient chargées") : r.loaded < 2 ? "chargée" : "chargées"}${r.rejected ? `, ${r.rejected} ${r.rejected < 2 ? "rejetée" : "rejetées"}` : ""}`
       : r.status === "skipped"
-        ? `${r.file} : ignoré (${r.message})`
-        : `${r.file} : REFUSÉ — ${r.message}`;
+        ? `${essai}${r.file} : ignoré (${r.message})`
+        : `${essai}${r.file} : REFUSÉ — ${r.message}`;
+  const c = r.changes;
+  const changes = c
+    ? [
+        `  changements : ${c.new_dossiers} nouveau(x) dossier(s), ${c.new_sejours} séjour(s) nouveau(x), ${c.new_exits} sortie(s), ${c.new_rows} ligne(s) nouvelle(s), ${c.replacing_rows} remplaçant une ligne existante`,
+        ...c.statuses
+          .filter((x) => x.before !== x.after)
+          .map((x) => `  statut ${x.statut} : ${x.before} → ${x.after}`),
+      ]
+    : [];
   const lines = r.errors
     .slice(0, 10)
     .map((e) => `  ligne ${e.line}${e.column ? `, colonne ${e.column}` : ""} : ${e.message}`);
   if (r.errors.length > 10) lines.push(`  … ${r.errors.length - 10} autres erreurs`);
-  return [head, ...lines].join("\n");
+  return [head, ...changes, ...lines].join("\n");
 }
 
 export const commands: Record<string, Command> = {
@@ -193,8 +204,14 @@ export const commands: Record<string, Command> = {
     },
   },
   ingest: {
-    summary: "importe des exports DUI (fichiers ou dossiers) [--kind K] [--profile P]",
-    options: { ...json, kind: { type: "string" }, profile: { type: "string" } },
+    summary:
+      "importe des exports DUI (fichiers ou dossiers) [--kind K] [--profile P] [--dry-run : vérifie sans rien enregistrer]",
+    options: {
+      ...json,
+      kind: { type: "string" },
+      profile: { type: "string" },
+      "dry-run": { type: "boolean" },
+    },
     async run(values, positionals) {
       if (positionals.length === 0) throw usageError("au moins un fichier ou dossier attendu");
       const kind = values.kind as string | undefined;
@@ -210,6 +227,7 @@ export const commands: Record<string, Command> = {
           profile,
           source: "cli",
           actor: process.env.USER ?? null,
+          dryRun: values["dry-run"] === true,
           ...(tty
             ? {
                 onProgress: (() => {

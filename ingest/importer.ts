@@ -33,6 +33,7 @@ import {
   readChunks,
 } from "./chunks.ts";
 import { type Encoding, fileInput, mapColumns, openCsv, probeBuffer, probeFile } from "./csv.ts";
+import { type DryRunChanges, dryRunChanges, measureState, type StateOfEssms } from "./dry-run.ts";
 import type { RowError } from "./fields.ts";
 import {
   isKind,
@@ -63,6 +64,10 @@ export interface IngestFileResult {
   sha256?: string;
   /** rows set aside: their FINESS was already loaded from this very content */
   already_loaded?: number;
+  /** a dry run (cli.md `--dry-run`): nothing was stored */
+  dry_run?: true;
+  /** what the import would change (a dry run that would load) */
+  changes?: DryRunChanges;
 }
 
 function plural(n: number, one: string, many: string): string {
@@ -94,6 +99,11 @@ export interface IngestOptions {
    * how the chunk was merged (plain insert or upsert, sorted or not); for tests
    */
   onChunkMerged?: (mode: Readonly<MergeMode>) => void | Promise<void>;
+  /**
+   * read, validate and merge exactly as an import, then roll back: nothing is stored (no import
+   * record either); the result says what the import would change (ingest/dry-run.ts)
+   */
+  dryRun?: boolean;
 }
 
 export type FileSource = { path: string } | { buffer: Buffer };
@@ -136,8 +146,14 @@ export async function ingestFile(
     throw e;
   }
   const refuse = async (message: string): Promise<IngestFileResult> => {
-    const r: IngestFileResult = { ...base, status: "refused", message, sha256: probe.sha256 };
-    if (opts.importId === undefined) return r;
+    const r: IngestFileResult = {
+      ...base,
+      status: "refused",
+      message,
+      sha256: probe.sha256,
+      ...(opts.dryRun ? { dry_run: true as const } : {}),
+    };
+    if (opts.importId === undefined || opts.dryRun) return r;
     return { ...r, import_id: await recordImport(db, null, r, opts, new Date(), opts.importId, [], null) };
   };
   if (probe.bytes === 0) return refuse("fichier vide");
@@ -184,7 +200,13 @@ export async function ingestFile(
       if (e instanceof RefuseFile) return refuse(e.message);
       if (e instanceof SkipFile)
         return skipped(db, base, probe.sha256, await priorLoads(db, probe.sha256), opts);
+      if (e instanceof DryRunDone) {
+        // Rolled back: the database is as before; measure it again to tell the difference.
+        const before = await measureState(db, kind, e.finess);
+        return { ...e.result, dry_run: true, changes: dryRunChanges(before, e.after, e.result.loaded) };
+      }
       if (e instanceof RefusedWithRows) {
+        if (opts.dryRun) return { ...e.result, dry_run: true };
         const importId = await recordImport(
           db,
           null,
@@ -197,7 +219,7 @@ export async function ingestFile(
         );
         return { ...e.result, import_id: importId };
       }
-      await recordFailure(db, label, kind, probe.sha256, opts, started, e).catch(() => {});
+      if (!opts.dryRun) await recordFailure(db, label, kind, probe.sha256, opts, started, e).catch(() => {});
       throw importFailure(e);
     } finally {
       rejections.dispose();
@@ -238,8 +260,9 @@ async function skipped(
     message: visible ? `contenu déjà importé (import n° ${visible.import_id})` : "contenu déjà importé",
     sha256,
     ...(visible ? { import_id: visible.import_id } : {}),
+    ...(opts.dryRun ? { dry_run: true as const } : {}),
   };
-  if (opts.importId === undefined) return r;
+  if (opts.importId === undefined || opts.dryRun) return r;
   // An upload answered 202 has its own record: it says what became of the file.
   return { ...r, import_id: await recordImport(db, null, r, opts, new Date(), opts.importId, [], null) };
 }
@@ -255,6 +278,16 @@ function isDeadlock(e: unknown): boolean {
 
 /** Nothing of the file is left to load: every valid row's FINESS was loaded from this content. */
 class SkipFile extends Error {}
+/** A dry run reached the end of its import: the transaction rolls back with what it measured. */
+class DryRunDone extends Error {
+  constructor(
+    readonly result: IngestFileResult,
+    readonly finess: string[],
+    readonly after: StateOfEssms,
+  ) {
+    super("essai sans chargement");
+  }
+}
 /** An import of the same content committed while this one was being planned. */
 class PriorChanged extends Error {}
 class RefusedWithRows extends Error {
@@ -318,13 +351,15 @@ async function loadFile(
     if (now.join() !== file.alreadyLoaded.join()) throw new PriorChanged();
     // The import id is reserved first so that fact rows point at their import.
     // (An upload answered 202 reserved its record already: the same number.)
-    const importId =
-      opts.importId ??
-      (
-        (await tx.query<{ id: number }>("select nextval('import_import_id_seq')::int as id"))[0] as {
-          id: number;
-        }
-      ).id;
+    // (A dry run reserves nothing: its rows roll back with their number 0.)
+    const importId = opts.dryRun
+      ? 0
+      : (opts.importId ??
+        (
+          (await tx.query<{ id: number }>("select nextval('import_import_id_seq')::int as id"))[0] as {
+            id: number;
+          }
+        ).id);
     await tx.query(
       `create temp table stage (seq bigint not null, ${def.stage.map((c) => `${c.name} ${c.type}`).join(", ")}) on commit drop`,
     );
@@ -438,6 +473,10 @@ async function loadFile(
       const tRefresh = performance.now();
       await tx.query(refreshActivitySql(def.activity), [[...perFiness.keys()]]);
       timing("activité mensuelle (usager_month)", tRefresh);
+    }
+    if (opts.dryRun) {
+      const finess = [...perFiness.keys()].sort();
+      throw new DryRunDone(result, finess, await measureState(tx, kind, finess));
     }
     await recordImport(db, tx, result, opts, started, importId, [...perFiness], rejections);
     return { ...result, import_id: importId };

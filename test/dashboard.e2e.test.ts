@@ -279,6 +279,15 @@ describe("dashboard in Chromium", () => {
       mimeType: "text/csv",
       buffer: Buffer.from(content),
     });
+    // Checked first: what it would load and reject, nothing stored.
+    const importsBefore = await page.textContent("#table-imports");
+    await page.click("#verifier");
+    await expect
+      .poll(() => page.textContent("#resultat-import"))
+      .toMatch(/Vérification : 9 lignes seraient chargées sur 10/);
+    expect(await page.textContent("#resultat-import")).toMatch(/Rien n'a été enregistré/);
+    expect(await page.textContent("#changements")).toMatch(/Lignes nouvelles : 9/);
+    expect(await page.textContent("#table-imports")).toBe(importsBefore);
     await page.click("button:has-text('Importer')");
     await page.waitForSelector("#resultat-import #table-rejets tbody tr");
     const rejected = await page.$$eval("#resultat-import #table-rejets tbody tr td", (tds) =>

@@ -1,12 +1,24 @@
 /** Imports: the scope's list, one import with its rejected rows, uploads (ADR 0009). */
 
+import type { Context } from "hono";
 import { z } from "zod";
 import { DomainError } from "../../domain/errors.ts";
+import { ingestFile } from "../../ingest/importer.ts";
 import { kindFromFileName } from "../../ingest/kinds.ts";
+import type { Principal } from "../../sql/identity.ts";
 import { audit } from "../../sql/identity.ts";
 import { reserveImport } from "../../sql/imports.ts";
 import { finessOfGrappes, getImport, importRejections, listImports } from "../../sql/resources.ts";
-import { DEFAULT_MAX_UPLOAD, Reply, type RouteDef, route, uploadsOf } from "../registry.ts";
+import {
+  type AppDeps,
+  DEFAULT_MAX_UPLOAD,
+  type Env,
+  Reply,
+  type RouteDef,
+  route,
+  type Scope,
+  uploadsOf,
+} from "../registry.ts";
 import * as S from "../schemas.ts";
 import { receiveUpload } from "../uploads.ts";
 
@@ -52,14 +64,18 @@ export const IMPORTS: RouteDef[] = [
     method: "post",
     path: "/imports",
     summary:
-      "envoie un export DUI (multipart, champ file) : reçu sur disque, il est importé en arrière-plan comme par la commande ingest (202 ; suivre GET /imports/{id})",
+      "envoie un export DUI (multipart, champ file) : reçu sur disque, il est importé en arrière-plan comme par la commande ingest (202 ; suivre GET /imports/{id}) ; avec dry_run=true, vérifié seulement : même lecture, mêmes rejets, ce que l'import changerait (200), rien n'est enregistré",
     tag: "imports",
     roles: ["chef_projet", "amoa", "admin"],
     multipart: true,
     body: z.object({ file: z.instanceof(File, { message: "fichier attendu dans le champ file" }) }),
+    query: z.object({
+      dry_run: z.enum(["true", "false"], { message: "dry_run : true ou false" }).optional(),
+    }),
     status: 202,
-    response: S.uploadAccepted,
-    handler: async ({ deps, c, scope, principal }) => {
+    response: z.union([S.uploadAccepted, S.dryRunResult]),
+    handler: async ({ deps, c, scope, principal, query }) => {
+      if (query.dry_run === "true") return checkUpload(deps, c, scope, principal);
       if (uploadsOf(deps).full)
         throw new DomainError(
           "unavailable",
@@ -117,3 +133,36 @@ export const IMPORTS: RouteDef[] = [
     },
   }),
 ];
+
+/**
+ * A dry run of an upload (issue 16 §2): the file read, validated and merged exactly as an import,
+ * in a transaction rolled back; 200 with the result and what it would change. Nothing is stored,
+ * not even an import record; the audit log says who checked which file.
+ */
+async function checkUpload(deps: AppDeps, c: Context<Env>, scope: Scope, principal: Principal) {
+  const upload = await receiveUpload(
+    c.req.raw.body,
+    c.req.header("content-type"),
+    c.req.header("content-length"),
+    deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
+  );
+  try {
+    const scopeFiness = scope.all ? undefined : new Set(await finessOfGrappes(deps.db, [...scope.grappes]));
+    const r = await ingestFile(deps.db, { path: upload.path }, upload.name, {
+      secret: deps.secret,
+      source: "api",
+      actor: principal.email,
+      ...(scopeFiness ? { scopeFiness } : {}),
+      dryRun: true,
+    });
+    await audit(deps.db, actor(principal), "import.check", "import", "essai", null, null, {
+      file: upload.name,
+      bytes: upload.bytes,
+      status: r.status,
+      rows: r.rows,
+    });
+    return new Reply(200, { ...r, dry_run: true as const });
+  } finally {
+    upload.discard();
+  }
+}

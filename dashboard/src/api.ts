@@ -17,6 +17,7 @@ export type AdjustmentFigures = z.infer<typeof S.adjustmentFigures>;
 export type AdjustmentEffect = z.infer<typeof S.adjustmentEffect>;
 export type SoldeDecision = z.infer<typeof S.soldeDecision>;
 export type Piece = z.infer<typeof S.piece>;
+export type DryRun = z.infer<typeof S.dryRunResult>;
 export type Action = z.infer<typeof S.action>;
 export type ImportRow = z.infer<typeof S.importRow>;
 export type Rejection = z.infer<typeof S.rejection>;
@@ -134,6 +135,11 @@ export const api = {
     call<Action>("PATCH", `/api/corrective-actions/${id}`, body),
   imports: () => call<ImportRow[]>("GET", "/api/imports"),
   importDetail: (id: number) => call<ImportDetail>("GET", `/api/imports/${id}`),
+  check: (file: File) => {
+    const form = new FormData();
+    form.set("file", file);
+    return call<DryRun>("POST", "/api/imports?dry_run=true", form);
+  },
   upload: (file: File) => {
     const form = new FormData();
     form.set("file", file);

@@ -1,9 +1,10 @@
 /** Imports: upload an export, see its status and rejected rows (line, column, reason). */
-import { api, type ImportDetail, type ImportRow, type Rejection } from "../api.ts";
+import { INDICATOR_BY_ID, INDICATOR_IDS } from "../../../domain/indicators.ts";
+import { api, type DryRun, type ImportDetail, type ImportRow, type Rejection } from "../api.ts";
 import { field, input } from "../components/field.ts";
-import { form, resultArea, submitButton } from "../components/form.ts";
+import { form, refusal, resultArea, submitButton } from "../components/form.ts";
 import { row, table } from "../components/table.ts";
-import { alert, badge, frDate, h, int, mount } from "../dom.ts";
+import { alert, badge, frDate, h, int, mount, pct } from "../dom.ts";
 import { exportKindLabel, importStatusLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
 
@@ -48,6 +49,68 @@ function importsTable(imports: readonly ImportRow[]): HTMLElement {
       ]),
     ),
   });
+}
+
+/**
+ * A dry run's answer: what the file holds, its rejected rows, and what importing it would
+ * change — facts, statuses and each ESSMS' indicators today and at the target date.
+ */
+function showCheck(result: HTMLElement, r: DryRun): void {
+  const c = r.changes;
+  const shifts = (c?.effect ?? []).flatMap((e) =>
+    INDICATOR_IDS.filter((id) => e.indicators[id].before !== e.indicators[id].after).map((id) => ({ e, id })),
+  );
+  mount(
+    result,
+    alert(
+      r.status === "refused" ? "error" : r.status === "skipped" ? "info" : "success",
+      r.status === "refused"
+        ? `Le fichier serait refusé : ${r.message ?? ""}`
+        : r.status === "skipped"
+          ? `Fichier déjà importé${r.message ? ` : ${r.message}` : ""}`
+          : `Vérification : ${int(r.loaded)} ${r.loaded < 2 ? "ligne serait chargée" : "lignes seraient chargées"} sur ${int(r.rows)}`,
+      "Rien n'a été enregistré. Pour importer ce fichier, cliquez sur « Importer ».",
+    ),
+    c
+      ? h(
+          "ul",
+          { id: "changements" },
+          h(
+            "li",
+            {},
+            `Nouveaux dossiers : ${int(c.new_dossiers)} ; nouveaux séjours : ${int(c.new_sejours)} ; sorties : ${int(c.new_exits)}`,
+          ),
+          h(
+            "li",
+            {},
+            `Lignes nouvelles : ${int(c.new_rows)} ; lignes remplaçant une ligne déjà importée : ${int(c.replacing_rows)}`,
+          ),
+          c.statuses
+            .filter((x) => x.before !== x.after)
+            .map((x) => h("li", {}, `Statut ${x.statut} : ${int(x.before)} → ${int(x.after)}`)),
+        )
+      : null,
+    shifts.length
+      ? table({
+          id: "table-effet-import",
+          caption: "Effet sur les indicateurs (aujourd'hui et à la date cible)",
+          headers: ["Date", "ESSMS", "Indicateur", "Avant", "Après"],
+          variants: ["sm"],
+          body: shifts.map(({ e, id }) =>
+            row([
+              frDate(e.date),
+              e.finess,
+              INDICATOR_BY_ID[id].shortLabel,
+              pct(e.indicators[id].before),
+              `${pct(e.indicators[id].after)}${e.indicators[id].met_after !== e.indicators[id].met_before ? (e.indicators[id].met_after ? " (cible atteinte)" : " (cible perdue)") : ""}`,
+            ]),
+          ),
+        })
+      : c
+        ? h("p", {}, "Aucun indicateur ne changerait.")
+        : null,
+    r.errors.length ? rejectionsTable(r.errors, "Lignes qui seraient rejetées") : null,
+  );
 }
 
 export const importsPage: Page = {
@@ -153,7 +216,34 @@ export const importsPage: Page = {
               class: "fr-mb-2w",
               hint: "CSV (dossiers, projets personnalisés, agenda, MSS, DMP…), nommé d'après son type, ex. agenda_2025-06.csv",
             }),
-            submitButton("Importer"),
+            h(
+              "ul",
+              { class: "fr-btns-group fr-btns-group--inline-sm" },
+              h(
+                "li",
+                {},
+                h(
+                  "button",
+                  {
+                    class: "fr-btn fr-btn--secondary",
+                    type: "button",
+                    id: "verifier",
+                    onclick: async () => {
+                      const f = file.files?.[0];
+                      if (!f) return mount(result, alert("error", "Choisissez un fichier"));
+                      mount(result, h("p", {}, "Vérification du fichier…"));
+                      try {
+                        showCheck(result, await api.check(f));
+                      } catch (e) {
+                        mount(result, refusal("Vérification impossible", e));
+                      }
+                    },
+                  },
+                  "Vérifier (sans rien enregistrer)",
+                ),
+              ),
+              h("li", {}, submitButton("Importer")),
+            ),
           )
         : h("p", {}, "L'envoi de fichiers est réservé aux chefs de projet, AMOA et administrateurs."),
       result,
