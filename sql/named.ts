@@ -14,11 +14,18 @@ import type { Db, Queryable } from "../db/index.ts";
 const QUERIES_DIR = join(dirname(fileURLToPath(import.meta.url)), "queries");
 const cache = new Map<string, string>();
 
-/** The text of sql/queries/NAME.sql (read once). */
+/**
+ * The text of sql/queries/NAME.sql (read once), each `-- @include OTHER` line replaced by the
+ * text of sql/queries/OTHER.sql: the usager-level rules are written once (usager_flags.sql) and
+ * shared by the count queries and the worklists.
+ */
 export function namedQuery(name: string): string {
   let text = cache.get(name);
   if (text === undefined) {
-    text = readFileSync(join(QUERIES_DIR, `${name}.sql`), "utf8");
+    text = readFileSync(join(QUERIES_DIR, `${name}.sql`), "utf8").replace(
+      /^-- @include (\w+)$/gm,
+      (_line, other: string) => namedQuery(other),
+    );
     cache.set(name, text);
   }
   return text;

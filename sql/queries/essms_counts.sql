@@ -1,65 +1,17 @@
 -- Per-ESSMS counts at one measurement date D (indicators.md). Parameters:
 --   $1 = W.start (D − 3 months, R-T1), $2 = D (excluded), $3 = grappe ids (text[]) or null for all.
--- Counts only: rates, targets, adjustments arithmetic and verdicts are domain/indicators.ts.
--- Dated activity (update traces, agenda, DMP) is read from usager_month (migration 0002, ADR 0006):
--- one row per usager and month with a mask of the days of activity, so W is at most four months
--- of narrow rows, the edge months masked to W's days. Every usager's facts fold into one row of
--- flags (bit_or), then counted per ESSMS:
---   1 accompanied in W (R-P1)   2 a trace in W (R-P3)   4 a qualifying PP (R-I2)
---   8 a non-cancelled agenda event in W (R-I3)   16 a DMP deposit in W (R-I5)
-with scope as (
-  select finess, grappe_id, exempt_mss_dmp from essms where $3::text[] is null or grappe_id = any($3::text[])
-),
-w as (
-  select activity_month($1::date) as m_first, activity_month($2::date - 1) as m_last,
-    -- days ≥ W.start in the first month; days ≤ D − 1 in the last
-    ~(activity_day_bit($1::date) - 1) as first_days,
-    (activity_day_bit($2::date - 1) - 1) | activity_day_bit($2::date - 1) as last_days
-),
--- The scope is joined through essms itself, not the scope CTE: with the table's statistics the
--- planner hashes the 4 000 ESSMS rather than the 1.1 M usager_month rows (measured 1.6 s vs 2.1 s).
-usager_facts as (
-  -- R-P1: a séjour overlapping W; R-P4: the earliest date_creation (null when none is given)
-  select s.usager, s.finess,
-    case when s.date_entree < $2::date and (s.date_sortie is null or s.date_sortie >= $1::date) then 1 else 0 end as f,
-    s.date_creation as created
-  from sejour s join essms g on g.finess = s.finess and ($3::text[] is null or g.grappe_id = any($3::text[]))
-  union all
-  -- R-I2: created before D, ENPREPARATION or ENCOURS, or TERMINE with date_fin ≥ W.start
-  select p.usager, null,
-    case when (p.date_creation is null or p.date_creation < $2::date)
-      and (p.statut in ('ENPREPARATION', 'ENCOURS') or (p.statut = 'TERMINE' and p.date_fin >= $1::date)) then 4 else 0 end,
-    null
-  from projet_personnalise p join essms g on g.finess = p.finess and ($3::text[] is null or g.grappe_id = any($3::text[]))
-  union all
-  -- R-P3, R-I3, R-I5 from the monthly day masks
-  select m.usager, null,
-    case when (m.trace_dossier | m.trace_pp | m.trace_agenda) & k.days <> 0 then 2 else 0 end
-    | case when m.agenda & k.days <> 0 then 8 else 0 end
-    | case when m.dmp & k.days <> 0 then 16 else 0 end,
-    null
-  from usager_month m join essms g on g.finess = m.finess and ($3::text[] is null or g.grappe_id = any($3::text[]))
-  cross join w
-  cross join lateral (
-    select case when m.month = w.m_first then w.first_days else -1 end
-      & case when m.month = w.m_last then w.last_days else -1 end as days
-  ) k
-  where m.month between w.m_first and w.m_last
-),
--- One row per usager (usager keys are unique across ESSMS; finess comes from the séjour rows).
-per_usager as (
-  select usager, min(finess) as finess, bit_or(f) as f, min(created) as created
-  from usager_facts group by usager
-),
+-- Counts only: rates, targets, adjustments arithmetic and verdicts are domain/indicators.ts. The
+-- usager-level rules (R-P1, R-P3, R-P4, R-I2, R-I3, R-I5) are sql/queries/usager_flags.sql.
+-- @include usager_flags
+,
 counts as (
-  -- R-P4: a dossier actif was created before D (its earliest date_creation, or none given)
   select finess collate "C" as finess,
     count(*)::int as fa,
-    count(*) filter (where f & 2 <> 0 and (created is null or created < $2::date))::int as da,
-    count(*) filter (where f & 6 = 6 and (created is null or created < $2::date))::int as pp,
-    count(*) filter (where f & 10 = 10 and (created is null or created < $2::date))::int as agenda,
-    count(*) filter (where f & 16 <> 0)::int as dmp
-  from per_usager where f & 1 <> 0
+    count(*) filter (where actif)::int as da,
+    count(*) filter (where with_pp)::int as pp,
+    count(*) filter (where with_agenda)::int as agenda,
+    count(*) filter (where with_dmp)::int as dmp
+  from population
   group by finess collate "C"
 ),
 -- R-I4: messages sent, not failed, in W.
