@@ -446,3 +446,47 @@ export const snapshot = snapshotSummary.extend({
   /** what the decision is taken on (issue 14 §3): verdicts, amount, blockers with their gaps */
   synthesis: z.lazy(() => synthesis).optional(),
 });
+
+const worklistEntry = z.object({
+  ref: z.string(),
+  reason: z.string(),
+  date_entree: day,
+  date_sortie: day.nullable(),
+  last_trace: day.nullable(),
+  last_fact: z.object({ what: z.string(), date: day.nullable(), status: z.string().nullable() }),
+});
+
+/** api.md: `GET /api/essms/{finess}/worklist?date=D&indicator=I` (issue 15). */
+export const worklist = z.object({
+  indicator: z.enum(["dossiers_actifs", "projet_personnalise", "agenda", "dmp"]),
+  measurement_date: day,
+  finess: z.string(),
+  count: z.number().int(),
+  numerator: z.number().int(),
+  raw_denominator: z.number().int(),
+  file_active_source: z.enum(["computed", "declared"]),
+  unlisted: z.number().int(),
+  dossiers: z.array(worklistEntry),
+  next_month: z.object({
+    date: day,
+    count: z.number().int(),
+    rate: z.number().nullable(),
+    met: z.boolean(),
+    dossiers: z.array(worklistEntry.pick({ ref: true, last_fact: true })),
+  }),
+});
+
+export const worklistQuery = z.object({
+  date: day.optional(),
+  indicator: z.enum(INDICATOR_IDS, { message: `indicator attendu : ${INDICATOR_IDS.join(", ")}` }),
+});
+
+/** The re-identified worklist: the DUI's local ids of the file sent that are on the list. */
+export const worklistMatch = z.object({
+  indicator: z.string(),
+  measurement_date: day,
+  finess: z.string(),
+  count: z.number().int(),
+  matched: z.number().int(),
+  dossiers: z.array(worklistEntry.extend({ usager_id: z.string() })),
+});

@@ -4,7 +4,9 @@ import { startServer } from "../api/server.ts";
 import { type Db, dbFromEnv } from "../db/index.ts";
 import { isMeasurementDay } from "../domain/dates.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
+import { INDICATOR_IDS, isIndicatorId } from "../domain/indicators.ts";
 import { reportCsv } from "../domain/report-csv.ts";
+import { worklistCsv } from "../domain/worklist.ts";
 import { isEmpty, seedDemo } from "../fixtures/seed.ts";
 import { importFinessExtract } from "../ingest/finess-extract.ts";
 import type { IngestFileResult } from "../ingest/importer.ts";
@@ -18,12 +20,14 @@ import {
   type ProgrammeResult,
 } from "../ingest/programme.ts";
 import { resolveSecret } from "../ingest/pseudonym.ts";
+import { reidentify } from "../ingest/reidentify.ts";
 import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
 import { addUser, createToken, listUsers, type Role, revokeToken, setDisabled } from "../sql/identity.ts";
 import { failInterruptedImports } from "../sql/imports.ts";
 import { computeReport } from "../sql/queries.ts";
-import { essmsNames } from "../sql/resources.ts";
+import { essmsByFiness, essmsNames } from "../sql/resources.ts";
 import { freezeSnapshot, readSnapshot } from "../sql/snapshots.ts";
+import { worklistDocument } from "../sql/worklist.ts";
 import { configFromEnv } from "./config.ts";
 
 /** Bad usage of the command line (exit status 2). */
@@ -245,6 +249,68 @@ export const commands: Record<string, Command> = {
       for (const f of files) err(describeIngest(f));
       if (values.json) out(values, { files }, "");
       return files.some((f) => f.status === "refused") ? 1 : 0;
+    },
+  },
+  worklist: {
+    summary:
+      "les dossiers à corriger : --finess F --date AAAA-MM-JJ --indicator I [--match EXPORT] [--json | --csv]",
+    options: {
+      ...json,
+      csv: { type: "boolean" },
+      finess: { type: "string" },
+      date: { type: "string" },
+      indicator: { type: "string" },
+      match: { type: "string" },
+      profile: { type: "string" },
+    },
+    async run(values) {
+      const finess = values.finess as string | undefined;
+      const d = values.date as string | undefined;
+      const indicator = values.indicator as string | undefined;
+      if (!finess) throw usageError("--finess obligatoire");
+      if (!d || !isMeasurementDay(d))
+        throw usageError(
+          "--date AAAA-MM-JJ obligatoire (date calendaire valide, du 01/01/1990 au 31/12/2100)",
+        );
+      if (!indicator || !isIndicatorId(indicator))
+        throw usageError(`--indicator attendu : ${INDICATOR_IDS.join(", ")}`);
+      const profile = values.profile ? loadProfile(values.profile as string) : null;
+      const result = await withDb(async (db) => {
+        const e = await essmsByFiness(db, finess);
+        if (!e) return null;
+        const doc = await worklistDocument(db, e, d, indicator);
+        const matches = values.match
+          ? await reidentify(values.match as string, e.finess, resolveSecret(), doc.pseudonyms, profile)
+          : null;
+        return { doc, matches };
+      });
+      if (!result) {
+        err(`ESSMS inconnu : ${finess}`);
+        return 1;
+      }
+      const { pseudonyms: _inMemoryOnly, ...doc } = result.doc;
+      const ids = result.matches ? new Map(result.matches.map((m) => [m.ref, m.usager_id])) : undefined;
+      if (values.csv) {
+        process.stdout.write(worklistCsv(doc.dossiers, ids));
+        return 0;
+      }
+      const json = ids
+        ? {
+            ...doc,
+            matched: ids.size,
+            dossiers: doc.dossiers.map((x) => (ids.has(x.ref) ? { ...x, usager_id: ids.get(x.ref) } : x)),
+          }
+        : doc;
+      const human = [
+        `${doc.finess} — ${doc.indicator} au ${doc.measurement_date} : ${doc.count} dossier(s) au dénominateur sans être au numérateur${doc.unlisted ? ` (+ ${doc.unlisted} de la file active déclarée sans dossier)` : ""}`,
+        ...doc.dossiers.map(
+          (x) =>
+            `  ${ids?.get(x.ref) ?? x.ref} : ${x.reason} (${x.last_fact.what} : ${x.last_fact.date ?? "aucun"})`,
+        ),
+        `Au ${doc.next_month.date}, sans nouveau fait : ${doc.next_month.count} dossier(s) sortiraient du numérateur (taux ${doc.next_month.rate === null ? "—" : `${(Math.round(doc.next_month.rate * 1000) / 10).toLocaleString("fr-FR")} %`}).`,
+      ].join("\n");
+      out(values, json, human);
+      return 0;
     },
   },
   "users add": {

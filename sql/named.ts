@@ -108,3 +108,39 @@ export async function runNamed<P extends z.ZodTuple, R extends z.ZodType>(
       : await db.query(text, checked);
   return rows.map((r) => q.row.parse(r) as z.output<R>);
 }
+
+const dayOrNull = day.nullable();
+
+/** One person of an ESSMS's file active at D with its numerators and facts (worklist.sql). */
+export const WORKLIST = {
+  name: "worklist",
+  params: z.tuple([day, day, z.array(z.string()), z.string()]),
+  row: z.object({
+    usager: z.coerce.number().int(),
+    pseudonym: z.string(),
+    ref: z.string(),
+    actif: z.boolean(),
+    with_pp: z.boolean(),
+    with_agenda: z.boolean(),
+    with_dmp: z.boolean(),
+    traced: z.boolean(),
+    created: dayOrNull,
+    date_entree: day,
+    date_sortie: dayOrNull,
+    last_trace: dayOrNull,
+    pp_count: count,
+    pp_paused: count,
+    pp_ended_before: count,
+    pp_created_after: count,
+    pp_last_status: z.string().nullable(),
+    pp_last_date: dayOrNull,
+    agenda_in_w: count,
+    agenda_cancelled_in_w: count,
+    agenda_last_date: dayOrNull,
+    agenda_last_status: z.string().nullable(),
+    dmp_failed_in_w: count,
+    dmp_last_date: dayOrNull,
+    dmp_last_status: z.string().nullable(),
+  }),
+  workMem: "64MB",
+} satisfies NamedQuery<z.ZodTuple, z.ZodType>;

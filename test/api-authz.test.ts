@@ -236,6 +236,24 @@ describe("authorization matrix", () => {
       foreign: () => ({ method: "GET", path: "/api/essms/350000014/history?from=2025-01-01&to=2025-08-01" }),
       expect: read,
     },
+    "GET /essms/:finess/worklist": {
+      own: () => ({ method: "GET", path: "/api/essms/340000017/worklist?date=2025-07-01&indicator=dmp" }),
+      foreign: () => ({ method: "GET", path: "/api/essms/350000014/worklist?date=2025-07-01&indicator=dmp" }),
+      expect: read,
+    },
+    "POST /essms/:finess/worklist/match": {
+      own: () => ({
+        method: "POST",
+        path: "/api/essms/340000017/worklist/match?date=2025-07-01&indicator=dmp",
+        file: { name: "dossiers_dui.csv", content: "finess;usager_id\n340000017;u1\n" },
+      }),
+      foreign: () => ({
+        method: "POST",
+        path: "/api/essms/350000014/worklist/match?date=2025-07-01&indicator=dmp",
+        file: { name: "dossiers_dui.csv", content: "finess;usager_id\n350000014;b1\n" },
+      }),
+      expect: teamWrite(200),
+    },
     "GET /adjustments": {
       own: () => ({ method: "GET", path: "/api/adjustments?grappe_id=T1" }),
       foreign: () => ({ method: "GET", path: "/api/adjustments?grappe_id=F1" }),

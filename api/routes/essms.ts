@@ -4,12 +4,18 @@ import { addMonths, monthStarts, targetDate, todayParis } from "../../domain/dat
 import { DomainError } from "../../domain/errors.ts";
 import { forecast } from "../../domain/forecast.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../../domain/indicators.ts";
+import { worklistCsv } from "../../domain/worklist.ts";
+import { reidentify } from "../../ingest/reidentify.ts";
+import { audit } from "../../sql/identity.ts";
 import { computeReport, history, MAX_HISTORY_MONTHS } from "../../sql/queries.ts";
 import { freshness, grappesByIds } from "../../sql/resources.ts";
-import { type RouteDef, route } from "../registry.ts";
+import { worklistDocument } from "../../sql/worklist.ts";
+import { attachment } from "../exports.ts";
+import { DEFAULT_MAX_UPLOAD, type RouteDef, route } from "../registry.ts";
 import * as S from "../schemas.ts";
+import { receiveUpload } from "../uploads.ts";
 
-import { essmsInScope, notFound } from "./scope.ts";
+import { actor, essmsInScope, notFound } from "./scope.ts";
 
 export const ESSMS: RouteDef[] = [
   route({
@@ -77,6 +83,81 @@ export const ESSMS: RouteDef[] = [
         ]),
       );
       return { finess: e.finess, from, to, points, forecast: fc };
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/essms/:finess/worklist",
+    summary:
+      "les dossiers comptés au dénominateur et pas au numérateur d'un indicateur à la date D, avec leur motif, et ceux que la fenêtre du mois prochain fera sortir (422 pour la MS Santé)",
+    tag: "ESSMS",
+    params: S.finessParam,
+    query: S.worklistQuery,
+    response: S.worklist,
+    handler: async ({ deps, scope, params, query }) => {
+      const e = await essmsInScope(deps, scope, params.finess);
+      const { pseudonyms: _inMemoryOnly, ...doc } = await worklistDocument(
+        deps.db,
+        e,
+        query.date ?? todayParis(),
+        query.indicator,
+      );
+      return doc;
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/essms/:finess/worklist/match",
+    summary:
+      "ré-identifie la liste avec un export du DUI de l'ESSMS (multipart, champ file ; format=csv pour un CSV) : calculé en mémoire, rien n'est conservé ni journalisé du fichier (chef de projet, AMOA)",
+    tag: "ESSMS",
+    roles: ["chef_projet", "amoa"],
+    multipart: true,
+    params: S.finessParam,
+    query: S.worklistQuery.extend({ format: z.enum(["json", "csv"]).optional() }),
+    body: z.object({ file: z.instanceof(File, { message: "fichier attendu dans le champ file" }) }),
+    response: S.worklistMatch,
+    handler: async ({ deps, scope, params, query, c, principal }) => {
+      const e = await essmsInScope(deps, scope, params.finess);
+      const d = query.date ?? todayParis();
+      const doc = await worklistDocument(deps.db, e, d, query.indicator);
+      const upload = await receiveUpload(
+        c.req.raw.body,
+        c.req.header("content-type"),
+        c.req.header("content-length"),
+        deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
+      );
+      let matches: Awaited<ReturnType<typeof reidentify>>;
+      try {
+        matches = await reidentify(upload.path, e.finess, deps.secret, doc.pseudonyms);
+      } finally {
+        upload.discard();
+      }
+      await audit(deps.db, actor(principal), "worklist.match", "essms", e.finess, e.grappe_id, null, {
+        indicator: doc.indicator,
+        measurement_date: d,
+        listed: doc.count,
+        matched: matches.length,
+      });
+      const ids = new Map(matches.map((m) => [m.ref, m.usager_id]));
+      if (query.format === "csv")
+        return c.body(worklistCsv(doc.dossiers, ids), 200, {
+          "content-type": "text/csv; charset=utf-8",
+          "content-disposition": attachment(`dossiers_${e.finess}_${doc.indicator}_${d}.csv`),
+          "cache-control": "no-store",
+        });
+      return {
+        indicator: doc.indicator,
+        measurement_date: d,
+        finess: e.finess,
+        count: doc.count,
+        matched: matches.length,
+        dossiers: doc.dossiers.flatMap((x) =>
+          ids.has(x.ref) ? [{ ...x, usager_id: ids.get(x.ref) as string }] : [],
+        ),
+      };
     },
   }),
 ];

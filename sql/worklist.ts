@@ -1,0 +1,104 @@
+/**
+ * Worklists (issue 15; api.md `GET /api/essms/{finess}/worklist`): the persons of an ESSMS's
+ * denominator missing from its numerator at D, and those the next window would drop, from the
+ * same SQL rules as the counts (sql/queries/worklist.sql includes usager_flags.sql).
+ */
+import type { Queryable } from "../db/index.ts";
+import { type Day, measurementWindow } from "../domain/dates.ts";
+import { INDICATOR_BY_ID, type IndicatorId } from "../domain/indicators.ts";
+import {
+  assertPersonIndicator,
+  entryOf,
+  lastFact,
+  leavingNumerator,
+  missing,
+  nextMonthStart,
+  type PersonFacts,
+  type PersonIndicator,
+  type WorklistEntry,
+} from "../domain/worklist.ts";
+import { runNamed, WORKLIST } from "./named.ts";
+import { computeReport } from "./queries.ts";
+
+/** Every person of the ESSMS's file active at D, with its numerators and facts. */
+export async function peopleAt(
+  q: Queryable,
+  finess: string,
+  grappeId: string,
+  d: Day,
+): Promise<PersonFacts[]> {
+  const w = measurementWindow(d);
+  return runNamed(q, WORKLIST, [w.start, d, [grappeId], finess]);
+}
+
+export interface WorklistDocument {
+  indicator: PersonIndicator;
+  measurement_date: Day;
+  finess: string;
+  /** = dossiers.length = the persons of the raw denominator not in the numerator */
+  count: number;
+  /** the indicator's numerator and its denominator before adjustments, as the report counts them */
+  numerator: number;
+  raw_denominator: number;
+  file_active_source: "computed" | "declared";
+  /** a declared file active larger than the persons known: the gap no list can name */
+  unlisted: number;
+  dossiers: WorklistEntry[];
+  next_month: {
+    date: Day;
+    count: number;
+    rate: number | null;
+    met: boolean;
+    dossiers: Pick<WorklistEntry, "ref" | "last_fact">[];
+  };
+}
+
+/**
+ * The worklist of one ESSMS × indicator at D. Errors: DomainError "validation" (422) for `mss`,
+ * which counts messages, not persons.
+ */
+export async function worklistDocument(
+  q: Queryable,
+  essms: { finess: string; grappe_id: string },
+  d: Day,
+  indicator: IndicatorId,
+): Promise<WorklistDocument & { pseudonyms: Map<string, string> }> {
+  assertPersonIndicator(indicator);
+  const next = nextMonthStart(d);
+  const [now, later, reportNow, reportNext] = await Promise.all([
+    peopleAt(q, essms.finess, essms.grappe_id, d),
+    peopleAt(q, essms.finess, essms.grappe_id, next),
+    computeReport(q, d, essms.grappe_id),
+    computeReport(q, next, essms.grappe_id),
+  ]);
+  const list = missing(now, indicator);
+  const e = reportNow.essms.find((x) => x.finess === essms.finess);
+  const r = e?.indicators[indicator];
+  const raw =
+    INDICATOR_BY_ID[indicator].denominator === "FA"
+      ? (e?.file_active.value ?? 0)
+      : (e?.indicators.dossiers_actifs.numerator ?? 0);
+  const numerator = r?.numerator ?? 0;
+  const leaving = leavingNumerator(now, later, indicator);
+  const n = reportNext.essms.find((x) => x.finess === essms.finess)?.indicators[indicator];
+  return {
+    indicator,
+    measurement_date: d,
+    finess: essms.finess,
+    count: list.length,
+    numerator,
+    raw_denominator: raw,
+    file_active_source: e?.file_active.source ?? "computed",
+    unlisted: Math.max(0, raw - numerator - list.length),
+    dossiers: list.map((p) => entryOf(p, indicator)),
+    next_month: {
+      date: next,
+      count: leaving.length,
+      rate: n?.rate ?? null,
+      met: n?.met ?? false,
+      dossiers: leaving.map((p) => ({ ref: p.ref, last_fact: lastFact(p, indicator) })),
+    },
+    // For re-identification in memory only: never sent, never stored.
+    pseudonyms: new Map(list.map((p) => [p.pseudonym, p.ref])),
+  };
+}
