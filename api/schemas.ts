@@ -166,7 +166,19 @@ export const grappeDetail = z
     measurement_date: day,
     window: windowSchema,
     rules_version: z.string(),
-    essms: z.array(essmsReport.extend({ raison_sociale: z.string(), categorie: z.string().nullable() })),
+    essms: z.array(
+      essmsReport.extend({
+        raison_sociale: z.string(),
+        categorie: z.string().nullable(),
+        /** the same facts on the 1st of next month: what the window's move alone would do (issue 15) */
+        next_month: z
+          .object({
+            date: day,
+            indicators: indicatorMap(z.object({ rate: z.number().nullable(), met: z.boolean() })),
+          })
+          .nullable(),
+      }),
+    ),
     blockers: z.array(blocker),
     /** the grappe measured at its target date (R-T3) with the data known today; null without VSR */
     at_target_date: z

@@ -90,15 +90,31 @@ export function grappeDetail(
   names: readonly EssmsNames[],
   today: Day,
   history: readonly { date: Day; essms: readonly EssmsReport[] }[] = [],
+  nextMonth: Report | null = null,
 ) {
   const gr: GrappeReport | undefined = report.grappes[0];
   if (!gr) return null;
   const byFiness = new Map(names.map((e) => [e.finess, e]));
-  const essms = report.essms.map((e) => ({
-    ...e,
-    raison_sociale: byFiness.get(e.finess)?.raison_sociale ?? "",
-    categorie: byFiness.get(e.finess)?.categorie ?? null,
-  }));
+  const essms = report.essms.map((e) => {
+    // The window's next move (R-T1): the same facts measured on the 1st of next month (issue 15 §3).
+    const later = nextMonth?.essms.find((x) => x.finess === e.finess);
+    return {
+      ...e,
+      raison_sociale: byFiness.get(e.finess)?.raison_sociale ?? "",
+      categorie: byFiness.get(e.finess)?.categorie ?? null,
+      next_month: later
+        ? {
+            date: nextMonth?.measurement_date as Day,
+            indicators: Object.fromEntries(
+              INDICATOR_IDS.map((id) => [
+                id,
+                { rate: later.indicators[id].rate, met: later.indicators[id].met },
+              ]),
+            ) as Record<IndicatorId, { rate: number | null; met: boolean }>,
+          }
+        : null,
+    };
+  });
   const t = grappe.date_vsr ? targetDate(grappe.date_vsr) : null;
   const tr = atTarget === undefined ? gr : atTarget?.grappes[0];
   const blockers = blockersOf(essms);

@@ -35,6 +35,7 @@ describe("dashboard in Chromium", () => {
   let browser: Browser;
   let base: string;
   let outDir: string;
+  let demoDir: string;
   let close: () => Promise<void>;
   const pageErrors: string[] = [];
 
@@ -46,7 +47,8 @@ describe("dashboard in Chromium", () => {
       build: { outDir, emptyOutDir: true },
     });
     db = await freshDb("pglite");
-    await seedDemo(db, tempDir("cibles-demo-"), SECRET);
+    demoDir = tempDir("cibles-demo-");
+    await seedDemo(db, demoDir, SECRET);
     expect((await importReferential(db, writeTemp("referentiel_bre.csv", FOREIGN))).status).toBe("loaded");
     const app = createApp({ db, secret: SECRET, dashboardDir: outDir, log: () => {} });
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -453,6 +455,52 @@ describe("dashboard in Chromium", () => {
     expect(states).toEqual(["remplacée", "en vigueur"]);
     await ars.screenshot({ path: join(SHOTS, "ars-solde.png"), fullPage: true });
     await ars.close();
+  });
+
+  it("opens an unmet cell's dossiers, finds them again in the DUI's export and downloads them as CSV", async () => {
+    const page = await login("chef_projet");
+    await page.goto(`${base}/#/grappe/DEMO-OCC-01`);
+    await page.waitForSelector("#table-essms a.cu-gap");
+    const gap = await page.textContent("#table-essms a.cu-gap");
+    await page.click("#table-essms a.cu-gap");
+    await page.waitForSelector("#table-dossiers");
+    expect(page.url()).toMatch(/#\/dossiers\/\d{9}\?indicateur=\w+&date=\d{4}-\d{2}-\d{2}/);
+    const rows = await page.$$eval("#table-dossiers tbody tr[data-ref]", (t) => t.length);
+    expect(rows).toBeGreaterThan(0);
+    expect(Number(/manque (\d+)/.exec(gap ?? "")?.[1])).toBeLessThanOrEqual(rows);
+    expect(await page.textContent("#resume-liste")).toMatch(/dossiers? à reprendre/);
+    expect(await page.title()).toMatch(/^Dossiers à reprendre — /);
+    // A full export of the DUI's dossiers: the demo's monthly dossiers files, one header.
+    const root = join(demoDir, "demo", "exports");
+    const lines = readdirSync(root)
+      .sort()
+      .flatMap((m) => {
+        const f = readdirSync(join(root, m)).find((x) => x.startsWith("dossiers"));
+        return f
+          ? readFileSync(join(root, m, f), "latin1")
+              .split(/\r?\n/)
+              .filter(Boolean)
+          : [];
+      });
+    const full = [lines[0], ...lines.filter((l, i) => i > 0 && l !== lines[0])].join("\r\n");
+    await page.setInputFiles("#export-dui", {
+      name: "dossiers_complet.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(full, "latin1"),
+    });
+    await page.click("#form-reidentification button[type=submit]");
+    await page.waitForSelector("#table-reidentifies tbody tr[data-ref]");
+    const found = await page.$$eval("#table-reidentifies tbody tr[data-ref]", (trs) =>
+      trs.map((tr) => tr.querySelector("td")?.textContent ?? ""),
+    );
+    expect(found.length).toBe(rows);
+    expect(found.every((id) => id.length > 0)).toBe(true);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#telecharger-csv")]);
+    const csv = readFileSync((await download.path()) as string, "utf8");
+    expect(csv.startsWith("\uFEFFIdentifiant dans le DUI;Référence;Motif")).toBe(true);
+    expect(csv.trim().split("\r\n")).toHaveLength(rows + 1);
+    await page.screenshot({ path: join(SHOTS, "dossiers.png"), fullPage: true });
+    await page.close();
   });
 
   it("ran every page without a script error", () => {

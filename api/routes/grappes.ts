@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { targetDate, todayParis } from "../../domain/dates.ts";
 import { forecastMonths, grappeDetail, regionRow } from "../../domain/grappe-detail.ts";
+import { nextMonthStart } from "../../domain/worklist.ts";
 import { computeReport, history } from "../../sql/queries.ts";
 import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
 import { type RouteDef, route } from "../registry.ts";
@@ -50,13 +51,16 @@ export const GRAPPES: RouteDef[] = [
       const t = g.date_vsr ? targetDate(g.date_vsr) : null;
       const today = todayParis();
       const months = forecastMonths(d < today ? d : today);
-      const [report, infos, atTarget, points] = await Promise.all([
+      const [report, infos, atTarget, points, next] = await Promise.all([
         computeReport(deps.db, d, g.grappe_id),
         essmsOfGrappe(deps.db, g.grappe_id),
         t === null ? null : t === d ? undefined : computeReport(deps.db, t, g.grappe_id),
         history(deps.db, months.from, months.to, { grappes: g.grappe_id }),
+        computeReport(deps.db, nextMonthStart(d), g.grappe_id),
       ]);
-      return grappeDetail(g, report, atTarget, infos, today, points) ?? notFound(`grappe ${g.grappe_id}`);
+      return (
+        grappeDetail(g, report, atTarget, infos, today, points, next) ?? notFound(`grappe ${g.grappe_id}`)
+      );
     },
   }),
 ];

@@ -18,6 +18,8 @@ export type AdjustmentEffect = z.infer<typeof S.adjustmentEffect>;
 export type SoldeDecision = z.infer<typeof S.soldeDecision>;
 export type Piece = z.infer<typeof S.piece>;
 export type DryRun = z.infer<typeof S.dryRunResult>;
+export type Worklist = z.infer<typeof S.worklist>;
+export type WorklistMatch = z.infer<typeof S.worklistMatch>;
 export type Action = z.infer<typeof S.action>;
 export type ImportRow = z.infer<typeof S.importRow>;
 export type Rejection = z.infer<typeof S.rejection>;
@@ -81,6 +83,8 @@ export const ENDPOINTS = {
   grappe: ["get", "/api/grappes/{grappe_id}"],
   essms: ["get", "/api/essms/{finess}"],
   history: ["get", "/api/essms/{finess}/history"],
+  worklist: ["get", "/api/essms/{finess}/worklist"],
+  worklistMatch: ["post", "/api/essms/{finess}/worklist/match"],
   adjustments: ["get", "/api/adjustments"],
   propose: ["post", "/api/adjustments"],
   effect: ["post", "/api/adjustments/effect"],
@@ -135,6 +139,32 @@ export const api = {
     call<Action>("PATCH", `/api/corrective-actions/${id}`, body),
   imports: () => call<ImportRow[]>("GET", "/api/imports"),
   importDetail: (id: number) => call<ImportDetail>("GET", `/api/imports/${id}`),
+  worklist: (finess: string, indicator: string, date?: string) =>
+    call<Worklist>("GET", `/api/essms/${e(finess)}/worklist${q({ indicator, date })}`),
+  worklistMatch: (finess: string, indicator: string, date: string, file: File) => {
+    const form = new FormData();
+    form.set("file", file);
+    return call<WorklistMatch>(
+      "POST",
+      `/api/essms/${e(finess)}/worklist/match${q({ indicator, date })}`,
+      form,
+    );
+  },
+  /** The same, as the CSV file (bytes kept as sent: the BOM that Excel needs stays). */
+  worklistMatchCsv: async (finess: string, indicator: string, date: string, file: File): Promise<Blob> => {
+    const form = new FormData();
+    form.set("file", file);
+    const res = await fetch(
+      `/api/essms/${e(finess)}/worklist/match${q({ indicator, date, format: "csv" })}`,
+      {
+        method: "POST",
+        credentials: "same-origin",
+        body: form,
+      },
+    );
+    if (!res.ok) throw new ApiProblem(res.status, "erreur", `téléchargement refusé (${res.status})`);
+    return res.blob();
+  },
   check: (file: File) => {
     const form = new FormData();
     form.set("file", file);

@@ -10,6 +10,7 @@ import { grappePage } from "./pages/grappe.ts";
 import { grappesPage } from "./pages/grappes.ts";
 import { importsPage } from "./pages/imports.ts";
 import { loginPage } from "./pages/login.ts";
+import { worklistPage } from "./pages/worklist.ts";
 
 export interface Page {
   title: string;
@@ -23,6 +24,7 @@ const ROUTES = new Map<string, Page>([
   ["essms", essmsPage],
   ["ars", arsPage],
   ["imports", importsPage],
+  ["dossiers", worklistPage],
 ]);
 
 let me: Me | null = null;

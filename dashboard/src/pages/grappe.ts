@@ -186,21 +186,48 @@ function pooledSection(g: GrappeDetail): Child[] {
 }
 
 /** One ESSMS × indicator cell: the bar, the rate, what is missing (or "non obligatoire"), the counts. */
-function cell(r: Row, id: IndicatorId): HTMLElement {
+function cell(r: Row, id: IndicatorId, date: string): HTMLElement {
   const x = r.indicators[id];
   const label = `${INDICATOR_BY_ID[id].shortLabel}, ${r.raison_sociale}`;
+  const later = r.next_month?.indicators[id];
+  const falls = x.mandatory && x.met && later !== undefined && !later.met;
   return h(
     "td",
-    { class: "cu-cell", "data-indicator": id, "data-rate": x.rate ?? "" },
+    { class: "cu-cell", "data-indicator": id, "data-rate": x.rate ?? "", "data-baisse": falls ? "1" : null },
     progress(x, label),
     pct(x.rate),
     !x.mandatory
       ? h("span", { class: "cu-muted", style: "display:block" }, "non obligatoire")
       : !x.met && x.gap !== null
-        ? h("span", { class: "cu-gap" }, `manque ${int(x.gap)} ${gapUnit(id)}`)
+        ? h(
+            id === "mss" ? "span" : "a",
+            {
+              class: "cu-gap",
+              ...(id === "mss"
+                ? {}
+                : { href: worklistHref(r.finess, id, date), title: "voir les dossiers à reprendre" }),
+            },
+            `manque ${int(x.gap)} ${gapUnit(id)}`,
+          )
         : null,
+    falls && r.next_month
+      ? h(
+          id === "mss" ? "span" : "a",
+          {
+            class: "cu-warning",
+            style: "display:block",
+            ...(id === "mss" ? {} : { href: worklistHref(r.finess, id, date) }),
+          },
+          `sous la cible au ${frDate(r.next_month.date)} sans nouveau fait (${pct(later?.rate)})`,
+        )
+      : null,
     h("span", { class: "cu-muted", style: "display:block" }, `${int(x.numerator)} / ${int(x.denominator)}`),
   );
+}
+
+/** The worklist page of an ESSMS × indicator at D. */
+function worklistHref(finess: string, id: IndicatorId, date: string): string {
+  return `#/dossiers/${finess}?indicateur=${id}&date=${date}`;
 }
 
 /** The ESSMS × indicators table, sortable by any column, optionally the blocking ESSMS only. */
@@ -235,7 +262,7 @@ function essmsSection(g: GrappeDetail, date: string | undefined, blockersFirst: 
                 `${r.finess} — FA ${int(r.file_active.value)} (${r.file_active.source === "declared" ? "déclarée" : "calculée"})`,
               ),
             ),
-            ...INDICATOR_IDS.map((k) => cell(r, k)),
+            ...INDICATOR_IDS.map((k) => cell(r, k, g.measurement_date)),
           ],
           { "data-finess": r.finess },
         ),

@@ -1,0 +1,189 @@
+/**
+ * The dossiers to fix for one ESSMS × indicator at D (issue 15): each with its reference, why it
+ * misses the numerator and its facts; those the next window would drop; and, for the grappe's
+ * team, the DUI's own ids found again from an export of the ESSMS, in memory only, as a table
+ * and as a CSV. Indicator and date stay in the address.
+ */
+import {
+  INDICATOR_BY_ID,
+  INDICATOR_IDS,
+  type IndicatorId,
+  isIndicatorId,
+} from "../../../domain/indicators.ts";
+import { plural } from "../../../domain/solde.ts";
+import { api, type Worklist } from "../api.ts";
+import { field, input, select } from "../components/field.ts";
+import { form, refusal, resultArea, submitButton } from "../components/form.ts";
+import { row, table } from "../components/table.ts";
+import { alert, frDate, h, mount, pct } from "../dom.ts";
+import type { Page } from "../main.ts";
+
+function entriesTable(w: Worklist, ids?: ReadonlyMap<string, string>): HTMLElement {
+  const shown = ids ? w.dossiers.filter((d) => ids.has(d.ref)) : w.dossiers;
+  return table({
+    id: ids ? "table-reidentifies" : "table-dossiers",
+    caption: ids
+      ? `${plural(shown.length, "dossier retrouvé", "dossiers retrouvés")} dans l'export envoyé (identifiants du DUI, jamais conservés)`
+      : `${plural(w.count, "dossier", "dossiers")} au dénominateur sans être au numérateur au ${frDate(w.measurement_date)}`,
+    headers: [
+      ...(ids ? ["Identifiant dans le DUI"] : []),
+      "Référence",
+      "Motif",
+      "Séjour",
+      "Dernière trace de mise à jour",
+      "Dernier fait de l'indicateur",
+    ],
+    empty: "Aucun dossier.",
+    variants: ["bordered"],
+    body: shown.map((d) =>
+      row(
+        [
+          ...(ids ? [ids.get(d.ref) ?? ""] : []),
+          d.ref,
+          d.reason,
+          `depuis le ${frDate(d.date_entree)}${d.date_sortie ? `, sorti le ${frDate(d.date_sortie)}` : ""}`,
+          frDate(d.last_trace),
+          `${d.last_fact.what} : ${d.last_fact.date ? frDate(d.last_fact.date) : "aucun"}${d.last_fact.status ? ` (${d.last_fact.status})` : ""}`,
+        ],
+        { "data-ref": d.ref },
+      ),
+    ),
+  });
+}
+
+export const worklistPage: Page = {
+  title: "Dossiers à reprendre",
+  async render(main, me, params, path) {
+    const finess = path[1] ?? "";
+    const raw = params.get("indicateur") ?? "dossiers_actifs";
+    const indicator: IndicatorId = isIndicatorId(raw) ? raw : "dossiers_actifs";
+    const date = params.get("date") ?? undefined;
+    const essms = await api.essms(finess, date);
+    const choose = select(
+      { id: "choix-indicateur" },
+      INDICATOR_IDS.filter((id) => id !== "mss").map((id) => [id, INDICATOR_BY_ID[id].label] as const),
+      indicator,
+    );
+    const go = () => {
+      location.hash = `#/dossiers/${finess}?indicateur=${choose.value}&date=${essms.measurement_date}`;
+    };
+    choose.addEventListener("change", go);
+    const heading = [
+      h(
+        "p",
+        {},
+        h(
+          "a",
+          { class: "fr-link", href: `#/essms/${finess}?date=${essms.measurement_date}` },
+          `← ${essms.raison_sociale}`,
+        ),
+      ),
+      h("h1", {}, `Dossiers à reprendre — ${essms.raison_sociale}`),
+      field("Indicateur", choose, { class: "fr-mb-2w" }),
+    ];
+    if (indicator === "mss") {
+      mount(
+        main,
+        ...heading,
+        alert(
+          "info",
+          "Pas de liste pour la MS Santé",
+          "Cet indicateur compte des messages, pas des personnes.",
+        ),
+      );
+      return;
+    }
+    const w = await api.worklist(finess, indicator, date);
+    document.title = `Dossiers à reprendre — ${essms.raison_sociale} — ${INDICATOR_BY_ID[indicator].shortLabel} au ${frDate(w.measurement_date)} — Cibles d'usage`;
+    const result = resultArea("resultat-reidentification");
+    const file = input({ type: "file", id: "export-dui", accept: ".csv,text/csv" });
+    let sent: File | null = null;
+    const canMatch = me.role === "chef_projet" || me.role === "amoa";
+    const download = h(
+      "button",
+      {
+        class: "fr-btn fr-btn--secondary fr-btn--sm",
+        type: "button",
+        id: "telecharger-csv",
+        hidden: true,
+        onclick: async () => {
+          if (!sent) return;
+          try {
+            const blob = await api.worklistMatchCsv(finess, indicator, w.measurement_date, sent);
+            const a = h("a", {
+              href: URL.createObjectURL(blob),
+              download: `dossiers_${finess}_${indicator}_${w.measurement_date}.csv`,
+            });
+            a.click();
+            URL.revokeObjectURL(a.href);
+          } catch (e) {
+            mount(result, refusal("Téléchargement impossible", e));
+          }
+        },
+      },
+      "Télécharger en CSV",
+    );
+    mount(
+      main,
+      ...heading,
+      h(
+        "p",
+        { class: "fr-text--lg", id: "resume-liste" },
+        `${INDICATOR_BY_ID[indicator].label} au ${frDate(w.measurement_date)} : ${w.numerator} au numérateur sur ${w.raw_denominator} avant aménagements — ${plural(w.count, "dossier à reprendre", "dossiers à reprendre")}.`,
+      ),
+      w.unlisted > 0
+        ? alert(
+            "info",
+            "File active déclarée",
+            `${plural(w.unlisted, "personne", "personnes")} de la file active déclarée n'${w.unlisted < 2 ? "a" : "ont"} pas de dossier dans les exports : aucune liste ne peut les nommer.`,
+          )
+        : null,
+      entriesTable(w),
+      h("h2", { class: "fr-h4 fr-mt-4w" }, `Au ${frDate(w.next_month.date)}, sans nouveau fait`),
+      h(
+        "p",
+        { id: "mois-prochain" },
+        w.next_month.count === 0
+          ? "Aucun dossier ne sortirait du numérateur."
+          : `${plural(w.next_month.count, "dossier sortirait", "dossiers sortiraient")} du numérateur : le taux passerait à ${pct(w.next_month.rate)} (${w.next_month.met ? "cible atteinte" : "sous la cible"}). À mettre à jour avant le ${frDate(w.next_month.date)} : ${w.next_month.dossiers.map((d) => d.ref).join(", ")}.`,
+      ),
+      h("h2", { class: "fr-h4 fr-mt-4w" }, "Retrouver les dossiers dans le DUI"),
+      canMatch
+        ? form(
+            {
+              attrs: { id: "form-reidentification" },
+              result,
+              refused: "Ré-identification impossible",
+              submit: async () => {
+                const f = file.files?.[0];
+                if (!f) return alert("error", "Choisissez un export du DUI de l'ESSMS");
+                const m = await api.worklistMatch(finess, indicator, w.measurement_date, f);
+                sent = f;
+                download.hidden = false;
+                return h(
+                  "div",
+                  {},
+                  alert(
+                    "success",
+                    `${plural(m.matched, "dossier retrouvé", "dossiers retrouvés")} sur ${m.count}`,
+                    "Calculé en mémoire : rien du fichier n'est conservé ni journalisé.",
+                  ),
+                  entriesTable(w, new Map(m.dossiers.map((d) => [d.ref, d.usager_id]))),
+                );
+              },
+            },
+            field("Export du DUI de l'ESSMS (avec la colonne usager_id)", file, {
+              hint: "n'importe quel export (dossiers, agenda…) ; lu en mémoire, jamais enregistré",
+            }),
+            submitButton("Retrouver les identifiants"),
+            download,
+          )
+        : h(
+            "p",
+            {},
+            "La ré-identification des dossiers est réservée à l'équipe de la grappe (chef de projet, AMOA) ; l'ARS voit les nombres et les références.",
+          ),
+      result,
+    );
+  },
+};
