@@ -152,6 +152,28 @@ export const synthesis = z.object({
   days_left: z.number().int().nullable(),
   days_left_label: z.string().nullable(),
   projection: z.object({ eligible_at_target_date: z.boolean().nullable(), label: z.string() }).nullable(),
+  /** the cheapest path to the solde (issue 15 §5), when the grappe is not eligible */
+  cheapest: z
+    .object({
+      strict: z.array(
+        z.object({
+          finess: z.string(),
+          indicators: z.array(z.object({ indicator: z.enum(INDICATOR_IDS), gap: z.number().int() })),
+          dossiers: z.number().int(),
+          messages: z.number().int(),
+        }),
+      ),
+      strict_total: z.object({ dossiers: z.number().int(), messages: z.number().int() }),
+      pooled: z.array(
+        z.object({
+          indicator: z.enum(INDICATOR_IDS),
+          gap: z.number().int(),
+          from: z.array(z.object({ finess: z.string(), count: z.number().int() })),
+        }),
+      ),
+      pooled_total: z.object({ dossiers: z.number().int(), messages: z.number().int() }),
+    })
+    .nullable(),
 });
 
 export const grappeDetail = z
@@ -327,6 +349,11 @@ export const action = z.object({
   status: z.enum(ACTION_STATUS.values),
   value_at_creation: indicatorValue.nullable(),
   value_now: indicatorValue.nullable().optional(),
+  /** made from a worklist (issue 15 §4): its size then, and how many are still listed today */
+  worklist: z
+    .object({ measurement_date: day, size: z.number().int(), date_now: day, still_listed: z.number().int() })
+    .nullable()
+    .optional(),
   created_by: z.string(),
   created_at: z.string(),
   updated_at: z.string(),

@@ -272,5 +272,6 @@ export interface Database {
     created_by: string;
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
+    worklist: JSONColumnType<object | null, string | null, string | null>;
   };
 }

@@ -9,7 +9,12 @@ import { INDICATORS, type IndicatorId } from "./indicators.ts";
 import type { GrappeReport, Report } from "./report.ts";
 
 export interface CheapestPath {
-  strict: { finess: string; indicators: { indicator: IndicatorId; gap: number }[]; dossiers: number; messages: number }[];
+  strict: {
+    finess: string;
+    indicators: { indicator: IndicatorId; gap: number }[];
+    dossiers: number;
+    messages: number;
+  }[];
   strict_total: { dossiers: number; messages: number };
   pooled: { indicator: IndicatorId; gap: number; from: { finess: string; count: number }[] }[];
   pooled_total: { dossiers: number; messages: number };
@@ -32,24 +37,29 @@ export function cheapestPath(report: Report, g: GrappeReport): CheapestPath {
     })
     .filter((e) => e.indicators.length > 0)
     .sort((a, b) => a.dossiers + a.messages - (b.dossiers + b.messages) || (a.finess < b.finess ? -1 : 1));
-  const pooled = INDICATORS.filter((d) => g.indicators[d.id].mandatory && !g.indicators[d.id].met).flatMap((d) => {
-    const gap = g.indicators[d.id].gap ?? 0;
-    if (gap <= 0) return [];
-    // Where the units are missing: denominator − numerator of each ESSMS (MSS: any ESSMS can send more).
-    const room = essms
-      .map((e) => ({ finess: e.finess, room: Math.max(0, e.indicators[d.id].denominator - e.indicators[d.id].numerator) }))
-      .filter((x) => d.id === "mss" || x.room > 0)
-      .sort((a, b) => b.room - a.room || (a.finess < b.finess ? -1 : 1));
-    const from: { finess: string; count: number }[] = [];
-    let left = gap;
-    for (const r of room) {
-      if (left <= 0) break;
-      const take = d.id === "mss" ? left : Math.min(left, r.room);
-      from.push({ finess: r.finess, count: take });
-      left -= take;
-    }
-    return [{ indicator: d.id, gap, from }];
-  });
+  const pooled = INDICATORS.filter((d) => g.indicators[d.id].mandatory && !g.indicators[d.id].met).flatMap(
+    (d) => {
+      const gap = g.indicators[d.id].gap ?? 0;
+      if (gap <= 0) return [];
+      // Where the units are missing: denominator − numerator of each ESSMS (MSS: any ESSMS can send more).
+      const room = essms
+        .map((e) => ({
+          finess: e.finess,
+          room: Math.max(0, e.indicators[d.id].denominator - e.indicators[d.id].numerator),
+        }))
+        .filter((x) => d.id === "mss" || x.room > 0)
+        .sort((a, b) => b.room - a.room || (a.finess < b.finess ? -1 : 1));
+      const from: { finess: string; count: number }[] = [];
+      let left = gap;
+      for (const r of room) {
+        if (left <= 0) break;
+        const take = d.id === "mss" ? left : Math.min(left, r.room);
+        from.push({ finess: r.finess, count: take });
+        left -= take;
+      }
+      return [{ indicator: d.id, gap, from }];
+    },
+  );
   const total = (items: readonly { indicator: IndicatorId; gap: number }[]) => ({
     dossiers: items.filter((x) => x.indicator !== "mss").reduce((n, x) => n + x.gap, 0),
     messages: items.filter((x) => x.indicator === "mss").reduce((n, x) => n + x.gap, 0),

@@ -4,6 +4,7 @@
  * the projection at the target date (R-T3, from the forecast), days left, and the rules of a
  * decision (pre-filled with the verdict, a departure motivated, one decision in force). Pure.
  */
+import { type CheapestPath, cheapestPath } from "./cheapest.ts";
 import { type Day, formatFrenchDay } from "./dates.ts";
 import { DomainError } from "./errors.ts";
 import type { Forecast } from "./forecast.ts";
@@ -54,6 +55,8 @@ export interface GrappeSynthesis {
   days_left_label: string | null;
   /** at the current trend, whether every blocker would be lifted by the target date */
   projection: { eligible_at_target_date: boolean | null; label: string } | null;
+  /** the cheapest path to the solde (issue 15 §5): null when eligible or without data */
+  cheapest: CheapestPath | null;
 }
 
 /** R-G4: "due" when eligible, "at risk" otherwise; nothing when there is no data. */
@@ -132,6 +135,7 @@ export function grappeSynthesis(
     days_left: target.days_to_target,
     days_left_label: daysLeftLabel(target.days_to_target, target.target_date),
     projection: projectionOf(status, ranked, target.target_date),
+    cheapest: status === "non_eligible" ? cheapestPath(report, g) : null,
   };
 }
 

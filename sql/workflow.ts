@@ -25,10 +25,12 @@ import {
   AMENAGEMENT_DECISION,
   type AmenagementEtat,
 } from "../domain/vocabulary.ts";
+import { missing } from "../domain/worklist.ts";
 import { audit } from "./identity.ts";
 import { listPieces, type Piece } from "./pieces.ts";
 import { computeReport, essmsCounts, essmsInfos } from "./queries.ts";
 import { utc } from "./resources.ts";
+import { peopleAt, worklistDocument } from "./worklist.ts";
 
 const day = z
   .string()
@@ -376,6 +378,8 @@ export const actionSchema = z.object({
   owner: z.string().trim().max(200).nullable().default(null),
   due_date: day.nullable().default(null),
   status: z.enum(ACTION_STATUSES).default("A_FAIRE"),
+  /** an action on the worklist of this ESSMS × indicator at that date (issue 15 §4) */
+  from_worklist: z.object({ date: day }).nullable().default(null),
 });
 export const actionPatchSchema = z
   .object({
@@ -397,6 +401,11 @@ export interface CorrectiveAction {
   due_date: Day | null;
   status: (typeof ACTION_STATUSES)[number];
   value_at_creation: { date: Day; rate: number | null; numerator: number; denominator: number } | null;
+  /**
+   * the worklist it was created on: its date and size then, and how many of those dossiers are
+   * still on the list today (issue 15 §4); null for an action not made from a list
+   */
+  worklist?: { measurement_date: Day; size: number; date_now: Day; still_listed: number } | null;
   value_now?: { date: Day; rate: number | null; numerator: number; denominator: number } | null;
   created_by: string;
   created_at: string;
@@ -418,6 +427,7 @@ function actions(q: Queryable) {
       "c.due_date",
       "c.status",
       sql<CorrectiveAction["value_at_creation"]>`c.value_at_creation`.as("value_at_creation"),
+      sql<StoredWorklist | null>`c.worklist`.as("stored_worklist"),
       "c.created_by",
       utc("c.created_at").as("created_at"),
       utc("c.updated_at").as("updated_at"),
@@ -434,10 +444,13 @@ async function indicatorValue(q: Queryable, finess: string, grappeId: string, id
 /** Actions of the grappes, each with the indicator's value when created and today. */
 export async function listActions(q: Queryable, grappeIds: readonly string[]): Promise<CorrectiveAction[]> {
   if (grappeIds.length === 0) return [];
-  const rows: CorrectiveAction[] = await actions(q)
-    .where("e.grappe_id", "in", [...grappeIds])
-    .orderBy("c.action_id")
-    .execute();
+  const rows = await withWorklistNow(
+    q,
+    await actions(q)
+      .where("e.grappe_id", "in", [...grappeIds])
+      .orderBy("c.action_id")
+      .execute(),
+  );
   const today = todayParis();
   const reports = new Map<string, Awaited<ReturnType<typeof computeReport>>>();
   for (const a of rows) {
@@ -454,8 +467,53 @@ export async function listActions(q: Queryable, grappeIds: readonly string[]): P
   return rows;
 }
 
+/**
+ * The actions with, for those made from a worklist, how many of their dossiers are still on
+ * today's list (issue 15 §4); the stored references are not passed on.
+ */
+async function withWorklistNow(
+  q: Queryable,
+  rows: readonly (CorrectiveAction & { stored_worklist: StoredWorklist | null })[],
+): Promise<CorrectiveAction[]> {
+  const today = todayParis();
+  const lists = new Map<string, Set<string>>();
+  const out: CorrectiveAction[] = [];
+  for (const { stored_worklist: stored, ...a } of rows) {
+    if (!stored || a.indicateur === "mss") {
+      out.push({ ...a, worklist: null });
+      continue;
+    }
+    const key = `${a.finess}|${a.indicateur}`;
+    let now = lists.get(key);
+    if (!now) {
+      const people = await peopleAt(q, a.finess, a.grappe_id, today);
+      now = new Set(missing(people, a.indicateur).map((p) => p.ref));
+      lists.set(key, now);
+    }
+    const listed = now;
+    out.push({
+      ...a,
+      worklist: {
+        measurement_date: stored.measurement_date,
+        size: stored.size,
+        date_now: today,
+        still_listed: stored.refs.filter((ref: string) => listed.has(ref)).length,
+      },
+    });
+  }
+  return out;
+}
+
+/** What an action keeps of the worklist it was made on: references, never pseudonyms. */
+interface StoredWorklist {
+  measurement_date: Day;
+  size: number;
+  refs: string[];
+}
+
 export async function getAction(q: Queryable, id: number): Promise<CorrectiveAction | null> {
-  return (await actions(q).where("c.action_id", "=", id).executeTakeFirst()) ?? null;
+  const row = await actions(q).where("c.action_id", "=", id).executeTakeFirst();
+  return row ? ((await withWorklistNow(q, [row]))[0] ?? null) : null;
 }
 
 export async function createAction(
@@ -465,6 +523,21 @@ export async function createAction(
   actor: string,
 ): Promise<CorrectiveAction> {
   const value = await indicatorValue(db, input.finess, grappeId, input.indicateur, todayParis());
+  // The list is computed here, never taken from the client: its references and size at that date.
+  let worklist: StoredWorklist | null = null;
+  if (input.from_worklist) {
+    const doc = await worklistDocument(
+      db,
+      { finess: input.finess, grappe_id: grappeId },
+      input.from_worklist.date,
+      input.indicateur,
+    );
+    worklist = {
+      measurement_date: input.from_worklist.date,
+      size: doc.count,
+      refs: doc.dossiers.map((d) => d.ref),
+    };
+  }
   const id = await db.transaction(async (tx) => {
     const row = await tx.kysely
       .insertInto("corrective_action")
@@ -476,6 +549,7 @@ export async function createAction(
         due_date: input.due_date,
         status: input.status,
         value_at_creation: JSON.stringify(value),
+        worklist: worklist ? JSON.stringify(worklist) : null,
         created_by: actor,
       })
       .returning(sql<number>`action_id::int`.as("action_id"))

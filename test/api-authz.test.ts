@@ -129,6 +129,7 @@ describe("authorization matrix", () => {
           owner: null,
           due_date: null,
           status: "A_FAIRE",
+          from_worklist: null,
         },
         grappe,
         "test",

@@ -500,6 +500,14 @@ describe("dashboard in Chromium", () => {
     expect(csv.startsWith("\uFEFFIdentifiant dans le DUI;Référence;Motif")).toBe(true);
     expect(csv.trim().split("\r\n")).toHaveLength(rows + 1);
     await page.screenshot({ path: join(SHOTS, "dossiers.png"), fullPage: true });
+    // An action on the list follows its dossiers from the ESSMS page.
+    await page.fill("#action-liste-description", "mettre à jour les dossiers de la liste");
+    await page.click("#form-action-liste button[type=submit]");
+    await expect.poll(() => page.textContent("#contenu")).toMatch(/Action créée/);
+    const finess = /#\/dossiers\/(\d{9})/.exec(page.url())?.[1] as string;
+    await page.goto(`${base}/#/essms/${finess}`);
+    await page.waitForSelector("[data-action-liste]");
+    expect(await page.getAttribute("[data-action-liste]", "data-action-liste")).toBe(`${rows}/${rows}`);
     await page.close();
   });
 

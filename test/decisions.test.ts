@@ -64,6 +64,11 @@ interface Synthesis {
   blockers_total: { essms: number; dossiers: number; messages: number };
   days_left_label: string | null;
 }
+interface Cheapest {
+  strict: { finess: string; indicators: { indicator: string; gap: number }[] }[];
+  strict_total: { dossiers: number; messages: number };
+  pooled: { indicator: string; gap: number; from: { finess: string; count: number }[] }[];
+}
 interface GrappeDetail {
   synthesis: Synthesis;
   eligible: boolean;
@@ -449,6 +454,27 @@ describeOnBackends("decision-grade solde and adjustments", { seed: populate }, (
       unmet.filter((u) => u.id === "mss").reduce((n, u) => n + u.gap, 0),
     );
     expect(s.verdict).toMatch(g.eligible ? /^Éligible au solde/ : /^Non éligible au solde/);
+    // The cheapest path (issue 15 §5): strict = every blocker's gap; pooled = each unmet pooled gap.
+    const c = (s as Synthesis & { cheapest: Cheapest | null }).cheapest;
+    if (g.eligible) expect(c).toBeNull();
+    else {
+      expect(c?.strict_total).toEqual({
+        dossiers: s.blockers_total.dossiers,
+        messages: s.blockers_total.messages,
+      });
+      expect(
+        c?.strict.flatMap((e) => e.indicators.map((i) => `${e.finess}|${i.indicator}|${i.gap}`)).sort(),
+      ).toEqual(
+        s.blockers
+          .filter((b) => (b.gap ?? 0) > 0)
+          .map((b) => `${b.finess}|${b.indicator}|${b.gap}`)
+          .sort(),
+      );
+      for (const p of c?.pooled ?? []) {
+        expect(p.gap).toBe(g.indicators[p.indicator]?.gap);
+        expect(p.from.reduce((n, f) => n + f.count, 0)).toBeLessThanOrEqual(p.gap);
+      }
+    }
 
     // A date with no data: no verdict, no red "non éligible".
     const empty = (await (

@@ -8,9 +8,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect } from "vitest";
 import { createApp } from "../api/app.ts";
-import { addMonths } from "../domain/dates.ts";
+import { addMonths, todayParis } from "../domain/dates.ts";
 import { INDICATOR_BY_ID, type IndicatorId } from "../domain/indicators.ts";
 import { inNumerator, missing, type PersonIndicator } from "../domain/worklist.ts";
+import { ingestFile } from "../ingest/importer.ts";
 import { ingestPaths } from "../ingest/ingest.ts";
 import { importAdjustments, importFileActive, importReferential } from "../ingest/programme.ts";
 import { computeReport } from "../sql/queries.ts";
@@ -18,7 +19,7 @@ import { peopleAt, worklistDocument } from "../sql/worklist.ts";
 import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
 import { runCli } from "./cli-run.ts";
-import { dumpRows, goldenRoot, SECRET, tempDir } from "./helpers.ts";
+import { dumpRows, goldenRoot, SECRET, tempDir, writeTemp } from "./helpers.ts";
 
 const PERSONS: IndicatorId[] = ["dossiers_actifs", "projet_personnalise", "agenda", "dmp"];
 const root = goldenRoot();
@@ -189,6 +190,62 @@ describeOnBackends("worklists over the API", { seed: populate }, () => {
     const audit = JSON.stringify(await db.query("select * from audit_log where action = 'worklist.match'"));
     expect(audit).toMatch(/"matched":/);
     for (const id of expected) expect(audit).not.toContain(`"${id}"`);
+
+    // An action on the list keeps its size, and follows how many are still listed (issue 15 §4).
+    const created = await app.request(
+      "/api/corrective-actions",
+      jsonInit(
+        {
+          finess: "340000017",
+          indicateur: "dmp",
+          description: "alimenter le DMP des dossiers de la liste",
+          from_worklist: { date: "2025-07-01" },
+        },
+        { headers: { cookie: chef } },
+      ),
+    );
+    expect(created.status).toBe(201);
+    const action = (await created.json()) as {
+      action_id: number;
+      worklist: { size: number; still_listed: number };
+    };
+    expect(action.worklist.size).toBe(doc.count);
+    // One listed person gets a DMP deposit in W: one fewer on the list.
+    const fixed = expected[0] as string;
+    const deposit = [
+      "finess;document_id;usager_id;date_depot;statut;type_document",
+      `340000017;fix-1;${fixed};2025-06-15;DEPOSE;CR`,
+    ].join("\n");
+    await ingestFile(db, { path: writeTemp("dmp_correctif.csv", deposit) }, "dmp_correctif.csv", {
+      secret: SECRET,
+      importDay: "2025-08-01",
+    });
+    const still = (await worklistDocument(db, { finess: "340000017", grappe_id: "T1" }, "2025-07-01", "dmp"))
+      .count;
+    expect(still).toBe(doc.count - 1);
+    const listedActions = (await (await get("/api/corrective-actions?grappe_id=T1", chef)).json()) as {
+      action_id: number;
+      worklist: { still_listed: number; size: number } | null;
+    }[];
+    // The action follows the list of today, with the facts of today: its dossiers still on it.
+    const today = await worklistDocument(db, { finess: "340000017", grappe_id: "T1" }, todayParis(), "dmp");
+    const onToday = new Set(today.dossiers.map((x) => x.ref));
+    const mine = listedActions.find((a) => a.action_id === action.action_id);
+    expect(mine?.worklist?.size).toBe(doc.count);
+    expect(mine?.worklist?.still_listed).toBe(doc.dossiers.filter((x) => onToday.has(x.ref)).length);
+    const onMss = await app.request(
+      "/api/corrective-actions",
+      jsonInit(
+        {
+          finess: "340000017",
+          indicateur: "mss",
+          description: "relancer la messagerie",
+          from_worklist: { date: "2025-07-01" },
+        },
+        { headers: { cookie: chef } },
+      ),
+    );
+    expect(onMss.status).toBe(422);
   });
 });
 

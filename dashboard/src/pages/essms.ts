@@ -448,17 +448,31 @@ function actionsSection(actions: readonly Action[], editing: Editing): Child[] {
             "Statut",
             "À la création",
             "Aujourd'hui",
+            "Dossiers de la liste",
           ],
           body: actions.map((a) =>
-            row([
-              INDICATOR_BY_ID[a.indicateur].shortLabel,
-              a.description,
-              a.owner ?? "—",
-              frDate(a.due_date),
-              editing.canEdit ? actionStatusSelect(a) : actionStatusLabel(a.status),
-              a.value_at_creation ? pct(a.value_at_creation.rate) : "—",
-              a.value_now ? pct(a.value_now.rate) : "—",
-            ]),
+            row(
+              [
+                INDICATOR_BY_ID[a.indicateur].shortLabel,
+                a.description,
+                a.owner ?? "—",
+                frDate(a.due_date),
+                editing.canEdit ? actionStatusSelect(a) : actionStatusLabel(a.status),
+                a.value_at_creation ? pct(a.value_at_creation.rate) : "—",
+                a.value_now ? pct(a.value_now.rate) : "—",
+                a.worklist
+                  ? h(
+                      "a",
+                      {
+                        href: `#/dossiers/${a.finess}?indicateur=${a.indicateur}`,
+                        "data-action-liste": `${a.worklist.still_listed}/${a.worklist.size}`,
+                      },
+                      `${a.worklist.still_listed} encore sur la liste sur ${a.worklist.size} au ${frDate(a.worklist.measurement_date)}`,
+                    )
+                  : "—",
+              ],
+              { "data-action": a.action_id },
+            ),
           ),
         }),
     editing.canEdit ? actionForm(editing) : null,

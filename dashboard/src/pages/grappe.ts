@@ -107,6 +107,7 @@ function synthesisBlock(g: GrappeDetail, date: string | undefined): HTMLElement 
       ),
       s.projection ? h("p", { class: "fr-text--sm", "data-projection": "" }, s.projection.label) : null,
     ),
+    s.cheapest ? cheapestBlock(g, s.cheapest) : null,
     s.blockers.length === 0
       ? null
       : h(
@@ -143,6 +144,42 @@ function synthesisBlock(g: GrappeDetail, date: string | undefined): HTMLElement 
             ),
           }),
         ),
+  );
+}
+
+/** The cheapest path to the solde (issue 15 §5): strict, ESSMS by ESSMS; pooled, informative. */
+function cheapestBlock(g: GrappeDetail, c: NonNullable<GrappeDetail["synthesis"]["cheapest"]>): HTMLElement {
+  const name = (f: string) => g.essms.find((e) => e.finess === f)?.raison_sociale || f;
+  const units = (t: { dossiers: number; messages: number }) =>
+    [
+      t.dossiers ? plural(t.dossiers, "dossier", "dossiers") : null,
+      t.messages ? plural(t.messages, "message MS Santé", "messages MS Santé") : null,
+    ]
+      .filter(Boolean)
+      .join(" et ") || "rien";
+  return h(
+    "div",
+    { class: "fr-callout fr-mb-2w", id: "chemin-solde" },
+    h("p", { class: "fr-callout__title fr-text--lg" }, "Le chemin le plus court vers le solde"),
+    h(
+      "p",
+      { class: "fr-callout__text fr-text--sm" },
+      `Verdict strict (celui qui décide) : ${units(c.strict_total)} à reprendre, ESSMS par ESSMS — ${c.strict
+        .map((e) => `${name(e.finess)} : ${units(e)}`)
+        .join(" ; ")}.`,
+    ),
+    c.pooled.length
+      ? h(
+          "p",
+          { class: "fr-callout__text fr-text--sm cu-muted" },
+          `Verdict mutualisé (informatif) : ${units(c.pooled_total)} suffiraient — ${c.pooled
+            .map(
+              (p) =>
+                `${INDICATOR_BY_ID[p.indicator].shortLabel} : ${p.gap} (${p.from.map((f) => `${name(f.finess)} ${f.count}`).join(", ")})`,
+            )
+            .join(" ; ")}.`,
+        )
+      : null,
   );
 }
 

@@ -51,6 +51,46 @@ function entriesTable(w: Worklist, ids?: ReadonlyMap<string, string>): HTMLEleme
   });
 }
 
+/** A corrective action on these dossiers: it keeps the list's size and follows how many remain. */
+function actionOnList(finess: string, indicator: IndicatorId, w: Worklist): HTMLElement {
+  const result = resultArea();
+  const description = input({ id: "action-liste-description", required: true });
+  const owner = input({ id: "action-liste-responsable" });
+  const due = input({ id: "action-liste-echeance", type: "date" });
+  return h(
+    "section",
+    { class: "fr-mt-4w" },
+    h("h2", { class: "fr-h4" }, `Une action corrective sur ces ${w.count} dossiers`),
+    result,
+    form(
+      {
+        attrs: { id: "form-action-liste" },
+        result,
+        refused: "Action refusée",
+        submit: async () => {
+          const a = await api.createAction({
+            finess,
+            indicateur: indicator,
+            description: description.value,
+            owner: owner.value.trim() || null,
+            due_date: due.value || null,
+            from_worklist: { date: w.measurement_date },
+          });
+          return alert(
+            "success",
+            "Action créée",
+            `Elle suit les ${a.worklist?.size ?? w.count} dossiers de la liste : ${a.worklist?.still_listed ?? w.count} y sont encore.`,
+          );
+        },
+      },
+      field("Description", description, { hint: "5 caractères au moins" }),
+      field("Responsable", owner, { hint: "facultatif" }),
+      field("Échéance", due, { hint: "facultative" }),
+      submitButton("Créer l'action"),
+    ),
+  );
+}
+
 export const worklistPage: Page = {
   title: "Dossiers à reprendre",
   async render(main, me, params, path) {
@@ -147,6 +187,7 @@ export const worklistPage: Page = {
           ? "Aucun dossier ne sortirait du numérateur."
           : `${plural(w.next_month.count, "dossier sortirait", "dossiers sortiraient")} du numérateur : le taux passerait à ${pct(w.next_month.rate)} (${w.next_month.met ? "cible atteinte" : "sous la cible"}). À mettre à jour avant le ${frDate(w.next_month.date)} : ${w.next_month.dossiers.map((d) => d.ref).join(", ")}.`,
       ),
+      canMatch && w.count > 0 ? actionOnList(finess, indicator, w) : null,
       h("h2", { class: "fr-h4 fr-mt-4w" }, "Retrouver les dossiers dans le DUI"),
       canMatch
         ? form(
