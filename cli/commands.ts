@@ -2,12 +2,12 @@
 import type { ParseArgsConfig } from "node:util";
 import { startServer } from "../api/server.ts";
 import { type Db, dbFromEnv } from "../db/index.ts";
-import { isMeasurementDay } from "../domain/dates.ts";
+import { isMeasurementDay, parisDateTime } from "../domain/dates.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { INDICATOR_IDS, isIndicatorId } from "../domain/indicators.ts";
 import { reportCsv } from "../domain/report-csv.ts";
 import { worklistCsv } from "../domain/worklist.ts";
-import { isEmpty, seedDemo } from "../fixtures/seed.ts";
+import { DEMO_USERS, isEmpty, seedDemo } from "../fixtures/seed.ts";
 import { importFinessExtract } from "../ingest/finess-extract.ts";
 import type { IngestFileResult } from "../ingest/importer.ts";
 import { ingestPaths } from "../ingest/ingest.ts";
@@ -47,6 +47,11 @@ const json = { json: { type: "boolean" } } as const;
 function out(values: Values, doc: unknown, human: string): void {
   if (values.json) process.stdout.write(`${JSON.stringify(doc, null, 1)}\n`);
   else process.stdout.write(`${human}\n`);
+}
+
+/** A moment as Paris local time, "01/12/2026 02:00 (heure de Paris)" ("—" without one). */
+function parisTime(d: Date | null | undefined): string {
+  return d ? `${parisDateTime(d.toISOString())} (heure de Paris)` : "—";
 }
 
 function err(message: string): void {
@@ -147,22 +152,31 @@ export const commands: Record<string, Command> = {
         err(
           `${interrupted} import(s) interrompu(s) par un arrêt précédent : marqué(s) en échec, rien n'avait été chargé.`,
         );
+      // The demo accounts' passwords are published: while one is active, listen on this machine only.
+      const demoActive = (await listUsers(db)).some(
+        (u) => !u.disabled && DEMO_USERS.some((d) => d.email === u.email),
+      );
+      const host = config.host ?? (demoActive ? "127.0.0.1" : "0.0.0.0");
+      if (config.host === undefined && demoActive)
+        err(
+          "Comptes de démonstration actifs : le serveur n'écoute que sur cette machine (127.0.0.1). Désactivez-les (users disable) ou fixez HOST pour l'ouvrir au réseau.",
+        );
       const server = await startServer(
         db,
         secret,
         config.port,
-        config.host,
+        host,
         config.maxUploadBytes,
         config.trustedProxies,
       );
       err(
-        `Serveur prêt : http://localhost:${server.port}/ (base ${db.backend === "pg" ? "PostgreSQL" : "embarquée PGlite"})`,
+        `Serveur prêt : http://localhost:${server.port}/ (écoute ${host}, base ${db.backend === "pg" ? "PostgreSQL" : "embarquée PGlite"})`,
       );
       const worker = scheduleWorker(db, config.ingestCron, { inboxDir: config.inboxDir, secret }, (run) =>
         err(describeRun(run)),
       );
       err(
-        `Import planifié : boîte de dépôt ${config.inboxDir}, « ${config.ingestCron} » (prochain passage ${worker.nextRun()?.toISOString() ?? "—"})`,
+        `Import planifié : boîte de dépôt ${config.inboxDir}, « ${config.ingestCron} » (prochain passage ${parisTime(worker.nextRun())})`,
       );
       const stop = async () => {
         await worker.stop();
@@ -422,7 +436,7 @@ export const commands: Record<string, Command> = {
         values.json ? out(values, run, "") : err(describeRun(run)),
       );
       err(
-        `Import planifié : ${config.inboxDir}, « ${config.ingestCron} », prochain passage ${worker.nextRun()?.toISOString() ?? "—"}`,
+        `Import planifié : ${config.inboxDir}, « ${config.ingestCron} », prochain passage ${parisTime(worker.nextRun())}`,
       );
       const stop = async () => {
         await worker.stop();

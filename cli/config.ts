@@ -7,7 +7,8 @@ import { DomainError } from "../domain/errors.ts";
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default("0.0.0.0"),
+  /** unset: 127.0.0.1 while the published demo accounts exist, else 0.0.0.0 (cli serve) */
+  HOST: z.string().optional(),
   DATA_DIR: z.string().default("./data"),
   DATABASE_URL: z
     .string()
@@ -35,7 +36,8 @@ const schema = z.object({
 
 export interface Config {
   port: number;
-  host: string;
+  /** undefined: chosen at start (listenHost) */
+  host: string | undefined;
   dataDir: string;
   databaseUrl: string | undefined;
   demo: boolean;

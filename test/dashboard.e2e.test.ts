@@ -19,6 +19,12 @@ import { freshDb, ROOT, SECRET, tempDir, writeTemp } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = join(ROOT, "docs", "screenshots");
+/** The README's screenshots are written only when asked (`npm run screenshots`): a test run leaves the clone clean. */
+const SHOOT = process.env.CIBLES_SCREENSHOTS === "1";
+
+async function shot(page: Page, name: string, fullPage = false): Promise<void> {
+  if (SHOOT) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+}
 const FOREIGN = `grappe_id;grappe_nom;region;finess;finess_ej;raison_sociale;type_projet;date_vsr
 F1;Grappe bretonne;BRE;350000014;350000022;IME Armor;acquisition;2025-06-01
 `;
@@ -68,7 +74,7 @@ describe("dashboard in Chromium", () => {
         "--no-first-run",
       ],
     });
-    mkdirSync(SHOTS, { recursive: true });
+    if (SHOOT) mkdirSync(SHOTS, { recursive: true });
   });
   afterAll(async () => {
     await browser?.close();
@@ -105,7 +111,7 @@ describe("dashboard in Chromium", () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${base}/`);
     await page.waitForSelector("#email");
-    await page.screenshot({ path: join(SHOTS, "connexion.png") });
+    await shot(page, "connexion");
     await page.fill("#email", user("admin").email);
     await page.fill("#password", "mauvais");
     await page.click("button[type=submit]");
@@ -124,8 +130,7 @@ describe("dashboard in Chromium", () => {
       await p.waitForSelector("[data-grappe]");
       const seen = await p.$$eval("[data-grappe]", (els) => els.map((e) => e.getAttribute("data-grappe")));
       expect([...seen].sort(), role).toEqual(grappes);
-      if (role === "chef_projet")
-        await p.screenshot({ path: join(SHOTS, "mes-grappes.png"), fullPage: true });
+      if (role === "chef_projet") await shot(p, "mes-grappes", true);
       const nav = await p.$$eval("#menu a", (els) => els.map((e) => e.textContent));
       expect(nav.includes("Décisions ARS"), role).toBe(role === "ars" || role === "admin");
       await p.close();
@@ -138,7 +143,7 @@ describe("dashboard in Chromium", () => {
     await page.goto(`${base}/#/grappe/DEMO-OCC-01?date=${today}`);
     await page.waitForSelector("#table-essms tbody tr[data-finess]");
     await page.waitForSelector(".cu-chart svg");
-    await page.screenshot({ path: join(SHOTS, "grappe.png"), fullPage: true });
+    await shot(page, "grappe", true);
     const api = (await (await page.request.get(`${base}/api/grappes/DEMO-OCC-01?date=${today}`)).json()) as {
       essms: { finess: string; indicators: Record<string, { rate: number | null }> }[];
       indicators: Record<string, { rate: number | null }>;
@@ -178,6 +183,12 @@ describe("dashboard in Chromium", () => {
     const page = await login("chef_projet");
     await page.goto(`${base}/#/grappe/DEMO-OCC-01`);
     await page.waitForSelector("#table-essms tbody tr[data-finess]");
+    // The skip link moves the focus to the content and keeps the page (issue 17).
+    await page.focus(".fr-skiplinks a[href='#contenu']");
+    await page.keyboard.press("Enter");
+    expect(page.url()).toMatch(/#\/grappe\/DEMO-OCC-01$/);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("contenu");
+    expect(await page.$$("#table-essms tbody tr[data-finess]")).not.toHaveLength(0);
     let focused = "";
     for (let i = 0; i < 80 && !focused.startsWith("ESSMS"); i++) {
       await page.keyboard.press("Tab");
@@ -223,7 +234,7 @@ describe("dashboard in Chromium", () => {
       );
     const before = await denominator(amoa);
     await amoa.waitForSelector("[data-trend] svg");
-    await amoa.screenshot({ path: join(SHOTS, "essms.png"), fullPage: true });
+    await shot(amoa, "essms", true);
     await amoa.selectOption("#adj-indicateur", "dmp");
     await amoa.fill("#adj-nombre", "3");
     await amoa.selectOption("#adj-categorie", "opposition_mes");
@@ -244,7 +255,7 @@ describe("dashboard in Chromium", () => {
     const ars = await login("ars");
     await ars.goto(`${base}/#/ars`);
     await ars.waitForSelector(row);
-    await ars.screenshot({ path: join(SHOTS, "ars.png"), fullPage: true });
+    await shot(ars, "ars", true);
     // Refusing without a comment is refused, in French.
     await ars.click(`${row} button:has-text('Refuser')`);
     await expect.poll(() => ars.textContent("#contenu")).toMatch(/commentaire est obligatoire/);
@@ -302,7 +313,7 @@ describe("dashboard in Chromium", () => {
     // The upload was followed to its end (202, then progress) and the list shows it.
     expect(await page.textContent("#resultat-import")).toMatch(/Fichier chargé : 9 lignes sur 10/);
     expect(await page.textContent("#table-imports")).toMatch(/dmp_envoi\.csv/);
-    await page.screenshot({ path: join(SHOTS, "imports.png"), fullPage: true });
+    await shot(page, "imports", true);
     await page.close();
   });
 
@@ -340,7 +351,7 @@ describe("dashboard in Chromium", () => {
     expect(await foot("eligible")).toMatch(
       new RegExp(`^${rows.filter((r) => r.status === "eligible").length} éligible`),
     );
-    await page.screenshot({ path: join(SHOTS, "region.png"), fullPage: true });
+    await shot(page, "region", true);
 
     // A filter keeps its rows and their totals, and stays in the address with the sort.
     await page.fill("#filtre-grappe", "bretonne");
@@ -453,7 +464,7 @@ describe("dashboard in Chromium", () => {
       trs.map((tr) => tr.lastElementChild?.textContent),
     );
     expect(states).toEqual(["remplacée", "en vigueur"]);
-    await ars.screenshot({ path: join(SHOTS, "ars-solde.png"), fullPage: true });
+    await shot(ars, "ars-solde", true);
     await ars.close();
   });
 
@@ -499,7 +510,7 @@ describe("dashboard in Chromium", () => {
     const csv = readFileSync((await download.path()) as string, "utf8");
     expect(csv.startsWith("\uFEFFIdentifiant dans le DUI;Référence;Motif")).toBe(true);
     expect(csv.trim().split("\r\n")).toHaveLength(rows + 1);
-    await page.screenshot({ path: join(SHOTS, "dossiers.png"), fullPage: true });
+    await shot(page, "dossiers", true);
     // An action on the list follows its dossiers from the ESSMS page.
     await page.fill("#action-liste-description", "mettre à jour les dossiers de la liste");
     await page.click("#form-action-liste button[type=submit]");

@@ -95,8 +95,28 @@ function route(): { page: Page; path: string[]; params: URLSearchParams; key: st
   return { page, path, params, key };
 }
 
+/** Hashes that are anchors within the page (the skip link), not routes: the page stays. */
+function isAnchor(hash: string): boolean {
+  return hash !== "" && !hash.startsWith("#/");
+}
+
+// The DSFR skip link "Contenu" moves the focus to the main content and keeps the page.
+document
+  .querySelector<HTMLAnchorElement>('.fr-skiplinks a[href="#contenu"]')
+  ?.addEventListener("click", (ev) => {
+    ev.preventDefault();
+    const main = document.getElementById("contenu") as HTMLElement;
+    main.focus();
+    main.scrollIntoView();
+  });
+
 async function render(): Promise<void> {
   const main = document.getElementById("contenu") as HTMLElement;
+  if (isAnchor(location.hash)) {
+    // A page already shown stays; an address that is only an anchor opens the home page.
+    if (main.childElementCount > 0) return;
+    history.replaceState(null, "", "#/");
+  }
   if (location.hash.startsWith("#/connexion")) {
     me = null;
     nav("");
