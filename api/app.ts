@@ -14,6 +14,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { z } from "zod";
+import { compression, etags } from "./compression.ts";
 import "../domain/zod-fr.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { DomainError } from "../domain/errors.ts";
@@ -127,6 +128,9 @@ export function createApp(given: AppDeps) {
       },
     }),
   );
+  // Brotli or gzip for text (the outermost post-processing, after the ETag is set on the plain body).
+  app.use("*", compression);
+  app.use("/api/*", etags);
   app.use("/api/*", async (c, next) => {
     // The embedded database is one session: while an upload's import holds it, a request waits
     // at most BUSY_WAIT_MS, then answers 503 with Retry-After (ADR 0009) instead of hanging.

@@ -1,0 +1,103 @@
+/**
+ * HTTP compression and validators (issue 18 §2): brotli or gzip as the client accepts
+ * (Accept-Encoding, q-values honoured), for the text the server sends (JSON, CSV, HTML, the
+ * dashboard's JS and CSS, SVG), never for files already compressed (ZIP, XLSX, PDF, images);
+ * an ETag on every JSON answer to a GET, and 304 when `If-None-Match` names it. The dashboard's
+ * hashed assets are compressed once (brotli at its best quality) and kept in memory.
+ */
+import { createHash } from "node:crypto";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import type { MiddlewareHandler } from "hono";
+
+/** Bodies smaller than this (bytes) are sent as they are. */
+const MIN_BYTES = 1024;
+const COMPRESSIBLE = /^(application\/(json|problem\+json|javascript|xml)|text\/|image\/svg\+xml)/i;
+/** Compressed hashed assets kept in memory (path + encoding → bytes). */
+const assetCache = new Map<string, Uint8Array>();
+const MAX_CACHED_ASSETS = 200;
+
+type Coding = "br" | "gzip";
+
+/**
+ * The coding the client prefers among brotli and gzip (RFC 9110 §12.5.3), or null for none:
+ * `q=0` refuses a coding, `*` stands for the others.
+ */
+export function negotiate(acceptEncoding: string | undefined): Coding | null {
+  if (!acceptEncoding) return null;
+  const q = new Map<string, number>();
+  for (const part of acceptEncoding.toLowerCase().split(",")) {
+    const [name, ...params] = part.trim().split(";");
+    if (!name) continue;
+    const qp = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    const value = qp ? Number(qp.slice(2)) : 1;
+    q.set(name.trim(), Number.isFinite(value) ? value : 0);
+  }
+  const of = (c: Coding) => q.get(c) ?? q.get("*") ?? 0;
+  const best = (["br", "gzip"] as const).filter((c) => of(c) > 0).sort((a, b) => of(b) - of(a));
+  return best[0] ?? null;
+}
+
+function compress(body: Uint8Array, coding: Coding, best: boolean): Uint8Array {
+  return coding === "br"
+    ? brotliCompressSync(body, {
+        params: {
+          [constants.BROTLI_PARAM_QUALITY]: best ? 11 : 5,
+          [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+        },
+      })
+    : gzipSync(body, { level: best ? 9 : 6 });
+}
+
+/** ETag on JSON answers to GET (a hash of the body), 304 when the client has it already. */
+export const etags: MiddlewareHandler = async (c, next) => {
+  await next();
+  if (c.req.method !== "GET" || c.res.status !== 200) return;
+  if (!/^application\/json/i.test(c.res.headers.get("content-type") ?? "")) return;
+  const body = new Uint8Array(await c.res.clone().arrayBuffer());
+  const tag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+  const sent = c.req.header("if-none-match");
+  if (sent && sent.split(",").some((t) => t.trim().replace(/^W\//, "") === tag)) {
+    const headers = new Headers(c.res.headers);
+    headers.delete("content-length");
+    headers.delete("content-type");
+    headers.set("etag", tag);
+    c.res.headers.delete("content-length");
+    c.res = new Response(null, { status: 304, headers });
+    return;
+  }
+  c.res.headers.set("etag", tag);
+};
+
+/** Compresses what can be, as the client accepts; hashed assets once, kept in memory. */
+export const compression: MiddlewareHandler = async (c, next) => {
+  await next();
+  const res = c.res;
+  if (c.req.method === "HEAD" || !res.body || res.status < 200 || res.status === 204 || res.status === 304)
+    return;
+  if (res.headers.has("content-encoding")) return;
+  if (!COMPRESSIBLE.test(res.headers.get("content-type") ?? "")) return;
+  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared < MIN_BYTES) return;
+  const coding = negotiate(c.req.header("accept-encoding"));
+  res.headers.append("vary", "Accept-Encoding");
+  if (!coding) return;
+  const asset = c.req.path.startsWith("/assets/") && res.status === 200;
+  const key = `${c.req.path}\u0000${coding}`;
+  let out = asset ? assetCache.get(key) : undefined;
+  if (out) await res.body.cancel();
+  else {
+    const body = new Uint8Array(await res.arrayBuffer());
+    if (body.length < MIN_BYTES) {
+      c.res = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+      return;
+    }
+    out = compress(body, coding, asset);
+    if (asset && assetCache.size < MAX_CACHED_ASSETS) assetCache.set(key, out);
+  }
+  const headers = new Headers(res.headers);
+  headers.set("content-encoding", coding);
+  headers.set("content-length", String(out.length));
+  // Hono copies the replaced response's headers onto the new one: the old length must go first.
+  res.headers.delete("content-length");
+  c.res = new Response(new Uint8Array(out), { status: res.status, statusText: res.statusText, headers });
+};
