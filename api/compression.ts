@@ -56,7 +56,7 @@ export const etags: MiddlewareHandler = async (c, next) => {
   const body = new Uint8Array(await c.res.clone().arrayBuffer());
   const tag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
   const sent = c.req.header("if-none-match");
-  if (sent && sent.split(",").some((t) => t.trim().replace(/^W\//, "") === tag)) {
+  if (sent?.split(",").some((t) => t.trim().replace(/^W\//, "") === tag)) {
     const headers = new Headers(c.res.headers);
     headers.delete("content-length");
     headers.delete("content-type");
