@@ -10,7 +10,7 @@ import contentDisposition from "content-disposition";
 import ExcelJS from "exceljs";
 import { strToU8, zipSync } from "fflate";
 import type { Queryable } from "../db/index.ts";
-import { coversDay } from "../domain/adjustment-effect.ts";
+import { coversDay, statusAt } from "../domain/adjustment-effect.ts";
 import { csvFile, csvNumber, csvText } from "../domain/csv.ts";
 import { parisDateTime } from "../domain/dates.ts";
 import { finessCategoryLabel } from "../domain/finess-categories.ts";
@@ -322,7 +322,12 @@ export async function synthesisInput(q: Queryable, snap: Snapshot): Promise<Synt
     report,
     synthesis,
     names,
-    adjustments: adjustments.filter((a) => a.statut === "APPROUVE" && coversDay(a, report.measurement_date)),
+    // As they stood when the report was frozen: a later decision never changes the document.
+    adjustments: adjustments.filter(
+      (a) =>
+        statusAt(a, snap.created_at_precise ?? snap.created_at) === "APPROUVE" &&
+        coversDay(a, report.measurement_date),
+    ),
     decision,
   };
 }
@@ -330,7 +335,7 @@ export async function synthesisInput(q: Queryable, snap: Snapshot): Promise<Synt
 /** The evidence pack of a grappe's frozen snapshot (what the ARS keeps to justify the solde). */
 export async function evidencePack(q: Queryable, snap: Snapshot): Promise<Buffer> {
   const grappeId = snap.grappe_id as string;
-  const [adjustments, actions, decisions, auditLog, synthesis] = await Promise.all([
+  const [allAdjustments, actions, decisions, auditLog, synthesis] = await Promise.all([
     listAdjustments(q, [grappeId]),
     listActions(q, [grappeId]),
     soldeDecisions(q, snap.snapshot_id),
@@ -338,10 +343,26 @@ export async function evidencePack(q: Queryable, snap: Snapshot): Promise<Buffer
     synthesisInput(q, snap),
   ]);
   const pdf = await synthesisPdf(synthesis);
-  const proofs = await piecesWithContent(
-    q,
-    adjustments.map((a) => a.amenagement_id),
-  );
+  // The adjustments as they stood when the report was frozen (their status and decisions then);
+  // those proposed later are not part of it.
+  const adjustments = allAdjustments.flatMap((a) => {
+    const frozenAt = snap.created_at_precise ?? snap.created_at;
+    const then = statusAt(a, frozenAt);
+    if (then === null) return [];
+    return [
+      {
+        ...a,
+        statut: then as typeof a.statut,
+        decisions: a.decisions.filter((d) => (d.decided_at_precise ?? d.decided_at) <= frozenAt),
+      },
+    ];
+  });
+  const proofs = (
+    await piecesWithContent(
+      q,
+      adjustments.map((a) => a.amenagement_id),
+    )
+  ).filter((p) => p.uploaded_at <= snap.created_at);
   const proofName = (p: (typeof proofs)[number]) =>
     `pieces/amenagement${p.amenagement_id}_piece${p.piece_id}.${pieceExtension(p.media_type)}`;
   const rules = readFileSync(join(ROOT, "docs", "regles", `indicateurs-${snap.rules_version}.md`));
@@ -354,7 +375,7 @@ Contenu :
 - chiffres.json, chiffres.csv : les indicateurs figés (ESSMS × indicateur ; CSV pour Excel) ;
 - regles-${snap.rules_version}.md : le texte des règles de calcul appliquées ;
 - imports.json, imports.csv : les fichiers sur lesquels reposent les chiffres (empreinte SHA-256, lignes chargées) ;
-- amenagements.json, amenagements.csv : les aménagements de la grappe et l'historique de leurs décisions ;
+- amenagements.json, amenagements.csv : les aménagements de la grappe tels qu'ils étaient au moment du figé (statut et décisions d'alors) ;
 - actions-correctives.json : les actions correctives de la grappe ;
 - decision-solde.json, decision-solde.csv : la ou les décisions de l'ARS sur le solde, sur ce figé ;
 - pieces.csv et pieces/ : les pièces justificatives des aménagements, avec leur empreinte SHA-256 ;

@@ -20,6 +20,14 @@ export const positiveId = z.coerce
   .positive("identifiant : entier positif attendu")
   .max(2 ** 53 - 1);
 export const dateQuery = z.object({ date: day.optional() });
+/** `?snapshot=ID`: a frozen report's number, said in French whatever is wrong with it. */
+export const snapshotQuery = z.object({
+  snapshot: z.coerce
+    .number({ message: "snapshot : numéro de figé attendu" })
+    .int("snapshot : numéro de figé attendu")
+    .positive("snapshot : numéro de figé attendu")
+    .max(2 ** 53 - 1, "snapshot : numéro de figé attendu"),
+});
 
 const indicatorMap = <T extends z.ZodType>(t: T) =>
   z.object(
@@ -68,7 +76,9 @@ export const grappeReport = z.object({
   subsidy: z.object({ total_eur: z.number(), solde_eur: z.number() }),
 });
 
-export const windowSchema = z.object({ start: day, end: day });
+/** A calendar day the server writes (a window may start before 1990 when D is early in 1990). */
+const calendarDay = z.string().refine(isDay, "date attendue au format AAAA-MM-JJ");
+export const windowSchema = z.object({ start: calendarDay, end: calendarDay });
 
 export const report = z.object({
   measurement_date: day,

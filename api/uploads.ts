@@ -78,7 +78,15 @@ export async function receiveUpload(
       try {
         parser = busboy({
           headers: { "content-type": contentType },
-          limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 20 },
+          // One byte over the limit is what tells a file of exactly `maxBytes` from a larger one.
+          limits: {
+            fileSize: maxBytes + 1,
+            files: 1,
+            fields: 10,
+            fieldSize: 1024,
+            parts: 12,
+            headerPairs: 20,
+          },
         });
       } catch {
         reject(new DomainError("bad_request", "corps multipart illisible (en-tête Content-Type incomplet)"));
@@ -104,7 +112,7 @@ export async function receiveUpload(
           } finally {
             await out.close();
           }
-          if ((stream as { truncated?: boolean }).truncated) throw tooLarge();
+          if ((stream as { truncated?: boolean }).truncated || bytes > maxBytes) throw tooLarge();
           return { name: uploadName(info.filename), bytes };
         })();
         file.catch(() => {}); // awaited at "close"

@@ -33,28 +33,69 @@ export function periodsOverlap(
 }
 
 /**
- * Refuses (DomainError "validation", 422, French, naming the numbers) an adjustment whose
- * persons, with those of the other approved or proposed adjustments of the same ESSMS ×
- * indicator overlapping its period (`others`, persons), exceed the indicator's denominator
- * before adjustment at its start date (`counts`: the ESSMS' counts at `date_debut`).
+ * The most persons an adjustment may remove from an indicator at D (R-A1, issue 14 §1): the
+ * persons counted in its denominator before adjustment and not in its numerator (an adjustment
+ * removes persons who cannot meet the target; those who meet it are not adjusted away); for MS
+ * Santé, whose numerator counts messages, the file active. 0 without counts.
+ */
+export function adjustableAt(counts: EssmsCounts | undefined, id: IndicatorId): number {
+  if (!counts) return 0;
+  const { numerator, denominator } = rawFraction(counts, id);
+  return id === "mss" ? denominator : Math.max(0, denominator - numerator);
+}
+
+/**
+ * The dates at which an adjustment's bound is checked: its start, the start of every other
+ * adjustment that overlaps it within its period (where the sum in force changes), and the dates
+ * the product measures (`measured`: today, the target date) that its period covers.
+ */
+export function boundCheckDates(
+  a: AdjustmentTerms,
+  others: readonly Pick<AdjustmentTerms, "nombre" | "date_debut" | "date_fin">[],
+  measured: readonly Day[],
+): Day[] {
+  const dates = new Set<Day>([a.date_debut]);
+  for (const o of others) if (periodsOverlap(a, o) && coversDay(a, o.date_debut)) dates.add(o.date_debut);
+  for (const d of measured) if (coversDay(a, d)) dates.add(d);
+  return [...dates].sort();
+}
+
+/**
+ * Refuses (DomainError "validation", 422, French, naming the numbers and the date) an adjustment
+ * that, with the other approved or proposed adjustments of the same ESSMS × indicator in force on
+ * the same day, would remove more persons than `adjustableAt` allows, at any of the dates checked
+ * (`checks`: each date with the ESSMS' counts then).
  */
 export function checkAdjustmentBound(
   a: AdjustmentTerms,
-  counts: EssmsCounts | undefined,
-  others: number,
+  checks: readonly { date: Day; counts: EssmsCounts | undefined }[],
+  others: readonly Pick<AdjustmentTerms, "nombre" | "date_debut" | "date_fin">[],
 ): void {
   const def = INDICATOR_BY_ID[a.indicateur];
-  const raw = counts ? rawFraction(counts, a.indicateur).denominator : 0;
-  if (a.nombre + others <= raw) return;
-  const what = def.denominator === "FA" ? "file active" : "dossiers actifs";
-  const withOthers =
-    others > 0
-      ? ` (${fr(a.nombre)} demandées + ${fr(others)} déjà approuvées ou proposées sur la même période)`
-      : "";
-  throw new DomainError(
-    "validation",
-    `aménagement trop grand : ${fr(a.nombre + others)} personnes${withOthers} pour un dénominateur de ${fr(raw)} avant aménagement (${what} au ${formatFrenchDay(a.date_debut)}, indicateur « ${def.shortLabel} »)`,
-  );
+  for (const { date, counts } of checks) {
+    const inForce = others.filter((o) => coversDay(o, date)).reduce((n, o) => n + o.nombre, 0);
+    const bound = adjustableAt(counts, a.indicateur);
+    if (a.nombre + inForce <= bound) continue;
+    const raw = counts ? rawFraction(counts, a.indicateur) : { numerator: 0, denominator: 0 };
+    const what = def.denominator === "FA" ? "file active" : "dossiers actifs";
+    const asked = `${persons(a.nombre)} ${a.nombre < 2 ? "demandée" : "demandées"}`;
+    const withOthers =
+      inForce > 0
+        ? ` (${asked} + ${persons(inForce)} déjà approuvées ou proposées en vigueur ce jour-là)`
+        : "";
+    const room =
+      a.indicateur === "mss"
+        ? `un dénominateur de ${fr(raw.denominator)} avant aménagement (${what})`
+        : `${persons(bound)} au dénominateur sans être au numérateur (dénominateur de ${fr(raw.denominator)} avant aménagement, ${what} ; numérateur ${fr(raw.numerator)})`;
+    throw new DomainError(
+      "validation",
+      `aménagement trop grand : ${persons(a.nombre + inForce)}${withOthers} pour ${room} au ${formatFrenchDay(date)}, indicateur « ${def.shortLabel} »`,
+    );
+  }
+}
+
+function persons(n: number): string {
+  return `${fr(n)} ${n < 2 ? "personne" : "personnes"}`;
 }
 
 export interface BeforeAfter<T> {
@@ -135,4 +176,28 @@ export function adjustmentEffect(
 
 function fr(n: number): string {
   return n.toLocaleString("fr-FR").replace(/\u202f/g, " ");
+}
+
+/** What a frozen report needs to know of an adjustment's history (UTC ISO timestamps). */
+export interface AdjustmentHistory {
+  statut: string;
+  source: string;
+  created_at: string;
+  /** the same to the microsecond, when known: it orders writes of the same second */
+  created_at_precise?: string;
+  decisions: readonly { decision: string; decided_at: string; decided_at_precise?: string }[];
+}
+
+/**
+ * An adjustment's status at a moment (UTC ISO timestamp, to the microsecond when known): the
+ * last decision taken by then, else its status when it was recorded (an import's decided status,
+ * a proposal otherwise); null when it did not exist yet. What a frozen report shows of
+ * adjustments (issue 14 §5): never a later decision.
+ */
+export function statusAt(a: AdjustmentHistory, at: string): string | null {
+  if ((a.created_at_precise ?? a.created_at) > at) return null;
+  const taken = a.decisions.filter((d) => (d.decided_at_precise ?? d.decided_at) <= at);
+  const last = taken[taken.length - 1];
+  if (last) return last.decision;
+  return a.source === "api" ? "PROPOSE" : a.decisions.length === 0 ? a.statut : "PROPOSE";
 }

@@ -6,14 +6,14 @@
  */
 import { sql } from "kysely";
 import type { Db, Queryable } from "../db/index.ts";
-import type { Day } from "../domain/dates.ts";
+import { type Day, formatFrenchDay, todayParis } from "../domain/dates.ts";
 import { DomainError } from "../domain/errors.ts";
 import { RULES_VERSION } from "../domain/indicators.ts";
 import type { Report } from "../domain/report.ts";
-import { checkSoldeDecision, type SoldeDecisionInput } from "../domain/solde.ts";
+import { checkSoldeDecision, type SoldeDecisionInput, soldeStatus } from "../domain/solde.ts";
 import { audit } from "./identity.ts";
 import { computeReport } from "./queries.ts";
-import { grappeSoldeDecisions, utc } from "./resources.ts";
+import { grappeSoldeDecisions, utc, utcPrecise } from "./resources.ts";
 
 export interface SnapshotImport {
   import_id: number;
@@ -31,6 +31,8 @@ export interface Snapshot {
   rules_version: string;
   created_by: string;
   created_at: string;
+  /** to the microsecond: what was decided before it (not shown) */
+  created_at_precise?: string;
   imports: SnapshotImport[];
   report: Report;
 }
@@ -63,6 +65,13 @@ export async function freezeSnapshot(
   grappeId: string | null,
   createdBy: string,
 ): Promise<Snapshot> {
+  // A date to come is not frozen: the exports of its window have not all arrived.
+  if (d > todayParis())
+    throw new DomainError(
+      "validation",
+      `on ne fige pas une date à venir (${formatFrenchDay(d)}) : les exports de sa fenêtre ne sont pas encore tous arrivés`,
+      { errors: [{ field: "date", message: "date à venir" }] },
+    );
   const id = await db.transaction(async (tx) => {
     // One consistent view: an import committing meanwhile is either wholly in or wholly out.
     if (db.backend === "pg") await sql`set transaction isolation level repeatable read`.execute(tx.kysely);
@@ -98,6 +107,7 @@ function snapshotColumns(q: Queryable) {
       "rules_version",
       "created_by",
       utc("created_at").as("created_at"),
+      utcPrecise("created_at").as("created_at_precise"),
     ]);
 }
 
@@ -116,6 +126,7 @@ export async function readSnapshot(q: Queryable, id: number): Promise<Snapshot |
     rules_version: row.rules_version,
     created_by: row.created_by,
     created_at: row.created_at,
+    created_at_precise: row.created_at_precise,
     imports: JSON.parse(row.imports) as SnapshotImport[],
     report: JSON.parse(row.report) as Report,
   };
@@ -158,7 +169,14 @@ export async function decideSolde(
   decision: SoldeDecisionInput,
   actor: string,
 ): Promise<number> {
-  const computed = snapshot.report.grappes.find((g) => g.grappe_id === grappeId)?.eligible ?? false;
+  const g = snapshot.report.grappes.find((x) => x.grappe_id === grappeId);
+  // No data at the frozen date: no verdict, so nothing to decide on (issue 14 §4).
+  if (!g || soldeStatus(snapshot.report, g) === "aucune_donnee")
+    throw new DomainError(
+      "validation",
+      "ce rapport figé ne contient aucune donnée à sa date : pas de verdict, donc pas de décision sur le solde",
+    );
+  const computed = g.eligible;
   return db.transaction(async (tx) => {
     // One decision at a time per grappe: the one in force is read under this lock.
     await tx.kysely

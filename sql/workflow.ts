@@ -10,10 +10,10 @@ import {
   type AdjustmentEffect,
   type AdjustmentTerms,
   adjustmentEffect,
+  boundCheckDates,
   checkAdjustmentBound,
-  periodsOverlap,
 } from "../domain/adjustment-effect.ts";
-import { type Day, isDay, isMeasurementDay, todayParis } from "../domain/dates.ts";
+import { type Day, isDay, isMeasurementDay, targetDate, todayParis } from "../domain/dates.ts";
 import { DomainError } from "../domain/errors.ts";
 import { finessCategoryLabel } from "../domain/finess-categories.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
@@ -29,7 +29,7 @@ import { missing } from "../domain/worklist.ts";
 import { audit } from "./identity.ts";
 import { listPieces, type Piece } from "./pieces.ts";
 import { computeReport, essmsCounts, essmsInfos } from "./queries.ts";
-import { utc } from "./resources.ts";
+import { utc, utcPrecise } from "./resources.ts";
 import { peopleAt, worklistDocument } from "./worklist.ts";
 
 const day = z
@@ -88,7 +88,16 @@ export interface Adjustment {
   source: string;
   created_by: string | null;
   created_at: string;
-  decisions: { decision: string; comment: string | null; decided_by: string; decided_at: string }[];
+  decisions: {
+    decision: string;
+    comment: string | null;
+    decided_by: string;
+    decided_at: string;
+    /** to the microsecond, for what a frozen report saw (not shown) */
+    decided_at_precise?: string;
+  }[];
+  /** to the microsecond, for what a frozen report saw (not shown) */
+  created_at_precise?: string;
   /** proof files (issue 14 §2), without their bytes */
   pieces: Piece[];
   /** the ESSMS' name and FINESS category (code and French label) */
@@ -127,9 +136,11 @@ function adjustments(q: Queryable) {
       "a.source",
       "a.created_by",
       utc("a.created_at").as("created_at"),
+      utcPrecise("a.created_at").as("created_at_precise"),
       sql<Adjustment["decisions"]>`coalesce((select json_agg(json_build_object('decision', d.decision,
           'comment', d.comment, 'decided_by', d.decided_by,
-          'decided_at', to_char(d.decided_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) order by d.decision_id)
+          'decided_at', to_char(d.decided_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+          'decided_at_precise', to_char(d.decided_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) order by d.decision_id)
         from amenagement_decision d where d.amenagement_id = a.amenagement_id), '[]'::json)`.as("decisions"),
       "e.raison_sociale",
       sql<string | null>`e.categorie`.as("essms_categorie"),
@@ -172,9 +183,10 @@ export async function getAdjustment(q: Queryable, id: number): Promise<Adjustmen
 }
 
 /**
- * Refuses (422) an adjustment larger than the indicator's denominator before adjustment at its
- * start date, counting the other approved or proposed adjustments of the same ESSMS × indicator
- * that overlap its period (issue 14 §1). `except`: the adjustment itself, when deciding it.
+ * Refuses (422) an adjustment that would remove more persons than the ESSMS × indicator can
+ * lose (domain/adjustment-effect.ts `adjustableAt`), with the other approved or proposed
+ * adjustments in force the same day, at its start, where the sum in force changes, today and at
+ * the grappe's target date (issue 14 §1). `except`: the adjustment itself, when deciding it.
  */
 async function checkBound(q: Queryable, a: AdjustmentTerms, grappeId: string, except: number | null) {
   const others = await q.kysely
@@ -185,13 +197,20 @@ async function checkBound(q: Queryable, a: AdjustmentTerms, grappeId: string, ex
     .where("statut", "in", ["APPROUVE", "PROPOSE"])
     .$if(except !== null, (b) => b.where("amenagement_id", "<>", except as number))
     .execute();
-  const overlapping = others.filter((o) => periodsOverlap(a, o)).reduce((n, o) => n + o.nombre, 0);
-  const counts = await essmsCounts(q, a.date_debut, grappeId);
-  checkAdjustmentBound(
-    a,
-    counts.find((c) => c.finess === a.finess),
-    overlapping,
+  const grappe = await q.kysely
+    .selectFrom("grappe")
+    .select("date_vsr")
+    .where("grappe_id", "=", grappeId)
+    .executeTakeFirst();
+  const measured = [todayParis(), ...(grappe?.date_vsr ? [targetDate(grappe.date_vsr)] : [])].filter(
+    isMeasurementDay,
   );
+  const checks = [];
+  for (const date of boundCheckDates(a, others, measured)) {
+    const counts = await essmsCounts(q, date, grappeId);
+    checks.push({ date, counts: counts.find((c) => c.finess === a.finess) });
+  }
+  checkAdjustmentBound(a, checks, others);
 }
 
 /**

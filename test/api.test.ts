@@ -255,7 +255,8 @@ describe("API in-process (PGlite)", () => {
         nombre: 2,
         categorie: "opposition_mes",
         justification: "deux usagers opposés à Mon espace santé",
-        date_debut: "2025-01-01",
+        date_debut: "2025-07-01",
+        date_fin: "2025-07-31",
       });
       expect(created.status).toBe(201);
       const a = (await created.json()) as { amenagement_id: number; statut: string };

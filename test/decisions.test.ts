@@ -133,60 +133,52 @@ const proposal = (finess: string, nombre: number, date_debut: string, date_fin: 
 });
 
 describeOnBackends("decision-grade solde and adjustments", { seed: populate }, () => {
-  it("refuses an adjustment larger than its denominator, counting the overlapping ones, in French with the numbers", async ({
+  it("refuses an adjustment larger than the persons its indicator misses, counting those in force the same day, in French with the numbers", async ({
     db,
   }) => {
     const api = await client(db);
-    const essms = (await (await api.get("chef_projet", "/api/essms/340000017?date=2025-04-01")).json()) as {
+    const essms = (await (await api.get("chef_projet", `/api/essms/340000017?date=${D}`)).json()) as {
       file_active: { value: number };
+      indicators: { dmp: { numerator: number } };
     };
     const fa = essms.file_active.value;
-    expect(fa).toBeGreaterThanOrEqual(2);
+    const missing = fa - essms.indicators.dmp.numerator;
+    expect(missing).toBeGreaterThanOrEqual(2);
+    const july = (n: number, debut = D, fin: string | null = "2025-07-31") =>
+      proposal("340000017", n, debut, fin);
 
-    const tooBig = await api.post(
-      "chef_projet",
-      "/api/adjustments",
-      proposal("340000017", fa + 1, "2025-04-01"),
-    );
+    const tooBig = await api.post("chef_projet", "/api/adjustments", july(missing + 1));
     expect(tooBig.status).toBe(422);
     const problem = (await tooBig.json()) as { detail: string };
-    expect(problem.detail).toContain(`${fa + 1} personnes`);
-    expect(problem.detail).toContain(`dénominateur de ${fa} avant aménagement`);
-    expect(problem.detail).toContain("file active au 01/04/2025");
+    expect(problem.detail).toContain(
+      `${missing + 1} personnes pour ${missing} personnes au dénominateur sans être au numérateur`,
+    );
+    expect(problem.detail).toContain(`dénominateur de ${fa} avant aménagement, file active`);
+    expect(problem.detail).toContain("au 01/07/2025");
     // The preview answers the same, and nothing was stored.
+    expect((await api.post("chef_projet", "/api/adjustments/effect", july(missing + 1))).status).toBe(422);
     expect(
-      (await api.post("chef_projet", "/api/adjustments/effect", proposal("340000017", fa + 1, "2025-04-01")))
-        .status,
-    ).toBe(422);
-    const none = (await (await api.get("chef_projet", "/api/adjustments?grappe_id=T1")).json()) as unknown[];
-    expect(none).toEqual([]);
+      (await (await api.get("chef_projet", "/api/adjustments?grappe_id=T1")).json()) as unknown[],
+    ).toEqual([]);
 
-    // Within the bound it is accepted; then an overlapping one is counted with it.
-    const first = await api.post(
-      "amoa",
-      "/api/adjustments",
-      proposal("340000017", fa - 1, "2025-04-01", "2025-06-30"),
-    );
-    expect(first.status).toBe(201);
-    const overlapping = await api.post(
-      "amoa",
-      "/api/adjustments",
-      proposal("340000017", 2, "2025-06-01", null),
-    );
+    // Within the bound it is accepted; then one in force the same days is counted with it.
+    expect((await api.post("amoa", "/api/adjustments", july(missing - 1))).status).toBe(201);
+    const overlapping = await api.post("amoa", "/api/adjustments", july(2));
     expect(overlapping.status).toBe(422);
     expect(((await overlapping.json()) as { detail: string }).detail).toContain(
-      `2 demandées + ${fa - 1} déjà approuvées ou proposées`,
+      `2 personnes demandées + ${missing - 1} personnes déjà approuvées ou proposées en vigueur ce jour-là`,
     );
-    // After the first one's period, the same proposal is within the bound.
-    expect(
-      (await api.post("amoa", "/api/adjustments", proposal("340000017", 1, "2025-07-01", null))).status,
-    ).toBe(201);
+    // After the first one's period, the same proposal is checked alone (and at the dates measured).
+    const later = await api.post("amoa", "/api/adjustments", july(1, "2025-08-01", "2025-08-31"));
+    expect([201, 422]).toContain(later.status);
+    // An open-ended adjustment is checked at the dates measured too (today, the target date).
+    expect((await api.post("amoa", "/api/adjustments", july(1, D, null))).status).toBe(201);
   });
 
   it("shows, before approval, the effect that approving has: the same figures afterwards", async ({ db }) => {
     const api = await client(db);
     const created = await api.post("chef_projet", "/api/adjustments", {
-      ...proposal("340000017", 1, D),
+      ...proposal("340000017", 1, D, "2025-07-31"),
       indicateur: "agenda",
     });
     expect(created.status).toBe(201);
@@ -247,8 +239,8 @@ describeOnBackends("decision-grade solde and adjustments", { seed: populate }, (
   }) => {
     const api = await client(db);
     const created = await api.post("amoa", "/api/adjustments", {
-      ...proposal("2A0000017", 1, D),
-      indicateur: "agenda",
+      ...proposal("2A0000017", 1, D, "2025-07-31"),
+      indicateur: "dmp",
       justification: "pièce jointe de la commission",
     });
     expect(created.status).toBe(201);
@@ -488,6 +480,63 @@ describeOnBackends("decision-grade solde and adjustments", { seed: populate }, (
       amount: { status: null },
       blockers: [],
     });
+  });
+
+  it("keeps a frozen report's documents as they were, refuses dates to come and decisions without data", async ({
+    db,
+  }) => {
+    const api = await client(db);
+    const frozen = (await (await api.post("ars", "/api/grappes/T1/snapshots", { date: D })).json()) as {
+      snapshot_id: number;
+    };
+    const pdfText = async () =>
+      (
+        await readPdf(
+          await (
+            await api.get("ars", `/api/grappes/T1/synthesis.pdf?snapshot=${frozen.snapshot_id}`)
+          ).arrayBuffer(),
+        )
+      ).text;
+    const before = await pdfText();
+    // An adjustment approved after the freeze changes neither the PDF nor the pack's adjustments.
+    const later = await api.post("amoa", "/api/adjustments", {
+      ...proposal("340000017", 1, D, "2025-07-31"),
+      indicateur: "mss",
+    });
+    expect(later.status).toBe(201);
+    const { amenagement_id } = (await later.json()) as { amenagement_id: number };
+    expect(
+      (await api.post("ars", `/api/adjustments/${amenagement_id}/decision`, { decision: "APPROUVE" })).status,
+    ).toBe(200);
+    expect(await pdfText()).toBe(before);
+    const zip = unzipSync(
+      new Uint8Array(
+        await (await api.get("ars", `/api/grappes/T1/evidence?snapshot=${frozen.snapshot_id}`)).arrayBuffer(),
+      ),
+    );
+    const packed = JSON.parse(strFromU8(zip["amenagements.json"] as Uint8Array)) as {
+      amenagement_id: number;
+    }[];
+    expect(packed.some((a) => a.amenagement_id === amenagement_id)).toBe(false);
+
+    // A date to come is not frozen; an early date computes (its window starts before 1990).
+    const future = await api.post("ars", "/api/grappes/T1/snapshots", { date: "2099-01-01" });
+    expect(future.status).toBe(422);
+    expect(((await future.json()) as { detail: string }).detail).toMatch(/date à venir/);
+    expect((await api.get("ars", "/api/grappes/T1?date=1990-01-01")).status).toBe(200);
+    expect((await api.get("ars", "/api/essms/340000017?date=1990-01-15")).status).toBe(200);
+    // A frozen report without data has no verdict to decide on.
+    const empty = (await (
+      await api.post("ars", "/api/grappes/T1/snapshots", { date: "1990-01-01" })
+    ).json()) as {
+      snapshot_id: number;
+    };
+    const decided = await api.post("ars", `/api/grappes/T1/snapshots/${empty.snapshot_id}/decision`, {
+      eligible: false,
+    });
+    expect(decided.status).toBe(422);
+    expect(((await decided.json()) as { detail: string }).detail).toMatch(/aucune donnée/);
+    expect((await api.get("ars", `/api/grappes/T1/snapshots/${empty.snapshot_id}`)).status).toBe(200);
   });
 
   it("gives the region view of every grappe in scope at D", async ({ db }) => {

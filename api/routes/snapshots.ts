@@ -120,7 +120,7 @@ export const SNAPSHOTS: RouteDef[] = [
       "la synthèse d'une page (A4, PDF) d'un rapport figé : verdicts, montant, blocages, ESSMS, aménagements, décision",
     tag: "figés",
     params: S.grappeParam,
-    query: z.object({ snapshot: z.coerce.number().int().positive("snapshot : numéro de figé attendu") }),
+    query: S.snapshotQuery,
     response: { media: "application/pdf" },
     handler: async ({ deps, scope, params, query, c }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
@@ -141,7 +141,7 @@ export const SNAPSHOTS: RouteDef[] = [
       "le dossier de preuve (ZIP) d'un rapport figé : chiffres, règles, imports, aménagements, actions, décision, journal",
     tag: "figés",
     params: S.grappeParam,
-    query: z.object({ snapshot: z.coerce.number().int().positive("snapshot : numéro de figé attendu") }),
+    query: S.snapshotQuery,
     response: { media: "application/zip" },
     handler: async ({ deps, scope, params, query, c }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);

@@ -30,7 +30,8 @@ cross join lateral (
     count(*) filter (where x.statut = 'ENPAUSE')::int as paused,
     count(*) filter (where x.statut = 'TERMINE' and x.date_fin < $1::date)::int as ended_before,
     count(*) filter (where x.date_creation >= $2::date)::int as created_after,
-    (array_agg(x.statut order by coalesce(x.date_maj, x.date_debut, x.date_creation) desc nulls last))[1] as last_status,
+    (array_agg(x.statut order by coalesce(x.date_maj, x.date_debut, x.date_creation) desc)
+      filter (where coalesce(x.date_maj, x.date_debut, x.date_creation) < $2::date))[1] as last_status,
     max(coalesce(x.date_maj, x.date_debut, x.date_creation)) filter (where coalesce(x.date_maj, x.date_debut, x.date_creation) < $2::date) as last_date
   from projet_personnalise x where x.finess = p.finess and x.usager = p.usager
 ) pp
