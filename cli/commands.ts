@@ -329,16 +329,20 @@ export const commands: Record<string, Command> = {
   },
   "users add": {
     summary:
-      "crée un utilisateur : --email E --role admin|ars|chef_projet|amoa [--region R] [--grappe G]… (mot de passe lu sur l'entrée standard ou CIBLES_PASSWORD)",
+      "crée un utilisateur : --email E --role admin|ars|chef_projet|amoa [--region R] [--grappe G]… [--password-stdin] (mot de passe lu sur l'entrée standard, ou CIBLES_PASSWORD sans --password-stdin)",
     options: {
       ...json,
       email: { type: "string" },
       role: { type: "string" },
       region: { type: "string" },
       grappe: { type: "string", multiple: true },
+      // cli.md: the password comes from the standard input (never from an argument).
+      "password-stdin": { type: "boolean" },
     },
     async run(values) {
-      const password = process.env.CIBLES_PASSWORD ?? (await readStdin()).replace(/\r?\n$/, "");
+      const fromStdin = values["password-stdin"] === true;
+      const password =
+        (fromStdin ? undefined : process.env.CIBLES_PASSWORD) ?? (await readStdin()).replace(/\r?\n$/, "");
       const u = await withDb((db) =>
         addUser(db, {
           email: String(values.email ?? ""),

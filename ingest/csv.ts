@@ -391,9 +391,11 @@ export const CSV_ERROR_MESSAGES: Record<string, string> = {
   CSV_MAX_RECORD_SIZE: `ligne trop longue (plus de ${MAX_RECORD_BYTES / 1024 / 1024} Mo)`,
   CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: "nombre de champs différent de celui de l'en-tête",
   CSV_RECORD_INCONSISTENT_COLUMNS: "nombre de champs différent de celui de l'en-tête",
+  INVALID_BUFFER_STATE: "fin de fichier inattendue (fichier tronqué ?)",
 };
 
-function csvMessage(e: unknown): string {
+/** A csv-parse error as the person reads it: French, by its code, with the line when known. */
+export function csvMessage(e: unknown): string {
   const err = e as { code?: string; lines?: number };
   const where = typeof err.lines === "number" ? ` (ligne ${err.lines})` : "";
   const what = (err.code && CSV_ERROR_MESSAGES[err.code]) ?? "structure CSV invalide";

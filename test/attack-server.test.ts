@@ -75,7 +75,7 @@ describeOnBackends("server under attack", {}, (backend) => {
       TRUSTED_PROXIES: "127.0.0.1",
       INGEST_CRON: "0 2 1 1 *",
     });
-    child.stderr.on("data", (d) => {
+    child.stderr?.on("data", (d) => {
       log += d;
     });
     await waitForHealth(base, () => log);

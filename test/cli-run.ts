@@ -10,24 +10,30 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cliProcess(args: string[], env: Record<string, string | undefined>) {
+export function cliProcess(args: string[], env: Record<string, string | undefined>, withStdin = false) {
   // node itself (not the tsx wrapper, which forks): a signal reaches the importing process.
   return spawn(process.execPath, ["--import", "tsx", join(ROOT, "cli", "main.ts"), ...args], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [withStdin ? "pipe" : "ignore", "pipe", "pipe"],
   });
 }
 
-export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+/** Runs a command to its end; `input` is written to its standard input when given. */
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  input?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = cliProcess(args, env);
+    const child = cliProcess(args, env, input !== undefined);
+    if (input !== undefined) child.stdin?.end(input);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => {
+    child.stdout?.on("data", (d) => {
       stdout += d;
     });
-    child.stderr.on("data", (d) => {
+    child.stderr?.on("data", (d) => {
       stderr += d;
     });
     child.on("error", reject);

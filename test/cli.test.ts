@@ -55,6 +55,16 @@ describe("command line on the embedded database", () => {
     ).toMatch(/;1;0;0;;0,7;oui;non;;0;calculée;2025\.1$/);
   });
 
+  it("creates a user with the password read from the standard input (--password-stdin, cli.md)", async () => {
+    const r = await runCli(
+      ["users", "add", "--email", "stdin@test.invalid", "--role", "admin", "--password-stdin"],
+      { ...env, CIBLES_PASSWORD: "ignore-quand-stdin-est-demande" },
+      "mot-de-passe-lu-sur-stdin-123\n",
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/Utilisateur créé : stdin@test.invalid/);
+  });
+
   it("answers bad usage with exit 2 and a French message", async () => {
     const r = await runCli(["report", "--date", "2025-02-30"], env);
     expect(r.code).toBe(2);

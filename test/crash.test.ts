@@ -96,7 +96,7 @@ describe("crash during an import on the embedded database", () => {
     const exited = new Promise((r) => child.on("exit", r));
     // PGlite runs in the importing process: kill it once it reports rows read.
     await new Promise<void>((resolve) => {
-      child.stderr.on("data", (d: Buffer) => {
+      child.stderr?.on("data", (d: Buffer) => {
         if (d.toString().includes("lignes lues")) resolve();
       });
     });

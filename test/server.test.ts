@@ -27,7 +27,7 @@ describe("serve on an empty embedded database", () => {
       PSEUDONYMISATION_SECRET: SECRET,
       INGEST_CRON: "* * * * * *",
     });
-    child.stderr.on("data", (d) => {
+    child.stderr?.on("data", (d) => {
       log += d;
     });
     await waitForHealth(`http://127.0.0.1:${port}`, () => log);
