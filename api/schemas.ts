@@ -162,6 +162,7 @@ export const synthesis = z.object({
   days_left: z.number().int().nullable(),
   days_left_label: z.string().nullable(),
   projection: z.object({ eligible_at_target_date: z.boolean().nullable(), label: z.string() }).nullable(),
+  data_warning: z.string().nullable(),
   /** the cheapest path to the solde (issue 15 §5), when the grappe is not eligible */
   cheapest: z
     .object({
@@ -186,10 +187,36 @@ export const synthesis = z.object({
     .nullable(),
 });
 
+const completenessKind = z.enum(["dossiers", "projets_personnalises", "agenda", "mss", "dmp"]);
+
+/** What is missing (issue 16 §3): per ESSMS × export kind × month, a loaded export covers it. */
+export const completeness = z.object({
+  months: z.array(calendarDay),
+  stale_days: z.number().int(),
+  essms: z.array(
+    z.object({
+      finess: z.string(),
+      kinds: z.array(
+        z.object({
+          kind: completenessKind,
+          optional: z.boolean(),
+          months: z.array(z.boolean()),
+          last_import: z.string().nullable(),
+          stale: z.boolean(),
+        }),
+      ),
+    }),
+  ),
+  gaps_in_window: z.array(
+    z.object({ finess: z.string(), kind: completenessKind, months: z.array(calendarDay) }),
+  ),
+});
+
 export const grappeDetail = z
   .object({ synthesis })
   .extend(grappeReport.shape)
   .extend({
+    completeness: completeness.nullable(),
     grappe_nom: z.string(),
     region: z.string(),
     date_vsr: day.nullable(),
@@ -241,6 +268,7 @@ export const essmsDetail = essmsReport.extend({
   window: windowSchema,
   rules_version: z.string(),
   freshness: z.array(freshness),
+  completeness: z.lazy(() => completeness).optional(),
 });
 
 export const forecast = z.object({

@@ -4,6 +4,8 @@
  * blockers — every mandatory indicator not met, with its gap in dossiers (R-G3) — and the
  * figures at the target date (R-T3: VSR + 3 months). Pure: the caller computes the reports.
  */
+
+import type { Completeness } from "./completeness.ts";
 import { addMonths, type Day, daysBetween, targetDate } from "./dates.ts";
 import { FORECAST_POINTS, type Forecast, forecast } from "./forecast.ts";
 import { INDICATOR_IDS, type IndicatorId } from "./indicators.ts";
@@ -91,6 +93,7 @@ export function grappeDetail(
   today: Day,
   history: readonly { date: Day; essms: readonly EssmsReport[] }[] = [],
   nextMonth: Report | null = null,
+  dataCompleteness: Completeness | null = null,
 ) {
   const gr: GrappeReport | undefined = report.grappes[0];
   if (!gr) return null;
@@ -120,7 +123,14 @@ export function grappeDetail(
   const blockers = blockersOf(essms);
   const target = targetOf(grappe.date_vsr, today);
   return {
-    synthesis: grappeSynthesis(report, gr, blockers, target, blockerForecasts(blockers, history, t)),
+    synthesis: grappeSynthesis(
+      report,
+      gr,
+      blockers,
+      target,
+      blockerForecasts(blockers, history, t),
+      dataCompleteness?.gaps_in_window ?? [],
+    ),
     ...gr,
     grappe_nom: grappe.grappe_nom,
     region: grappe.region,
@@ -130,6 +140,7 @@ export function grappeDetail(
     rules_version: report.rules_version,
     essms,
     blockers,
+    completeness: dataCompleteness,
     at_target_date:
       tr && t
         ? {

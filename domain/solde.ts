@@ -57,6 +57,8 @@ export interface GrappeSynthesis {
   projection: { eligible_at_target_date: boolean | null; label: string } | null;
   /** the cheapest path to the solde (issue 15 §5): null when eligible or without data */
   cheapest: CheapestPath | null;
+  /** when the verdict rests on months without data (issue 16 §3), in French; else null */
+  data_warning: string | null;
 }
 
 /** R-G4: "due" when eligible, "at risk" otherwise; nothing when there is no data. */
@@ -101,6 +103,7 @@ export function grappeSynthesis(
   blockers: readonly BlockerLike[],
   target: { target_date: Day | null; days_to_target: number | null },
   forecasts: ReadonlyMap<string, Forecast> = new Map(),
+  gaps: readonly { finess: string; kind: string; months: readonly Day[] }[] = [],
 ): GrappeSynthesis {
   const status = soldeStatus(report, g);
   const noData = status === "aucune_donnee";
@@ -136,6 +139,10 @@ export function grappeSynthesis(
     days_left_label: daysLeftLabel(target.days_to_target, target.target_date),
     projection: projectionOf(status, ranked, target.target_date),
     cheapest: status === "non_eligible" ? cheapestPath(report, g) : null,
+    data_warning:
+      gaps.length === 0
+        ? null
+        : `Ce verdict repose sur des données manquantes : ${plural(gaps.length, "export attendu", "exports attendus")} sans fichier pour au moins un mois de la fenêtre (${plural(new Set(gaps.map((x) => x.finess)).size, "ESSMS", "ESSMS")}).`,
   };
 }
 

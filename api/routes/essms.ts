@@ -1,11 +1,13 @@
 /** One ESSMS at D, and its monthly history with the forecast. */
 import { z } from "zod";
+import { completeness } from "../../domain/completeness.ts";
 import { addMonths, monthStarts, targetDate, todayParis } from "../../domain/dates.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { forecast } from "../../domain/forecast.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../../domain/indicators.ts";
 import { worklistCsv } from "../../domain/worklist.ts";
 import { reidentify } from "../../ingest/reidentify.ts";
+import { importSpans } from "../../sql/completeness.ts";
 import { audit } from "../../sql/identity.ts";
 import { computeReport, history, MAX_HISTORY_MONTHS } from "../../sql/queries.ts";
 import { freshness, grappesByIds } from "../../sql/resources.ts";
@@ -14,6 +16,7 @@ import { attachment } from "../exports.ts";
 import { DEFAULT_MAX_UPLOAD, type RouteDef, route } from "../registry.ts";
 import * as S from "../schemas.ts";
 import { receiveUpload } from "../uploads.ts";
+import { staleDays } from "./grappes.ts";
 
 import { actor, essmsInScope, notFound } from "./scope.ts";
 
@@ -39,6 +42,13 @@ export const ESSMS: RouteDef[] = [
         window: report.window,
         rules_version: report.rules_version,
         freshness: await freshness(deps.db, e.finess),
+        completeness: completeness(
+          d,
+          [{ finess: e.finess, exempt_mss_dmp: r.indicators.mss.mandatory === false }],
+          (await importSpans(deps.db, [e.grappe_id])).filter((x) => x.finess === e.finess),
+          todayParis(),
+          staleDays(),
+        ),
       };
     },
   }),

@@ -1,8 +1,17 @@
 /** Grappes: the list of the scope and one grappe at D (api.md). */
 import { z } from "zod";
+import { completeness, DEFAULT_STALE_DAYS } from "../../domain/completeness.ts";
 import { targetDate, todayParis } from "../../domain/dates.ts";
 import { forecastMonths, grappeDetail, regionRow } from "../../domain/grappe-detail.ts";
 import { nextMonthStart } from "../../domain/worklist.ts";
+import { importSpans } from "../../sql/completeness.ts";
+
+/** COMPLETENESS_STALE_DAYS: days after which an export kind's last import is stale (45). */
+export function staleDays(): number {
+  const n = Number(process.env.COMPLETENESS_STALE_DAYS);
+  return Number.isInteger(n) && n > 0 && n <= 3650 ? n : DEFAULT_STALE_DAYS;
+}
+
 import { computeReport, history } from "../../sql/queries.ts";
 import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
 import { type RouteDef, route } from "../registry.ts";
@@ -51,15 +60,18 @@ export const GRAPPES: RouteDef[] = [
       const t = g.date_vsr ? targetDate(g.date_vsr) : null;
       const today = todayParis();
       const months = forecastMonths(d < today ? d : today);
-      const [report, infos, atTarget, points, next] = await Promise.all([
+      const [report, infos, atTarget, points, next, spans] = await Promise.all([
         computeReport(deps.db, d, g.grappe_id),
         essmsOfGrappe(deps.db, g.grappe_id),
         t === null ? null : t === d ? undefined : computeReport(deps.db, t, g.grappe_id),
         history(deps.db, months.from, months.to, { grappes: g.grappe_id }),
         computeReport(deps.db, nextMonthStart(d), g.grappe_id),
+        importSpans(deps.db, [g.grappe_id]),
       ]);
+      const grid = completeness(d, infos, spans, today, staleDays());
       return (
-        grappeDetail(g, report, atTarget, infos, today, points, next) ?? notFound(`grappe ${g.grappe_id}`)
+        grappeDetail(g, report, atTarget, infos, today, points, next, grid) ??
+        notFound(`grappe ${g.grappe_id}`)
       );
     },
   }),

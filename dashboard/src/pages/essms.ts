@@ -14,6 +14,7 @@ import {
   type ImportRow,
 } from "../api.ts";
 import { chartCard } from "../components/chart-card.ts";
+import { completenessTable } from "../components/completeness.ts";
 import { effectBlock } from "../components/effect.ts";
 import { field, input, select, textarea } from "../components/field.ts";
 import { form, refusal, resultArea, submitButton } from "../components/form.ts";
@@ -79,6 +80,9 @@ export const essmsPage: Page = {
         editing,
       ),
       freshnessSection(e.freshness),
+      e.completeness
+        ? completenessTable(e.completeness, new Map([[e.finess, e.raison_sociale]]), "table-completude-essms")
+        : null,
       importsSection(imports.filter((i) => i.finess.includes(finess)).slice(0, 10)),
       howPanel(),
     );

@@ -7,6 +7,7 @@ import { INDICATOR_BY_ID, INDICATOR_IDS, type IndicatorId } from "../../../domai
 import { plural } from "../../../domain/solde.ts";
 import { api, type GrappeDetail } from "../api.ts";
 import { chartCard } from "../components/chart-card.ts";
+import { completenessTable } from "../components/completeness.ts";
 import { field, input } from "../components/field.ts";
 import { form, submitButton } from "../components/form.ts";
 import { row, rowHeader, table } from "../components/table.ts";
@@ -28,6 +29,7 @@ export const grappePage: Page = {
       main,
       h("h1", {}, `${g.grappe_nom} `, h("span", { class: "cu-muted" }, `(${g.grappe_id}, ${g.region})`)),
       synthesisBlock(g, date),
+      completenessSection(g),
       dateForm(g),
       pooledSection(g),
       essmsSection(g, date, params.get("bloquants") === "1"),
@@ -144,6 +146,23 @@ function synthesisBlock(g: GrappeDetail, date: string | undefined): HTMLElement 
             ),
           }),
         ),
+  );
+}
+
+/** What is missing (issue 16 §3): the warning when the verdict rests on it, then the grid, folded. */
+function completenessSection(g: GrappeDetail): Child {
+  if (!g.completeness) return null;
+  const names = new Map(g.essms.map((e) => [e.finess, e.raison_sociale]));
+  return h(
+    "section",
+    { class: "fr-mb-3w", id: "completude" },
+    g.synthesis.data_warning ? alert("warning", "Données manquantes", g.synthesis.data_warning) : null,
+    h(
+      "details",
+      { open: g.synthesis.data_warning !== null },
+      h("summary", { class: "fr-text--bold" }, "Exports reçus par ESSMS et par mois (afficher ou masquer)"),
+      completenessTable(g.completeness, names),
+    ),
   );
 }
 
