@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../api/app.ts";
 import type { Db } from "../db/index.ts";
 import { todayParis } from "../domain/dates.ts";
+import { INDICATORS } from "../domain/indicators.ts";
 import { DEMO_USERS, seedDemo } from "../fixtures/seed.ts";
 import { importReferential } from "../ingest/programme.ts";
 import { freshDb, ROOT, SECRET, tempDir, writeTemp } from "./helpers.ts";
@@ -201,7 +202,9 @@ describe("dashboard in Chromium", () => {
     expect(focused).toBe("ESSMS");
     await page.keyboard.press("Enter");
     expect(await page.getAttribute("#table-essms thead th:nth-child(1)", "aria-sort")).toBe("ascending");
-    const names = await page.$$eval("#table-essms tbody tr th a", (as) => as.map((a) => a.textContent ?? ""));
+    const names = await page.$$eval("#table-essms tbody tr th a:not(.cu-abbr)", (as) =>
+      as.map((a) => a.textContent ?? ""),
+    );
     expect(names).toEqual([...names].sort());
     await page.keyboard.press("Tab"); // next header: Dossiers actifs
     await page.keyboard.press("Enter");
@@ -520,6 +523,38 @@ describe("dashboard in Chromium", () => {
     await page.waitForSelector("[data-action-liste]");
     expect(await page.getAttribute("[data-action-liste]", "data-action-liste")).toBe(`${rows}/${rows}`);
     await page.close();
+  });
+
+  it("fits a phone (390 px): no sideways scroll, identity and logout reachable; a glossary explains every term and rule", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "fr-FR" });
+    page.on("pageerror", (e) => pageErrors.push(`phone: ${e.message}`));
+    await page.goto(`${base}/#/connexion`);
+    await page.fill("#email", user("ars").email);
+    await page.fill("#password", user("ars").password);
+    await page.click("button[type=submit]");
+    await page.waitForSelector("#table-grappes");
+    expect(await page.isVisible("#identite-mobile button:has-text('Se déconnecter')")).toBe(true);
+    for (const path of ["#/", "#/grappe/DEMO-OCC-01", "#/ars", "#/imports", "#/lexique"]) {
+      await page.goto(`${base}/${path}`);
+      await page.waitForSelector("#contenu h1");
+      await page.waitForTimeout(200);
+      const [scroll, width] = await page.evaluate(() => [
+        document.documentElement.scrollWidth,
+        window.innerWidth,
+      ]);
+      expect(scroll, path).toBeLessThanOrEqual(width);
+    }
+    await page.close();
+    const desktop = await login("chef_projet");
+    await desktop.goto(`${base}/#/grappe/DEMO-OCC-01`);
+    await desktop.waitForSelector("#table-essms a.cu-abbr");
+    expect(await desktop.getAttribute("#table-essms a.cu-abbr abbr", "title")).toBe("file active");
+    await desktop.click("#table-essms a.cu-abbr");
+    await desktop.waitForSelector("#regles");
+    const rules = await desktop.$$eval("#regles dt", (dts) => dts.map((d) => d.textContent));
+    for (const d of INDICATORS) for (const r of d.rules) expect(rules, r).toContain(r);
+    expect(await desktop.textContent("#terme-fa")).toBe("FA (file active)");
+    await desktop.close();
   });
 
   it("ran every page without a script error", () => {

@@ -6,6 +6,7 @@ import { alert, h, mount } from "./dom.ts";
 import { roleLabel } from "./labels.ts";
 import { arsPage } from "./pages/ars.ts";
 import { essmsPage } from "./pages/essms.ts";
+import { glossaryPage } from "./pages/glossary.ts";
 import { grappePage } from "./pages/grappe.ts";
 import { grappesPage } from "./pages/grappes.ts";
 import { importsPage } from "./pages/imports.ts";
@@ -25,9 +26,16 @@ const ROUTES = new Map<string, Page>([
   ["ars", arsPage],
   ["imports", importsPage],
   ["dossiers", worklistPage],
+  ["lexique", glossaryPage],
 ]);
 
 let me: Me | null = null;
+
+async function logout(): Promise<void> {
+  await api.logout().catch(() => {});
+  me = null;
+  location.hash = "#/connexion";
+}
 
 function nav(current: string): void {
   const menu = document.getElementById("menu") as HTMLElement;
@@ -40,6 +48,7 @@ function nav(current: string): void {
   const items: [string, string][] = [["#/", "Mes grappes"]];
   if (me.role === "ars" || me.role === "admin") items.push(["#/ars", "Décisions ARS"]);
   items.push(["#/imports", "Imports"]);
+  items.push(["#/lexique", "Lexique"]);
   mount(
     menu,
     h(
@@ -54,6 +63,17 @@ function nav(current: string): void {
             { class: "fr-nav__link", href, ...(current === href ? { "aria-current": "page" } : {}) },
             label,
           ),
+        ),
+      ),
+      // On a phone DSFR hides the header's tools: who is connected and the logout join the menu.
+      h(
+        "li",
+        { class: "fr-nav__item cu-mobile-only", id: "identite-mobile" },
+        h("span", { class: "fr-nav__link" }, `${me.email} (${roleLabel(me.role)})`),
+        h(
+          "button",
+          { class: "fr-btn fr-btn--secondary fr-btn--sm fr-ml-2w", type: "button", onclick: logout },
+          "Se déconnecter",
         ),
       ),
     ),
@@ -73,11 +93,7 @@ function nav(current: string): void {
         {
           class: "fr-btn",
           type: "button",
-          onclick: async () => {
-            await api.logout().catch(() => {});
-            me = null;
-            location.hash = "#/connexion";
-          },
+          onclick: logout,
         },
         "Se déconnecter",
       ),

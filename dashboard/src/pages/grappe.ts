@@ -14,6 +14,7 @@ import { row, rowHeader, table } from "../components/table.ts";
 import { alert, type Child, frDate, h, int, mount, pct, progress } from "../dom.ts";
 import { gapUnit } from "../labels.ts";
 import type { Page } from "../main.ts";
+import { abbr } from "./glossary.ts";
 import { howPanel } from "./how.ts";
 
 type Row = GrappeDetail["essms"][number];
@@ -315,7 +316,9 @@ function essmsSection(g: GrappeDetail, date: string | undefined, blockersFirst: 
               h(
                 "span",
                 { class: "cu-muted", style: "display:block" },
-                `${r.finess} — FA ${int(r.file_active.value)} (${r.file_active.source === "declared" ? "déclarée" : "calculée"})`,
+                `${r.finess} — `,
+                abbr("fa", "FA"),
+                ` ${int(r.file_active.value)} (${r.file_active.source === "declared" ? "déclarée" : "calculée"})`,
               ),
             ),
             ...INDICATOR_IDS.map((k) => cell(r, k, g.measurement_date)),
