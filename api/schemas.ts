@@ -567,3 +567,13 @@ export const worklistMatch = z.object({
   matched: z.number().int(),
   dossiers: z.array(worklistEntry.extend({ usager_id: z.string() })),
 });
+
+/** GET /api/essms/{finess}/page: the ESSMS page in one call (issue 18 §2). */
+export const essmsPage = z.object({
+  essms: z.lazy(() => essmsDetail),
+  history: z.lazy(() => history),
+  grappe: z.object({ grappe_id: z.string(), grappe_nom: z.string(), target_date: day.nullable() }),
+  adjustments: z.array(z.lazy(() => adjustmentInView)),
+  actions: z.array(z.lazy(() => action)),
+  imports: z.array(z.lazy(() => importRow)),
+});

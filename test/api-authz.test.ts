@@ -237,6 +237,11 @@ describe("authorization matrix", () => {
       foreign: () => ({ method: "GET", path: "/api/essms/350000014/history?from=2025-01-01&to=2025-08-01" }),
       expect: read,
     },
+    "GET /essms/:finess/page": {
+      own: () => ({ method: "GET", path: "/api/essms/340000017/page?date=2025-07-01" }),
+      foreign: () => ({ method: "GET", path: "/api/essms/350000014/page?date=2025-07-01" }),
+      expect: read,
+    },
     "GET /essms/:finess/worklist": {
       own: () => ({ method: "GET", path: "/api/essms/340000017/worklist?date=2025-07-01&indicator=dmp" }),
       foreign: () => ({ method: "GET", path: "/api/essms/350000014/worklist?date=2025-07-01&indicator=dmp" }),

@@ -226,8 +226,15 @@ describe("dashboard in Chromium", () => {
       )[0] as { finess: string }
     ).finess;
     const amoa = await login("amoa");
+    // The ESSMS page loads with at most two API calls, and never a whole list (issue 18 §2).
+    const calls: string[] = [];
+    amoa.on("request", (r) => {
+      if (new URL(r.url()).pathname.startsWith("/api/")) calls.push(new URL(r.url()).pathname);
+    });
     await amoa.goto(`${base}/#/essms/${finess}`);
     await amoa.waitForSelector("#form-amenagement");
+    expect(calls.length, calls.join(" ")).toBeLessThanOrEqual(2);
+    expect(calls).not.toContain("/api/imports");
     const denominator = async (p: Page) =>
       Number(
         await p.getAttribute(

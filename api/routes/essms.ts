@@ -1,6 +1,7 @@
 /** One ESSMS at D, and its monthly history with the forecast. */
 import { z } from "zod";
 import { completeness } from "../../domain/completeness.ts";
+import type { Day } from "../../domain/dates.ts";
 import { addMonths, monthStarts, targetDate, todayParis } from "../../domain/dates.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { forecast } from "../../domain/forecast.ts";
@@ -10,15 +11,69 @@ import { reidentify } from "../../ingest/reidentify.ts";
 import { importSpans } from "../../sql/completeness.ts";
 import { audit } from "../../sql/identity.ts";
 import { computeReport, history, MAX_HISTORY_MONTHS } from "../../sql/queries.ts";
-import { freshness, grappesByIds } from "../../sql/resources.ts";
+import { freshness, grappesByIds, listImports } from "../../sql/resources.ts";
+import { adjustmentsInView, listActions } from "../../sql/workflow.ts";
 import { worklistDocument } from "../../sql/worklist.ts";
 import { attachment } from "../exports.ts";
-import { DEFAULT_MAX_UPLOAD, type RouteDef, route } from "../registry.ts";
+import { type AppDeps, DEFAULT_MAX_UPLOAD, type RouteDef, route } from "../registry.ts";
 import * as S from "../schemas.ts";
 import { receiveUpload } from "../uploads.ts";
 import { staleDays } from "./grappes.ts";
 
 import { actor, essmsInScope, notFound } from "./scope.ts";
+
+type EssmsRow = Awaited<ReturnType<typeof essmsInScope>>;
+
+/** One ESSMS at D (GET /essms/{finess}): indicators, file active, freshness, exports received. */
+async function essmsDetailOf(deps: AppDeps, e: EssmsRow, d: Day) {
+  const report = await computeReport(deps.db, d, e.grappe_id);
+  const r = report.essms.find((x) => x.finess === e.finess) ?? notFound(`ESSMS ${e.finess}`);
+  return {
+    ...r,
+    raison_sociale: e.raison_sociale,
+    categorie: e.categorie,
+    measurement_date: report.measurement_date,
+    window: report.window,
+    rules_version: report.rules_version,
+    freshness: await freshness(deps.db, e.finess),
+    completeness: completeness(
+      d,
+      [{ finess: e.finess, exempt_mss_dmp: r.indicators.mss.mandatory === false }],
+      (await importSpans(deps.db, [e.grappe_id])).filter((x) => x.finess === e.finess),
+      todayParis(),
+      staleDays(),
+    ),
+  };
+}
+
+/** Its monthly history and forecast (GET /essms/{finess}/history). */
+async function historyOf(deps: AppDeps, e: EssmsRow, fromQ?: Day, toQ?: Day) {
+  const today = todayParis();
+  const to = toQ ?? today;
+  const from = fromQ ?? addMonths(to, -11);
+  if (monthStarts(from, to).length > MAX_HISTORY_MONTHS)
+    throw new DomainError("validation", `historique limité à ${MAX_HISTORY_MONTHS} mois`, {
+      errors: [{ field: "from", message: `au plus ${MAX_HISTORY_MONTHS} mois` }],
+    });
+  const points = (await history(deps.db, from, to, { finess: e.finess })).map((p) => {
+    const r = p.essms[0];
+    if (!r) notFound(`ESSMS ${e.finess}`);
+    return { date: p.date, file_active: r.file_active, indicators: r.indicators };
+  });
+  const [g] = await grappesByIds(deps.db, [e.grappe_id]);
+  const t = g?.date_vsr ? targetDate(g.date_vsr) : null;
+  const fc = Object.fromEntries(
+    INDICATOR_IDS.map((id: IndicatorId) => [
+      id,
+      forecast(
+        id,
+        points.filter((p) => p.date <= today).map((p) => ({ date: p.date, ...p.indicators[id] })),
+        t,
+      ),
+    ]),
+  );
+  return { finess: e.finess, from, to, points, forecast: fc };
+}
 
 export const ESSMS: RouteDef[] = [
   route({
@@ -31,25 +86,7 @@ export const ESSMS: RouteDef[] = [
     response: S.essmsDetail,
     handler: async ({ deps, scope, params, query }) => {
       const e = await essmsInScope(deps, scope, params.finess);
-      const d = query.date ?? todayParis();
-      const report = await computeReport(deps.db, d, e.grappe_id);
-      const r = report.essms.find((x) => x.finess === e.finess) ?? notFound(`ESSMS ${e.finess}`);
-      return {
-        ...r,
-        raison_sociale: e.raison_sociale,
-        categorie: e.categorie,
-        measurement_date: report.measurement_date,
-        window: report.window,
-        rules_version: report.rules_version,
-        freshness: await freshness(deps.db, e.finess),
-        completeness: completeness(
-          d,
-          [{ finess: e.finess, exempt_mss_dmp: r.indicators.mss.mandatory === false }],
-          (await importSpans(deps.db, [e.grappe_id])).filter((x) => x.finess === e.finess),
-          todayParis(),
-          staleDays(),
-        ),
-      };
+      return essmsDetailOf(deps, e, query.date ?? todayParis());
     },
   }),
 
@@ -68,31 +105,7 @@ export const ESSMS: RouteDef[] = [
     response: S.history,
     handler: async ({ deps, scope, params, query }) => {
       const e = await essmsInScope(deps, scope, params.finess);
-      const today = todayParis();
-      const to = query.to ?? today;
-      const from = query.from ?? addMonths(to, -11);
-      if (monthStarts(from, to).length > MAX_HISTORY_MONTHS)
-        throw new DomainError("validation", `historique limité à ${MAX_HISTORY_MONTHS} mois`, {
-          errors: [{ field: "from", message: `au plus ${MAX_HISTORY_MONTHS} mois` }],
-        });
-      const points = (await history(deps.db, from, to, { finess: e.finess })).map((p) => {
-        const r = p.essms[0];
-        if (!r) notFound(`ESSMS ${e.finess}`);
-        return { date: p.date, file_active: r.file_active, indicators: r.indicators };
-      });
-      const [g] = await grappesByIds(deps.db, [e.grappe_id]);
-      const t = g?.date_vsr ? targetDate(g.date_vsr) : null;
-      const fc = Object.fromEntries(
-        INDICATOR_IDS.map((id: IndicatorId) => [
-          id,
-          forecast(
-            id,
-            points.filter((p) => p.date <= today).map((p) => ({ date: p.date, ...p.indicators[id] })),
-            t,
-          ),
-        ]),
-      );
-      return { finess: e.finess, from, to, points, forecast: fc };
+      return historyOf(deps, e, query.from, query.to);
     },
   }),
 
@@ -167,6 +180,43 @@ export const ESSMS: RouteDef[] = [
         dossiers: doc.dossiers.flatMap((x) =>
           ids.has(x.ref) ? [{ ...x, usager_id: ids.get(x.ref) as string }] : [],
         ),
+      };
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/essms/:finess/page",
+    summary:
+      "tout ce que montre la page d'un ESSMS en un appel : l'ESSMS à D, son historique et sa prévision, sa grappe (nom, date cible), ses aménagements et leurs effets, ses actions correctives, ses 10 derniers imports",
+    tag: "ESSMS",
+    params: S.finessParam,
+    query: S.dateQuery,
+    response: S.essmsPage,
+    handler: async ({ deps, scope, params, query, principal }) => {
+      const e = await essmsInScope(deps, scope, params.finess);
+      const d = query.date ?? todayParis();
+      const [detail, hist, [g], actions, imports] = await Promise.all([
+        essmsDetailOf(deps, e, d),
+        historyOf(deps, e),
+        grappesByIds(deps.db, [e.grappe_id]),
+        listActions(deps.db, [e.grappe_id]),
+        listImports(deps.db, scope.all ? null : [...scope.grappes], principal.email),
+      ]);
+      const target = g?.date_vsr ? targetDate(g.date_vsr) : null;
+      const adjustments = await adjustmentsInView(
+        deps.db,
+        [e.grappe_id],
+        d,
+        new Map([[e.grappe_id, target]]),
+      );
+      return {
+        essms: detail,
+        history: hist,
+        grappe: { grappe_id: e.grappe_id, grappe_nom: g?.grappe_nom ?? e.grappe_id, target_date: target },
+        adjustments: adjustments.filter((a) => a.finess === e.finess),
+        actions: actions.filter((a) => a.finess === e.finess),
+        imports: imports.filter((i) => i.finess.includes(e.finess)).slice(0, 10),
       };
     },
   }),

@@ -19,6 +19,7 @@ export type SoldeDecision = z.infer<typeof S.soldeDecision>;
 export type Piece = z.infer<typeof S.piece>;
 export type DryRun = z.infer<typeof S.dryRunResult>;
 export type Worklist = z.infer<typeof S.worklist>;
+export type EssmsPage = z.infer<typeof S.essmsPage>;
 export type WorklistMatch = z.infer<typeof S.worklistMatch>;
 export type Action = z.infer<typeof S.action>;
 export type ImportRow = z.infer<typeof S.importRow>;
@@ -84,6 +85,7 @@ export const ENDPOINTS = {
   essms: ["get", "/api/essms/{finess}"],
   history: ["get", "/api/essms/{finess}/history"],
   worklist: ["get", "/api/essms/{finess}/worklist"],
+  essmsPage: ["get", "/api/essms/{finess}/page"],
   worklistMatch: ["post", "/api/essms/{finess}/worklist/match"],
   adjustments: ["get", "/api/adjustments"],
   propose: ["post", "/api/adjustments"],
@@ -139,6 +141,8 @@ export const api = {
     call<Action>("PATCH", `/api/corrective-actions/${id}`, body),
   imports: () => call<ImportRow[]>("GET", "/api/imports"),
   importDetail: (id: number) => call<ImportDetail>("GET", `/api/imports/${id}`),
+  essmsPage: (finess: string, date?: string) =>
+    call<EssmsPage>("GET", `/api/essms/${e(finess)}/page${q({ date })}`),
   worklist: (finess: string, indicator: string, date?: string) =>
     call<Worklist>("GET", `/api/essms/${e(finess)}/worklist${q({ indicator, date })}`),
   worklistMatch: (finess: string, indicator: string, date: string, file: File) => {

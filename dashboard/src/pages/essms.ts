@@ -46,14 +46,16 @@ export const essmsPage: Page = {
   async render(main, me, params, path) {
     const finess = path[1] ?? "";
     const date = params.get("date") ?? undefined;
-    const e = await api.essms(finess, date);
-    const [hist, grappe, adjustments, actions, imports] = await Promise.all([
-      api.history(finess),
-      api.grappe(e.grappe_id, date),
-      api.adjustments(e.grappe_id, date),
-      api.actions(e.grappe_id),
-      api.imports(),
-    ]);
+    // One call (issue 18 §2): the ESSMS, its history, its grappe's name and target date, its
+    // adjustments, actions and last imports — nothing the page does not show.
+    const {
+      essms: e,
+      history: hist,
+      grappe,
+      adjustments,
+      actions,
+      imports,
+    } = await api.essmsPage(finess, date);
     const editing: Editing = {
       finess,
       canEdit: me.role === "chef_projet" || me.role === "amoa",
@@ -69,21 +71,13 @@ export const essmsPage: Page = {
       heading(e),
       indicatorsTable(e),
       trendsSection(hist, grappe.target_date),
-      adjustmentsSection(
-        adjustments.filter((a) => a.finess === finess),
-        editing,
-        e.window.start,
-        date,
-      ),
-      actionsSection(
-        actions.filter((a) => a.finess === finess),
-        editing,
-      ),
+      adjustmentsSection(adjustments, editing, e.window.start, date),
+      actionsSection(actions, editing),
       freshnessSection(e.freshness),
       e.completeness
         ? completenessTable(e.completeness, new Map([[e.finess, e.raison_sociale]]), "table-completude-essms")
         : null,
-      importsSection(imports.filter((i) => i.finess.includes(finess)).slice(0, 10)),
+      importsSection(imports),
       howPanel(),
     );
   },
