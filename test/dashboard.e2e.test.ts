@@ -564,6 +564,38 @@ describe("dashboard in Chromium", () => {
     await desktop.close();
   });
 
+  it("prints the grappe and ESSMS pages on A4 landscape with every column, the date and the rules version", async () => {
+    // A4 landscape at 96 dpi, less the margins: 277 mm ≈ 1047 px.
+    const page = await login("chef_projet");
+    await page.setViewportSize({ width: 1047, height: 740 });
+    await page.emulateMedia({ media: "print" });
+    await page.goto(`${base}/#/grappe/DEMO-OCC-01`);
+    await page.waitForSelector("#table-essms tbody tr[data-finess]");
+    const fits = async (table: string) =>
+      page.$eval(table, (t) => {
+        const r = t.getBoundingClientRect();
+        return {
+          right: r.right,
+          width: document.documentElement.clientWidth,
+          cols: t.querySelectorAll("thead th").length,
+        };
+      });
+    const grid = await fits("#table-essms");
+    expect(grid.cols).toBe(6);
+    expect(grid.right).toBeLessThanOrEqual(grid.width + 1);
+    expect(await page.isVisible(".cu-print-only")).toBe(true);
+    expect(await page.textContent(".cu-print-only")).toMatch(
+      /mesure au \d{2}\/\d{2}\/\d{4} — règles de calcul version 2025\.1/,
+    );
+    const finess = await page.getAttribute("#table-essms tbody tr[data-finess]", "data-finess");
+    await page.goto(`${base}/#/essms/${finess}`);
+    await page.waitForSelector("#table-indicateurs");
+    const ind = await fits("#table-indicateurs");
+    expect(ind.right).toBeLessThanOrEqual(ind.width + 1);
+    expect(await page.textContent(".cu-print-only")).toMatch(/règles de calcul version 2025\.1/);
+    await page.close();
+  });
+
   it("ran every page without a script error", () => {
     expect(pageErrors).toEqual([]);
   });

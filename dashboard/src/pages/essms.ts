@@ -68,6 +68,11 @@ export const essmsPage: Page = {
     mount(
       main,
       breadcrumb(e, grappe.grappe_nom, date),
+      h(
+        "p",
+        { class: "cu-print-only" },
+        `${e.raison_sociale} (${e.finess}) — mesure au ${frDate(e.measurement_date)} — règles de calcul version ${e.rules_version} — imprimé le ${frDate(new Date().toISOString())}`,
+      ),
       heading(e),
       indicatorsTable(e),
       trendsSection(hist, grappe.target_date),

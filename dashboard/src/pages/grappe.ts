@@ -29,6 +29,11 @@ export const grappePage: Page = {
     mount(
       main,
       h("h1", {}, `${g.grappe_nom} `, h("span", { class: "cu-muted" }, `(${g.grappe_id}, ${g.region})`)),
+      h(
+        "p",
+        { class: "cu-print-only" },
+        `${g.grappe_nom} (${g.grappe_id}) — mesure au ${frDate(g.measurement_date)} — règles de calcul version ${g.rules_version} — imprimé le ${frDate(new Date().toISOString())}`,
+      ),
       synthesisBlock(g, date),
       completenessSection(g),
       dateForm(g),
