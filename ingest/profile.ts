@@ -22,6 +22,19 @@ export const profileSchema = z.object({
 });
 export type Profile = z.infer<typeof profileSchema>;
 
+/**
+ * A vendor profile of profiles/ by its name only (what an API client may name): never a path.
+ * Errors: DomainError "validation" for a name that is not one, "not_found" for an unknown one.
+ */
+export function loadNamedProfile(name: string): Profile {
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(name))
+    throw new DomainError(
+      "validation",
+      "profil éditeur : nom attendu (lettres minuscules, chiffres, tirets)",
+    );
+  return loadProfile(join(PROFILES_DIR, `${name}.json`));
+}
+
 export function loadProfile(nameOrPath: string): Profile {
   const path = existsSync(nameOrPath) ? nameOrPath : join(PROFILES_DIR, `${nameOrPath}.json`);
   if (!existsSync(path))

@@ -185,6 +185,24 @@ describeOnBackends("worklists over the API", { seed: populate }, () => {
     const other = [HEADER, ...ids.map((id) => `310000039;${id};2024-01-01;;;2025-05-01;`)].join("\n");
     expect(((await (await send(chef, other)).json()) as { matched: number }).matched).toBe(0);
     expect((await send(ars, own)).status).toBe(403);
+    // An export with the vendor's column names matches through the ESSMS's profile, by name only.
+    const vendor = ["FINESS géographique;Identifiant usager", ...ids.map((id) => `340000017;${id}`)].join(
+      "\n",
+    );
+    const withProfile = (profile: string) => {
+      const form = new FormData();
+      form.set("file", new File([vendor], "export_editeur.csv"));
+      return app.request(
+        `/api/essms/340000017/worklist/match?date=2025-07-01&indicator=dmp&profile=${encodeURIComponent(profile)}`,
+        { method: "POST", headers: { cookie: chef, origin: LOCAL_ORIGIN }, body: form },
+      );
+    };
+    const viaProfile = (await (await withProfile("exemple-editeur")).json()) as {
+      dossiers: { usager_id: string }[];
+    };
+    expect(viaProfile.dossiers.map((x) => x.usager_id).sort()).toEqual(expected);
+    expect((await send(chef, vendor)).status).toBe(422);
+    expect((await withProfile("../../etc/passwd")).status).toBe(422);
     // Nothing of the file stayed: the data are as before; the audit line holds counts only.
     expect(await dumpRows(db, ["audit_log", "user_session", "login_throttle"])).toBe(before);
     const audit = JSON.stringify(await db.query("select * from audit_log where action = 'worklist.match'"));

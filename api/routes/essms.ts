@@ -7,6 +7,7 @@ import { DomainError } from "../../domain/errors.ts";
 import { forecast } from "../../domain/forecast.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../../domain/indicators.ts";
 import { worklistCsv } from "../../domain/worklist.ts";
+import { loadNamedProfile } from "../../ingest/profile.ts";
 import { reidentify } from "../../ingest/reidentify.ts";
 import { importSpans } from "../../sql/completeness.ts";
 import { audit } from "../../sql/identity.ts";
@@ -139,7 +140,11 @@ export const ESSMS: RouteDef[] = [
     roles: ["chef_projet", "amoa"],
     multipart: true,
     params: S.finessParam,
-    query: S.worklistQuery.extend({ format: z.enum(["json", "csv"]).optional() }),
+    query: S.worklistQuery.extend({
+      format: z.enum(["json", "csv"]).optional(),
+      /** the ESSMS's vendor profile (profiles/NAME.json) when its export is not canonical */
+      profile: z.string().max(64).optional(),
+    }),
     body: z.object({ file: z.instanceof(File, { message: "fichier attendu dans le champ file" }) }),
     response: S.worklistMatch,
     handler: async ({ deps, scope, params, query, c, principal }) => {
@@ -154,7 +159,8 @@ export const ESSMS: RouteDef[] = [
       );
       let matches: Awaited<ReturnType<typeof reidentify>>;
       try {
-        matches = await reidentify(upload.path, e.finess, deps.secret, doc.pseudonyms);
+        const profile = query.profile ? loadNamedProfile(query.profile) : null;
+        matches = await reidentify(upload.path, e.finess, deps.secret, doc.pseudonyms, profile);
       } finally {
         upload.discard();
       }
