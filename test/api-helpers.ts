@@ -55,3 +55,12 @@ export async function populate(db: Db): Promise<void> {
   for (const u of Object.values(USERS))
     await addUser(db, { ...u, region: u.region ?? null, grappes: u.grappes ?? [], password: PASSWORD });
 }
+
+/** Logs in through the app in-process (`app.request`) and returns the session cookie. */
+export async function sessionCookie(
+  app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> },
+  who: keyof typeof USERS,
+): Promise<string> {
+  const res = await app.request("/api/session", jsonInit({ email: USERS[who]?.email, password: PASSWORD }));
+  return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
+}

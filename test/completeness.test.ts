@@ -2,7 +2,7 @@
 import { describe, expect, it as plainIt } from "vitest";
 import { createApp } from "../api/app.ts";
 import { completeness, gridMonths } from "../domain/completeness.ts";
-import { jsonInit, PASSWORD, populate, USERS } from "./api-helpers.ts";
+import { populate, sessionCookie } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
 import { SECRET } from "./helpers.ts";
 
@@ -67,11 +67,7 @@ describeOnBackends("what is missing, over the API", { seed: populate }, () => {
     db,
   }) => {
     const app = createApp({ db, secret: SECRET, log: () => {} });
-    const login = await app.request(
-      "/api/session",
-      jsonInit({ email: USERS.chef_projet?.email, password: PASSWORD }),
-    );
-    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const cookie = await sessionCookie(app, "chef_projet");
     const g = (await (
       await app.request("/api/grappes/T1?date=2025-07-01", { headers: { cookie } })
     ).json()) as {

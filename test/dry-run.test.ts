@@ -9,7 +9,7 @@ import { createApp } from "../api/app.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import { ingestPaths, planFiles } from "../ingest/ingest.ts";
 import { computeReport } from "../sql/queries.ts";
-import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "./api-helpers.ts";
+import { LOCAL_ORIGIN, populate, sessionCookie } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
 import { count, dumpRows, goldenRoot, SECRET, writeTemp } from "./helpers.ts";
 
@@ -99,11 +99,7 @@ describeOnBackends("dry run over the API", { seed: populate }, () => {
     db,
   }) => {
     const app = createApp({ db, secret: SECRET, log: () => {} });
-    const login = await app.request(
-      "/api/session",
-      jsonInit({ email: USERS.chef_projet?.email, password: PASSWORD }),
-    );
-    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const cookie = await sessionCookie(app, "chef_projet");
     const before = await dumpRows(db, ["audit_log", "user_session", "login_throttle"]);
     const form = new FormData();
     form.set(
