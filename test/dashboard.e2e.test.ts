@@ -596,6 +596,33 @@ describe("dashboard in Chromium", () => {
     await page.close();
   });
 
+  it("keeps the grappe table's filter and sort in the address: reload restores them; titles name the page", async () => {
+    const page = await login("chef_projet");
+    await page.goto(`${base}/#/grappe/DEMO-OCC-01`);
+    await page.waitForSelector("#table-essms tbody tr[data-finess]");
+    expect(await page.title()).toMatch(/^Grappe démo Hérault au \d{2}\/\d{2}\/\d{4} — Cibles d'usage$/);
+    await page.click("#table-essms thead th:nth-child(2) button");
+    await page.click("#table-essms thead th:nth-child(2) button");
+    await page.click("label[for=bloquants]");
+    expect(page.url()).toMatch(/tri=dossiers_actifs&sens=desc&bloquants=1/);
+    const shown = await page.$$eval("#table-essms tbody tr[data-finess]", (t) =>
+      t.map((r) => r.getAttribute("data-finess")),
+    );
+    await page.reload();
+    await page.waitForSelector("#table-essms tbody tr[data-finess]");
+    expect(await page.isChecked("#bloquants")).toBe(true);
+    expect(await page.getAttribute("#table-essms thead th:nth-child(2)", "aria-sort")).toBe("descending");
+    expect(
+      await page.$$eval("#table-essms tbody tr[data-finess]", (t) =>
+        t.map((r) => r.getAttribute("data-finess")),
+      ),
+    ).toEqual(shown);
+    await page.click("#table-essms tbody tr[data-finess] th a:not(.cu-abbr)");
+    await page.waitForSelector("#table-indicateurs");
+    expect(await page.title()).toMatch(/ au \d{2}\/\d{2}\/\d{4} — Cibles d'usage$/);
+    await page.close();
+  });
+
   it("ran every page without a script error", () => {
     expect(pageErrors).toEqual([]);
   });

@@ -56,6 +56,7 @@ export const essmsPage: Page = {
       actions,
       imports,
     } = await api.essmsPage(finess, date);
+    document.title = `${e.raison_sociale} au ${frDate(e.measurement_date)} — Cibles d'usage`;
     const editing: Editing = {
       finess,
       canEdit: me.role === "chef_projet" || me.role === "amoa",

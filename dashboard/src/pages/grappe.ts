@@ -26,6 +26,7 @@ export const grappePage: Page = {
     const id = path[1] ?? "";
     const date = params.get("date") ?? undefined;
     const g = await api.grappe(id, date);
+    document.title = `${g.grappe_nom} au ${frDate(g.measurement_date)} — Cibles d'usage`;
     mount(
       main,
       h("h1", {}, `${g.grappe_nom} `, h("span", { class: "cu-muted" }, `(${g.grappe_id}, ${g.region})`)),
@@ -38,7 +39,7 @@ export const grappePage: Page = {
       completenessSection(g),
       dateForm(g),
       pooledSection(g),
-      essmsSection(g, date, params.get("bloquants") === "1"),
+      essmsSection(g, date, params),
       howPanel(),
     );
   },
@@ -293,9 +294,23 @@ function worklistHref(finess: string, id: IndicatorId, date: string): string {
 }
 
 /** The ESSMS × indicators table, sortable by any column, optionally the blocking ESSMS only. */
-function essmsSection(g: GrappeDetail, date: string | undefined, blockersFirst: boolean): Child[] {
-  let sort: { key: SortKey; dir: 1 | -1 } = { key: "finess", dir: 1 };
-  let blockersOnly = blockersFirst;
+function essmsSection(g: GrappeDetail, date: string | undefined, params: URLSearchParams): Child[] {
+  // The filter and the sort live in the address: reload and Back restore them (issue 17 §5).
+  const keys: readonly SortKey[] = ["finess", "raison_sociale", ...INDICATOR_IDS];
+  const asked = params.get("tri") as SortKey | null;
+  let sort: { key: SortKey; dir: 1 | -1 } = {
+    key: asked && keys.includes(asked) ? asked : "finess",
+    dir: params.get("sens") === "desc" ? -1 : 1,
+  };
+  let blockersOnly = params.get("bloquants") === "1";
+  const keep = () => {
+    const state = new URLSearchParams(params);
+    state.set("tri", sort.key);
+    state.set("sens", sort.dir === 1 ? "asc" : "desc");
+    if (blockersOnly) state.set("bloquants", "1");
+    else state.delete("bloquants");
+    history.replaceState(null, "", `#/grappe/${encodeURIComponent(g.grappe_id)}?${state}`);
+  };
   const tbody = h("tbody");
   const headers = new Map<SortKey, HTMLElement>();
   const sortValue = (r: Row, k: SortKey): string | number =>
@@ -347,6 +362,7 @@ function essmsSection(g: GrappeDetail, date: string | undefined, blockersFirst: 
           onclick: () => {
             sort = { key: k, dir: sort.key === k ? (sort.dir === 1 ? -1 : 1) : 1 };
             draw();
+            keep();
           },
         },
         label,
@@ -367,6 +383,7 @@ function essmsSection(g: GrappeDetail, date: string | undefined, blockersFirst: 
         onchange: (ev: Event) => {
           blockersOnly = (ev.currentTarget as HTMLInputElement).checked;
           draw();
+          keep();
         },
       }),
       h(
