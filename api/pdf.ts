@@ -5,7 +5,6 @@
  * table, the adjustments in force at D and the solde decision with its author. PDFKit's standard
  * Helvetica prints French (WinAnsi); the text avoids signs outside it (→, ≥, narrow spaces).
  */
-import PDFDocument from "pdfkit";
 import { formatFrenchDay, parisDateTime } from "../domain/dates.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS } from "../domain/indicators.ts";
 import type { Report } from "../domain/report.ts";
@@ -54,7 +53,10 @@ function printable(s: string): string {
 }
 
 /** The synthesis as a PDF (one A4 page; beyond its room the ESSMS rows say how many are left out). */
-export function synthesisPdf(input: SynthesisInput): Promise<Buffer> {
+export async function synthesisPdf(input: SynthesisInput): Promise<Buffer> {
+  // Loaded when a PDF is asked for: the server's resident memory does not carry PDFKit and its
+  // font metrics otherwise (the bounded-memory import of ADR 0008 is measured on that process).
+  const { default: PDFDocument } = await import("pdfkit");
   const { grappe, snapshot, report, synthesis: s } = input;
   const doc = new PDFDocument({
     size: "A4",
