@@ -5,7 +5,7 @@ import { grappeSoldeDecisions, soldeDecisions } from "../../sql/resources.ts";
 import { decideSolde, freezeSnapshot, listSnapshots, readSnapshot } from "../../sql/snapshots.ts";
 import { attachment, evidencePack, synthesisInput } from "../exports.ts";
 import { synthesisPdf } from "../pdf.ts";
-import { Reply, type RouteDef, route } from "../registry.ts";
+import { type AppDeps, Reply, type RouteDef, route, type Scope } from "../registry.ts";
 import * as S from "../schemas.ts";
 
 import { actor, grappeInScope, notFound } from "./scope.ts";
@@ -65,9 +65,7 @@ export const SNAPSHOTS: RouteDef[] = [
     params: S.grappeParam.extend({ snapshot_id: S.positiveId }),
     response: S.snapshot,
     handler: async ({ deps, scope, params }) => {
-      const g = await grappeInScope(deps, scope, params.grappe_id);
-      const snap = await readSnapshot(deps.db, params.snapshot_id);
-      if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${params.snapshot_id}`);
+      const { snap } = await snapshotInScope(deps, scope, params.grappe_id, params.snapshot_id);
       const [decisions, shown] = await Promise.all([
         soldeDecisions(deps.db, snap.snapshot_id),
         synthesisInput(deps.db, snap),
@@ -87,9 +85,7 @@ export const SNAPSHOTS: RouteDef[] = [
     status: 201,
     response: S.soldeDecision,
     handler: async ({ deps, scope, params, body, principal }) => {
-      const g = await grappeInScope(deps, scope, params.grappe_id);
-      const snap = await readSnapshot(deps.db, params.snapshot_id);
-      if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${params.snapshot_id}`);
+      const { g, snap } = await snapshotInScope(deps, scope, params.grappe_id, params.snapshot_id);
       const saved = await decideSolde(deps.db, snap, g.grappe_id, body, actor(principal));
       const all = await soldeDecisions(deps.db, snap.snapshot_id);
       return new Reply(
@@ -123,9 +119,7 @@ export const SNAPSHOTS: RouteDef[] = [
     query: S.snapshotQuery,
     response: { media: "application/pdf" },
     handler: async ({ deps, scope, params, query, c }) => {
-      const g = await grappeInScope(deps, scope, params.grappe_id);
-      const snap = await readSnapshot(deps.db, query.snapshot);
-      if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${query.snapshot}`);
+      const { g, snap } = await snapshotInScope(deps, scope, params.grappe_id, query.snapshot);
       const pdf = await synthesisPdf(await synthesisInput(deps.db, snap));
       return c.body(new Uint8Array(pdf), 200, {
         "content-type": "application/pdf",
@@ -144,9 +138,7 @@ export const SNAPSHOTS: RouteDef[] = [
     query: S.snapshotQuery,
     response: { media: "application/zip" },
     handler: async ({ deps, scope, params, query, c }) => {
-      const g = await grappeInScope(deps, scope, params.grappe_id);
-      const snap = await readSnapshot(deps.db, query.snapshot);
-      if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${query.snapshot}`);
+      const { g, snap } = await snapshotInScope(deps, scope, params.grappe_id, query.snapshot);
       const zip = await evidencePack(deps.db, snap);
       return c.body(new Uint8Array(zip), 200, {
         "content-type": "application/zip",
@@ -155,3 +147,11 @@ export const SNAPSHOTS: RouteDef[] = [
     },
   }),
 ];
+
+/** The grappe in scope and one of its frozen reports, or 404 (unknown, foreign or out of scope alike). */
+async function snapshotInScope(deps: AppDeps, scope: Scope, grappeId: string, snapshotId: number) {
+  const g = await grappeInScope(deps, scope, grappeId);
+  const snap = await readSnapshot(deps.db, snapshotId);
+  if (!snap || snap.grappe_id !== g.grappe_id) notFound(`figé ${snapshotId}`);
+  return { g, snap };
+}
