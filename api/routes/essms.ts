@@ -10,8 +10,9 @@ import { worklistCsv } from "../../domain/worklist.ts";
 import { loadNamedProfile } from "../../ingest/profile.ts";
 import { reidentify } from "../../ingest/reidentify.ts";
 import { importSpans } from "../../sql/completeness.ts";
+import { cachedHistory, cachedReport } from "../../sql/figures-cache.ts";
 import { audit } from "../../sql/identity.ts";
-import { computeReport, history, MAX_HISTORY_MONTHS } from "../../sql/queries.ts";
+import { MAX_HISTORY_MONTHS } from "../../sql/queries.ts";
 import { freshness, grappesByIds, listImports } from "../../sql/resources.ts";
 import { adjustmentsInView, listActions } from "../../sql/workflow.ts";
 import { worklistDocument } from "../../sql/worklist.ts";
@@ -27,7 +28,7 @@ type EssmsRow = Awaited<ReturnType<typeof essmsInScope>>;
 
 /** One ESSMS at D (GET /essms/{finess}): indicators, file active, freshness, exports received. */
 async function essmsDetailOf(deps: AppDeps, e: EssmsRow, d: Day) {
-  const report = await computeReport(deps.db, d, e.grappe_id);
+  const report = await cachedReport(deps.db, d, e.grappe_id);
   const r = report.essms.find((x) => x.finess === e.finess) ?? notFound(`ESSMS ${e.finess}`);
   return {
     ...r,
@@ -56,11 +57,13 @@ async function historyOf(deps: AppDeps, e: EssmsRow, fromQ?: Day, toQ?: Day) {
     throw new DomainError("validation", `historique limité à ${MAX_HISTORY_MONTHS} mois`, {
       errors: [{ field: "from", message: `au plus ${MAX_HISTORY_MONTHS} mois` }],
     });
-  const points = (await history(deps.db, from, to, { finess: e.finess })).map((p) => {
-    const r = p.essms[0];
-    if (!r) notFound(`ESSMS ${e.finess}`);
-    return { date: p.date, file_active: r.file_active, indicators: r.indicators };
-  });
+  const points = (await cachedHistory(deps.db, from, to, { grappe: e.grappe_id, finess: e.finess })).map(
+    (p) => {
+      const r = p.essms[0];
+      if (!r) notFound(`ESSMS ${e.finess}`);
+      return { date: p.date, file_active: r.file_active, indicators: r.indicators };
+    },
+  );
   const [g] = await grappesByIds(deps.db, [e.grappe_id]);
   const t = g?.date_vsr ? targetDate(g.date_vsr) : null;
   const fc = Object.fromEntries(

@@ -1,6 +1,6 @@
 import { todayParis } from "../../domain/dates.ts";
 import { reportCsv } from "../../domain/report-csv.ts";
-import { computeReport } from "../../sql/queries.ts";
+import { cachedReport } from "../../sql/figures-cache.ts";
 import { essmsNames, essmsOfGrappe } from "../../sql/resources.ts";
 import { attachment, reportXlsx, workbookContext } from "../exports.ts";
 import { type RouteDef, route } from "../registry.ts";
@@ -21,7 +21,7 @@ export const EXPORTS: RouteDef[] = [
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const d = query.date ?? todayParis();
       const [report, names] = await Promise.all([
-        computeReport(deps.db, d, g.grappe_id),
+        cachedReport(deps.db, d, g.grappe_id),
         essmsNames(deps.db, [g.grappe_id]),
       ]);
       const csv = reportCsv(report, names);
@@ -44,7 +44,7 @@ export const EXPORTS: RouteDef[] = [
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const d = query.date ?? todayParis();
       const [report, essms] = await Promise.all([
-        computeReport(deps.db, d, g.grappe_id),
+        cachedReport(deps.db, d, g.grappe_id),
         essmsOfGrappe(deps.db, g.grappe_id),
       ]);
       const xlsx = await reportXlsx(report, workbookContext(g, report, essms, todayParis()));

@@ -12,7 +12,7 @@ export function staleDays(): number {
   return Number.isInteger(n) && n > 0 && n <= 3650 ? n : DEFAULT_STALE_DAYS;
 }
 
-import { computeReport, history } from "../../sql/queries.ts";
+import { cachedHistory, cachedReport } from "../../sql/figures-cache.ts";
 import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
 import { type RouteDef, route } from "../registry.ts";
 import * as S from "../schemas.ts";
@@ -35,7 +35,7 @@ export const GRAPPES: RouteDef[] = [
       // Only the grappes in scope are computed (a chef de projet never pays for the region).
       const ids = grappes.map((g) => g.grappe_id);
       const [report, lastImports] = await Promise.all([
-        computeReport(deps.db, d, ids),
+        cachedReport(deps.db, d, ids),
         lastImportByGrappe(deps.db, ids),
       ]);
       return grappes.flatMap((g) => {
@@ -61,11 +61,11 @@ export const GRAPPES: RouteDef[] = [
       const today = todayParis();
       const months = forecastMonths(d < today ? d : today);
       const [report, infos, atTarget, points, next, spans] = await Promise.all([
-        computeReport(deps.db, d, g.grappe_id),
+        cachedReport(deps.db, d, g.grappe_id),
         essmsOfGrappe(deps.db, g.grappe_id),
-        t === null ? null : t === d ? undefined : computeReport(deps.db, t, g.grappe_id),
-        history(deps.db, months.from, months.to, { grappes: g.grappe_id }),
-        computeReport(deps.db, nextMonthStart(d), g.grappe_id),
+        t === null ? null : t === d ? undefined : cachedReport(deps.db, t, g.grappe_id),
+        cachedHistory(deps.db, months.from, months.to, { grappe: g.grappe_id }),
+        cachedReport(deps.db, nextMonthStart(d), g.grappe_id),
         importSpans(deps.db, [g.grappe_id]),
       ]);
       const grid = completeness(d, infos, spans, today, staleDays());

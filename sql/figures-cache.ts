@@ -1,0 +1,138 @@
+/**
+ * Computed figures cached per data version (issue 18 §1, ADR 0014).
+ *
+ * The counts of a grappe at D (what `computeReport` builds its report from) and its monthly
+ * history are computed once per data version: the number of committed `data_change` rows of the
+ * grappe (migration 0009), which every statement changing what the indicator queries read raises
+ * in its own transaction. The figures live in this process's memory (an LRU bounded in counted
+ * ESSMS rows); the version is read from the database before each use, so two server processes
+ * on one database never serve a figure older than the last commit either of them or anyone else
+ * made. The rules version is part of the key.
+ *
+ * Only a `Db` is accepted, never a transaction: figures computed inside a transaction could
+ * include rows that are later rolled back.
+ */
+import { LRUCache } from "lru-cache";
+import type { Db } from "../db/index.ts";
+import type { Day } from "../domain/dates.ts";
+import { RULES_VERSION } from "../domain/indicators.ts";
+import { buildReport, type EssmsCounts, type EssmsInfo, type Report } from "../domain/report.ts";
+import { essmsCounts, essmsInfos, type HistoryPoint, history } from "./queries.ts";
+
+/** At most this many ESSMS rows (one ESSMS at one date) held, over all entries (~25 MB). */
+const MAX_CACHED_ROWS = 60_000;
+
+interface GrappeFigures {
+  counts: EssmsCounts[];
+  infos: EssmsInfo[];
+}
+
+type Entry = GrappeFigures | HistoryPoint[];
+
+function rowsOf(e: Entry): number {
+  return Array.isArray(e) ? e.reduce((n, p) => n + p.essms.length, 1) : e.counts.length + e.infos.length + 1;
+}
+
+/** Hits and misses since the process started (for the benchmark and the tests). */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+}
+
+const caches = new WeakMap<Db, { lru: LRUCache<string, Entry>; stats: CacheStats }>();
+
+function cacheOf(db: Db) {
+  let c = caches.get(db);
+  if (!c) {
+    c = {
+      lru: new LRUCache<string, Entry>({ maxSize: MAX_CACHED_ROWS, sizeCalculation: rowsOf }),
+      stats: { hits: 0, misses: 0 },
+    };
+    caches.set(db, c);
+  }
+  return c;
+}
+
+export function cacheStats(db: Db): CacheStats {
+  return { ...cacheOf(db).stats };
+}
+
+/**
+ * The data version of each grappe: its number of committed changes (0 for a grappe never
+ * changed). Read before computing, so that a figure is stored under a version no newer than
+ * its data.
+ */
+export async function dataVersions(db: Db, grappes: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>(grappes.map((g) => [g, 0]));
+  if (grappes.length === 0) return out;
+  const rows = await db.query<{ grappe_id: string; n: number }>(
+    "select grappe_id, count(*)::int as n from data_change where grappe_id = any($1::text[]) group by grappe_id",
+    [[...grappes]],
+  );
+  for (const r of rows) out.set(r.grappe_id, r.n);
+  return out;
+}
+
+const key = (parts: (string | number | null)[]) => [RULES_VERSION, ...parts].join("\u0000");
+
+/**
+ * The report at D of the given grappes (one, or a user's scope), as `computeReport` builds it:
+ * the grappes whose figures at D are cached for their current version are not recomputed; the
+ * others are computed together in one query and cached. Same shape, same figures.
+ */
+export async function cachedReport(db: Db, d: Day, grappes: string | readonly string[]): Promise<Report> {
+  const list = [...new Set(typeof grappes === "string" ? [grappes] : grappes)];
+  const { lru, stats } = cacheOf(db);
+  const versions = await dataVersions(db, list);
+  const keys = new Map(list.map((g) => [g, key(["report", g, versions.get(g) ?? 0, d])]));
+  const found = new Map<string, GrappeFigures>();
+  const missing: string[] = [];
+  for (const g of list) {
+    const hit = lru.get(keys.get(g) as string);
+    if (hit && !Array.isArray(hit)) found.set(g, hit);
+    else missing.push(g);
+  }
+  stats.hits += found.size;
+  stats.misses += missing.length;
+  if (missing.length > 0) {
+    const [counts, infos] = await Promise.all([essmsCounts(db, d, missing), essmsInfos(db, missing)]);
+    for (const g of missing) {
+      const fig = {
+        counts: counts.filter((c) => c.grappe_id === g),
+        infos: infos.filter((i) => i.grappe_id === g),
+      };
+      lru.set(keys.get(g) as string, fig);
+      found.set(g, fig);
+    }
+  }
+  const all = list.map((g) => found.get(g) as GrappeFigures);
+  return buildReport(
+    d,
+    all.flatMap((f) => f.counts),
+    all.flatMap((f) => f.infos),
+  );
+}
+
+/**
+ * The monthly history of one grappe, or of one of its ESSMS (`finess`), on the first days of
+ * month in [from, to], as `history` computes it, cached per data version of the grappe.
+ */
+export async function cachedHistory(
+  db: Db,
+  from: Day,
+  to: Day,
+  scope: { grappe: string; finess?: string | null },
+): Promise<HistoryPoint[]> {
+  const { lru, stats } = cacheOf(db);
+  const version = (await dataVersions(db, [scope.grappe])).get(scope.grappe) ?? 0;
+  const k = key(["history", scope.grappe, scope.finess ?? null, version, from, to]);
+  const hit = lru.get(k);
+  if (hit && Array.isArray(hit)) {
+    stats.hits += 1;
+    return hit;
+  }
+  stats.misses += 1;
+  const points = await history(db, from, to, { grappes: scope.grappe, finess: scope.finess ?? null });
+  lru.set(k, points);
+  return points;
+}

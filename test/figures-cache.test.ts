@@ -1,0 +1,251 @@
+/**
+ * Issue 18 §1: computed figures cached per data version. After each kind of change (an import,
+ * an adjustment decision, a declared file active, a referential change, a table emptied) the
+ * next cached figure equals a fresh computation, on both backends; a rolled-back change and a
+ * change in another grappe keep the cached figure; two server processes on one PostgreSQL
+ * database never serve a stale figure.
+ */
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { type Db, openDb } from "../db/index.ts";
+import { importFileActive, importReferential } from "../ingest/programme.ts";
+import { cachedHistory, cachedReport, cacheStats, dataVersions } from "../sql/figures-cache.ts";
+import { computeReport, history } from "../sql/queries.ts";
+import { decideAdjustment, proposeAdjustment } from "../sql/workflow.ts";
+import { PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
+import { describeOnBackends, it } from "./backend-test.ts";
+import { cliProcess, freePort, stopProcess, waitForHealth } from "./cli-run.ts";
+import { createPgDatabase, exportHeader, loadRows, SECRET, tempDir, writeTemp } from "./helpers.ts";
+
+const D = "2025-07-01";
+
+/** Warms the cache, runs `change`, then checks the cached figures against fresh ones. */
+async function expectFreshAfter(
+  db: Db,
+  change: () => Promise<unknown>,
+  opts: { changes: boolean } = { changes: true },
+) {
+  const before = await cachedReport(db, D, "T1");
+  const histBefore = await cachedHistory(db, "2025-01-01", D, { grappe: "T1" });
+  // A second read is a hit: the same object, no query.
+  const warm = cacheStats(db);
+  expect(await cachedReport(db, D, "T1")).toEqual(before);
+  expect(cacheStats(db).hits).toBe(warm.hits + 1);
+  const v0 = (await dataVersions(db, ["T1"])).get("T1") ?? 0;
+
+  await change();
+
+  const v1 = (await dataVersions(db, ["T1"])).get("T1") ?? 0;
+  const stats = cacheStats(db);
+  const after = await cachedReport(db, D, "T1");
+  const histAfter = await cachedHistory(db, "2025-01-01", D, { grappe: "T1" });
+  expect(after).toEqual(await computeReport(db, D, "T1"));
+  expect(histAfter).toEqual(await history(db, "2025-01-01", D, { grappes: "T1" }));
+  if (opts.changes) {
+    expect(v1).toBeGreaterThan(v0);
+    expect(cacheStats(db).misses).toBe(stats.misses + 2);
+    expect(after).not.toEqual(before);
+  } else {
+    expect(v1).toBe(v0);
+    expect(cacheStats(db).hits).toBe(stats.hits + 2);
+    expect(after).toEqual(before);
+    expect(histAfter).toEqual(histBefore);
+  }
+}
+
+describeOnBackends("computed figures cached per data version", { seed: populate }, () => {
+  it("an import of dossiers changes the figures of its grappe at once", async ({ db }) => {
+    await expectFreshAfter(db, () =>
+      loadRows(db, "dossiers", [
+        "340000017;nouveau-1;2025-06-01;;;2025-06-15;",
+        "340000017;nouveau-2;2025-06-01;;;2025-06-15;",
+      ]),
+    );
+  });
+
+  it("an adjustment approved by the ARS changes them", async ({ db }) => {
+    const a = await proposeAdjustment(
+      db,
+      {
+        finess: "340000017",
+        indicateur: "dmp",
+        nombre: 1,
+        categorie: "opposition_mes",
+        justification: "usager opposé",
+        date_debut: "2025-04-01",
+        date_fin: null,
+      },
+      USERS.amoa?.email as string,
+    );
+    await expectFreshAfter(db, () =>
+      decideAdjustment(
+        db,
+        a.amenagement_id,
+        { decision: "APPROUVE", comment: null },
+        USERS.ars?.email as string,
+      ),
+    );
+  });
+
+  it("a declared file active changes them", async ({ db }) => {
+    await expectFreshAfter(db, () =>
+      importFileActive(
+        db,
+        writeTemp(
+          "file_active.csv",
+          "finess;date_debut;date_fin;valeur;source\n340000017;2025-01-01;2025-12-31;40;tableau de bord\n",
+        ),
+      ),
+    );
+  });
+
+  it("a referential change (an ESSMS's eligible hours, an ESSMS leaving the grappe) changes them", async ({
+    db,
+  }) => {
+    await expectFreshAfter(db, () =>
+      importReferential(
+        db,
+        writeTemp("referentiel.csv", REFERENTIAL.replace(";3;0,5;2000;", ";3;0,25;2000;")),
+      ),
+    );
+    await expectFreshAfter(db, () =>
+      importReferential(
+        db,
+        writeTemp(
+          "referentiel.csv",
+          REFERENTIAL.replace("T1;Grappe test;OCC;310000039", "T2;Autre grappe;OCC;310000039"),
+        ),
+      ),
+    );
+  });
+
+  it("a table emptied at once changes every grappe", async ({ db }) => {
+    await expectFreshAfter(db, () => db.query("truncate projet_personnalise"));
+  });
+
+  it("a change rolled back, or made in another grappe, keeps the cached figures", async ({ db }) => {
+    await expectFreshAfter(
+      db,
+      () =>
+        db
+          .transaction(async (tx) => {
+            await tx.query("delete from sejour where finess = '340000017'");
+            throw new Error("abandon");
+          })
+          .catch(() => undefined),
+      { changes: false },
+    );
+    await expectFreshAfter(
+      db,
+      () => loadRows(db, "dossiers", ["350000014;breton-3;2025-06-01;;;2025-06-15;"]),
+      { changes: false },
+    );
+    expect((await dataVersions(db, ["F1"])).get("F1")).toBeGreaterThan(0);
+  });
+
+  it("a scope of several grappes is served from each grappe's figures, and equals the fresh report", async ({
+    db,
+  }) => {
+    await cachedReport(db, D, "T1");
+    const both = await cachedReport(db, D, ["T1", "F1"]);
+    expect(both).toEqual(await computeReport(db, D, ["T1", "F1"]));
+    await loadRows(db, "dossiers", ["350000014;breton-4;2025-06-01;;;2025-06-15;"]);
+    expect(await cachedReport(db, D, ["T1", "F1"])).toEqual(await computeReport(db, D, ["T1", "F1"]));
+    expect(await cachedReport(db, D, [])).toEqual(await computeReport(db, D, []));
+  });
+});
+
+describe("two server processes on one PostgreSQL database", () => {
+  const servers: ReturnType<typeof cliProcess>[] = [];
+  const bases: string[] = [];
+  let databaseUrl = "";
+  beforeAll(async () => {
+    databaseUrl = await createPgDatabase();
+    const db = await openDb({ databaseUrl });
+    await populate(db);
+    await db.close();
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const child = cliProcess(["serve", "--no-demo"], {
+        DATA_DIR: tempDir(),
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        PSEUDONYMISATION_SECRET: SECRET,
+        INGEST_CRON: "0 2 1 1 *",
+      });
+      let log = "";
+      child.stderr?.on("data", (d) => {
+        log += d;
+      });
+      servers.push(child);
+      bases.push(`http://127.0.0.1:${port}`);
+      await waitForHealth(bases[i] as string, () => log);
+    }
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of servers) await stopProcess(s);
+  });
+
+  it("an import through one process is seen by the next request to the other", async () => {
+    const cookies = await Promise.all(
+      bases.map(async (base) => {
+        const r = await fetch(`${base}/api/session`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: base },
+          body: JSON.stringify({ email: USERS.chef_projet?.email, password: PASSWORD }),
+        });
+        expect(r.status).toBe(200);
+        return (r.headers.get("set-cookie") ?? "").split(";")[0] as string;
+      }),
+    );
+    const [a, b] = bases as [string, string];
+    const get = async (i: 0 | 1, path: string) => {
+      const r = await fetch(`${bases[i]}${path}`, { headers: { cookie: cookies[i] as string } });
+      expect(r.status).toBe(200);
+      return r.json();
+    };
+    const page = `/api/grappes/T1?date=${D}`;
+    const essms = `/api/essms/340000017/page?date=${D}`;
+    // Both processes warm their caches.
+    const before = await get(1, page);
+    expect(await get(0, page)).toEqual(before);
+    const essmsBefore = await get(1, essms);
+    // A new dossier imported through process A…
+    const form = new FormData();
+    form.set(
+      "file",
+      new File(
+        [`${exportHeader("dossiers")}\n340000017;deux-processus;2025-06-01;;;2025-06-15;\n`],
+        "dossiers_juin.csv",
+      ),
+    );
+    const up = await fetch(`${a}/api/imports`, {
+      method: "POST",
+      headers: { cookie: cookies[0] as string, origin: a },
+      body: form,
+    });
+    expect(up.status).toBe(202);
+    const { import_id } = (await up.json()) as { import_id: number };
+    for (let tries = 0; ; tries++) {
+      const st = (await get(0, `/api/imports/${import_id}`)) as { status: string };
+      if (st.status !== "running") {
+        expect(st.status).toBe("loaded");
+        break;
+      }
+      expect(tries).toBeLessThan(200);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // …is in process B's very next answers.
+    const after = (await get(1, page)) as { essms: { finess: string; file_active: { value: number } }[] };
+    expect(after).not.toEqual(before);
+    expect(after).toEqual(await get(0, page));
+    const fa = (x: unknown) =>
+      (x as { essms: { finess: string; file_active: { value: number } }[] }).essms.find(
+        (e) => e.finess === "340000017",
+      )?.file_active.value;
+    expect(fa(after)).toBe((fa(before) as number) + 1);
+    const essmsAfter = await get(1, essms);
+    expect(essmsAfter).not.toEqual(essmsBefore);
+    expect(essmsAfter).toEqual(await get(0, essms));
+  });
+});
