@@ -13,11 +13,11 @@
  * include rows that are later rolled back.
  */
 import { LRUCache } from "lru-cache";
-import type { Db } from "../db/index.ts";
+import type { Db, Queryable } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
 import { RULES_VERSION } from "../domain/indicators.ts";
 import { buildReport, type EssmsCounts, type EssmsInfo, type Report } from "../domain/report.ts";
-import { essmsCounts, essmsInfos, type HistoryPoint, history } from "./queries.ts";
+import { computeReport, essmsCounts, essmsInfos, type HistoryPoint, history } from "./queries.ts";
 
 /** At most this many ESSMS rows (one ESSMS at one date) held, over all entries (~25 MB). */
 const MAX_CACHED_ROWS = 60_000;
@@ -76,11 +76,10 @@ export async function dataVersions(db: Db, grappes: readonly string[]): Promise<
 const key = (parts: (string | number | null)[]) => [RULES_VERSION, ...parts].join("\u0000");
 
 /**
- * The report at D of the given grappes (one, or a user's scope), as `computeReport` builds it:
- * the grappes whose figures at D are cached for their current version are not recomputed; the
- * others are computed together in one query and cached. Same shape, same figures.
+ * The figures at D of each of the given grappes: those cached for their current version are not
+ * recomputed; the others are computed together in one query and cached.
  */
-export async function cachedReport(db: Db, d: Day, grappes: string | readonly string[]): Promise<Report> {
+async function grappeFigures(db: Db, d: Day, grappes: string | readonly string[]): Promise<GrappeFigures[]> {
   const list = [...new Set(typeof grappes === "string" ? [grappes] : grappes)];
   const { lru, stats } = cacheOf(db);
   const versions = await dataVersions(db, list);
@@ -105,12 +104,43 @@ export async function cachedReport(db: Db, d: Day, grappes: string | readonly st
       found.set(g, fig);
     }
   }
-  const all = list.map((g) => found.get(g) as GrappeFigures);
+  return list.map((g) => found.get(g) as GrappeFigures);
+}
+
+/**
+ * The report at D of the given grappes (one, or a user's scope), as `computeReport` builds it,
+ * from each grappe's cached figures. Same shape, same figures.
+ */
+export async function cachedReport(db: Db, d: Day, grappes: string | readonly string[]): Promise<Report> {
+  const all = await grappeFigures(db, d, grappes);
   return buildReport(
     d,
     all.flatMap((f) => f.counts),
     all.flatMap((f) => f.infos),
   );
+}
+
+/** A database, not a transaction: what may read and fill the cache. */
+function isDb(q: Queryable): q is Db {
+  return "transaction" in q && "close" in q;
+}
+
+/**
+ * For store functions that run on the database or inside a transaction: the report at D, from
+ * the cache on the database, computed afresh inside a transaction (`computeReport`).
+ */
+export function reportAt(q: Queryable, d: Day, grappes: string | readonly string[]): Promise<Report> {
+  return isDb(q) ? cachedReport(q, d, grappes) : computeReport(q, d, grappes);
+}
+
+/** Same for the per-ESSMS counts at D (`essmsCounts`). */
+export async function countsAt(
+  q: Queryable,
+  d: Day,
+  grappes: string | readonly string[],
+): Promise<EssmsCounts[]> {
+  if (!isDb(q)) return essmsCounts(q, d, grappes);
+  return (await grappeFigures(q, d, grappes)).flatMap((f) => f.counts);
 }
 
 /**

@@ -223,15 +223,31 @@ function importView(q: Queryable, grappeIds: readonly string[] | null, email: st
 /**
  * The imports a viewer may see (most recent first): every one for an unrestricted viewer
  * (`grappeIds` null), else those it sent and those with rows for an ESSMS of its grappes, each
- * reduced to that part (`importView`).
+ * reduced to that part (`importView`); `finess`: only the imports with rows for that ESSMS;
+ * `limit`: the most recent ones.
  */
 export async function listImports(
   q: Queryable,
   grappeIds: readonly string[] | null,
   email: string,
   limit = 200,
+  finess: string | null = null,
 ): Promise<ImportRow[]> {
-  const rows = await importView(q, grappeIds, email).orderBy("i.import_id", "desc").limit(limit).execute();
+  const rows = await importView(q, grappeIds, email)
+    // One ESSMS's imports (its page shows its last ones): filtered and limited by the database.
+    .$if(finess !== null, (qb) =>
+      qb.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom("import_finess as g")
+            .select("g.import_id")
+            .whereRef("g.import_id", "=", "i.import_id")
+            .where("g.finess", "=", finess as string),
+        ),
+      ),
+    )
+    .orderBy("i.import_id", "desc")
+    .limit(limit)
+    .execute();
   return rows.map(({ whole: _w, ...r }) => r);
 }
 

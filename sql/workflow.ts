@@ -18,7 +18,7 @@ import { DomainError } from "../domain/errors.ts";
 import { finessCategoryLabel } from "../domain/finess-categories.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
 import { MAX_ADJUSTED_PERSONS } from "../domain/rejections.ts";
-import { rawFraction } from "../domain/report.ts";
+import { type Report, rawFraction } from "../domain/report.ts";
 import {
   ACTION_STATUS,
   AMENAGEMENT_CATEGORIE,
@@ -26,9 +26,10 @@ import {
   type AmenagementEtat,
 } from "../domain/vocabulary.ts";
 import { missing } from "../domain/worklist.ts";
+import { countsAt, reportAt } from "./figures-cache.ts";
 import { audit } from "./identity.ts";
 import { listPieces, type Piece } from "./pieces.ts";
-import { computeReport, essmsCounts, essmsInfos } from "./queries.ts";
+import { essmsCounts, essmsInfos } from "./queries.ts";
 import { utc, utcPrecise } from "./resources.ts";
 import { peopleAt, worklistDocument } from "./worklist.ts";
 
@@ -256,12 +257,12 @@ export async function adjustmentsInView(
   const list = await listAdjustments(q, grappeIds);
   if (list.length === 0) return [];
   const involved = [...new Set(list.map((a) => a.grappe_id))];
-  const [countsAtD, infos] = await Promise.all([essmsCounts(q, d, involved), essmsInfos(q, involved)]);
+  const [countsAtD, infos] = await Promise.all([countsAt(q, d, involved), essmsInfos(q, involved)]);
   const atTarget = new Map<string, Awaited<ReturnType<typeof essmsCounts>>>();
   for (const g of involved) {
     const t = targets.get(g);
     if (t && list.some((a) => a.grappe_id === g && a.statut === "PROPOSE"))
-      atTarget.set(g, await essmsCounts(q, t, g));
+      atTarget.set(g, await countsAt(q, t, g));
   }
   return list.map((a) => {
     const mine = countsAtD.find((c) => c.finess === a.finess);
@@ -454,7 +455,7 @@ function actions(q: Queryable) {
 }
 
 async function indicatorValue(q: Queryable, finess: string, grappeId: string, id: IndicatorId, d: Day) {
-  const r = await computeReport(q, d, grappeId);
+  const r = await reportAt(q, d, grappeId);
   const e = r.essms.find((x) => x.finess === finess);
   const v = e?.indicators[id];
   return v ? { date: d, rate: v.rate, numerator: v.numerator, denominator: v.denominator } : null;
@@ -471,11 +472,11 @@ export async function listActions(q: Queryable, grappeIds: readonly string[]): P
       .execute(),
   );
   const today = todayParis();
-  const reports = new Map<string, Awaited<ReturnType<typeof computeReport>>>();
+  const reports = new Map<string, Report>();
   for (const a of rows) {
     let r = reports.get(a.grappe_id);
     if (!r) {
-      r = await computeReport(q, today, a.grappe_id);
+      r = await reportAt(q, today, a.grappe_id);
       reports.set(a.grappe_id, r);
     }
     const v = r.essms.find((x) => x.finess === a.finess)?.indicators[a.indicateur];

@@ -17,8 +17,8 @@ import {
   type PersonIndicator,
   type WorklistEntry,
 } from "../domain/worklist.ts";
+import { reportAt } from "./figures-cache.ts";
 import { runNamed, WORKLIST } from "./named.ts";
-import { computeReport } from "./queries.ts";
 
 /** Every person of the ESSMS's file active at D, with its numerators and facts. */
 export async function peopleAt(
@@ -68,8 +68,8 @@ export async function worklistDocument(
   const [now, later, reportNow, reportNext] = await Promise.all([
     peopleAt(q, essms.finess, essms.grappe_id, d),
     peopleAt(q, essms.finess, essms.grappe_id, next),
-    computeReport(q, d, essms.grappe_id),
-    computeReport(q, next, essms.grappe_id),
+    reportAt(q, d, essms.grappe_id),
+    reportAt(q, next, essms.grappe_id),
   ]);
   const list = missing(now, indicator);
   const e = reportNow.essms.find((x) => x.finess === essms.finess);

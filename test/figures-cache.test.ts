@@ -10,6 +10,7 @@ import { type Db, openDb } from "../db/index.ts";
 import { importFileActive, importReferential } from "../ingest/programme.ts";
 import { cachedHistory, cachedReport, cacheStats, dataVersions } from "../sql/figures-cache.ts";
 import { computeReport, history } from "../sql/queries.ts";
+import { listImports } from "../sql/resources.ts";
 import { decideAdjustment, proposeAdjustment } from "../sql/workflow.ts";
 import { PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
@@ -151,6 +152,20 @@ describeOnBackends("computed figures cached per data version", { seed: populate 
     await loadRows(db, "dossiers", ["350000014;breton-4;2025-06-01;;;2025-06-15;"]);
     expect(await cachedReport(db, D, ["T1", "F1"])).toEqual(await computeReport(db, D, ["T1", "F1"]));
     expect(await cachedReport(db, D, [])).toEqual(await computeReport(db, D, []));
+  });
+});
+
+describeOnBackends("the ESSMS page's imports", { seed: populate }, () => {
+  it("are its own last ones, filtered and limited by the database, as the whole list filtered would give", async ({
+    db,
+  }) => {
+    for (let i = 0; i < 12; i++)
+      await loadRows(db, "dossiers", [`340000017;liste-${i};2025-06-01;;;2025-06-15;`]);
+    const whole = await listImports(db, ["T1"], USERS.chef_projet?.email as string);
+    const mine = await listImports(db, ["T1"], USERS.chef_projet?.email as string, 10, "340000017");
+    expect(mine).toHaveLength(10);
+    expect(mine).toEqual(whole.filter((i) => i.finess.includes("340000017")).slice(0, 10));
+    expect(whole.some((i) => !i.finess.includes("340000017"))).toBe(true);
   });
 });
 

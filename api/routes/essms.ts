@@ -210,7 +210,7 @@ export const ESSMS: RouteDef[] = [
         historyOf(deps, e),
         grappesByIds(deps.db, [e.grappe_id]),
         listActions(deps.db, [e.grappe_id]),
-        listImports(deps.db, scope.all ? null : [...scope.grappes], principal.email),
+        listImports(deps.db, scope.all ? null : [...scope.grappes], principal.email, 10, e.finess),
       ]);
       const target = g?.date_vsr ? targetDate(g.date_vsr) : null;
       const adjustments = await adjustmentsInView(
@@ -225,7 +225,7 @@ export const ESSMS: RouteDef[] = [
         grappe: { grappe_id: e.grappe_id, grappe_nom: g?.grappe_nom ?? e.grappe_id, target_date: target },
         adjustments: adjustments.filter((a) => a.finess === e.finess),
         actions: actions.filter((a) => a.finess === e.finess),
-        imports: imports.filter((i) => i.finess.includes(e.finess)).slice(0, 10),
+        imports,
       };
     },
   }),
