@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { parse } from "csv-parse";
 import { openDb } from "../db/index.ts";
 import { importReferential } from "../ingest/programme.ts";
+import { benchApi } from "./api.ts";
 import { freshPgDatabase, machine, pgUrl } from "./common.ts";
 import { benchReport } from "./report.ts";
 
@@ -21,6 +22,9 @@ const { positionals, values } = parseArgs({
     scale: { type: "string" },
     backend: { type: "string" },
     shape: { type: "string" },
+    dataset: { type: "string" },
+    rate: { type: "string" },
+    duration: { type: "string" },
   },
 });
 
@@ -194,9 +198,19 @@ const shape = values.shape ?? "iso";
 if (what === "ingest" && (shape === "iso" || shape === "fr"))
   await benchIngest(Number(values.rows ?? 2_000_000), shape);
 else if (what === "report") await benchReport(Number(values.scale ?? 1), values.backend);
+else if (what === "api" && (values.dataset ?? "demo").match(/^(demo|region)$/))
+  await benchApi(
+    {
+      dataset: (values.dataset ?? "demo") as "demo" | "region",
+      scale: Number(values.scale ?? 1),
+      rate: Number(values.rate ?? 200),
+      duration: Number(values.duration ?? 30),
+    },
+    values.backend,
+  );
 else {
   process.stderr.write(
-    "usage : npm run bench -- ingest [--rows N] [--shape iso|fr] [--backend pg] | report [--scale S] [--backend pg]\n",
+    "usage : npm run bench -- ingest [--rows N] [--shape iso|fr] [--backend pg] | report [--scale S] [--backend pg] | api [--dataset demo|region] [--scale S] [--backend pg|pglite] [--rate R] [--duration S]\n",
   );
   process.exitCode = 2;
 }

@@ -123,7 +123,8 @@ export async function generate(scale: number, dir: string): Promise<Dataset> {
   return { dir, essms: nEssms, usagers: nUsagers, rows };
 }
 
-async function load(db: Db, ds: Dataset): Promise<number> {
+/** Imports a generated dataset (referential, then the five exports) and analyses; returns ms. */
+export async function loadDataset(db: Db, ds: Dataset): Promise<number> {
   const t = performance.now();
   const ref = await importReferential(db, join(ds.dir, "referentiel.csv"));
   if (ref.status !== "loaded") throw new Error(`référentiel : ${ref.message}`);
@@ -162,7 +163,7 @@ function key(d: string, finess: string): string {
 }
 
 async function timeBackend(name: string, db: Db, ds: Dataset): Promise<Timing> {
-  const loadMs = await load(db, ds);
+  const loadMs = await loadDataset(db, ds);
   const one = await median(() => computeReport(db, D));
   const hist = await median(() => history(db, addMonths(D, -11), D));
   const check = await computeReport(db, D);

@@ -73,16 +73,32 @@ export async function dataVersions(db: Db, grappes: readonly string[]): Promise<
   return out;
 }
 
+/**
+ * Versions read once for a whole request (`dataVersions`), before any of its figures: a page
+ * that shows several dates then costs one version query, not one per date.
+ */
+export type Versions = ReadonlyMap<string, number>;
+
+async function versionsOf(db: Db, list: readonly string[], known?: Versions): Promise<Versions> {
+  if (known && list.every((g) => known.has(g))) return known;
+  return dataVersions(db, list);
+}
+
 const key = (parts: (string | number | null)[]) => [RULES_VERSION, ...parts].join("\u0000");
 
 /**
  * The figures at D of each of the given grappes: those cached for their current version are not
  * recomputed; the others are computed together in one query and cached.
  */
-async function grappeFigures(db: Db, d: Day, grappes: string | readonly string[]): Promise<GrappeFigures[]> {
+async function grappeFigures(
+  db: Db,
+  d: Day,
+  grappes: string | readonly string[],
+  known?: Versions,
+): Promise<GrappeFigures[]> {
   const list = [...new Set(typeof grappes === "string" ? [grappes] : grappes)];
   const { lru, stats } = cacheOf(db);
-  const versions = await dataVersions(db, list);
+  const versions = await versionsOf(db, list, known);
   const keys = new Map(list.map((g) => [g, key(["report", g, versions.get(g) ?? 0, d])]));
   const found = new Map<string, GrappeFigures>();
   const missing: string[] = [];
@@ -111,8 +127,13 @@ async function grappeFigures(db: Db, d: Day, grappes: string | readonly string[]
  * The report at D of the given grappes (one, or a user's scope), as `computeReport` builds it,
  * from each grappe's cached figures. Same shape, same figures.
  */
-export async function cachedReport(db: Db, d: Day, grappes: string | readonly string[]): Promise<Report> {
-  const all = await grappeFigures(db, d, grappes);
+export async function cachedReport(
+  db: Db,
+  d: Day,
+  grappes: string | readonly string[],
+  versions?: Versions,
+): Promise<Report> {
+  const all = await grappeFigures(db, d, grappes, versions);
   return buildReport(
     d,
     all.flatMap((f) => f.counts),
@@ -152,9 +173,10 @@ export async function cachedHistory(
   from: Day,
   to: Day,
   scope: { grappe: string; finess?: string | null },
+  versions?: Versions,
 ): Promise<HistoryPoint[]> {
   const { lru, stats } = cacheOf(db);
-  const version = (await dataVersions(db, [scope.grappe])).get(scope.grappe) ?? 0;
+  const version = (await versionsOf(db, [scope.grappe], versions)).get(scope.grappe) ?? 0;
   const k = key(["history", scope.grappe, scope.finess ?? null, version, from, to]);
   const hit = lru.get(k);
   if (hit && Array.isArray(hit)) {

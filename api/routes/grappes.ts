@@ -12,7 +12,7 @@ export function staleDays(): number {
   return Number.isInteger(n) && n > 0 && n <= 3650 ? n : DEFAULT_STALE_DAYS;
 }
 
-import { cachedHistory, cachedReport } from "../../sql/figures-cache.ts";
+import { cachedHistory, cachedReport, dataVersions } from "../../sql/figures-cache.ts";
 import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
 import { type RouteDef, route } from "../registry.ts";
 import * as S from "../schemas.ts";
@@ -60,12 +60,13 @@ export const GRAPPES: RouteDef[] = [
       const t = g.date_vsr ? targetDate(g.date_vsr) : null;
       const today = todayParis();
       const months = forecastMonths(d < today ? d : today);
+      const v = await dataVersions(deps.db, [g.grappe_id]);
       const [report, infos, atTarget, points, next, spans] = await Promise.all([
-        cachedReport(deps.db, d, g.grappe_id),
+        cachedReport(deps.db, d, g.grappe_id, v),
         essmsOfGrappe(deps.db, g.grappe_id),
-        t === null ? null : t === d ? undefined : cachedReport(deps.db, t, g.grappe_id),
-        cachedHistory(deps.db, months.from, months.to, { grappe: g.grappe_id }),
-        cachedReport(deps.db, nextMonthStart(d), g.grappe_id),
+        t === null ? null : t === d ? undefined : cachedReport(deps.db, t, g.grappe_id, v),
+        cachedHistory(deps.db, months.from, months.to, { grappe: g.grappe_id }, v),
+        cachedReport(deps.db, nextMonthStart(d), g.grappe_id, v),
         importSpans(deps.db, [g.grappe_id]),
       ]);
       const grid = completeness(d, infos, spans, today, staleDays());
