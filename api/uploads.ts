@@ -15,7 +15,9 @@ import busboy from "busboy";
 import type { Db } from "../db/index.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { DomainError } from "../domain/errors.ts";
-import { type IngestFileResult, type IngestOptions, ingestFile } from "../ingest/importer.ts";
+import type { IngestFileResult, IngestOptions } from "../ingest/importer.ts";
+import { ingestSource } from "../ingest/ingest.ts";
+import { combineResults } from "../ingest/tddui.ts";
 import { finishImportRecord } from "../sql/imports.ts";
 
 /** A received upload: its sanitised name and the private temporary file holding it. */
@@ -211,7 +213,8 @@ export class UploadQueue {
 
   private async run(job: UploadJob): Promise<void> {
     try {
-      const r = await ingestFile(this.db, { path: job.upload.path }, job.upload.name, {
+      // A TDDUI Bundle (`*.json`, ADR 0014) is one import per kind: the reserved record is the first's.
+      const parts = await ingestSource(this.db, { path: job.upload.path }, job.upload.name, {
         ...job.options,
         importId: job.importId,
         // PGlite runs in this thread: reading and validation go to a worker thread so that the
@@ -223,7 +226,9 @@ export class UploadQueue {
         chunkRows: this.db.backend === "pglite" ? PGLITE_UPLOAD_CHUNK_ROWS : PG_UPLOAD_CHUNK_ROWS,
         onProgress: (rows) => this.progress.set(job.importId, rows),
       });
-      await finishImportRecord(this.db, job.importId, r.status, r.message ?? null);
+      const first = parts[0] as IngestFileResult;
+      await finishImportRecord(this.db, job.importId, first.status, first.message ?? null);
+      const r = combineResults(job.upload.name, parts);
       await job.done?.(r);
     } catch (e) {
       this.log({

@@ -8,6 +8,7 @@ import { INDICATOR_IDS, isIndicatorId } from "../domain/indicators.ts";
 import { reportCsv } from "../domain/report-csv.ts";
 import { worklistCsv } from "../domain/worklist.ts";
 import { DEMO_USERS, isEmpty, seedDemo } from "../fixtures/seed.ts";
+import { rowErrorPlace } from "../ingest/fields.ts";
 import { importFinessExtract } from "../ingest/finess-extract.ts";
 import type { IngestFileResult } from "../ingest/importer.ts";
 import { ingestPaths } from "../ingest/ingest.ts";
@@ -123,9 +124,7 @@ function describeIngest(r: IngestFileResult): string {
           .map((x) => `  statut ${x.statut} : ${x.before} → ${x.after}`),
       ]
     : [];
-  const lines = r.errors
-    .slice(0, 10)
-    .map((e) => `  ligne ${e.line}${e.column ? `, colonne ${e.column}` : ""} : ${e.message}`);
+  const lines = r.errors.slice(0, 10).map((e) => `  ${rowErrorPlace(e)} : ${e.message}`);
   if (r.errors.length > 10) lines.push(`  … ${r.errors.length - 10} autres erreurs`);
   return [head, ...changes, ...lines].join("\n");
 }
@@ -206,7 +205,8 @@ export const commands: Record<string, Command> = {
     (db, p) => importFileActive(db, p),
   ),
   "finess import": {
-    summary: "charge l'extraction publique FINESS (etalab) comme table de référence",
+    summary:
+      "charge l'extraction publique FINESS (etalab, CSV) ou le flux JSON « Structures » de l'ANS (.json, .json.gz) comme table de référence",
     options: { ...json },
     async run(values, positionals) {
       const path = onePath(positionals, "extraction FINESS");
@@ -215,7 +215,7 @@ export const commands: Record<string, Command> = {
         values,
         r,
         r.status === "loaded"
-          ? `${r.loaded} établissements chargés ; ESSMS du référentiel absents de l'extraction : ${r.missing_from_extract.length ? r.missing_from_extract.join(", ") : "aucun"}`
+          ? `${r.loaded} établissements chargés ; catégories complétées : ${r.filled} ; ESSMS du référentiel absents de l'extraction : ${r.missing_from_extract.length ? r.missing_from_extract.join(", ") : "aucun"} ; fermés : ${r.closed_in_extract.length ? r.closed_in_extract.join(", ") : "aucun"}`
           : `${r.file} : REFUSÉ — ${r.message ?? "extraction illisible"}`,
       );
       return r.status === "loaded" ? 0 : 1;

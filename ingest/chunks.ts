@@ -123,7 +123,8 @@ export async function* readChunks(
         const raw = finessField === undefined ? undefined : rec.fields[finessField];
         const checked = finessError || raw === undefined ? null : checkFiness(raw);
         const finess = checked?.ok ? checked.finess : null;
-        for (const err of v.errors) rejections.add({ ...err, finess });
+        for (const err of v.errors)
+          rejections.add({ ...err, column: placeOf(rec, err.column, plan), finess });
         continue;
       }
       const finess = v.values[stageRow.finessAt] as string;
@@ -152,6 +153,14 @@ export async function* readChunks(
     }
   }
   if (buf.length > 0) yield closeChunk();
+}
+
+/** A rejection's column; for a row read from JSON, the JSON path of the field (ADR 0014). */
+function placeOf(rec: CsvRecord, column: string | null, plan: ReadPlan): string | null {
+  if (!rec.where || column === null) return column;
+  const at = plan.index[column];
+  const rel = at === undefined ? undefined : rec.where.rel[at];
+  return rel === undefined ? rec.where.base : `${rec.where.base}.${rel}`;
 }
 
 /**

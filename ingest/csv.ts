@@ -155,6 +155,12 @@ export interface CsvRecord {
   /** 1-based line of the record's first line in the file (the header is line 1) */
   line: number;
   fields: string[];
+  /**
+   * Rows read from a JSON document (ADR 0014): where each field came from, as a JSON path
+   * (`base` + "." + `rel[field]`), which a rejection gives in place of the column's name; `line`
+   * is then the entry's index in the document.
+   */
+  where?: { base: string; rel: readonly string[] };
 }
 
 export interface CsvSource {

@@ -214,6 +214,15 @@ export interface RowError {
   finess?: string | null;
 }
 
+/**
+ * Where a rejection is, for people: `ligne N, colonne C` in a CSV file; in a TDDUI Bundle
+ * (ADR 0014) the JSON path of the faulty element (`entry[12].resource.period.start`).
+ */
+export function rowErrorPlace(e: Pick<RowError, "line" | "column">): string {
+  if (e.column?.startsWith("entry[")) return e.column;
+  return `ligne ${e.line}${e.column ? `, colonne ${e.column}` : ""}`;
+}
+
 /** The reason carried by a zod issue raised by our cell schemas (`valeur_invalide` otherwise). */
 export function issueReason(iss: z.core.$ZodIssue): RejectionReason {
   const r = (iss as { params?: { reason?: unknown } }).params?.reason;

@@ -1,14 +1,16 @@
 /**
  * The public FINESS extract (etalab-cs1100507-stock-*.csv): `;`, Latin-1, a metadata first line,
  * no header; `structureet` records give nofinesset, nofinessej, rs, …, categetab, libcategetab.
+ * Or the ANS JSON feed that replaces it (`*.json`, or `*.json.gz`: finess-feed.ts, ADR 0014).
  * Loaded as a lookup table; fills names and categories the referential lacks.
  */
 
 import { sql } from "kysely";
-import type { Db } from "../db/index.ts";
+import type { Db, Tx } from "../db/index.ts";
 import { isDomainError } from "../domain/errors.ts";
 import { checkFiness } from "../domain/finess.ts";
 import { fileInput, openCsv, probeFile } from "./csv.ts";
+import { importFinessFeed, isFinessFeedName } from "./finess-feed.ts";
 
 /** The public extract holds ~100 000 establishments (~40 MB): well beyond that, not an extract. */
 export const MAX_EXTRACT_BYTES = 150 * 1024 * 1024;
@@ -31,11 +33,21 @@ export interface FinessExtractResult {
   loaded: number;
   message?: string;
   missing_from_extract: string[];
+  /** ESSMS of the referential that the file says are closed (the JSON feed's `etatObjet`) */
+  closed_in_extract: string[];
   filled: number;
 }
 
 export async function importFinessExtract(db: Db, path: string): Promise<FinessExtractResult> {
-  const base = { file: path, rows: 0, loaded: 0, missing_from_extract: [] as string[], filled: 0 };
+  if (isFinessFeedName(path)) return importFinessFeed(db, path);
+  const base = {
+    file: path,
+    rows: 0,
+    loaded: 0,
+    missing_from_extract: [] as string[],
+    closed_in_extract: [] as string[],
+    filled: 0,
+  };
   let source: Awaited<ReturnType<typeof openCsv>>;
   try {
     // Bounded before it is read: a regular text file of at most MAX_EXTRACT_BYTES.
@@ -54,7 +66,7 @@ export async function importFinessExtract(db: Db, path: string): Promise<FinessE
     if (isDomainError(e, "file_refused")) return { ...base, status: "refused", message: e.message };
     throw e;
   }
-  const records: [string, string | null, string | null, string | null, string | null, string | null][] = [];
+  const records: ReferenceRow[] = [];
   let rows = 0;
   for await (const rec of source.records) {
     rows += 1;
@@ -84,43 +96,77 @@ export async function importFinessExtract(db: Db, path: string): Promise<FinessE
   }
   let filled = 0;
   await db.transaction(async (tx) => {
-    const cols = [
-      "finess",
-      "finess_ej",
-      "raison_sociale",
-      "categorie",
-      "libelle_categorie",
-      "departement",
-    ] as const;
-    // One array per column, unnested into rows: six parameters whatever the extract's size.
-    const arrays = sql.join(cols.map((_, i) => sql`${records.map((r) => r[i])}::text[]`));
-    const alias = sql`u(${sql.join(cols.map((c) => sql.ref(c)))})`;
-    await tx.kysely
-      .insertInto("finess_reference")
-      .columns(cols)
-      .expression((eb) => eb.selectFrom(sql`unnest(${arrays})`.as<"u">(alias)).selectAll())
-      .onConflict((oc) =>
-        oc.column("finess").doUpdateSet((eb) => ({
-          finess_ej: eb.ref("excluded.finess_ej"),
-          raison_sociale: eb.ref("excluded.raison_sociale"),
-          categorie: eb.ref("excluded.categorie"),
-          libelle_categorie: eb.ref("excluded.libelle_categorie"),
-          departement: eb.ref("excluded.departement"),
-          imported_at: sql<Date>`now()`,
-        })),
-      )
-      .execute();
-    const upd = await tx.kysely
-      .updateTable("essms as e")
-      .from("finess_reference as f")
-      .set((eb) => ({ categorie: eb.fn.coalesce("e.categorie", "f.categorie") }))
-      .whereRef("f.finess", "=", "e.finess")
-      .where("e.categorie", "is", null)
-      .where("f.categorie", "is not", null)
-      .returning("e.finess")
-      .execute();
-    filled = upd.length;
+    await upsertReference(tx, records);
+    filled = await fillCategories(tx);
   });
+  const missing = await missingFromReference(db);
+  return {
+    file: path,
+    status: "loaded",
+    rows,
+    loaded: records.length,
+    missing_from_extract: missing,
+    closed_in_extract: [],
+    filled,
+  };
+}
+
+/** A row of finess_reference: finess, finess_ej, raison_sociale, categorie, libellé, département. */
+export type ReferenceRow = [
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+];
+
+/** Upserts rows of the reference table (one statement: six arrays unnested, whatever the count). */
+export async function upsertReference(tx: Tx, records: readonly ReferenceRow[]): Promise<void> {
+  if (records.length === 0) return;
+  const cols = [
+    "finess",
+    "finess_ej",
+    "raison_sociale",
+    "categorie",
+    "libelle_categorie",
+    "departement",
+  ] as const;
+  const arrays = sql.join(cols.map((_, i) => sql`${records.map((r) => r[i])}::text[]`));
+  const alias = sql`u(${sql.join(cols.map((c) => sql.ref(c)))})`;
+  await tx.kysely
+    .insertInto("finess_reference")
+    .columns(cols)
+    .expression((eb) => eb.selectFrom(sql`unnest(${arrays})`.as<"u">(alias)).selectAll())
+    .onConflict((oc) =>
+      oc.column("finess").doUpdateSet((eb) => ({
+        finess_ej: eb.ref("excluded.finess_ej"),
+        raison_sociale: eb.ref("excluded.raison_sociale"),
+        categorie: eb.ref("excluded.categorie"),
+        libelle_categorie: eb.ref("excluded.libelle_categorie"),
+        departement: eb.ref("excluded.departement"),
+        imported_at: sql<Date>`now()`,
+      })),
+    )
+    .execute();
+}
+
+/** Fills the category of the referential's ESSMS that have none from the reference; how many. */
+export async function fillCategories(tx: Tx): Promise<number> {
+  const upd = await tx.kysely
+    .updateTable("essms as e")
+    .from("finess_reference as f")
+    .set((eb) => ({ categorie: eb.fn.coalesce("e.categorie", "f.categorie") }))
+    .whereRef("f.finess", "=", "e.finess")
+    .where("e.categorie", "is", null)
+    .where("f.categorie", "is not", null)
+    .returning("e.finess")
+    .execute();
+  return upd.length;
+}
+
+/** The referential's ESSMS absent from the reference table, in FINESS order. */
+export async function missingFromReference(db: Db): Promise<string[]> {
   const missing = await db.kysely
     .selectFrom("essms as e")
     .select("e.finess")
@@ -136,12 +182,5 @@ export async function importFinessExtract(db: Db, path: string): Promise<FinessE
     )
     .orderBy("e.finess")
     .execute();
-  return {
-    file: path,
-    status: "loaded",
-    rows,
-    loaded: records.length,
-    missing_from_extract: missing.map((m) => m.finess),
-    filled,
-  };
+  return missing.map((m) => m.finess);
 }

@@ -32,7 +32,15 @@ import {
   type ReadTotals,
   readChunks,
 } from "./chunks.ts";
-import { type Encoding, fileInput, mapColumns, openCsv, probeBuffer, probeFile } from "./csv.ts";
+import {
+  type CsvSource,
+  type Encoding,
+  fileInput,
+  mapColumns,
+  openCsv,
+  probeBuffer,
+  probeFile,
+} from "./csv.ts";
 import { type DryRunChanges, dryRunChanges, measureState, type StateOfEssms } from "./dry-run.ts";
 import type { RowError } from "./fields.ts";
 import {
@@ -145,52 +153,95 @@ export async function ingestFile(
     if (isDomainError(e, "file_refused")) return { ...base, status: "refused", message: e.message };
     throw e;
   }
-  const refuse = async (message: string): Promise<IngestFileResult> => {
-    const r: IngestFileResult = {
-      ...base,
-      status: "refused",
-      message,
-      sha256: probe.sha256,
-      ...(opts.dryRun ? { dry_run: true as const } : {}),
-    };
-    if (opts.importId === undefined || opts.dryRun) return r;
-    return { ...r, import_id: await recordImport(db, null, r, opts, new Date(), opts.importId, [], null) };
-  };
+  const refuse = (message: string) => refusedFile(db, base, probe.sha256, message, opts);
   if (probe.bytes === 0) return refuse("fichier vide");
   if (!probe.isText) return refuse("le fichier n'est pas un fichier texte (CSV attendu)");
   const input = "path" in src ? fileInput(src.path) : () => Readable.from([src.buffer]);
+  return runImport(db, base, kind, probe.sha256, () => openCsv(input, probe.encoding), opts, {
+    src,
+    encoding: probe.encoding,
+    bytes: probe.bytes,
+  });
+}
+
+/**
+ * Imports rows that another reader than the CSV one produced (ADR 0014: one kind of a TDDUI
+ * Bundle's rows), exactly as a CSV file's: the same validation, pseudonymisation, idempotency
+ * (`sha256`: the key the reader gives this content), chunks, merge and import record. `open`
+ * gives the rows as a CSV source whose header is the kind's canonical columns.
+ */
+export async function ingestRecords(
+  db: Db,
+  label: string,
+  kind: Kind,
+  sha256: string,
+  open: () => Promise<CsvSource>,
+  opts: IngestOptions,
+): Promise<IngestFileResult> {
+  const base = { file: label, kind, rows: 0, loaded: 0, rejected: 0, errors: [] as RowError[] };
+  return runImport(db, base, kind, sha256, open, { ...opts, profile: null }, null);
+}
+
+/**
+ * A file refused whole before any row was read; an upload answered 202 has its own record, which
+ * says so.
+ */
+export async function refusedFile(
+  db: Db,
+  base: Omit<IngestFileResult, "status">,
+  sha256: string | undefined,
+  message: string,
+  opts: IngestOptions,
+): Promise<IngestFileResult> {
+  const r: IngestFileResult = {
+    ...base,
+    status: "refused",
+    message,
+    ...(sha256 ? { sha256 } : {}),
+    ...(opts.dryRun ? { dry_run: true as const } : {}),
+  };
+  if (opts.importId === undefined || opts.dryRun) return r;
+  return { ...r, import_id: await recordImport(db, null, r, opts, new Date(), opts.importId, [], null) };
+}
+
+/** What the CSV reader knows of the file (null: rows from another reader, read in this thread). */
+interface CsvFile {
+  src: FileSource;
+  encoding: Encoding;
+  bytes: number;
+}
+
+async function runImport(
+  db: Db,
+  base: Omit<IngestFileResult, "status">,
+  kind: Kind,
+  sha256: string,
+  open: () => Promise<CsvSource>,
+  opts: IngestOptions,
+  csvFile: CsvFile | null,
+): Promise<IngestFileResult> {
+  const refuse = (message: string) => refusedFile(db, base, sha256, message, opts);
+  const label = base.file;
   const started = new Date();
   for (let attempt = 1; ; attempt++) {
     // The idempotency key is the content's hash and the FINESS it loaded: rows of FINESS that an
     // earlier import of this content loaded are set aside; the others (another grappe's, after a
     // scoped upload) load now.
-    const prior = await priorLoads(db, probe.sha256);
+    const prior = await priorLoads(db, sha256);
     const wholeDone = prior.some((p) => !p.scoped);
     const scopeDone =
       opts.scopeFiness !== undefined &&
       prior.length > 0 &&
       [...opts.scopeFiness].every((f) => prior.some((p) => p.finess.includes(f)));
-    if (wholeDone || scopeDone) return skipped(db, base, probe.sha256, prior, opts);
+    if (wholeDone || scopeDone) return skipped(db, base, sha256, prior, opts);
     const alreadyLoaded = [...new Set(prior.flatMap((p) => p.finess))].sort();
     const rejections = new RejectionLog(MAX_ERRORS_IN_RESULT, opts.rejectionsInMemory);
     try {
-      const r = await loadFile(
-        db,
-        input,
-        probe.encoding,
-        probe.sha256,
-        label,
-        kind,
-        opts,
-        started,
-        rejections,
-        {
-          src,
-          bytes: probe.bytes,
-          alreadyLoaded,
-        },
-      );
-      return r ?? (await skipped(db, base, probe.sha256, await priorLoads(db, probe.sha256), opts));
+      const r = await loadFile(db, open, sha256, label, kind, opts, started, rejections, {
+        csv: csvFile,
+        alreadyLoaded,
+      });
+      return r ?? (await skipped(db, base, sha256, await priorLoads(db, sha256), opts));
     } catch (e) {
       // Two imports that met the same FINESS in opposite orders: PostgreSQL aborted this one,
       // which rolled back whole; it is read again once the other has committed.
@@ -198,8 +249,7 @@ export async function ingestFile(
       // Another import of the same content committed meanwhile: plan again with what it loaded.
       if (e instanceof PriorChanged && attempt < DEADLOCK_ATTEMPTS) continue;
       if (e instanceof RefuseFile) return refuse(e.message);
-      if (e instanceof SkipFile)
-        return skipped(db, base, probe.sha256, await priorLoads(db, probe.sha256), opts);
+      if (e instanceof SkipFile) return skipped(db, base, sha256, await priorLoads(db, sha256), opts);
       if (e instanceof DryRunDone) {
         // Rolled back: the database is as before; measure it again to tell the difference.
         const before = await measureState(db, kind, e.finess);
@@ -219,7 +269,7 @@ export async function ingestFile(
         );
         return { ...e.result, import_id: importId };
       }
-      if (!opts.dryRun) await recordFailure(db, label, kind, probe.sha256, opts, started, e).catch(() => {});
+      if (!opts.dryRun) await recordFailure(db, label, kind, sha256, opts, started, e).catch(() => {});
       throw importFailure(e);
     } finally {
       rejections.dispose();
@@ -298,20 +348,19 @@ class RefusedWithRows extends Error {
 
 async function loadFile(
   db: Db,
-  input: () => NodeJS.ReadableStream,
-  encoding: Encoding,
+  open: () => Promise<CsvSource>,
   sha256: string,
   label: string,
   kind: Kind,
   opts: IngestOptions,
   started: Date,
   rejections: RejectionLog,
-  file: { src: FileSource; bytes: number; alreadyLoaded: string[] },
+  file: { csv: CsvFile | null; alreadyLoaded: string[] },
 ): Promise<IngestFileResult> {
   const def = KIND_DEFS[kind];
   let source: Awaited<ReturnType<typeof openCsv>>;
   try {
-    source = await openCsv(input, encoding);
+    source = await open();
   } catch (e) {
     if (isDomainError(e, "file_refused")) throw new RefuseFile(e.message);
     throw e;
@@ -341,7 +390,10 @@ async function loadFile(
   };
   const totals: ReadTotals = emptyTotals();
   // PGlite runs in this thread: a large file is read by a worker thread meanwhile (ADR 0008).
-  const inWorker = opts.readInWorker ?? (db.backend === "pglite" && file.bytes >= WORKER_MIN_BYTES);
+  // (Rows from another reader than the CSV one are read in this thread.)
+  const csv = file.csv;
+  const inWorker =
+    csv !== null && (opts.readInWorker ?? (db.backend === "pglite" && csv.bytes >= WORKER_MIN_BYTES));
   if (inWorker) await source.close();
 
   return db.transaction(async (tx) => {
@@ -371,12 +423,12 @@ async function loadFile(
     // one is read and validated, so that Node and the database work at the same time (ADR 0007).
     const reports = { rejections, totals, onProgress: opts.onProgress };
     const chunks = async function* (): AsyncGenerator<Chunk> {
-      if (inWorker) {
-        const { src } = file;
+      if (inWorker && csv) {
+        const { src } = csv;
         const spec: ReadWorkerSpec = {
           plan,
           source: "path" in src ? { path: src.path } : { buffer: src.buffer },
-          encoding,
+          encoding: csv.encoding,
           keepFirst: MAX_ERRORS_IN_RESULT,
           rejectionsInMemory: opts.rejectionsInMemory,
         };

@@ -1,5 +1,6 @@
 /**
- * Scheduled ingest (exports.md §1–4, issue "workers"): scans INBOX_DIR for `*.csv`, imports each
+ * Scheduled ingest (exports.md §1–4, issue "workers"): scans INBOX_DIR for `*.csv` (and `*.json`
+ * TDDUI Bundles, ADR 0014), imports each
  * new file, then moves it to `processed/` or `refused/` (a French `.erreur.txt` beside a refused
  * file, a `.rejets.txt` beside a loaded file with rejected rows). Each run is recorded in
  * `worker_run`. A session-level advisory lock lets only one worker scan at a time; the importer's
@@ -12,9 +13,11 @@ import { sql } from "kysely";
 import cron from "node-cron";
 import type { Db } from "../db/index.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
-import type { RowError } from "./fields.ts";
-import { type IngestFileResult, ingestFile } from "./importer.ts";
+import { type RowError, rowErrorPlace } from "./fields.ts";
+import type { IngestFileResult } from "./importer.ts";
+import { ingestSource, isReadName } from "./ingest.ts";
 import type { Profile } from "./profile.ts";
+import { combineResults } from "./tddui.ts";
 
 /** Advisory lock key of the inbox scan (any constant unique to this use). */
 export const WORKER_LOCK_KEY = 7_402_318;
@@ -48,7 +51,7 @@ export interface WorkerRun {
   message?: string;
 }
 
-/** CSV files of the inbox in relative-path byte order, outside processed/ and refused/. */
+/** CSV and JSON files of the inbox in relative-path byte order, outside processed/ and refused/. */
 export function inboxFiles(inbox: string): string[] {
   const out: string[] = [];
   const visit = (d: string) => {
@@ -57,7 +60,7 @@ export function inboxFiles(inbox: string): string[] {
       if (e.isDirectory()) {
         if (d === inbox && (e.name === PROCESSED || e.name === REFUSED)) continue;
         visit(p);
-      } else if (e.isFile() && e.name.toLowerCase().endsWith(".csv")) out.push(p);
+      } else if (e.isFile() && isReadName(e.name)) out.push(p);
     }
   };
   visit(inbox);
@@ -75,7 +78,7 @@ function freePath(dir: string, name: string): string {
 }
 
 function errorLines(errors: readonly RowError[], truncated: boolean | undefined): string[] {
-  const lines = errors.map((e) => `ligne ${e.line}${e.column ? `, colonne ${e.column}` : ""} : ${e.message}`);
+  const lines = errors.map((e) => `${rowErrorPlace(e)} : ${e.message}`);
   if (truncated) lines.push("… liste tronquée : voir le détail de l'import dans l'application");
   return lines;
 }
@@ -105,11 +108,14 @@ async function processFile(db: Db, path: string, opts: WorkerOptions): Promise<W
   const label = relative(opts.inboxDir, path).split(sep).join("/");
   let r: IngestFileResult;
   try {
-    r = await ingestFile(db, { path }, label, {
-      secret: opts.secret,
-      profile: opts.profile ?? null,
-      source: "worker",
-    });
+    r = combineResults(
+      label,
+      await ingestSource(db, { path }, label, {
+        secret: opts.secret,
+        profile: opts.profile ?? null,
+        source: "worker",
+      }),
+    );
   } catch (e) {
     // Database or disk trouble: the file stays in the inbox for the next run.
     return {

@@ -3,8 +3,9 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { DomainError } from "../../domain/errors.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestSource } from "../../ingest/ingest.ts";
 import { kindFromFileName } from "../../ingest/kinds.ts";
+import { combineResults } from "../../ingest/tddui.ts";
 import type { Principal } from "../../sql/identity.ts";
 import { audit } from "../../sql/identity.ts";
 import { reserveImport } from "../../sql/imports.ts";
@@ -148,13 +149,17 @@ async function checkUpload(deps: AppDeps, c: Context<Env>, scope: Scope, princip
   );
   try {
     const scopeFiness = scope.all ? undefined : new Set(await finessOfGrappes(deps.db, [...scope.grappes]));
-    const r = await ingestFile(deps.db, { path: upload.path }, upload.name, {
-      secret: deps.secret,
-      source: "api",
-      actor: principal.email,
-      ...(scopeFiness ? { scopeFiness } : {}),
-      dryRun: true,
-    });
+    // A TDDUI Bundle (ADR 0014): its kinds checked one after the other, their counts added up.
+    const r = combineResults(
+      upload.name,
+      await ingestSource(deps.db, { path: upload.path }, upload.name, {
+        secret: deps.secret,
+        source: "api",
+        actor: principal.email,
+        ...(scopeFiness ? { scopeFiness } : {}),
+        dryRun: true,
+      }),
+    );
     await audit(deps.db, actor(principal), "import.check", "import", "essai", null, null, {
       file: upload.name,
       bytes: upload.bytes,
