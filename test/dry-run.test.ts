@@ -3,17 +3,20 @@
  * rejections as an import, what it would change, and nothing stored, on both backends; the API's
  * `POST /api/imports?dry_run=true`.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { createApp } from "../api/app.ts";
+import { UploadQueue } from "../api/uploads.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import { ingestPaths, planFiles } from "../ingest/ingest.ts";
 import { computeReport } from "../sql/queries.ts";
 import { LOCAL_ORIGIN, populate, sessionCookie } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
-import { count, dumpRows, goldenRoot, SECRET, writeTemp } from "./helpers.ts";
+import { count, dumpRows, goldenRoot, ROOT, SECRET, writeTemp } from "./helpers.ts";
 
 const mini = join(goldenRoot(), "mini");
+const BUNDLE = join(ROOT, "fixtures", "tddui", "bundle-mini.json");
 const HEADER = "finess;usager_id;date_entree;date_sortie;date_creation;date_derniere_maj;sejour_id";
 
 describeOnBackends("dry run", { seed: "referential", reset: true }, () => {
@@ -135,5 +138,46 @@ describeOnBackends("dry run over the API", { seed: populate }, () => {
       "select action from audit_log where action = 'import.check'",
     );
     expect(audit?.action).toBe("import.check");
+  });
+});
+
+describeOnBackends("a TDDUI Bundle over the API", { seed: populate }, () => {
+  it("is checked by dry_run (nothing stored), then imported in the background like the command", async ({
+    db,
+  }) => {
+    const uploads = new UploadQueue(db, () => {});
+    const app = createApp({ db, secret: SECRET, log: () => {}, uploads });
+    const cookie = await sessionCookie(app, "chef_projet");
+    const send = (query: string) => {
+      const form = new FormData();
+      form.set("file", new File([readFileSync(BUNDLE)], "bundle-mini.json"));
+      return app.request(`/api/imports${query}`, {
+        method: "POST",
+        headers: { cookie, origin: LOCAL_ORIGIN },
+        body: form,
+      });
+    };
+    const untouched = ["audit_log", "user_session", "login_throttle"];
+    const before = await dumpRows(db, untouched);
+    const dry = await send("?dry_run=true");
+    expect(dry.status).toBe(200);
+    const checked = (await dry.json()) as { dry_run: boolean; status: string; rows: number; loaded: number };
+    expect(checked).toMatchObject({ dry_run: true, status: "loaded" });
+    expect(checked.loaded).toBeGreaterThan(0);
+    expect(await dumpRows(db, untouched)).toBe(before);
+
+    const up = await send("");
+    expect(up.status).toBe(202);
+    const { import_id } = (await up.json()) as { import_id: number };
+    await uploads.drain();
+    const got = (await (await app.request(`/api/imports/${import_id}`, { headers: { cookie } })).json()) as {
+      status: string;
+      rows_loaded: number;
+    };
+    expect(got.status).toBe("loaded");
+    expect(got.rows_loaded).toBeGreaterThan(0);
+    // The same Bundle imported by the command afterwards finds every kind already loaded.
+    const again = await ingestPaths(db, [BUNDLE], { secret: SECRET });
+    expect(again.every((r) => r.status === "skipped")).toBe(true);
   });
 });
