@@ -15,7 +15,7 @@ import type { Db } from "../db/index.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { type RowError, rowErrorPlace } from "./fields.ts";
 import type { IngestFileResult } from "./importer.ts";
-import { ingestSource, isReadName } from "./ingest.ts";
+import { IGNORED_MESSAGE, ingestSource, isReadName } from "./ingest.ts";
 import type { Profile } from "./profile.ts";
 import { combineResults } from "./tddui.ts";
 
@@ -36,7 +36,7 @@ export interface WorkerOptions {
 
 export interface WorkerFile {
   file: string;
-  status: IngestFileResult["status"] | "failed" | "pending";
+  status: IngestFileResult["status"] | "failed" | "pending" | "ignored";
   moved_to: string | null;
   rows: number;
   loaded: number;
@@ -51,21 +51,31 @@ export interface WorkerRun {
   message?: string;
 }
 
-/** CSV and JSON files of the inbox in relative-path byte order, outside processed/ and refused/. */
-export function inboxFiles(inbox: string): string[] {
-  const out: string[] = [];
+/**
+ * Every file of the inbox in relative-path byte order, outside processed/ and refused/, each
+ * with whether it is read (`*.csv`, `*.json`): the others are reported, never skipped silently.
+ */
+export function inboxEntries(inbox: string): { path: string; read: boolean }[] {
+  const out: { path: string; read: boolean }[] = [];
   const visit = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) {
         if (d === inbox && (e.name === PROCESSED || e.name === REFUSED)) continue;
         visit(p);
-      } else if (e.isFile() && isReadName(e.name)) out.push(p);
+      } else if (e.isFile()) out.push({ path: p, read: isReadName(e.name) });
     }
   };
   visit(inbox);
-  const rel = (p: string) => relative(inbox, p).split(sep).join("/");
-  return out.sort((a, b) => Buffer.compare(Buffer.from(rel(a)), Buffer.from(rel(b))));
+  const rel = (p: string) => Buffer.from(relative(inbox, p).split(sep).join("/"));
+  return out.sort((a, b) => Buffer.compare(rel(a.path), rel(b.path)));
+}
+
+/** CSV and JSON files of the inbox in relative-path byte order, outside processed/ and refused/. */
+export function inboxFiles(inbox: string): string[] {
+  return inboxEntries(inbox)
+    .filter((e) => e.read)
+    .map((e) => e.path);
 }
 
 /** A free destination path: `name.csv`, else `name.1.csv`, `name.2.csv`… (never overwrites). */
@@ -164,7 +174,20 @@ export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerR
     const now = opts.now?.() ?? Date.now();
     let message: string | undefined;
     try {
-      for (const path of inboxFiles(opts.inboxDir)) {
+      for (const { path, read } of inboxEntries(opts.inboxDir)) {
+        if (!read) {
+          // Left where it is (it may be the operator's note), but said at every run.
+          files.push({
+            file: relative(opts.inboxDir, path).split(sep).join("/"),
+            status: "ignored",
+            moved_to: null,
+            rows: 0,
+            loaded: 0,
+            rejected: 0,
+            message: IGNORED_MESSAGE,
+          });
+          continue;
+        }
         if (now - statSync(path).mtimeMs < minAge) {
           files.push({
             file: relative(opts.inboxDir, path).split(sep).join("/"),
@@ -214,7 +237,7 @@ export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerR
 }
 
 function summarize(files: readonly WorkerFile[]): string {
-  const failed = files.filter((f) => f.status === "failed");
+  const failed = files.filter((f) => f.status === "failed" || f.status === "ignored");
   return failed.length ? failed.map((f) => `${f.file} : ${f.message}`).join("\n") : "";
 }
 

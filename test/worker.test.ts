@@ -44,8 +44,10 @@ describeOnBackends("worker", { seed: "referential", reset: true }, (backend) => 
       ["agenda_sans_colonnes.csv", "refused", "refused/agenda_sans_colonnes.csv"],
       ["dossiers_a.csv", "loaded", "processed/dossiers_a.csv"],
       ["dossiers_copie.csv", "skipped", "processed/dossiers_copie.csv"],
+      ["notes.txt", "ignored", null],
       ["sous-dossier/dossiers_b.csv", "loaded", "processed/dossiers_b.csv"],
     ]);
+    expect(run.files.find((f) => f.file === "notes.txt")?.message).toMatch(/^fichier non lu : ni \.csv/);
     expect(await count(db, "sejour")).toBe(14);
 
     const erreur = readFileSync(join(inbox, "refused", "agenda_sans_colonnes.erreur.txt"), "utf8");
@@ -63,7 +65,7 @@ describeOnBackends("worker", { seed: "referential", reset: true }, (backend) => 
       [run.run_id],
     );
     expect(rec).toEqual({
-      files_seen: 4,
+      files_seen: 5, // notes.txt is seen and reported, not read
       files_loaded: 2,
       files_refused: 1,
       files_skipped: 1,
@@ -76,7 +78,10 @@ describeOnBackends("worker", { seed: "referential", reset: true }, (backend) => 
     const again = await runInboxOnce(db, { inboxDir: inbox, secret: SECRET });
     expect(again).toMatchObject({
       outcome: "ok",
-      files: [{ status: "loaded", moved_to: "processed/dossiers_a.1.csv" }],
+      files: [
+        { status: "loaded", moved_to: "processed/dossiers_a.1.csv" },
+        { file: "notes.txt", status: "ignored", moved_to: null }, // said again at every run
+      ],
     });
     expect(await count(db, "sejour")).toBe(15);
   });
