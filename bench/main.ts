@@ -12,6 +12,7 @@ import { openDb } from "../db/index.ts";
 import { importReferential } from "../ingest/programme.ts";
 import { benchApi } from "./api.ts";
 import { freshPgDatabase, machine, pgUrl } from "./common.ts";
+import { benchGrowth } from "./growth.ts";
 import { benchReport } from "./report.ts";
 
 const { positionals, values } = parseArgs({
@@ -25,6 +26,7 @@ const { positionals, values } = parseArgs({
     dataset: { type: "string" },
     rate: { type: "string" },
     duration: { type: "string" },
+    scales: { type: "string" },
   },
 });
 
@@ -198,6 +200,7 @@ const shape = values.shape ?? "iso";
 if (what === "ingest" && (shape === "iso" || shape === "fr"))
   await benchIngest(Number(values.rows ?? 2_000_000), shape);
 else if (what === "report") await benchReport(Number(values.scale ?? 1), values.backend);
+else if (what === "growth") await benchGrowth((values.scales ?? "0.1,0.3,1").split(",").map(Number));
 else if (what === "api" && (values.dataset ?? "demo").match(/^(demo|region)$/))
   await benchApi(
     {
@@ -210,7 +213,7 @@ else if (what === "api" && (values.dataset ?? "demo").match(/^(demo|region)$/))
   );
 else {
   process.stderr.write(
-    "usage : npm run bench -- ingest [--rows N] [--shape iso|fr] [--backend pg] | report [--scale S] [--backend pg] | api [--dataset demo|region] [--scale S] [--backend pg|pglite] [--rate R] [--duration S]\n",
+    "usage : npm run bench -- ingest [--rows N] [--shape iso|fr] [--backend pg] | report [--scale S] [--backend pg] | api [--dataset demo|region] [--scale S] [--backend pg|pglite] [--rate R] [--duration S] | growth [--scales 0.1,0.3,1]\n",
   );
   process.exitCode = 2;
 }

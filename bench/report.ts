@@ -15,9 +15,10 @@ import { computeReport, history, monthlyCounts } from "../sql/queries.ts";
 import { freshPgDatabase, machine, pgUrl } from "./common.ts";
 import { duckdbReference } from "./duckdb.ts";
 
-const SECRET = "bench-secret-0123456789";
-const LAST_MONTH: Day = "2025-09-01";
-const D: Day = "2025-10-01";
+export const SECRET = "bench-secret-0123456789";
+export const LAST_MONTH: Day = "2025-09-01";
+export const REPORT_DATE: Day = "2025-10-01";
+const D = REPORT_DATE;
 
 /** A deterministic generator (mulberry32): the same dataset at every run. */
 function rng(seed: number): () => number {
