@@ -28,7 +28,7 @@ import {
 } from "../sql/identity.ts";
 import { databaseAnswers, grappesOfRegion } from "../sql/resources.ts";
 import { clientAddress, parseTrustedProxies } from "./client-address.ts";
-import { docsPage } from "./docs.ts";
+import { dashboardStylesheet, docsPage } from "./docs.ts";
 import { jsonBodyLimit, jsonOnly, LOGIN_BODY_MAX, readJsonBody, sameOriginGuard, urlGuard } from "./edge.ts";
 import { HTTP_ERRORS, problem } from "./errors.ts";
 import {
@@ -186,7 +186,13 @@ export function createApp(given: AppDeps) {
 
   const openapi = openapiDocument(ROUTES);
   app.get("/api/openapi.json", (c) => c.json(openapi));
-  app.get("/api/docs", (c) => c.html(docsPage(openapi)));
+  // The API's documentation wears the dashboard's stylesheet (DSFR) when the dashboard is built.
+  const dashboardIndex = join(deps.dashboardDir ?? DASHBOARD_DIR, "index.html");
+  const docsHtml = docsPage(
+    openapi,
+    dashboardStylesheet(existsSync(dashboardIndex) ? readFileSync(dashboardIndex, "utf8") : null),
+  );
+  app.get("/api/docs", (c) => c.html(docsHtml));
 
   // ---- session: login (public), logout ----
   app.post("/api/session", jsonOnly, jsonBodyLimit(LOGIN_BODY_MAX), async (c) => {

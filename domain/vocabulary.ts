@@ -230,3 +230,31 @@ export const TYPE_PROJET = enumeration({
 
 /** Optional counts (R-I7). */
 export const OPTIONAL_KIND = enumeration({ eprescription: "e-prescription", eparcours: "e-parcours" });
+
+/**
+ * What a fact's status is called (the canonical values of the export vocabularies above: a
+ * projet personnalisé, an agenda event, a MS Santé message, a DMP document).
+ */
+export const FACT_STATUS_LABELS: Readonly<
+  Record<PpStatut | AgendaStatut | MssSens | MssStatut | DmpStatut, string>
+> = {
+  ENPREPARATION: "en préparation",
+  ENCOURS: "en cours",
+  ENPAUSE: "en pause",
+  TERMINE: "terminé",
+  PLANIFIE: "planifié",
+  VALIDE: "validé",
+  ANNULE: "annulé",
+  ENVOYE: "envoyé",
+  RECU: "reçu",
+  OK: "délivré",
+  ECHEC: "échec",
+  DEPOSE: "déposé",
+  ERREUR: "erreur",
+  SUPPRIME: "supprimé",
+};
+
+/** The French name of a fact's status code ("TERMINE" → "terminé"); an unknown code as it is. */
+export function factStatusName(code: string): string {
+  return (FACT_STATUS_LABELS as Record<string, string>)[code] ?? code;
+}

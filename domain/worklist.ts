@@ -9,6 +9,7 @@ import { csvFile, csvText } from "./csv.ts";
 import { addMonths, type Day } from "./dates.ts";
 import { DomainError } from "./errors.ts";
 import { INDICATOR_BY_ID, type IndicatorId } from "./indicators.ts";
+import { factStatusName } from "./vocabulary.ts";
 
 /** One person of the file active at D, as sql/queries/worklist.sql gives it. */
 export interface PersonFacts {
@@ -178,7 +179,7 @@ export function worklistCsv(
       e.date_entree,
       e.date_sortie ?? "",
       e.last_trace ?? "",
-      csvText(`${e.last_fact.what}${e.last_fact.status ? ` (${e.last_fact.status})` : ""}`),
+      csvText(`${e.last_fact.what}${e.last_fact.status ? ` (${factStatusName(e.last_fact.status)})` : ""}`),
       e.last_fact.date ?? "",
     ]);
   return csvFile([head.map(csvText), ...rows]);

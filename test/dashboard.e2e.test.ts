@@ -1,7 +1,9 @@
 /**
  * The dashboard end to end: built with Vite, served by the real server over HTTP, driven by
  * playwright-core in Debian's Chromium (never a downloaded browser). Screenshots of the main
- * pages go to docs/screenshots/.
+ * pages go to docs/screenshots/ when asked. Every page, for every role, on a desktop and a phone,
+ * passes axe-core (WCAG 2.1 A/AA and best practices, 0 violation) and the French-text deny-list
+ * (test/french-text.ts), without sideways scroll.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +18,7 @@ import { todayParis } from "../domain/dates.ts";
 import { INDICATORS } from "../domain/indicators.ts";
 import { DEMO_USERS, seedDemo } from "../fixtures/seed.ts";
 import { importReferential } from "../ingest/programme.ts";
+import { findForbidden } from "./french-text.ts";
 import { freshDb, ROOT, SECRET, tempDir, writeTemp } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -620,6 +623,337 @@ describe("dashboard in Chromium", () => {
     await page.click("#table-essms tbody tr[data-finess] th a:not(.cu-abbr)");
     await page.waitForSelector("#table-indicateurs");
     expect(await page.title()).toMatch(/ au \d{2}\/\d{2}\/\d{4} — Cibles d'usage$/);
+    await page.close();
+  });
+
+  // --- Issue 17: every page, for every role, on a desktop and a phone -------------------------------
+  describe("every page, for every role, on a desktop (1440 px) and a phone (390 px)", () => {
+    const AXE = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
+    /** WCAG 2.1 A and AA, and axe's best practices (heading-order, region, landmarks…). */
+    const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"];
+    const SCREENS = [
+      ["bureau", { width: 1440, height: 900 }],
+      ["téléphone", { width: 390, height: 844 }],
+    ] as const;
+    /** A tiny real PNG: a proof file for the adjustment the pages show. */
+    const PNG = Buffer.from(
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+      "base64",
+    );
+    let finess = "";
+    let indicator = "";
+    let importId = 0;
+    let regions: string[] = [];
+
+    beforeAll(async () => {
+      // What the pages must show at least once: a proposed adjustment with its proof, a
+      // corrective action, an ESSMS with dossiers to fix, an import.
+      const amoa = await login("amoa");
+      const g = (await (await amoa.request.get(`${base}/api/grappes/DEMO-OCC-01`)).json()) as {
+        synthesis: { blockers: { finess: string; indicator: string }[] };
+      };
+      const blocker = g.synthesis.blockers.find((b) => b.indicator !== "mss") as {
+        finess: string;
+        indicator: string;
+      };
+      expect(blocker).toBeDefined();
+      ({ finess, indicator } = blocker);
+      const essms = (await (await amoa.request.get(`${base}/api/essms/${finess}`)).json()) as {
+        window: { start: string };
+      };
+      // Writes come from the dashboard's own origin (the API refuses cross-site writes).
+      const headers = { origin: base };
+      const proposed = await amoa.request.post(`${base}/api/adjustments`, {
+        headers,
+        data: {
+          finess,
+          indicateur: indicator,
+          nombre: 1,
+          categorie: "anonymat",
+          justification: "une personne a demandé l'anonymat",
+          date_debut: essms.window.start,
+          date_fin: null,
+        },
+      });
+      expect(proposed.status()).toBe(201);
+      const adjustment = (await proposed.json()) as { amenagement_id: number };
+      const piece = await amoa.request.post(`${base}/api/adjustments/${adjustment.amenagement_id}/pieces`, {
+        headers,
+        multipart: { file: { name: "preuve.png", mimeType: "image/png", buffer: PNG } },
+      });
+      expect(piece.status()).toBe(201);
+      const action = await amoa.request.post(`${base}/api/corrective-actions`, {
+        headers,
+        data: {
+          finess,
+          indicateur: indicator,
+          description: "relancer les référents",
+          owner: null,
+          due_date: null,
+        },
+      });
+      expect(action.status()).toBe(201);
+      const imports = (await (await amoa.request.get(`${base}/api/imports`)).json()) as {
+        import_id: number;
+      }[];
+      importId = imports[0]?.import_id ?? 0;
+      expect(importId).toBeGreaterThan(0);
+      regions = (await db.query<{ region: string }>("select distinct region from grappe")).map(
+        (r) => r.region,
+      );
+      await amoa.close();
+    });
+
+    interface Finding {
+      where: string;
+      problem: string;
+    }
+
+    /** axe-core on the page as shown, everything folded opened first; each violation with its nodes. */
+    async function axeViolations(page: Page): Promise<string[]> {
+      await page.evaluate(() => {
+        for (const d of document.querySelectorAll("details")) d.open = true;
+        for (const b of document.querySelectorAll<HTMLButtonElement>(
+          ".fr-accordion__btn[aria-expanded=false]",
+        ))
+          b.click();
+      });
+      // Evaluated, not added as an inline <script>: the server's Content-Security-Policy
+      // (default-src 'self') stays in force and would refuse one.
+      if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE);
+      return page.evaluate(async (tags) => {
+        const axe = (window as unknown as { axe: typeof import("axe-core") }).axe;
+        const r = await axe.run(document, {
+          runOnly: { type: "tag", values: tags },
+          resultTypes: ["violations"],
+        });
+        // axe did look: dozens of rules apply to any of these pages.
+        if (r.passes.length < 20) return [`axe n'a vérifié que ${r.passes.length} règles`];
+        return r.violations.map(
+          (v) =>
+            `${v.id} (${v.impact}) ${v.help} : ${v.nodes
+              .slice(0, 4)
+              .map(
+                (n) =>
+                  `${n.target.join(" ")}${n.failureSummary ? ` [${n.failureSummary.replace(/\s+/g, " ")}]` : ""}`,
+              )
+              .join(" | ")}`,
+        );
+      }, AXE_TAGS);
+    }
+
+    /**
+     * What a person reads: the text shown, the title, the tooltips, labels and placeholders, the
+     * charts' texts. Text marked as code (`<code>`: the API documentation's paths, parameters and
+     * media types) is an identifier shown as such, not a word: it is left out.
+     */
+    async function readableText(page: Page): Promise<string> {
+      return page.evaluate(() => {
+        const codes = [...document.querySelectorAll<HTMLElement>("code")];
+        for (const c of codes) c.style.visibility = "hidden";
+        const shown = document.body.innerText;
+        for (const c of codes) c.style.visibility = "";
+        const attrs = [...document.querySelectorAll("[title], [aria-label], [placeholder], [alt]")].flatMap(
+          (e) => ["title", "aria-label", "placeholder", "alt"].map((a) => e.getAttribute(a) ?? ""),
+        );
+        const svg = [...document.querySelectorAll("svg text")].map((t) => t.textContent ?? "");
+        return [document.title, shown, ...attrs, ...svg].join("\n");
+      });
+    }
+
+    /** axe, the deny-list and the sideways scroll of the page as shown. */
+    async function check(page: Page, where: string, out: Finding[]): Promise<void> {
+      for (const v of await axeViolations(page)) out.push({ where, problem: `axe : ${v}` });
+      for (const f of findForbidden(await readableText(page), regions))
+        out.push({ where, problem: `${f.rule} « ${f.found} » dans « ${f.context} »` });
+      const [scroll, width] = await page.evaluate(() => [
+        document.documentElement.scrollWidth,
+        window.innerWidth,
+      ]);
+      if ((scroll as number) > (width as number))
+        out.push({ where, problem: `défilement horizontal : ${scroll} px pour ${width} px` });
+    }
+
+    /** Opens a page of the dashboard and waits until it and its charts are drawn. */
+    async function open(page: Page, hash: string, ready: string): Promise<void> {
+      await page.evaluate(() => document.getElementById("contenu")?.replaceChildren());
+      if (new URL(page.url()).hash === hash) await page.reload();
+      else await page.goto(`${base}/${hash}`);
+      await page.waitForSelector(`#contenu h1`);
+      await page.waitForSelector(ready);
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll(".cu-chart")].every((c) => c.querySelector("svg")),
+      );
+    }
+
+    for (const role of ["chef_projet", "amoa", "ars", "admin"])
+      for (const [screen, viewport] of SCREENS)
+        it(`${role}, ${screen} : 0 violation axe, ni mot anglais ni code brut, pas de défilement horizontal`, async () => {
+          const found: Finding[] = [];
+          const page = await browser.newPage({ viewport, locale: "fr-FR" });
+          page.on("pageerror", (e) => pageErrors.push(`${role} ${screen}: ${e.message}`));
+          await page.goto(`${base}/#/connexion`);
+          await page.waitForSelector("#email");
+          await check(page, "connexion", found);
+          await page.fill("#email", user(role).email);
+          await page.fill("#password", "mauvais");
+          await page.click("button[type=submit]");
+          await page.waitForSelector(".fr-alert--error");
+          await check(page, "connexion refusée", found);
+          await page.fill("#password", user(role).password);
+          await page.click("button[type=submit]");
+          await page.waitForSelector("#table-grappes tbody tr[data-grappe]");
+          const pages: [string, string, string][] = [
+            ["Mes grappes", "#/", "#table-grappes tbody tr[data-grappe]"],
+            ["grappe", "#/grappe/DEMO-OCC-01", "#table-essms tbody tr[data-finess]"],
+            ["ESSMS", `#/essms/${finess}`, "#table-indicateurs"],
+            ["dossiers à reprendre", `#/dossiers/${finess}?indicateur=${indicator}`, "#table-dossiers"],
+            ["imports", "#/imports", "#table-imports"],
+            ["un import", `#/imports/${importId}`, "#contenu h1"],
+            ["décisions ARS", "#/ars", "#contenu h1"],
+            ["lexique", "#/lexique", "#regles"],
+          ];
+          for (const [where, hash, ready] of pages) {
+            await open(page, hash, ready);
+            await check(page, where, found);
+          }
+          // The states that add alerts and tables: a date without data, a file checked before import.
+          await open(page, "#/grappe/DEMO-OCC-01?date=2001-01-01", "#synthese .fr-alert");
+          await check(page, "grappe, date sans donnée", found);
+          if (role !== "ars") {
+            await open(page, "#/imports", "#fichier");
+            await page.setInputFiles("#fichier", {
+              name: "dmp_verification.csv",
+              mimeType: "text/csv",
+              buffer: Buffer.from(
+                `finess;document_id;usager_id;date_depot;statut;type_document\n${finess};v-1;V1;2025-05-02;DEPOSE;CR\n${finess};v-2;V2;31/02/2025;DEPOSE;CR\n`,
+              ),
+            });
+            await page.click("#verifier");
+            await page.waitForSelector("#resultat-import .fr-alert");
+            await check(page, "imports, fichier vérifié", found);
+          }
+          await page.goto(`${base}/api/docs`);
+          await page.waitForSelector("h1");
+          await check(page, "documentation de l'API", found);
+          await page.close();
+          expect(found.map((f) => `${f.where} — ${f.problem}`)).toEqual([]);
+        }, 240_000);
+  });
+
+  it("draws its charts in French, in Marianne at 12 px or more, the target and the target date named, each beside its data table", async () => {
+    const FR_MONTH = /^(janv\.|févr\.|mars|avr\.|mai|juin|juil\.|août|sept\.|oct\.|nov\.|déc\.)(\n?\d{4})?$/;
+    const g = (await (
+      await (await login("chef_projet")).request.get(`${base}/api/grappes/DEMO-OCC-01`)
+    ).json()) as { essms: { finess: string }[]; target_date: string | null };
+    expect(g.target_date).not.toBeNull();
+    const finess = g.essms[0]?.finess as string;
+    for (const viewport of [
+      { width: 1440, height: 900 },
+      { width: 390, height: 844 },
+    ]) {
+      const page = await browser.newPage({ viewport, locale: "fr-FR" });
+      page.on("pageerror", (e) => pageErrors.push(`charts: ${e.message}`));
+      await page.goto(`${base}/#/connexion`);
+      await page.fill("#email", user("chef_projet").email);
+      await page.fill("#password", user("chef_projet").password);
+      await page.click("button[type=submit]");
+      await page.waitForSelector("#table-grappes");
+      const charts = (selector: string) =>
+        page.$$eval(selector, (svgs) =>
+          svgs.map((svg) => {
+            const texts = [...svg.querySelectorAll("text")];
+            const box = (e: Element) => {
+              const r = e.getBoundingClientRect();
+              return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+            };
+            return {
+              // drawn at the width it is shown: never scaled down (its 12 px stay 12 px)
+              scale: svg.getBoundingClientRect().width / (svg as SVGSVGElement).viewBox.baseVal.width,
+              fonts: [...new Set(texts.map((t) => getComputedStyle(t).fontFamily))],
+              smallest: Math.min(...texts.map((t) => Number.parseFloat(getComputedStyle(t).fontSize))),
+              months: [...svg.querySelectorAll('[aria-label="x-axis tick label"] text')].map(
+                (t) => [...t.querySelectorAll("tspan")].map((s) => s.textContent).join("\n") || t.textContent,
+              ),
+              texts: texts.map((t) => t.textContent ?? ""),
+              values: [...svg.querySelectorAll(".cu-valeur text")].map(box),
+              ticks: [...svg.querySelectorAll(".cu-cible line, .cu-cible path")].map(box),
+              tickLabels: [...svg.querySelectorAll(".cu-cible-libelle text")].map(box),
+            };
+          }),
+        );
+      // The ESSMS page: one trend per indicator, in French months, the target and the target date named.
+      await page.goto(`${base}/#/essms/${finess}`);
+      await page.waitForSelector("[data-trend] .cu-chart svg");
+      await page.waitForFunction(() => document.querySelectorAll("[data-trend] .cu-chart svg").length === 5);
+      const trends = await charts("[data-trend] .cu-chart svg");
+      expect(trends).toHaveLength(5);
+      for (const t of trends) {
+        expect(t.scale, `${viewport.width} px`).toBeGreaterThan(0.99);
+        expect(t.fonts).toHaveLength(1);
+        expect(t.fonts[0]).toMatch(/^Marianne/);
+        expect(t.smallest).toBeGreaterThanOrEqual(12);
+        expect(t.months.length).toBeGreaterThanOrEqual(3);
+        for (const m of t.months) expect(m).toMatch(FR_MONTH);
+        expect(t.texts.some((x) => /^cible (90|70) %$/.test(x))).toBe(true);
+        expect(t.texts).toContain("date cible");
+      }
+      // Each chart has its data table.
+      expect(
+        await page.$$eval("[data-trend]", (cards) => cards.every((c) => c.querySelector("table caption"))),
+      ).toBe(true);
+      // The grappe page: pooled bars, each with its value and "atteint" / "non atteint" written,
+      // the target tick named under the bar, and no value label over a tick.
+      await page.goto(`${base}/#/grappe/DEMO-OCC-01`);
+      await page.waitForSelector(".cu-chart svg");
+      const [pooled] = await charts(".cu-chart svg");
+      expect(pooled?.scale).toBeGreaterThan(0.99);
+      expect(pooled?.fonts[0]).toMatch(/^Marianne/);
+      expect(pooled?.smallest).toBeGreaterThanOrEqual(12);
+      expect(pooled?.texts.filter((x) => / : \d+,\d % {1,2}— (atteint|non atteint)$/.test(x))).toHaveLength(
+        5,
+      );
+      expect(pooled?.texts).toEqual(expect.arrayContaining(["cible 90 %", "cible 70 %"]));
+      const overlap = (a: { left: number; right: number; top: number; bottom: number }, b: typeof a) =>
+        a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      expect(pooled?.ticks).toHaveLength(5);
+      for (const v of [...(pooled?.values ?? []), ...(pooled?.tickLabels ?? [])])
+        for (const t of pooled?.ticks ?? []) expect(overlap(v, t)).toBe(false);
+      expect(await page.$$eval("tr[data-pooled]", (t) => t.length)).toBe(5);
+      await page.close();
+    }
+  });
+
+  it("says in French that the server does not answer, never the browser's 'Failed to fetch'", async () => {
+    const page = await login("chef_projet");
+    await page.route("**/api/**", (r) => r.abort("connectionrefused"));
+    await page.evaluate(() => document.getElementById("contenu")?.replaceChildren());
+    await page.goto(`${base}/#/imports`);
+    await page.waitForSelector("#contenu .fr-alert--error");
+    const text = (await page.textContent("#contenu")) ?? "";
+    expect(text).toMatch(/Le serveur ne répond pas/);
+    expect(findForbidden(text)).toEqual([]);
+    // Signing in while the server is down says the same.
+    await page.goto(`${base}/#/connexion`);
+    await page.fill("#email", user("chef_projet").email);
+    await page.fill("#password", user("chef_projet").password);
+    await page.click("button[type=submit]");
+    await page.waitForSelector(".fr-alert--error");
+    const refused = (await page.textContent(".fr-alert--error")) ?? "";
+    expect(refused).toMatch(/Connexion refusée.*Le serveur ne répond pas/);
+    expect(findForbidden(refused)).toEqual([]);
+    await page.close();
+  });
+
+  it("serves the API documentation in the DSFR's stylesheet and Marianne", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${base}/api/docs`);
+    expect(await page.getAttribute('link[rel="stylesheet"]', "href")).toMatch(/^\/assets\/.+\.css$/);
+    expect(await page.$eval("body", (b) => getComputedStyle(b).fontFamily)).toMatch(/^Marianne/);
+    expect(await page.$$eval("main h2", (h) => h.length)).toBeGreaterThan(3);
+    expect(await page.$$eval(".fr-table > table[tabindex='0'] caption", (c) => c.length)).toBe(
+      await page.$$eval("table", (t) => t.length),
+    );
     await page.close();
   });
 

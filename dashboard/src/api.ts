@@ -41,6 +41,18 @@ export class ApiProblem extends Error {
   }
 }
 
+/** What a person reads when the server cannot be reached (never the browser's "Failed to fetch"). */
+export const UNREACHABLE = "Le serveur ne répond pas : vérifiez votre connexion, puis réessayez.";
+
+/** `fetch`, a network failure (server down, connection lost) turned into a French ApiProblem (status 0). */
+async function send(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, init);
+  } catch {
+    throw new ApiProblem(0, "reseau", UNREACHABLE);
+  }
+}
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const init: RequestInit = { method, credentials: "same-origin", headers: {} };
   if (body instanceof FormData) init.body = body;
@@ -48,12 +60,12 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     init.headers = { "content-type": "application/json" };
     init.body = JSON.stringify(body);
   }
-  let res = await fetch(path, init);
+  let res = await send(path, init);
   // The embedded database busy with an import answers 503 with Retry-After: wait, try again.
   for (let attempt = 0; res.status === 503 && attempt < 3; attempt++) {
     const wait = Math.min(Number(res.headers.get("retry-after")) || 2, 10);
     await new Promise((r) => setTimeout(r, wait * 1000));
-    res = await fetch(path, init);
+    res = await send(path, init);
   }
   if (res.status === 204) return undefined as T;
   const data = (await res.json().catch(() => null)) as Record<string, unknown> | null;
@@ -61,7 +73,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     throw new ApiProblem(
       res.status,
       String(data?.code ?? "erreur"),
-      String(data?.detail ?? `erreur ${res.status}`),
+      String(data?.detail ?? `le serveur a répondu par une erreur (${res.status})`),
       (data?.errors as { field: string; message: string }[]) ?? [],
     );
   }
@@ -158,14 +170,11 @@ export const api = {
   worklistMatchCsv: async (finess: string, indicator: string, date: string, file: File): Promise<Blob> => {
     const form = new FormData();
     form.set("file", file);
-    const res = await fetch(
-      `/api/essms/${e(finess)}/worklist/match${q({ indicator, date, format: "csv" })}`,
-      {
-        method: "POST",
-        credentials: "same-origin",
-        body: form,
-      },
-    );
+    const res = await send(`/api/essms/${e(finess)}/worklist/match${q({ indicator, date, format: "csv" })}`, {
+      method: "POST",
+      credentials: "same-origin",
+      body: form,
+    });
     if (!res.ok) throw new ApiProblem(res.status, "erreur", `téléchargement refusé (${res.status})`);
     return res.blob();
   },

@@ -2,32 +2,82 @@
  * Charts as small functions (data, options) → SVG, with @observablehq/plot. Loaded on demand
  * (dynamic import) so that the first page stays light. Each chart has a data-table alternative
  * in the page that shows it.
+ *
+ * Readable by all (issue 17): French months on the time axes, DSFR's Marianne at 12 px (charts
+ * are drawn at the width they are shown, never scaled down), the target named ("cible 90 %")
+ * and the target date marked, and colour never the only cue (markers, dashes, "atteint" /
+ * "non atteint" written beside each bar).
  */
 import * as Plot from "@observablehq/plot";
+
+/** The font of every text of a chart: DSFR's Marianne, at 12 px. */
+const STYLE = {
+  fontFamily: "Marianne, arial, sans-serif",
+  fontSize: "12px",
+  color: "#161616",
+};
+const BLUE = "#000091";
+const percent = (d: number) => `${Math.round(d * 100)} %`;
+const frPercent = (x: number) => `${(x * 100).toFixed(1).replace(".", ",")} %`;
+
+const monthFmt = new Intl.DateTimeFormat("fr-FR", { month: "short", timeZone: "UTC" });
+/** "janv.", "avr."…, with the year under the first tick and under each January. */
+export function monthTick(d: Date, i: number): string {
+  const month = monthFmt.format(d);
+  return i === 0 || d.getUTCMonth() === 0 ? `${month}\n${d.getUTCFullYear()}` : month;
+}
 
 export interface TrendPoint {
   date: Date;
   rate: number | null;
 }
 
-/** Monthly rate, the target line, and the forecast (dashed) to the target date. */
+/**
+ * Monthly rate (line with round markers), the target (dashed line, "cible 90 %"), the forecast
+ * (dashed, "prévision") and the target date (vertical rule, "date cible").
+ */
 export function trendChart(
   points: readonly TrendPoint[],
-  opts: { target: number; forecast?: { from: TrendPoint; to: TrendPoint } | null; title: string },
+  opts: {
+    target: number;
+    forecast?: { from: TrendPoint; to: TrendPoint } | null;
+    targetDate?: Date | null;
+    title: string;
+    width?: number;
+  },
 ): SVGSVGElement | HTMLElement {
   const data = points.filter((p) => p.rate !== null);
+  const halo = { stroke: "white", strokeWidth: 4 };
   const marks: Plot.Markish[] = [
-    Plot.ruleY([opts.target], { stroke: "#000091", strokeDasharray: "2,3" }),
+    Plot.ruleY([opts.target], { stroke: BLUE, strokeDasharray: "2,3", className: "cu-cible" }),
     Plot.text([opts.target], {
-      x: data[0]?.date,
       y: (d: number) => d,
-      text: () => "cible",
-      dy: -6,
+      frameAnchor: "left",
+      dx: 4,
+      dy: -9,
       textAnchor: "start",
-      fill: "#000091",
+      text: () => `cible ${Math.round(opts.target * 100)} %`,
+      fill: BLUE,
+      ...halo,
+      className: "cu-cible-libelle",
     }),
-    Plot.lineY(data, { x: "date", y: "rate", stroke: "#161616", marker: "circle" }),
   ];
+  if (opts.targetDate)
+    marks.push(
+      Plot.ruleX([opts.targetDate], { stroke: BLUE, strokeDasharray: "4,2", className: "cu-date-cible" }),
+      Plot.text([opts.targetDate], {
+        x: (d: Date) => d,
+        frameAnchor: "bottom",
+        dy: -8,
+        dx: -4,
+        textAnchor: "end",
+        text: () => "date cible",
+        fill: BLUE,
+        ...halo,
+        className: "cu-date-cible-libelle",
+      }),
+    );
+  marks.push(Plot.lineY(data, { x: "date", y: "rate", stroke: "#161616", marker: "circle" }));
   if (opts.forecast)
     marks.push(
       Plot.lineY([opts.forecast.from, opts.forecast.to], {
@@ -36,19 +86,33 @@ export function trendChart(
         stroke: "#666",
         strokeDasharray: "6,4",
       }),
+      Plot.text([opts.forecast.to], {
+        x: "date",
+        y: "rate",
+        text: () => "prévision",
+        // under the line's end when it is high, over it when it is low: clear of "date cible"
+        dy: (opts.forecast.to.rate ?? 0) > 0.5 ? 14 : -10,
+        textAnchor: "end",
+        fill: "#3a3a3a",
+        ...halo,
+        className: "cu-prevision",
+      }),
     );
   return Plot.plot({
     ariaLabel: opts.title,
-    width: 520,
-    height: 220,
+    width: opts.width ?? 520,
+    height: 240,
     marginLeft: 48,
+    marginRight: 16,
+    marginBottom: 40,
+    style: STYLE,
     y: {
       domain: [0, Math.max(1, ...data.map((d) => d.rate as number))],
-      tickFormat: (d: number) => `${Math.round(d * 100)} %`,
+      tickFormat: percent,
       label: null,
       grid: true,
     },
-    x: { type: "utc", label: null },
+    x: { type: "utc", label: null, tickFormat: monthTick },
     marks,
   });
 }
@@ -60,30 +124,60 @@ export interface PooledBar {
   met: boolean;
 }
 
-/** Pooled grappe rates against their targets (one bar per indicator). */
-export function pooledChart(bars: readonly PooledBar[]): SVGSVGElement | HTMLElement {
+/**
+ * Pooled grappe rates against their targets, one band per indicator: above the bar, its name,
+ * rate and "atteint" / "non atteint"; the target tick across the bar; under it, "cible 90 %".
+ * Texts have their own rows: none overlaps the tick or the bar.
+ */
+export function pooledChart(
+  bars: readonly PooledBar[],
+  opts: { width?: number } = {},
+): SVGSVGElement | HTMLElement {
+  const band = 64;
   return Plot.plot({
-    width: 640,
-    height: 40 + bars.length * 34,
-    marginLeft: 210,
-    marginRight: 70,
+    width: opts.width ?? 640,
+    height: 36 + bars.length * band,
+    marginLeft: 20,
+    marginRight: 36,
+    marginTop: 4,
+    marginBottom: 32,
+    style: STYLE,
     x: {
       domain: [0, Math.max(1, ...bars.map((b) => b.rate))],
-      tickFormat: (d: number) => `${Math.round(d * 100)} %`,
+      tickFormat: percent,
       label: null,
       grid: true,
     },
-    y: { label: null, domain: bars.map((b) => b.label) },
+    y: { axis: null, domain: bars.map((b) => b.label), padding: 0 },
     color: { domain: [true, false], range: ["#18753c", "#ce0500"] },
     marks: [
-      Plot.barX(bars, { y: "label", x: "rate", fill: "met" }),
-      Plot.tickX(bars, { y: "label", x: "target", stroke: "#000", strokeWidth: 2 }),
+      Plot.barX(bars, { y: "label", x: "rate", fill: "met", insetTop: 20, insetBottom: 24 }),
+      Plot.tickX(bars, {
+        y: "label",
+        x: "target",
+        stroke: "#161616",
+        strokeWidth: 3,
+        insetTop: 17,
+        insetBottom: 21,
+        className: "cu-cible",
+      }),
       Plot.text(bars, {
         y: "label",
-        x: "rate",
-        text: (b: PooledBar) => `${(b.rate * 100).toFixed(1).replace(".", ",")} %`,
-        dx: 4,
+        frameAnchor: "left",
+        dx: -12,
+        dy: -22,
         textAnchor: "start",
+        fontWeight: "bold",
+        text: (b: PooledBar) => `${b.label} : ${frPercent(b.rate)} — ${b.met ? "atteint" : "non atteint"}`,
+        className: "cu-valeur",
+      }),
+      Plot.text(bars, {
+        y: "label",
+        x: "target",
+        dy: 22,
+        textAnchor: "middle",
+        text: (b: PooledBar) => `cible ${Math.round(b.target * 100)} %`,
+        className: "cu-cible-libelle",
       }),
     ],
   });

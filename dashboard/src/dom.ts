@@ -75,7 +75,11 @@ export function badge(text: string, kind: "success" | "error" | "warning" | "inf
   return h("p", { class: `fr-badge fr-badge--${kind} fr-badge--sm` }, text);
 }
 
-/** Renders a DSFR alert (role alert for an error, status otherwise). */
+/**
+ * Renders a DSFR alert (role alert for an error, status otherwise). Its title is a paragraph,
+ * not a heading: an alert appears wherever an outcome is told (under an h1, in a table cell),
+ * where a fixed heading level would break the page's outline (axe's heading-order).
+ */
 export function alert(
   kind: "success" | "error" | "warning" | "info",
   title: string,
@@ -84,7 +88,7 @@ export function alert(
   return h(
     "div",
     { class: `fr-alert fr-alert--${kind} fr-mb-3w`, role: kind === "error" ? "alert" : "status" },
-    h("h3", { class: "fr-alert__title" }, title),
+    h("p", { class: "fr-alert__title" }, title),
     text ? h("p", {}, text) : null,
   );
 }

@@ -4,6 +4,7 @@
  * label is shown as it is.
  */
 import { INDICATOR_BY_ID, INDICATOR_IDS, type IndicatorId } from "../../domain/indicators.ts";
+import { regionLabel as regionName } from "../../domain/regions.ts";
 import { ROLE_LABELS } from "../../domain/roles.ts";
 import {
   ACTION_STATUS,
@@ -11,6 +12,7 @@ import {
   AMENAGEMENT_ETAT,
   type Enumeration,
   EXPORT_KIND,
+  factStatusName,
   IMPORT_STATUS,
 } from "../../domain/vocabulary.ts";
 
@@ -31,6 +33,40 @@ export const amenagementEtatLabel = lookup(AMENAGEMENT_ETAT.labels);
 export const actionStatusLabel = lookup(ACTION_STATUS.labels);
 /** What a role is called ("chef de projet"…). */
 export const roleLabel = lookup(ROLE_LABELS);
+/** What a region is called ("Occitanie" for OCC). */
+export const regionLabel = regionName;
+/** What a fact's status is called ("terminé" for TERMINE, "déposé" for DEPOSE). */
+export const factStatusLabel = factStatusName;
+
+/** The fields the API names in its refusals, as the forms label them. */
+const FIELD_LABELS: Record<string, string> = {
+  body: "Formulaire",
+  email: "Adresse électronique",
+  password: "Mot de passe",
+  finess: "ESSMS (FINESS)",
+  indicateur: "Indicateur",
+  nombre: "Nombre de personnes",
+  categorie: "Catégorie",
+  justification: "Justification",
+  date_debut: "Début de validité",
+  date_fin: "Fin de validité",
+  decision: "Décision",
+  comment: "Commentaire",
+  description: "Description",
+  owner: "Responsable",
+  due_date: "Échéance",
+  status: "Statut",
+  eligible: "Décision sur le solde",
+  replaces_decision_id: "Décision remplacée",
+  replacement_reason: "Motif du remplacement",
+  date: "Date de mesure",
+  file: "Fichier",
+};
+/** The label of a field the API names ("comment" → "Commentaire"; "body.nombre" → "Nombre de personnes"). */
+export function fieldLabel(field: string): string {
+  const last = field.split(".").at(-1) ?? field;
+  return FIELD_LABELS[field] ?? FIELD_LABELS[last] ?? "Champ";
+}
 
 /** The [code, label] pairs of a closed list, in its order: the options of a select. */
 export function choices<C extends string>(e: Enumeration<C>): [C, string][] {
@@ -43,7 +79,8 @@ export const INDICATOR_CHOICES: [IndicatorId, string][] = INDICATOR_IDS.map((k) 
   INDICATOR_BY_ID[k].label,
 ]);
 
-/** What an indicator's gap counts: messages for MS Santé, files (dossiers) otherwise. */
-export function gapUnit(id: IndicatorId): string {
-  return id === "mss" ? "message(s)" : "dossier(s)";
+/** What an indicator's gap counts, singular or plural: messages for MS Santé, files (dossiers) otherwise. */
+export function gapUnit(id: IndicatorId, count: number): string {
+  const one = id === "mss" ? "message" : "dossier";
+  return Math.abs(count) >= 2 ? `${one}s` : one;
 }

@@ -2,6 +2,7 @@
 import "@gouvfr/dsfr/dist/dsfr.min.css";
 import "./style.css";
 import { ApiProblem, api, type Me } from "./api.ts";
+import { UNEXPECTED } from "./components/form.ts";
 import { alert, h, mount } from "./dom.ts";
 import { roleLabel } from "./labels.ts";
 import { arsPage } from "./pages/ars.ts";
@@ -146,8 +147,15 @@ async function render(): Promise<void> {
   if (!me) {
     try {
       me = await api.me();
-    } catch {
-      location.hash = "#/connexion";
+    } catch (e) {
+      // The server down is said as such; any other refusal asks to sign in.
+      if (e instanceof ApiProblem && e.status === 0)
+        mount(
+          main,
+          h("h1", {}, "Cibles d'usage"),
+          alert("error", "Impossible d'afficher cette page", e.message),
+        );
+      else location.hash = "#/connexion";
       return;
     }
   }
@@ -163,9 +171,11 @@ async function render(): Promise<void> {
       location.hash = "#/connexion";
       return;
     }
+    if (!(e instanceof ApiProblem)) console.error(e);
     mount(
       main,
-      alert("error", "Impossible d'afficher cette page", e instanceof Error ? e.message : String(e)),
+      h("h1", {}, page.title),
+      alert("error", "Impossible d'afficher cette page", e instanceof ApiProblem ? e.message : UNEXPECTED),
     );
   }
   main.focus({ preventScroll: true });

@@ -6,12 +6,19 @@
 import type * as Charts from "../charts.ts";
 import { type Attrs, type Child, h } from "../dom.ts";
 
-type Draw = (charts: typeof Charts) => Element;
+/** Draws the chart at `width` px, the width of its box (undefined when the box is not laid out). */
+type Draw = (charts: typeof Charts, width: number | undefined) => Element;
 
-/** Renders a chart box that `draw` fills once the charts module has loaded. */
+/**
+ * Renders a chart box that `draw` fills once the charts module has loaded, at the box's width:
+ * a chart is never scaled down, so its 12 px texts stay 12 px on a phone.
+ */
 export function lazyChart(draw: Draw): HTMLElement {
   const box = h("div", { class: "cu-chart", "aria-hidden": "true" });
-  void import("../charts.ts").then((charts) => box.append(draw(charts)));
+  void import("../charts.ts").then((charts) => {
+    const width = Math.floor(box.getBoundingClientRect().width);
+    box.append(draw(charts, width > 0 ? Math.min(width, 720) : undefined));
+  });
   return box;
 }
 

@@ -3,6 +3,7 @@
  * mark per month (■ a loaded export covers it, □ none), the kind's last import, stale ones
  * flagged; every mark has its text (never colour alone).
  */
+import { plural } from "../../../domain/solde.ts";
 import type { GrappeDetail } from "../api.ts";
 import { frDate, h } from "../dom.ts";
 import { exportKindLabel } from "../labels.ts";
@@ -21,7 +22,7 @@ export function completenessTable(
   const kinds = grid.essms[0]?.kinds.map((k) => k.kind) ?? [];
   return table({
     id,
-    caption: `Exports reçus par mois (${months[0]} à ${months.at(-1)}) : ■ reçu, □ manquant ; « ancien » : dernier import de plus de ${grid.stale_days} jours`,
+    caption: `Exports reçus par mois (${months[0]} à ${months.at(-1)}) : ■ reçu, □ manquant ; « ancien » : dernier import de plus de ${plural(grid.stale_days, "jour", "jours")}`,
     headers: ["ESSMS", ...kinds.map((k) => exportKindLabel(k))],
     variants: ["sm", "bordered"],
     body: grid.essms.map((e) =>

@@ -3,7 +3,12 @@
  * aria-live area that the page places where it reads best.
  */
 import { ApiProblem } from "../api.ts";
+
+/** What a person reads for an error that is not the API's (its own text is English: left to the console). */
+export const UNEXPECTED = "erreur inattendue du tableau de bord : rechargez la page, puis réessayez";
+
 import { type Attrs, alert, type Child, h, mount } from "../dom.ts";
+import { fieldLabel } from "../labels.ts";
 
 /** Renders the aria-live area where a form tells what became of its submission. */
 export function resultArea(id?: string): HTMLElement {
@@ -21,10 +26,11 @@ export function refusal(
 ): HTMLElement {
   const text =
     e instanceof ApiProblem
-      ? [e.message, ...(opts.fields ? e.errors.slice(1).map((x) => `${x.field} : ${x.message}`) : [])].join(
-          " ; ",
-        )
-      : (opts.fallback ?? String(e));
+      ? [
+          e.message,
+          ...(opts.fields ? e.errors.slice(1).map((x) => `${fieldLabel(x.field)} : ${x.message}`) : []),
+        ].join(" ; ")
+      : (opts.fallback ?? UNEXPECTED);
   return alert("error", title, text);
 }
 
@@ -59,6 +65,7 @@ export function form(o: FormOptions, ...children: Child[]): HTMLFormElement {
           if (o.result && outcome instanceof Node) mount(o.result, outcome);
         } catch (e) {
           if (!o.result) throw e;
+          if (!(e instanceof ApiProblem)) console.error(e);
           mount(
             o.result,
             typeof o.refused === "function" ? o.refused(e) : refusal(o.refused ?? "Envoi refusé", e),

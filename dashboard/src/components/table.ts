@@ -1,6 +1,8 @@
 /**
- * DSFR tables: a caption, one header row and the body rows, inside DSFR's `div.fr-table`
- * (the wrapper that scrolls a wide table sideways).
+ * DSFR tables: a caption, one header row and the body rows, inside DSFR's `div.fr-table`. There
+ * the `<table>` itself is the element that scrolls a wide table sideways (`display: block;
+ * overflow: auto`): it takes the keyboard focus (`tabindex="0"`, so the arrow keys scroll it) and
+ * its caption names it (WCAG 2.1.1, axe's scrollable-region-focusable).
  */
 import { type Attrs, type Child, h } from "../dom.ts";
 
@@ -35,7 +37,7 @@ export function table(o: TableOptions): HTMLElement {
     { class: ["fr-table", ...(o.variants ?? []).map((v) => `fr-table--${v}`)].join(" ") },
     h(
       "table",
-      { id: o.id },
+      { id: o.id, tabindex: 0 },
       h("caption", {}, o.caption),
       h(
         "thead",

@@ -4,7 +4,7 @@
  * verdict, one in force, replaced explicitly) and its history; evidence pack and PDF synthesis.
  */
 import { INDICATOR_BY_ID } from "../../../domain/indicators.ts";
-import { formatEur } from "../../../domain/solde.ts";
+import { formatEur, plural } from "../../../domain/solde.ts";
 import { PIECE_MEDIA_TYPE } from "../../../domain/vocabulary.ts";
 import {
   type AdjustmentInView,
@@ -256,7 +256,7 @@ function freezeForm(g: GrappeSummary, { status, rerender }: Deciding): HTMLFormE
         return alert(
           "success",
           `Rapport figé n° ${s.snapshot_id}`,
-          `Mesure au ${frDate(s.measurement_date)} ; ${s.imports.length} imports référencés.`,
+          `Mesure au ${frDate(s.measurement_date)} ; ${plural(s.imports.length, "import référencé", "imports référencés")}.`,
         );
       },
     },
@@ -292,7 +292,7 @@ function frozenSynthesis(snap: Snapshot): HTMLElement | null {
             ),
           ),
           s.blockers.length > shown.length
-            ? h("li", {}, `et ${s.blockers.length - shown.length} autre(s)`)
+            ? h("li", {}, `et ${plural(s.blockers.length - shown.length, "autre", "autres")}`)
             : null,
         ),
   );

@@ -3,7 +3,9 @@
  * numerator / denominator / adjustment explained; file active source; corrective actions and
  * adjustments (propose, follow); data freshness per export kind.
  */
+import { finessCategoryLabel } from "../../../domain/finess-categories.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS, type IndicatorId } from "../../../domain/indicators.ts";
+import { plural } from "../../../domain/solde.ts";
 import { ACTION_STATUS, AMENAGEMENT_CATEGORIE, PIECE_MEDIA_TYPE } from "../../../domain/vocabulary.ts";
 import {
   type Action,
@@ -114,12 +116,16 @@ function heading(e: EssmsDetail): Child[] {
       {},
       e.raison_sociale,
       " ",
-      h("span", { class: "cu-muted" }, `${e.finess}${e.categorie ? `, catégorie ${e.categorie}` : ""}`),
+      h(
+        "span",
+        { class: "cu-muted" },
+        `${e.finess}${e.categorie ? `, ${finessCategoryLabel(e.categorie)}` : ""}`,
+      ),
     ),
     h(
       "p",
       {},
-      `Mesure au ${frDate(e.measurement_date)} (fenêtre du ${frDate(e.window.start)} au ${frDate(e.window.end)} exclu). File active : ${int(e.file_active.value)} usagers, ${e.file_active.source === "declared" ? "déclarée (elle remplace la valeur calculée, R-P2)" : "calculée à partir des séjours (R-P1)"}. `,
+      `Mesure au ${frDate(e.measurement_date)} (fenêtre du ${frDate(e.window.start)} au ${frDate(e.window.end)} exclu). File active : ${plural(e.file_active.value, "usager", "usagers")}, ${e.file_active.source === "declared" ? "déclarée (elle remplace la valeur calculée, R-P2)" : "calculée à partir des séjours (R-P1)"}. `,
       e.meets_all_mandatory
         ? badge("toutes les cibles obligatoires atteintes", "success")
         : badge("cibles obligatoires non atteintes", "error"),
@@ -206,13 +212,15 @@ function trendCard(hist: History, id: IndicatorId, targetDate: string | null): H
   return chartCard({
     attrs: { class: "fr-col-12 fr-col-lg-6 fr-mb-4w", "data-trend": id },
     title: h("h3", { class: "fr-h5" }, def.label),
-    draw: ({ trendChart }) =>
+    draw: ({ trendChart }, width) =>
       trendChart(
         points.map((p) => ({ date: new Date(p.date), rate: p.rate })),
         {
           target: def.targetPercent / 100,
           forecast: forecastSegment(points, f, targetDate),
+          targetDate: targetDate ? new Date(targetDate) : null,
           title: `${def.label}, mois par mois`,
+          width,
         },
       ),
     note: h(
@@ -221,7 +229,7 @@ function trendCard(hist: History, id: IndicatorId, targetDate: string | null): H
       h("strong", {}, "Prévision : "),
       f.message,
       f.needed_per_month !== null && f.needed_per_month > 0 && targetDate
-        ? ` — il faut ${int(f.needed_per_month)} ${gapUnit(id)} de plus par mois pour atteindre la cible au ${frDate(targetDate)}.`
+        ? ` — il faut ${int(f.needed_per_month)} ${gapUnit(id, f.needed_per_month)} de plus par mois pour atteindre la cible au ${frDate(targetDate)}.`
         : "",
       h("span", { class: "cu-muted", style: "display:block" }, `Méthode : ${f.method}.`),
     ),

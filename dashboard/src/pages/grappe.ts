@@ -12,7 +12,7 @@ import { field, input } from "../components/field.ts";
 import { form, submitButton } from "../components/form.ts";
 import { row, rowHeader, table } from "../components/table.ts";
 import { alert, type Child, frDate, h, int, mount, pct, progress } from "../dom.ts";
-import { gapUnit } from "../labels.ts";
+import { gapUnit, regionLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
 import { abbr } from "./glossary.ts";
 import { howPanel } from "./how.ts";
@@ -29,7 +29,12 @@ export const grappePage: Page = {
     document.title = `${g.grappe_nom} au ${frDate(g.measurement_date)} — Cibles d'usage`;
     mount(
       main,
-      h("h1", {}, `${g.grappe_nom} `, h("span", { class: "cu-muted" }, `(${g.grappe_id}, ${g.region})`)),
+      h(
+        "h1",
+        {},
+        `${g.grappe_nom} `,
+        h("span", { class: "cu-muted" }, `(${g.grappe_id}, ${regionLabel(g.region)})`),
+      ),
       h(
         "p",
         { class: "cu-print-only" },
@@ -145,7 +150,7 @@ function synthesisBlock(g: GrappeDetail, date: string | undefined): HTMLElement 
                   INDICATOR_BY_ID[b.indicator].shortLabel,
                   pct(b.rate),
                   pct(b.target),
-                  b.gap === null ? "—" : `${int(b.gap)} ${gapUnit(b.indicator)}`,
+                  b.gap === null ? "—" : `${int(b.gap)} ${gapUnit(b.indicator, b.gap)}`,
                   b.projection?.message ?? "—",
                 ],
                 { "data-blocage": `${b.finess}|${b.indicator}` },
@@ -215,7 +220,7 @@ function pooledSection(g: GrappeDetail): Child[] {
   return [
     h("h2", { class: "fr-h4" }, "Taux mutualisés de la grappe"),
     chartCard({
-      draw: ({ pooledChart }) =>
+      draw: ({ pooledChart }, width) =>
         pooledChart(
           pooled
             .filter((r) => r.rate !== null)
@@ -225,6 +230,7 @@ function pooledSection(g: GrappeDetail): Child[] {
               target: r.target,
               met: r.met,
             })),
+          { width },
         ),
       table: table({
         caption: "Taux mutualisés (données du graphique)",
@@ -270,7 +276,7 @@ function cell(r: Row, id: IndicatorId, date: string): HTMLElement {
                 ? {}
                 : { href: worklistHref(r.finess, id, date), title: "voir les dossiers à reprendre" }),
             },
-            `manque ${int(x.gap)} ${gapUnit(id)}`,
+            `manque ${int(x.gap)} ${gapUnit(id, x.gap)}`,
           )
         : null,
     falls && r.next_month
@@ -408,7 +414,7 @@ function essmsSection(g: GrappeDetail, date: string | undefined, params: URLSear
       ? h(
           "p",
           { class: "cu-muted" },
-          `${g.blockers.length} blocage(s) : chaque case rouge indique le nombre de dossiers (ou de messages) manquants pour atteindre la cible à dénominateur constant (R-G3).`,
+          `${plural(g.blockers.length, "blocage", "blocages")} : chaque case rouge indique le nombre de dossiers (ou de messages) manquants pour atteindre la cible à dénominateur constant (R-G3).`,
         )
       : null,
   ];

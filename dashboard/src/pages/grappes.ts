@@ -16,6 +16,7 @@ import { field, input, select } from "../components/field.ts";
 import { form, submitButton } from "../components/form.ts";
 import { sortableTable } from "../components/sortable.ts";
 import { badge, frDate, frDateTime, h, int, mount } from "../dom.ts";
+import { regionLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
 
 const STATUS_BADGE: Record<SoldeStatus, "success" | "error" | "info"> = {
@@ -90,7 +91,7 @@ export const grappesPage: Page = {
     const sortColumn = Number(state.get("tri") ?? "0");
     const { element, redraw } = sortableTable<GrappeSummary>({
       id: "table-grappes",
-      caption: `Grappes ${me.role === "ars" && me.region ? `de la région ${me.region} ` : "de votre périmètre "}au ${frDate(d)}`,
+      caption: `Grappes ${me.role === "ars" && me.region ? `de la région ${regionLabel(me.region)} ` : "de votre périmètre "}au ${frDate(d)}`,
       columns,
       rows: grappes,
       empty: "Aucune grappe ne correspond.",
@@ -118,7 +119,11 @@ export const grappesPage: Page = {
               { href: `#/grappe/${encodeURIComponent(g.grappe_id)}${date ? `?date=${date}` : ""}` },
               g.grappe_nom,
             ),
-            h("span", { class: "cu-muted", style: "display:block" }, `${g.grappe_id} — région ${g.region}`),
+            h(
+              "span",
+              { class: "cu-muted", style: "display:block" },
+              `${g.grappe_id} — ${regionLabel(g.region)}`,
+            ),
           ),
           h("td", { "data-status": g.status }, badge(SOLDE_STATUS_LABELS[g.status], STATUS_BADGE[g.status])),
           h("td", {}, g.status === "aucune_donnee" ? "—" : g.eligible_pooled ? "éligible" : "non éligible"),
@@ -156,7 +161,10 @@ export const grappesPage: Page = {
       keepInAddress();
       redraw(
         (g) =>
-          (!words || `${g.grappe_nom} ${g.grappe_id} ${g.region}`.toLocaleLowerCase("fr").includes(words)) &&
+          (!words ||
+            `${g.grappe_nom} ${g.grappe_id} ${g.region} ${regionLabel(g.region)}`
+              .toLocaleLowerCase("fr")
+              .includes(words)) &&
           (!status.value || g.status === status.value),
       );
     };

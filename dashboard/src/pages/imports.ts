@@ -1,11 +1,12 @@
 /** Imports: upload an export, see its status and rejected rows (line, column, reason). */
 import { INDICATOR_BY_ID, INDICATOR_IDS } from "../../../domain/indicators.ts";
+import { plural } from "../../../domain/solde.ts";
 import { api, type DryRun, type ImportDetail, type ImportRow, type Rejection } from "../api.ts";
 import { field, input } from "../components/field.ts";
 import { form, refusal, resultArea, submitButton } from "../components/form.ts";
 import { row, table } from "../components/table.ts";
 import { alert, badge, frDate, h, int, mount, pct } from "../dom.ts";
-import { exportKindLabel, importStatusLabel } from "../labels.ts";
+import { exportKindLabel, factStatusLabel, importStatusLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
 
 function rejectionsTable(rows: readonly Rejection[], caption: string): HTMLElement {
@@ -87,7 +88,9 @@ function showCheck(result: HTMLElement, r: DryRun): void {
           ),
           c.statuses
             .filter((x) => x.before !== x.after)
-            .map((x) => h("li", {}, `Statut ${x.statut} : ${int(x.before)} → ${int(x.after)}`)),
+            .map((x) =>
+              h("li", {}, `Statut « ${factStatusLabel(x.statut)} » : ${int(x.before)} → ${int(x.after)}`),
+            ),
         )
       : null,
     shifts.length
@@ -119,6 +122,8 @@ export const importsPage: Page = {
     const detailId = path[1] ? Number(path[1]) : null;
     if (detailId) {
       const i = await api.importDetail(detailId);
+      // who sent it: shown to its sender and the administrator only (an empty name otherwise)
+      const sender = i.imported_by || i.source;
       mount(
         main,
         h("p", {}, h("a", { class: "fr-link", href: "#/imports" }, "Tous les imports")),
@@ -127,7 +132,7 @@ export const importsPage: Page = {
           "p",
           {},
           statusBadge(i.status),
-          ` ${int(i.rows_loaded)} lignes chargées sur ${int(i.rows_total)}, ${int(i.rows_rejected)} rejetées. Type ${exportKindLabel(i.kind)}, envoyé par ${i.imported_by ?? i.source} le ${frDate(i.started_at)}. Empreinte SHA-256 ${i.sha256}.`,
+          ` ${plural(i.rows_loaded, "ligne chargée", "lignes chargées")} sur ${int(i.rows_total)}, ${plural(i.rows_rejected, "rejetée", "rejetées")}. Type ${exportKindLabel(i.kind)}, envoyé ${sender ? `par ${sender} ` : ""}le ${frDate(i.started_at)}. Empreinte SHA-256 ${i.sha256}.`,
         ),
         i.message ? alert(i.status === "refused" ? "error" : "info", "Message", i.message) : null,
         i.rejections.length
@@ -165,9 +170,9 @@ export const importsPage: Page = {
               ? `Échec de l'import : ${r.message ?? ""}`
               : r.status === "skipped"
                 ? `Fichier déjà importé${r.message ? ` : ${r.message}` : ""}`
-                : `Fichier chargé : ${int(r.rows_loaded)} lignes sur ${int(r.rows_total)}`,
+                : `Fichier chargé : ${plural(r.rows_loaded, "ligne", "lignes")} sur ${int(r.rows_total)}`,
           r.rows_rejected > 0
-            ? `${int(r.rows_rejected)} ligne(s) rejetée(s), détaillées ci-dessous.`
+            ? `${plural(r.rows_rejected, "ligne rejetée, détaillée", "lignes rejetées, détaillées")} ci-dessous.`
             : undefined,
         ),
         r.rejections.length ? rejectionsTable(r.rejections, "Lignes rejetées") : null,
@@ -187,7 +192,7 @@ export const importsPage: Page = {
           h(
             "p",
             { class: "fr-text--bold" },
-            `Import n° ${importId} en cours : ${int(d.progress?.rows_read ?? 0)} lignes lues…`,
+            `Import n° ${importId} en cours : ${plural(d.progress?.rows_read ?? 0, "ligne lue", "lignes lues")}…`,
           ),
         );
         await new Promise((r) => setTimeout(r, 1000));

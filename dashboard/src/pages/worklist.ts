@@ -16,6 +16,7 @@ import { field, input, select } from "../components/field.ts";
 import { form, refusal, resultArea, submitButton } from "../components/form.ts";
 import { row, table } from "../components/table.ts";
 import { alert, frDate, h, mount, pct } from "../dom.ts";
+import { factStatusLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
 
 function entriesTable(w: Worklist, ids?: ReadonlyMap<string, string>): HTMLElement {
@@ -43,7 +44,7 @@ function entriesTable(w: Worklist, ids?: ReadonlyMap<string, string>): HTMLEleme
           d.reason,
           `depuis le ${frDate(d.date_entree)}${d.date_sortie ? `, sorti le ${frDate(d.date_sortie)}` : ""}`,
           frDate(d.last_trace),
-          `${d.last_fact.what} : ${d.last_fact.date ? frDate(d.last_fact.date) : "aucun"}${d.last_fact.status ? ` (${d.last_fact.status})` : ""}`,
+          `${d.last_fact.what} : ${d.last_fact.date ? frDate(d.last_fact.date) : "aucun"}${d.last_fact.status ? ` (${factStatusLabel(d.last_fact.status)})` : ""}`,
         ],
         { "data-ref": d.ref },
       ),
@@ -60,7 +61,11 @@ function actionOnList(finess: string, indicator: IndicatorId, w: Worklist): HTML
   return h(
     "section",
     { class: "fr-mt-4w" },
-    h("h2", { class: "fr-h4" }, `Une action corrective sur ces ${w.count} dossiers`),
+    h(
+      "h2",
+      { class: "fr-h4" },
+      `Une action corrective sur ${w.count < 2 ? "ce dossier" : `ces ${w.count} dossiers`}`,
+    ),
     result,
     form(
       {
@@ -76,10 +81,12 @@ function actionOnList(finess: string, indicator: IndicatorId, w: Worklist): HTML
             due_date: due.value || null,
             from_worklist: { date: w.measurement_date },
           });
+          const size = a.worklist?.size ?? w.count;
+          const still = a.worklist?.still_listed ?? w.count;
           return alert(
             "success",
             "Action créée",
-            `Elle suit les ${a.worklist?.size ?? w.count} dossiers de la liste : ${a.worklist?.still_listed ?? w.count} y sont encore.`,
+            `Elle suit ${size < 2 ? "le dossier" : `les ${size} dossiers`} de la liste : ${still} y ${still < 2 ? "est" : "sont"} encore.`,
           );
         },
       },
