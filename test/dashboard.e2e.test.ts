@@ -213,6 +213,10 @@ describe("dashboard in Chromium", () => {
     await page.keyboard.press("Enter");
     await page.keyboard.press("Enter"); // again: descending
     expect(await page.getAttribute("#table-essms thead th:nth-child(2)", "aria-sort")).toBe("descending");
+    // The change is said to screen readers in a polite live region.
+    expect(await page.textContent("[role=status][aria-live=polite]:has-text('Tableau trié')")).toMatch(
+      /^Tableau trié par Dossiers actifs \(90 %\), ordre décroissant\.$/,
+    );
     const rates = await page.$$eval("#table-essms tbody td[data-indicator=dossiers_actifs]", (tds) =>
       tds.map((t) => Number(t.getAttribute("data-rate") || -1)),
     );

@@ -30,6 +30,25 @@ export interface SortableOptions<R> {
   variants?: readonly ("bordered" | "sm" | "no-caption")[];
 }
 
+/**
+ * A polite live region that says the sort in force after a click ("Tableau trié par ESSMS, ordre
+ * croissant"), for screen-reader users who do not see the rows move (RGAA 7.5).
+ */
+export function sortAnnouncer(): {
+  element: HTMLElement;
+  announce: (label: string, dir: 1 | -1, shown?: number) => void;
+} {
+  const element = h("p", { class: "fr-sr-only", role: "status", "aria-live": "polite" });
+  return {
+    element,
+    announce: (label, dir, shown) => {
+      const rows =
+        shown === undefined ? "" : ` ; ${shown} ${shown > 1 ? "lignes affichées" : "ligne affichée"}`;
+      element.textContent = `Tableau trié par ${label}, ordre ${dir === 1 ? "croissant" : "décroissant"}${rows}.`;
+    },
+  };
+}
+
 /** Renders the table and returns it with `redraw(filter)`, which shows the rows the filter keeps. */
 export function sortableTable<R>(o: SortableOptions<R>): {
   element: HTMLElement;
@@ -37,6 +56,7 @@ export function sortableTable<R>(o: SortableOptions<R>): {
 } {
   let sort = o.initial ?? { column: 0, dir: 1 as 1 | -1 };
   let keep: (r: R) => boolean = () => true;
+  const announcer = sortAnnouncer();
   const tbody = h("tbody");
   const tfoot = h("tfoot");
   const ths: HTMLTableCellElement[] = [];
@@ -77,6 +97,7 @@ export function sortableTable<R>(o: SortableOptions<R>): {
             onclick: () => {
               sort = { column: i, dir: sort.column === i ? (sort.dir === 1 ? -1 : 1) : 1 };
               draw();
+              announcer.announce(c.label, sort.dir, o.rows.filter(keep).length);
             },
           },
           c.label,
@@ -86,6 +107,7 @@ export function sortableTable<R>(o: SortableOptions<R>): {
   });
   const element = table({ id: o.id, caption: o.caption, headers: ths, body: tbody, variants: o.variants });
   element.querySelector("table")?.append(tfoot);
+  element.append(announcer.element);
   draw();
   return {
     element,

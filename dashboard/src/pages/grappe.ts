@@ -10,6 +10,7 @@ import { chartCard } from "../components/chart-card.ts";
 import { completenessTable } from "../components/completeness.ts";
 import { field, input } from "../components/field.ts";
 import { form, submitButton } from "../components/form.ts";
+import { sortAnnouncer } from "../components/sortable.ts";
 import { row, rowHeader, table } from "../components/table.ts";
 import { alert, type Child, frDate, h, int, mount, pct, progress } from "../dom.ts";
 import { gapUnit, regionLabel } from "../labels.ts";
@@ -319,6 +320,7 @@ function essmsSection(g: GrappeDetail, date: string | undefined, params: URLSear
   };
   const tbody = h("tbody");
   const headers = new Map<SortKey, HTMLElement>();
+  const announcer = sortAnnouncer();
   const sortValue = (r: Row, k: SortKey): string | number =>
     k === "finess" ? r.finess : k === "raison_sociale" ? r.raison_sociale : (r.indicators[k].rate ?? -1);
   const draw = () => {
@@ -369,6 +371,7 @@ function essmsSection(g: GrappeDetail, date: string | undefined, params: URLSear
             sort = { key: k, dir: sort.key === k ? (sort.dir === 1 ? -1 : 1) : 1 };
             draw();
             keep();
+            announcer.announce(label, sort.dir);
           },
         },
         label,
@@ -410,6 +413,7 @@ function essmsSection(g: GrappeDetail, date: string | undefined, params: URLSear
       body: tbody,
       variants: ["bordered"],
     }),
+    announcer.element,
     g.blockers.length > 0
       ? h(
           "p",
