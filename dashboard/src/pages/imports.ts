@@ -13,9 +13,12 @@ function rejectionsTable(rows: readonly Rejection[], caption: string): HTMLEleme
   return table({
     id: "table-rejets",
     caption,
-    headers: ["Ligne", "Colonne", "Motif"],
+    headers: ["Ligne (ou entrée du Bundle)", "Colonne (ou chemin dans le Bundle)", "Motif"],
     variants: ["sm"],
-    body: rows.map((r) => row([String(r.line), r.column ?? "—", r.message])),
+    // A TDDUI Bundle's row is an entry, placed by its JSON path (ADR 0014), not a line.
+    body: rows.map((r) =>
+      row([r.column?.startsWith("entry[") ? `entrée ${r.line}` : String(r.line), r.column ?? "—", r.message]),
+    ),
   });
 }
 
