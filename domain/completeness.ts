@@ -66,25 +66,32 @@ export function completeness(
   staleDays = DEFAULT_STALE_DAYS,
 ): Completeness {
   const months = gridMonths(d);
+  const ends = months.map(monthEnd);
   const w = measurementWindow(d);
   // The months the window W = [start, D) touches.
-  const windowMonths = months.filter((m) => monthEnd(m) >= w.start && m < w.end);
+  const windowMonths = months.filter((m, i) => (ends[i] as Day) >= w.start && m < w.end);
+  // The spans of each ESSMS × kind, grouped once (a grappe page reads hundreds of imports).
+  const byCell = new Map<string, ImportSpan[]>();
+  for (const s of spans) {
+    const k = `${s.finess}\u0000${s.kind}`;
+    const list = byCell.get(k);
+    if (list) list.push(s);
+    else byCell.set(k, [s]);
+  }
   const rows = essms.map((e) => ({
     finess: e.finess,
     kinds: COMPLETENESS_KINDS.map((kind): CompletenessCell => {
-      const mine = spans.filter((s) => s.finess === e.finess && s.kind === kind);
-      const last =
-        mine
-          .map((s) => s.finished_at)
-          .filter((x): x is string => x !== null)
-          .sort()
-          .at(-1) ?? null;
+      const mine = byCell.get(`${e.finess}\u0000${kind}`) ?? [];
+      let last: string | null = null;
+      for (const s of mine)
+        if (s.finished_at !== null && (last === null || s.finished_at > last)) last = s.finished_at;
       return {
         kind,
         optional: e.exempt_mss_dmp && EXEMPTIBLE.includes(kind),
-        months: months.map((m) =>
+        months: months.map((m, i) =>
           mine.some(
-            (s) => s.date_min !== null && s.date_max !== null && s.date_min <= monthEnd(m) && s.date_max >= m,
+            (s) =>
+              s.date_min !== null && s.date_max !== null && s.date_min <= (ends[i] as Day) && s.date_max >= m,
           ),
         ),
         last_import: last,

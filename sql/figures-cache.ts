@@ -14,9 +14,11 @@
  */
 import { LRUCache } from "lru-cache";
 import type { Db, Queryable } from "../db/index.ts";
+import type { ImportSpan } from "../domain/completeness.ts";
 import type { Day } from "../domain/dates.ts";
 import { RULES_VERSION } from "../domain/indicators.ts";
 import { buildReport, type EssmsCounts, type EssmsInfo, type Report } from "../domain/report.ts";
+import { importSpans } from "./completeness.ts";
 import { computeReport, essmsCounts, essmsInfos, type HistoryPoint, history } from "./queries.ts";
 
 /** At most this many ESSMS rows (one ESSMS at one date) held, over all entries (~25 MB). */
@@ -27,10 +29,15 @@ interface GrappeFigures {
   infos: EssmsInfo[];
 }
 
-type Entry = GrappeFigures | HistoryPoint[];
+type Entry =
+  | { t: "report"; fig: GrappeFigures }
+  | { t: "history"; points: HistoryPoint[] }
+  | { t: "spans"; spans: ImportSpan[] };
 
 function rowsOf(e: Entry): number {
-  return Array.isArray(e) ? e.reduce((n, p) => n + p.essms.length, 1) : e.counts.length + e.infos.length + 1;
+  if (e.t === "history") return e.points.reduce((n, p) => n + p.essms.length, 1);
+  if (e.t === "spans") return Math.ceil(e.spans.length / 4) + 1;
+  return e.fig.counts.length + e.fig.infos.length + 1;
 }
 
 /** Hits and misses since the process started (for the benchmark and the tests). */
@@ -104,7 +111,7 @@ async function grappeFigures(
   const missing: string[] = [];
   for (const g of list) {
     const hit = lru.get(keys.get(g) as string);
-    if (hit && !Array.isArray(hit)) found.set(g, hit);
+    if (hit?.t === "report") found.set(g, hit.fig);
     else missing.push(g);
   }
   stats.hits += found.size;
@@ -116,7 +123,7 @@ async function grappeFigures(
         counts: counts.filter((c) => c.grappe_id === g),
         infos: infos.filter((i) => i.grappe_id === g),
       };
-      lru.set(keys.get(g) as string, fig);
+      lru.set(keys.get(g) as string, { t: "report", fig });
       found.set(g, fig);
     }
   }
@@ -179,12 +186,31 @@ export async function cachedHistory(
   const version = (await versionsOf(db, [scope.grappe], versions)).get(scope.grappe) ?? 0;
   const k = key(["history", scope.grappe, scope.finess ?? null, version, from, to]);
   const hit = lru.get(k);
-  if (hit && Array.isArray(hit)) {
+  if (hit?.t === "history") {
     stats.hits += 1;
-    return hit;
+    return hit.points;
   }
   stats.misses += 1;
   const points = await history(db, from, to, { grappes: scope.grappe, finess: scope.finess ?? null });
-  lru.set(k, points);
+  lru.set(k, { t: "history", points });
   return points;
+}
+
+/**
+ * The loaded imports' spans of one grappe's ESSMS (`importSpans`, the completeness grid), cached
+ * per data version: migration 0010 marks a grappe at every import record of its FINESS.
+ */
+export async function cachedImportSpans(db: Db, grappe: string, versions?: Versions): Promise<ImportSpan[]> {
+  const { lru, stats } = cacheOf(db);
+  const version = (await versionsOf(db, [grappe], versions)).get(grappe) ?? 0;
+  const k = key(["spans", grappe, version]);
+  const hit = lru.get(k);
+  if (hit?.t === "spans") {
+    stats.hits += 1;
+    return hit.spans;
+  }
+  stats.misses += 1;
+  const spans = await importSpans(db, [grappe]);
+  lru.set(k, { t: "spans", spans });
+  return spans;
 }

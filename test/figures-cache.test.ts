@@ -8,7 +8,14 @@
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Db, openDb } from "../db/index.ts";
 import { importFileActive, importReferential } from "../ingest/programme.ts";
-import { cachedHistory, cachedReport, cacheStats, dataVersions } from "../sql/figures-cache.ts";
+import { importSpans } from "../sql/completeness.ts";
+import {
+  cachedHistory,
+  cachedImportSpans,
+  cachedReport,
+  cacheStats,
+  dataVersions,
+} from "../sql/figures-cache.ts";
 import { computeReport, history } from "../sql/queries.ts";
 import { listImports } from "../sql/resources.ts";
 import { decideAdjustment, proposeAdjustment } from "../sql/workflow.ts";
@@ -141,6 +148,22 @@ describeOnBackends("computed figures cached per data version", { seed: populate 
       { changes: false },
     );
     expect((await dataVersions(db, ["F1"])).get("F1")).toBeGreaterThan(0);
+  });
+
+  it("the completeness grid's import spans follow every import record, even one that changes no fact", async ({
+    db,
+  }) => {
+    const row = "340000017;meme-ligne;2025-06-01;;;2025-06-15;";
+    await loadRows(db, "dossiers", [row]);
+    const warm = await cachedImportSpans(db, "T1");
+    expect(warm).toEqual(await importSpans(db, ["T1"]));
+    const v0 = (await dataVersions(db, ["T1"])).get("T1") ?? 0;
+    // The same row again, in another file: nothing to change in the facts, a new import record.
+    await loadRows(db, "dossiers", [row, row]);
+    expect((await dataVersions(db, ["T1"])).get("T1")).toBeGreaterThan(v0);
+    const after = await cachedImportSpans(db, "T1");
+    expect(after).toEqual(await importSpans(db, ["T1"]));
+    expect(after).not.toBe(warm); // read again, not the entry of the former version
   });
 
   it("a scope of several grappes is served from each grappe's figures, and equals the fresh report", async ({

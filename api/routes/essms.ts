@@ -9,8 +9,7 @@ import { INDICATOR_IDS, type IndicatorId } from "../../domain/indicators.ts";
 import { worklistCsv } from "../../domain/worklist.ts";
 import { loadNamedProfile } from "../../ingest/profile.ts";
 import { reidentify } from "../../ingest/reidentify.ts";
-import { importSpans } from "../../sql/completeness.ts";
-import { cachedHistory, cachedReport } from "../../sql/figures-cache.ts";
+import { cachedHistory, cachedImportSpans, cachedReport } from "../../sql/figures-cache.ts";
 import { audit } from "../../sql/identity.ts";
 import { MAX_HISTORY_MONTHS } from "../../sql/queries.ts";
 import { freshness, grappesByIds, listImports } from "../../sql/resources.ts";
@@ -41,7 +40,7 @@ async function essmsDetailOf(deps: AppDeps, e: EssmsRow, d: Day) {
     completeness: completeness(
       d,
       [{ finess: e.finess, exempt_mss_dmp: r.indicators.mss.mandatory === false }],
-      (await importSpans(deps.db, [e.grappe_id])).filter((x) => x.finess === e.finess),
+      (await cachedImportSpans(deps.db, e.grappe_id)).filter((x) => x.finess === e.finess),
       todayParis(),
       staleDays(),
     ),

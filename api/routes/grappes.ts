@@ -4,7 +4,6 @@ import { completeness, DEFAULT_STALE_DAYS } from "../../domain/completeness.ts";
 import { targetDate, todayParis } from "../../domain/dates.ts";
 import { forecastMonths, grappeDetail, regionRow } from "../../domain/grappe-detail.ts";
 import { nextMonthStart } from "../../domain/worklist.ts";
-import { importSpans } from "../../sql/completeness.ts";
 
 /** COMPLETENESS_STALE_DAYS: days after which an export kind's last import is stale (45). */
 export function staleDays(): number {
@@ -12,7 +11,7 @@ export function staleDays(): number {
   return Number.isInteger(n) && n > 0 && n <= 3650 ? n : DEFAULT_STALE_DAYS;
 }
 
-import { cachedHistory, cachedReport, dataVersions } from "../../sql/figures-cache.ts";
+import { cachedHistory, cachedImportSpans, cachedReport, dataVersions } from "../../sql/figures-cache.ts";
 import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
 import { type RouteDef, route } from "../registry.ts";
 import * as S from "../schemas.ts";
@@ -67,7 +66,7 @@ export const GRAPPES: RouteDef[] = [
         t === null ? null : t === d ? undefined : cachedReport(deps.db, t, g.grappe_id, v),
         cachedHistory(deps.db, months.from, months.to, { grappe: g.grappe_id }, v),
         cachedReport(deps.db, nextMonthStart(d), g.grappe_id, v),
-        importSpans(deps.db, [g.grappe_id]),
+        cachedImportSpans(deps.db, g.grappe_id, v),
       ]);
       const grid = completeness(d, infos, spans, today, staleDays());
       return (
