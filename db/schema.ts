@@ -133,6 +133,8 @@ export interface Database {
     /** a reason of domain/rejections.ts (migration 0006) */
     reason: string | null;
   };
+  /** one row per grappe and transaction that changed what its figures read (migration 0009, ADR 0015) */
+  data_change: { change_id: Generated<number>; grappe_id: string; txid: Generated<number> };
   login_throttle: {
     key: string;
     window_start: Generated<Date>;
