@@ -246,3 +246,35 @@ async function openPglite(opts: OpenOptions): Promise<Db> {
 export function dbFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<Db> {
   return openDb({ databaseUrl: env.DATABASE_URL || undefined, dataDir: env.DATA_DIR || "./data" });
 }
+
+/**
+ * A `Db` that runs inside the caller's transaction `tx`: its `transaction(fn)` is a savepoint of
+ * `tx` (released on success, rolled back on error), so that work written for its own transaction
+ * (an import) can run several times in one, the caller deciding at the end (a TDDUI Bundle's
+ * check: every kind sees the rows of the ones before it, then all roll back). The temporary
+ * tables a run created (`on commit drop`) are dropped when its savepoint is released.
+ * `withAdvisoryLock` runs `fn` at once (the caller's transaction holds what it needs).
+ */
+export function savepointDb(db: Db, tx: Tx, dropAfter: readonly string[] = []): Db {
+  let n = 0;
+  return {
+    backend: db.backend,
+    kysely: tx.kysely,
+    query: (text, params) => tx.query(text, params),
+    async transaction(fn) {
+      const name = `cibles_sp_${++n}`;
+      await tx.query(`savepoint ${name}`);
+      try {
+        const r = await fn(tx);
+        await tx.query(`release savepoint ${name}`);
+        if (dropAfter.length > 0) await tx.query(`drop table if exists ${dropAfter.join(", ")}`);
+        return r;
+      } catch (e) {
+        await tx.query(`rollback to savepoint ${name}`);
+        throw e;
+      }
+    },
+    withAdvisoryLock: async (_key, fn) => fn(),
+    close: async () => {},
+  };
+}

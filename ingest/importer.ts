@@ -112,6 +112,12 @@ export interface IngestOptions {
    * record either); the result says what the import would change (ingest/dry-run.ts)
    */
   dryRun?: boolean;
+  /**
+   * with `dryRun`, inside a caller's transaction (a TDDUI Bundle's check, whose kinds must see
+   * one another): the merged rows are kept for the caller, which rolls everything back at the
+   * end; called with the FINESS the rows were for, instead of rolling back here
+   */
+  checkInside?: (finess: string[]) => void;
 }
 
 export type FileSource = { path: string } | { buffer: Buffer };
@@ -528,6 +534,10 @@ async function loadFile(
     }
     if (opts.dryRun) {
       const finess = [...perFiness.keys()].sort();
+      if (opts.checkInside) {
+        opts.checkInside(finess);
+        return { ...result, dry_run: true as const };
+      }
       throw new DryRunDone(result, finess, await measureState(tx, kind, finess));
     }
     await recordImport(db, tx, result, opts, started, importId, [...perFiness], rejections);

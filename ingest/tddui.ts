@@ -38,9 +38,10 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { JSONParser } from "@streamparser/json";
-import type { Db } from "../db/index.ts";
+import { type Db, savepointDb } from "../db/index.ts";
 import { parseParisDay } from "../domain/dates.ts";
 import { assertRegularFile, type CsvRecord, type CsvSource } from "./csv.ts";
+import { type DryRunChanges, dryRunChanges, measureState, type StateOfEssms } from "./dry-run.ts";
 import type { RowError } from "./fields.ts";
 import {
   type FileSource,
@@ -580,11 +581,12 @@ export async function ingestBundle(
       return [await refusedFile(db, base, undefined, (e as Error).message, opts)];
     throw e;
   }
+  if (opts.dryRun) return checkBundle(db, src, label, opts, index);
   const results: IngestFileResult[] = [];
   let importId = opts.importId;
   for (const kind of TDDUI_KINDS) {
     if (index.counts[kind] === 0) continue;
-    const key = createHash("sha256").update(`tddui:${kind}:${index.sha256}`).digest("hex");
+    const key = kindKey(kind, index);
     const { importId: _reserved, ...rest } = opts;
     const r = await ingestRecords(
       db,
@@ -598,6 +600,73 @@ export async function ingestBundle(
     results.push(r);
   }
   return results;
+}
+
+const kindKey = (kind: TdduiKind, index: BundleIndex) =>
+  createHash("sha256").update(`tddui:${kind}:${index.sha256}`).digest("hex");
+
+class BundleChecked extends Error {}
+
+/**
+ * A Bundle's check (dry run, issue 16 §2): its kinds imported one after the other in one
+ * transaction, each seeing the rows of the ones before it (the projets personnalisés see the
+ * Bundle's dossiers), then all rolled back. Each kind's result says what the whole Bundle would
+ * change in its table, and the effect on the indicators of its ESSMS (the same for every kind:
+ * measured once all kinds are in).
+ */
+async function checkBundle(
+  db: Db,
+  src: FileSource,
+  label: string,
+  opts: IngestOptions,
+  index: BundleIndex,
+): Promise<IngestFileResult[]> {
+  const kinds = TDDUI_KINDS.filter((k) => index.counts[k] > 0);
+  const finessOf = new Map<TdduiKind, string[]>();
+  const parts: IngestFileResult[] = [];
+  const after = new Map<TdduiKind, StateOfEssms>();
+  const { importId: _reserved, ...rest } = opts;
+  try {
+    await db.transaction(async (tx) => {
+      const inner = savepointDb(db, tx, ["stage", "file_usager"]);
+      for (const kind of kinds)
+        parts.push(
+          await ingestRecords(
+            inner,
+            label,
+            kind,
+            kindKey(kind, index),
+            async () => bundleSource(src, kind, index),
+            {
+              ...rest,
+              dryRun: true,
+              checkInside: (finess) => finessOf.set(kind, finess),
+            },
+          ),
+        );
+      for (const [kind, finess] of finessOf) after.set(kind, await measureState(tx, kind, finess));
+      throw new BundleChecked();
+    });
+  } catch (e) {
+    if (!(e instanceof BundleChecked)) throw e;
+  }
+  // Rolled back: the database is as before; measure it again to tell the difference.
+  const out: IngestFileResult[] = [];
+  for (const [i, r] of parts.entries()) {
+    const kind = kinds[i] as TdduiKind;
+    const finess = finessOf.get(kind);
+    const state = after.get(kind);
+    out.push(
+      finess && state
+        ? {
+            ...r,
+            dry_run: true,
+            changes: dryRunChanges(await measureState(db, kind, finess), state, r.loaded),
+          }
+        : { ...r, dry_run: true },
+    );
+  }
+  return out;
 }
 
 /**
@@ -625,5 +694,28 @@ export function combineResults(label: string, parts: readonly IngestFileResult[]
     ...(messages.length > 0 ? { message: messages.join(" ; ") } : {}),
     ...(first?.import_id !== undefined ? { import_id: first.import_id } : {}),
     ...(parts.some((p) => p.dry_run) ? { dry_run: true as const } : {}),
+    ...(parts.some((p) => p.changes) ? { changes: combineChanges(parts) } : {}),
+  };
+}
+
+/**
+ * What a Bundle's check says it would change, its kinds together (`checkBundle`): rows added and
+ * replaced and statuses per kind's table added up; dossiers, séjours and exits, and the effect on
+ * the indicators, measured once the whole Bundle was in (the same for every kind), taken once.
+ */
+function combineChanges(parts: readonly IngestFileResult[]): DryRunChanges {
+  const all = parts.flatMap((p) => (p.changes ? [p.changes] : []));
+  const effect = new Map<string, DryRunChanges["effect"][number]>();
+  for (const c of all)
+    for (const e of c.effect)
+      if (!effect.has(`${e.date} ${e.finess}`)) effect.set(`${e.date} ${e.finess}`, e);
+  return {
+    new_dossiers: Math.max(0, ...all.map((c) => c.new_dossiers)),
+    new_sejours: Math.max(0, ...all.map((c) => c.new_sejours)),
+    new_exits: Math.max(0, ...all.map((c) => c.new_exits)),
+    new_rows: all.reduce((n, c) => n + c.new_rows, 0),
+    replacing_rows: all.reduce((n, c) => n + c.replacing_rows, 0),
+    statuses: all.flatMap((c) => c.statuses),
+    effect: [...effect.values()],
   };
 }

@@ -141,6 +141,35 @@ describeOnBackends("dry run over the API", { seed: populate }, () => {
   });
 });
 
+describeOnBackends("a TDDUI Bundle's check", { seed: "referential", reset: true }, () => {
+  it("runs its kinds in one transaction: the effect it announces is what the import then does, and nothing is stored", async ({
+    db,
+  }) => {
+    const opts = { secret: SECRET, importDay: "2025-08-01" } as const;
+    const before = await dumpRows(db);
+    const checked = await ingestPaths(db, [BUNDLE], { ...opts, dryRun: true });
+    expect(await dumpRows(db)).toBe(before);
+    expect(checked.length).toBeGreaterThan(1);
+    const real = await ingestPaths(db, [BUNDLE], opts);
+    const outline = (r: (typeof real)[number]) => [r.kind, r.status, r.rows, r.loaded, r.rejected];
+    expect(checked.map(outline)).toEqual(real.map(outline));
+    const effects = checked.flatMap((r) => r.changes?.effect ?? []);
+    expect(effects.length).toBeGreaterThan(0);
+    for (const e of effects) {
+      const now = (await computeReport(db, e.date)).essms.find((x) => x.finess === e.finess);
+      for (const [id, v] of Object.entries(e.indicators))
+        expect([e.date, e.finess, id, now?.indicators[id as keyof typeof e.indicators].rate]).toEqual([
+          e.date,
+          e.finess,
+          id,
+          v.after,
+        ]);
+    }
+    const dossiers = checked.find((r) => r.kind === "dossiers");
+    expect(dossiers?.changes?.new_dossiers).toBe(await count(db, "usager"));
+  });
+});
+
 describeOnBackends("a TDDUI Bundle over the API", { seed: populate }, () => {
   it("is checked by dry_run (nothing stored), then imported in the background like the command", async ({
     db,
@@ -161,9 +190,18 @@ describeOnBackends("a TDDUI Bundle over the API", { seed: populate }, () => {
     const before = await dumpRows(db, untouched);
     const dry = await send("?dry_run=true");
     expect(dry.status).toBe(200);
-    const checked = (await dry.json()) as { dry_run: boolean; status: string; rows: number; loaded: number };
+    const checked = (await dry.json()) as {
+      dry_run: boolean;
+      status: string;
+      rows: number;
+      loaded: number;
+      changes?: { new_rows: number; effect: unknown[] };
+    };
     expect(checked).toMatchObject({ dry_run: true, status: "loaded" });
     expect(checked.loaded).toBeGreaterThan(0);
+    // What it would change, all its kinds together.
+    expect(checked.changes?.new_rows).toBeGreaterThan(0);
+    expect(checked.changes?.effect.length).toBeGreaterThan(0);
     expect(await dumpRows(db, untouched)).toBe(before);
 
     const up = await send("");

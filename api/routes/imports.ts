@@ -149,7 +149,7 @@ async function checkUpload(deps: AppDeps, c: Context<Env>, scope: Scope, princip
   );
   try {
     const scopeFiness = scope.all ? undefined : new Set(await finessOfGrappes(deps.db, [...scope.grappes]));
-    // A TDDUI Bundle (ADR 0014): its kinds checked one after the other, their counts added up.
+    // A TDDUI Bundle (ADR 0014): its kinds checked together in one transaction, added up.
     const r = combineResults(
       upload.name,
       await ingestSource(deps.db, { path: upload.path }, upload.name, {
