@@ -122,10 +122,20 @@ export async function* bundleEntries(
 ): AsyncGenerator<Entry[]> {
   const parser = new JSONParser({ paths: ["$.resourceType", "$.meta", "$.entry.*"], keepStack: false });
   let pending: Entry[] = [];
+  let entryNotList = false;
+  let offset = 0;
+  // Where the last value was complete: a value (an entry, `meta`) spanning more bytes than
+  // MAX_VALUE_BYTES is refused before it is held in memory.
+  let lastValueAt = 0;
   parser.onValue = ({ value, key, stack }) => {
+    lastValueAt = offset;
     if (stack.length === 1) {
       if (key === "resourceType") top.resourceType = value;
       else if (key === "meta") top.meta = value;
+      return;
+    }
+    if (typeof key !== "number") {
+      entryNotList = true;
       return;
     }
     const e = obj(value);
@@ -135,7 +145,6 @@ export async function* bundleEntries(
       resource: obj(e?.resource),
     });
   };
-  let offset = 0;
   let first = true;
   for await (const raw of input() as AsyncIterable<Buffer>) {
     onBytes?.(raw);
@@ -157,6 +166,14 @@ export async function* bundleEntries(
       }
     }
     offset += raw.length;
+    if (entryNotList)
+      throw new BundleRefused(
+        "le champ entry du Bundle doit être une liste : seuls les Bundles TDDUI sont lus",
+      );
+    if (offset - lastValueAt > MAX_VALUE_BYTES)
+      throw new BundleRefused(
+        `une entrée du Bundle (ou une autre valeur du fichier) dépasse ${MAX_VALUE_BYTES >> 20} Mo : fichier refusé, rien n'a été chargé`,
+      );
     if (pending.length > 0) {
       const out = pending;
       pending = [];
@@ -176,6 +193,9 @@ export async function* bundleEntries(
   }
   if (pending.length > 0) yield pending;
 }
+
+/** The most bytes one value of a Bundle (an entry, `meta`, any other member) may span (16 MB). */
+export const MAX_VALUE_BYTES = 16 << 20;
 
 function notJson(offset: number): BundleRefused {
   return new BundleRefused(
@@ -344,7 +364,8 @@ export async function indexBundle(src: FileSource): Promise<BundleIndex> {
   if (bytes === 0) throw new BundleRefused("fichier vide");
   if (top.resourceType !== "Bundle")
     throw new BundleRefused(
-      `le fichier JSON n'est pas un Bundle FHIR (resourceType ${typeof top.resourceType === "string" ? `« ${top.resourceType.slice(0, 40)} »` : "absent"}, Bundle attendu) : seuls les Bundles TDDUI sont lus`,
+      // Never the file's own text in a message: only whether the field is there.
+      `le fichier JSON n'est pas un Bundle FHIR (resourceType ${typeof top.resourceType === "string" ? "autre que Bundle" : "absent"}) : seuls les Bundles TDDUI sont lus`,
     );
   if (!profileIds({ meta: top.meta }).includes(BUNDLE_PROFILE))
     throw new BundleRefused(
@@ -389,8 +410,14 @@ function dayCell(v: unknown): string {
 export function dossierNumber(value: string, tag: string): string {
   const m = FINESS_PREFIX.exec(value.trim());
   const rest = m ? (m[2] as string) : value.trim();
-  const i = rest.lastIndexOf(`-${tag}-`);
-  return i >= 0 ? rest.slice(i + tag.length + 2) : rest;
+  // The tag in any case (« -SEJOUR- », « -sejour- »).
+  const i = rest.toUpperCase().lastIndexOf(`-${tag.toUpperCase()}-`);
+  if (i >= 0) return rest.slice(i + tag.length + 2);
+  if (!m) return rest;
+  // The guide's form with its tag misspelt: the usager part is never kept, only what follows
+  // the last hyphen (the number), or nothing.
+  const j = rest.lastIndexOf("-");
+  return j >= 0 ? rest.slice(j + 1) : "";
 }
 
 /** The resource's business identifier: the slice of type `code` (or system containing `hint`), else the first. */

@@ -139,7 +139,31 @@ describeOnBackends("TDDUI bundles", { seed: "referential", reset: true }, () => 
       [
         "patient.json",
         JSON.stringify({ resourceType: "Patient", id: "x" }),
-        /n'est pas un Bundle FHIR.*Patient/,
+        /n'est pas un Bundle FHIR \(resourceType autre que Bundle\)/,
+      ],
+      // Nothing of the file's own text is echoed in a message (a refused file may hold names).
+      [
+        "identite.json",
+        JSON.stringify({ resourceType: "DUPONT Jean 1931-02-03 199999999999999" }),
+        /^(?!.*(DUPONT|1931|199999)).*n'est pas un Bundle FHIR/,
+      ],
+      [
+        "entry_objet.json",
+        JSON.stringify({
+          resourceType: "Bundle",
+          meta: { profile: [`${PROFILE}tddui-bundle`] },
+          entry: { a: event(1, "2025-05-02") },
+        }),
+        /entry du Bundle doit être une liste/,
+      ],
+      [
+        "entree_demesuree.json",
+        bundle([
+          patient,
+          event(1, "2025-05-02"),
+          { resource: { resourceType: "Practitioner", extension: ["x".repeat(17 << 20)] } },
+        ]),
+        /dépasse 16 Mo : fichier refusé, rien n'a été chargé/,
       ],
       [
         "autre_bundle.json",
@@ -209,6 +233,11 @@ describeOnBackends("TDDUI bundles", { seed: "referential", reset: true }, () => 
     expect(dossierNumber("3480787529/147720425367411-SEJOUR-21564655", "SEJOUR")).toBe("21564655");
     expect(dossierNumber("3480787529/147720425367411-EVN-12548", "EVN")).toBe("12548");
     expect(dossierNumber("EVT-42", "EVN")).toBe("EVT-42");
+    // The tag in another case, or misspelt: the usager part (a NIR in the guide's example) is
+    // still dropped; without any hyphen, nothing of it is kept.
+    expect(dossierNumber("3340000017/199999999999999-sejour-1001", "SEJOUR")).toBe("1001");
+    expect(dossierNumber("3340000017/199999999999999-SEJ-1001", "SEJOUR")).toBe("1001");
+    expect(dossierNumber("3340000017/199999999999999", "SEJOUR")).toBe("");
   });
 
   it("streams a large bundle: entries come as the bytes arrive, memory stays bounded", async () => {
