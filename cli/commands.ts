@@ -113,8 +113,8 @@ function describeIngest(r: IngestFileResult): string {
     r.status === "loaded"
       ? `${essai}${r.file} [${r.kind}] : ${r.loaded}/${lignes(r.rows)} ${r.dry_run ? (r.loaded < 2 ? "serait chargée" : "seraient chargées") : r.loaded < 2 ? "chargée" : "chargées"}${r.rejected ? `, ${r.rejected} ${r.rejected < 2 ? "rejetée" : "rejetées"}` : ""}`
       : r.status === "skipped"
-        ? `${essai}${r.file} : ignoré (${r.message})`
-        : `${essai}${r.file} : REFUSÉ — ${r.message}`;
+        ? `${essai}${r.file}${r.kind ? ` [${r.kind}]` : ""} : ignoré (${r.message})`
+        : `${essai}${r.file}${r.kind ? ` [${r.kind}]` : ""} : REFUSÉ — ${r.message}`;
   const c = r.changes;
   const changes = c
     ? [
