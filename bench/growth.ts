@@ -21,7 +21,7 @@ import { ingestFile } from "../ingest/importer.ts";
 import { importReferential } from "../ingest/programme.ts";
 import { computeReport, history } from "../sql/queries.ts";
 import { freshPgDatabase, machine, pgUrl } from "./common.ts";
-import { generate, LAST_MONTH, REPORT_DATE, SECRET } from "./report.ts";
+import { generate, LAST_MONTH, median, REPORT_DATE, SECRET } from "./report.ts";
 
 /** ESSMS in the country (FINESS, programme ESMS numérique's target population, order of size). */
 const COUNTRY_ESSMS = 36_500;
@@ -70,16 +70,8 @@ async function load(db: Db, path: string): Promise<void> {
   if (r.status !== "loaded") throw new Error(`${name} : ${r.message}`);
 }
 
-async function median(fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  return (times.sort((a, b) => a - b)[1] as number) / 1000;
-}
+/** Median of 3 runs after a warm-up (s). */
+const medianSeconds = async (fn: () => Promise<unknown>) => (await median(fn)) / 1000;
 
 async function measure(scale: number, admin: string): Promise<Point> {
   const dir = join(ROOT, "data", "bench", `region-${scale}`);
@@ -100,11 +92,11 @@ async function measure(scale: number, admin: string): Promise<Point> {
     const importMonth = (performance.now() - t) / 1000;
     await db.query("analyze");
     const D = REPORT_DATE;
-    const oneDate = await median(() => computeReport(db, D));
-    const hist = await median(() => history(db, addMonths(D, -11), D));
+    const oneDate = await medianSeconds(() => computeReport(db, D));
+    const hist = await medianSeconds(() => history(db, addMonths(D, -11), D));
     const g = "G0000";
     const target = targetDate("2025-06-01");
-    const grappePage = await median(() =>
+    const grappePage = await medianSeconds(() =>
       Promise.all([
         computeReport(db, D, g),
         computeReport(db, target, g),

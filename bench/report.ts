@@ -140,7 +140,8 @@ export async function loadDataset(db: Db, ds: Dataset): Promise<number> {
   return performance.now() - t;
 }
 
-async function median(fn: () => Promise<unknown>): Promise<number> {
+/** Median of 3 runs after a warm-up (ms). */
+export async function median(fn: () => Promise<unknown>): Promise<number> {
   await fn();
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {

@@ -38,9 +38,9 @@ export interface FinessExtractResult {
   filled: number;
 }
 
-export async function importFinessExtract(db: Db, path: string): Promise<FinessExtractResult> {
-  if (isFinessFeedName(path)) return importFinessFeed(db, path);
-  const base = {
+/** A FINESS import's result before anything is read (both readers, etalab CSV and ANS JSON). */
+export function emptyFinessResult(path: string) {
+  return {
     file: path,
     rows: 0,
     loaded: 0,
@@ -48,6 +48,11 @@ export async function importFinessExtract(db: Db, path: string): Promise<FinessE
     closed_in_extract: [] as string[],
     filled: 0,
   };
+}
+
+export async function importFinessExtract(db: Db, path: string): Promise<FinessExtractResult> {
+  if (isFinessFeedName(path)) return importFinessFeed(db, path);
+  const base = emptyFinessResult(path);
   let source: Awaited<ReturnType<typeof openCsv>>;
   try {
     // Bounded before it is read: a regular text file of at most MAX_EXTRACT_BYTES.

@@ -22,6 +22,7 @@ import type { Db } from "../db/index.ts";
 import { checkFiness } from "../domain/finess.ts";
 import { assertRegularFile } from "./csv.ts";
 import {
+  emptyFinessResult,
   type FinessExtractResult,
   fillCategories,
   missingFromReference,
@@ -111,14 +112,7 @@ function isGzip(path: string): boolean {
 }
 
 export async function importFinessFeed(db: Db, path: string): Promise<FinessExtractResult> {
-  const base = {
-    file: path,
-    rows: 0,
-    loaded: 0,
-    missing_from_extract: [] as string[],
-    closed_in_extract: [] as string[],
-    filled: 0,
-  };
+  const base = emptyFinessResult(path);
   const refuse = (message: string, rows = 0): FinessExtractResult => ({
     ...base,
     rows,

@@ -483,6 +483,24 @@ function eventType(r: Json): { value: string; at: string } | null {
   return tt >= 0 ? { value: cell(types[tt]?.text), at: `type[${tt}].text` } : null;
 }
 
+/**
+ * The cells every kind's row starts with: its FINESS, its usager, and the DUI's own number from
+ * the resource's business identifier (`code`/`hint` find it, `tag` is the guide's « -TAG- »).
+ */
+function identify(
+  row: RowBuilder,
+  r: Json,
+  index: BundleIndex,
+  usager: Usager | undefined,
+  o: { code: string; hint: string; tag: string; column: string },
+): void {
+  const id = businessId(r, o.code, o.hint);
+  const f = finessOf(r, index, id, usager);
+  row.set("finess", f.value, f.at);
+  usagerCell(row, usager);
+  row.set(o.column, id.value === "" ? "" : dossierNumber(id.value, o.tag), id.at);
+}
+
 /** One row of `kind` from an entry, or null when the entry is not of that kind. */
 function rowOf(e: Entry, kind: TdduiKind, index: BundleIndex): RowBuilder | null {
   const r = e.resource;
@@ -503,23 +521,15 @@ function rowOf(e: Entry, kind: TdduiKind, index: BundleIndex): RowBuilder | null
   const period = obj(r.period);
   if (kind === "dossiers") {
     if (role !== "sejour") return null;
-    const id = businessId(r, "SEJ", "sejour");
-    const f = finessOf(r, index, id, usager);
-    row.set("finess", f.value, f.at);
-    usagerCell(row, usager);
+    identify(row, r, index, usager, { code: "SEJ", hint: "sejour", tag: "SEJOUR", column: "sejour_id" });
     row.set("date_entree", dayCell(period?.start), "period.start");
     row.set("date_sortie", dayCell(period?.end), "period.end");
     row.set("date_derniere_maj", cell(lastUpdated), "meta.lastUpdated");
-    row.set("sejour_id", id.value === "" ? "" : dossierNumber(id.value, "SEJOUR"), id.at);
     return row;
   }
   if (kind === "agenda") {
     if (role !== "evenement") return null;
-    const id = businessId(r, "EVN", "evenement");
-    const f = finessOf(r, index, id, usager);
-    row.set("finess", f.value, f.at);
-    usagerCell(row, usager);
-    row.set("evenement_id", id.value === "" ? "" : dossierNumber(id.value, "EVN"), id.at);
+    identify(row, r, index, usager, { code: "EVN", hint: "evenement", tag: "EVN", column: "evenement_id" });
     row.set("date_debut", cell(period?.start), "period.start");
     row.set("date_fin", cell(period?.end), "period.end");
     row.set("statut", statusCell(EVENT_STATUS, r.status), "status");
@@ -530,11 +540,7 @@ function rowOf(e: Entry, kind: TdduiKind, index: BundleIndex): RowBuilder | null
   }
   // projets_personnalises
   if (role !== "careplan") return null;
-  const id = businessId(r, "PPER", "projetpersonnalise");
-  const f = finessOf(r, index, id, usager);
-  row.set("finess", f.value, f.at);
-  usagerCell(row, usager);
-  row.set("pp_id", id.value === "" ? "" : dossierNumber(id.value, "PPER"), id.at);
+  identify(row, r, index, usager, { code: "PPER", hint: "projetpersonnalise", tag: "PPER", column: "pp_id" });
   row.set("statut", statusCell(CAREPLAN_STATUS, r.status), "status");
   row.set("date_creation", cell(r.created), "created");
   row.set("date_debut", dayCell(period?.start), "period.start");
