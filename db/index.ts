@@ -42,6 +42,8 @@ export interface Db extends Queryable {
   /** Runs fn holding a session-level advisory lock (pg) or the session itself (PGlite). */
   withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T | undefined>;
   close(): Promise<void>;
+  /** set on a `Db` that runs inside a caller's transaction (`savepointDb`): it may see rows that roll back */
+  inTransaction?: true;
 }
 
 // Dates stay `YYYY-MM-DD` strings, counts come back as numbers on both backends.
@@ -276,5 +278,6 @@ export function savepointDb(db: Db, tx: Tx, dropAfter: readonly string[] = []): 
     },
     withAdvisoryLock: async (_key, fn) => fn(),
     close: async () => {},
+    inTransaction: true,
   };
 }

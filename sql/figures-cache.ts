@@ -148,9 +148,12 @@ export async function cachedReport(
   );
 }
 
-/** A database, not a transaction: what may read and fill the cache. */
+/**
+ * A database, not a transaction nor a `Db` inside one (`savepointDb`): what may read and fill
+ * the cache (a figure that includes rows later rolled back is never stored).
+ */
 function isDb(q: Queryable): q is Db {
-  return "transaction" in q && "close" in q;
+  return "transaction" in q && "close" in q && !(q as Db).inTransaction;
 }
 
 /**

@@ -6,7 +6,7 @@
  * database never serve a stale figure.
  */
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { type Db, openDb } from "../db/index.ts";
+import { type Db, openDb, savepointDb } from "../db/index.ts";
 import { importFileActive, importReferential } from "../ingest/programme.ts";
 import { importSpans } from "../sql/completeness.ts";
 import {
@@ -15,6 +15,7 @@ import {
   cachedReport,
   cacheStats,
   dataVersions,
+  reportAt,
 } from "../sql/figures-cache.ts";
 import { computeReport, history } from "../sql/queries.ts";
 import { listImports } from "../sql/resources.ts";
@@ -164,6 +165,27 @@ describeOnBackends("computed figures cached per data version", { seed: populate 
     const after = await cachedImportSpans(db, "T1");
     expect(after).toEqual(await importSpans(db, ["T1"]));
     expect(after).not.toBe(warm); // read again, not the entry of the former version
+  });
+
+  it("never stores a figure computed inside a transaction, even through a Db that runs in one (savepointDb)", async ({
+    db,
+  }) => {
+    const clean = await cachedReport(db, D, "T1");
+    await db
+      .transaction(async (tx) => {
+        await tx.query("delete from sejour where finess = '340000017'");
+        const inner = savepointDb(db, tx);
+        const seen = await reportAt(inner, D, "T1");
+        expect(seen).not.toEqual(clean); // it sees its own uncommitted change…
+        throw new Error("abandon");
+      })
+      .catch(() => undefined);
+    // …which never reaches the cache: the rolled-back figure is not served, not even once the
+    // grappe's version reaches the number it had inside that transaction (a change that moves
+    // no figure).
+    await db.query("update essms set rang = rang where finess = '340000017'");
+    expect(await cachedReport(db, D, "T1")).toEqual(await computeReport(db, D, "T1"));
+    expect(await cachedReport(db, D, "T1")).toEqual(clean);
   });
 
   it("a scope of several grappes is served from each grappe's figures, and equals the fresh report", async ({
