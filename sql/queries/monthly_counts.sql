@@ -37,7 +37,8 @@ sejour_mask as (
         - (1::bigint << greatest(p.mi_entree - p.m0 + 1, 0)) end
     ) as acc,
     min(s.date_creation) as first_created
-  from sejour s join scope using (finess)
+  from sejour s
+  join essms g on g.finess = s.finess and ($3::text[] is null or g.grappe_id = any($3::text[])) and ($4::text is null or g.finess = $4::text)
   cross join lateral (
     select activity_month(s.date_entree) as mi_entree,
       activity_month(s.date_sortie) as mi_sortie,
@@ -52,8 +53,13 @@ activity_mask as (
     bit_or(case when (m.trace_dossier | m.trace_pp | m.trace_agenda) <> 0 then 1::bigint << (m.month - b.m_lo) else 0 end) as trace,
     bit_or(case when m.agenda <> 0 then 1::bigint << (m.month - b.m_lo) else 0 end) as agenda,
     bit_or(case when m.dmp <> 0 then 1::bigint << (m.month - b.m_lo) else 0 end) as dmp
-  from usager_month m join scope using (finess), bounds b
-  where m.month >= b.m_lo and m.month < b.m_hi
+  from usager_month m
+  join essms g on g.finess = m.finess and ($3::text[] is null or g.grappe_id = any($3::text[])) and ($4::text is null or g.finess = $4::text)
+  cross join bounds b
+  -- the bounds written out, not only through `bounds`: the planner then estimates the months'
+  -- rows from the table's statistics, and hashes the ESSMS rather than a region's 4 M rows
+  where m.month >= activity_month(($1::date - interval '3 months')::date)
+    and m.month < activity_month(($1::date + make_interval(months => $2::int - 1))::date)
   group by m.finess, m.usager
 ),
 -- R-I2: D_k has a qualifying PP when it was created before D_k and is ENPREPARATION or ENCOURS,
@@ -63,7 +69,8 @@ pp_mask as (
     bit_or(
       case when q.hi < q.lo then 0::bigint else (1::bigint << (q.hi + 1)) - (1::bigint << q.lo) end
     ) as mask
-  from projet_personnalise p join scope using (finess)
+  from projet_personnalise p
+  join essms g on g.finess = p.finess and ($3::text[] is null or g.grappe_id = any($3::text[])) and ($4::text is null or g.finess = $4::text)
   cross join lateral (
     select greatest(
         case when p.date_creation is null then 0
@@ -78,7 +85,7 @@ pp_mask as (
   ) q
   group by p.finess, p.usager
 ),
-usager_flags as (
+usager_flags as materialized (
   select s.finess, s.usager, s.acc, s.first_created,
     coalesce(a.trace, 0) as trace, coalesce(p.mask, 0) as pp, coalesce(a.agenda, 0) as agenda, coalesce(a.dmp, 0) as dmp
   from sejour_mask s
@@ -102,12 +109,14 @@ counts as (
     count(*) filter (where has_dmp)::int as dmp
   from per_d group by d, finess
 ),
--- R-I4: messages per month.
+-- R-I4: messages sent, not failed, per month, from their daily counts (mss_day, migration 0011).
 mss_month as (
-  select m.finess, activity_month(m.date_envoi) - b.m_lo as mk,
-    count(*)::int as n
-  from mss_message m join scope using (finess), bounds b
-  where m.date_envoi >= b.lo and m.date_envoi < b.hi and m.sens = 'ENVOYE' and m.statut <> 'ECHEC'
+  select m.finess, activity_month(m.day) - b.m_lo as mk, sum(m.n)::int as n
+  from mss_day m
+  join essms g on g.finess = m.finess and ($3::text[] is null or g.grappe_id = any($3::text[])) and ($4::text is null or g.finess = $4::text)
+  cross join bounds b
+  where m.day >= ($1::date - interval '3 months')::date and m.day < ($1::date + make_interval(months => $2::int - 1))::date
+    and m.sens = 'ENVOYE' and m.statut <> 'ECHEC'
   group by 1, 2
 ),
 mss as (
