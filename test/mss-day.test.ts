@@ -7,6 +7,7 @@
  */
 import { expect } from "vitest";
 import type { Db } from "../db/index.ts";
+import { migrate } from "../db/migrate.ts";
 import { measurementWindow } from "../domain/dates.ts";
 import { essmsCounts, monthlyCounts } from "../sql/queries.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
@@ -117,6 +118,27 @@ describeOnBackends("daily MSS counts (mss_day)", { seed: "referential" }, () => 
     // A count that falls to nothing stays a row of 0: it adds nothing.
     const [zero] = await db.query<{ n: number }>("select count(*)::int as n from mss_day where n = 0");
     expect(zero?.n).toBeGreaterThan(0);
+    // a message moved to another FINESS, or that changes direction
+    await db.query("update mss_message set finess = $1 where finess = $2 and message_id like 'g3%'", [B, A]);
+    await db.query("update mss_message set sens = 'RECU' where message_id like 'g4%' and sens = 'ENVOYE'");
+    await expectExact(db);
+  });
+
+  it("the migration counts the messages stored before it", async ({ db }) => {
+    // As a database migrated up to 0010 is: messages, and neither the table nor its triggers.
+    await db.query("drop table mss_day");
+    await db.query("drop function mss_day_count() cascade");
+    await db.query("delete from schema_migration where version = '0011_mss_day.sql'");
+    await db.query(
+      `insert into mss_message (finess, message_id, date_envoi, sens, statut, import_id)
+       select $1, 'avant' || i, date '2025-05-10' + i % 20, 'ENVOYE', 'OK', (select min(import_id) from import)
+       from generate_series(1, 200) i`,
+      [B],
+    );
+    expect(await migrate(db)).toEqual({ migrations: ["0011_mss_day.sql"], functions: [] });
+    await expectExact(db);
+    await loadRows(db, "mss", [`${B};apres;2025-05-10;ENVOYE;OK;u1;pro`]);
+    await expectExact(db);
   });
 
   it("the report's R-I4 count, read from the daily counts, is R-I4 counted on the messages", async ({
@@ -138,15 +160,27 @@ describeOnBackends("daily MSS counts (mss_day)", { seed: "referential" }, () => 
       );
       expect(counts.some((c) => c.mss > 0)).toBe(true);
     }
-    // and the history's, at each first of month, is the report's
-    for (const [d, list] of await monthlyCounts(db, "2025-05-01", "2025-08-01")) {
-      const one = await essmsCounts(db, d);
-      expect(list.map((c) => [c.finess, c.mss])).toEqual(one.map((c) => [c.finess, c.mss]));
+    // and the history's, for every ESSMS, a grappe or one FINESS, at each first of month
+    for (const scope of [{}, { grappes: "T1" }, { finess: A }]) {
+      for (const [d, list] of await monthlyCounts(db, "2025-05-01", "2025-08-01", scope)) {
+        const w = measurementWindow(d);
+        const direct = await db.query<{ finess: string; n: number }>(
+          `select e.finess, count(m.*)::int as n from essms e
+           left join mss_message m on m.finess = e.finess and m.date_envoi >= $1::date and m.date_envoi < $2::date
+             and m.sens = 'ENVOYE' and m.statut <> 'ECHEC'
+           where $3::text is null or e.finess = $3::text
+           group by e.finess order by e.finess`,
+          [w.start, w.end, "finess" in scope ? scope.finess : null],
+        );
+        expect(list.map((c) => ({ finess: c.finess, n: c.mss }))).toEqual(direct);
+      }
     }
   });
 
-  it("a truncate empties them", async ({ db }) => {
+  it("a truncate empties them, and they count again from nothing", async ({ db }) => {
     await db.query("truncate mss_message");
     expect(await db.query("select * from mss_day")).toEqual([]);
+    await loadRows(db, "mss", [`${A};neuf;2025-05-10;ENVOYE;OK;u1;pro`]);
+    await expectExact(db);
   });
 });

@@ -17,6 +17,10 @@ create table mss_day (
   primary key (finess, day, sens, statut)
 );
 
+-- No message may be written between the count below and the triggers: a writer of an older
+-- version (another process on the same database) waits until this migration commits.
+lock table mss_message in share row exclusive mode;
+
 insert into mss_day (finess, day, sens, statut, n)
   select finess, date_envoi, sens, statut, count(*)::int from mss_message group by 1, 2, 3, 4;
 
