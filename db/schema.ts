@@ -50,8 +50,6 @@ export interface Database {
     destinataire: string | null;
     import_id: number;
   };
-  /** Messages counted per FINESS, day, direction and status (migration 0011, kept by triggers). */
-  mss_day: { finess: string; day: Day; sens: "ENVOYE" | "RECU"; statut: "OK" | "ECHEC"; n: number };
   optional_event: {
     finess: string;
     kind: "eprescription" | "eparcours";

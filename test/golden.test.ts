@@ -130,6 +130,25 @@ for (const name of cases) {
           for (const m of months.filter((x) => dates.includes(x)))
             expect((hist.get(m) ?? []).some((c) => c.da > 0)).toBe(true);
         });
+
+        // The same for the scopes the pages ask: each grappe ($3) and each ESSMS ($4).
+        it("gives the same counts in the history of each grappe and of each ESSMS", async ({ db }) => {
+          const from = addMonths(dates[0] as string, -3);
+          const to = addMonths(dates[dates.length - 1] as string, 1);
+          const all = await monthlyCounts(db, from, to);
+          const grappes = [...new Set([...all.values()].flat().map((c) => c.grappe_id))];
+          expect(grappes.length).toBeGreaterThan(0);
+          for (const g of grappes) {
+            const hist = await monthlyCounts(db, from, to, { grappes: g });
+            for (const [m, list] of all)
+              expect(hist.get(m), `${g} ${m}`).toEqual(list.filter((c) => c.grappe_id === g));
+          }
+          for (const c of all.get(from) ?? []) {
+            const hist = await monthlyCounts(db, from, to, { finess: c.finess });
+            for (const [m, list] of all)
+              expect(hist.get(m), `${c.finess} ${m}`).toEqual(list.filter((x) => x.finess === c.finess));
+          }
+        });
       }
     },
   );
