@@ -29,15 +29,18 @@ interface GrappeFigures {
   infos: EssmsInfo[];
 }
 
-type Entry =
-  | { t: "report"; fig: GrappeFigures }
-  | { t: "history"; points: HistoryPoint[] }
-  | { t: "spans"; spans: ImportSpan[] };
+/** What the cache holds, by kind: a grappe's figures at D, a monthly history, import spans. */
+interface Cached {
+  report: GrappeFigures;
+  history: HistoryPoint[];
+  spans: ImportSpan[];
+}
+type Entry = { [K in keyof Cached]: { t: K; v: Cached[K] } }[keyof Cached];
 
 function rowsOf(e: Entry): number {
-  if (e.t === "history") return e.points.reduce((n, p) => n + p.essms.length, 1);
-  if (e.t === "spans") return Math.ceil(e.spans.length / 4) + 1;
-  return e.fig.counts.length + e.fig.infos.length + 1;
+  if (e.t === "history") return e.v.reduce((n, p) => n + p.essms.length, 1);
+  if (e.t === "spans") return Math.ceil(e.v.length / 4) + 1;
+  return e.v.counts.length + e.v.infos.length + 1;
 }
 
 /** Hits and misses since the process started (for the benchmark and the tests). */
@@ -104,6 +107,15 @@ async function grappeFigures(
   known?: Versions,
 ): Promise<GrappeFigures[]> {
   const list = [...new Set(typeof grappes === "string" ? [grappes] : grappes)];
+  const compute = async (some: string[]) => {
+    const [counts, infos] = await Promise.all([essmsCounts(db, d, some), essmsInfos(db, some)]);
+    return some.map((g) => ({
+      counts: counts.filter((c) => c.grappe_id === g),
+      infos: infos.filter((i) => i.grappe_id === g),
+    }));
+  };
+  // Inside a transaction: afresh, never stored (its rows may roll back).
+  if (db.inTransaction) return compute(list);
   const { lru, stats } = cacheOf(db);
   const versions = await versionsOf(db, list, known);
   const keys = new Map(list.map((g) => [g, key(["report", g, versions.get(g) ?? 0, d])]));
@@ -111,21 +123,18 @@ async function grappeFigures(
   const missing: string[] = [];
   for (const g of list) {
     const hit = lru.get(keys.get(g) as string);
-    if (hit?.t === "report") found.set(g, hit.fig);
+    if (hit?.t === "report") found.set(g, hit.v);
     else missing.push(g);
   }
   stats.hits += found.size;
   stats.misses += missing.length;
   if (missing.length > 0) {
-    const [counts, infos] = await Promise.all([essmsCounts(db, d, missing), essmsInfos(db, missing)]);
-    for (const g of missing) {
-      const fig = {
-        counts: counts.filter((c) => c.grappe_id === g),
-        infos: infos.filter((i) => i.grappe_id === g),
-      };
-      lru.set(keys.get(g) as string, { t: "report", fig });
+    const figs = await compute(missing);
+    missing.forEach((g, i) => {
+      const fig = figs[i] as GrappeFigures;
+      lru.set(keys.get(g) as string, { t: "report", v: fig });
       found.set(g, fig);
-    }
+    });
   }
   return list.map((g) => found.get(g) as GrappeFigures);
 }
@@ -149,11 +158,11 @@ export async function cachedReport(
 }
 
 /**
- * A database, not a transaction nor a `Db` inside one (`savepointDb`): what may read and fill
- * the cache (a figure that includes rows later rolled back is never stored).
+ * A database, not a transaction: what the cached functions take (they themselves compute afresh,
+ * never storing, for a `Db` inside a caller's transaction: `savepointDb`).
  */
 function isDb(q: Queryable): q is Db {
-  return "transaction" in q && "close" in q && !(q as Db).inTransaction;
+  return "transaction" in q && "close" in q;
 }
 
 /**
@@ -175,45 +184,53 @@ export async function countsAt(
 }
 
 /**
+ * One value of one grappe (`parts` tell it apart), cached per data version of the grappe:
+ * computed once per version, and afresh, never stored, for a `Db` inside a transaction.
+ */
+async function cachedOfGrappe<K extends "history" | "spans">(
+  db: Db,
+  t: K,
+  grappe: string,
+  parts: (string | null)[],
+  versions: Versions | undefined,
+  compute: () => Promise<Cached[K]>,
+): Promise<Cached[K]> {
+  if (db.inTransaction) return compute();
+  const { lru, stats } = cacheOf(db);
+  const version = (await versionsOf(db, [grappe], versions)).get(grappe) ?? 0;
+  const k = key([t, grappe, version, ...parts]);
+  const hit = lru.get(k);
+  if (hit?.t === t) {
+    stats.hits += 1;
+    return hit.v as Cached[K];
+  }
+  stats.misses += 1;
+  const v = await compute();
+  lru.set(k, { t, v } as Entry);
+  return v;
+}
+
+/**
  * The monthly history of one grappe, or of one of its ESSMS (`finess`), on the first days of
  * month in [from, to], as `history` computes it, cached per data version of the grappe.
  */
-export async function cachedHistory(
+export function cachedHistory(
   db: Db,
   from: Day,
   to: Day,
   scope: { grappe: string; finess?: string | null },
   versions?: Versions,
 ): Promise<HistoryPoint[]> {
-  const { lru, stats } = cacheOf(db);
-  const version = (await versionsOf(db, [scope.grappe], versions)).get(scope.grappe) ?? 0;
-  const k = key(["history", scope.grappe, scope.finess ?? null, version, from, to]);
-  const hit = lru.get(k);
-  if (hit?.t === "history") {
-    stats.hits += 1;
-    return hit.points;
-  }
-  stats.misses += 1;
-  const points = await history(db, from, to, { grappes: scope.grappe, finess: scope.finess ?? null });
-  lru.set(k, { t: "history", points });
-  return points;
+  const finess = scope.finess ?? null;
+  return cachedOfGrappe(db, "history", scope.grappe, [finess, from, to], versions, () =>
+    history(db, from, to, { grappes: scope.grappe, finess }),
+  );
 }
 
 /**
  * The loaded imports' spans of one grappe's ESSMS (`importSpans`, the completeness grid), cached
  * per data version: migration 0010 marks a grappe at every import record of its FINESS.
  */
-export async function cachedImportSpans(db: Db, grappe: string, versions?: Versions): Promise<ImportSpan[]> {
-  const { lru, stats } = cacheOf(db);
-  const version = (await versionsOf(db, [grappe], versions)).get(grappe) ?? 0;
-  const k = key(["spans", grappe, version]);
-  const hit = lru.get(k);
-  if (hit?.t === "spans") {
-    stats.hits += 1;
-    return hit.spans;
-  }
-  stats.misses += 1;
-  const spans = await importSpans(db, [grappe]);
-  lru.set(k, { t: "spans", spans });
-  return spans;
+export function cachedImportSpans(db: Db, grappe: string, versions?: Versions): Promise<ImportSpan[]> {
+  return cachedOfGrappe(db, "spans", grappe, [], versions, () => importSpans(db, [grappe]));
 }

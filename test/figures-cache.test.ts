@@ -177,6 +177,12 @@ describeOnBackends("computed figures cached per data version", { seed: populate 
         const inner = savepointDb(db, tx);
         const seen = await reportAt(inner, D, "T1");
         expect(seen).not.toEqual(clean); // it sees its own uncommitted change…
+        // …as do its history and import spans, computed afresh and never stored
+        expect(await cachedHistory(inner, "2025-01-01", D, { grappe: "T1" })).toEqual(
+          await history(tx, "2025-01-01", D, { grappes: "T1" }),
+        );
+        expect(await cachedImportSpans(inner, "T1")).toEqual(await importSpans(tx, ["T1"]));
+        expect(cacheStats(inner)).toEqual({ hits: 0, misses: 0 });
         throw new Error("abandon");
       })
       .catch(() => undefined);
@@ -186,6 +192,9 @@ describeOnBackends("computed figures cached per data version", { seed: populate 
     await db.query("update essms set rang = rang where finess = '340000017'");
     expect(await cachedReport(db, D, "T1")).toEqual(await computeReport(db, D, "T1"));
     expect(await cachedReport(db, D, "T1")).toEqual(clean);
+    expect(await cachedHistory(db, "2025-01-01", D, { grappe: "T1" })).toEqual(
+      await history(db, "2025-01-01", D, { grappes: "T1" }),
+    );
   });
 
   it("a scope of several grappes is served from each grappe's figures, and equals the fresh report", async ({
