@@ -4,19 +4,17 @@ import { completeness, DEFAULT_STALE_DAYS } from "../../domain/completeness.ts";
 import { targetDate, todayParis } from "../../domain/dates.ts";
 import { forecastMonths, grappeDetail, regionRow } from "../../domain/grappe-detail.ts";
 import { nextMonthStart } from "../../domain/worklist.ts";
+import { cachedHistory, cachedImportSpans, cachedReport, dataVersions } from "../../sql/figures-cache.ts";
+import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
+import { type RouteDef, route } from "../registry.ts";
+import * as S from "../schemas.ts";
+import { grappeInScope, notFound, scopeList } from "./scope.ts";
 
 /** COMPLETENESS_STALE_DAYS: days after which an export kind's last import is stale (45). */
 export function staleDays(): number {
   const n = Number(process.env.COMPLETENESS_STALE_DAYS);
   return Number.isInteger(n) && n > 0 && n <= 3650 ? n : DEFAULT_STALE_DAYS;
 }
-
-import { cachedHistory, cachedImportSpans, cachedReport, dataVersions } from "../../sql/figures-cache.ts";
-import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
-import { type RouteDef, route } from "../registry.ts";
-import * as S from "../schemas.ts";
-
-import { grappeInScope, notFound, scopeList } from "./scope.ts";
 
 export const GRAPPES: RouteDef[] = [
   route({
