@@ -140,7 +140,7 @@ export async function* bundleEntries(
     }
     const e = obj(value);
     pending.push({
-      index: typeof key === "number" ? key : Number(key),
+      index: key,
       fullUrl: str(e?.fullUrl),
       resource: obj(e?.resource),
     });
