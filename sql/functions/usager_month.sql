@@ -30,8 +30,12 @@ begin
   execute format('update usager_month m set %s where %s and (%s) and %s',
     (select string_agg(format('%I = 0', c), ', ') from unnest(p_cols) c), in_scope, mine_set, absent)
     using p_finess;
+  -- Inserted in key order: the rows of one FINESS and month land on a few adjacent pages, which
+  -- is how the indicator queries read them (one ESSMS at a time, ADR 0017). Scattered, a regional
+  -- report date touched 33 pages for 77 rows of one ESSMS-month and took 30 % longer.
   execute format(
-    'insert into usager_month as m (finess, usager, month, %s) select * from activity_fresh '
+    'insert into usager_month as m (finess, usager, month, %s) '
+    'select * from activity_fresh order by finess, month, usager '
     'on conflict (finess, month, usager) do update set %s where (%s) is distinct from (%s)',
     (select string_agg(format('%I', c), ', ') from unnest(p_cols) c),
     (select string_agg(format('%1$I = excluded.%1$I', c), ', ') from unnest(p_cols) c),

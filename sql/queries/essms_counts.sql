@@ -14,16 +14,6 @@ counts as (
   from population
   group by finess collate "C"
 ),
--- R-I4: messages sent, not failed, in W. Joined to essms itself (not the scope CTE), as the
--- usager facts are: over a region the planner hashes the ESSMS instead of running one index scan
--- per ESSMS (at regional scale, 0.8 M messages: 1.0 s as 4 000 index scans, 0.35–0.4 s hashed),
--- and a grappe keeps its index scans.
-mss as (
-  select m.finess, count(*)::int as n
-  from mss_message m join essms g on g.finess = m.finess and ($3::text[] is null or g.grappe_id = any($3::text[]))
-  where m.date_envoi >= $1::date and m.date_envoi < $2::date and m.sens = 'ENVOYE' and m.statut <> 'ECHEC'
-  group by m.finess
-),
 -- R-I7: optional counts.
 optional as (
   select o.finess,
@@ -58,7 +48,11 @@ select s.finess, s.grappe_id, s.exempt_mss_dmp,
   coalesce(c.da, 0) as da,
   coalesce(c.pp, 0) as pp,
   coalesce(c.agenda, 0) as agenda,
-  coalesce(mss.n, 0) as mss,
+  -- R-I4: messages sent, not failed, in W: read per ESSMS through mss_message_window, as the
+  -- usager facts are (ADR 0017)
+  (select count(*) from mss_message m
+    where m.finess = s.finess and m.date_envoi >= $1::date and m.date_envoi < $2::date
+      and m.sens = 'ENVOYE' and m.statut <> 'ECHEC')::int as mss,
   coalesce(c.dmp, 0) as dmp,
   coalesce(o.eprescription, 0) as eprescription,
   coalesce(o.eparcours, 0) as eparcours,
@@ -70,7 +64,6 @@ select s.finess, s.grappe_id, s.exempt_mss_dmp,
 from scope s
 left join counts c on c.finess = s.finess collate "C"
 left join declared dec on dec.finess = s.finess
-left join mss on mss.finess = s.finess
 left join optional o on o.finess = s.finess
 left join adj on adj.finess = s.finess
 order by s.finess;
