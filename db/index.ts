@@ -44,6 +44,16 @@ export interface Db extends Queryable {
   close(): Promise<void>;
   /** set on a `Db` that runs inside a caller's transaction (`savepointDb`): it may see rows that roll back */
   inTransaction?: true;
+  /**
+   * PostgreSQL only (absent on PGlite, one session): runs `fn` with `n` (2–4: half the pool) read-only
+   * transactions on `n` connections that all see one snapshot: the first, REPEATABLE READ,
+   * exports it (`pg_export_snapshot`), the others import it (`SET TRANSACTION SNAPSHOT`), so that
+   * work split between them reads the database as one statement would (ADR 0017). One group at a
+   * time per pool: when one is running, returns `undefined` at once, and the caller works in one
+   * session; groups therefore never wait on each other for connections. The transactions are
+   * rolled back when `fn` settles.
+   */
+  sharedSnapshot?<T>(n: number, fn: (readers: Tx[]) => Promise<T>): Promise<T | undefined>;
 }
 
 // Dates stay `YYYY-MM-DD` strings, counts come back as numbers on both backends.
@@ -77,6 +87,46 @@ export async function openDb(opts: OpenOptions = {}): Promise<Db> {
   return db;
 }
 
+/** A `Tx` over one pooled PostgreSQL connection (the caller begins and ends its transaction). */
+function pgTx(client: pg.PoolClient): Tx {
+  const single = {
+    connect: async () => ({ query: client.query.bind(client), release: () => {} }),
+    end: async () => {},
+  };
+  return {
+    kysely: new Kysely<Database>({ dialect: new PostgresDialect({ pool: single as never }) }),
+    query: async <R>(text: string, params?: readonly unknown[]) =>
+      (await client.query(text, params as unknown[])).rows as R[],
+    async exec(text) {
+      await client.query(text);
+    },
+    async copyCsv(table, columns, chunks) {
+      const stream = client.query(
+        pgCopy.from(`copy ${table} (${columns.join(", ")}) from stdin with (format csv)`),
+      );
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on("finish", resolve);
+        stream.on("error", reject);
+      });
+      try {
+        for await (const chunk of chunks) {
+          if (!stream.write(chunk)) await new Promise((r) => stream.once("drain", r));
+        }
+      } catch (e) {
+        // The producer failed (a refused file): abort the COPY so the session can roll back.
+        stream.destroy(e as Error);
+        await done.catch(() => {});
+        throw e;
+      }
+      stream.end();
+      await done;
+    },
+  };
+}
+
+/** What pg_export_snapshot returns (e.g. `00000003-0000001B-1`); checked before it is sent back. */
+const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+-[0-9]+$/;
+
 function openPg(url: string): Db {
   const pool = new pg.Pool({
     connectionString: url,
@@ -96,46 +146,14 @@ function openPg(url: string): Db {
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const query = async <R>(text: string, params?: readonly unknown[]) =>
     (await pool.query(text, params as unknown[])).rows as R[];
+  let busySnapshot = false;
   return {
     backend: "pg",
     kysely,
     query,
     async transaction(fn) {
       const client = await pool.connect();
-      const single = {
-        connect: async () => ({ query: client.query.bind(client), release: () => {} }),
-        end: async () => {},
-      };
-      const txKysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: single as never }) });
-      const tx: Tx = {
-        kysely: txKysely,
-        query: async <R>(text: string, params?: readonly unknown[]) =>
-          (await client.query(text, params as unknown[])).rows as R[],
-        async exec(text) {
-          await client.query(text);
-        },
-        async copyCsv(table, columns, chunks) {
-          const stream = client.query(
-            pgCopy.from(`copy ${table} (${columns.join(", ")}) from stdin with (format csv)`),
-          );
-          const done = new Promise<void>((resolve, reject) => {
-            stream.on("finish", resolve);
-            stream.on("error", reject);
-          });
-          try {
-            for await (const chunk of chunks) {
-              if (!stream.write(chunk)) await new Promise((r) => stream.once("drain", r));
-            }
-          } catch (e) {
-            // The producer failed (a refused file): abort the COPY so the session can roll back.
-            stream.destroy(e as Error);
-            await done.catch(() => {});
-            throw e;
-          }
-          stream.end();
-          await done;
-        },
-      };
+      const tx = pgTx(client);
       try {
         await client.query("begin");
         const result = await fn(tx);
@@ -146,6 +164,35 @@ function openPg(url: string): Db {
         throw e;
       } finally {
         client.release();
+      }
+    },
+    async sharedSnapshot(n, fn) {
+      if (busySnapshot || !Number.isInteger(n) || n < 2 || n > 4) return undefined;
+      busySnapshot = true;
+      const clients: pg.PoolClient[] = [];
+      try {
+        const first = await pool.connect();
+        clients.push(first);
+        await first.query("begin isolation level repeatable read read only");
+        const [row] = (await first.query("select pg_export_snapshot() as id")).rows as { id: string }[];
+        const id = row?.id ?? "";
+        if (!SNAPSHOT_ID.test(id)) throw new Error(`identifiant d'instantané inattendu : ${id.slice(0, 40)}`);
+        for (let i = 1; i < n; i++) {
+          const c = await pool.connect();
+          clients.push(c);
+          await c.query("begin isolation level repeatable read read only");
+          await c.query(`set transaction snapshot '${id}'`);
+        }
+        return await fn(clients.map(pgTx));
+      } finally {
+        for (const c of clients) {
+          const broken = await c.query("rollback").then(
+            () => false,
+            () => true,
+          );
+          c.release(broken);
+        }
+        busySnapshot = false;
       }
     },
     async withAdvisoryLock(key, fn) {

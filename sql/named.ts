@@ -100,12 +100,34 @@ export async function runNamed<P extends z.ZodTuple, R extends z.ZodType>(
   const text = namedQuery(q.name);
   const rows =
     "transaction" in db && (db as Db).backend === "pg"
-      ? await (db as Db).transaction(async (tx) => {
-          await tx.query(`set local work_mem = '${q.workMem}'`);
-          await tx.query("set local jit = off");
-          return tx.query(text, checked);
-        })
+      ? await (db as Db).transaction((tx) => withSettings(tx, q, text, checked))
       : await db.query(text, checked);
+  return rows.map((r) => q.row.parse(r) as z.output<R>);
+}
+
+async function withSettings(
+  tx: Queryable,
+  q: { workMem: string },
+  text: string,
+  params: unknown[],
+): Promise<Record<string, unknown>[]> {
+  await tx.query(`set local work_mem = '${q.workMem}'`);
+  await tx.query("set local jit = off");
+  return tx.query(text, params);
+}
+
+/**
+ * Runs a named query in a PostgreSQL transaction the caller holds and ends (a reader of
+ * `Db.sharedSnapshot`), with the query's `work_mem` and `jit = off` set for that transaction.
+ * Same checks and errors as runNamed.
+ */
+export async function runNamedInPgTransaction<P extends z.ZodTuple, R extends z.ZodType>(
+  tx: Queryable,
+  q: NamedQuery<P, R>,
+  params: z.input<P>,
+): Promise<z.output<R>[]> {
+  const checked = q.params.parse(params) as unknown[];
+  const rows = await withSettings(tx, q, namedQuery(q.name), checked);
   return rows.map((r) => q.row.parse(r) as z.output<R>);
 }
 
