@@ -122,7 +122,9 @@ describeOnBackends(
         const before = (await db.query<{ n: number }>(count))[0]?.n;
         const seen = await db.sharedSnapshot?.(3, async ([a, b, c]) => {
           const first = (await a?.query<{ n: number }>(count))?.[0]?.n;
-          await db.query("insert into grappe (grappe_id, grappe_nom, region) values ('SNAP', 'Instantané', 'OCC')");
+          await db.query(
+            "insert into grappe (grappe_id, grappe_nom, region) values ('SNAP', 'Instantané', 'OCC')",
+          );
           const now = (await db.query<{ n: number }>(count))[0]?.n;
           return [
             first,
