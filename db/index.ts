@@ -170,27 +170,35 @@ function openPg(url: string): Db {
       if (busySnapshot || !Number.isInteger(n) || n < 2 || n > 4) return undefined;
       busySnapshot = true;
       const clients: pg.PoolClient[] = [];
+      // A checked-out client has no pool listener: a session the server ends while it waits
+      // (restart, idle timeout) must not crash the process, only be released as broken.
+      const broken = new Set<pg.PoolClient>();
+      const listeners = new Map<pg.PoolClient, () => void>();
+      const take = async () => {
+        const c = await pool.connect();
+        const onError = () => broken.add(c);
+        listeners.set(c, onError);
+        c.on("error", onError);
+        clients.push(c);
+        await c.query("begin isolation level repeatable read read only");
+        return c;
+      };
       try {
-        const first = await pool.connect();
-        clients.push(first);
-        await first.query("begin isolation level repeatable read read only");
+        const first = await take();
         const [row] = (await first.query("select pg_export_snapshot() as id")).rows as { id: string }[];
         const id = row?.id ?? "";
-        if (!SNAPSHOT_ID.test(id)) throw new Error(`identifiant d'instantané inattendu : ${id.slice(0, 40)}`);
-        for (let i = 1; i < n; i++) {
-          const c = await pool.connect();
-          clients.push(c);
-          await c.query("begin isolation level repeatable read read only");
-          await c.query(`set transaction snapshot '${id}'`);
-        }
+        if (!SNAPSHOT_ID.test(id)) return undefined;
+        for (let i = 1; i < n; i++) await (await take()).query(`set transaction snapshot '${id}'`);
         return await fn(clients.map(pgTx));
       } finally {
         for (const c of clients) {
-          const broken = await c.query("rollback").then(
+          const failed = await c.query("rollback").then(
             () => false,
             () => true,
           );
-          c.release(broken);
+          const onError = listeners.get(c);
+          if (onError) c.removeListener("error", onError);
+          c.release(failed || broken.has(c));
         }
         busySnapshot = false;
       }

@@ -112,8 +112,39 @@ describeOnBackends(
         essmsCounts(savepointDb(db, tx), d, null, { parallelism: 2 }),
       );
       expect(inside).toEqual(await essmsCounts(db, d, null, { parallelism: 1 }));
+      // a Db marked as running inside a caller's transaction never splits, even if it could
+      const marked = { ...db, inTransaction: true as const };
+      const markedSplit = vi.spyOn(marked, "sharedSnapshot");
+      expect(await essmsCounts(marked, d, null, { parallelism: 2 })).toEqual(inside);
+      expect(markedSplit).not.toHaveBeenCalled();
       expect(split).not.toHaveBeenCalled();
       split.mockRestore();
+    });
+
+    it("counts each list of grappes in its own session of the shared snapshot", async ({ db }) => {
+      const share = db.sharedSnapshot?.bind(db);
+      if (!share) return expect(backend).toBe("pglite");
+      const sessions = new Set<number>();
+      const spy = vi.spyOn(db, "sharedSnapshot").mockImplementation((n, fn) =>
+        share(n, (readers) =>
+          fn(
+            readers.map((r, i) => ({
+              ...r,
+              query: (text: string, params?: readonly unknown[]) => {
+                if (text.includes("population")) sessions.add(i);
+                return r.query(text, params);
+              },
+            })) as typeof readers,
+          ),
+        ),
+      );
+      const d = addMonths(dates[0] as string, 7);
+      for (const n of [2, 3]) {
+        sessions.clear();
+        await essmsCounts(db, d, null, { parallelism: n });
+        expect([...sessions].sort()).toEqual(Array.from({ length: n }, (_, i) => i));
+      }
+      spy.mockRestore();
     });
 
     if (backend === "pg") {
@@ -163,6 +194,26 @@ describeOnBackends(
         );
         expect(open[0]?.n).toBe(0);
         expect(await share(2, async () => "ensuite")).toBe("ensuite");
+      });
+
+      it("survives a session the server ends, idle or busy, and releases it", async ({ db }) => {
+        const share = db.sharedSnapshot?.bind(db);
+        if (!share) throw new Error("sharedSnapshot absent sur PostgreSQL");
+        // idle: ended from outside while it waits in its transaction
+        expect(
+          await share(2, async ([, b]) => {
+            const pid = (await b?.query<{ pid: number }>("select pg_backend_pid() as pid"))?.[0]?.pid;
+            await db.query("select pg_terminate_backend($1)", [pid]);
+            await new Promise((r) => setTimeout(r, 200));
+            return "terminé";
+          }),
+        ).toBe("terminé");
+        // busy: its own query fails
+        await expect(
+          share(2, async ([, b]) => b?.query("select pg_terminate_backend(pg_backend_pid())")),
+        ).rejects.toThrow();
+        expect(await share(3, async (readers) => readers.length)).toBe(3);
+        expect((await essmsCounts(db, dates[5] as string, null, { parallelism: 2 })).length).toBe(16);
       });
     }
   },
