@@ -20,7 +20,7 @@ const LANDED: Record<string, string> = {
   "0008_action_worklist.sql": "5a58625b014205f9bf63e3f126c0a7853299f40fafbee471e52186a1910bf149",
   "0009_data_version.sql": "88ff6b9e1f20304ede178ed6809c39b76bd49f3581227dd3a1f9e9c9eb6b1c9e",
   "0010_data_version_imports.sql": "a619bd3fa86ce3ed76e921bfb8cf748b4a3e4b8cacfea0252f58584a08470e40",
-  "0011_usager_month_clustered.sql": "173f9183f25e71fb7456b11cfd9b6adaac8f1f8faa3fce543c7369bff2f5dd4b",
+  "0011_one_essms_reads.sql": "40ea6296915191e880260a2f77ca2633a24e11e900a1e0f4d894507f564a1680",
 };
 
 describe("migrations", () => {
