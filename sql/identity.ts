@@ -194,27 +194,46 @@ export async function setDisabled(db: Db, email: string, disabled: boolean, acto
   });
 }
 
+/**
+ * The active user behind a user id (null when unknown or disabled), with the grappes assigned to
+ * it, in one round trip: `userRows` selects the user and its grappes as one row.
+ */
 export async function principalOf(q: Queryable, userId: number, via: string): Promise<Principal | null> {
-  const u = await q.kysely
-    .selectFrom("app_user")
-    .select([sql<number>`user_id::int`.as("user_id"), "email", "role", "region", "disabled"])
-    .where("user_id", "=", userId)
-    .executeTakeFirst();
-  if (!u || u.disabled) return null;
-  const gs = await q.kysely
-    .selectFrom("user_grappe")
-    .select("grappe_id")
-    .where("user_id", "=", userId)
-    .orderBy("grappe_id")
-    .execute();
-  return {
-    user_id: u.user_id,
-    email: u.email,
-    role: u.role,
-    region: u.region,
-    grappes: gs.map((g) => g.grappe_id),
-    via,
-  };
+  const u = await userRows(q).where("u.user_id", "=", userId).executeTakeFirst();
+  return u ? principalFrom(u, via) : null;
+}
+
+/** app_user `u` as one row per user, its grappes ordered in an array (one query, any backend). */
+function userRows(q: Queryable) {
+  return q.kysely
+    .selectFrom("app_user as u")
+    .select([
+      sql<number>`u.user_id::int`.as("user_id"),
+      "u.email",
+      "u.role",
+      "u.region",
+      "u.disabled",
+      sql<
+        string[]
+      >`array(select g.grappe_id from user_grappe g where g.user_id = u.user_id order by g.grappe_id)`.as(
+        "grappes",
+      ),
+    ]);
+}
+
+function principalFrom(
+  u: {
+    user_id: number;
+    email: string;
+    role: Role;
+    region: string | null;
+    disabled: boolean;
+    grappes: string[];
+  },
+  via: string,
+): Principal | null {
+  if (u.disabled) return null;
+  return { user_id: u.user_id, email: u.email, role: u.role, region: u.region, grappes: u.grappes, via };
 }
 
 export type LoginResult =
@@ -330,14 +349,14 @@ export async function login(
   return { ok: true, token, principal: (await principalOf(db, u.user_id, "session")) as Principal };
 }
 
+/** The principal of an unexpired session token (null otherwise), in one query. */
 export async function sessionPrincipal(q: Queryable, token: string): Promise<Principal | null> {
-  const s = await q.kysely
-    .selectFrom("user_session")
-    .select(sql<number>`user_id::int`.as("user_id"))
-    .where("session_hash", "=", sha256(token))
-    .where("expires_at", ">", sql<Date>`now()`)
+  const u = await userRows(q)
+    .innerJoin("user_session as s", "s.user_id", "u.user_id")
+    .where("s.session_hash", "=", sha256(token))
+    .where("s.expires_at", ">", sql<Date>`now()`)
     .executeTakeFirst();
-  return s ? principalOf(q, s.user_id, "session") : null;
+  return u ? principalFrom(u, "session") : null;
 }
 
 export async function endSession(q: Queryable, token: string): Promise<void> {
