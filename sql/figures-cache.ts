@@ -173,14 +173,33 @@ export function reportAt(q: Queryable, d: Day, grappes: string | readonly string
   return isDb(q) ? cachedReport(q, d, grappes) : computeReport(q, d, grappes);
 }
 
-/** Same for the per-ESSMS counts at D (`essmsCounts`). */
+/**
+ * Same for the per-ESSMS counts at D (`essmsCounts`) and the ESSMS they belong to
+ * (`essmsInfos`), of the given grappes; `versions` as read once for the request.
+ */
+export async function figuresAt(
+  q: Queryable,
+  d: Day,
+  grappes: string | readonly string[],
+  versions?: Versions,
+): Promise<{ counts: EssmsCounts[]; infos: EssmsInfo[] }> {
+  if (!isDb(q)) {
+    const list = typeof grappes === "string" ? [grappes] : grappes;
+    const [counts, infos] = await Promise.all([essmsCounts(q, d, list), essmsInfos(q, list)]);
+    return { counts, infos };
+  }
+  const all = await grappeFigures(q, d, grappes, versions);
+  return { counts: all.flatMap((f) => f.counts), infos: all.flatMap((f) => f.infos) };
+}
+
+/** The per-ESSMS counts at D alone (`figuresAt`). */
 export async function countsAt(
   q: Queryable,
   d: Day,
   grappes: string | readonly string[],
+  versions?: Versions,
 ): Promise<EssmsCounts[]> {
-  if (!isDb(q)) return essmsCounts(q, d, grappes);
-  return (await grappeFigures(q, d, grappes)).flatMap((f) => f.counts);
+  return (await figuresAt(q, d, grappes, versions)).counts;
 }
 
 /**

@@ -223,8 +223,13 @@ function importView(q: Queryable, grappeIds: readonly string[] | null, email: st
 /**
  * The imports a viewer may see (most recent first): every one for an unrestricted viewer
  * (`grappeIds` null), else those it sent and those with rows for an ESSMS of its grappes, each
- * reduced to that part (`importView`); `finess`: only the imports with rows for that ESSMS;
- * `limit`: the most recent ones.
+ * reduced to that part (`importView`); `finess`: only the imports with rows for that ESSMS, an
+ * ESSMS of the viewer's scope (its page); `limit`: the most recent ones.
+ *
+ * With `finess`, the `limit` most recent imports of the ESSMS are chosen first (by its rows'
+ * index) and only they are summed up: the cost stays that of `limit` imports however long the
+ * ESSMS's history. Each still passes the visibility filter: for an ESSMS out of scope, only those
+ * of them the viewer sent.
  */
 export async function listImports(
   q: Queryable,
@@ -234,15 +239,14 @@ export async function listImports(
   finess: string | null = null,
 ): Promise<ImportRow[]> {
   const rows = await importView(q, grappeIds, email)
-    // One ESSMS's imports (its page shows its last ones): filtered and limited by the database.
     .$if(finess !== null, (qb) =>
-      qb.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom("import_finess as g")
-            .select("g.import_id")
-            .whereRef("g.import_id", "=", "i.import_id")
-            .where("g.finess", "=", finess as string),
-        ),
+      qb.where("i.import_id", "in", (eb) =>
+        eb
+          .selectFrom("import_finess as g")
+          .select("g.import_id")
+          .where("g.finess", "=", finess as string)
+          .orderBy("g.import_id", "desc")
+          .limit(limit),
       ),
     )
     .orderBy("i.import_id", "desc")

@@ -26,7 +26,7 @@ import {
   type AmenagementEtat,
 } from "../domain/vocabulary.ts";
 import { missing } from "../domain/worklist.ts";
-import { countsAt, reportAt } from "./figures-cache.ts";
+import { countsAt, figuresAt, reportAt, type Versions } from "./figures-cache.ts";
 import { audit } from "./identity.ts";
 import { listPieces, type Piece } from "./pieces.ts";
 import { essmsCounts, essmsInfos } from "./queries.ts";
@@ -246,23 +246,25 @@ export async function previewAdjustment(
 
 /**
  * The adjustments of these grappes with, at D and at each grappe's target date (R-T3), the raw
- * denominator, the current rate and, for proposals, the effect of approving them.
+ * denominator, the current rate and, for proposals, the effect of approving them. `versions`: the
+ * grappes' data versions when the caller has read them already (one version query per request).
  */
 export async function adjustmentsInView(
   q: Queryable,
   grappeIds: readonly string[],
   d: Day,
   targets: ReadonlyMap<string, Day | null>,
+  versions?: Versions,
 ): Promise<AdjustmentInView[]> {
   const list = await listAdjustments(q, grappeIds);
   if (list.length === 0) return [];
   const involved = [...new Set(list.map((a) => a.grappe_id))];
-  const [countsAtD, infos] = await Promise.all([countsAt(q, d, involved), essmsInfos(q, involved)]);
+  const { counts: countsAtD, infos } = await figuresAt(q, d, involved, versions);
   const atTarget = new Map<string, Awaited<ReturnType<typeof essmsCounts>>>();
   for (const g of involved) {
     const t = targets.get(g);
     if (t && list.some((a) => a.grappe_id === g && a.statut === "PROPOSE"))
-      atTarget.set(g, await countsAt(q, t, g));
+      atTarget.set(g, await countsAt(q, t, g, versions));
   }
   return list.map((a) => {
     const mine = countsAtD.find((c) => c.finess === a.finess);

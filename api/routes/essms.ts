@@ -9,10 +9,16 @@ import { INDICATOR_IDS, type IndicatorId } from "../../domain/indicators.ts";
 import { worklistCsv } from "../../domain/worklist.ts";
 import { loadNamedProfile } from "../../ingest/profile.ts";
 import { reidentify } from "../../ingest/reidentify.ts";
-import { cachedHistory, cachedImportSpans, cachedReport } from "../../sql/figures-cache.ts";
+import {
+  cachedHistory,
+  cachedImportSpans,
+  cachedReport,
+  dataVersions,
+  type Versions,
+} from "../../sql/figures-cache.ts";
 import { audit } from "../../sql/identity.ts";
 import { MAX_HISTORY_MONTHS } from "../../sql/queries.ts";
-import { freshness, grappesByIds, listImports } from "../../sql/resources.ts";
+import { freshness, type GrappeRow, grappesByIds, listImports } from "../../sql/resources.ts";
 import { adjustmentsInView, listActions } from "../../sql/workflow.ts";
 import { worklistDocument } from "../../sql/worklist.ts";
 import { attachment } from "../exports.ts";
@@ -25,9 +31,16 @@ import { actor, essmsInScope, notFound } from "./scope.ts";
 
 type EssmsRow = Awaited<ReturnType<typeof essmsInScope>>;
 
-/** One ESSMS at D (GET /essms/{finess}): indicators, file active, freshness, exports received. */
-async function essmsDetailOf(deps: AppDeps, e: EssmsRow, d: Day) {
-  const report = await cachedReport(deps.db, d, e.grappe_id);
+/**
+ * One ESSMS at D (GET /essms/{finess}): indicators, file active, freshness, exports received.
+ * `v`: its grappe's data version, read once for the request.
+ */
+async function essmsDetailOf(deps: AppDeps, e: EssmsRow, d: Day, v: Versions) {
+  const [report, freshnessRows, spans] = await Promise.all([
+    cachedReport(deps.db, d, e.grappe_id, v),
+    freshness(deps.db, e.finess),
+    cachedImportSpans(deps.db, e.grappe_id, v),
+  ]);
   const r = report.essms.find((x) => x.finess === e.finess) ?? notFound(`ESSMS ${e.finess}`);
   return {
     ...r,
@@ -36,19 +49,29 @@ async function essmsDetailOf(deps: AppDeps, e: EssmsRow, d: Day) {
     measurement_date: report.measurement_date,
     window: report.window,
     rules_version: report.rules_version,
-    freshness: await freshness(deps.db, e.finess),
+    freshness: freshnessRows,
     completeness: completeness(
       d,
       [{ finess: e.finess, exempt_mss_dmp: r.indicators.mss.mandatory === false }],
-      (await cachedImportSpans(deps.db, e.grappe_id)).filter((x) => x.finess === e.finess),
+      spans.filter((x) => x.finess === e.finess),
       todayParis(),
       staleDays(),
     ),
   };
 }
 
-/** Its monthly history and forecast (GET /essms/{finess}/history). */
-async function historyOf(deps: AppDeps, e: EssmsRow, fromQ?: Day, toQ?: Day) {
+/**
+ * Its monthly history and forecast (GET /essms/{finess}/history); `v` as for `essmsDetailOf`,
+ * `g` its grappe row when the caller has it.
+ */
+async function historyOf(
+  deps: AppDeps,
+  e: EssmsRow,
+  v: Versions,
+  g: GrappeRow | undefined,
+  fromQ?: Day,
+  toQ?: Day,
+) {
   const today = todayParis();
   const to = toQ ?? today;
   const from = fromQ ?? addMonths(to, -11);
@@ -56,14 +79,13 @@ async function historyOf(deps: AppDeps, e: EssmsRow, fromQ?: Day, toQ?: Day) {
     throw new DomainError("validation", `historique limité à ${MAX_HISTORY_MONTHS} mois`, {
       errors: [{ field: "from", message: `au plus ${MAX_HISTORY_MONTHS} mois` }],
     });
-  const points = (await cachedHistory(deps.db, from, to, { grappe: e.grappe_id, finess: e.finess })).map(
+  const points = (await cachedHistory(deps.db, from, to, { grappe: e.grappe_id, finess: e.finess }, v)).map(
     (p) => {
       const r = p.essms[0];
       if (!r) notFound(`ESSMS ${e.finess}`);
       return { date: p.date, file_active: r.file_active, indicators: r.indicators };
     },
   );
-  const [g] = await grappesByIds(deps.db, [e.grappe_id]);
   const t = g?.date_vsr ? targetDate(g.date_vsr) : null;
   const fc = Object.fromEntries(
     INDICATOR_IDS.map((id: IndicatorId) => [
@@ -89,7 +111,7 @@ export const ESSMS: RouteDef[] = [
     response: S.essmsDetail,
     handler: async ({ deps, scope, params, query }) => {
       const e = await essmsInScope(deps, scope, params.finess);
-      return essmsDetailOf(deps, e, query.date ?? todayParis());
+      return essmsDetailOf(deps, e, query.date ?? todayParis(), await dataVersions(deps.db, [e.grappe_id]));
     },
   }),
 
@@ -108,7 +130,11 @@ export const ESSMS: RouteDef[] = [
     response: S.history,
     handler: async ({ deps, scope, params, query }) => {
       const e = await essmsInScope(deps, scope, params.finess);
-      return historyOf(deps, e, query.from, query.to);
+      const [v, [g]] = await Promise.all([
+        dataVersions(deps.db, [e.grappe_id]),
+        grappesByIds(deps.db, [e.grappe_id]),
+      ]);
+      return historyOf(deps, e, v, g, query.from, query.to);
     },
   }),
 
@@ -204,20 +230,19 @@ export const ESSMS: RouteDef[] = [
     handler: async ({ deps, scope, params, query, principal }) => {
       const e = await essmsInScope(deps, scope, params.finess);
       const d = query.date ?? todayParis();
-      const [detail, hist, [g], actions, imports] = await Promise.all([
-        essmsDetailOf(deps, e, d),
-        historyOf(deps, e),
+      // One version read and one grappe read serve every figure of the page.
+      const [v, [g]] = await Promise.all([
+        dataVersions(deps.db, [e.grappe_id]),
         grappesByIds(deps.db, [e.grappe_id]),
-        listActions(deps.db, [e.grappe_id]),
-        listImports(deps.db, scope.all ? null : [...scope.grappes], principal.email, 10, e.finess),
       ]);
       const target = g?.date_vsr ? targetDate(g.date_vsr) : null;
-      const adjustments = await adjustmentsInView(
-        deps.db,
-        [e.grappe_id],
-        d,
-        new Map([[e.grappe_id, target]]),
-      );
+      const [detail, hist, actions, imports, adjustments] = await Promise.all([
+        essmsDetailOf(deps, e, d, v),
+        historyOf(deps, e, v, g),
+        listActions(deps.db, [e.grappe_id]),
+        listImports(deps.db, scope.all ? null : [...scope.grappes], principal.email, 10, e.finess),
+        adjustmentsInView(deps.db, [e.grappe_id], d, new Map([[e.grappe_id, target]]), v),
+      ]);
       return {
         essms: detail,
         history: hist,
