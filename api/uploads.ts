@@ -158,7 +158,7 @@ export const MAX_QUEUED_UPLOADS = 8;
 /** Rows per merged chunk for uploads on PGlite (ADR 0009): each merge statement stays short. */
 export const PGLITE_UPLOAD_CHUNK_ROWS = 20_000;
 /** Rows per merged chunk for uploads on PostgreSQL. */
-export const PG_UPLOAD_CHUNK_ROWS = 50_000;
+export const PG_UPLOAD_CHUNK_ROWS = 25_000;
 
 export interface UploadJob {
   importId: number;
@@ -222,7 +222,8 @@ export class UploadQueue {
         // between batches) keeps memory lower.
         readInWorker: this.db.backend === "pglite",
         // On PGlite every statement holds the event loop: smaller chunks, shorter holds. On
-        // PostgreSQL, half the CLI's chunks: the server's memory stays under 300 MB (ADR 0009).
+        // PostgreSQL, a quarter of the CLI's chunks: the server's memory stays under 300 MB even
+        // on a loaded machine (ADR 0009).
         chunkRows: this.db.backend === "pglite" ? PGLITE_UPLOAD_CHUNK_ROWS : PG_UPLOAD_CHUNK_ROWS,
         onProgress: (rows) => this.progress.set(job.importId, rows),
       });
