@@ -31,6 +31,7 @@ import { clientAddress, parseTrustedProxies } from "./client-address.ts";
 import { dashboardStylesheet, docsPage } from "./docs.ts";
 import { jsonBodyLimit, jsonOnly, LOGIN_BODY_MAX, readJsonBody, sameOriginGuard, urlGuard } from "./edge.ts";
 import { HTTP_ERRORS, problem } from "./errors.ts";
+import { type Prepared, PreparedCache } from "./prepared.ts";
 import {
   type AppDeps,
   type Env,
@@ -91,7 +92,11 @@ export const DASHBOARD_DIR = process.env.DASHBOARD_DIR ?? join(ROOT, "dashboard"
 export function createApp(given: AppDeps) {
   const app = new Hono<Env>();
   const log = given.log ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
-  const deps: AppDeps = { ...given, uploads: given.uploads ?? new UploadQueue(given.db, log) };
+  const deps: AppDeps = {
+    ...given,
+    uploads: given.uploads ?? new UploadQueue(given.db, log),
+    prepared: given.prepared === undefined ? new PreparedCache() : given.prepared,
+  };
   const uploads = uploadsOf(deps);
   const trustedProxies = deps.trustedProxies ?? parseTrustedProxies(undefined);
 
@@ -321,7 +326,20 @@ function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef): void {
       body = b.data;
     }
     const scope = await scopeOf(deps, principal);
-    const out = await r.handler({ deps, c, principal, scope, params: params.data, query: query.data, body });
+    const ctx = { deps, c, principal, scope, params: params.data, query: query.data, body };
+    // A route kept ready to send (api/prepared.ts): its key is read afresh, its answer reused.
+    const prepared = r.cacheKey ? deps.prepared : null;
+    const key = prepared && r.cacheKey ? `${r.path}\u0000${await r.cacheKey(ctx)}` : "";
+    const send = (p: Prepared) =>
+      (prepared as PreparedCache).respond(
+        key,
+        p,
+        c.req.header("if-none-match"),
+        c.req.header("accept-encoding"),
+      );
+    const ready = prepared?.get(key);
+    if (ready) return send(ready);
+    const out = await r.handler(ctx);
     if (out instanceof Response) return out;
     const reply = out instanceof Reply ? out : new Reply(r.status ?? 200, out);
     if (!("media" in r.response)) {
@@ -330,6 +348,7 @@ function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef): void {
       if (!checked.success)
         throw new Error(`réponse non conforme (${r.method} ${r.path}) : ${checked.error.message}`);
     }
+    if (prepared && reply.status === 200) return send(prepared.put(key, reply.json));
     return reply.status === 204 ? c.body(null, 204) : c.json(reply.json, reply.status);
   });
 }

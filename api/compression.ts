@@ -10,13 +10,13 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import type { MiddlewareHandler } from "hono";
 
 /** Bodies smaller than this (bytes) are sent as they are. */
-const MIN_BYTES = 1024;
+export const MIN_COMPRESSED_BYTES = 1024;
 const COMPRESSIBLE = /^(application\/(json|problem\+json|javascript|xml)|text\/|image\/svg\+xml)/i;
 /** Compressed hashed assets kept in memory (path + encoding → bytes). */
 const assetCache = new Map<string, Uint8Array>();
 const MAX_CACHED_ASSETS = 200;
 
-type Coding = "br" | "gzip";
+export type Coding = "br" | "gzip";
 
 /**
  * The coding the client prefers among brotli and gzip (RFC 9110 §12.5.3), or null for none:
@@ -37,7 +37,8 @@ export function negotiate(acceptEncoding: string | undefined): Coding | null {
   return best[0] ?? null;
 }
 
-function compress(body: Uint8Array, coding: Coding, best: boolean): Uint8Array {
+/** `body` in brotli (quality 11 when `best`, else 5) or gzip (level 9 or 6). */
+export function compressBody(body: Uint8Array, coding: Coding, best: boolean): Uint8Array {
   return coding === "br"
     ? brotliCompressSync(body, {
         params: {
@@ -48,13 +49,21 @@ function compress(body: Uint8Array, coding: Coding, best: boolean): Uint8Array {
     : gzipSync(body, { level: best ? 9 : 6 });
 }
 
-/** ETag on JSON answers to GET (a hash of the body), 304 when the client has it already. */
+/** A strong ETag for a body: the first 160 bits of its SHA-256, base64url, quoted. */
+export function etagOf(body: Uint8Array): string {
+  return `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+}
+
+/**
+ * ETag on JSON answers to GET (a hash of the body), 304 when the client has it already. An
+ * answer that carries its ETag already (api/prepared.ts) is left as it is.
+ */
 export const etags: MiddlewareHandler = async (c, next) => {
   await next();
-  if (c.req.method !== "GET" || c.res.status !== 200) return;
+  if (c.req.method !== "GET" || c.res.status !== 200 || c.res.headers.has("etag")) return;
   if (!/^application\/json/i.test(c.res.headers.get("content-type") ?? "")) return;
   const body = new Uint8Array(await c.res.clone().arrayBuffer());
-  const tag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+  const tag = etagOf(body);
   const sent = c.req.header("if-none-match");
   if (sent?.split(",").some((t) => t.trim().replace(/^W\//, "") === tag)) {
     const headers = new Headers(c.res.headers);
@@ -77,9 +86,9 @@ export const compression: MiddlewareHandler = async (c, next) => {
   if (res.headers.has("content-encoding")) return;
   if (!COMPRESSIBLE.test(res.headers.get("content-type") ?? "")) return;
   const declared = Number(res.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared < MIN_BYTES) return;
+  if (Number.isFinite(declared) && declared < MIN_COMPRESSED_BYTES) return;
   const coding = negotiate(c.req.header("accept-encoding"));
-  res.headers.append("vary", "Accept-Encoding");
+  if (!/accept-encoding/i.test(res.headers.get("vary") ?? "")) res.headers.append("vary", "Accept-Encoding");
   if (!coding) return;
   const asset = c.req.path.startsWith("/assets/") && res.status === 200;
   const key = `${c.req.path}\u0000${coding}`;
@@ -87,11 +96,11 @@ export const compression: MiddlewareHandler = async (c, next) => {
   if (out) await res.body.cancel();
   else {
     const body = new Uint8Array(await res.arrayBuffer());
-    if (body.length < MIN_BYTES) {
+    if (body.length < MIN_COMPRESSED_BYTES) {
       c.res = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
       return;
     }
-    out = compress(body, coding, asset);
+    out = compressBody(body, coding, asset);
     if (asset && assetCache.size < MAX_CACHED_ASSETS) assetCache.set(key, out);
   }
   const headers = new Headers(res.headers);

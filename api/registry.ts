@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { Db } from "../db/index.ts";
 import type { Principal, Role } from "../sql/identity.ts";
 import type { TrustedProxies } from "./client-address.ts";
+import type { PreparedCache } from "./prepared.ts";
 import type { UploadQueue } from "./uploads.ts";
 
 export type Method = "get" | "post" | "patch" | "delete";
@@ -24,6 +25,8 @@ export interface AppDeps {
   trustedProxies?: TrustedProxies;
   /** the background import queue of uploads (created by createApp when absent) */
   uploads?: UploadQueue;
+  /** answers kept ready to send (api/prepared.ts; created by createApp when absent, null: none) */
+  prepared?: PreparedCache | null;
 }
 
 /** Default upload limit (MAX_UPLOAD_MB's default). */
@@ -83,6 +86,12 @@ export interface RouteDef<
   response: z.ZodType | { media: string };
   status?: 200 | 201 | 202 | 204;
   handler: (ctx: HandlerCtx<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
+  /**
+   * A GET route whose answer is kept ready to send (api/prepared.ts): everything the answer
+   * depends on, read afresh for each request (after its scope check), as a string. Two requests
+   * with the same key get the same answer, whoever asks.
+   */
+  cacheKey?: (ctx: HandlerCtx<z.output<P>, z.output<Q>, z.output<B>>) => Promise<string>;
 }
 
 export function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(

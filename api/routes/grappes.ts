@@ -3,6 +3,7 @@ import { z } from "zod";
 import { completeness, DEFAULT_STALE_DAYS } from "../../domain/completeness.ts";
 import { targetDate, todayParis } from "../../domain/dates.ts";
 import { forecastMonths, grappeDetail, regionRow } from "../../domain/grappe-detail.ts";
+import { RULES_VERSION } from "../../domain/indicators.ts";
 import { nextMonthStart } from "../../domain/worklist.ts";
 import { cachedHistory, cachedImportSpans, cachedReport, dataVersions } from "../../sql/figures-cache.ts";
 import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
@@ -51,6 +52,21 @@ export const GRAPPES: RouteDef[] = [
     params: S.grappeParam,
     query: S.dateQuery,
     response: S.grappeDetail,
+    // The page depends on the grappe's row, its data version (every figure, the ESSMS, the
+    // imports), D, today and the staleness threshold: kept ready to send per those (ADR 0018).
+    cacheKey: async ({ deps, scope, params, query }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
+      const v = await dataVersions(deps.db, [g.grappe_id]);
+      const today = todayParis();
+      return JSON.stringify([
+        RULES_VERSION,
+        g,
+        v.get(g.grappe_id) ?? 0,
+        query.date ?? today,
+        today,
+        staleDays(),
+      ]);
+    },
     handler: async ({ deps, scope, params, query }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const d = query.date ?? todayParis();
