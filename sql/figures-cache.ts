@@ -167,10 +167,16 @@ function isDb(q: Queryable): q is Db {
 
 /**
  * For store functions that run on the database or inside a transaction: the report at D, from
- * the cache on the database, computed afresh inside a transaction (`computeReport`).
+ * the cache on the database, computed afresh inside a transaction (`computeReport`); `versions`
+ * as read once for the request.
  */
-export function reportAt(q: Queryable, d: Day, grappes: string | readonly string[]): Promise<Report> {
-  return isDb(q) ? cachedReport(q, d, grappes) : computeReport(q, d, grappes);
+export function reportAt(
+  q: Queryable,
+  d: Day,
+  grappes: string | readonly string[],
+  versions?: Versions,
+): Promise<Report> {
+  return isDb(q) ? cachedReport(q, d, grappes, versions) : computeReport(q, d, grappes);
 }
 
 /**

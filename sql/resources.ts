@@ -190,6 +190,8 @@ function importView(q: Queryable, grappeIds: readonly string[] | null, email: st
           .selectFrom("import_rejection as x")
           .select(sql<number>`count(distinct x.line)::int`.as("rejected"))
           .whereRef("x.import_id", "=", "i.import_id")
+          // Counted only for a partial view: a whole import shows its own total.
+          .where(sql<boolean>`not ${whole}`)
           .where(inScope("x.finess"))
           .as("r"),
       (join) => join.onTrue(),

@@ -168,11 +168,16 @@ async function complete(q: Queryable, rows: readonly AdjustmentRow[]): Promise<A
   }));
 }
 
-/** The adjustments of ESSMS of these grappes. */
-export async function listAdjustments(q: Queryable, grappeIds: readonly string[]): Promise<Adjustment[]> {
+/** The adjustments of ESSMS of these grappes; `finess`: of that ESSMS only. */
+export async function listAdjustments(
+  q: Queryable,
+  grappeIds: readonly string[],
+  finess?: string,
+): Promise<Adjustment[]> {
   if (grappeIds.length === 0) return [];
   const rows = await adjustments(q)
     .where("e.grappe_id", "in", [...grappeIds])
+    .$if(finess !== undefined, (b) => b.where("a.finess", "=", finess as string))
     .orderBy("a.amenagement_id")
     .execute();
   return complete(q, rows);
@@ -246,17 +251,18 @@ export async function previewAdjustment(
 
 /**
  * The adjustments of these grappes with, at D and at each grappe's target date (R-T3), the raw
- * denominator, the current rate and, for proposals, the effect of approving them. `versions`: the
- * grappes' data versions when the caller has read them already (one version query per request).
+ * denominator, the current rate and, for proposals, the effect of approving them. Options:
+ * `versions`, the grappes' data versions when the caller has read them already (one version query
+ * per request); `finess`, the adjustments of that ESSMS only (its page).
  */
 export async function adjustmentsInView(
   q: Queryable,
   grappeIds: readonly string[],
   d: Day,
   targets: ReadonlyMap<string, Day | null>,
-  versions?: Versions,
+  { versions, finess }: { versions?: Versions; finess?: string } = {},
 ): Promise<AdjustmentInView[]> {
-  const list = await listAdjustments(q, grappeIds);
+  const list = await listAdjustments(q, grappeIds, finess);
   if (list.length === 0) return [];
   const involved = [...new Set(list.map((a) => a.grappe_id))];
   const { counts: countsAtD, infos } = await figuresAt(q, d, involved, versions);
@@ -463,13 +469,22 @@ async function indicatorValue(q: Queryable, finess: string, grappeId: string, id
   return v ? { date: d, rate: v.rate, numerator: v.numerator, denominator: v.denominator } : null;
 }
 
-/** Actions of the grappes, each with the indicator's value when created and today. */
-export async function listActions(q: Queryable, grappeIds: readonly string[]): Promise<CorrectiveAction[]> {
+/**
+ * Actions of the grappes, each with the indicator's value when created and today. Options:
+ * `finess`, the actions of that ESSMS only (its page); `versions`, the grappes' data versions
+ * when the caller has read them already.
+ */
+export async function listActions(
+  q: Queryable,
+  grappeIds: readonly string[],
+  { finess, versions }: { finess?: string; versions?: Versions } = {},
+): Promise<CorrectiveAction[]> {
   if (grappeIds.length === 0) return [];
   const rows = await withWorklistNow(
     q,
     await actions(q)
       .where("e.grappe_id", "in", [...grappeIds])
+      .$if(finess !== undefined, (b) => b.where("c.finess", "=", finess as string))
       .orderBy("c.action_id")
       .execute(),
   );
@@ -478,7 +493,7 @@ export async function listActions(q: Queryable, grappeIds: readonly string[]): P
   for (const a of rows) {
     let r = reports.get(a.grappe_id);
     if (!r) {
-      r = await reportAt(q, today, a.grappe_id);
+      r = await reportAt(q, today, a.grappe_id, versions);
       reports.set(a.grappe_id, r);
     }
     const v = r.essms.find((x) => x.finess === a.finess)?.indicators[a.indicateur];

@@ -19,7 +19,13 @@ import {
 } from "../sql/figures-cache.ts";
 import { computeReport, history } from "../sql/queries.ts";
 import { listImports } from "../sql/resources.ts";
-import { decideAdjustment, proposeAdjustment } from "../sql/workflow.ts";
+import {
+  adjustmentsInView,
+  createAction,
+  decideAdjustment,
+  listActions,
+  proposeAdjustment,
+} from "../sql/workflow.ts";
 import { PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
 import { cliProcess, freePort, stopProcess, waitForHealth } from "./cli-run.ts";
@@ -209,7 +215,7 @@ describeOnBackends("computed figures cached per data version", { seed: populate 
   });
 });
 
-describeOnBackends("the ESSMS page's imports", { seed: populate }, () => {
+describeOnBackends("the ESSMS page's own lists", { seed: populate }, () => {
   it("are its own last ones, filtered and limited by the database, as the whole list filtered would give", async ({
     db,
   }) => {
@@ -220,6 +226,56 @@ describeOnBackends("the ESSMS page's imports", { seed: populate }, () => {
     expect(mine).toHaveLength(10);
     expect(mine).toEqual(whole.filter((i) => i.finess.includes("340000017")).slice(0, 10));
     expect(whole.some((i) => !i.finess.includes("340000017"))).toBe(true);
+  });
+
+  it("its adjustments and actions, read for it alone, are the grappe's filtered to it", async ({ db }) => {
+    for (const [finess, indicateur] of [
+      ["340000017", "dmp"],
+      ["2A0000017", "dmp"],
+      ["340000017", "mss"],
+    ] as const) {
+      await proposeAdjustment(
+        db,
+        {
+          finess,
+          indicateur,
+          nombre: 1,
+          categorie: "opposition_mes",
+          justification: "usager opposé",
+          date_debut: "2025-04-01",
+          date_fin: null,
+        },
+        USERS.amoa?.email as string,
+      );
+      await createAction(
+        db,
+        {
+          finess,
+          indicateur: "agenda",
+          description: "relancer les équipes",
+          owner: null,
+          due_date: null,
+          status: "A_FAIRE",
+          from_worklist: null,
+        },
+        "T1",
+        USERS.amoa?.email as string,
+      );
+    }
+    const targets = new Map([["T1", "2025-07-01"]]);
+    const versions = await dataVersions(db, ["T1"]);
+    const allAdjustments = await adjustmentsInView(db, ["T1"], D, targets);
+    const mine = await adjustmentsInView(db, ["T1"], D, targets, { versions, finess: "340000017" });
+    expect(mine).toHaveLength(2);
+    expect(mine).toEqual(allAdjustments.filter((a) => a.finess === "340000017"));
+    expect(allAdjustments.some((a) => a.finess !== "340000017")).toBe(true);
+    const allActions = await listActions(db, ["T1"]);
+    const myActions = await listActions(db, ["T1"], { finess: "340000017", versions });
+    expect(myActions).toHaveLength(2);
+    expect(myActions).toEqual(allActions.filter((a) => a.finess === "340000017"));
+    // Nothing for an ESSMS without any.
+    expect(await adjustmentsInView(db, ["T1"], D, targets, { finess: "310000039" })).toEqual([]);
+    expect(await listActions(db, ["T1"], { finess: "310000039" })).toEqual([]);
   });
 });
 

@@ -239,16 +239,19 @@ export const ESSMS: RouteDef[] = [
       const [detail, hist, actions, imports, adjustments] = await Promise.all([
         essmsDetailOf(deps, e, d, v),
         historyOf(deps, e, v, g),
-        listActions(deps.db, [e.grappe_id]),
+        listActions(deps.db, [e.grappe_id], { finess: e.finess, versions: v }),
         listImports(deps.db, scope.all ? null : [...scope.grappes], principal.email, 10, e.finess),
-        adjustmentsInView(deps.db, [e.grappe_id], d, new Map([[e.grappe_id, target]]), v),
+        adjustmentsInView(deps.db, [e.grappe_id], d, new Map([[e.grappe_id, target]]), {
+          versions: v,
+          finess: e.finess,
+        }),
       ]);
       return {
         essms: detail,
         history: hist,
         grappe: { grappe_id: e.grappe_id, grappe_nom: g?.grappe_nom ?? e.grappe_id, target_date: target },
-        adjustments: adjustments.filter((a) => a.finess === e.finess),
-        actions: actions.filter((a) => a.finess === e.finess),
+        adjustments,
+        actions,
         imports,
       };
     },
