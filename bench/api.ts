@@ -7,11 +7,14 @@
  * - **cold**: 20 requests one after the other, each for a date not asked before (so each one
  *   computes its figures: what the first request after a change costs);
  * - **warm**: autocannon at a fixed rate (200 requests/s, 30 s) on each route the pages call, and
- *   on `/api/me` in the same run for the ratio.
+ *   on `/api/me` in the same run for the ratio;
+ * - **regular**: the same rate as an open-loop arrival, one request every 5 ms (`paced`): the
+ *   latency a user sees when requests arrive evenly, a server falling behind charged its queue.
  * Prints Markdown rows (p50, p99, errors, ratio of p99 to `/api/me`'s) for docs/benchmarks.md.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
+import { Agent, get as httpGet } from "node:http";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { openDb } from "../db/index.ts";
@@ -115,6 +118,61 @@ async function warm(base: string, cookie: string, path: string, o: Options): Pro
   };
 }
 
+/**
+ * The same rate as an open-loop arrival: one request every 1000/rate ms, each sent at its time
+ * whether or not the previous ones have answered (keep-alive connections, as many as needed), its
+ * latency counted from the time it was due (so a server that falls behind is charged for the
+ * wait). autocannon's `overallRate` sends each second's requests at the top of the second, 20 at
+ * a time, and its p50/p99 include the queue of that burst.
+ */
+async function paced(base: string, cookie: string, path: string, o: Options): Promise<Warm> {
+  const agent = new Agent({ keepAlive: true });
+  const gap = 1000 / o.rate;
+  const n = Math.round(o.rate * o.duration);
+  const latencies: number[] = [];
+  let errors = 0;
+  const pending: Promise<void>[] = [];
+  const t0 = performance.now();
+  try {
+    for (let i = 0; i < n; i++) {
+      const due = t0 + i * gap;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      pending.push(
+        new Promise<void>((resolve) => {
+          const req = httpGet(
+            `${base}${path}`,
+            { agent, headers: { cookie, "accept-encoding": "br, gzip" }, timeout: 10_000 },
+            (res) => {
+              res.resume();
+              res.on("end", () => {
+                if (res.statusCode === 200) latencies.push(performance.now() - due);
+                else errors++;
+                resolve();
+              });
+            },
+          );
+          req.on("timeout", () => req.destroy());
+          req.on("error", () => {
+            errors++;
+            resolve();
+          });
+        }),
+      );
+    }
+    await Promise.all(pending);
+  } finally {
+    agent.destroy();
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    p50: Math.round(quantile(latencies, 0.5)),
+    p99: Math.round(quantile(latencies, 0.99)),
+    errors,
+    requests: n,
+  };
+}
+
 async function prepareRegion(
   o: Options,
   backend: "pg" | "pglite",
@@ -173,15 +231,19 @@ async function runBackend(backend: "pg" | "pglite", o: Options): Promise<string[
       },
     ];
     const me = await warm(base, cookie, "/api/me", o);
+    const meRegular = await paced(base, cookie, "/api/me", o);
     const name = backend === "pg" ? "PostgreSQL" : "PGlite";
+    const regular = (w: Warm, ref: Warm) =>
+      `${w.p50} / ${w.p99} ms | ${w.errors}/${w.requests} | ${(w.p99 / Math.max(ref.p99, 1)).toFixed(1)} ×`;
     rows.push(
-      `| ${name} | \`/api/me\` (référence) | — | ${me.p50} ms | ${me.p99} ms | ${me.errors}/${me.requests} | 1.0 × |`,
+      `| ${name} | \`/api/me\` (référence) | — | ${me.p50} ms | ${me.p99} ms | ${me.errors}/${me.requests} | 1.0 × | ${regular(meRegular, meRegular)} |`,
     );
     for (const t of targets) {
       const c = await cold(base, cookie, t, addDays(today, -1));
       const w = await warm(base, cookie, t.path(today), o);
+      const r = await paced(base, cookie, t.path(today), o);
       rows.push(
-        `| ${name} | ${t.label} | ${c.p50.toFixed(0)} / ${c.p99.toFixed(0)} ms | ${w.p50} ms | ${w.p99} ms | ${w.errors}/${w.requests} | ${(w.p99 / Math.max(me.p99, 1)).toFixed(1)} × |`,
+        `| ${name} | ${t.label} | ${c.p50.toFixed(0)} / ${c.p99.toFixed(0)} ms | ${w.p50} ms | ${w.p99} ms | ${w.errors}/${w.requests} | ${(w.p99 / Math.max(me.p99, 1)).toFixed(1)} × | ${regular(r, meRegular)} |`,
       );
     }
   } finally {
@@ -201,6 +263,6 @@ export async function benchApi(o: Options, backend?: string): Promise<void> {
   const what =
     o.dataset === "demo" ? "grappe de démonstration (16 ESSMS)" : `jeu régional à l'échelle ${o.scale}`;
   process.stdout.write(
-    `\nMachine : ${machine()} — ${what}, ${o.rate} requêtes/s pendant ${o.duration} s (à chaud)\n\n| base | route | à froid p50 / p99 | à chaud p50 | à chaud p99 | erreurs | p99 ÷ p99 \`/api/me\` |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n${rows.join("\n")}\n`,
+    `\nMachine : ${machine()} — ${what}, ${o.rate} requêtes/s pendant ${o.duration} s (à chaud)\n\n| base | route | à froid p50 / p99 | à chaud p50 | à chaud p99 | erreurs | p99 ÷ p99 \`/api/me\` | régulier p50 / p99 | erreurs (régulier) | p99 ÷ \`/api/me\` (régulier) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n${rows.join("\n")}\n`,
   );
 }
