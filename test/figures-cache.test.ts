@@ -173,6 +173,48 @@ describeOnBackends("computed figures cached per data version", { seed: populate 
     expect(after).not.toBe(warm); // read again, not the entry of the former version
   });
 
+  it("an import's own row changed by hand (its end, its status) changes the spans; its counters do not", async ({
+    db,
+  }) => {
+    await loadRows(db, "dossiers", ["340000017;ligne-main;2025-06-01;;;2025-06-15;"]);
+    const [{ id } = { id: 0 }] = await db.query<{ id: number }>(
+      "select max(import_id)::int as id from import where status = 'loaded'",
+    );
+    const version = async () => (await dataVersions(db, ["T1"])).get("T1") ?? 0;
+    for (const change of [
+      "update import set finished_at = '2030-01-01T00:00:00Z' where import_id = $1",
+      "update import set status = 'failed' where import_id = $1",
+    ]) {
+      const warm = await cachedImportSpans(db, "T1");
+      const v0 = await version();
+      await db.query(change, [id]);
+      expect(await version()).toBeGreaterThan(v0);
+      const after = await cachedImportSpans(db, "T1");
+      expect(after).toEqual(await importSpans(db, ["T1"]));
+      expect(after).not.toEqual(warm);
+    }
+    // A counter no figure reads: the version stays.
+    const v1 = await version();
+    await db.query(
+      "update import set rows_rejected = rows_rejected + 1, message = 'x' where import_id = $1",
+      [id],
+    );
+    expect(await version()).toBe(v1);
+  });
+
+  it("keeps the version log append-only: deleting, changing or emptying it is refused", async ({ db }) => {
+    await loadRows(db, "dossiers", ["340000017;journal;2025-06-01;;;2025-06-15;"]);
+    const v = (await dataVersions(db, ["T1"])).get("T1") ?? 0;
+    expect(v).toBeGreaterThan(0);
+    for (const statement of [
+      "delete from data_change where grappe_id = 'T1'",
+      "update data_change set grappe_id = 'F1' where grappe_id = 'T1'",
+      "truncate data_change",
+    ])
+      await expect(db.query(statement)).rejects.toThrow(/ne s'écrit qu'en ajout/);
+    expect((await dataVersions(db, ["T1"])).get("T1")).toBe(v);
+  });
+
   it("never stores a figure computed inside a transaction, even through a Db that runs in one (savepointDb)", async ({
     db,
   }) => {

@@ -21,6 +21,7 @@ const LANDED: Record<string, string> = {
   "0009_data_version.sql": "88ff6b9e1f20304ede178ed6809c39b76bd49f3581227dd3a1f9e9c9eb6b1c9e",
   "0010_data_version_imports.sql": "a619bd3fa86ce3ed76e921bfb8cf748b4a3e4b8cacfea0252f58584a08470e40",
   "0011_one_essms_reads.sql": "40ea6296915191e880260a2f77ca2633a24e11e900a1e0f4d894507f564a1680",
+  "0012_data_version_import_rows.sql": "e42b66c0edf18a243bdcf0580c575b9b7d909537dd8341ed3943ed30d6affe38",
 };
 
 describe("migrations", () => {

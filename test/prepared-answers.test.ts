@@ -171,6 +171,14 @@ describeOnBackends("the grappe page kept ready to send", { seed: populate }, () 
     );
   });
 
+  it("a loaded import's row changed by hand (its end time) changes it", async ({ db }) => {
+    await expectFreshAfter(db, () =>
+      db.query(
+        "update import set finished_at = '2025-08-01T00:00:00Z' where import_id = (select max(import_id) from import where status = 'loaded')",
+      ),
+    );
+  });
+
   it("a table emptied at once changes it; a change rolled back does not", async ({ db }) => {
     await expectFreshAfter(db, () => db.query("truncate projet_personnalise"));
     await expectFreshAfter(
