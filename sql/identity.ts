@@ -144,21 +144,7 @@ export async function addUser(db: Db, input: NewUser): Promise<Principal> {
 }
 
 export async function listUsers(q: Queryable): Promise<(Omit<Principal, "via"> & { disabled: boolean })[]> {
-  const rows = await q.kysely
-    .selectFrom("app_user as u")
-    .leftJoin("user_grappe as g", "g.user_id", "u.user_id")
-    .select([
-      sql<number>`u.user_id::int`.as("user_id"),
-      "u.email",
-      "u.role",
-      "u.region",
-      "u.disabled",
-      sql<string[] | null>`array_remove(array_agg(g.grappe_id order by g.grappe_id), null)`.as("grappes"),
-    ])
-    .groupBy("u.user_id")
-    .orderBy("u.email")
-    .execute();
-  return rows.map((r) => ({ ...r, grappes: r.grappes ?? [] }));
+  return userRows(q).orderBy("u.email").execute();
 }
 
 export async function setDisabled(db: Db, email: string, disabled: boolean, actor: string): Promise<boolean> {
