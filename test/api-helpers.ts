@@ -64,3 +64,19 @@ export async function sessionCookie(
   const res = await app.request("/api/session", jsonInit({ email: USERS[who]?.email, password: PASSWORD }));
   return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
 }
+
+/**
+ * An AMOA's proposal for one usager opposed to `indicateur` at this ESSMS, from 2025-04-01
+ * (the adjustment the cache and ready-answer tests propose, then decide).
+ */
+export function oppositionProposal(finess: string, indicateur: "dmp" | "mss" = "dmp") {
+  return {
+    finess,
+    indicateur,
+    nombre: 1,
+    categorie: "opposition_mes" as const,
+    justification: "usager opposé",
+    date_debut: "2025-04-01",
+    date_fin: null,
+  };
+}

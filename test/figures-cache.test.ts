@@ -26,7 +26,7 @@ import {
   listActions,
   proposeAdjustment,
 } from "../sql/workflow.ts";
-import { PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
+import { oppositionProposal, PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
 import { cliProcess, freePort, stopProcess, waitForHealth } from "./cli-run.ts";
 import { createPgDatabase, exportHeader, loadRows, SECRET, tempDir, writeTemp } from "./helpers.ts";
@@ -78,19 +78,7 @@ describeOnBackends("computed figures cached per data version", { seed: populate 
   });
 
   it("an adjustment approved by the ARS changes them", async ({ db }) => {
-    const a = await proposeAdjustment(
-      db,
-      {
-        finess: "340000017",
-        indicateur: "dmp",
-        nombre: 1,
-        categorie: "opposition_mes",
-        justification: "usager opposé",
-        date_debut: "2025-04-01",
-        date_fin: null,
-      },
-      USERS.amoa?.email as string,
-    );
+    const a = await proposeAdjustment(db, oppositionProposal("340000017"), USERS.amoa?.email as string);
     await expectFreshAfter(db, () =>
       decideAdjustment(
         db,
@@ -276,19 +264,7 @@ describeOnBackends("the ESSMS page's own lists", { seed: populate }, () => {
       ["2A0000017", "dmp"],
       ["340000017", "mss"],
     ] as const) {
-      await proposeAdjustment(
-        db,
-        {
-          finess,
-          indicateur,
-          nombre: 1,
-          categorie: "opposition_mes",
-          justification: "usager opposé",
-          date_debut: "2025-04-01",
-          date_fin: null,
-        },
-        USERS.amoa?.email as string,
-      );
+      await proposeAdjustment(db, oppositionProposal(finess, indicateur), USERS.amoa?.email as string);
       await createAction(
         db,
         {

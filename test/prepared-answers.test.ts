@@ -15,7 +15,7 @@ import { PreparedCache } from "../api/prepared.ts";
 import type { Db } from "../db/index.ts";
 import { importFileActive, importReferential } from "../ingest/programme.ts";
 import { decideAdjustment, proposeAdjustment } from "../sql/workflow.ts";
-import { PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
+import { oppositionProposal, PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
 import { loadRows, SECRET, writeTemp } from "./helpers.ts";
 
@@ -108,19 +108,7 @@ describeOnBackends("the grappe page kept ready to send", { seed: populate }, () 
   });
 
   it("an adjustment decided by the ARS changes it", async ({ db }) => {
-    const a = await proposeAdjustment(
-      db,
-      {
-        finess: "340000017",
-        indicateur: "dmp",
-        nombre: 1,
-        categorie: "opposition_mes",
-        justification: "usager opposé",
-        date_debut: "2025-04-01",
-        date_fin: null,
-      },
-      USERS.amoa?.email as string,
-    );
+    const a = await proposeAdjustment(db, oppositionProposal("340000017"), USERS.amoa?.email as string);
     await expectFreshAfter(db, () =>
       decideAdjustment(
         db,
