@@ -268,6 +268,8 @@ describeOnBackends("worklists over the API", { seed: populate }, () => {
 });
 
 describe("worklist command (embedded database)", () => {
+  // Several CLI processes on the embedded database in turn: 26 s alone, over 60 s once under the
+  // full suite's load on 2 cores.
   it("prints the same document as the API, and re-identifies from a file with --match", async () => {
     const env = { DATA_DIR: tempDir("cibles-worklist-"), PSEUDONYMISATION_SECRET: SECRET };
     const mini = join(goldenRoot(), "mini");
@@ -290,5 +292,5 @@ describe("worklist command (embedded database)", () => {
       env,
     );
     expect(usage.code).toBe(2);
-  });
+  }, 180_000);
 });
