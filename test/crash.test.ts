@@ -81,7 +81,8 @@ describe.runIf(backends().includes("pg"))("crash during an import on PostgreSQL"
     expect(rerun.code).toBe(0);
     expect(JSON.parse(rerun.stdout).files[0]).toMatchObject({ status: "loaded", rows: ROWS, loaded: ROWS });
     expect(await count(db, "agenda_event")).toBe(ROWS);
-  });
+    // Two imports of 400 000 rows: about 30 s alone, several times that under the full suite's load.
+  }, 240_000);
 });
 
 describe("crash during an import on the embedded database", () => {
@@ -111,5 +112,7 @@ describe("crash during an import on the embedded database", () => {
     }
     const rerun = await runCli(["ingest", file, "--json"], env);
     expect(JSON.parse(rerun.stdout).files[0]).toMatchObject({ status: "loaded", loaded: ROWS });
-  });
+    // Three embedded-database processes and 400 000 rows loaded: over 60 s once under the full
+    // suite's load on 2 cores.
+  }, 240_000);
 });
