@@ -241,37 +241,78 @@ function importView(q: Queryable, grappeIds: readonly string[] | null, email: st
 /**
  * The imports a viewer may see (most recent first): every one for an unrestricted viewer
  * (`grappeIds` null), else those it sent and those with rows for an ESSMS of its grappes, each
- * reduced to that part (`importView`); `finess`: only the imports with rows for that ESSMS, an
- * ESSMS of the viewer's scope (its page); `limit`: the most recent ones.
- *
- * With `finess`, the `limit` most recent imports of the ESSMS are chosen first (by its rows'
- * index) and only they are summed up: the cost stays that of `limit` imports however long the
- * ESSMS's history. Each still passes the visibility filter: for an ESSMS out of scope, only those
- * of them the viewer sent. A partial view reads an import's rows of the viewer's ESSMS only, by
- * key: 12 regional imports of 4 000 FINESS each, 7.9 → 2.2 ms for an ESSMS's last 10 (PostgreSQL).
+ * reduced to that part (`importView`); `limit`: the most recent ones.
  */
 export async function listImports(
   q: Queryable,
   grappeIds: readonly string[] | null,
   email: string,
   limit = 200,
-  finess: string | null = null,
 ): Promise<ImportRow[]> {
-  const rows = await importView(q, grappeIds, email)
-    .$if(finess !== null, (qb) =>
-      qb.where("i.import_id", "in", (eb) =>
-        eb
-          .selectFrom("import_finess as g")
-          .select("g.import_id")
-          .where("g.finess", "=", finess as string)
-          .orderBy("g.import_id", "desc")
-          .limit(limit),
-      ),
-    )
-    .orderBy("i.import_id", "desc")
-    .limit(limit)
-    .execute();
+  const rows = await importView(q, grappeIds, email).orderBy("i.import_id", "desc").limit(limit).execute();
   return rows.map(({ whole: _w, ...r }) => r);
+}
+
+/**
+ * The `limit` last imports with rows for one ESSMS, each reduced to that ESSMS's part, whoever
+ * asks: its rows loaded and their dates, its rejected lines (distinct line numbers), `finess` =
+ * [that ESSMS]. The file's identity, status, sender and times are the import's; its message only
+ * for a viewer who sees the whole import (`whole`: unrestricted, or its sender). For an ESSMS of
+ * the viewer's scope (its page, issue 18 §2): what the answer depends on is that ESSMS's rows
+ * and the import rows, all of which mark its grappe's data version (migrations 0010, 0013).
+ *
+ * The imports are chosen by the ESSMS's index rows (`import_finess (finess, import_id)`) and its
+ * rejected lines found by key (`import_rejection (import_id, finess)`): the cost is that of
+ * `limit` imports, however long its history or large the files.
+ */
+export async function essmsImports(
+  q: Queryable,
+  finess: string,
+  viewer: { all: boolean; email: string },
+  limit = 10,
+): Promise<ImportRow[]> {
+  const whole = sql<boolean>`(${viewer.all} or i.imported_by is not distinct from ${viewer.email})`;
+  return q.kysely
+    .selectFrom((eb) =>
+      eb
+        .selectFrom("import_finess")
+        .select(["import_id", "finess", "rows_loaded", "date_min", "date_max"])
+        .where("finess", "=", finess)
+        .orderBy("import_id", "desc")
+        .limit(limit)
+        .as("f"),
+    )
+    .innerJoin("import as i", "i.import_id", "f.import_id")
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom("import_rejection as x")
+          .select(sql<number>`count(distinct x.line)::int`.as("rejected"))
+          .whereRef("x.import_id", "=", "f.import_id")
+          .whereRef("x.finess", "=", "f.finess")
+          .as("r"),
+      (join) => join.onTrue(),
+    )
+    .select([
+      sql<number>`i.import_id::int`.as("import_id"),
+      "i.file_name",
+      "i.kind",
+      "i.sha256",
+      "i.status",
+      sql<number>`f.rows_loaded + r.rejected`.as("rows_total"),
+      "f.rows_loaded",
+      sql<number>`r.rejected`.as("rows_rejected"),
+      sql<string | null>`case when ${whole} then i.message end`.as("message"),
+      sql<Day | null>`f.date_min`.as("date_min"),
+      sql<Day | null>`f.date_max`.as("date_max"),
+      "i.source",
+      "i.imported_by",
+      utc("i.started_at").as("started_at"),
+      utc("i.finished_at").as("finished_at"),
+      sql<string[]>`array[f.finess]`.as("finess"),
+    ])
+    .orderBy("i.import_id", "desc")
+    .execute();
 }
 
 /** One import as a viewer may see it (`importView`), or null when unknown or not visible. */

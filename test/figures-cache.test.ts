@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type Db, openDb, savepointDb } from "../db/index.ts";
+import { ingestFile } from "../ingest/importer.ts";
 import { importFileActive, importReferential } from "../ingest/programme.ts";
 import { importSpans } from "../sql/completeness.ts";
 import {
@@ -18,7 +19,7 @@ import {
   reportAt,
 } from "../sql/figures-cache.ts";
 import { computeReport, history } from "../sql/queries.ts";
-import { listImports } from "../sql/resources.ts";
+import { essmsImports, listImports } from "../sql/resources.ts";
 import {
   adjustmentsInView,
   createAction,
@@ -161,7 +162,7 @@ describeOnBackends("computed figures cached per data version", { seed: populate 
     expect(after).not.toBe(warm); // read again, not the entry of the former version
   });
 
-  it("an import's own row changed by hand (its end, its status) changes the spans; its counters do not", async ({
+  it("an import's own row changed by hand changes the version: its end and status (the spans), its counters (the ESSMS page)", async ({
     db,
   }) => {
     await loadRows(db, "dossiers", ["340000017;ligne-main;2025-06-01;;;2025-06-15;"]);
@@ -181,13 +182,17 @@ describeOnBackends("computed figures cached per data version", { seed: populate 
       expect(after).toEqual(await importSpans(db, ["T1"]));
       expect(after).not.toEqual(warm);
     }
-    // A counter no figure reads: the version stays.
+    // Its counters and message, which the ESSMS page shows (migration 0013).
     const v1 = await version();
     await db.query(
       "update import set rows_rejected = rows_rejected + 1, message = 'x' where import_id = $1",
       [id],
     );
-    expect(await version()).toBe(v1);
+    expect(await version()).toBeGreaterThan(v1);
+    // An update that changes nothing leaves it.
+    const v2 = await version();
+    await db.query("update import set message = message where import_id = $1", [id]);
+    expect(await version()).toBe(v2);
   });
 
   it("keeps the version log append-only: deleting, changing or emptying it is refused", async ({ db }) => {
@@ -246,16 +251,61 @@ describeOnBackends("computed figures cached per data version", { seed: populate 
 });
 
 describeOnBackends("the ESSMS page's own lists", { seed: populate }, () => {
-  it("are its own last ones, filtered and limited by the database, as the whole list filtered would give", async ({
-    db,
-  }) => {
-    for (let i = 0; i < 12; i++)
-      await loadRows(db, "dossiers", [`340000017;liste-${i};2025-06-01;;;2025-06-15;`]);
+  it("are its own last imports, each reduced to its part of the file, whoever asks", async ({ db }) => {
+    const X = "340000017";
+    for (let i = 0; i < 11; i++) await loadRows(db, "dossiers", [`${X};liste-${i};2025-06-01;;;2025-06-15;`]);
+    // A file with rows of two ESSMS of the grappe, and one rejected line of each.
+    const name = "dossiers_mixte.csv";
+    const mixed = await ingestFile(
+      db,
+      {
+        path: writeTemp(
+          name,
+          [
+            exportHeader("dossiers"),
+            `${X};m-1;2025-05-01;;;2025-06-10;`,
+            `${X};m-2;2025-05-03;;;2025-06-20;`,
+            `${X};m-3;pas-une-date;;;2025-06-15;`,
+            "2A0000017;m-4;2025-04-01;;;2025-07-01;",
+            "2A0000017;m-5;pas-une-date;;;2025-06-15;",
+            // enough valid lines for 2 rejected to stay under the 20 % that refuses a file
+            ...Array.from({ length: 8 }, (_, i) => `310000039;m-${6 + i};2025-04-01;;;2025-06-15;`),
+          ].join("\n"),
+        ),
+      },
+      name,
+      { secret: SECRET, importDay: "2025-08-01", actor: USERS.admin?.email as string },
+    );
+    expect(mixed.status).toBe("loaded");
+    await db.query("update import set message = 'avertissement du fichier' where import_id = $1", [
+      mixed.import_id,
+    ]);
     const whole = await listImports(db, ["T1"], USERS.chef_projet?.email as string);
-    const mine = await listImports(db, ["T1"], USERS.chef_projet?.email as string, 10, "340000017");
-    expect(mine).toHaveLength(10);
-    expect(mine).toEqual(whole.filter((i) => i.finess.includes("340000017")).slice(0, 10));
-    expect(whole.some((i) => !i.finess.includes("340000017"))).toBe(true);
+    for (const viewer of [
+      { all: false, email: USERS.chef_projet?.email as string },
+      { all: true, email: USERS.admin?.email as string },
+    ]) {
+      const mine = await essmsImports(db, X, viewer);
+      expect(mine.map((i) => i.import_id)).toEqual(
+        whole
+          .filter((i) => i.finess.includes(X))
+          .slice(0, 10)
+          .map((i) => i.import_id),
+      );
+      expect(mine.every((i) => i.finess.length === 1 && i.finess[0] === X)).toBe(true);
+      const [last] = mine;
+      expect(last).toMatchObject({
+        file_name: name,
+        rows_loaded: 2,
+        rows_rejected: 1,
+        rows_total: 3,
+        date_min: "2025-06-10",
+        date_max: "2025-06-20",
+      });
+      // The file's message only for whoever sees it whole (unrestricted here; the chef did not send it).
+      expect(last?.message ?? null).toBe(viewer.all ? "avertissement du fichier" : null);
+    }
+    expect(whole.some((i) => !i.finess.includes(X))).toBe(true);
   });
 
   it("its adjustments and actions, read for it alone, are the grappe's filtered to it", async ({ db }) => {

@@ -14,7 +14,8 @@ import { createApp } from "../api/app.ts";
 import { PreparedCache } from "../api/prepared.ts";
 import type { Db } from "../db/index.ts";
 import { importFileActive, importReferential } from "../ingest/programme.ts";
-import { decideAdjustment, proposeAdjustment } from "../sql/workflow.ts";
+import { addPiece } from "../sql/pieces.ts";
+import { createAction, decideAdjustment, proposeAdjustment, updateAction } from "../sql/workflow.ts";
 import { oppositionProposal, PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
 import { loadRows, SECRET, writeTemp } from "./helpers.ts";
@@ -46,57 +47,88 @@ async function login(base: string, email: string): Promise<string> {
   return (r.headers.get("set-cookie") ?? "").split(";")[0] as string;
 }
 
-describeOnBackends("the grappe page kept ready to send", { seed: populate }, () => {
+/** What a change does to one ready answer: a new answer, a new key only (same bytes), nothing. */
+type Effect = "answer" | "key" | "none";
+
+/**
+ * A server with ready answers and one without, on the same database, each logged in as the
+ * users asked; `expectFreshAfter` warms the ready answers of `targets`, runs a change, then checks
+ * each next answer against the fresh server's and against the expected effect.
+ */
+function readyAndFresh(who: readonly (keyof typeof USERS)[]) {
   const cache = new PreparedCache();
   let ready: Served | undefined;
   let fresh: Served | undefined;
-  let cookie = "";
-  let freshCookie = "";
+  const cookies = new Map<string, { ready: string; fresh: string }>();
 
   async function servers(db: Db) {
     if (!ready || !fresh) {
       ready = await serveApp(db, cache);
       fresh = await serveApp(db, null);
-      cookie = await login(ready.base, USERS.chef_projet?.email as string);
-      freshCookie = await login(fresh.base, USERS.chef_projet?.email as string);
+      for (const u of who) {
+        const email = USERS[u]?.email as string;
+        cookies.set(u, { ready: await login(ready.base, email), fresh: await login(fresh.base, email) });
+      }
     }
-    return { ready, fresh };
+    return { ready, fresh, cookie: (u: keyof typeof USERS) => cookies.get(u)?.ready as string };
   }
   afterAll(async () => {
     await ready?.close();
     await fresh?.close();
   });
 
-  /** The page as the cached server and as a server without the cache answer it now. */
-  async function pages(db: Db) {
+  /** One page as the cached server and as a server without the cache answer it now. */
+  async function pages(db: Db, t: Target) {
     const s = await servers(db);
-    const a = await fetch(`${s.ready.base}${PAGE}`, { headers: { cookie } });
-    const b = await fetch(`${s.fresh.base}${PAGE}`, { headers: { cookie: freshCookie } });
+    const c = cookies.get(t.who);
+    const a = await fetch(`${s.ready.base}${t.path}`, { headers: { cookie: c?.ready ?? "" } });
+    const b = await fetch(`${s.fresh.base}${t.path}`, { headers: { cookie: c?.fresh ?? "" } });
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
     return { ready: await a.text(), fresh: await b.text(), etag: a.headers.get("etag") };
   }
 
-  /** Warms the ready answer, runs `change`, then checks the next answer against a fresh one. */
-  async function expectFreshAfter(db: Db, change: () => Promise<unknown>, changes = true) {
-    const before = await pages(db);
-    expect(before.ready).toBe(before.fresh);
-    const hits = cache.hits;
-    expect((await pages(db)).ready).toBe(before.ready);
-    expect(cache.hits).toBe(hits + 1);
+  async function expectFreshAfter(
+    db: Db,
+    change: () => Promise<unknown>,
+    targets: readonly (Target & { effect: Effect })[],
+  ) {
+    const before = [];
+    for (const t of targets) {
+      const b = await pages(db, t);
+      expect(b.ready).toBe(b.fresh);
+      const hits = cache.hits;
+      expect((await pages(db, t)).ready).toBe(b.ready);
+      expect(cache.hits).toBe(hits + 1);
+      before.push(b);
+    }
     await change();
-    const misses = cache.misses;
-    const after = await pages(db);
-    expect(after.ready).toBe(after.fresh);
-    if (changes) {
-      expect(cache.misses).toBe(misses + 1);
-      expect(after.ready).not.toBe(before.ready);
-      expect(after.etag).not.toBe(before.etag);
-    } else {
-      expect(cache.misses).toBe(misses);
-      expect(after.ready).toBe(before.ready);
+    for (const [i, t] of targets.entries()) {
+      const b = before[i] as (typeof before)[number];
+      const misses = cache.misses;
+      const after = await pages(db, t);
+      expect(after.ready, `${t.path} (${t.who})`).toBe(after.fresh);
+      expect(cache.misses, `${t.path} (${t.who})`).toBe(misses + (t.effect === "none" ? 0 : 1));
+      if (t.effect === "answer") {
+        expect(after.ready, `${t.path} (${t.who})`).not.toBe(b.ready);
+        expect(after.etag).not.toBe(b.etag);
+      } else {
+        expect(after.ready, `${t.path} (${t.who})`).toBe(b.ready);
+      }
     }
   }
+  return { cache, servers, pages, expectFreshAfter };
+}
+
+interface Target {
+  path: string;
+  who: keyof typeof USERS;
+}
+
+describeOnBackends("the grappe page kept ready to send", { seed: populate }, () => {
+  const { servers, expectFreshAfter: check } = readyAndFresh(["chef_projet"]);
+  const expectFreshAfter = (db: Db, change: () => Promise<unknown>, changes = true) =>
+    check(db, change, [{ path: PAGE, who: "chef_projet", effect: changes ? "answer" : "none" }]);
 
   it("an import changes the next answer", async ({ db }) => {
     await expectFreshAfter(db, () =>
@@ -186,6 +218,7 @@ describeOnBackends("the grappe page kept ready to send", { seed: populate }, () 
     db,
   }) => {
     const s = await servers(db);
+    const cookie = s.cookie("chef_projet");
     const first = await fetch(`${s.ready.base}${PAGE}`, {
       headers: { cookie, "accept-encoding": "identity" },
     });
@@ -227,5 +260,154 @@ describeOnBackends("the grappe page kept ready to send", { seed: populate }, () 
       const decoded = coding === "br" ? brotliDecompressSync(body) : gunzipSync(body);
       expect(decoded.toString("utf8")).toBe(plain);
     }
+  });
+});
+
+describeOnBackends("the ESSMS page kept ready to send", { seed: populate }, () => {
+  const X = "340000017";
+  const ESSMS_PAGE = `/api/essms/${X}/page?date=${D}`;
+  const { servers, expectFreshAfter } = readyAndFresh(["chef_projet", "admin", "chef_bre"]);
+  /** The page as a chef de projet of its grappe and as an administrator (who sees imports whole). */
+  const both = (chef: Effect, admin: Effect = chef) => [
+    { path: ESSMS_PAGE, who: "chef_projet" as const, effect: chef },
+    { path: ESSMS_PAGE, who: "admin" as const, effect: admin },
+  ];
+  const lastImport = async (db: Db) =>
+    (
+      await db.query<{ id: number }>(
+        "select max(import_id)::int as id from import_finess where finess = $1",
+        [X],
+      )
+    )[0]?.id as number;
+
+  it("an import, an adjustment proposed, a proof joined and the decision each change it", async ({ db }) => {
+    await expectFreshAfter(
+      db,
+      () => loadRows(db, "dossiers", [`${X};page-1;2025-06-01;;;2025-06-15;`]),
+      both("answer"),
+    );
+    let id = 0;
+    await expectFreshAfter(
+      db,
+      async () => {
+        id = (await proposeAdjustment(db, oppositionProposal(X), USERS.amoa?.email as string)).amenagement_id;
+      },
+      both("answer"),
+    );
+    const pdf = new TextEncoder().encode("%PDF-1.4\n% preuve\n%%EOF\n");
+    await expectFreshAfter(
+      db,
+      () => addPiece(db, id, "T1", "application/pdf", pdf, USERS.amoa?.email as string),
+      both("answer"),
+    );
+    await expectFreshAfter(
+      db,
+      () => decideAdjustment(db, id, { decision: "APPROUVE", comment: "vu" }, USERS.ars?.email as string),
+      both("answer"),
+    );
+    // By hand: the decision's comment.
+    await expectFreshAfter(
+      db,
+      () =>
+        db.query("update amenagement_decision set comment = 'vu et revu' where amenagement_id = $1", [id]),
+      both("answer"),
+    );
+    // By hand: the FINESS extract's label of its category.
+    await expectFreshAfter(
+      db,
+      () =>
+        db.query(
+          "insert into finess_reference (finess, categorie, libelle_categorie) values ($1, '500', 'Libellé de l''extrait')",
+          [X],
+        ),
+      both("answer"),
+    );
+  });
+
+  it("a corrective action created or updated changes it", async ({ db }) => {
+    let id = 0;
+    await expectFreshAfter(
+      db,
+      async () => {
+        id = (
+          await createAction(
+            db,
+            {
+              finess: X,
+              indicateur: "agenda",
+              description: "relancer les équipes",
+              owner: null,
+              due_date: null,
+              status: "A_FAIRE",
+              from_worklist: null,
+            },
+            "T1",
+            USERS.amoa?.email as string,
+          )
+        ).action_id;
+      },
+      both("answer"),
+    );
+    await expectFreshAfter(
+      db,
+      () => updateAction(db, id, { status: "EN_COURS" }, USERS.amoa?.email as string),
+      both("answer"),
+    );
+    await expectFreshAfter(
+      db,
+      () => db.query("update corrective_action set owner = 'équipe soins' where action_id = $1", [id]),
+      both("answer"),
+    );
+  });
+
+  it("its imports changed by hand change it: its rows, a rejected line, the file's message (seen whole only)", async ({
+    db,
+  }) => {
+    await expectFreshAfter(
+      db,
+      async () =>
+        db.query(
+          "update import_finess set rows_loaded = rows_loaded + 1 where import_id = $1 and finess = $2",
+          [await lastImport(db), X],
+        ),
+      both("answer"),
+    );
+    await expectFreshAfter(
+      db,
+      async () =>
+        db.query(
+          "insert into import_rejection (import_id, line, column_name, message, finess) values ($1, 999, 'date_entree', 'date invalide', $2)",
+          [await lastImport(db), X],
+        ),
+      both("answer"),
+    );
+    // The chef did not send the file: a new key (the import row marks the grappe), the same answer.
+    await expectFreshAfter(
+      db,
+      async () =>
+        db.query("update import set message = 'avertissement' where import_id = $1", [await lastImport(db)]),
+      both("key", "answer"),
+    );
+    // A pseudonym behind the worklists' references: a new key.
+    await expectFreshAfter(
+      db,
+      () => db.query("update usager set pseudonym = pseudonym || '-' where finess = $1", [X]),
+      both("key"),
+    );
+    // Another grappe's change: neither.
+    await expectFreshAfter(
+      db,
+      () => loadRows(db, "dossiers", ["350000014;breton-page;2025-06-01;;;2025-06-15;"]),
+      both("none"),
+    );
+  });
+
+  it("is checked against the scope before a ready answer is sent", async ({ db }) => {
+    const s = await servers(db);
+    const ok = await fetch(`${s.ready.base}${ESSMS_PAGE}`, { headers: { cookie: s.cookie("chef_projet") } });
+    expect(ok.status).toBe(200);
+    const denied = await fetch(`${s.ready.base}${ESSMS_PAGE}`, { headers: { cookie: s.cookie("chef_bre") } });
+    expect(denied.status).toBe(404);
+    expect(await denied.text()).not.toContain("Tilleuls");
   });
 });

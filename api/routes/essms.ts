@@ -5,7 +5,7 @@ import type { Day } from "../../domain/dates.ts";
 import { addMonths, monthStarts, targetDate, todayParis } from "../../domain/dates.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { forecast } from "../../domain/forecast.ts";
-import { INDICATOR_IDS, type IndicatorId } from "../../domain/indicators.ts";
+import { INDICATOR_IDS, type IndicatorId, RULES_VERSION } from "../../domain/indicators.ts";
 import { worklistCsv } from "../../domain/worklist.ts";
 import { loadNamedProfile } from "../../ingest/profile.ts";
 import { reidentify } from "../../ingest/reidentify.ts";
@@ -18,7 +18,7 @@ import {
 } from "../../sql/figures-cache.ts";
 import { audit } from "../../sql/identity.ts";
 import { MAX_HISTORY_MONTHS } from "../../sql/queries.ts";
-import { freshness, type GrappeRow, grappesByIds, listImports } from "../../sql/resources.ts";
+import { essmsImports, freshness, type GrappeRow, grappesByIds } from "../../sql/resources.ts";
 import { adjustmentsInView, listActions } from "../../sql/workflow.ts";
 import { worklistDocument } from "../../sql/worklist.ts";
 import { attachment } from "../exports.ts";
@@ -222,11 +222,33 @@ export const ESSMS: RouteDef[] = [
     method: "get",
     path: "/essms/:finess/page",
     summary:
-      "tout ce que montre la page d'un ESSMS en un appel : l'ESSMS à D, son historique et sa prévision, sa grappe (nom, date cible), ses aménagements et leurs effets, ses actions correctives, ses 10 derniers imports",
+      "tout ce que montre la page d'un ESSMS en un appel : l'ESSMS à D, son historique et sa prévision, sa grappe (nom, date cible), ses aménagements et leurs effets, ses actions correctives, ses 10 derniers imports (la part de cet ESSMS dans chaque fichier)",
     tag: "ESSMS",
     params: S.finessParam,
     query: S.dateQuery,
     response: S.essmsPage,
+    // Kept ready to send per what it depends on (ADR 0018): the ESSMS's and its grappe's rows, the
+    // grappe's data version (figures, imports and their rejected lines, adjustments with their
+    // decisions, proofs and FINESS labels, actions, pseudonyms: migrations 0009, 0010, 0012, 0013),
+    // D, today, the staleness threshold and whether the viewer sees imports whole (their message).
+    cacheKey: async ({ deps, scope, params, query, principal }) => {
+      const e = await essmsInScope(deps, scope, params.finess);
+      const [v, [g]] = await Promise.all([
+        dataVersions(deps.db, [e.grappe_id]),
+        grappesByIds(deps.db, [e.grappe_id]),
+      ]);
+      const today = todayParis();
+      return JSON.stringify([
+        RULES_VERSION,
+        e,
+        g ?? null,
+        v.get(e.grappe_id) ?? 0,
+        query.date ?? today,
+        today,
+        staleDays(),
+        scope.all ? null : principal.email,
+      ]);
+    },
     handler: async ({ deps, scope, params, query, principal }) => {
       const e = await essmsInScope(deps, scope, params.finess);
       const d = query.date ?? todayParis();
@@ -240,7 +262,7 @@ export const ESSMS: RouteDef[] = [
         essmsDetailOf(deps, e, d, v),
         historyOf(deps, e, v, g),
         listActions(deps.db, [e.grappe_id], { finess: e.finess, versions: v }),
-        listImports(deps.db, scope.all ? null : [...scope.grappes], principal.email, 10, e.finess),
+        essmsImports(deps.db, e.finess, { all: scope.all, email: principal.email }),
         adjustmentsInView(deps.db, [e.grappe_id], d, new Map([[e.grappe_id, target]]), {
           versions: v,
           finess: e.finess,

@@ -570,8 +570,16 @@ function importsSection(imports: readonly ImportRow[]): Child[] {
       ? h("p", {}, "Aucun import.")
       : table({
           id: "table-imports-essms",
-          caption: "Derniers imports portant des lignes de cet ESSMS, avec leurs rejets (tout le fichier)",
-          headers: ["Fichier", "Type", "Statut", "Lignes chargées", "Rejetées", "Date"],
+          caption:
+            "Derniers imports portant des lignes de cet ESSMS : ses lignes chargées et rejetées dans chaque fichier (le détail de l'import montre tout le fichier)",
+          headers: [
+            "Fichier",
+            "Type",
+            "Statut",
+            "Lignes chargées (cet ESSMS)",
+            "Rejetées (cet ESSMS)",
+            "Date",
+          ],
           body: imports.map((i) =>
             row([
               h("a", { href: `#/imports/${i.import_id}` }, i.file_name),
