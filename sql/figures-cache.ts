@@ -12,6 +12,7 @@
  * Only a `Db` is accepted, never a transaction: figures computed inside a transaction could
  * include rows that are later rolled back.
  */
+import { sql } from "kysely";
 import { LRUCache } from "lru-cache";
 import type { Db, Queryable } from "../db/index.ts";
 import type { ImportSpan } from "../domain/completeness.ts";
@@ -20,6 +21,7 @@ import { RULES_VERSION } from "../domain/indicators.ts";
 import { buildReport, type EssmsCounts, type EssmsInfo, type Report } from "../domain/report.ts";
 import { importSpans } from "./completeness.ts";
 import { computeReport, essmsCounts, essmsInfos, type HistoryPoint, history } from "./queries.ts";
+import { ESSMS_COLUMNS, type EssmsRow, GRAPPE_COLUMNS, type GrappeRow } from "./resources.ts";
 
 /** At most this many ESSMS rows (one ESSMS at one date) held, over all entries (~25 MB). */
 const MAX_CACHED_ROWS = 60_000;
@@ -81,6 +83,53 @@ export async function dataVersions(db: Db, grappes: readonly string[]): Promise<
   );
   for (const r of rows) out.set(r.grappe_id, r.n);
   return out;
+}
+
+/** A grappe's data version as a column of a query on `grappe as g` (what `dataVersions` counts). */
+const versionOfG = sql<number>`(select count(*)::int from data_change d where d.grappe_id = g.grappe_id)`;
+
+/**
+ * A grappe's row and its data version in one query (a ready page's key, ADR 0018), or null
+ * when the grappe is unknown. The version is `dataVersions`' (test/figures-cache.test.ts).
+ */
+export async function grappeAndVersion(
+  db: Db,
+  grappeId: string,
+): Promise<{ grappe: GrappeRow; version: number } | null> {
+  const r = await db.kysely
+    .selectFrom("grappe as g")
+    .select(GRAPPE_COLUMNS.map((c) => `g.${c}` as const))
+    .select(versionOfG.as("version"))
+    .where("g.grappe_id", "=", grappeId)
+    .executeTakeFirst();
+  if (!r) return null;
+  const { version, ...grappe } = r;
+  return { grappe, version };
+}
+
+/**
+ * An ESSMS's row, its grappe's row and that grappe's data version in one query (the ESSMS
+ * page's key), or null when the ESSMS is unknown.
+ */
+export async function essmsAndVersion(
+  db: Db,
+  finess: string,
+): Promise<{ essms: EssmsRow; grappe: GrappeRow | null; version: number } | null> {
+  const r = await db.kysely
+    .selectFrom("essms as e")
+    .leftJoin("grappe as g", "g.grappe_id", "e.grappe_id")
+    .select(ESSMS_COLUMNS.map((c) => `e.${c}` as const))
+    .select(
+      sql<GrappeRow | null>`case when g.grappe_id is null then null else json_build_object(
+      'grappe_id', g.grappe_id, 'grappe_nom', g.grappe_nom, 'region', g.region,
+      'date_debut_projet', g.date_debut_projet, 'date_vsr', g.date_vsr) end`.as("grappe"),
+    )
+    .select(versionOfG.as("version"))
+    .where("e.finess", "=", finess)
+    .executeTakeFirst();
+  if (!r) return null;
+  const { version, grappe, ...essms } = r;
+  return { essms, grappe, version };
 }
 
 /**

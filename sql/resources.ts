@@ -22,11 +22,13 @@ export async function databaseAnswers(q: Queryable): Promise<boolean> {
 }
 
 /** The grappes of a list (null: every grappe), by id. */
+export const GRAPPE_COLUMNS = ["grappe_id", "grappe_nom", "region", "date_debut_projet", "date_vsr"] as const;
+
 export async function grappesByIds(q: Queryable, ids: readonly string[] | null): Promise<GrappeRow[]> {
   if (ids !== null && ids.length === 0) return [];
   return q.kysely
     .selectFrom("grappe")
-    .select(["grappe_id", "grappe_nom", "region", "date_debut_projet", "date_vsr"])
+    .select(GRAPPE_COLUMNS)
     .$if(ids !== null, (b) => b.where("grappe_id", "in", ids as string[]))
     .orderBy("grappe_id")
     .execute();
@@ -60,7 +62,7 @@ export interface EssmsRow {
   rang: number;
 }
 
-const ESSMS_COLUMNS = [
+export const ESSMS_COLUMNS = [
   "finess",
   "grappe_id",
   "raison_sociale",

@@ -16,10 +16,12 @@ import {
   cachedReport,
   cacheStats,
   dataVersions,
+  essmsAndVersion,
+  grappeAndVersion,
   reportAt,
 } from "../sql/figures-cache.ts";
 import { computeReport, history } from "../sql/queries.ts";
-import { essmsImports, listImports } from "../sql/resources.ts";
+import { essmsByFiness, essmsImports, grappesByIds, listImports } from "../sql/resources.ts";
 import {
   adjustmentsInView,
   createAction,
@@ -306,6 +308,21 @@ describeOnBackends("the ESSMS page's own lists", { seed: populate }, () => {
       expect(last?.message ?? null).toBe(viewer.all ? "avertissement du fichier" : null);
     }
     expect(whole.some((i) => !i.finess.includes(X))).toBe(true);
+  });
+
+  it("its key's one query reads the rows and the version that the separate reads give", async ({ db }) => {
+    await loadRows(db, "dossiers", ["340000017;cle-1;2025-06-01;;;2025-06-15;"]);
+    const v = (await dataVersions(db, ["T1"])).get("T1");
+    expect(v).toBeGreaterThan(0);
+    const [g] = await grappesByIds(db, ["T1"]);
+    expect(await grappeAndVersion(db, "T1")).toEqual({ grappe: g, version: v });
+    expect(await essmsAndVersion(db, "340000017")).toEqual({
+      essms: await essmsByFiness(db, "340000017"),
+      grappe: g,
+      version: v,
+    });
+    expect(await grappeAndVersion(db, "INCONNUE")).toBeNull();
+    expect(await essmsAndVersion(db, "999999999")).toBeNull();
   });
 
   it("its adjustments and actions, read for it alone, are the grappe's filtered to it", async ({ db }) => {

@@ -14,6 +14,7 @@ import {
   cachedImportSpans,
   cachedReport,
   dataVersions,
+  essmsAndVersion,
   type Versions,
 } from "../../sql/figures-cache.ts";
 import { audit } from "../../sql/identity.ts";
@@ -27,7 +28,7 @@ import * as S from "../schemas.ts";
 import { receiveUpload } from "../uploads.ts";
 import { staleDays } from "./grappes.ts";
 
-import { actor, essmsInScope, notFound } from "./scope.ts";
+import { actor, essmsInScope, inScope, notFound } from "./scope.ts";
 
 type EssmsRow = Awaited<ReturnType<typeof essmsInScope>>;
 
@@ -232,17 +233,16 @@ export const ESSMS: RouteDef[] = [
     // decisions, proofs and FINESS labels, actions, pseudonyms: migrations 0009, 0010, 0012, 0013),
     // D, today, the staleness threshold and whether the viewer sees imports whole (their message).
     cacheKey: async ({ deps, scope, params, query, principal }) => {
-      const e = await essmsInScope(deps, scope, params.finess);
-      const [v, [g]] = await Promise.all([
-        dataVersions(deps.db, [e.grappe_id]),
-        grappesByIds(deps.db, [e.grappe_id]),
-      ]);
+      // One query: the ESSMS (scope), its grappe and the grappe's data version.
+      const k = await essmsAndVersion(deps.db, params.finess);
+      if (!k || !inScope(scope, k.essms.grappe_id)) notFound(`ESSMS ${params.finess}`);
+      const { essms: e, grappe: g, version: v } = k;
       const today = todayParis();
       return JSON.stringify([
         RULES_VERSION,
         e,
-        g ?? null,
-        v.get(e.grappe_id) ?? 0,
+        g,
+        v,
         query.date ?? today,
         today,
         staleDays(),

@@ -5,11 +5,17 @@ import { targetDate, todayParis } from "../../domain/dates.ts";
 import { forecastMonths, grappeDetail, regionRow } from "../../domain/grappe-detail.ts";
 import { RULES_VERSION } from "../../domain/indicators.ts";
 import { nextMonthStart } from "../../domain/worklist.ts";
-import { cachedHistory, cachedImportSpans, cachedReport, dataVersions } from "../../sql/figures-cache.ts";
+import {
+  cachedHistory,
+  cachedImportSpans,
+  cachedReport,
+  dataVersions,
+  grappeAndVersion,
+} from "../../sql/figures-cache.ts";
 import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
 import { type RouteDef, route } from "../registry.ts";
 import * as S from "../schemas.ts";
-import { grappeInScope, notFound, scopeList } from "./scope.ts";
+import { grappeInScope, inScope, notFound, scopeList } from "./scope.ts";
 
 /** COMPLETENESS_STALE_DAYS: days after which an export kind's last import is stale (45). */
 export function staleDays(): number {
@@ -55,17 +61,11 @@ export const GRAPPES: RouteDef[] = [
     // The page depends on the grappe's row, its data version (every figure, the ESSMS, the
     // imports), D, today and the staleness threshold: kept ready to send per those (ADR 0018).
     cacheKey: async ({ deps, scope, params, query }) => {
-      const g = await grappeInScope(deps, scope, params.grappe_id);
-      const v = await dataVersions(deps.db, [g.grappe_id]);
+      // One query: the grappe and its data version, read only for a grappe in scope.
+      if (!inScope(scope, params.grappe_id)) notFound(`grappe ${params.grappe_id}`);
+      const k = (await grappeAndVersion(deps.db, params.grappe_id)) ?? notFound(`grappe ${params.grappe_id}`);
       const today = todayParis();
-      return JSON.stringify([
-        RULES_VERSION,
-        g,
-        v.get(g.grappe_id) ?? 0,
-        query.date ?? today,
-        today,
-        staleDays(),
-      ]);
+      return JSON.stringify([RULES_VERSION, k.grappe, k.version, query.date ?? today, today, staleDays()]);
     },
     handler: async ({ deps, scope, params, query }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
