@@ -402,12 +402,55 @@ describeOnBackends("the ESSMS page kept ready to send", { seed: populate }, () =
     );
   });
 
+  it("its detail and history, kept ready too, follow an import, a decision and the grappe's dates", async ({
+    db,
+  }) => {
+    const detail = { path: `/api/essms/${X}?date=${D}`, who: "chef_projet" as const };
+    const history = {
+      path: `/api/essms/${X}/history?from=2025-01-01&to=2025-08-01`,
+      who: "chef_projet" as const,
+    };
+    await expectFreshAfter(db, () => loadRows(db, "dossiers", [`${X};detail-1;2025-06-01;;;2025-06-15;`]), [
+      { ...detail, effect: "answer" },
+      { ...history, effect: "answer" },
+    ]);
+    const a = await proposeAdjustment(db, oppositionProposal(X), USERS.amoa?.email as string);
+    await expectFreshAfter(
+      db,
+      () =>
+        decideAdjustment(
+          db,
+          a.amenagement_id,
+          { decision: "APPROUVE", comment: null },
+          USERS.ars?.email as string,
+        ),
+      [
+        { ...detail, effect: "answer" },
+        { ...history, effect: "answer" },
+      ],
+    );
+    // The VSR date moves the target date the forecast aims at; the detail does not show it.
+    await expectFreshAfter(
+      db,
+      () => db.query("update grappe set date_vsr = '2025-06-01' where grappe_id = 'T1'"),
+      [
+        { ...detail, effect: "key" },
+        { ...history, effect: "answer" },
+      ],
+    );
+  });
+
   it("is checked against the scope before a ready answer is sent", async ({ db }) => {
     const s = await servers(db);
     const ok = await fetch(`${s.ready.base}${ESSMS_PAGE}`, { headers: { cookie: s.cookie("chef_projet") } });
     expect(ok.status).toBe(200);
-    const denied = await fetch(`${s.ready.base}${ESSMS_PAGE}`, { headers: { cookie: s.cookie("chef_bre") } });
-    expect(denied.status).toBe(404);
-    expect(await denied.text()).not.toContain("Tilleuls");
+    for (const path of [ESSMS_PAGE, `/api/essms/${X}?date=${D}`, `/api/essms/${X}/history`]) {
+      const own = await fetch(`${s.ready.base}${path}`, { headers: { cookie: s.cookie("chef_projet") } });
+      expect(own.status).toBe(200);
+      // Another grappe's chef de projet: not found, though the answer is ready.
+      const denied = await fetch(`${s.ready.base}${path}`, { headers: { cookie: s.cookie("chef_bre") } });
+      expect(denied.status).toBe(404);
+      expect(await denied.text()).not.toContain("Tilleuls");
+    }
   });
 });

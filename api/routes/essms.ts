@@ -23,7 +23,7 @@ import { essmsImports, freshness, type GrappeRow, grappesByIds } from "../../sql
 import { adjustmentsInView, listActions } from "../../sql/workflow.ts";
 import { worklistDocument } from "../../sql/worklist.ts";
 import { attachment } from "../exports.ts";
-import { type AppDeps, DEFAULT_MAX_UPLOAD, type RouteDef, route } from "../registry.ts";
+import { type AppDeps, DEFAULT_MAX_UPLOAD, type RouteDef, route, type Scope } from "../registry.ts";
 import * as S from "../schemas.ts";
 import { receiveUpload } from "../uploads.ts";
 import { staleDays } from "./grappes.ts";
@@ -101,6 +101,16 @@ async function historyOf(
   return { finess: e.finess, from, to, points, forecast: fc };
 }
 
+/**
+ * What the ESSMS's ready answers are keyed on (ADR 0018), in one query: its row, its grappe's
+ * row and the grappe's data version. 404 when unknown or out of scope, as `essmsInScope`.
+ */
+async function essmsKey(deps: AppDeps, scope: Scope, finess: string) {
+  const k = await essmsAndVersion(deps.db, finess);
+  if (!k || !inScope(scope, k.essms.grappe_id)) notFound(`ESSMS ${finess}`);
+  return k;
+}
+
 export const ESSMS: RouteDef[] = [
   route({
     method: "get",
@@ -110,6 +120,20 @@ export const ESSMS: RouteDef[] = [
     params: S.finessParam,
     query: S.dateQuery,
     response: S.essmsDetail,
+    // Kept ready per the ESSMS, its grappe's row and data version, D, today and the staleness threshold.
+    cacheKey: async ({ deps, scope, params, query }) => {
+      const k = await essmsKey(deps, scope, params.finess);
+      const today = todayParis();
+      return JSON.stringify([
+        RULES_VERSION,
+        k.essms,
+        k.grappe,
+        k.version,
+        query.date ?? today,
+        today,
+        staleDays(),
+      ]);
+    },
     handler: async ({ deps, scope, params, query }) => {
       const e = await essmsInScope(deps, scope, params.finess);
       return essmsDetailOf(deps, e, query.date ?? todayParis(), await dataVersions(deps.db, [e.grappe_id]));
@@ -129,6 +153,20 @@ export const ESSMS: RouteDef[] = [
         message: "from doit précéder to",
       }),
     response: S.history,
+    // Kept ready per the ESSMS, its grappe's row (the target date) and data version, the months
+    // asked and today (the forecast starts from it).
+    cacheKey: async ({ deps, scope, params, query }) => {
+      const k = await essmsKey(deps, scope, params.finess);
+      return JSON.stringify([
+        RULES_VERSION,
+        k.essms,
+        k.grappe,
+        k.version,
+        query.from ?? null,
+        query.to ?? null,
+        todayParis(),
+      ]);
+    },
     handler: async ({ deps, scope, params, query }) => {
       const e = await essmsInScope(deps, scope, params.finess);
       const [v, [g]] = await Promise.all([
@@ -233,10 +271,7 @@ export const ESSMS: RouteDef[] = [
     // decisions, proofs and FINESS labels, actions, pseudonyms: migrations 0009, 0010, 0012, 0013),
     // D, today, the staleness threshold and whether the viewer sees imports whole (their message).
     cacheKey: async ({ deps, scope, params, query, principal }) => {
-      // One query: the ESSMS (scope), its grappe and the grappe's data version.
-      const k = await essmsAndVersion(deps.db, params.finess);
-      if (!k || !inScope(scope, k.essms.grappe_id)) notFound(`ESSMS ${params.finess}`);
-      const { essms: e, grappe: g, version: v } = k;
+      const { essms: e, grappe: g, version: v } = await essmsKey(deps, scope, params.finess);
       const today = todayParis();
       return JSON.stringify([
         RULES_VERSION,
