@@ -120,9 +120,9 @@ export async function essmsAndVersion(
     .leftJoin("grappe as g", "g.grappe_id", "e.grappe_id")
     .select(ESSMS_COLUMNS.map((c) => `e.${c}` as const))
     .select(
-      sql<GrappeRow | null>`case when g.grappe_id is null then null else json_build_object(
-      'grappe_id', g.grappe_id, 'grappe_nom', g.grappe_nom, 'region', g.region,
-      'date_debut_projet', g.date_debut_projet, 'date_vsr', g.date_vsr) end`.as("grappe"),
+      sql<GrappeRow | null>`case when g.grappe_id is null then null else json_build_object(${sql.join(
+        GRAPPE_COLUMNS.map((c) => sql`${sql.lit(c)}, ${sql.ref(`g.${c}`)}`),
+      )}) end`.as("grappe"),
     )
     .select(versionOfG.as("version"))
     .where("e.finess", "=", finess)

@@ -21,9 +21,10 @@ export async function databaseAnswers(q: Queryable): Promise<boolean> {
   }
 }
 
-/** The grappes of a list (null: every grappe), by id. */
+/** What a grappe's row is read with (`GrappeRow`). */
 export const GRAPPE_COLUMNS = ["grappe_id", "grappe_nom", "region", "date_debut_projet", "date_vsr"] as const;
 
+/** The grappes of a list (null: every grappe), by id. */
 export async function grappesByIds(q: Queryable, ids: readonly string[] | null): Promise<GrappeRow[]> {
   if (ids !== null && ids.length === 0) return [];
   return q.kysely
