@@ -55,8 +55,39 @@ export function etagOf(body: Uint8Array): string {
 }
 
 /**
- * ETag on JSON answers to GET (a hash of the body), 304 when the client has it already. An
- * answer that carries its ETag already (api/prepared.ts) is left as it is.
+ * The ETag of a body sent in `coding` (null: as it is): the plain body's tag with the coding
+ * inside its quotes, `"…+br"`, `"…+gzip"` (`+` is not in base64url). A strong validator names one
+ * representation, and each content coding is one (RFC 9110 §8.8.1, §8.8.3).
+ */
+export function codedEtag(tag: string, coding: Coding | null): string {
+  return coding ? `${tag.slice(0, -1)}+${coding}"` : tag;
+}
+
+/**
+ * Whether `If-None-Match` holds the plain body's `tag` in any coding (weak comparison, RFC 9110
+ * §13.1.2: the decoded bodies are the same), or is `*` (the answer exists).
+ */
+export function noneMatch(header: string | undefined, tag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === "*") return true;
+  return header.split(",").some(
+    (t) =>
+      t
+        .trim()
+        .replace(/^W\//, "")
+        .replace(/\+(br|gzip)"$/, '"') === tag,
+  );
+}
+
+/** The coding a body of `length` bytes is sent in for this `Accept-Encoding` (null: as it is). */
+export function codingFor(length: number, acceptEncoding: string | undefined): Coding | null {
+  return length >= MIN_COMPRESSED_BYTES ? negotiate(acceptEncoding) : null;
+}
+
+/**
+ * ETag on JSON answers to GET (a hash of the body), 304 when the client has it already, in any
+ * coding. `compression` then marks the tag with the coding it applies. An answer that carries
+ * its ETag already (api/prepared.ts) is left as it is.
  */
 export const etags: MiddlewareHandler = async (c, next) => {
   await next();
@@ -64,12 +95,13 @@ export const etags: MiddlewareHandler = async (c, next) => {
   if (!/^application\/json/i.test(c.res.headers.get("content-type") ?? "")) return;
   const body = new Uint8Array(await c.res.clone().arrayBuffer());
   const tag = etagOf(body);
-  const sent = c.req.header("if-none-match");
-  if (sent?.split(",").some((t) => t.trim().replace(/^W\//, "") === tag)) {
+  if (noneMatch(c.req.header("if-none-match"), tag)) {
     const headers = new Headers(c.res.headers);
     headers.delete("content-length");
     headers.delete("content-type");
-    headers.set("etag", tag);
+    // The tag of the representation this request would have received.
+    headers.set("etag", codedEtag(tag, codingFor(body.length, c.req.header("accept-encoding"))));
+    if (!/accept-encoding/i.test(headers.get("vary") ?? "")) headers.append("vary", "Accept-Encoding");
     c.res.headers.delete("content-length");
     c.res = new Response(null, { status: 304, headers });
     return;
@@ -106,6 +138,8 @@ export const compression: MiddlewareHandler = async (c, next) => {
   const headers = new Headers(res.headers);
   headers.set("content-encoding", coding);
   headers.set("content-length", String(out.length));
+  const tag = headers.get("etag");
+  if (tag) headers.set("etag", codedEtag(tag, coding));
   // Hono copies the replaced response's headers onto the new one: the old length must go first.
   res.headers.delete("content-length");
   c.res = new Response(new Uint8Array(out), { status: res.status, statusText: res.statusText, headers });

@@ -10,7 +10,7 @@
  * share an entry.
  */
 import { LRUCache } from "lru-cache";
-import { type Coding, compressBody, etagOf, MIN_COMPRESSED_BYTES, negotiate } from "./compression.ts";
+import { type Coding, codedEtag, codingFor, compressBody, etagOf, noneMatch } from "./compression.ts";
 
 /** Bytes held at most, over all entries (JSON and its compressed forms). */
 const MAX_BYTES = 32 * 1024 * 1024;
@@ -48,8 +48,8 @@ export class PreparedCache {
   }
 
   /**
-   * The response for one request: 304 when `If-None-Match` names the ETag, else the body in
-   * the coding the client accepts (brotli or gzip, compressed at the first request that asks
+   * The response for one request: 304 when `If-None-Match` names the ETag in any coding or is
+   * `*`, else the body in the coding the client accepts (its ETag marked with it, `codedEtag`) (brotli or gzip, compressed at the first request that asks
    * for it, then kept with the entry), with `Vary: Accept-Encoding`.
    */
   respond(
@@ -58,11 +58,10 @@ export class PreparedCache {
     ifNoneMatch: string | undefined,
     acceptEncoding: string | undefined,
   ): Response {
-    const headers = new Headers({ etag: p.etag, vary: "Accept-Encoding" });
-    if (ifNoneMatch?.split(",").some((t) => t.trim().replace(/^W\//, "") === p.etag))
-      return new Response(null, { status: 304, headers });
+    const coding = codingFor(p.json.length, acceptEncoding);
+    const headers = new Headers({ etag: codedEtag(p.etag, coding), vary: "Accept-Encoding" });
+    if (noneMatch(ifNoneMatch, p.etag)) return new Response(null, { status: 304, headers });
     headers.set("content-type", "application/json; charset=UTF-8");
-    const coding = p.json.length >= MIN_COMPRESSED_BYTES ? negotiate(acceptEncoding) : null;
     let body = p.json;
     if (coding) {
       let coded = p.coded[coding];

@@ -91,10 +91,25 @@ describe("compression, ETag and caching over real HTTP", () => {
     expect(gunzipSync(gz.body).equals(plain.body)).toBe(true);
     const tag = plain.headers.etag as string;
     expect(tag).toMatch(/^"[\w-]{27}"$/);
-    expect(br.headers.etag).toBe(tag);
+    // One tag per representation (RFC 9110 §8.8.3): the coding is inside the quotes.
+    expect(br.headers.etag).toBe(`${tag.slice(0, -1)}+br"`);
+    expect(gz.headers.etag).toBe(`${tag.slice(0, -1)}+gzip"`);
     const again = await raw(port, path, { cookie, "if-none-match": tag });
     expect(again.status).toBe(304);
     expect(again.body.length).toBe(0);
+    expect(again.headers.etag).toBe(tag);
+    // Any coding's tag revalidates the answer (the decoded bodies are the same), and the 304
+    // names the representation this request would have received; `*` matches an existing answer.
+    for (const [sent, accept, expected] of [
+      [br.headers.etag, "gzip", gz.headers.etag],
+      [`W/${gz.headers.etag}`, "br", br.headers.etag],
+      ["*", "identity", tag],
+    ] as const) {
+      const r = await raw(port, path, { cookie, "if-none-match": sent as string, "accept-encoding": accept });
+      expect(r.status).toBe(304);
+      expect(r.headers.etag).toBe(expected);
+    }
+    expect((await raw(port, path, { cookie, "if-none-match": '"autre"' })).status).toBe(200);
     // Another date, another body, another tag.
     expect((await raw(port, "/api/grappes/T1?date=2025-06-01", { cookie })).headers.etag).not.toBe(tag);
   });
