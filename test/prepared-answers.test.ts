@@ -1,10 +1,11 @@
 /**
- * Issue 18 §1–§2, ADR 0018: the grappe page kept ready to send (serialised, hashed, compressed
- * once per key) over real HTTP, on both backends. After each kind of change (an import, an
- * adjustment decision, a declared file active, a referential change of an ESSMS or of the grappe
- * itself, a table emptied) the next answer equals the one a server without the cache computes;
- * a rolled-back change keeps the ready answer; the scope is checked before any ready answer is
- * sent; 304 and the codings answer as for any JSON.
+ * Issue 18 §1–§3, ADR 0018: the grappe page and the ESSMS page, detail and history kept ready to
+ * send (serialised, hashed, compressed once per key) over real HTTP, on both backends. After each
+ * kind of change (an import, an adjustment proposed, decided or given a proof, an action, a
+ * declared file active, a referential change of an ESSMS or of the grappe itself, rows changed by
+ * hand, a table emptied) the next answer equals the one a server without the cache computes; a
+ * rolled-back change keeps the ready answer; a key never comes back; the scope is checked before
+ * any ready answer is sent; 304 and the codings answer as for any JSON.
  */
 import type { AddressInfo } from "node:net";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
@@ -189,6 +190,23 @@ describeOnBackends("the grappe page kept ready to send", { seed: populate }, () 
     await expectFreshAfter(db, () =>
       db.query("update grappe set date_vsr = '2025-06-01' where grappe_id = 'T1'"),
     );
+  });
+
+  it("the grappe's row changed and put back gives a new key: a key read from the database never comes back", async ({
+    db,
+  }) => {
+    // Were the row itself the key, an answer built while the row was changed could come back.
+    await check(db, async () => {
+      const [g] = await db.query<{ nom: string }>(
+        "select grappe_nom as nom from grappe where grappe_id = 'T1'",
+      );
+      await db.query("update grappe set grappe_nom = 'Renommée' where grappe_id = 'T1'");
+      await db.query("update grappe set grappe_nom = $1 where grappe_id = 'T1'", [g?.nom]);
+    }, [
+      { path: PAGE, who: "chef_projet", effect: "key" },
+      { path: `/api/essms/340000017/page?date=${D}`, who: "chef_projet", effect: "key" },
+      { path: "/api/essms/340000017/history", who: "chef_projet", effect: "key" },
+    ]);
   });
 
   it("a loaded import's row changed by hand (its end time) changes it", async ({ db }) => {
