@@ -185,6 +185,21 @@ function referentialSchema(fc: FieldContext) {
   });
 }
 
+/**
+ * Runs `work` (a whole transaction) again when the database chose it to break a deadlock
+ * (SQLSTATE 40P01): a referential import that moves ESSMS takes their per-FINESS locks, which an
+ * import of several FINESS may hold in another order (the importer retries the same way).
+ */
+async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (e) {
+      if ((e as { code?: unknown } | null)?.code !== "40P01" || i >= attempts) throw e;
+    }
+  }
+}
+
 export async function importReferential(db: Db, path: string, label = path): Promise<ProgrammeResult> {
   const fc = fieldContext(todayParis());
   const read = await readAll(path, REF_COLUMNS, REF_REQUIRED, referentialSchema(fc));
@@ -245,25 +260,27 @@ export async function importReferential(db: Db, path: string, label = path): Pro
       },
     ];
   });
-  await db.transaction((tx) =>
-    saveReferential(
-      tx,
-      new Set(essmsRows.map((r) => r.region)),
-      grappeRows,
-      essmsRows.map((r) => ({
-        finess: r.finess,
-        grappe_id: r.grappe_id,
-        finess_ej: r.finess_ej,
-        raison_sociale: r.raison_sociale,
-        categorie: r.categorie,
-        public: r.public,
-        type_projet: r.type_projet,
-        exempt_mss_dmp: r.exempt_mss_dmp,
-        rang: r.rang,
-        ratio_heures_eligibles: r.ratio_heures_eligibles,
-        financement_specifique_eur: r.financement_specifique_eur,
-        date_debut_projet: r.date_debut_projet,
-      })),
+  await retryOnDeadlock(() =>
+    db.transaction((tx) =>
+      saveReferential(
+        tx,
+        new Set(essmsRows.map((r) => r.region)),
+        grappeRows,
+        essmsRows.map((r) => ({
+          finess: r.finess,
+          grappe_id: r.grappe_id,
+          finess_ej: r.finess_ej,
+          raison_sociale: r.raison_sociale,
+          categorie: r.categorie,
+          public: r.public,
+          type_projet: r.type_projet,
+          exempt_mss_dmp: r.exempt_mss_dmp,
+          rang: r.rang,
+          ratio_heures_eligibles: r.ratio_heures_eligibles,
+          financement_specifique_eur: r.financement_specifique_eur,
+          date_debut_projet: r.date_debut_projet,
+        })),
+      ),
     ),
   );
   return {

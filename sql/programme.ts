@@ -53,6 +53,18 @@ export async function saveReferential(
         })),
       )
       .execute();
+  // ESSMS that move to another grappe: their per-FINESS locks first (ADR 0007, the importer's),
+  // held until commit. An import of their exports in progress commits before the move (and the
+  // move then marks both grappes after it); an import that reaches them later waits for the move
+  // and marks the new grappe. Without them, an import committing after the move marked only the
+  // old grappe, and the new one could keep a page without its rows (ADR 0018).
+  const moved = await tx.query<{ finess: string }>(
+    `select e.finess from essms e
+     join unnest($1::text[], $2::text[]) as t (finess, grappe_id) on t.finess = e.finess
+     where e.grappe_id <> t.grappe_id`,
+    [essms.map((e) => e.finess), essms.map((e) => e.grappe_id)],
+  );
+  if (moved.length > 0) await tx.query("select lock_finess($1::text[])", [moved.map((m) => m.finess)]);
   for (const e of essms)
     await tx.kysely
       .insertInto("essms")

@@ -5,7 +5,7 @@
  * change in another grappe keep the cached figure; two server processes on one PostgreSQL
  * database never serve a stale figure.
  */
-import { afterAll, beforeAll, describe, expect } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect } from "vitest";
 import { type Db, openDb, savepointDb } from "../db/index.ts";
 import { ingestFile } from "../ingest/importer.ts";
 import { importFileActive, importReferential } from "../ingest/programme.ts";
@@ -32,7 +32,7 @@ import {
 import { oppositionProposal, PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
 import { cliProcess, freePort, stopProcess, waitForHealth } from "./cli-run.ts";
-import { createPgDatabase, exportHeader, loadRows, SECRET, tempDir, writeTemp } from "./helpers.ts";
+import { backends, createPgDatabase, exportHeader, loadRows, SECRET, tempDir, writeTemp } from "./helpers.ts";
 
 const D = "2025-07-01";
 
@@ -459,3 +459,103 @@ describe("two server processes on one PostgreSQL database", () => {
     expect(essmsAfter).toEqual(await get(0, essms));
   });
 });
+
+describe.runIf(backends().includes("pg"))(
+  "an ESSMS moved to another grappe while its exports are imported",
+  () => {
+    const X = "340000017";
+    /** The referential with X moved from grappe T1 to grappe F1. */
+    const MOVED = REFERENTIAL.replace("T1;Grappe test;OCC;340000017;", "F1;Grappe bretonne;BRE;340000017;");
+    const row = (id: string) => `${X};${id};2025-06-01;;;2025-06-15;`;
+    let db: Db;
+    beforeEach(async () => {
+      db = await openDb({ databaseUrl: await createPgDatabase() });
+      await populate(db);
+    });
+    afterEach(async () => db?.close());
+
+    /** The import of one dossier of X, paused once its chunk is merged (its transaction open). */
+    function pausedImport(id: string) {
+      let release = () => {};
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      let reached = () => {};
+      const merged = new Promise<void>((r) => {
+        reached = r;
+      });
+      const name = `dossiers_${id}.csv`;
+      const done = ingestFile(
+        db,
+        { path: writeTemp(name, `${exportHeader("dossiers")}\n${row(id)}\n`) },
+        name,
+        {
+          secret: SECRET,
+          importDay: "2025-08-01",
+          onChunkMerged: async () => {
+            reached();
+            await gate;
+          },
+        },
+      );
+      return { merged, release, done };
+    }
+    const settled = (p: Promise<unknown>) =>
+      Promise.race([p.then(() => "fini"), new Promise((r) => setTimeout(() => r("en attente"), 700))]);
+
+    it("a move waits for an import in progress; the new grappe's figures then hold its rows", async () => {
+      await cachedReport(db, D, "F1");
+      const imp = pausedImport("pendant-1");
+      await imp.merged;
+      // The import holds X's lock: the referential that moves X waits for it.
+      const move = importReferential(db, writeTemp("referentiel.csv", MOVED));
+      expect(await settled(move)).toBe("en attente");
+      // Meanwhile the new grappe's figures are asked (and kept): X is not in F1 yet.
+      expect((await cachedReport(db, D, "F1")).essms.some((e) => e.finess === X)).toBe(false);
+      imp.release();
+      expect((await imp.done).status).toBe("loaded");
+      expect((await move).status).toBe("loaded");
+      const after = await cachedReport(db, D, "F1");
+      expect(after).toEqual(await computeReport(db, D, "F1"));
+      expect(after.essms.some((e) => e.finess === X)).toBe(true);
+    });
+
+    it("an import that reaches a moved ESSMS waits for the move and marks its new grappe", async () => {
+      // The move, as the referential makes it: X's lock, then its row, in a transaction still open.
+      let commit = () => {};
+      const open = new Promise<void>((r) => {
+        commit = r;
+      });
+      let moved = () => {};
+      const movedYet = new Promise<void>((r) => {
+        moved = r;
+      });
+      const move = db.transaction(async (tx) => {
+        await tx.query("select lock_finess($1::text[])", [[X]]);
+        await tx.query("update essms set grappe_id = 'F1' where finess = $1", [X]);
+        moved();
+        await open;
+      });
+      await movedYet;
+      const name = "dossiers_apres.csv";
+      const imp = ingestFile(
+        db,
+        { path: writeTemp(name, `${exportHeader("dossiers")}\n${row("apres-1")}\n`) },
+        name,
+        {
+          secret: SECRET,
+          importDay: "2025-08-01",
+        },
+      );
+      expect(await settled(imp)).toBe("en attente");
+      // The new grappe's figures asked before the move commits: X is not in F1 yet.
+      expect((await cachedReport(db, D, "F1")).essms.some((e) => e.finess === X)).toBe(false);
+      commit();
+      await move;
+      expect((await imp).status).toBe("loaded");
+      const after = await cachedReport(db, D, "F1");
+      expect(after).toEqual(await computeReport(db, D, "F1"));
+      expect(after.essms.find((e) => e.finess === X)).toBeDefined();
+    });
+  },
+);
