@@ -10,7 +10,7 @@ import type { Db } from "../db/index.ts";
 import { addPiece } from "../sql/pieces.ts";
 import { freezeSnapshot } from "../sql/snapshots.ts";
 import { createAction, proposeAdjustment } from "../sql/workflow.ts";
-import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "./api-helpers.ts";
+import { agendaAction, jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "./api-helpers.ts";
 import { freshDb, SECRET } from "./helpers.ts";
 
 type Who = "admin" | "ars" | "chef_projet" | "amoa" | "anonymous";
@@ -119,22 +119,7 @@ describe("authorization matrix", () => {
     return `${id}/pieces/${p.piece_id}`;
   };
   const act = async (finess: string, grappe: string) =>
-    (
-      await createAction(
-        db,
-        {
-          finess,
-          indicateur: "agenda",
-          description: "relancer les équipes",
-          owner: null,
-          due_date: null,
-          status: "A_FAIRE",
-          from_worklist: null,
-        },
-        grappe,
-        "test",
-      )
-    ).action_id;
+    (await createAction(db, agendaAction(finess), grappe, "test")).action_id;
   const importOf = async (finess: string) => {
     const [r] = await db.query<{ import_id: number }>(
       "select max(import_id)::int as import_id from import_finess where finess = $1",

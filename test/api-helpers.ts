@@ -80,3 +80,16 @@ export function oppositionProposal(finess: string, indicateur: "dmp" | "mss" = "
     date_fin: null,
   };
 }
+
+/** A corrective action on the agenda indicator of this ESSMS, to do, made by hand (no worklist). */
+export function agendaAction(finess: string) {
+  return {
+    finess,
+    indicateur: "agenda" as const,
+    description: "relancer les équipes",
+    owner: null,
+    due_date: null,
+    status: "A_FAIRE" as const,
+    from_worklist: null,
+  };
+}

@@ -29,7 +29,7 @@ import {
   listActions,
   proposeAdjustment,
 } from "../sql/workflow.ts";
-import { oppositionProposal, PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
+import { agendaAction, oppositionProposal, PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
 import { cliProcess, freePort, stopProcess, waitForHealth } from "./cli-run.ts";
 import { backends, createPgDatabase, exportHeader, loadRows, SECRET, tempDir, writeTemp } from "./helpers.ts";
@@ -332,20 +332,7 @@ describeOnBackends("the ESSMS page's own lists", { seed: populate }, () => {
       ["340000017", "mss"],
     ] as const) {
       await proposeAdjustment(db, oppositionProposal(finess, indicateur), USERS.amoa?.email as string);
-      await createAction(
-        db,
-        {
-          finess,
-          indicateur: "agenda",
-          description: "relancer les équipes",
-          owner: null,
-          due_date: null,
-          status: "A_FAIRE",
-          from_worklist: null,
-        },
-        "T1",
-        USERS.amoa?.email as string,
-      );
+      await createAction(db, agendaAction(finess), "T1", USERS.amoa?.email as string);
     }
     const targets = new Map([["T1", "2025-07-01"]]);
     const versions = await dataVersions(db, ["T1"]);
@@ -474,31 +461,33 @@ describe.runIf(backends().includes("pg"))(
     });
     afterEach(async () => db?.close());
 
+    /** A promise and the function that resolves it (Promise.withResolvers is Node 22's). */
+    function signal() {
+      let fire = () => {};
+      const fired = new Promise<void>((r) => {
+        fire = r;
+      });
+      return { fired, fire };
+    }
+    /** The import of one dossier of X (`hook`: its `onChunkMerged`, in its open transaction). */
+    function importOne(id: string, hook?: () => Promise<void>) {
+      const name = `dossiers_${id}.csv`;
+      const path = writeTemp(name, `${exportHeader("dossiers")}\n${row(id)}\n`);
+      return ingestFile(db, { path }, name, {
+        secret: SECRET,
+        importDay: "2025-08-01",
+        ...(hook ? { onChunkMerged: hook } : {}),
+      });
+    }
     /** The import of one dossier of X, paused once its chunk is merged (its transaction open). */
     function pausedImport(id: string) {
-      let release = () => {};
-      const gate = new Promise<void>((r) => {
-        release = r;
+      const merged = signal();
+      const gate = signal();
+      const done = importOne(id, async () => {
+        merged.fire();
+        await gate.fired;
       });
-      let reached = () => {};
-      const merged = new Promise<void>((r) => {
-        reached = r;
-      });
-      const name = `dossiers_${id}.csv`;
-      const done = ingestFile(
-        db,
-        { path: writeTemp(name, `${exportHeader("dossiers")}\n${row(id)}\n`) },
-        name,
-        {
-          secret: SECRET,
-          importDay: "2025-08-01",
-          onChunkMerged: async () => {
-            reached();
-            await gate;
-          },
-        },
-      );
-      return { merged, release, done };
+      return { merged: merged.fired, release: gate.fire, done };
     }
     const settled = (p: Promise<unknown>) =>
       Promise.race([p.then(() => "fini"), new Promise((r) => setTimeout(() => r("en attente"), 700))]);
@@ -522,35 +511,20 @@ describe.runIf(backends().includes("pg"))(
 
     it("an import that reaches a moved ESSMS waits for the move and marks its new grappe", async () => {
       // The move, as the referential makes it: X's lock, then its row, in a transaction still open.
-      let commit = () => {};
-      const open = new Promise<void>((r) => {
-        commit = r;
-      });
-      let moved = () => {};
-      const movedYet = new Promise<void>((r) => {
-        moved = r;
-      });
+      const open = signal();
+      const moved = signal();
       const move = db.transaction(async (tx) => {
         await tx.query("select lock_finess($1::text[])", [[X]]);
         await tx.query("update essms set grappe_id = 'F1' where finess = $1", [X]);
-        moved();
-        await open;
+        moved.fire();
+        await open.fired;
       });
-      await movedYet;
-      const name = "dossiers_apres.csv";
-      const imp = ingestFile(
-        db,
-        { path: writeTemp(name, `${exportHeader("dossiers")}\n${row("apres-1")}\n`) },
-        name,
-        {
-          secret: SECRET,
-          importDay: "2025-08-01",
-        },
-      );
+      await moved.fired;
+      const imp = importOne("apres-1");
       expect(await settled(imp)).toBe("en attente");
       // The new grappe's figures asked before the move commits: X is not in F1 yet.
       expect((await cachedReport(db, D, "F1")).essms.some((e) => e.finess === X)).toBe(false);
-      commit();
+      open.fire();
       await move;
       expect((await imp).status).toBe("loaded");
       const after = await cachedReport(db, D, "F1");

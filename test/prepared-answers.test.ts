@@ -17,7 +17,7 @@ import type { Db } from "../db/index.ts";
 import { importFileActive, importReferential } from "../ingest/programme.ts";
 import { addPiece } from "../sql/pieces.ts";
 import { createAction, decideAdjustment, proposeAdjustment, updateAction } from "../sql/workflow.ts";
-import { oppositionProposal, PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
+import { agendaAction, oppositionProposal, PASSWORD, populate, REFERENTIAL, USERS } from "./api-helpers.ts";
 import { describeOnBackends, it } from "./backend-test.ts";
 import { loadRows, SECRET, writeTemp } from "./helpers.ts";
 
@@ -352,22 +352,7 @@ describeOnBackends("the ESSMS page kept ready to send", { seed: populate }, () =
     await expectFreshAfter(
       db,
       async () => {
-        id = (
-          await createAction(
-            db,
-            {
-              finess: X,
-              indicateur: "agenda",
-              description: "relancer les équipes",
-              owner: null,
-              due_date: null,
-              status: "A_FAIRE",
-              from_worklist: null,
-            },
-            "T1",
-            USERS.amoa?.email as string,
-          )
-        ).action_id;
+        id = (await createAction(db, agendaAction(X), "T1", USERS.amoa?.email as string)).action_id;
       },
       both("answer"),
     );
