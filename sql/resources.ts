@@ -160,6 +160,14 @@ export interface ImportRow {
 }
 
 /**
+ * Whether the viewer sees an import (`i`) whole: unrestricted (`all`), or its sender. Never null
+ * (an import without sender): its negation gates the partial views.
+ */
+function seesWhole(all: boolean, email: string) {
+  return sql<boolean>`(${all} or i.imported_by is not distinct from ${email})`;
+}
+
+/**
  * Imports as one viewer may see them. A file may hold rows of several grappes (an admin's
  * regional upload, the CLI): whoever is not unrestricted (`grappeIds` null) and did not send it
  * (`whole` false) sees only the part of its scope: rows loaded and rejected for its ESSMS, their
@@ -167,8 +175,7 @@ export interface ImportRow {
  */
 function importView(q: Queryable, grappeIds: readonly string[] | null, email: string) {
   const scope = grappeIds === null ? null : [...grappeIds];
-  // Never null (an import without sender): its negation gates the partial view below.
-  const whole = sql<boolean>`(${scope === null} or i.imported_by is not distinct from ${email})`;
+  const whole = seesWhole(scope === null, email);
   const scopeFiness = sql`array(select e.finess from essms e where e.grappe_id = any(${scope ?? []}::text[]))`;
   const inScope = (column: string) => sql<boolean>`${sql.ref(column)} = any(${scopeFiness})`;
   return q.kysely
@@ -274,7 +281,7 @@ export async function essmsImports(
   viewer: { all: boolean; email: string },
   limit = 10,
 ): Promise<ImportRow[]> {
-  const whole = sql<boolean>`(${viewer.all} or i.imported_by is not distinct from ${viewer.email})`;
+  const whole = seesWhole(viewer.all, viewer.email);
   return q.kysely
     .selectFrom((eb) =>
       eb

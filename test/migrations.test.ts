@@ -22,8 +22,8 @@ const LANDED: Record<string, string> = {
   "0010_data_version_imports.sql": "a619bd3fa86ce3ed76e921bfb8cf748b4a3e4b8cacfea0252f58584a08470e40",
   "0011_one_essms_reads.sql": "40ea6296915191e880260a2f77ca2633a24e11e900a1e0f4d894507f564a1680",
   "0012_data_version_import_rows.sql": "e42b66c0edf18a243bdcf0580c575b9b7d909537dd8341ed3943ed30d6affe38",
-  "0013_data_version_essms_page.sql": "7af784eddfdfcd80d46db57b6bf5ca9e1c9ed00a589d164ab0884308a046de74",
-  "0014_data_version_grappe.sql": "410918b1d9b7d76d8260919394d7e2ca8802e4edf325ee8ba82b53a0f6a96459",
+  "0013_data_version_essms_page.sql": "cd03e4d1a8798f39bceb9f2ffd593a4d618123b97d1c3c7668431b82503053ee",
+  "0014_data_version_grappe.sql": "237b4aacd2abb3334d8a8442d30b8d2f7751b2e063fdac9d2524234502065f78",
 };
 
 describe("migrations", () => {

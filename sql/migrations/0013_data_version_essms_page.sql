@@ -35,25 +35,26 @@ begin
 end
 $fn$;
 
-do $do$
-declare
-  t text;
-  fn text;
+-- The four statement triggers of 0009 (insert, update, delete with transition tables; truncate
+-- marks every grappe) on one table, calling `fn`: what 0009's loop wrote for each of its tables.
+create function add_data_change_triggers(t text, fn text) returns void
+language plpgsql as $fn$
 begin
-  foreach t in array array['corrective_action', 'finess_reference', 'usager', 'import_rejection',
-                           'amenagement_decision', 'amenagement_piece'] loop
-    fn := case when t like 'amenagement_%' then 'data_change_by_amenagement' else 'data_change_by_finess' end;
-    execute format('create trigger %I after insert on %I referencing new table as new_rows
-                    for each statement execute function %I()', t || '_data_change_i', t, fn);
-    execute format('create trigger %I after update on %I referencing old table as old_rows new table as new_rows
-                    for each statement execute function %I()', t || '_data_change_u', t, fn);
-    execute format('create trigger %I after delete on %I referencing old table as old_rows
-                    for each statement execute function %I()', t || '_data_change_d', t, fn);
-    execute format('create trigger %I after truncate on %I
-                    for each statement execute function data_change_all()', t || '_data_change_t', t);
-  end loop;
+  execute format('create trigger %I after insert on %I referencing new table as new_rows
+                  for each statement execute function %I()', t || '_data_change_i', t, fn);
+  execute format('create trigger %I after update on %I referencing old table as old_rows new table as new_rows
+                  for each statement execute function %I()', t || '_data_change_u', t, fn);
+  execute format('create trigger %I after delete on %I referencing old table as old_rows
+                  for each statement execute function %I()', t || '_data_change_d', t, fn);
+  execute format('create trigger %I after truncate on %I
+                  for each statement execute function data_change_all()', t || '_data_change_t', t);
 end
-$do$;
+$fn$;
+
+select add_data_change_triggers(t, 'data_change_by_finess')
+from unnest(array['corrective_action', 'finess_reference', 'usager', 'import_rejection']) t;
+select add_data_change_triggers(t, 'data_change_by_amenagement')
+from unnest(array['amenagement_decision', 'amenagement_piece']) t;
 
 -- Any column of an import row that changes marks the grappes of the import's FINESS.
 create or replace function data_change_by_import() returns trigger

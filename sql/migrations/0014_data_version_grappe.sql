@@ -5,11 +5,7 @@
 -- re-import) brought the old key back, with an answer built from the row in between. Every part
 -- of a key read from the database must only move forward: the grappe's row now raises its
 -- grappe's version, in the transaction of the change, like every other table the pages read.
-create trigger grappe_data_change_i after insert on grappe referencing new table as new_rows
-  for each statement execute function data_change_by_grappe();
-create trigger grappe_data_change_u after update on grappe referencing old table as old_rows new table as new_rows
-  for each statement execute function data_change_by_grappe();
-create trigger grappe_data_change_d after delete on grappe referencing old table as old_rows
-  for each statement execute function data_change_by_grappe();
--- No truncate trigger: `grappe` is emptied only with its ESSMS (cascade), whose own truncate marks
--- nothing either once the grappes are gone; a grappe inserted again is marked by its insert.
+--
+-- `grappe` is emptied only with its ESSMS (cascade): its truncate trigger, like theirs, then finds
+-- no grappe to mark; a grappe inserted again is marked by its insert.
+select add_data_change_triggers('grappe', 'data_change_by_grappe');
