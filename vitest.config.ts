@@ -1,15 +1,45 @@
+/**
+ * Three tiers, one folder each (README « Tests »):
+ * - `unit`: pure tests, no database, no process;
+ * - `integration`: real databases (PGlite, and the PostgreSQL server in the full run) and real
+ *   HTTP in this process; no child process;
+ * - `system`: child processes (the command line, servers, crashes), PostgreSQL-server-only
+ *   behaviour, Chromium, the linter.
+ * `npm run test:quick` runs the first two on PGlite only; `npm test` runs all three, both backends.
+ */
 import { defineConfig } from "vitest/config";
+
+const shared = {
+  pool: "forks" as const,
+  // Tests that start processes on the embedded database run several times slower under the
+  // suite's load on 2 cores; speed is measured by `npm run bench`, not by timeouts.
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
+  env: { TZ: "America/Cayenne" },
+};
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["test/global-setup.ts"],
-    pool: "forks",
+    globalSetup: ["test/support/global-setup.ts"],
     maxWorkers: 2,
-    // Tests that start processes on the embedded database run several times slower under the
-    // suite's load on 2 cores; speed is measured by `npm run bench`, not by timeouts.
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    env: { TZ: "America/Cayenne" },
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          setupFiles: ["test/support/guard-unit.ts"],
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          setupFiles: ["test/support/guard-integration.ts"],
+        },
+      },
+      { test: { ...shared, name: "system", include: ["test/system/**/*.test.ts"] } },
+    ],
   },
 });

@@ -9,39 +9,33 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { z } from "zod";
+import type { z } from "zod";
 import { compression, etags } from "./compression.ts";
 import "../domain/zod-fr.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { DomainError } from "../domain/errors.ts";
-import {
-  endSession,
-  login,
-  type Principal,
-  SESSION_HOURS,
-  sessionPrincipal,
-  tokenPrincipal,
-} from "../sql/identity.ts";
+import { type Principal, sessionPrincipal, tokenPrincipal } from "../sql/identity.ts";
 import { databaseAnswers, grappesOfRegion } from "../sql/resources.ts";
-import { clientAddress, parseTrustedProxies } from "./client-address.ts";
+import { parseTrustedProxies } from "./client-address.ts";
+import { CONTRACTS } from "./contract.ts";
 import { dashboardStylesheet, docsPage } from "./docs.ts";
-import { jsonBodyLimit, jsonOnly, LOGIN_BODY_MAX, readJsonBody, sameOriginGuard, urlGuard } from "./edge.ts";
+import { jsonBodyLimit, jsonOnly, readJsonBody, sameOriginGuard, urlGuard } from "./edge.ts";
 import { HTTP_ERRORS, problem } from "./errors.ts";
 import { type Prepared, PreparedCache } from "./prepared.ts";
 import {
   type AppDeps,
   type Env,
+  honoPath,
   openapiDocument,
   Reply,
   type RouteDef,
   type Scope,
   uploadsOf,
 } from "./registry.ts";
-import { RESOURCES, ROUTES } from "./routes/index.ts";
+import { RESOURCES } from "./routes/index.ts";
+import { sessionCookie } from "./session.ts";
 import { UploadQueue } from "./uploads.ts";
 
 /** How long a request waits for the embedded database while an upload's import holds it. */
@@ -49,12 +43,7 @@ export const BUSY_WAIT_MS = 3000;
 
 export type { AppDeps, Env } from "./registry.ts";
 
-export const SESSION_COOKIE = "cibles_session";
-
-const loginBody = z.object({
-  email: z.string().trim().min(1, "adresse électronique obligatoire").max(320),
-  password: z.string().min(1, "mot de passe obligatoire").max(1024),
-});
+export { SESSION_COOKIE } from "./session.ts";
 
 function problemResponse(c: Context<Env>, err: DomainError) {
   return c.json(
@@ -82,10 +71,6 @@ export async function scopeOf(deps: AppDeps, p: Principal): Promise<Scope> {
   return { all: false, grappes: new Set(p.grappes) };
 }
 
-function isHttps(c: Context<Env>): boolean {
-  return new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
-}
-
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const DASHBOARD_DIR = process.env.DASHBOARD_DIR ?? join(ROOT, "dashboard", "dist");
 
@@ -96,9 +81,9 @@ export function createApp(given: AppDeps) {
     ...given,
     uploads: given.uploads ?? new UploadQueue(given.db, log),
     prepared: given.prepared === undefined ? new PreparedCache() : given.prepared,
+    trustedProxies: given.trustedProxies ?? parseTrustedProxies(undefined),
   };
   const uploads = uploadsOf(deps);
-  const trustedProxies = deps.trustedProxies ?? parseTrustedProxies(undefined);
 
   app.use("*", async (c, next) => {
     const requestId =
@@ -175,9 +160,10 @@ export function createApp(given: AppDeps) {
     );
   });
 
-  app.notFound((c) =>
-    problemResponse(c, new DomainError("not_found", `aucune ressource à l'adresse ${c.req.path}`)),
-  );
+  app.notFound((c) => {
+    if (c.req.path.startsWith("/api/") && !c.get("principal")) throw unauthenticated();
+    return problemResponse(c, new DomainError("not_found", `aucune ressource à l'adresse ${c.req.path}`));
+  });
 
   app.get("/healthz", async (c) => {
     // The embedded database is one session: while an upload's import holds it, the database is
@@ -189,7 +175,7 @@ export function createApp(given: AppDeps) {
       : c.json({ status: "unavailable" }, 503);
   });
 
-  const openapi = openapiDocument(ROUTES);
+  const openapi = openapiDocument(Object.values(CONTRACTS));
   app.get("/api/openapi.json", (c) => c.json(openapi));
   // The API's documentation wears the dashboard's stylesheet (DSFR) when the dashboard is built.
   const dashboardIndex = join(deps.dashboardDir ?? DASHBOARD_DIR, "index.html");
@@ -199,69 +185,20 @@ export function createApp(given: AppDeps) {
   );
   app.get("/api/docs", (c) => c.html(docsHtml));
 
-  // ---- session: login (public), logout ----
-  app.post("/api/session", jsonOnly, jsonBodyLimit(LOGIN_BODY_MAX), async (c) => {
-    const parsed = loginBody.safeParse(await readJsonBody(c));
-    if (!parsed.success) throw validationError("body", parsed.error);
-    const address = clientAddress(
-      (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
-        ?.remoteAddress,
-      c.req.header("x-forwarded-for"),
-      trustedProxies,
-    );
-    const r = await login(deps.db, parsed.data.email, parsed.data.password, address);
-    if (!r.ok) {
-      // The same answer for an address, an existing account and an unknown one; onError writes
-      // Retry-After from `retry_after`, as for every other error that has one.
-      if (r.reason === "locked")
-        throw new DomainError(
-          "too_many_requests",
-          "trop de tentatives de connexion : connexion temporairement bloquée ; réessayez plus tard",
-          { retry_after: r.retryAfterSeconds ?? 900 },
-        );
-      throw new DomainError("unauthenticated", "adresse électronique ou mot de passe incorrect");
-    }
-    // Rotation: the session presented (if any) ends, a new one starts.
-    const old = getCookie(c, SESSION_COOKIE);
-    if (old) await endSession(deps.db, old);
-    setCookie(c, SESSION_COOKIE, r.token, {
-      httpOnly: true,
-      sameSite: "Lax",
-      secure: isHttps(c),
-      path: "/",
-      maxAge: SESSION_HOURS * 3600,
-    });
-    c.set("principal", r.principal);
-    const p = r.principal;
-    return c.json({
-      email: p.email,
-      role: p.role,
-      ...(p.region ? { region: p.region } : {}),
-      ...(p.role === "chef_projet" || p.role === "amoa" ? { grappes: p.grappes } : {}),
-    });
-  });
-
-  // ---- who is asking, for every other /api route ----
+  // Who is asking, for every /api route: a bearer token or the session cookie (a cross-site form
+  // cannot write with our session: sameOriginGuard ran before). Each route then refuses an
+  // anonymous request unless its contract is public (mount); an unknown address answers 401 to
+  // the anonymous as well (notFound), so that nothing is learnt of the API without a session.
   app.use("/api/*", async (c, next) => {
     const auth = c.req.header("authorization");
     let p: Principal | null = null;
     if (auth?.toLowerCase().startsWith("bearer ")) p = await tokenPrincipal(deps.db, auth.slice(7).trim());
     else {
-      // A cross-site form cannot write with our session: sameOriginGuard ran before.
-      const cookie = getCookie(c, SESSION_COOKIE);
+      const cookie = sessionCookie(c);
       if (cookie) p = await sessionPrincipal(deps.db, cookie);
     }
-    if (!p)
-      throw new DomainError("unauthenticated", "connectez-vous (POST /api/session) ou fournissez un jeton");
     c.set("principal", p);
     await next();
-  });
-
-  app.delete("/api/session", async (c) => {
-    const cookie = getCookie(c, SESSION_COOKIE);
-    if (cookie) await endSession(deps.db, cookie);
-    deleteCookie(c, SESSION_COOKIE, { path: "/" });
-    return c.body(null, 204);
   });
 
   // One sub-application per resource (api/routes/<resource>.ts), mounted under /api after the
@@ -296,40 +233,46 @@ export function createApp(given: AppDeps) {
   return app;
 }
 
+/** 401, in French: what an anonymous request to a route that needs a session gets. */
+export function unauthenticated(): DomainError {
+  return new DomainError("unauthenticated", "connectez-vous (POST /api/session) ou fournissez un jeton");
+}
+
 function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef): void {
-  // A multipart body is counted while it streams to disk (api/uploads.ts): hono's body limit
+  const k = r.contract;
+  // A multipart body is counted while it streams to disk (api/uploads.ts): a body limit here
   // would hold a chunked body in memory up to the limit.
-  const limit: MiddlewareHandler<Env> = r.multipart
+  const limit: MiddlewareHandler<Env> = k.multipart
     ? (_c, next) => next()
-    : bodyLimit({
-        maxSize: 1024 * 1024,
-        onError: () => {
-          throw new DomainError("payload_too_large", "corps de requête trop volumineux (1 Mo au plus)");
-        },
-      });
+    : jsonBodyLimit(k.maxBodyBytes ?? 1024 * 1024);
   // A JSON route refuses any other content type (415) before its body is read.
-  const mediaType: MiddlewareHandler<Env> = r.body && !r.multipart ? jsonOnly : (_c, next) => next();
-  app.on(r.method.toUpperCase(), r.path, mediaType, limit, async (c) => {
-    const principal = c.get("principal") as Principal;
-    if (r.roles && !r.roles.includes(principal.role))
-      throw new DomainError("forbidden", `action réservée aux rôles : ${r.roles.join(", ")}`);
-    const params = r.params ? r.params.safeParse(c.req.param()) : { success: true as const, data: {} };
+  const mediaType: MiddlewareHandler<Env> = k.body && !k.multipart ? jsonOnly : (_c, next) => next();
+  // An anonymous request to a route that needs a session answers 401 before its body is read.
+  const who: MiddlewareHandler<Env> = async (c, next) => {
+    if (!k.public && !c.get("principal")) throw unauthenticated();
+    await next();
+  };
+  app.on(k.method.toUpperCase(), honoPath(k.path), who, mediaType, limit, async (c) => {
+    const principal = c.get("principal");
+    if (principal && k.roles && !k.roles.includes(principal.role))
+      throw new DomainError("forbidden", `action réservée aux rôles : ${k.roles.join(", ")}`);
+    const params = k.params ? k.params.safeParse(c.req.param()) : { success: true as const, data: {} };
     // Unknown path ids answer as not found, not as a validation error.
     if (!params.success) throw new DomainError("not_found", `aucune ressource à l'adresse ${c.req.path}`);
-    const query = r.query ? r.query.safeParse(c.req.query()) : { success: true as const, data: {} };
+    const query = k.query ? k.query.safeParse(c.req.query()) : { success: true as const, data: {} };
     if (!query.success) throw validationError("query", query.error);
     let body: unknown = {};
     // A multipart route streams its own body to disk (api/uploads.ts): never read whole here.
-    if (r.body && !r.multipart) {
-      const b = r.body.safeParse(await readJsonBody(c));
+    if (k.body && !k.multipart) {
+      const b = k.body.safeParse(await readJsonBody(c));
       if (!b.success) throw validationError("body", b.error);
       body = b.data;
     }
-    const scope = await scopeOf(deps, principal);
+    const scope = principal ? await scopeOf(deps, principal) : { all: false, grappes: new Set<string>() };
     const ctx = { deps, c, principal, scope, params: params.data, query: query.data, body };
     // A route kept ready to send (api/prepared.ts): its key is read afresh, its answer reused.
     const prepared = r.cacheKey ? deps.prepared : null;
-    const key = prepared && r.cacheKey ? `${r.path}\u0000${await r.cacheKey(ctx)}` : "";
+    const key = prepared && r.cacheKey ? `${k.path}\u0000${await r.cacheKey(ctx)}` : "";
     const send = (p: Prepared) =>
       (prepared as PreparedCache).respond(
         key,
@@ -341,12 +284,12 @@ function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef): void {
     if (ready) return send(ready);
     const out = await r.handler(ctx);
     if (out instanceof Response) return out;
-    const reply = out instanceof Reply ? out : new Reply(r.status ?? 200, out);
-    if (!("media" in r.response)) {
+    const reply = out instanceof Reply ? out : new Reply(k.status ?? 200, out);
+    if (!("media" in k.response)) {
       // Outputs are validated too: a mismatch is our bug, logged, never a half-right answer.
-      const checked = (r.response as z.ZodType).safeParse(reply.json);
+      const checked = (k.response as z.ZodType).safeParse(reply.json);
       if (!checked.success)
-        throw new Error(`réponse non conforme (${r.method} ${r.path}) : ${checked.error.message}`);
+        throw new Error(`réponse non conforme (${k.method} ${k.path}) : ${checked.error.message}`);
     }
     if (prepared && reply.status === 200) return send(prepared.put(key, reply.json));
     return reply.status === 204 ? c.body(null, 204) : c.json(reply.json, reply.status);

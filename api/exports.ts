@@ -26,10 +26,11 @@ import {
   type AmenagementCategorie,
   PIECE_MEDIA_TYPE,
 } from "../domain/vocabulary.ts";
+import { listActions } from "../sql/actions.ts";
+import { listAdjustments } from "../sql/adjustments.ts";
 import { piecesWithContent } from "../sql/pieces.ts";
 import { auditExcerpt, essmsOfGrappe, grappesByIds, soldeDecisions } from "../sql/resources.ts";
 import type { Snapshot } from "../sql/snapshots.ts";
-import { listActions, listAdjustments } from "../sql/workflow.ts";
 import { type SynthesisInput, synthesisPdf } from "./pdf.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");

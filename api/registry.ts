@@ -7,12 +7,14 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { Db } from "../db/index.ts";
-import type { Principal, Role } from "../sql/identity.ts";
+import type { Principal } from "../sql/identity.ts";
 import type { TrustedProxies } from "./client-address.ts";
+import { CONTRACTS, type ContractSpec, type Contracts } from "./contract.ts";
+import type { EndpointName, Method } from "./endpoints.ts";
 import type { PreparedCache } from "./prepared.ts";
 import type { UploadQueue } from "./uploads.ts";
 
-export type Method = "get" | "post" | "patch" | "delete";
+export type { Method } from "./endpoints.ts";
 
 export interface AppDeps {
   db: Db;
@@ -27,6 +29,8 @@ export interface AppDeps {
   uploads?: UploadQueue;
   /** answers kept ready to send (api/prepared.ts; created by createApp when absent, null: none) */
   prepared?: PreparedCache | null;
+  /** days after which an export kind's last import is stale (COMPLETENESS_STALE_DAYS) */
+  staleDays?: number;
 }
 
 /** Default upload limit (MAX_UPLOAD_MB's default). */
@@ -46,10 +50,10 @@ export interface Scope {
   grappes: ReadonlySet<string>;
 }
 
-export interface HandlerCtx<P, Q, B> {
+export interface HandlerCtx<P, Q, B, Who = Principal> {
   deps: AppDeps;
   c: Context<Env>;
-  principal: Principal;
+  principal: Who;
   scope: Scope;
   params: P;
   query: Q;
@@ -57,52 +61,56 @@ export interface HandlerCtx<P, Q, B> {
 }
 
 /** A JSON reply with a status other than 200. */
-export class Reply {
+export class Reply<T = unknown> {
   constructor(
     readonly status: 200 | 201 | 202 | 204,
-    readonly json: unknown,
+    readonly json: T,
   ) {}
 }
 
-export interface RouteDef<
-  P extends z.ZodType = z.ZodType,
-  Q extends z.ZodType = z.ZodType,
-  B extends z.ZodType = z.ZodType,
-> {
-  method: Method;
-  /** Hono path under /api, with :params */
-  path: string;
-  summary: string;
-  tag: string;
-  /** public routes answer without authentication */
-  public?: boolean;
-  /** roles allowed (after the scope check): others get 403 */
-  roles?: readonly Role[];
-  params?: P;
-  query?: Q;
-  body?: B;
-  multipart?: boolean;
-  /** JSON response schema, or the media type of a file response */
-  response: z.ZodType | { media: string };
-  status?: 200 | 201 | 202 | 204;
-  handler: (ctx: HandlerCtx<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
+/** What a part of a contract gives the handler, once validated (nothing when absent). */
+type Parsed<C, K extends "params" | "query" | "body"> = C extends { [k in K]: infer T extends z.ZodType }
+  ? z.output<T>
+  : Record<string, never>;
+/** A multipart body is streamed by the handler itself: nothing parsed. */
+type BodyOf<C> = C extends { multipart: true } ? Record<string, never> : Parsed<C, "body">;
+/** What a handler answers: the contract's JSON (checked before it is sent), a Reply of it, or a file. */
+type Answer<C> = C extends { response: infer R extends z.ZodType }
+  ? z.input<R> | Reply<z.input<R>> | Response
+  : Response;
+type Ctx<C> = HandlerCtx<
+  Parsed<C, "params">,
+  Parsed<C, "query">,
+  BodyOf<C>,
+  C extends { public: true } ? Principal | null : Principal
+>;
+
+/** A contract's handler, and for a GET answer kept ready to send, its key (api/prepared.ts). */
+export interface Implementation<C> {
+  handler: (ctx: Ctx<C>) => Promise<Answer<C>>;
   /**
-   * A GET route whose answer is kept ready to send (api/prepared.ts): everything the answer
-   * depends on, read afresh for each request (after its scope check), as a string. Two requests
-   * with the same key get the same answer, whoever asks.
+   * Everything the answer depends on, read afresh for each request (after its scope check), as a
+   * string. Two requests with the same key get the same answer, whoever asks.
    */
-  cacheKey?: (ctx: HandlerCtx<z.output<P>, z.output<Q>, z.output<B>>) => Promise<string>;
+  cacheKey?: (ctx: Ctx<C>) => Promise<string>;
 }
 
-export function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
-  def: RouteDef<P, Q, B>,
-): RouteDef {
-  return def as unknown as RouteDef;
+/** A mounted route: its contract (api/contract.ts) and its implementation. */
+export interface RouteDef {
+  contract: MountedContract;
+  // The registry calls every route the same way; each handler is typed by its own contract.
+  handler: (ctx: HandlerCtx<unknown, unknown, unknown, Principal | null>) => Promise<unknown>;
+  cacheKey?: (ctx: HandlerCtx<unknown, unknown, unknown, Principal | null>) => Promise<string>;
 }
 
-/** `/api/grappes/:grappe_id` → `/api/grappes/{grappe_id}` */
-export function openapiPath(path: string): string {
-  return path.replace(/:([a-z_]+)/g, "{$1}");
+/** Implements the endpoint `name` of the contract: its handler typed by its schemas. */
+export function handle<N extends EndpointName>(name: N, impl: Implementation<Contracts[N]>): RouteDef {
+  return { contract: CONTRACTS[name], ...(impl as unknown as Omit<RouteDef, "contract">) };
+}
+
+/** `/api/grappes/{grappe_id}` → `/grappes/:grappe_id`, the path Hono mounts under /api */
+export function honoPath(path: string): string {
+  return path.replace(/^\/api/, "").replace(/\{([a-z_]+)\}/g, ":$1");
 }
 
 function schemaOf(t: z.ZodType, io: "input" | "output"): Record<string, unknown> {
@@ -111,10 +119,13 @@ function schemaOf(t: z.ZodType, io: "input" | "output"): Record<string, unknown>
   return s;
 }
 
-export function openapiDocument(routes: readonly RouteDef[]): Record<string, unknown> {
+/** A contract as the registry mounts it and the OpenAPI document reads it. */
+export type MountedContract = ContractSpec & { name: EndpointName; method: Method; path: string };
+
+export function openapiDocument(contracts: readonly MountedContract[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
-    const p = `/api${openapiPath(r.path)}`;
+  for (const r of contracts) {
+    const p = r.path;
     paths[p] ??= {};
     const parameters: unknown[] = [];
     for (const [where, schema] of [

@@ -1,17 +1,15 @@
 /** Zod schemas of what the API sends and receives (OpenAPI is generated from them). */
 
 import { z } from "zod";
-import { isDay, isMeasurementDay } from "../domain/dates.ts";
+import { isDay } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
 import { ROLES } from "../domain/roles.ts";
 import { ACTION_STATUS, AMENAGEMENT_ETAT, IMPORT_STATUS, PIECE_MEDIA_TYPE } from "../domain/vocabulary.ts";
 
-export const day = z.string().superRefine((v, ctx) => {
-  if (!isDay(v))
-    ctx.addIssue({ code: "custom", message: "date attendue au format AAAA-MM-JJ (date calendaire valide)" });
-  else if (!isMeasurementDay(v))
-    ctx.addIssue({ code: "custom", message: "date attendue entre le 01/01/1990 et le 31/12/2100" });
-});
+export { day } from "../domain/inputs.ts";
+
+import { day } from "../domain/inputs.ts";
+
 export const finessParam = z.object({ finess: z.string().regex(/^(\d{9}|2[AB]\d{7})$/, "FINESS invalide") });
 export const grappeParam = z.object({ grappe_id: z.string().min(1).max(100) });
 export const positiveId = z.coerce
@@ -422,6 +420,12 @@ export const rejection = z.object({
   message: z.string(),
   reason: z.string().optional(),
   finess: z.string().nullable().optional(),
+});
+
+/** One import with its rejected rows (and, while it runs, the rows read so far). */
+export const importDetail = importRow.extend({
+  progress: z.object({ rows_read: z.number().int() }).optional(),
+  rejections: z.array(rejection),
 });
 
 export const uploadAccepted = z.object({

@@ -19,8 +19,8 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { openDb } from "../db/index.ts";
 import { addDays } from "../domain/dates.ts";
-import { addUser } from "../sql/identity.ts";
-import { freePort, stopProcess, waitForHealth } from "../test/cli-run.ts";
+import { addUser } from "../services/accounts.ts";
+import { freePort, stopProcess, waitForHealth } from "../test/support/cli-run.ts";
 import { freshPgDatabase, machine, pgUrl } from "./common.ts";
 import { generate, loadDataset } from "./report.ts";
 

@@ -1,7 +1,7 @@
 /** Helpers shared by the benchmarks. */
 import { cpus, totalmem } from "node:os";
 import pg from "pg";
-import { startPgServer } from "../test/pg-server.ts";
+import { startPgServer } from "../test/support/pg-server.ts";
 
 export function machine(): string {
   return `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;

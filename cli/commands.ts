@@ -23,11 +23,13 @@ import {
 import { resolveSecret } from "../ingest/pseudonym.ts";
 import { reidentify } from "../ingest/reidentify.ts";
 import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
-import { addUser, createToken, listUsers, type Role, revokeToken, setDisabled } from "../sql/identity.ts";
+import { addUser, createToken, revokeToken, setDisabled } from "../services/accounts.ts";
+import { freezeReport } from "../services/snapshots.ts";
+import { listUsers, type Role } from "../sql/identity.ts";
 import { failInterruptedImports } from "../sql/imports.ts";
 import { computeReport } from "../sql/queries.ts";
 import { essmsByFiness, essmsNames } from "../sql/resources.ts";
-import { freezeSnapshot, readSnapshot } from "../sql/snapshots.ts";
+import { readSnapshot } from "../sql/snapshots.ts";
 import { worklistDocument } from "../sql/worklist.ts";
 import { configFromEnv } from "./config.ts";
 
@@ -492,7 +494,7 @@ export const commands: Record<string, Command> = {
       const grappe = (values.grappe as string | undefined) ?? null;
       if (values.freeze) {
         const who = `cli:${process.env.USER ?? process.env.LOGNAME ?? "inconnu"}`;
-        const snap = await withDb((db) => freezeSnapshot(db, d, grappe, who)).catch((e: unknown) => {
+        const snap = await withDb((db) => freezeReport(db, d, grappe, who)).catch((e: unknown) => {
           if (isDomainError(e, "not_found")) return null;
           throw e;
         });

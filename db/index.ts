@@ -54,6 +54,8 @@ export interface Db extends Queryable {
    * rolled back when `fn` settles.
    */
   sharedSnapshot?<T>(n: number, fn: (readers: Tx[]) => Promise<T>): Promise<T | undefined>;
+  /** PGlite only: the whole data directory as an uncompressed tarball (the tests' migrated template) */
+  dumpDataDir?(): Promise<Blob>;
 }
 
 // Dates stay `YYYY-MM-DD` strings, counts come back as numbers on both backends.
@@ -78,6 +80,8 @@ export interface OpenOptions {
   dataDir?: string | undefined;
   /** in-memory PGlite (tests) */
   memory?: boolean;
+  /** PGlite only: start from this dump of a data directory (`dumpDataDir`; the tests' migrated template) */
+  loadDataDir?: Blob | undefined;
   migrate?: boolean;
 }
 
@@ -233,7 +237,11 @@ async function openPglite(opts: OpenOptions): Promise<Db> {
     mkdirSync(base, { recursive: true });
     dataDir = join(base, "pglite");
   }
-  const pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), parsers });
+  const pglite = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+    parsers,
+  });
   // The same session settings as a PostgreSQL connection (SESSION_SETTINGS), whatever a kept
   // database was altered to.
   await pglite.exec("set DateStyle = 'ISO, YMD'; set IntervalStyle = 'postgres'; set TimeZone = 'UTC'");
@@ -294,6 +302,7 @@ async function openPglite(opts: OpenOptions): Promise<Db> {
       // One process owns an embedded database directory: the session is the lock.
       return fn();
     },
+    dumpDataDir: () => mutex.run(async () => pglite.dumpDataDir("none")),
     async close() {
       await mutex.run(() => pglite.close());
     },

@@ -7,8 +7,7 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from "no
 import { promisify } from "node:util";
 import { sql } from "kysely";
 import { z } from "zod";
-import type { Db, Queryable } from "../db/index.ts";
-import { DomainError } from "../domain/errors.ts";
+import type { Queryable } from "../db/index.ts";
 import { ROLES, type Role } from "../domain/roles.ts";
 
 const scrypt = promisify(scryptCb) as (
@@ -58,6 +57,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** A hash to verify against when the email is unknown: same time as a real check. */
 let dummyHash: Promise<string> | null = null;
 
+/** A password hash to check against when the account is unknown: the same time as a real check. */
+export function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
+  return dummyHash;
+}
+
 export function sha256(s: string): string {
   return createHash("sha256").update(s).digest("hex");
 }
@@ -94,90 +99,8 @@ export const newUserSchema = z
   });
 export type NewUser = z.input<typeof newUserSchema>;
 
-export async function addUser(db: Db, input: NewUser): Promise<Principal> {
-  const parsed = newUserSchema.safeParse(input);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    throw new DomainError("validation", `${i?.path.join(".") || "utilisateur"} : ${i?.message}`);
-  }
-  const u = parsed.data;
-  const hash = await hashPassword(u.password);
-  const id = await db.transaction(async (tx) => {
-    if (u.region) {
-      const r = await tx.kysely
-        .selectFrom("region")
-        .select(sql<number>`1`.as("one"))
-        .where("code", "=", u.region)
-        .executeTakeFirst();
-      if (!r) throw new DomainError("not_found", `région inconnue : ${u.region}`);
-    }
-    const exists = await tx.kysely
-      .selectFrom("app_user")
-      .select(sql<number>`1`.as("one"))
-      .where("email", "=", u.email)
-      .executeTakeFirst();
-    if (exists) throw new DomainError("conflict", `utilisateur déjà existant : ${u.email}`);
-    const row = await tx.kysely
-      .insertInto("app_user")
-      .values({ email: u.email, role: u.role, region: u.region, password_hash: hash })
-      .returning(sql<number>`user_id::int`.as("user_id"))
-      .executeTakeFirstOrThrow();
-    const userId = row.user_id;
-    for (const g of u.grappes) {
-      const known = await tx.kysely
-        .selectFrom("grappe")
-        .select(sql<number>`1`.as("one"))
-        .where("grappe_id", "=", g)
-        .executeTakeFirst();
-      if (!known) throw new DomainError("not_found", `grappe inconnue : ${g}`);
-      await tx.kysely.insertInto("user_grappe").values({ user_id: userId, grappe_id: g }).execute();
-    }
-    await audit(tx, "cli", "user.add", "app_user", String(userId), null, null, {
-      email: u.email,
-      role: u.role,
-      region: u.region,
-      grappes: u.grappes,
-    });
-    return userId;
-  });
-  return (await principalOf(db, id, "cli")) as Principal;
-}
-
 export async function listUsers(q: Queryable): Promise<(Omit<Principal, "via"> & { disabled: boolean })[]> {
   return userRows(q).orderBy("u.email").execute();
-}
-
-export async function setDisabled(db: Db, email: string, disabled: boolean, actor: string): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const rows = await tx.kysely
-      .updateTable("app_user")
-      .set({ disabled })
-      .where("email", "=", (eb) => eb.fn<string>("lower", [eb.val(email)]))
-      .returning(sql<number>`user_id::int`.as("user_id"))
-      .execute();
-    const id = rows[0]?.user_id;
-    if (id === undefined) return false;
-    // A disabled user is signed out everywhere, and its tokens stop working.
-    await tx.kysely.deleteFrom("user_session").where("user_id", "=", id).execute();
-    if (disabled)
-      await tx.kysely
-        .updateTable("api_token")
-        .set({ revoked_at: sql<Date>`now()` })
-        .where("user_id", "=", id)
-        .where("revoked_at", "is", null)
-        .execute();
-    await audit(
-      tx,
-      actor,
-      disabled ? "user.disable" : "user.enable",
-      "app_user",
-      String(id),
-      null,
-      { disabled: !disabled },
-      { disabled },
-    );
-    return true;
-  });
 }
 
 /**
@@ -234,7 +157,10 @@ export const ADDRESS_MAX_FAILURES = 20;
  * their own count), and returns the attempts counted in the key's window with the seconds left
  * in it. A window starts with the first attempt and lasts LOCKOUT_MINUTES.
  */
-async function countAttempt(db: Db, key: string): Promise<{ attempts: number; retryAfter: number }> {
+export async function countAttempt(
+  db: Queryable,
+  key: string,
+): Promise<{ attempts: number; retryAfter: number }> {
   const window = sql<string>`make_interval(mins => ${LOCKOUT_MINUTES})`;
   const expired = sql<boolean>`login_throttle.window_start <= now() - ${window}`;
   const r = await db.kysely
@@ -262,77 +188,10 @@ async function countAttempt(db: Db, key: string): Promise<{ attempts: number; re
  * `toLowerCase()` fold "İ" differently: a key built from the typed address would give each
  * spelling a fresh budget); for an unknown address, the hash of its NFKC-folded form.
  */
-function accountKey(email: string, userId: number | undefined): string {
+export function accountKey(email: string, userId: number | undefined): string {
   return userId !== undefined
     ? `compte:${userId}`
     : `compte:${sha256(email.trim().normalize("NFKC").toLowerCase())}`;
-}
-
-/**
- * Password login with throttling counted before the password is checked (login_throttle,
- * migration 0006): each attempt is counted atomically for the client address
- * (ADDRESS_MAX_FAILURES per LOCKOUT_MINUTES) and for the account (MAX_FAILED_LOGINS), known or
- * not, so that 30 parallel attempts get at most 5 password checks and an unknown account locks
- * exactly like an existing one. Over a limit the answer is "locked", at once, without checking
- * the password; otherwise unknown email, wrong password and disabled account answer alike
- * ("invalid") after one scrypt each. A success clears the account's count and gives the
- * address its attempt back. The caller drops the old session cookie, if any.
- *
- * `clientAddress`: the socket's address, or the client named by a trusted proxy (app.ts).
- */
-export async function login(
-  db: Db,
-  email: string,
-  password: string,
-  clientAddress: string,
-): Promise<LoginResult> {
-  const address = `adresse:${clientAddress}`;
-  const byAddress = await countAttempt(db, address);
-  if (byAddress.attempts > ADDRESS_MAX_FAILURES)
-    return { ok: false, reason: "locked", retryAfterSeconds: byAddress.retryAfter };
-  // The account is looked up first (known or not, the same query), then its attempt counted.
-  const u = await db.kysely
-    .selectFrom("app_user")
-    .select([sql<number>`user_id::int`.as("user_id"), "password_hash", "disabled"])
-    .where("email", "=", (eb) => eb.fn<string>("lower", [eb.val(email.trim())]))
-    .executeTakeFirst();
-  const account = accountKey(email, u?.user_id);
-  const byAccount = await countAttempt(db, account);
-  if (byAccount.attempts > MAX_FAILED_LOGINS)
-    return { ok: false, reason: "locked", retryAfterSeconds: byAccount.retryAfter };
-  dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
-  const good = await verifyPassword(password, u?.password_hash ?? (await dummyHash));
-  if (!u || !good || u.disabled || !u.password_hash) {
-    // The last allowed failure starts a full lockout period.
-    if (byAccount.attempts === MAX_FAILED_LOGINS)
-      await db.kysely
-        .updateTable("login_throttle")
-        .set({ window_start: sql<Date>`now()` })
-        .where("key", "=", account)
-        .execute();
-    return { ok: false, reason: "invalid" };
-  }
-  await db.kysely.deleteFrom("login_throttle").where("key", "=", account).execute();
-  await db.kysely
-    .updateTable("login_throttle")
-    .set({ failures: sql<number>`greatest(failures - 1, 0)` })
-    .where("key", "=", address)
-    .execute();
-  const token = randomBytes(32).toString("base64url");
-  await db.kysely
-    .insertInto("user_session")
-    .values({
-      session_hash: sha256(token),
-      user_id: u.user_id,
-      expires_at: sql<Date>`now() + make_interval(hours => ${SESSION_HOURS})`,
-    })
-    .execute();
-  await db.kysely.deleteFrom("user_session").where("expires_at", "<", sql<Date>`now()`).execute();
-  await db.kysely
-    .deleteFrom("login_throttle")
-    .where("window_start", "<", sql<Date>`now() - make_interval(mins => ${LOCKOUT_MINUTES * 2})`)
-    .execute();
-  return { ok: true, token, principal: (await principalOf(db, u.user_id, "session")) as Principal };
 }
 
 /** The principal of an unexpired session token (null otherwise), in one query. */
@@ -351,56 +210,6 @@ export async function endSession(q: Queryable, token: string): Promise<void> {
 
 export const TOKEN_PREFIX = "cib_";
 
-/** A new API token for a user: returned once, stored as its hash. */
-export async function createToken(
-  db: Db,
-  email: string,
-  name: string,
-): Promise<{ token_id: number; token: string }> {
-  const u = await db.kysely
-    .selectFrom("app_user")
-    .select([sql<number>`user_id::int`.as("user_id"), "disabled"])
-    .where("email", "=", (eb) => eb.fn<string>("lower", [eb.val(email)]))
-    .executeTakeFirst();
-  if (!u) throw new DomainError("not_found", `utilisateur inconnu : ${email}`);
-  if (u.disabled) throw new DomainError("conflict", `utilisateur désactivé : ${email}`);
-  const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
-  return db.transaction(async (tx) => {
-    const row = await tx.kysely
-      .insertInto("api_token")
-      .values({ user_id: u.user_id, name, token_hash: sha256(token) })
-      .returning(sql<number>`token_id::int`.as("token_id"))
-      .executeTakeFirstOrThrow();
-    const id = row.token_id;
-    await audit(tx, "cli", "token.create", "api_token", String(id), null, null, { user: email, name });
-    return { token_id: id, token };
-  });
-}
-
-export async function revokeToken(db: Db, tokenId: number): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const rows = await tx.kysely
-      .updateTable("api_token")
-      .set({ revoked_at: sql<Date>`now()` })
-      .where("token_id", "=", tokenId)
-      .where("revoked_at", "is", null)
-      .returning("token_id")
-      .execute();
-    if (rows.length === 0) return false;
-    await audit(
-      tx,
-      "cli",
-      "token.revoke",
-      "api_token",
-      String(tokenId),
-      null,
-      { revoked: false },
-      { revoked: true },
-    );
-    return true;
-  });
-}
-
 export async function tokenPrincipal(q: Queryable, token: string): Promise<Principal | null> {
   if (!token.startsWith(TOKEN_PREFIX)) return null;
   const t = await q.kysely
@@ -413,27 +222,150 @@ export async function tokenPrincipal(q: Queryable, token: string): Promise<Princ
   return t ? principalOf(q, t.user_id, `token:${t.token_id}`) : null;
 }
 
-/** Every write goes to the audit log: who, when, what, before and after. */
-export async function audit(
+/** Whether a region code is known. */
+export async function regionExists(q: Queryable, code: string): Promise<boolean> {
+  return (
+    (await q.kysely.selectFrom("region").select("code").where("code", "=", code).executeTakeFirst()) !==
+    undefined
+  );
+}
+
+/** Whether a grappe is known. */
+export async function grappeExists(q: Queryable, grappeId: string): Promise<boolean> {
+  return (
+    (await q.kysely
+      .selectFrom("grappe")
+      .select("grappe_id")
+      .where("grappe_id", "=", grappeId)
+      .executeTakeFirst()) !== undefined
+  );
+}
+
+/** An account by its address (case-insensitive), enabled or not; undefined when there is none. */
+export async function accountByEmail(q: Queryable, email: string) {
+  return q.kysely
+    .selectFrom("app_user")
+    .select([sql<number>`user_id::int`.as("user_id"), "password_hash", "disabled"])
+    .where("email", "=", (eb) => eb.fn<string>("lower", [eb.val(email.trim())]))
+    .executeTakeFirst();
+}
+
+/** Inserts an account with its grappes; returns its number. */
+export async function insertUser(
   q: Queryable,
-  actor: string,
-  action: string,
-  entity: string,
-  entityId: string | null,
-  grappeId: string | null,
-  before: unknown,
-  after: unknown,
+  u: { email: string; role: Role; region: string | null; grappes: readonly string[] },
+  passwordHash: string,
+): Promise<number> {
+  const row = await q.kysely
+    .insertInto("app_user")
+    .values({ email: u.email, role: u.role, region: u.region, password_hash: passwordHash })
+    .returning(sql<number>`user_id::int`.as("user_id"))
+    .executeTakeFirstOrThrow();
+  for (const g of u.grappes)
+    await q.kysely.insertInto("user_grappe").values({ user_id: row.user_id, grappe_id: g }).execute();
+  return row.user_id;
+}
+
+/** Disables or enables an account by its address; returns its number, undefined when unknown. */
+export async function updateDisabled(
+  q: Queryable,
+  email: string,
+  disabled: boolean,
+): Promise<number | undefined> {
+  const rows = await q.kysely
+    .updateTable("app_user")
+    .set({ disabled })
+    .where("email", "=", (eb) => eb.fn<string>("lower", [eb.val(email)]))
+    .returning(sql<number>`user_id::int`.as("user_id"))
+    .execute();
+  return rows[0]?.user_id;
+}
+
+/** Ends every session of an account and, with `tokens`, revokes its API tokens. */
+export async function closeAccess(
+  q: Queryable,
+  userId: number,
+  { tokens }: { tokens: boolean },
 ): Promise<void> {
+  await q.kysely.deleteFrom("user_session").where("user_id", "=", userId).execute();
+  if (tokens)
+    await q.kysely
+      .updateTable("api_token")
+      .set({ revoked_at: sql<Date>`now()` })
+      .where("user_id", "=", userId)
+      .where("revoked_at", "is", null)
+      .execute();
+}
+
+/** Opens a session for an account (SESSION_HOURS) under a new random token; returns the token. */
+export async function insertSession(q: Queryable, userId: number): Promise<string> {
+  const token = randomBytes(32).toString("base64url");
   await q.kysely
-    .insertInto("audit_log")
+    .insertInto("user_session")
     .values({
-      actor,
-      action,
-      entity,
-      entity_id: entityId,
-      grappe_id: grappeId,
-      before: before === null ? null : JSON.stringify(before),
-      after: after === null ? null : JSON.stringify(after),
+      session_hash: sha256(token),
+      user_id: userId,
+      expires_at: sql<Date>`now() + make_interval(hours => ${SESSION_HOURS})`,
     })
     .execute();
+  return token;
+}
+
+/** Forgets expired sessions and throttling windows long past. */
+export async function pruneSessions(q: Queryable): Promise<void> {
+  await q.kysely.deleteFrom("user_session").where("expires_at", "<", sql<Date>`now()`).execute();
+  await q.kysely
+    .deleteFrom("login_throttle")
+    .where("window_start", "<", sql<Date>`now() - make_interval(mins => ${LOCKOUT_MINUTES * 2})`)
+    .execute();
+}
+
+/** A login that succeeded: the account's count cleared, the address given its attempt back. */
+export async function clearFailures(
+  q: Queryable,
+  accountKeyValue: string,
+  addressKey: string,
+): Promise<void> {
+  await q.kysely.deleteFrom("login_throttle").where("key", "=", accountKeyValue).execute();
+  await q.kysely
+    .updateTable("login_throttle")
+    .set({ failures: sql<number>`greatest(failures - 1, 0)` })
+    .where("key", "=", addressKey)
+    .execute();
+}
+
+/** Starts a full lockout period for a throttling key (its last allowed failure). */
+export async function startLockout(q: Queryable, key: string): Promise<void> {
+  await q.kysely
+    .updateTable("login_throttle")
+    .set({ window_start: sql<Date>`now()` })
+    .where("key", "=", key)
+    .execute();
+}
+
+/** Inserts an API token's hash for an account; returns its number. */
+export async function insertToken(
+  q: Queryable,
+  userId: number,
+  name: string,
+  tokenHash: string,
+): Promise<number> {
+  const row = await q.kysely
+    .insertInto("api_token")
+    .values({ user_id: userId, name, token_hash: tokenHash })
+    .returning(sql<number>`token_id::int`.as("token_id"))
+    .executeTakeFirstOrThrow();
+  return row.token_id;
+}
+
+/** Revokes a token not yet revoked; false when there is none. */
+export async function updateTokenRevoked(q: Queryable, tokenId: number): Promise<boolean> {
+  const rows = await q.kysely
+    .updateTable("api_token")
+    .set({ revoked_at: sql<Date>`now()` })
+    .where("token_id", "=", tokenId)
+    .where("revoked_at", "is", null)
+    .returning("token_id")
+    .execute();
+  return rows.length > 0;
 }

@@ -2,13 +2,9 @@
  * Proof attached to adjustments (issue 14 §2): the bytes in the database with their sha256 and
  * sniffed media type, never a client's file name; frozen once stored (trigger of 0007).
  */
-import { createHash } from "node:crypto";
 import { sql } from "kysely";
-import type { Db, Queryable } from "../db/index.ts";
-import { DomainError } from "../domain/errors.ts";
-import { MAX_PIECES_PER_ADJUSTMENT } from "../domain/pieces.ts";
+import type { Queryable } from "../db/index.ts";
 import type { PieceMediaType } from "../domain/vocabulary.ts";
-import { audit } from "./identity.ts";
 import { utc } from "./resources.ts";
 
 export interface Piece {
@@ -71,61 +67,36 @@ export async function readPiece(
   return row ? { ...row, content: new Uint8Array(row.content) } : null;
 }
 
-/**
- * Stores one proof file of a proposed adjustment with its sha256 and its audit entry, in one
- * transaction. Errors: 409 when the adjustment is already decided or holds MAX_PIECES_PER_ADJUSTMENT.
- */
-export async function addPiece(
-  db: Db,
+/** Inserts one proof file of an adjustment with its sha256; returns its number. */
+export async function insertPiece(
+  q: Queryable,
   adjustmentId: number,
-  grappeId: string,
   mediaType: PieceMediaType,
   content: Uint8Array,
+  sha256: string,
   actor: string,
-): Promise<Piece> {
-  const sha256 = createHash("sha256").update(content).digest("hex");
-  const id = await db.transaction(async (tx) => {
-    const a = await tx.kysely
-      .selectFrom("amenagement")
-      .select("statut")
-      .where("amenagement_id", "=", adjustmentId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!a) throw new DomainError("not_found", `aménagement ${adjustmentId} introuvable`);
-    if (a.statut !== "PROPOSE")
-      throw new DomainError(
-        "conflict",
-        "une pièce se joint à un aménagement proposé, avant la décision de l'ARS",
-      );
-    const [{ n } = { n: 0 }] = await tx.kysely
-      .selectFrom("amenagement_piece")
-      .select(sql<number>`count(*)::int`.as("n"))
-      .where("amenagement_id", "=", adjustmentId)
-      .execute();
-    if (n >= MAX_PIECES_PER_ADJUSTMENT)
-      throw new DomainError("conflict", `${MAX_PIECES_PER_ADJUSTMENT} pièces au plus par aménagement`);
-    const row = await tx.kysely
-      .insertInto("amenagement_piece")
-      .values({
-        amenagement_id: adjustmentId,
-        media_type: mediaType,
-        size_bytes: content.length,
-        sha256,
-        content,
-        uploaded_by: actor,
-      })
-      .returning(sql<number>`piece_id::int`.as("piece_id"))
-      .executeTakeFirstOrThrow();
-    await audit(tx, actor, "amenagement.piece", "amenagement", String(adjustmentId), grappeId, null, {
-      piece_id: row.piece_id,
+): Promise<number> {
+  const row = await q.kysely
+    .insertInto("amenagement_piece")
+    .values({
+      amenagement_id: adjustmentId,
       media_type: mediaType,
       size_bytes: content.length,
       sha256,
-    });
-    return row.piece_id;
-  });
-  const { content: _bytes, ...piece } = (await readPiece(db, adjustmentId, id)) as Piece & {
-    content: Uint8Array;
-  };
-  return piece;
+      content,
+      uploaded_by: actor,
+    })
+    .returning(sql<number>`piece_id::int`.as("piece_id"))
+    .executeTakeFirstOrThrow();
+  return row.piece_id;
+}
+
+/** How many proof files an adjustment holds. */
+export async function countPieces(q: Queryable, adjustmentId: number): Promise<number> {
+  const [{ n } = { n: 0 }] = await q.kysely
+    .selectFrom("amenagement_piece")
+    .select(sql<number>`count(*)::int`.as("n"))
+    .where("amenagement_id", "=", adjustmentId)
+    .execute();
+  return n;
 }

@@ -2,6 +2,7 @@
 import { sql } from "kysely";
 import type { Queryable } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
+import type { ImportStatus } from "../domain/vocabulary.ts";
 
 export interface GrappeRow {
   grappe_id: string;
@@ -145,7 +146,7 @@ export interface ImportRow {
   file_name: string;
   kind: string;
   sha256: string;
-  status: string;
+  status: ImportStatus;
   rows_total: number;
   rows_loaded: number;
   rows_rejected: number;

@@ -5,15 +5,12 @@
  * update or delete, and later imports never touch it.
  */
 import { sql } from "kysely";
-import type { Db, Queryable } from "../db/index.ts";
-import { type Day, formatFrenchDay, todayParis } from "../domain/dates.ts";
-import { DomainError } from "../domain/errors.ts";
+import type { Queryable } from "../db/index.ts";
+import type { Day } from "../domain/dates.ts";
 import { RULES_VERSION } from "../domain/indicators.ts";
 import type { Report } from "../domain/report.ts";
-import { checkSoldeDecision, type SoldeDecisionInput, soldeStatus } from "../domain/solde.ts";
-import { audit } from "./identity.ts";
-import { computeReport } from "./queries.ts";
-import { grappeSoldeDecisions, utc, utcPrecise } from "./resources.ts";
+import type { SoldeDecisionInput } from "../domain/solde.ts";
+import { utc, utcPrecise } from "./resources.ts";
 
 export interface SnapshotImport {
   import_id: number;
@@ -38,7 +35,7 @@ export interface Snapshot {
 }
 
 /** The loaded imports with rows for ESSMS of the scope: what the figures rest on. */
-async function importsInScope(q: Queryable, grappeId: string | null): Promise<SnapshotImport[]> {
+export async function importsInScope(q: Queryable, grappeId: string | null): Promise<SnapshotImport[]> {
   // A file may hold rows of other grappes: only this scope's rows are counted (issue 12).
   return q.kysely
     .selectFrom("import as i")
@@ -59,41 +56,28 @@ async function importsInScope(q: Queryable, grappeId: string | null): Promise<Sn
     .execute();
 }
 
-export async function freezeSnapshot(
-  db: Db,
+/** Inserts a frozen report (its figures, rules version and imports) and returns its number. */
+export async function insertSnapshot(
+  q: Queryable,
   d: Day,
   grappeId: string | null,
+  report: Report,
+  imports: readonly SnapshotImport[],
   createdBy: string,
-): Promise<Snapshot> {
-  // A date to come is not frozen: the exports of its window have not all arrived.
-  if (d > todayParis())
-    throw new DomainError(
-      "validation",
-      `on ne fige pas une date à venir (${formatFrenchDay(d)}) : les exports de sa fenêtre ne sont pas encore tous arrivés`,
-      { errors: [{ field: "date", message: "date à venir" }] },
-    );
-  const id = await db.transaction(async (tx) => {
-    // One consistent view: an import committing meanwhile is either wholly in or wholly out.
-    if (db.backend === "pg") await sql`set transaction isolation level repeatable read`.execute(tx.kysely);
-    const report = await computeReport(tx, d, grappeId);
-    if (grappeId !== null && report.grappes.length === 0)
-      throw new DomainError("not_found", `grappe inconnue : ${grappeId}`);
-    const imports = await importsInScope(tx, grappeId);
-    const row = await tx.kysely
-      .insertInto("snapshot")
-      .values({
-        grappe_id: grappeId,
-        measurement_date: d,
-        rules_version: RULES_VERSION,
-        report: JSON.stringify(report),
-        import_hashes: JSON.stringify(imports),
-        created_by: createdBy,
-      })
-      .returning(sql<number>`snapshot_id::int`.as("snapshot_id"))
-      .executeTakeFirstOrThrow();
-    return row.snapshot_id;
-  });
-  return (await readSnapshot(db, id)) as Snapshot;
+): Promise<number> {
+  const row = await q.kysely
+    .insertInto("snapshot")
+    .values({
+      grappe_id: grappeId,
+      measurement_date: d,
+      rules_version: RULES_VERSION,
+      report: JSON.stringify(report),
+      import_hashes: JSON.stringify(imports),
+      created_by: createdBy,
+    })
+    .returning(sql<number>`snapshot_id::int`.as("snapshot_id"))
+    .executeTakeFirstOrThrow();
+  return row.snapshot_id;
 }
 
 /** A snapshot's own columns, as the API gives them. */
@@ -157,60 +141,38 @@ export async function listSnapshots(q: Queryable, grappeId: string | null): Prom
   return rows.map((r) => ({ ...r, solde_eur: r.solde_eur === null ? null : Number(r.solde_eur) }));
 }
 
-/**
- * Records the ARS's decision on the solde of a frozen snapshot (issue 14 §3), with its audit
- * entry, in one transaction: the grappe is locked, the rules of domain/solde.ts checked against
- * the snapshot's strict verdict and the decision in force (422 / 409). Returns its number.
- */
-export async function decideSolde(
-  db: Db,
-  snapshot: Pick<Snapshot, "snapshot_id" | "report">,
+/** Locks a grappe's row: one solde decision at a time per grappe. */
+export async function lockGrappe(q: Queryable, grappeId: string): Promise<void> {
+  await q.kysely
+    .selectFrom("grappe")
+    .select("grappe_id")
+    .where("grappe_id", "=", grappeId)
+    .forUpdate()
+    .execute();
+}
+
+/** Inserts a solde decision on a frozen report and returns its number. */
+export async function insertSoldeDecision(
+  q: Queryable,
+  snapshotId: number,
   grappeId: string,
   decision: SoldeDecisionInput,
+  computedEligible: boolean,
   actor: string,
 ): Promise<number> {
-  const g = snapshot.report.grappes.find((x) => x.grappe_id === grappeId);
-  // No data at the frozen date: no verdict, so nothing to decide on (issue 14 §4).
-  if (!g || soldeStatus(snapshot.report, g) === "aucune_donnee")
-    throw new DomainError(
-      "validation",
-      "ce rapport figé ne contient aucune donnée à sa date : pas de verdict, donc pas de décision sur le solde",
-    );
-  const computed = g.eligible;
-  return db.transaction(async (tx) => {
-    // One decision at a time per grappe: the one in force is read under this lock.
-    await tx.kysely
-      .selectFrom("grappe")
-      .select("grappe_id")
-      .where("grappe_id", "=", grappeId)
-      .forUpdate()
-      .execute();
-    const inForce = (await grappeSoldeDecisions(tx, grappeId)).find((x) => x.in_force) ?? null;
-    checkSoldeDecision(decision, computed, inForce);
-    const row = await tx.kysely
-      .insertInto("solde_decision")
-      .values({
-        snapshot_id: snapshot.snapshot_id,
-        grappe_id: grappeId,
-        eligible: decision.eligible,
-        computed_eligible: computed,
-        comment: decision.comment,
-        decided_by: actor,
-        replaces_decision_id: decision.replaces_decision_id,
-        replacement_reason: decision.replaces_decision_id === null ? null : decision.replacement_reason,
-      })
-      .returning(sql<number>`decision_id::int`.as("decision_id"))
-      .executeTakeFirstOrThrow();
-    await audit(
-      tx,
-      actor,
-      decision.replaces_decision_id === null ? "solde.decide" : "solde.replace",
-      "solde_decision",
-      String(row.decision_id),
-      grappeId,
-      inForce ? { decision_id: inForce.decision_id, eligible: inForce.eligible } : null,
-      { snapshot_id: snapshot.snapshot_id, computed_eligible: computed, ...decision },
-    );
-    return row.decision_id;
-  });
+  const row = await q.kysely
+    .insertInto("solde_decision")
+    .values({
+      snapshot_id: snapshotId,
+      grappe_id: grappeId,
+      eligible: decision.eligible,
+      computed_eligible: computedEligible,
+      comment: decision.comment,
+      decided_by: actor,
+      replaces_decision_id: decision.replaces_decision_id,
+      replacement_reason: decision.replaces_decision_id === null ? null : decision.replacement_reason,
+    })
+    .returning(sql<number>`decision_id::int`.as("decision_id"))
+    .executeTakeFirstOrThrow();
+  return row.decision_id;
 }

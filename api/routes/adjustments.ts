@@ -1,27 +1,16 @@
 /** Adjustments (aménagements): proposals by the team, decisions by the ARS (R-A2). */
 
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
 import { type Day, targetDate, todayParis } from "../../domain/dates.ts";
-import { DomainError } from "../../domain/errors.ts";
-import { MAX_PIECE_BYTES, pieceExtension, sniffPiece } from "../../domain/pieces.ts";
-import { addPiece, readPiece } from "../../sql/pieces.ts";
+import { MAX_PIECE_BYTES, pieceExtension } from "../../domain/pieces.ts";
+import { attachPiece, decideAdjustment, proposeAdjustment } from "../../services/adjustments.ts";
+import { adjustmentsInView, getAdjustment, previewAdjustment } from "../../sql/adjustments.ts";
+import { readPiece } from "../../sql/pieces.ts";
 import { grappesByIds } from "../../sql/resources.ts";
-import {
-  adjustmentsInView,
-  decideAdjustment,
-  decisionSchema,
-  getAdjustment,
-  previewAdjustment,
-  proposalSchema,
-  proposeAdjustment,
-} from "../../sql/workflow.ts";
 import { attachment } from "../exports.ts";
 import type { AppDeps } from "../registry.ts";
-import { Reply, type RouteDef, route } from "../registry.ts";
-import * as S from "../schemas.ts";
+import { handle, Reply, type RouteDef } from "../registry.ts";
 import { receiveUpload } from "../uploads.ts";
-
 import { actor, essmsInScope, grappeInScope, inScope, notFound } from "./scope.ts";
 
 /** Each grappe's target date (R-T3: VSR + 3 months), null without a VSR date; every grappe for null. */
@@ -31,13 +20,7 @@ async function targets(deps: AppDeps, ids: readonly string[] | null): Promise<Ma
 }
 
 export const ADJUSTMENTS: RouteDef[] = [
-  route({
-    method: "get",
-    path: "/adjustments",
-    summary: "les aménagements du périmètre (ou d'une grappe) avec l'historique de leurs décisions",
-    tag: "aménagements",
-    query: z.object({ grappe_id: z.string().min(1).optional(), date: S.day.optional() }),
-    response: z.array(S.adjustmentInView),
+  handle("adjustments", {
     handler: async ({ deps, scope, query }) => {
       const ids =
         query.grappe_id !== undefined
@@ -50,30 +33,14 @@ export const ADJUSTMENTS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "post",
-    path: "/adjustments",
-    summary: "propose un aménagement (chef de projet, AMOA de la grappe)",
-    tag: "aménagements",
-    roles: ["chef_projet", "amoa"],
-    body: proposalSchema,
-    status: 201,
-    response: S.adjustment,
+  handle("propose", {
     handler: async ({ deps, scope, body, principal }) => {
       await essmsInScope(deps, scope, body.finess);
       return new Reply(201, await proposeAdjustment(deps.db, body, actor(principal)));
     },
   }),
 
-  route({
-    method: "post",
-    path: "/adjustments/effect",
-    summary:
-      "ce qu'approuver cet aménagement changerait (ESSMS et grappe, à la date D et à la date cible), sans rien enregistrer ; 422 s'il dépasse le dénominateur",
-    tag: "aménagements",
-    query: S.dateQuery,
-    body: proposalSchema,
-    response: S.adjustmentFigures,
+  handle("effect", {
     handler: async ({ deps, scope, body, query }) => {
       const e = await essmsInScope(deps, scope, body.finess);
       const [g] = await grappesByIds(deps.db, [e.grappe_id]);
@@ -82,15 +49,7 @@ export const ADJUSTMENTS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "post",
-    path: "/adjustments/:amenagement_id/decision",
-    summary: "approuve, refuse (commentaire obligatoire) ou révoque un aménagement (ARS de la région)",
-    tag: "aménagements",
-    roles: ["ars"],
-    params: z.object({ amenagement_id: S.positiveId }),
-    body: decisionSchema,
-    response: S.adjustment,
+  handle("decide", {
     handler: async ({ deps, scope, params, body, principal }) => {
       const a = await getAdjustment(deps.db, params.amenagement_id);
       if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);
@@ -98,18 +57,7 @@ export const ADJUSTMENTS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "post",
-    path: "/adjustments/:amenagement_id/pieces",
-    summary:
-      "joint une pièce justificative à un aménagement proposé (multipart, champ file ; PDF, PNG ou JPEG reconnus au contenu ; 5 Mo au plus)",
-    tag: "aménagements",
-    roles: ["chef_projet", "amoa"],
-    multipart: true,
-    params: z.object({ amenagement_id: S.positiveId }),
-    body: z.object({ file: z.instanceof(File, { message: "fichier attendu dans le champ file" }) }),
-    status: 201,
-    response: S.piece,
+  handle("addPiece", {
     handler: async ({ deps, scope, params, c, principal }) => {
       const a = await getAdjustment(deps.db, params.amenagement_id);
       if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);
@@ -122,29 +70,14 @@ export const ADJUSTMENTS: RouteDef[] = [
       );
       try {
         const bytes = new Uint8Array(await readFile(upload.path));
-        const type = sniffPiece(bytes);
-        if (!type)
-          throw new DomainError(
-            "unsupported_media_type",
-            "pièce refusée : seuls les fichiers PDF, PNG et JPEG sont acceptés (reconnus à leur contenu, pas à leur nom)",
-          );
-        return new Reply(
-          201,
-          await addPiece(deps.db, a.amenagement_id, a.grappe_id, type, bytes, actor(principal)),
-        );
+        return new Reply(201, await attachPiece(deps.db, a.amenagement_id, bytes, actor(principal)));
       } finally {
         upload.discard();
       }
     },
   }),
 
-  route({
-    method: "get",
-    path: "/adjustments/:amenagement_id/pieces/:piece_id",
-    summary: "une pièce justificative d'un aménagement (téléchargement)",
-    tag: "aménagements",
-    params: z.object({ amenagement_id: S.positiveId, piece_id: S.positiveId }),
-    response: { media: "application/octet-stream" },
+  handle("piece", {
     handler: async ({ deps, scope, params, c }) => {
       const a = await getAdjustment(deps.db, params.amenagement_id);
       if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);

@@ -1,5 +1,3 @@
-/** One ESSMS at D, and its monthly history with the forecast. */
-import { z } from "zod";
 import { completeness } from "../../domain/completeness.ts";
 import type { Day } from "../../domain/dates.ts";
 import { addMonths, monthStarts, targetDate, todayParis } from "../../domain/dates.ts";
@@ -9,6 +7,9 @@ import { INDICATOR_IDS, type IndicatorId, RULES_VERSION } from "../../domain/ind
 import { worklistCsv } from "../../domain/worklist.ts";
 import { loadNamedProfile } from "../../ingest/profile.ts";
 import { reidentify } from "../../ingest/reidentify.ts";
+import { listActions } from "../../sql/actions.ts";
+import { adjustmentsInView } from "../../sql/adjustments.ts";
+import { audit } from "../../sql/audit.ts";
 import {
   cachedHistory,
   cachedImportSpans,
@@ -17,17 +18,13 @@ import {
   essmsAndVersion,
   type Versions,
 } from "../../sql/figures-cache.ts";
-import { audit } from "../../sql/identity.ts";
 import { MAX_HISTORY_MONTHS } from "../../sql/queries.ts";
 import { essmsImports, freshness, type GrappeRow, grappesByIds } from "../../sql/resources.ts";
-import { adjustmentsInView, listActions } from "../../sql/workflow.ts";
 import { worklistDocument } from "../../sql/worklist.ts";
 import { attachment } from "../exports.ts";
-import { type AppDeps, DEFAULT_MAX_UPLOAD, type RouteDef, route, type Scope } from "../registry.ts";
-import * as S from "../schemas.ts";
+import { type AppDeps, DEFAULT_MAX_UPLOAD, handle, type RouteDef, type Scope } from "../registry.ts";
 import { receiveUpload } from "../uploads.ts";
 import { staleDays } from "./grappes.ts";
-
 import { actor, essmsInScope, inScope, notFound } from "./scope.ts";
 
 type EssmsRow = Awaited<ReturnType<typeof essmsInScope>>;
@@ -97,7 +94,7 @@ async function historyOf(
         t,
       ),
     ]),
-  );
+  ) as Record<IndicatorId, ReturnType<typeof forecast>>;
   return { finess: e.finess, from, to, points, forecast: fc };
 }
 
@@ -112,14 +109,7 @@ async function essmsKey(deps: AppDeps, scope: Scope, finess: string) {
 }
 
 export const ESSMS: RouteDef[] = [
-  route({
-    method: "get",
-    path: "/essms/:finess",
-    summary: "un ESSMS à la date D : indicateurs, file active et sa source, fraîcheur des données",
-    tag: "ESSMS",
-    params: S.finessParam,
-    query: S.dateQuery,
-    response: S.essmsDetail,
+  handle("essms", {
     // Kept ready per the ESSMS, its grappe's row and data version, D, today and the staleness threshold.
     cacheKey: async ({ deps, scope, params, query }) => {
       const k = await essmsKey(deps, scope, params.finess);
@@ -140,19 +130,7 @@ export const ESSMS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "get",
-    path: "/essms/:finess/history",
-    summary: "historique mensuel (premier jour de chaque mois) et prévision par indicateur",
-    tag: "ESSMS",
-    params: S.finessParam,
-    query: z
-      .object({ from: S.day.optional(), to: S.day.optional() })
-      .refine((q) => !q.from || !q.to || q.from <= q.to, {
-        path: ["from"],
-        message: "from doit précéder to",
-      }),
-    response: S.history,
+  handle("history", {
     // Kept ready per the ESSMS, its grappe's row (the target date) and data version, the months
     // asked and today (the forecast starts from it).
     cacheKey: async ({ deps, scope, params, query }) => {
@@ -177,15 +155,7 @@ export const ESSMS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "get",
-    path: "/essms/:finess/worklist",
-    summary:
-      "les dossiers comptés au dénominateur et pas au numérateur d'un indicateur à la date D, avec leur motif, et ceux que la fenêtre du mois prochain fera sortir (422 pour la MS Santé)",
-    tag: "ESSMS",
-    params: S.finessParam,
-    query: S.worklistQuery,
-    response: S.worklist,
+  handle("worklist", {
     handler: async ({ deps, scope, params, query }) => {
       const e = await essmsInScope(deps, scope, params.finess);
       const { pseudonyms: _inMemoryOnly, ...doc } = await worklistDocument(
@@ -198,22 +168,7 @@ export const ESSMS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "post",
-    path: "/essms/:finess/worklist/match",
-    summary:
-      "ré-identifie la liste avec un export du DUI de l'ESSMS (multipart, champ file ; format=csv pour un CSV) : calculé en mémoire, rien n'est conservé ni journalisé du fichier (chef de projet, AMOA)",
-    tag: "ESSMS",
-    roles: ["chef_projet", "amoa"],
-    multipart: true,
-    params: S.finessParam,
-    query: S.worklistQuery.extend({
-      format: z.enum(["json", "csv"]).optional(),
-      /** the ESSMS's vendor profile (profiles/NAME.json) when its export is not canonical */
-      profile: z.string().max(64).optional(),
-    }),
-    body: z.object({ file: z.instanceof(File, { message: "fichier attendu dans le champ file" }) }),
-    response: S.worklistMatch,
+  handle("worklistMatch", {
     handler: async ({ deps, scope, params, query, c, principal }) => {
       const e = await essmsInScope(deps, scope, params.finess);
       const d = query.date ?? todayParis();
@@ -257,15 +212,7 @@ export const ESSMS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "get",
-    path: "/essms/:finess/page",
-    summary:
-      "tout ce que montre la page d'un ESSMS en un appel : l'ESSMS à D, son historique et sa prévision, sa grappe (nom, date cible), ses aménagements et leurs effets, ses actions correctives, ses 10 derniers imports (la part de cet ESSMS dans chaque fichier)",
-    tag: "ESSMS",
-    params: S.finessParam,
-    query: S.dateQuery,
-    response: S.essmsPage,
+  handle("essmsPage", {
     // Kept ready to send per what it depends on (ADR 0018): the ESSMS's and its grappe's rows, the
     // grappe's data version (figures, imports and their rejected lines, adjustments with their
     // decisions, proofs and FINESS labels, actions, pseudonyms: migrations 0009, 0010, 0012, 0013),

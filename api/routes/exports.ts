@@ -3,20 +3,12 @@ import { reportCsv } from "../../domain/report-csv.ts";
 import { cachedReport } from "../../sql/figures-cache.ts";
 import { essmsNames, essmsOfGrappe } from "../../sql/resources.ts";
 import { attachment, reportXlsx, workbookContext } from "../exports.ts";
-import { type RouteDef, route } from "../registry.ts";
-import * as S from "../schemas.ts";
+import { handle, type RouteDef } from "../registry.ts";
 
 import { grappeInScope } from "./scope.ts";
 
 export const EXPORTS: RouteDef[] = [
-  route({
-    method: "get",
-    path: "/grappes/:grappe_id/report.csv",
-    summary: "le rapport de la grappe à la date D, en CSV pour Excel (BOM, ;, virgule décimale)",
-    tag: "exports",
-    params: S.grappeParam,
-    query: S.dateQuery,
-    response: { media: "text/csv" },
+  handle("reportCsv", {
     handler: async ({ deps, scope, params, query, c }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const d = query.date ?? todayParis();
@@ -32,14 +24,7 @@ export const EXPORTS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "get",
-    path: "/grappes/:grappe_id/report.xlsx",
-    summary: "le rapport de la grappe à la date D, en classeur Excel",
-    tag: "exports",
-    params: S.grappeParam,
-    query: S.dateQuery,
-    response: { media: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
+  handle("reportXlsx", {
     handler: async ({ deps, scope, params, query, c }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const d = query.date ?? todayParis();

@@ -1,5 +1,3 @@
-/** Grappes: the list of the scope and one grappe at D (api.md). */
-import { z } from "zod";
 import { completeness, DEFAULT_STALE_DAYS } from "../../domain/completeness.ts";
 import { targetDate, todayParis } from "../../domain/dates.ts";
 import { forecastMonths, grappeDetail, regionRow } from "../../domain/grappe-detail.ts";
@@ -13,8 +11,7 @@ import {
   grappeAndVersion,
 } from "../../sql/figures-cache.ts";
 import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
-import { type RouteDef, route } from "../registry.ts";
-import * as S from "../schemas.ts";
+import { handle, type RouteDef } from "../registry.ts";
 import { grappeInScope, inScope, notFound, scopeList } from "./scope.ts";
 
 /** COMPLETENESS_STALE_DAYS: days after which an export kind's last import is stale (45). */
@@ -24,14 +21,7 @@ export function staleDays(): number {
 }
 
 export const GRAPPES: RouteDef[] = [
-  route({
-    method: "get",
-    path: "/grappes",
-    summary:
-      "les grappes du périmètre à la date D (défaut : aujourd'hui) : verdicts, solde dû ou à risque, blocages, date cible, dernier import",
-    tag: "grappes",
-    query: S.dateQuery,
-    response: z.array(S.grappeSummary),
+  handle("grappes", {
     handler: async ({ deps, scope, query }) => {
       const today = todayParis();
       const d = query.date ?? today;
@@ -49,15 +39,7 @@ export const GRAPPES: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "get",
-    path: "/grappes/:grappe_id",
-    summary:
-      "une grappe à la date D (défaut : aujourd'hui) : taux mutualisés, éligibilité, solde, ESSMS et blocages",
-    tag: "grappes",
-    params: S.grappeParam,
-    query: S.dateQuery,
-    response: S.grappeDetail,
+  handle("grappe", {
     // The page depends on the grappe's row, its data version (every figure, the ESSMS, the
     // imports), D, today and the staleness threshold: kept ready to send per those (ADR 0018).
     cacheKey: async ({ deps, scope, params, query }) => {

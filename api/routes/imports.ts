@@ -1,50 +1,33 @@
 /** Imports: the scope's list, one import with its rejected rows, uploads (ADR 0009). */
 
 import type { Context } from "hono";
-import { z } from "zod";
 import { DomainError } from "../../domain/errors.ts";
 import { ingestSource } from "../../ingest/ingest.ts";
 import { kindFromFileName } from "../../ingest/kinds.ts";
 import { combineResults } from "../../ingest/tddui.ts";
+import { audit } from "../../sql/audit.ts";
 import type { Principal } from "../../sql/identity.ts";
-import { audit } from "../../sql/identity.ts";
 import { reserveImport } from "../../sql/imports.ts";
 import { finessOfGrappes, getImport, importRejections, listImports } from "../../sql/resources.ts";
 import {
   type AppDeps,
   DEFAULT_MAX_UPLOAD,
   type Env,
+  handle,
   Reply,
   type RouteDef,
-  route,
   type Scope,
   uploadsOf,
 } from "../registry.ts";
-import * as S from "../schemas.ts";
 import { receiveUpload } from "../uploads.ts";
-
 import { actor, notFound, scopeList } from "./scope.ts";
 
 export const IMPORTS: RouteDef[] = [
-  route({
-    method: "get",
-    path: "/imports",
-    summary: "les imports du périmètre (les plus récents d'abord)",
-    tag: "imports",
-    response: z.array(S.importRow),
+  handle("imports", {
     handler: async ({ deps, scope, principal }) => listImports(deps.db, scopeList(scope), principal.email),
   }),
 
-  route({
-    method: "get",
-    path: "/imports/:import_id",
-    summary: "un import et ses lignes rejetées (ligne, colonne, motif ; jamais les valeurs)",
-    tag: "imports",
-    params: z.object({ import_id: S.positiveId }),
-    response: S.importRow.extend({
-      progress: z.object({ rows_read: z.number().int() }).optional(),
-      rejections: z.array(S.rejection),
-    }),
+  handle("importDetail", {
     handler: async ({ deps, scope, params, principal }) => {
       const i = await getImport(deps.db, params.import_id, scopeList(scope), principal.email);
       if (!i) notFound(`import ${params.import_id}`);
@@ -61,20 +44,7 @@ export const IMPORTS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "post",
-    path: "/imports",
-    summary:
-      "envoie un export DUI (multipart, champ file) : reçu sur disque, il est importé en arrière-plan comme par la commande ingest (202 ; suivre GET /imports/{id}) ; avec dry_run=true, vérifié seulement : même lecture, mêmes rejets, ce que l'import changerait (200), rien n'est enregistré",
-    tag: "imports",
-    roles: ["chef_projet", "amoa", "admin"],
-    multipart: true,
-    body: z.object({ file: z.instanceof(File, { message: "fichier attendu dans le champ file" }) }),
-    query: z.object({
-      dry_run: z.enum(["true", "false"], { message: "dry_run : true ou false" }).optional(),
-    }),
-    status: 202,
-    response: z.union([S.uploadAccepted, S.dryRunResult]),
+  handle("upload", {
     handler: async ({ deps, c, scope, principal, query }) => {
       if (query.dry_run === "true") return checkUpload(deps, c, scope, principal);
       if (uploadsOf(deps).full)
@@ -125,7 +95,7 @@ export const IMPORTS: RouteDef[] = [
           import_id: importId,
           file: upload.name,
           bytes: upload.bytes,
-          status: "running",
+          status: "running" as const,
         });
       } catch (e) {
         upload.discard();

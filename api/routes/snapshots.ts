@@ -1,42 +1,24 @@
-/** Frozen reports (snapshots), the ARS decision on the solde, and the evidence pack. */
-import { z } from "zod";
-import { audit } from "../../sql/identity.ts";
+import { decideSolde, freezeReport } from "../../services/snapshots.ts";
+import { audit } from "../../sql/audit.ts";
 import { grappeSoldeDecisions, soldeDecisions } from "../../sql/resources.ts";
-import { decideSolde, freezeSnapshot, listSnapshots, readSnapshot } from "../../sql/snapshots.ts";
+import { listSnapshots, readSnapshot } from "../../sql/snapshots.ts";
 import { attachment, evidencePack, synthesisInput } from "../exports.ts";
 import { synthesisPdf } from "../pdf.ts";
-import { type AppDeps, Reply, type RouteDef, route, type Scope } from "../registry.ts";
-import * as S from "../schemas.ts";
-
+import { type AppDeps, handle, Reply, type RouteDef, type Scope } from "../registry.ts";
 import { actor, grappeInScope, notFound } from "./scope.ts";
 
 export const SNAPSHOTS: RouteDef[] = [
-  route({
-    method: "get",
-    path: "/grappes/:grappe_id/snapshots",
-    summary: "les rapports figés de la grappe",
-    tag: "figés",
-    params: S.grappeParam,
-    response: z.array(S.snapshotSummary),
+  handle("snapshots", {
     handler: async ({ deps, scope, params }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
       return listSnapshots(deps.db, g.grappe_id);
     },
   }),
 
-  route({
-    method: "post",
-    path: "/grappes/:grappe_id/snapshots",
-    summary: "fige le rapport de la grappe à la date D (ARS de la région)",
-    tag: "figés",
-    roles: ["ars"],
-    params: S.grappeParam,
-    body: z.object({ date: S.day }),
-    status: 201,
-    response: S.snapshot,
+  handle("freeze", {
     handler: async ({ deps, scope, params, body, principal }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
-      const snap = await freezeSnapshot(deps.db, body.date, g.grappe_id, actor(principal));
+      const snap = await freezeReport(deps.db, body.date, g.grappe_id, actor(principal));
       await audit(
         deps.db,
         actor(principal),
@@ -57,13 +39,7 @@ export const SNAPSHOTS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "get",
-    path: "/grappes/:grappe_id/snapshots/:snapshot_id",
-    summary: "un rapport figé, avec les imports sur lesquels il repose et la décision de l'ARS",
-    tag: "figés",
-    params: S.grappeParam.extend({ snapshot_id: S.positiveId }),
-    response: S.snapshot,
+  handle("snapshot", {
     handler: async ({ deps, scope, params }) => {
       const { snap } = await snapshotInScope(deps, scope, params.grappe_id, params.snapshot_id);
       const [decisions, shown] = await Promise.all([
@@ -74,50 +50,24 @@ export const SNAPSHOTS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "post",
-    path: "/grappes/:grappe_id/snapshots/:snapshot_id/decision",
-    summary: "enregistre la décision de l'ARS sur le solde, sur un rapport figé",
-    tag: "figés",
-    roles: ["ars"],
-    params: S.grappeParam.extend({ snapshot_id: S.positiveId }),
-    body: S.soldeDecisionInput,
-    status: 201,
-    response: S.soldeDecision,
+  handle("soldeDecision", {
     handler: async ({ deps, scope, params, body, principal }) => {
       const { g, snap } = await snapshotInScope(deps, scope, params.grappe_id, params.snapshot_id);
       const saved = await decideSolde(deps.db, snap, g.grappe_id, body, actor(principal));
       const all = await soldeDecisions(deps.db, snap.snapshot_id);
-      return new Reply(
-        201,
-        all.find((x) => x.decision_id === saved),
-      );
+      const decided = all.find((x) => x.decision_id === saved) ?? notFound(`décision ${saved}`);
+      return new Reply(201, decided);
     },
   }),
 
-  route({
-    method: "get",
-    path: "/grappes/:grappe_id/decisions",
-    summary:
-      "l'historique des décisions sur le solde de la grappe (qui, quand, quoi, sur quel figé, pourquoi), celle en vigueur marquée",
-    tag: "figés",
-    params: S.grappeParam,
-    response: z.array(S.soldeDecision),
+  handle("decisions", {
     handler: async ({ deps, scope, params }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
       return grappeSoldeDecisions(deps.db, g.grappe_id);
     },
   }),
 
-  route({
-    method: "get",
-    path: "/grappes/:grappe_id/synthesis.pdf",
-    summary:
-      "la synthèse d'une page (A4, PDF) d'un rapport figé : verdicts, montant, blocages, ESSMS, aménagements, décision",
-    tag: "figés",
-    params: S.grappeParam,
-    query: S.snapshotQuery,
-    response: { media: "application/pdf" },
+  handle("synthesisPdf", {
     handler: async ({ deps, scope, params, query, c }) => {
       const { g, snap } = await snapshotInScope(deps, scope, params.grappe_id, query.snapshot);
       const pdf = await synthesisPdf(await synthesisInput(deps.db, snap));
@@ -128,15 +78,7 @@ export const SNAPSHOTS: RouteDef[] = [
     },
   }),
 
-  route({
-    method: "get",
-    path: "/grappes/:grappe_id/evidence",
-    summary:
-      "le dossier de preuve (ZIP) d'un rapport figé : chiffres, règles, imports, aménagements, actions, décision, journal",
-    tag: "figés",
-    params: S.grappeParam,
-    query: S.snapshotQuery,
-    response: { media: "application/zip" },
+  handle("evidence", {
     handler: async ({ deps, scope, params, query, c }) => {
       const { g, snap } = await snapshotInScope(deps, scope, params.grappe_id, query.snapshot);
       const zip = await evidencePack(deps.db, snap);

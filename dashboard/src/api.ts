@@ -1,9 +1,12 @@
 /**
- * Typed API client. Types come from the server's zod schemas (api/schemas.ts, type-only import:
- * nothing of zod reaches the bundle); the endpoint list is checked against /api/openapi.json by
- * a test (test/dashboard-client.test.ts).
+ * The typed API client, derived from the server's contract: each call names an endpoint of
+ * api/endpoints.ts (method and path, plain data: the only part of the contract in the bundle) and
+ * takes its types from api/contract.ts (type-only import: nothing of zod reaches the bundle).
+ * A path and its types are written once; test/unit/dashboard-client.test.ts holds them.
  */
 import type { z } from "zod";
+import type { Contracts } from "../../api/contract.ts";
+import { ENDPOINTS, type EndpointName, endpointUrl } from "../../api/endpoints.ts";
 import type * as S from "../../api/schemas.ts";
 
 export type Me = z.infer<typeof S.me>;
@@ -26,7 +29,7 @@ export type ImportRow = z.infer<typeof S.importRow>;
 export type Rejection = z.infer<typeof S.rejection>;
 export type IngestEntry = z.infer<typeof S.ingestEntry>;
 export type UploadAccepted = z.infer<typeof S.uploadAccepted>;
-export type ImportDetail = ImportRow & { progress?: { rows_read: number }; rejections: Rejection[] };
+export type ImportDetail = z.infer<typeof S.importDetail>;
 export type Snapshot = z.infer<typeof S.snapshot>;
 export type SnapshotSummary = z.infer<typeof S.snapshotSummary>;
 
@@ -80,133 +83,130 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return data as T;
 }
 
-const q = (params: Record<string, string | undefined>) => {
-  const s = new URLSearchParams(
-    Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined),
-  ).toString();
-  return s ? `?${s}` : "";
+/** What an endpoint's contract lets a client send: its path parameters, query and JSON body. */
+type Part<N extends EndpointName, K extends "params" | "query" | "body"> = Contracts[N] extends {
+  [k in K]: infer T extends z.ZodType;
+}
+  ? z.input<T>
+  : never;
+/** The parts an endpoint takes; a part that may be empty (every field optional) may be left out. */
+type Input<N extends EndpointName> = {
+  [K in "params" | "query" | "body" as Part<N, K> extends never
+    ? never
+    : Record<string, never> extends Part<N, K>
+      ? never
+      : K]: Part<N, K>;
+} & {
+  [K in "params" | "query" | "body" as Part<N, K> extends never
+    ? never
+    : Record<string, never> extends Part<N, K>
+      ? K
+      : never]?: Part<N, K>;
 };
+/** What an endpoint answers (its contract's response schema; a file endpoint has only a URL). */
+export type Output<N extends EndpointName> = Contracts[N] extends { response: infer R extends z.ZodType }
+  ? z.output<R>
+  : never;
 
-/** Every endpoint the dashboard uses: [method, OpenAPI path]. */
-export const ENDPOINTS = {
-  login: ["post", "/api/session"],
-  logout: ["delete", "/api/session"],
-  me: ["get", "/api/me"],
-  grappes: ["get", "/api/grappes"],
-  grappe: ["get", "/api/grappes/{grappe_id}"],
-  essms: ["get", "/api/essms/{finess}"],
-  history: ["get", "/api/essms/{finess}/history"],
-  worklist: ["get", "/api/essms/{finess}/worklist"],
-  essmsPage: ["get", "/api/essms/{finess}/page"],
-  worklistMatch: ["post", "/api/essms/{finess}/worklist/match"],
-  adjustments: ["get", "/api/adjustments"],
-  propose: ["post", "/api/adjustments"],
-  effect: ["post", "/api/adjustments/effect"],
-  decide: ["post", "/api/adjustments/{amenagement_id}/decision"],
-  addPiece: ["post", "/api/adjustments/{amenagement_id}/pieces"],
-  piece: ["get", "/api/adjustments/{amenagement_id}/pieces/{piece_id}"],
-  actions: ["get", "/api/corrective-actions"],
-  createAction: ["post", "/api/corrective-actions"],
-  updateAction: ["patch", "/api/corrective-actions/{action_id}"],
-  imports: ["get", "/api/imports"],
-  importDetail: ["get", "/api/imports/{import_id}"],
-  upload: ["post", "/api/imports"],
-  snapshots: ["get", "/api/grappes/{grappe_id}/snapshots"],
-  freeze: ["post", "/api/grappes/{grappe_id}/snapshots"],
-  snapshot: ["get", "/api/grappes/{grappe_id}/snapshots/{snapshot_id}"],
-  soldeDecision: ["post", "/api/grappes/{grappe_id}/snapshots/{snapshot_id}/decision"],
-  decisions: ["get", "/api/grappes/{grappe_id}/decisions"],
-  evidence: ["get", "/api/grappes/{grappe_id}/evidence"],
-  synthesisPdf: ["get", "/api/grappes/{grappe_id}/synthesis.pdf"],
-  reportCsv: ["get", "/api/grappes/{grappe_id}/report.csv"],
-  reportXlsx: ["get", "/api/grappes/{grappe_id}/report.xlsx"],
-} as const;
+type Query = Record<string, string | number | boolean | undefined | null>;
+type Params = Record<string, string | number>;
 
-const e = encodeURIComponent;
+/** The address of an endpoint for these parameters and query (downloads, links). */
+export function url<N extends EndpointName>(name: N, input: Omit<Input<N>, "body"> = {} as Input<N>): string {
+  const i = input as { params?: Params; query?: Query };
+  return endpointUrl(name, i.params, i.query);
+}
 
+/**
+ * Calls an endpoint: its method and path from api/endpoints.ts, the body sent as JSON, or as a
+ * form when it is one (uploads); resolves with the answer typed by the contract, rejects with an
+ * ApiProblem (French detail, field errors).
+ */
+export function request<N extends EndpointName>(
+  name: N,
+  input: Input<N> | (Omit<Input<N>, "body"> & { form: FormData }) = {} as Input<N>,
+): Promise<Output<N>> {
+  const i = input as { params?: Params; query?: Query; body?: unknown; form?: FormData };
+  return call<Output<N>>(
+    ENDPOINTS[name].method.toUpperCase(),
+    url(name, i as Omit<Input<N>, "body">),
+    i.form ?? i.body,
+  );
+}
+
+/** A form holding one file in the field `file` (the contract's multipart bodies). */
+function withFile(file: File): FormData {
+  const form = new FormData();
+  form.set("file", file);
+  return form;
+}
+
+/** The calls the pages make, each one line over `request` (types from the contract). */
 export const api = {
-  login: (email: string, password: string) => call<Me>("POST", "/api/session", { email, password }),
-  logout: () => call<void>("DELETE", "/api/session"),
-  me: () => call<Me>("GET", "/api/me"),
-  grappes: (date?: string) => call<GrappeSummary[]>("GET", `/api/grappes${q({ date })}`),
-  grappe: (id: string, date?: string) => call<GrappeDetail>("GET", `/api/grappes/${e(id)}${q({ date })}`),
-  essms: (finess: string, date?: string) => call<EssmsDetail>("GET", `/api/essms/${e(finess)}${q({ date })}`),
+  login: (email: string, password: string) => request("login", { body: { email, password } }),
+  logout: () => request("logout"),
+  me: () => request("me"),
+  grappes: (date?: string) => request("grappes", { query: { date } }),
+  grappe: (id: string, date?: string) => request("grappe", { params: { grappe_id: id }, query: { date } }),
+  essms: (finess: string, date?: string) => request("essms", { params: { finess }, query: { date } }),
   history: (finess: string, from?: string, to?: string) =>
-    call<History>("GET", `/api/essms/${e(finess)}/history${q({ from, to })}`),
+    request("history", { params: { finess }, query: { from, to } }),
   adjustments: (grappeId?: string, date?: string) =>
-    call<AdjustmentInView[]>("GET", `/api/adjustments${q({ grappe_id: grappeId, date })}`),
-  propose: (body: Record<string, unknown>) => call<Adjustment>("POST", "/api/adjustments", body),
-  effect: (body: Record<string, unknown>, date?: string) =>
-    call<AdjustmentFigures>("POST", `/api/adjustments/effect${q({ date })}`, body),
-  addPiece: (id: number, file: File) => {
-    const form = new FormData();
-    form.set("file", file);
-    return call<Piece>("POST", `/api/adjustments/${id}/pieces`, form);
-  },
-  pieceUrl: (id: number, pieceId: number) => `/api/adjustments/${id}/pieces/${pieceId}`,
-  decide: (id: number, decision: string, comment: string | null) =>
-    call<Adjustment>("POST", `/api/adjustments/${id}/decision`, { decision, comment }),
-  actions: (grappeId?: string) =>
-    call<Action[]>("GET", `/api/corrective-actions${q({ grappe_id: grappeId })}`),
-  createAction: (body: Record<string, unknown>) => call<Action>("POST", "/api/corrective-actions", body),
-  updateAction: (id: number, body: Record<string, unknown>) =>
-    call<Action>("PATCH", `/api/corrective-actions/${id}`, body),
-  imports: () => call<ImportRow[]>("GET", "/api/imports"),
-  importDetail: (id: number) => call<ImportDetail>("GET", `/api/imports/${id}`),
-  essmsPage: (finess: string, date?: string) =>
-    call<EssmsPage>("GET", `/api/essms/${e(finess)}/page${q({ date })}`),
-  worklist: (finess: string, indicator: string, date?: string) =>
-    call<Worklist>("GET", `/api/essms/${e(finess)}/worklist${q({ indicator, date })}`),
-  worklistMatch: (finess: string, indicator: string, date: string, file: File) => {
-    const form = new FormData();
-    form.set("file", file);
-    return call<WorklistMatch>(
-      "POST",
-      `/api/essms/${e(finess)}/worklist/match${q({ indicator, date })}`,
-      form,
-    );
-  },
+    request("adjustments", { query: { grappe_id: grappeId, date } }),
+  propose: (body: Part<"propose", "body">) => request("propose", { body }),
+  effect: (body: Part<"effect", "body">, date?: string) => request("effect", { body, query: { date } }),
+  addPiece: (id: number, file: File) =>
+    request("addPiece", { params: { amenagement_id: id }, form: withFile(file) }),
+  pieceUrl: (id: number, pieceId: number) =>
+    url("piece", { params: { amenagement_id: id, piece_id: pieceId } }),
+  decide: (id: number, decision: Part<"decide", "body">["decision"], comment: string | null) =>
+    request("decide", { params: { amenagement_id: id }, body: { decision, comment } }),
+  actions: (grappeId?: string) => request("actions", { query: { grappe_id: grappeId } }),
+  createAction: (body: Part<"createAction", "body">) => request("createAction", { body }),
+  updateAction: (id: number, body: Part<"updateAction", "body">) =>
+    request("updateAction", { params: { action_id: id }, body }),
+  imports: () => request("imports"),
+  importDetail: (id: number) => request("importDetail", { params: { import_id: id } }),
+  essmsPage: (finess: string, date?: string) => request("essmsPage", { params: { finess }, query: { date } }),
+  worklist: (finess: string, indicator: Part<"worklist", "query">["indicator"], date?: string) =>
+    request("worklist", { params: { finess }, query: { indicator, date } }),
+  worklistMatch: (
+    finess: string,
+    indicator: Part<"worklist", "query">["indicator"],
+    date: string,
+    file: File,
+  ) => request("worklistMatch", { params: { finess }, query: { indicator, date }, form: withFile(file) }),
   /** The same, as the CSV file (bytes kept as sent: the BOM that Excel needs stays). */
-  worklistMatchCsv: async (finess: string, indicator: string, date: string, file: File): Promise<Blob> => {
-    const form = new FormData();
-    form.set("file", file);
-    const res = await send(`/api/essms/${e(finess)}/worklist/match${q({ indicator, date, format: "csv" })}`, {
-      method: "POST",
-      credentials: "same-origin",
-      body: form,
-    });
+  worklistMatchCsv: async (
+    finess: string,
+    indicator: Part<"worklist", "query">["indicator"],
+    date: string,
+    file: File,
+  ): Promise<Blob> => {
+    const res = await send(
+      url("worklistMatch", { params: { finess }, query: { indicator, date, format: "csv" } }),
+      { method: "POST", credentials: "same-origin", body: withFile(file) },
+    );
     if (!res.ok) throw new ApiProblem(res.status, "erreur", `téléchargement refusé (${res.status})`);
     return res.blob();
   },
-  check: (file: File) => {
-    const form = new FormData();
-    form.set("file", file);
-    return call<DryRun>("POST", "/api/imports?dry_run=true", form);
-  },
-  upload: (file: File) => {
-    const form = new FormData();
-    form.set("file", file);
-    return call<UploadAccepted>("POST", "/api/imports", form);
-  },
-  snapshots: (grappeId: string) => call<SnapshotSummary[]>("GET", `/api/grappes/${e(grappeId)}/snapshots`),
+  check: (file: File) =>
+    request("upload", { query: { dry_run: "true" }, form: withFile(file) }) as Promise<DryRun>,
+  upload: (file: File) => request("upload", { form: withFile(file) }) as Promise<UploadAccepted>,
+  snapshots: (grappeId: string) => request("snapshots", { params: { grappe_id: grappeId } }),
   freeze: (grappeId: string, date: string) =>
-    call<Snapshot>("POST", `/api/grappes/${e(grappeId)}/snapshots`, { date }),
+    request("freeze", { params: { grappe_id: grappeId }, body: { date } }),
   snapshot: (grappeId: string, id: number) =>
-    call<Snapshot>("GET", `/api/grappes/${e(grappeId)}/snapshots/${id}`),
-  soldeDecision: (
-    grappeId: string,
-    id: number,
-    body: {
-      eligible: boolean;
-      comment: string | null;
-      replaces_decision_id: number | null;
-      replacement_reason: string | null;
-    },
-  ) => call<SoldeDecision>("POST", `/api/grappes/${e(grappeId)}/snapshots/${id}/decision`, body),
-  decisions: (grappeId: string) => call<SoldeDecision[]>("GET", `/api/grappes/${e(grappeId)}/decisions`),
-  evidenceUrl: (grappeId: string, id: number) => `/api/grappes/${e(grappeId)}/evidence?snapshot=${id}`,
+    request("snapshot", { params: { grappe_id: grappeId, snapshot_id: id } }),
+  soldeDecision: (grappeId: string, id: number, body: Part<"soldeDecision", "body">) =>
+    request("soldeDecision", { params: { grappe_id: grappeId, snapshot_id: id }, body }),
+  decisions: (grappeId: string) => request("decisions", { params: { grappe_id: grappeId } }),
+  evidenceUrl: (grappeId: string, id: number) =>
+    url("evidence", { params: { grappe_id: grappeId }, query: { snapshot: id } }),
   synthesisPdfUrl: (grappeId: string, id: number) =>
-    `/api/grappes/${e(grappeId)}/synthesis.pdf?snapshot=${id}`,
-  reportCsvUrl: (grappeId: string, date: string) => `/api/grappes/${e(grappeId)}/report.csv${q({ date })}`,
-  reportXlsxUrl: (grappeId: string, date: string) => `/api/grappes/${e(grappeId)}/report.xlsx${q({ date })}`,
+    url("synthesisPdf", { params: { grappe_id: grappeId }, query: { snapshot: id } }),
+  reportCsvUrl: (grappeId: string, date: string) =>
+    url("reportCsv", { params: { grappe_id: grappeId }, query: { date } }),
+  reportXlsxUrl: (grappeId: string, date: string) =>
+    url("reportXlsx", { params: { grappe_id: grappeId }, query: { date } }),
 };

@@ -53,3 +53,13 @@ export function select(
     options.map(([v, l]) => h("option", { value: v, selected: v === selected }, l)),
   );
 }
+
+/**
+ * The value chosen in a select built from `values` (a domain list), typed as one of them: the
+ * select offers nothing else; an option changed by hand is refused here in French.
+ */
+export function chosen<T extends string>(sel: HTMLSelectElement, values: readonly T[]): T {
+  const v = sel.value as T;
+  if (!values.includes(v)) throw new Error(`choix inconnu : ${sel.value}`);
+  return v;
+}

@@ -18,7 +18,7 @@ import {
 import { chartCard } from "../components/chart-card.ts";
 import { completenessTable } from "../components/completeness.ts";
 import { effectBlock } from "../components/effect.ts";
-import { field, input, select, textarea } from "../components/field.ts";
+import { chosen, field, input, select, textarea } from "../components/field.ts";
 import { form, refusal, resultArea, submitButton } from "../components/form.ts";
 import { row, rowHeader, table } from "../components/table.ts";
 import { alert, badge, type Child, frDate, h, int, mount, pct, progress } from "../dom.ts";
@@ -371,9 +371,9 @@ function proposeForm(
   const spaced = { class: "fr-mb-2w" };
   const body = () => ({
     finess,
-    indicateur: indicateur.value,
+    indicateur: chosen(indicateur, INDICATOR_IDS),
     nombre: Number(nombre.value),
-    categorie: categorie.value,
+    categorie: chosen(categorie, AMENAGEMENT_CATEGORIE.values),
     justification: justification.value,
     date_debut: debut.value,
     date_fin: fin.value || null,
@@ -497,7 +497,9 @@ function actionStatusSelect(a: Action): HTMLSelectElement {
     {
       "aria-label": `Statut de l'action ${a.action_id}`,
       onchange: async (ev: Event) => {
-        await api.updateAction(a.action_id, { status: (ev.currentTarget as HTMLSelectElement).value });
+        await api.updateAction(a.action_id, {
+          status: chosen(ev.currentTarget as HTMLSelectElement, ACTION_STATUS.values),
+        });
       },
     },
     choices(ACTION_STATUS),
@@ -521,7 +523,7 @@ function actionForm({ finess, reload }: Editing): HTMLElement {
         submit: async () => {
           await api.createAction({
             finess,
-            indicateur: indicateur.value,
+            indicateur: chosen(indicateur, INDICATOR_IDS),
             description: description.value,
             owner: owner.value || null,
             due_date: due.value || null,

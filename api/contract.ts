@@ -1,0 +1,300 @@
+/**
+ * The API's contract: for each endpoint of api/endpoints.ts, who may call it and the zod schemas
+ * of its parameters, query, body and answer. The server mounts its handlers on it (api/routes/),
+ * the OpenAPI document is generated from it, and the dashboard's typed client (dashboard/src/
+ * api.ts) takes its types from it: a path and its types are written once.
+ */
+import { z } from "zod";
+import { actionPatchSchema, actionSchema, decisionSchema, proposalSchema } from "../domain/inputs.ts";
+import type { Role } from "../domain/roles.ts";
+import { ENDPOINTS, type EndpointName } from "./endpoints.ts";
+import * as S from "./schemas.ts";
+
+/** What a contract declares beside its method and path. */
+export interface ContractSpec {
+  summary: string;
+  tag: string;
+  /** answers without authentication */
+  public?: boolean;
+  /** roles allowed (after the scope check): others get 403 */
+  roles?: readonly Role[];
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** the body is multipart (a file in the field `file`), streamed by the handler itself */
+  multipart?: boolean;
+  /** the largest JSON body read (bytes; default 1 MB) */
+  maxBodyBytes?: number;
+  /** JSON answer schema, or the media type of a file answer */
+  response: z.ZodType | { media: string };
+  /** the status of a success (default 200) */
+  status?: 200 | 201 | 202 | 204;
+}
+
+const file = z.object({ file: z.instanceof(File, { message: "fichier attendu dans le champ file" }) });
+/** `{ name: positive id }` as a path's parameters. */
+const positive = <const N extends string>(name: N) =>
+  z.object({ [name]: S.positiveId } as Record<N, typeof S.positiveId>);
+
+/** The body of POST /api/session (64 KB at most, read before anything else). */
+export const loginBody = z.object({
+  email: z.string().trim().min(1, "adresse électronique obligatoire").max(320),
+  password: z.string().min(1, "mot de passe obligatoire").max(1024),
+});
+export const LOGIN_BODY_MAX = 64 * 1024;
+
+function contract<const N extends EndpointName, const C extends ContractSpec>(name: N, spec: C) {
+  return { name, ...ENDPOINTS[name], ...spec };
+}
+
+export const CONTRACTS = {
+  login: contract("login", {
+    summary:
+      "ouvre une session (cookie HttpOnly) ; cinq essais par compte et vingt par adresse par quart d'heure",
+    tag: "identité",
+    public: true,
+    body: loginBody,
+    maxBodyBytes: LOGIN_BODY_MAX,
+    response: S.me,
+  }),
+  logout: contract("logout", {
+    summary: "ferme la session",
+    tag: "identité",
+    response: z.null(),
+    status: 204,
+  }),
+  me: contract("me", {
+    summary: "l'utilisateur connecté, son rôle et son périmètre",
+    tag: "identité",
+    response: S.me,
+  }),
+  grappes: contract("grappes", {
+    summary:
+      "les grappes du périmètre à la date D (défaut : aujourd'hui) : verdicts, solde dû ou à risque, blocages, date cible, dernier import",
+    tag: "grappes",
+    query: S.dateQuery,
+    response: z.array(S.grappeSummary),
+  }),
+  grappe: contract("grappe", {
+    summary:
+      "une grappe à la date D (défaut : aujourd'hui) : taux mutualisés, éligibilité, solde, ESSMS et blocages",
+    tag: "grappes",
+    params: S.grappeParam,
+    query: S.dateQuery,
+    response: S.grappeDetail,
+  }),
+  reportCsv: contract("reportCsv", {
+    summary: "le rapport de la grappe à la date D, en CSV pour Excel (BOM, ;, virgule décimale)",
+    tag: "exports",
+    params: S.grappeParam,
+    query: S.dateQuery,
+    response: { media: "text/csv" },
+  }),
+  reportXlsx: contract("reportXlsx", {
+    summary: "le rapport de la grappe à la date D, en classeur Excel",
+    tag: "exports",
+    params: S.grappeParam,
+    query: S.dateQuery,
+    response: { media: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
+  }),
+  snapshots: contract("snapshots", {
+    summary: "les rapports figés de la grappe",
+    tag: "figés",
+    params: S.grappeParam,
+    response: z.array(S.snapshotSummary),
+  }),
+  freeze: contract("freeze", {
+    summary: "fige le rapport de la grappe à la date D (ARS de la région)",
+    tag: "figés",
+    roles: ["ars"],
+    params: S.grappeParam,
+    body: z.object({ date: S.day }),
+    status: 201,
+    response: S.snapshot,
+  }),
+  snapshot: contract("snapshot", {
+    summary: "un rapport figé, avec les imports sur lesquels il repose et la décision de l'ARS",
+    tag: "figés",
+    params: S.grappeParam.extend({ snapshot_id: S.positiveId }),
+    response: S.snapshot,
+  }),
+  soldeDecision: contract("soldeDecision", {
+    summary: "enregistre la décision de l'ARS sur le solde, sur un rapport figé",
+    tag: "figés",
+    roles: ["ars"],
+    params: S.grappeParam.extend({ snapshot_id: S.positiveId }),
+    body: S.soldeDecisionInput,
+    status: 201,
+    response: S.soldeDecision,
+  }),
+  decisions: contract("decisions", {
+    summary:
+      "l'historique des décisions sur le solde de la grappe (qui, quand, quoi, sur quel figé, pourquoi), celle en vigueur marquée",
+    tag: "figés",
+    params: S.grappeParam,
+    response: z.array(S.soldeDecision),
+  }),
+  synthesisPdf: contract("synthesisPdf", {
+    summary:
+      "la synthèse d'une page (A4, PDF) d'un rapport figé : verdicts, montant, blocages, ESSMS, aménagements, décision",
+    tag: "figés",
+    params: S.grappeParam,
+    query: S.snapshotQuery,
+    response: { media: "application/pdf" },
+  }),
+  evidence: contract("evidence", {
+    summary:
+      "le dossier de preuve (ZIP) d'un rapport figé : chiffres, règles, imports, aménagements, actions, décision, journal",
+    tag: "figés",
+    params: S.grappeParam,
+    query: S.snapshotQuery,
+    response: { media: "application/zip" },
+  }),
+  essms: contract("essms", {
+    summary: "un ESSMS à la date D : indicateurs, file active et sa source, fraîcheur des données",
+    tag: "ESSMS",
+    params: S.finessParam,
+    query: S.dateQuery,
+    response: S.essmsDetail,
+  }),
+  history: contract("history", {
+    summary: "historique mensuel (premier jour de chaque mois) et prévision par indicateur",
+    tag: "ESSMS",
+    params: S.finessParam,
+    query: z
+      .object({ from: S.day.optional(), to: S.day.optional() })
+      .refine((q) => !q.from || !q.to || q.from <= q.to, {
+        path: ["from"],
+        message: "from doit précéder to",
+      }),
+    response: S.history,
+  }),
+  worklist: contract("worklist", {
+    summary:
+      "les dossiers comptés au dénominateur et pas au numérateur d'un indicateur à la date D, avec leur motif, et ceux que la fenêtre du mois prochain fera sortir (422 pour la MS Santé)",
+    tag: "ESSMS",
+    params: S.finessParam,
+    query: S.worklistQuery,
+    response: S.worklist,
+  }),
+  worklistMatch: contract("worklistMatch", {
+    summary:
+      "ré-identifie la liste avec un export du DUI de l'ESSMS (multipart, champ file ; format=csv pour un CSV) : calculé en mémoire, rien n'est conservé ni journalisé du fichier (chef de projet, AMOA)",
+    tag: "ESSMS",
+    roles: ["chef_projet", "amoa"],
+    multipart: true,
+    params: S.finessParam,
+    query: S.worklistQuery.extend({
+      format: z.enum(["json", "csv"]).optional(),
+      /** the ESSMS's vendor profile (profiles/NAME.json) when its export is not canonical */
+      profile: z.string().max(64).optional(),
+    }),
+    body: file,
+    response: S.worklistMatch,
+  }),
+  essmsPage: contract("essmsPage", {
+    summary:
+      "tout ce que montre la page d'un ESSMS en un appel : l'ESSMS à D, son historique et sa prévision, sa grappe (nom, date cible), ses aménagements et leurs effets, ses actions correctives, ses 10 derniers imports (la part de cet ESSMS dans chaque fichier)",
+    tag: "ESSMS",
+    params: S.finessParam,
+    query: S.dateQuery,
+    response: S.essmsPage,
+  }),
+  adjustments: contract("adjustments", {
+    summary: "les aménagements du périmètre (ou d'une grappe) avec l'historique de leurs décisions",
+    tag: "aménagements",
+    query: z.object({ grappe_id: z.string().min(1).optional(), date: S.day.optional() }),
+    response: z.array(S.adjustmentInView),
+  }),
+  propose: contract("propose", {
+    summary: "propose un aménagement (chef de projet, AMOA de la grappe)",
+    tag: "aménagements",
+    roles: ["chef_projet", "amoa"],
+    body: proposalSchema,
+    status: 201,
+    response: S.adjustment,
+  }),
+  effect: contract("effect", {
+    summary:
+      "ce qu'approuver cet aménagement changerait (ESSMS et grappe, à la date D et à la date cible), sans rien enregistrer ; 422 s'il dépasse le dénominateur",
+    tag: "aménagements",
+    query: S.dateQuery,
+    body: proposalSchema,
+    response: S.adjustmentFigures,
+  }),
+  decide: contract("decide", {
+    summary: "approuve, refuse (commentaire obligatoire) ou révoque un aménagement (ARS de la région)",
+    tag: "aménagements",
+    roles: ["ars"],
+    params: positive("amenagement_id"),
+    body: decisionSchema,
+    response: S.adjustment,
+  }),
+  addPiece: contract("addPiece", {
+    summary:
+      "joint une pièce justificative à un aménagement proposé (multipart, champ file ; PDF, PNG ou JPEG reconnus au contenu ; 5 Mo au plus)",
+    tag: "aménagements",
+    roles: ["chef_projet", "amoa"],
+    multipart: true,
+    params: positive("amenagement_id"),
+    body: file,
+    status: 201,
+    response: S.piece,
+  }),
+  piece: contract("piece", {
+    summary: "une pièce justificative d'un aménagement (téléchargement)",
+    tag: "aménagements",
+    params: z.object({ amenagement_id: S.positiveId, piece_id: S.positiveId }),
+    response: { media: "application/octet-stream" },
+  }),
+  actions: contract("actions", {
+    summary:
+      "les actions correctives du périmètre (ou d'une grappe), avec la valeur de l'indicateur à leur création et aujourd'hui",
+    tag: "actions correctives",
+    query: z.object({ grappe_id: z.string().min(1).optional() }),
+    response: z.array(S.action),
+  }),
+  createAction: contract("createAction", {
+    summary: "crée une action corrective (AMOA, chef de projet)",
+    tag: "actions correctives",
+    roles: ["chef_projet", "amoa"],
+    body: actionSchema,
+    status: 201,
+    response: S.action,
+  }),
+  updateAction: contract("updateAction", {
+    summary: "met à jour une action corrective (statut, responsable, échéance, description)",
+    tag: "actions correctives",
+    roles: ["chef_projet", "amoa"],
+    params: positive("action_id"),
+    body: actionPatchSchema,
+    response: S.action,
+  }),
+  imports: contract("imports", {
+    summary: "les imports du périmètre (les plus récents d'abord)",
+    tag: "imports",
+    response: z.array(S.importRow),
+  }),
+  importDetail: contract("importDetail", {
+    summary: "un import et ses lignes rejetées (ligne, colonne, motif ; jamais les valeurs)",
+    tag: "imports",
+    params: positive("import_id"),
+    response: S.importDetail,
+  }),
+  upload: contract("upload", {
+    summary:
+      "envoie un export DUI (multipart, champ file) : reçu sur disque, il est importé en arrière-plan comme par la commande ingest (202 ; suivre GET /imports/{id}) ; avec dry_run=true, vérifié seulement : même lecture, mêmes rejets, ce que l'import changerait (200), rien n'est enregistré",
+    tag: "imports",
+    roles: ["chef_projet", "amoa", "admin"],
+    multipart: true,
+    body: file,
+    query: z.object({
+      dry_run: z.enum(["true", "false"], { message: "dry_run : true ou false" }).optional(),
+    }),
+    status: 202,
+    response: z.union([S.uploadAccepted, S.dryRunResult]),
+  }),
+} as const satisfies { [N in EndpointName]: { name: N } & ContractSpec };
+
+export type Contracts = typeof CONTRACTS;
+export type Contract = Contracts[EndpointName];

@@ -1,0 +1,155 @@
+/**
+ * Every golden case, at every date it has an expected report for, on both backends: the same
+ * pipeline as the CLI (referential, adjustments, declared file active, exports, report).
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "vitest";
+import type { Db } from "../../db/index.ts";
+import { addMonths, monthStarts } from "../../domain/dates.ts";
+import type { Report } from "../../domain/report.ts";
+import type { IngestFileResult } from "../../ingest/importer.ts";
+import { ingestPaths } from "../../ingest/ingest.ts";
+import { importAdjustments, importFileActive, importReferential } from "../../ingest/programme.ts";
+import { computeReport, essmsCounts, monthlyCounts } from "../../sql/queries.ts";
+import { describeOnBackends, it } from "../support/backend-test.ts";
+import { goldenRoot, SECRET } from "../support/helpers.ts";
+
+const root = goldenRoot();
+const cases = readdirSync(root, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+
+const IND_FIELDS = ["numerator", "denominator", "adjustment", "met", "mandatory", "gap"] as const;
+const GRAPPE_FIELDS = ["numerator", "denominator", "met", "essms_meeting"] as const;
+
+/** The comparable projection of a report, as shared/tools/compare_report.py reads it. */
+function project(r: Report) {
+  return {
+    window: r.window,
+    essms: r.essms.map((e) => ({
+      finess: e.finess,
+      file_active: e.file_active,
+      meets_all_mandatory: e.meets_all_mandatory,
+      optional: e.optional,
+      indicators: Object.fromEntries(
+        Object.entries(e.indicators).map(([k, v]) => [
+          k,
+          {
+            ...Object.fromEntries(IND_FIELDS.map((f) => [f, v[f]])),
+            rate: v.rate === null ? null : Math.round(v.rate * 1e4),
+          },
+        ]),
+      ),
+    })),
+    grappes: r.grappes.map((g) => ({
+      grappe_id: g.grappe_id,
+      essms_total: g.essms_total,
+      essms_meeting_all: g.essms_meeting_all,
+      eligible: g.eligible,
+      eligible_pooled: g.eligible_pooled,
+      subsidy: {
+        total_eur: Math.round(g.subsidy.total_eur * 100),
+        solde_eur: Math.round(g.subsidy.solde_eur * 100),
+      },
+      indicators: Object.fromEntries(
+        Object.entries(g.indicators).map(([k, v]) => [
+          k,
+          Object.fromEntries(GRAPPE_FIELDS.map((f) => [f, v[f]])),
+        ]),
+      ),
+    })),
+  };
+}
+
+it("finds golden cases to run", () => {
+  expect(cases.length).toBeGreaterThanOrEqual(2);
+});
+
+for (const name of cases) {
+  const dir = join(root, name);
+  /** Each backend's ingest results for this case, as its seed loaded them. */
+  const ingested = new Map<Db, IngestFileResult[]>();
+  describeOnBackends(
+    `golden ${name}`,
+    {
+      seed: async (db) => {
+        expect((await importReferential(db, join(dir, "referentiel.csv"))).status).toBe("loaded");
+        if (existsSync(join(dir, "amenagements.csv"))) {
+          expect((await importAdjustments(db, join(dir, "amenagements.csv"))).status).toBe("loaded");
+        }
+        if (existsSync(join(dir, "file_active.csv"))) {
+          expect((await importFileActive(db, join(dir, "file_active.csv"))).status).toBe("loaded");
+        }
+        ingested.set(db, await ingestPaths(db, [join(dir, "exports")], { secret: SECRET }));
+      },
+    },
+    () => {
+      const ingestExpected = join(dir, "expected-ingest.json");
+      if (existsSync(ingestExpected)) {
+        it("reports each file's ingest status and rejections as expected", ({ db }) => {
+          const files = ingested.get(db) ?? [];
+          const expected = JSON.parse(readFileSync(ingestExpected, "utf8")) as Record<
+            string,
+            Record<string, unknown>
+          >;
+          for (const [rel, fields] of Object.entries(expected)) {
+            const actual = files.find((f) => f.file === rel || f.file.endsWith(`/${rel}`));
+            expect(actual, rel).toBeDefined();
+            for (const [k, v] of Object.entries(fields))
+              expect(actual?.[k as keyof IngestFileResult], `${rel} ${k}`).toEqual(v);
+          }
+        });
+      }
+
+      const dates = readdirSync(dir)
+        .map((f) => /^expected-(\d{4}-\d{2}-\d{2})\.json$/.exec(f)?.[1])
+        .filter((d): d is string => d !== undefined)
+        .sort();
+      for (const d of dates) {
+        it(`computes the expected report at ${d}`, async ({ db }) => {
+          const expected = JSON.parse(readFileSync(join(dir, `expected-${d}.json`), "utf8")) as Report;
+          const actual = await computeReport(db, d);
+          expect(actual.measurement_date).toBe(d);
+          expect(actual.rules_version).toBe(expected.rules_version);
+          expect(project(actual)).toEqual(project(expected));
+        });
+      }
+
+      if (dates.length > 0) {
+        // One source of truth for two queries: the monthly history (one set-based pass) gives, at
+        // every first day of month, exactly the counts of the single-date report query.
+        it("gives in its monthly history the counts of the report at every month start", async ({ db }) => {
+          const from = addMonths(dates[0] as string, -12);
+          const to = addMonths(dates[dates.length - 1] as string, 2);
+          const months = monthStarts(from, to);
+          const hist = await monthlyCounts(db, from, to);
+          expect([...hist.keys()]).toEqual(months);
+          for (const m of months) expect(hist.get(m), m).toEqual(await essmsCounts(db, m));
+          for (const m of months.filter((x) => dates.includes(x)))
+            expect((hist.get(m) ?? []).some((c) => c.da > 0)).toBe(true);
+        });
+
+        // The same for the scopes the pages ask: each grappe ($3) and each ESSMS ($4).
+        it("gives the same counts in the history of each grappe and of each ESSMS", async ({ db }) => {
+          const from = addMonths(dates[0] as string, -3);
+          const to = addMonths(dates[dates.length - 1] as string, 1);
+          const all = await monthlyCounts(db, from, to);
+          const grappes = [...new Set([...all.values()].flat().map((c) => c.grappe_id))];
+          expect(grappes.length).toBeGreaterThan(0);
+          for (const g of grappes) {
+            const hist = await monthlyCounts(db, from, to, { grappes: g });
+            for (const [m, list] of all)
+              expect(hist.get(m), `${g} ${m}`).toEqual(list.filter((c) => c.grappe_id === g));
+          }
+          for (const c of all.get(from) ?? []) {
+            const hist = await monthlyCounts(db, from, to, { finess: c.finess });
+            for (const [m, list] of all)
+              expect(hist.get(m), `${c.finess} ${m}`).toEqual(list.filter((x) => x.finess === c.finess));
+          }
+        });
+      }
+    },
+  );
+}

@@ -1,0 +1,267 @@
+/**
+ * Worklists (issue 15) on both backends: every list's size is the raw denominator minus the
+ * numerator, on the golden cases at their dates and at other month starts; the API contract;
+ * re-identification with a file of known ids, nothing of it stored or logged; scope and roles.
+ */
+import { createHash, createHmac } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { createApp } from "../../api/app.ts";
+import { addMonths, todayParis } from "../../domain/dates.ts";
+import { INDICATOR_BY_ID, type IndicatorId } from "../../domain/indicators.ts";
+import { inNumerator, missing, type PersonIndicator } from "../../domain/worklist.ts";
+import { ingestFile } from "../../ingest/importer.ts";
+import { ingestPaths } from "../../ingest/ingest.ts";
+import { importAdjustments, importFileActive, importReferential } from "../../ingest/programme.ts";
+import { computeReport } from "../../sql/queries.ts";
+import { peopleAt, worklistDocument } from "../../sql/worklist.ts";
+import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "../support/api-helpers.ts";
+import { describeOnBackends, it } from "../support/backend-test.ts";
+import { dumpRows, goldenRoot, SECRET, writeTemp } from "../support/helpers.ts";
+
+const PERSONS: IndicatorId[] = ["dossiers_actifs", "projet_personnalise", "agenda", "dmp"];
+const root = goldenRoot();
+const cases = readdirSync(root).filter((n) => readdirSync(join(root, n)).includes("referentiel.csv"));
+
+for (const name of cases) {
+  const dir = join(root, name);
+  const dates = readdirSync(dir)
+    .map((f) => /^expected-(\d{4}-\d{2}-\d{2})\.json$/.exec(f)?.[1])
+    .filter((d): d is string => d !== undefined)
+    .sort();
+  describeOnBackends(
+    `worklists of golden ${name}`,
+    {
+      seed: async (db) => {
+        await importReferential(db, join(dir, "referentiel.csv"));
+        if (readdirSync(dir).includes("amenagements.csv"))
+          await importAdjustments(db, join(dir, "amenagements.csv"));
+        if (readdirSync(dir).includes("file_active.csv"))
+          await importFileActive(db, join(dir, "file_active.csv"));
+        await ingestPaths(db, [join(dir, "exports")], { secret: SECRET });
+      },
+    },
+    () => {
+      it("lists exactly the persons of the raw denominator missing from the numerator, at every date", async ({
+        db,
+      }) => {
+        // The golden dates, and month starts around them (a moved window).
+        const first = dates[0] as string;
+        const at = [...new Set([...dates, addMonths(first, -2), addMonths(first, 4)])].sort();
+        for (const d of at) {
+          const report = await computeReport(db, d);
+          for (const e of report.essms) {
+            const people = await peopleAt(db, e.finess, e.grappe_id, d);
+            for (const id of PERSONS) {
+              const where = `${name} ${d} ${e.finess} ${id}`;
+              const raw =
+                INDICATOR_BY_ID[id].denominator === "DA"
+                  ? e.indicators.dossiers_actifs.numerator
+                  : e.file_active.value;
+              const listed = missing(people, id as PersonIndicator);
+              // The persons SQL classifies make the very counts of the report.
+              expect(people.filter((p) => inNumerator(p, id as PersonIndicator)).length, where).toBe(
+                e.indicators[id].numerator,
+              );
+              if (e.file_active.source === "computed")
+                expect(listed.length, where).toBe(raw - e.indicators[id].numerator);
+              else expect(listed.length, where).toBeLessThanOrEqual(raw - e.indicators[id].numerator);
+            }
+          }
+        }
+        // The document at the first date, for one ESSMS: count = dossiers = raw − numerator.
+        const report = await computeReport(db, first);
+        const e = report.essms[0];
+        if (e) {
+          const doc = await worklistDocument(db, e, first, "dossiers_actifs");
+          expect(doc.count).toBe(doc.dossiers.length);
+          expect(doc.count + doc.unlisted).toBe(doc.raw_denominator - doc.numerator);
+          expect(doc.next_month.count).toBe(doc.next_month.dossiers.length);
+        }
+      }, 240_000);
+    },
+  );
+}
+
+const HEADER = "finess;usager_id;date_entree;date_sortie;date_creation;date_derniere_maj;sejour_id";
+
+describeOnBackends("worklists over the API", { seed: populate }, () => {
+  it("gives the contract's document, refuses MSS in French, and re-identifies only in the team's hands", async ({
+    db,
+  }) => {
+    const app = createApp({ db, secret: SECRET, log: () => {} });
+    const login = async (who: keyof typeof USERS) =>
+      (
+        (
+          await app.request("/api/session", jsonInit({ email: USERS[who]?.email, password: PASSWORD }))
+        ).headers.get("set-cookie") ?? ""
+      ).split(";")[0] as string;
+    const chef = await login("chef_projet");
+    const ars = await login("ars");
+    const get = (path: string, cookie: string) => app.request(path, { headers: { cookie } });
+    const url = "/api/essms/340000017/worklist?date=2025-07-01&indicator=dmp";
+    const res = await get(url, chef);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      indicator: string;
+      measurement_date: string;
+      count: number;
+      dossiers: { ref: string; reason: string }[];
+      next_month: { date: string; count: number; rate: number | null; dossiers: unknown[] };
+    };
+    expect(Object.keys(doc)).toEqual(
+      expect.arrayContaining(["indicator", "measurement_date", "count", "dossiers", "next_month"]),
+    );
+    expect(doc).toMatchObject({
+      indicator: "dmp",
+      measurement_date: "2025-07-01",
+      count: doc.dossiers.length,
+    });
+    expect(doc.next_month.date).toBe("2025-08-01");
+    expect(JSON.stringify(doc)).not.toMatch(/[0-9a-f]{64}/); // never a pseudonym
+    // The ARS reads counts and references, the same document.
+    expect((await get(url, ars)).status).toBe(200);
+    const mss = await get("/api/essms/340000017/worklist?date=2025-07-01&indicator=mss", chef);
+    expect(mss.status).toBe(422);
+    expect(((await mss.json()) as { detail: string }).detail).toMatch(/pas des personnes/);
+    expect((await get("/api/essms/350000014/worklist?date=2025-07-01&indicator=dmp", chef)).status).toBe(404);
+
+    // Re-identification: the ESSMS's own export; the ids on the list come back, no others.
+    const own = readFileSync(join(goldenRoot(), "mini", "exports", "dossiers_2025-07.csv"), "utf8");
+    const ids = [
+      ...new Set(
+        own
+          .split("\n")
+          .slice(1)
+          .filter((l) => l.startsWith("340000017;"))
+          .map((l) => l.split(";")[1] as string),
+      ),
+    ];
+    const refOf = (id: string) =>
+      createHash("md5")
+        .update(`ref:${createHmac("sha256", SECRET).update(`340000017:${id}`).digest("hex")}`)
+        .digest("hex")
+        .slice(0, 10)
+        .toUpperCase();
+    const listed = new Set(doc.dossiers.map((x) => x.ref));
+    const expected = ids.filter((id) => listed.has(refOf(id))).sort();
+    expect(expected.length).toBeGreaterThan(0);
+    const before = await dumpRows(db, ["audit_log", "user_session", "login_throttle"]);
+    const send = (cookie: string, content: string, name = "dossiers_dui.csv", format = "json") => {
+      const form = new FormData();
+      form.set("file", new File([content], name));
+      return app.request(
+        `/api/essms/340000017/worklist/match?date=2025-07-01&indicator=dmp&format=${format}`,
+        {
+          method: "POST",
+          headers: { cookie, origin: LOCAL_ORIGIN },
+          body: form,
+        },
+      );
+    };
+    const matched = await send(chef, own);
+    expect(matched.status).toBe(200);
+    const m = (await matched.json()) as {
+      matched: number;
+      dossiers: { usager_id: string; ref: string; reason: string }[];
+    };
+    expect(m.dossiers.map((x) => x.usager_id).sort()).toEqual(expected);
+    expect(m.dossiers.every((x) => x.ref === refOf(x.usager_id) && x.reason.length > 0)).toBe(true);
+    // (bytes, not text(): the Fetch decoder would drop the BOM that Excel needs)
+    const csv = Buffer.from(await (await send(chef, own, "dossiers_dui.csv", "csv")).arrayBuffer()).toString(
+      "utf8",
+    );
+    expect(csv.startsWith("\uFEFFIdentifiant dans le DUI;Référence;Motif")).toBe(true);
+    expect(
+      csv
+        .split("\r\n")
+        .filter((l) => l && !l.startsWith("\uFEFF"))
+        .map((l) => l.split(";")[0])
+        .sort(),
+    ).toEqual(expected);
+    // A file of another ESSMS matches nothing; the ARS never re-identifies.
+    const other = [HEADER, ...ids.map((id) => `310000039;${id};2024-01-01;;;2025-05-01;`)].join("\n");
+    expect(((await (await send(chef, other)).json()) as { matched: number }).matched).toBe(0);
+    expect((await send(ars, own)).status).toBe(403);
+    // An export with the vendor's column names matches through the ESSMS's profile, by name only.
+    const vendor = ["FINESS géographique;Identifiant usager", ...ids.map((id) => `340000017;${id}`)].join(
+      "\n",
+    );
+    const withProfile = (profile: string) => {
+      const form = new FormData();
+      form.set("file", new File([vendor], "export_editeur.csv"));
+      return app.request(
+        `/api/essms/340000017/worklist/match?date=2025-07-01&indicator=dmp&profile=${encodeURIComponent(profile)}`,
+        { method: "POST", headers: { cookie: chef, origin: LOCAL_ORIGIN }, body: form },
+      );
+    };
+    const viaProfile = (await (await withProfile("exemple-editeur")).json()) as {
+      dossiers: { usager_id: string }[];
+    };
+    expect(viaProfile.dossiers.map((x) => x.usager_id).sort()).toEqual(expected);
+    expect((await send(chef, vendor)).status).toBe(422);
+    expect((await withProfile("../../etc/passwd")).status).toBe(422);
+    // Nothing of the file stayed: the data are as before; the audit line holds counts only.
+    expect(await dumpRows(db, ["audit_log", "user_session", "login_throttle"])).toBe(before);
+    const audit = JSON.stringify(await db.query("select * from audit_log where action = 'worklist.match'"));
+    expect(audit).toMatch(/"matched":/);
+    for (const id of expected) expect(audit).not.toContain(`"${id}"`);
+
+    // An action on the list keeps its size, and follows how many are still listed (issue 15 §4).
+    const created = await app.request(
+      "/api/corrective-actions",
+      jsonInit(
+        {
+          finess: "340000017",
+          indicateur: "dmp",
+          description: "alimenter le DMP des dossiers de la liste",
+          from_worklist: { date: "2025-07-01" },
+        },
+        { headers: { cookie: chef } },
+      ),
+    );
+    expect(created.status).toBe(201);
+    const action = (await created.json()) as {
+      action_id: number;
+      worklist: { size: number; still_listed: number };
+    };
+    expect(action.worklist.size).toBe(doc.count);
+    // One listed person gets a DMP deposit in W: one fewer on the list.
+    const fixed = expected[0] as string;
+    const deposit = [
+      "finess;document_id;usager_id;date_depot;statut;type_document",
+      `340000017;fix-1;${fixed};2025-06-15;DEPOSE;CR`,
+    ].join("\n");
+    await ingestFile(db, { path: writeTemp("dmp_correctif.csv", deposit) }, "dmp_correctif.csv", {
+      secret: SECRET,
+      importDay: "2025-08-01",
+    });
+    const still = (await worklistDocument(db, { finess: "340000017", grappe_id: "T1" }, "2025-07-01", "dmp"))
+      .count;
+    expect(still).toBe(doc.count - 1);
+    const listedActions = (await (await get("/api/corrective-actions?grappe_id=T1", chef)).json()) as {
+      action_id: number;
+      worklist: { still_listed: number; size: number } | null;
+    }[];
+    // The action follows the list of today, with the facts of today: its dossiers still on it.
+    const today = await worklistDocument(db, { finess: "340000017", grappe_id: "T1" }, todayParis(), "dmp");
+    const onToday = new Set(today.dossiers.map((x) => x.ref));
+    const mine = listedActions.find((a) => a.action_id === action.action_id);
+    expect(mine?.worklist?.size).toBe(doc.count);
+    expect(mine?.worklist?.still_listed).toBe(doc.dossiers.filter((x) => onToday.has(x.ref)).length);
+    const onMss = await app.request(
+      "/api/corrective-actions",
+      jsonInit(
+        {
+          finess: "340000017",
+          indicateur: "mss",
+          description: "relancer la messagerie",
+          from_worklist: { date: "2025-07-01" },
+        },
+        { headers: { cookie: chef } },
+      ),
+    );
+    expect(onMss.status).toBe(422);
+  });
+});

@@ -1,0 +1,102 @@
+/** Real databases for tests: a fresh in-memory PGlite, or a fresh database on the real server. */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import { expect, inject } from "vitest";
+import { type Backend, type Db, openDb } from "../../db/index.ts";
+import { ingestFile } from "../../ingest/importer.ts";
+import { KIND_DEFS, type Kind } from "../../ingest/kinds.ts";
+import { importReferential } from "../../ingest/programme.ts";
+import { writeTemp } from "./files.ts";
+
+export { goldenRoot, ROOT, tempDir, writeTemp } from "./files.ts";
+export const SECRET = "secret-de-test-0123456789abcdef";
+
+/** The backends this run can exercise; the PostgreSQL one whenever a server was had. */
+export function backends(): Backend[] {
+  return inject("pgUrl") ? ["pglite", "pg"] : ["pglite"];
+}
+
+/**
+ * A new database on the suite's PostgreSQL server: empty, or a copy of the migrated template the
+ * global setup made (`migrated`: a copy is ~10 times faster than migrating).
+ */
+export async function createPgDatabase({ migrated = false } = {}): Promise<string> {
+  const admin = inject("pgUrl");
+  if (!admin) throw new Error("pas de serveur PostgreSQL dans ce niveau de tests (test:quick : PGlite seul)");
+  const name = `t_${randomBytes(6).toString("hex")}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${name}${migrated ? ` template ${inject("pgTemplate")}` : ""}`);
+  await client.end();
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+let pgliteTemplate: Blob | undefined;
+
+/** A fresh migrated database: in-memory PGlite loaded from the suite's template, or a server copy. */
+export async function freshDb(backend: Backend): Promise<Db> {
+  if (backend === "pglite") {
+    pgliteTemplate ??= new Blob([readFileSync(inject("pgliteTemplate"))]);
+    return openDb({ memory: true, loadDataDir: pgliteTemplate });
+  }
+  return openDb({ databaseUrl: await createPgDatabase({ migrated: true }) });
+}
+
+/** A fresh database holding the mini referential (grappe T1: 340000017, 2A0000017, 310000039). */
+export async function freshDbWithReferential(backend: Backend): Promise<Db> {
+  const db = await freshDb(backend);
+  expect((await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL))).status).toBe("loaded");
+  return db;
+}
+
+export const MINI_REFERENTIAL = `grappe_id;grappe_nom;region;finess;finess_ej;raison_sociale;categorie;public;type_projet;exempt_mss_dmp;rang;ratio_heures_eligibles;financement_specifique_eur;date_debut_projet;date_vsr
+T1;Grappe test;OCC;340000017;340000025;EHPAD Les Tilleuls;500;PA;acquisition;0;1;;;2024-06-01;2025-04-01
+T1;Grappe test;OCC;2A0000017;340000025;SMJPM Ajaccio;340;PJM;mise_a_niveau;1;2;;;2024-06-01;2025-04-01
+T1;Grappe test;OCC;310000039;310000039;SAA Garonne;460;DOM;acquisition;0;3;0,5;2000;2024-06-01;2025-04-01
+`;
+
+/** Empties imports and facts (keeps the referential): each test starts from a known state. */
+export async function resetFacts(db: Db): Promise<void> {
+  await db.query(
+    "truncate import, import_finess, import_rejection, usager, sejour, update_trace, projet_personnalise, agenda_event, mss_message, dmp_document, optional_event, usager_month",
+  );
+}
+
+export async function count(db: Db, table: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(`select count(*)::int as n from ${table}`);
+  return row?.n ?? 0;
+}
+
+/** The header line of an export of this kind, as exports.md names its columns. */
+export function exportHeader(kind: Kind): string {
+  return KIND_DEFS[kind].columns.join(";");
+}
+
+/** Imports an export of this kind made of these rows (its header added), checking it loaded whole. */
+export async function loadRows(db: Db, kind: Kind, rows: readonly string[]): Promise<void> {
+  const name = `${kind}_${randomBytes(4).toString("hex")}.csv`;
+  const path = writeTemp(name, [exportHeader(kind), ...rows].join("\n"));
+  const r = await ingestFile(db, { path }, name, { secret: SECRET, importDay: "2025-08-01" });
+  expect(r.errors).toEqual([]);
+  expect(r.status).toBe("loaded");
+}
+
+/**
+ * Every row of every table of the database, as JSON text, tables and rows in a fixed order: two
+ * dumps are equal when the database holds the same data. `except`: tables left out.
+ */
+export async function dumpRows(db: Db, except: readonly string[] = []): Promise<string> {
+  const tables = await db.query<{ t: string }>(
+    "select table_name as t from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name",
+  );
+  const out: Record<string, unknown[]> = {};
+  for (const { t } of tables) {
+    if (except.includes(t)) continue;
+    const rows = await db.query<Record<string, unknown>>(`select * from "${t}"`);
+    out[t] = rows.map((r) => JSON.stringify(r)).sort();
+  }
+  return JSON.stringify(out);
+}
