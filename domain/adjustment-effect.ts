@@ -4,6 +4,7 @@
  */
 import { type Day, formatFrenchDay } from "./dates.ts";
 import { DomainError } from "./errors.ts";
+import { formatCount } from "./french.ts";
 import { INDICATOR_BY_ID, type IndicatorId } from "./indicators.ts";
 import { buildReport, type EssmsCounts, type EssmsInfo, rawFraction } from "./report.ts";
 
@@ -85,8 +86,8 @@ export function checkAdjustmentBound(
         : "";
     const room =
       a.indicateur === "mss"
-        ? `un dénominateur de ${fr(raw.denominator)} avant aménagement (${what})`
-        : `${persons(bound)} au dénominateur sans être au numérateur (dénominateur de ${fr(raw.denominator)} avant aménagement, ${what} ; numérateur ${fr(raw.numerator)})`;
+        ? `un dénominateur de ${formatCount(raw.denominator)} avant aménagement (${what})`
+        : `${persons(bound)} au dénominateur sans être au numérateur (dénominateur de ${formatCount(raw.denominator)} avant aménagement, ${what} ; numérateur ${formatCount(raw.numerator)})`;
     throw new DomainError(
       "validation",
       `aménagement trop grand : ${persons(a.nombre + inForce)}${withOthers} pour ${room} au ${formatFrenchDay(date)}, indicateur « ${def.shortLabel} »`,
@@ -95,7 +96,7 @@ export function checkAdjustmentBound(
 }
 
 function persons(n: number): string {
-  return `${fr(n)} ${n < 2 ? "personne" : "personnes"}`;
+  return `${formatCount(n)} ${n < 2 ? "personne" : "personnes"}`;
 }
 
 export interface BeforeAfter<T> {
@@ -172,10 +173,6 @@ export function adjustmentEffect(
       eligible_pooled: pair(g0.eligible_pooled, g1.eligible_pooled),
     },
   };
-}
-
-function fr(n: number): string {
-  return n.toLocaleString("fr-FR").replace(/\u202f/g, " ");
 }
 
 /** What a frozen report needs to know of an adjustment's history (UTC ISO timestamps). */

@@ -5,6 +5,7 @@
 import { type Day, measurementWindow, type Window } from "./dates.ts";
 import {
   evaluateIndicator,
+  gapInPersons,
   INDICATOR_BY_ID,
   INDICATOR_IDS,
   INDICATORS,
@@ -149,7 +150,7 @@ export function grappeReport(
       target: def.targetPercent / 100,
       mandatory,
       met,
-      gap: den > 0 ? Math.max(0, Math.floor((def.targetPercent * den + 99) / 100) - num) : null,
+      gap: gapInPersons(num, den, def.targetPercent),
       essms_meeting: meeting,
       mean_rate: rates.length > 0 ? round4(rates.reduce((a, b) => a + b, 0) / rates.length) : null,
     };

@@ -8,6 +8,7 @@ import { type CheapestPath, cheapestPath } from "./cheapest.ts";
 import { type Day, formatFrenchDay } from "./dates.ts";
 import { DomainError } from "./errors.ts";
 import type { Forecast } from "./forecast.ts";
+import { plural } from "./french.ts";
 import type { IndicatorId } from "./indicators.ts";
 import type { GrappeReport, Report } from "./report.ts";
 
@@ -232,15 +233,6 @@ export function checkSoldeDecision(
     throw new DomainError("validation", "remplacer une décision exige un motif (10 caractères au moins)", {
       errors: [{ field: "replacement_reason", message: "motif obligatoire" }],
     });
-}
-
-/** "1 ESSMS", "3 dossiers manquants": French singular below 2 (0 and 1 are singular). */
-export function plural(n: number, one: string, many: string): string {
-  return `${formatCount(n)} ${n < 2 ? one : many}`;
-}
-
-function formatCount(n: number): string {
-  return n.toLocaleString("fr-FR").replace(/\u202f/g, " ");
 }
 
 /** "135 900 €", "1 234,50 €" (spaces a PDF font can print). */

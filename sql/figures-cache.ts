@@ -1,5 +1,5 @@
 /**
- * Computed figures cached per data version (issue 18 §1, ADR 0014).
+ * Computed figures cached per data version (issue 18 §1, ADR 0015).
  *
  * The counts of a grappe at D (what `computeReport` builds its report from) and its monthly
  * history are computed once per data version: the number of committed `data_change` rows of the

@@ -8,8 +8,9 @@ import {
   statusAt,
 } from "../../domain/adjustment-effect.ts";
 import { isDomainError } from "../../domain/errors.ts";
+import { plural } from "../../domain/french.ts";
 import type { EssmsCounts } from "../../domain/report.ts";
-import { checkSoldeDecision, daysLeftLabel, formatEur, plural, soldeAmount } from "../../domain/solde.ts";
+import { checkSoldeDecision, daysLeftLabel, formatEur, soldeAmount } from "../../domain/solde.ts";
 
 const counts = (fa: number, da: number): EssmsCounts => ({
   finess: "340000017",

@@ -3,7 +3,7 @@
  * mark per month (■ a loaded export covers it, □ none), the kind's last import, stale ones
  * flagged; every mark has its text (never colour alone).
  */
-import { plural } from "../../../domain/solde.ts";
+import { plural } from "../../../domain/french.ts";
 import type { GrappeDetail } from "../api.ts";
 import { frDate, h } from "../dom.ts";
 import { exportKindLabel } from "../labels.ts";

@@ -3,8 +3,10 @@
  * reports with their verdict and amount, the solde decision (pre-filled with the computed
  * verdict, one in force, replaced explicitly) and its history; evidence pack and PDF synthesis.
  */
+
+import { plural } from "../../../domain/french.ts";
 import { INDICATOR_BY_ID } from "../../../domain/indicators.ts";
-import { formatEur, plural } from "../../../domain/solde.ts";
+import { formatEur } from "../../../domain/solde.ts";
 import { PIECE_MEDIA_TYPE } from "../../../domain/vocabulary.ts";
 import {
   type AdjustmentInView,

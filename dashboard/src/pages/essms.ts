@@ -4,8 +4,8 @@
  * adjustments (propose, follow); data freshness per export kind.
  */
 import { finessCategoryLabel } from "../../../domain/finess-categories.ts";
+import { plural } from "../../../domain/french.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS, type IndicatorId } from "../../../domain/indicators.ts";
-import { plural } from "../../../domain/solde.ts";
 import { ACTION_STATUS, AMENAGEMENT_CATEGORIE, PIECE_MEDIA_TYPE } from "../../../domain/vocabulary.ts";
 import {
   type Action,

@@ -3,8 +3,9 @@
  * "non obligatoire" on exempt ones; sortable, "bloquants seulement"; pooled bars with a data
  * table; eligibility banner with the solde; a date picker for D with a shortcut to the target date.
  */
+
+import { plural } from "../../../domain/french.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS, type IndicatorId } from "../../../domain/indicators.ts";
-import { plural } from "../../../domain/solde.ts";
 import { api, type GrappeDetail } from "../api.ts";
 import { chartCard } from "../components/chart-card.ts";
 import { completenessTable } from "../components/completeness.ts";

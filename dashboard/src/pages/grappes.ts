@@ -4,13 +4,8 @@
  * the dossiers they miss, the days to the target date, the last import; the totals of the rows
  * shown. Date, filters and sort are kept in the address.
  */
-import {
-  formatEur,
-  plural,
-  regionTotals,
-  SOLDE_STATUS_LABELS,
-  type SoldeStatus,
-} from "../../../domain/solde.ts";
+import { plural } from "../../../domain/french.ts";
+import { formatEur, regionTotals, SOLDE_STATUS_LABELS, type SoldeStatus } from "../../../domain/solde.ts";
 import { api, type GrappeSummary } from "../api.ts";
 import { field, input, select } from "../components/field.ts";
 import { form, submitButton } from "../components/form.ts";

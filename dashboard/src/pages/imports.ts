@@ -1,6 +1,7 @@
 /** Imports: upload an export, see its status and rejected rows (line, column, reason). */
+
+import { plural } from "../../../domain/french.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS } from "../../../domain/indicators.ts";
-import { plural } from "../../../domain/solde.ts";
 import { api, type DryRun, type ImportDetail, type ImportRow, type Rejection } from "../api.ts";
 import { field, input } from "../components/field.ts";
 import { form, refusal, resultArea, submitButton } from "../components/form.ts";

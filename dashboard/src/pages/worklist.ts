@@ -4,13 +4,14 @@
  * team, the DUI's own ids found again from an export of the ESSMS, in memory only, as a table
  * and as a CSV. Indicator and date stay in the address.
  */
+
+import { plural } from "../../../domain/french.ts";
 import {
   INDICATOR_BY_ID,
   INDICATOR_IDS,
   type IndicatorId,
   isIndicatorId,
 } from "../../../domain/indicators.ts";
-import { plural } from "../../../domain/solde.ts";
 import { api, type Worklist } from "../api.ts";
 import { field, input, select } from "../components/field.ts";
 import { form, refusal, resultArea, submitButton } from "../components/form.ts";
