@@ -15,8 +15,8 @@ import busboy from "busboy";
 import type { Db } from "../db/index.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { DomainError } from "../domain/errors.ts";
-import type { IngestFileResult, IngestOptions } from "../ingest/importer.ts";
 import { ingestSource } from "../ingest/ingest.ts";
+import type { IngestFileResult, IngestOptions } from "../ingest/result.ts";
 import { combineResults } from "../ingest/tddui.ts";
 import { finishImportRecord } from "../sql/imports.ts";
 

@@ -17,7 +17,7 @@ import { JSDOM } from "jsdom";
 import { type Db, openDb } from "../db/index.ts";
 import { addMonths, targetDate } from "../domain/dates.ts";
 import { nextMonthStart } from "../domain/worklist.ts";
-import { ingestFile } from "../ingest/importer.ts";
+import { ingestFile } from "../ingest/pipeline.ts";
 import { importReferential } from "../ingest/programme.ts";
 import { computeReport, history } from "../sql/queries.ts";
 import { freshPgDatabase, machine, pgUrl } from "./common.ts";

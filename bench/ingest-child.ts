@@ -1,7 +1,7 @@
 /** One import in its own process, so that its peak RSS is its own. Prints one JSON line. */
 import { dbFromEnv } from "../db/index.ts";
-import { ingestFile } from "../ingest/importer.ts";
 import { paceGcForImports } from "../ingest/memory.ts";
+import { ingestFile } from "../ingest/pipeline.ts";
 import { resolveSecret } from "../ingest/pseudonym.ts";
 
 paceGcForImports(); // as `npm run cli` does

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { type Db, openDb } from "../db/index.ts";
 import { addMonths, type Day, formatDay } from "../domain/dates.ts";
 import { luhnValid } from "../domain/finess.ts";
-import { ingestFile } from "../ingest/importer.ts";
+import { ingestFile } from "../ingest/pipeline.ts";
 import { importReferential } from "../ingest/programme.ts";
 import { computeReport, history, monthlyCounts } from "../sql/queries.ts";
 import { freshPgDatabase, machine, pgUrl } from "./common.ts";

@@ -10,7 +10,6 @@ import { worklistCsv } from "../domain/worklist.ts";
 import { DEMO_USERS, isEmpty, seedDemo } from "../fixtures/seed.ts";
 import { rowErrorPlace } from "../ingest/fields.ts";
 import { importFinessExtract } from "../ingest/finess-extract.ts";
-import type { IngestFileResult } from "../ingest/importer.ts";
 import { ingestPaths } from "../ingest/ingest.ts";
 import { isKind } from "../ingest/kinds.ts";
 import { loadProfile } from "../ingest/profile.ts";
@@ -22,6 +21,7 @@ import {
 } from "../ingest/programme.ts";
 import { resolveSecret } from "../ingest/pseudonym.ts";
 import { reidentify } from "../ingest/reidentify.ts";
+import type { IngestFileResult } from "../ingest/result.ts";
 import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
 import { addUser, createToken, revokeToken, setDisabled } from "../services/accounts.ts";
 import { freezeReport } from "../services/snapshots.ts";

@@ -8,7 +8,7 @@ import type { Day } from "../domain/dates.ts";
 import { checkFiness } from "../domain/finess.ts";
 import { rejectionMessage } from "../domain/rejections.ts";
 import type { CsvRecord } from "./csv.ts";
-import { compileRowValidator, fieldContext } from "./fields.ts";
+import { compileRowValidator, fieldContext, type RowError } from "./fields.ts";
 import { KIND_DEFS, type Kind, type KindDef, sejourKey } from "./kinds.ts";
 import type { Profile } from "./profile.ts";
 import { pseudonymise } from "./pseudonym.ts";
@@ -87,7 +87,6 @@ export async function* readChunks(
   const validate = compileRowValidator(def.schema(fc, plan.profile), def.columns, plan.index, def.rowCheck);
   const stageRow = stageRowBuilder(def, plan.secret, plan.maxFileUsagers);
   const alreadyLoaded = new Set(plan.alreadyLoaded);
-  const finessField = plan.index.finess;
   const buf = new ChunkBuffer();
   let inChunk = 0;
   let newFiness: string[] = [];
@@ -116,15 +115,7 @@ export async function* readChunks(
           }
         : validate(rec.fields, rec.line);
       if (!v.ok) {
-        totals.rejectedRows += 1;
-        // The row's FINESS, when that cell is valid (known and in scope): who may see the rejection.
-        const finessError = v.errors.find((e) => e.column === "finess");
-        if (finessError?.reason === "finess_hors_perimetre") totals.outOfScopeRows += 1;
-        const raw = finessField === undefined ? undefined : rec.fields[finessField];
-        const checked = finessError || raw === undefined ? null : checkFiness(raw);
-        const finess = checked?.ok ? checked.finess : null;
-        for (const err of v.errors)
-          rejections.add({ ...err, column: placeOf(rec, err.column, plan), finess });
+        rejectRow(rec, v.errors, plan, rejections, totals);
         continue;
       }
       const finess = v.values[stageRow.finessAt] as string;
@@ -153,6 +144,27 @@ export async function* readChunks(
     }
   }
   if (buf.length > 0) yield closeChunk();
+}
+
+/**
+ * A rejected row: counted (apart when its FINESS is outside the sender's scope) and its errors
+ * logged with the row's FINESS when that cell is valid (known and in scope): who may see them.
+ */
+function rejectRow(
+  rec: CsvRecord,
+  errors: readonly RowError[],
+  plan: ReadPlan,
+  rejections: RejectionLog,
+  totals: ReadTotals,
+): void {
+  totals.rejectedRows += 1;
+  const finessError = errors.find((e) => e.column === "finess");
+  if (finessError?.reason === "finess_hors_perimetre") totals.outOfScopeRows += 1;
+  const finessField = plan.index.finess;
+  const raw = finessField === undefined ? undefined : rec.fields[finessField];
+  const checked = finessError || raw === undefined ? null : checkFiness(raw);
+  const finess = checked?.ok ? checked.finess : null;
+  for (const err of errors) rejections.add({ ...err, column: placeOf(rec, err.column, plan), finess });
 }
 
 /** A rejection's column; for a row read from JSON, the JSON path of the field (ADR 0014). */

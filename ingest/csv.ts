@@ -282,38 +282,8 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
   // An Excel `sep=X` first line gives the delimiter and is not part of the table.
   const hint = separatorHint(head);
   const delimiter = hint ?? detectDelimiter(head);
-  // UTF-8 goes to the parser as bytes (it strips the BOM); other encodings are decoded first.
-  const raw = input();
-  const bytes = raw.pipe(lineLengthGuard());
-  raw.on("error", (e) => bytes.destroy(e));
-  const parser = (encoding === "utf-8" ? bytes : bytes.pipe(decodeStream(encoding))).pipe(
-    parse({
-      delimiter,
-      bom: true,
-      relax_column_count: true,
-      max_record_size: MAX_RECORD_BYTES,
-      ...(hint ? { from_line: 2 } : {}),
-      // Line numbers are counted here rather than with `info` (which halves the parser's
-      // speed): each record spans 1 + the line breaks inside its quoted fields; empty lines
-      // come through as [""] and are counted, then skipped.
-      skip_empty_lines: false,
-    }),
-  );
-  // A line refused by the guard ends the parser with the guard's error (pipe() does not forward it).
-  bytes.on("error", (e) => parser.destroy(e));
-  const reader = readBatches<string[]>(parser);
-  let nextLine = hint ? 2 : 1;
-  const lineOf = (record: string[]): number => {
-    const line = nextLine;
-    let breaks = 0;
-    for (const f of record) {
-      if (f.length > 0 && (f.includes("\n") || f.includes("\r"))) breaks += countBreaks(f);
-    }
-    nextLine += 1 + breaks;
-    return line;
-  };
-  // Lines that are not data (§1) count nowhere: empty lines and records of empty fields.
-  const isEmptyLine = isBlankRecord;
+  const reader = readBatches<string[]>(csvParser(input, encoding, delimiter, hint !== null));
+  const lineOf = lineCounter(hint ? 2 : 1);
   const pull = async (): Promise<IteratorResult<string[][]>> => {
     try {
       return await reader.next();
@@ -321,26 +291,12 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
       throw csvRefused(csvMessage(e));
     }
   };
-  // The header: the first record that is not an empty line.
-  let pending: string[][] = [];
-  let header: string[] | null = null;
-  while (header === null) {
-    const r = await pull();
-    if (r.done) throw csvRefused("fichier vide");
-    pending = r.value;
-    while (pending.length > 0 && header === null) {
-      const rec = pending.shift() as string[];
-      if (isEmptyLine(rec)) lineOf(rec);
-      else {
-        lineOf(rec);
-        header = rec.map((h) => h.trim());
-      }
-    }
-  }
+  const { header, pending } = await readHeader(pull, lineOf);
+  // Lines that are not data (§1) count nowhere: empty lines and records of empty fields.
   const toRecords = (batch: string[][]): CsvRecord[] => {
     const out: CsvRecord[] = [];
     for (const rec of batch) {
-      if (isEmptyLine(rec)) lineOf(rec);
+      if (isBlankRecord(rec)) lineOf(rec);
       else out.push({ line: lineOf(rec), fields: rec });
     }
     return out;
@@ -369,6 +325,68 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
     await reader.return(undefined);
   };
   return { header, delimiter, records, batches, close };
+}
+
+/**
+ * The parser over the file's bytes: UTF-8 goes to it as bytes (it strips the BOM), other encodings
+ * decoded first; a line longer than MAX_RECORD_BYTES ends it with an error.
+ */
+function csvParser(
+  input: () => NodeJS.ReadableStream,
+  encoding: Encoding,
+  delimiter: string,
+  hinted: boolean,
+): NodeJS.ReadableStream & { destroy(e?: Error): void } {
+  const raw = input();
+  const bytes = raw.pipe(lineLengthGuard());
+  raw.on("error", (e) => bytes.destroy(e));
+  const parser = (encoding === "utf-8" ? bytes : bytes.pipe(decodeStream(encoding))).pipe(
+    parse({
+      delimiter,
+      bom: true,
+      relax_column_count: true,
+      max_record_size: MAX_RECORD_BYTES,
+      ...(hinted ? { from_line: 2 } : {}),
+      // Line numbers are counted here rather than with `info` (which halves the parser's
+      // speed): each record spans 1 + the line breaks inside its quoted fields; empty lines
+      // come through as [""] and are counted, then skipped.
+      skip_empty_lines: false,
+    }),
+  );
+  // A line refused by the guard ends the parser with the guard's error (pipe() does not forward it).
+  bytes.on("error", (e) => parser.destroy(e));
+  return parser;
+}
+
+/** Gives each record its line in the file, from `first`: one plus the breaks inside its fields. */
+function lineCounter(first: number): (record: string[]) => number {
+  let nextLine = first;
+  return (record) => {
+    const line = nextLine;
+    let breaks = 0;
+    for (const f of record) {
+      if (f.length > 0 && (f.includes("\n") || f.includes("\r"))) breaks += countBreaks(f);
+    }
+    nextLine += 1 + breaks;
+    return line;
+  };
+}
+
+/** The header: the first record that is not an empty line; the records read with it wait in `pending`. */
+async function readHeader(
+  pull: () => Promise<IteratorResult<string[][]>>,
+  lineOf: (record: string[]) => number,
+): Promise<{ header: string[]; pending: string[][] }> {
+  for (;;) {
+    const r = await pull();
+    if (r.done) throw csvRefused("fichier vide");
+    const pending = r.value;
+    while (pending.length > 0) {
+      const rec = pending.shift() as string[];
+      lineOf(rec);
+      if (!isBlankRecord(rec)) return { header: rec.map((h) => h.trim()), pending };
+    }
+  }
 }
 
 /** Line breaks inside a quoted field: CRLF, LF or a lone CR each count as one. */

@@ -1,14 +1,67 @@
 /**
  * What an import would change, measured without keeping it (issue 16 §2, cli.md `--dry-run`):
- * the file is read, validated and merged exactly as an import is, inside its transaction, which
- * is then rolled back. The state of the file's ESSMS is measured inside the transaction (after)
- * and again once it has rolled back (before): the differences are what the import would do.
+ * the file goes through the import's own line (pipeline.ts) — read, validated, staged, merged
+ * and refreshed in its transaction — which ends here instead of in its record (`dryRunEnd`):
+ * the state of the file's ESSMS is measured inside the transaction (after), which is then rolled
+ * back, and again (before): the differences are what the import would do.
  */
-import type { Queryable } from "../db/index.ts";
+import type { Db, Queryable, Tx } from "../db/index.ts";
 import { type Day, targetDate, todayParis } from "../domain/dates.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
 import { computeReport } from "../sql/queries.ts";
 import type { Kind } from "./kinds.ts";
+import type { DryRunChanges, LineEnd } from "./result.ts";
+
+/**
+ * How a dry run ends its line (result.ts `LineEnd`): no number is reserved (its rows roll back
+ * with the number 0); once merged and refreshed, the state of the file's ESSMS is measured
+ * (after), the transaction rolls back, and the state is measured again (before). Inside a
+ * caller's check (a TDDUI Bundle's, `checkInside`), the caller is told the FINESS instead and
+ * rolls everything back itself.
+ */
+export function dryRunEnd(
+  db: Db,
+  kind: Kind,
+  checkInside: ((finess: string[]) => void) | undefined,
+): LineEnd {
+  let measured: { finess: string[]; after: StateOfEssms } | undefined;
+  return {
+    reserveId: async () => 0,
+    async transaction(fn) {
+      if (checkInside) return db.transaction(fn);
+      const result = await rolledBack(db, fn);
+      const { finess, after } = measured as { finess: string[]; after: StateOfEssms };
+      // Rolled back: the database is as before; measure it again to tell the difference.
+      const before = await measureState(db, kind, finess);
+      return { ...result, dry_run: true, changes: dryRunChanges(before, after, result.loaded) };
+    },
+    async finish(tx, result, _importId, perFiness) {
+      const finess = [...perFiness.keys()].sort();
+      if (checkInside) {
+        checkInside(finess);
+        return { ...result, dry_run: true as const };
+      }
+      measured = { finess, after: await measureState(tx, kind, finess) };
+      return result;
+    },
+  };
+}
+
+class RollBack extends Error {}
+
+/** Runs `fn` in a transaction that is rolled back once `fn` has returned; gives what it returned. */
+async function rolledBack<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  let out: { value: T } | undefined;
+  try {
+    await db.transaction(async (tx) => {
+      out = { value: await fn(tx) };
+      throw new RollBack("essai sans chargement");
+    });
+  } catch (e) {
+    if (!(e instanceof RollBack)) throw e;
+  }
+  return (out as { value: T }).value;
+}
 
 /** The fact table whose rows a kind's lines become (its key decides new or replacing). */
 const MAIN_TABLE: Record<Kind, string> = {
@@ -102,30 +155,6 @@ export async function measureState(
     statuses,
     reports: reports.sort((a, b) => (a.date < b.date ? -1 : 1)),
   };
-}
-
-/** What a dry run reports beside the import's own result. */
-export interface DryRunChanges {
-  /** dossiers (usagers) the file would add */
-  new_dossiers: number;
-  /** séjours the file would add */
-  new_sejours: number;
-  /** séjours that would gain an exit date */
-  new_exits: number;
-  /** rows that would add a fact, and rows that would replace an earlier one (same key) */
-  new_rows: number;
-  replacing_rows: number;
-  /** facts by status, before → after (kinds with a status) */
-  statuses: { statut: string; before: number; after: number }[];
-  /** each ESSMS' indicators before → after, today and at its grappe's target date */
-  effect: {
-    date: Day;
-    finess: string;
-    indicators: Record<
-      IndicatorId,
-      { before: number | null; after: number | null; met_before: boolean; met_after: boolean }
-    >;
-  }[];
 }
 
 /** The differences between the state before and after (measured in the rolled-back transaction). */

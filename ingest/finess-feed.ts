@@ -18,17 +18,17 @@
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { JSONParser } from "@streamparser/json";
-import type { Db } from "../db/index.ts";
+import type { Db, Tx } from "../db/index.ts";
 import { checkFiness } from "../domain/finess.ts";
-import { assertRegularFile } from "./csv.ts";
 import {
-  emptyFinessResult,
-  type FinessExtractResult,
   fillCategories,
   missingFromReference,
   type ReferenceRow,
   upsertReference,
-} from "./finess-extract.ts";
+} from "../sql/finess-reference.ts";
+import { knownFiness } from "../sql/programme.ts";
+import { assertRegularFile } from "./csv.ts";
+import { emptyFinessResult, type FinessExtractResult } from "./finess-result.ts";
 
 /** The feed is read as a stream: bounded in size only against a runaway file. */
 export const MAX_FEED_BYTES = 2 * 1024 * 1024 * 1024;
@@ -129,85 +129,97 @@ export async function importFinessFeed(db: Db, path: string): Promise<FinessExtr
   if (size === 0) return refuse("fichier vide");
   if (size > MAX_FEED_BYTES) return refuse("fichier trop volumineux pour le flux FINESS (2 Go au plus)");
   const gz = isGzip(path);
-  const essms = new Set(
-    (await db.kysely.selectFrom("essms").select("finess").execute()).map((e) => e.finess),
-  );
-  const closed = new Set<string>();
-  let pmejCount = 0;
-  let egeCount = 0;
-  let loaded = 0;
+  const read: FeedRead = { essms: await knownFiness(db), closed: new Set(), pmej: 0, ege: 0, loaded: 0 };
   let filled = 0;
   try {
     await db.transaction(async (tx) => {
-      let batch: ReferenceRow[] = [];
-      const parser = new JSONParser({ paths: ["$.pmej.*"], keepStack: false });
-      parser.onValue = ({ value }) => {
-        const pmej = obj(value);
-        if (!pmej) return;
-        pmejCount += 1;
-        const ej = finessEjOf(pmej);
-        const eges = get(pmej, "ege");
-        for (const raw of Array.isArray(eges) ? eges : []) {
-          const ege = obj(raw);
-          if (!ege) continue;
-          egeCount += 1;
-          const r = egeRow(ege, ej);
-          if (!r) continue;
-          batch.push(r.row);
-          if (r.closed && essms.has(r.row[0])) closed.add(r.row[0]);
-        }
-      };
-      const file = createReadStream(path, { highWaterMark: 1 << 16 });
-      // A `.json.gz` as published: decompressed as it is read.
-      const stream: NodeJS.ReadableStream = gz ? file.pipe(createGunzip()) : file;
-      if (gz) file.on("error", (e) => (stream as unknown as { destroy(e: Error): void }).destroy(e));
-      let offset = 0;
-      try {
-        for await (const raw of stream as AsyncIterable<Buffer>) {
-          if (feed(parser, raw, offset)) break;
-          offset += raw.length;
-          if (batch.length >= BATCH) {
-            await upsertReference(tx, batch);
-            loaded += batch.length;
-            batch = [];
-          }
-        }
-      } catch (e) {
-        if (e instanceof FeedRefused || !gz) throw e;
-        throw new FeedRefused("fichier .json.gz illisible (archive gzip corrompue ou tronquée)");
-      }
-      if (!parser.isEnded) {
-        try {
-          parser.end();
-        } catch {
-          throw new FeedRefused("fichier JSON illisible : document incomplet (fichier tronqué ?)");
-        }
-      }
-      await upsertReference(tx, batch);
-      loaded += batch.length;
+      await loadFeed(tx, path, gz, read);
       // Nothing loaded: the transaction rolls back (and the file is refused below).
-      if (loaded === 0) throw new FeedRefused("");
+      if (read.loaded === 0) throw new FeedRefused("");
       filled = await fillCategories(tx);
     });
   } catch (e) {
     if (!(e instanceof FeedRefused)) throw e;
     if (e.message !== "") return refuse(e.message);
     return refuse(
-      pmejCount === 0
+      read.pmej === 0
         ? "aucune structure (pmej) : est-ce bien le flux FINESS « Structures » (JSON) ?"
         : "aucun établissement (ege) avec un numéro FINESS valide dans le flux",
-      egeCount,
+      read.ege,
     );
   }
   return {
     file: path,
     status: "loaded",
-    rows: egeCount,
-    loaded,
+    rows: read.ege,
+    loaded: read.loaded,
     missing_from_extract: await missingFromReference(db),
-    closed_in_extract: [...closed].sort(),
+    closed_in_extract: [...read.closed].sort(),
     filled,
   };
+}
+
+/** What reading the feed counts: legal entities, establishments, rows loaded, ESSMS said closed. */
+interface FeedRead {
+  /** the referential's ESSMS */
+  essms: ReadonlySet<string>;
+  closed: Set<string>;
+  pmej: number;
+  ege: number;
+  loaded: number;
+}
+
+/**
+ * Streams the feed (`$.pmej.*`) into the reference table, by batches of BATCH rows; a syntax
+ * error, a truncated document or a corrupt archive refuses the file (FeedRefused).
+ */
+async function loadFeed(tx: Tx, path: string, gz: boolean, read: FeedRead): Promise<void> {
+  let batch: ReferenceRow[] = [];
+  const parser = new JSONParser({ paths: ["$.pmej.*"], keepStack: false });
+  parser.onValue = ({ value }) => {
+    const pmej = obj(value);
+    if (!pmej) return;
+    read.pmej += 1;
+    const ej = finessEjOf(pmej);
+    const eges = get(pmej, "ege");
+    for (const raw of Array.isArray(eges) ? eges : []) {
+      const ege = obj(raw);
+      if (!ege) continue;
+      read.ege += 1;
+      const r = egeRow(ege, ej);
+      if (!r) continue;
+      batch.push(r.row);
+      if (r.closed && read.essms.has(r.row[0])) read.closed.add(r.row[0]);
+    }
+  };
+  const file = createReadStream(path, { highWaterMark: 1 << 16 });
+  // A `.json.gz` as published: decompressed as it is read.
+  const stream: NodeJS.ReadableStream = gz ? file.pipe(createGunzip()) : file;
+  if (gz) file.on("error", (e) => (stream as unknown as { destroy(e: Error): void }).destroy(e));
+  let offset = 0;
+  try {
+    for await (const raw of stream as AsyncIterable<Buffer>) {
+      if (feed(parser, raw, offset)) break;
+      offset += raw.length;
+      if (batch.length >= BATCH) {
+        await upsertReference(tx, batch);
+        read.loaded += batch.length;
+        batch = [];
+      }
+    }
+  } catch (e) {
+    if (e instanceof FeedRefused || !gz) throw e;
+    throw new FeedRefused("fichier .json.gz illisible (archive gzip corrompue ou tronquée)");
+  }
+  if (!parser.isEnded) {
+    try {
+      parser.end();
+    } catch {
+      throw new FeedRefused("fichier JSON illisible : document incomplet (fichier tronqué ?)");
+    }
+  }
+  await upsertReference(tx, batch);
+  read.loaded += batch.length;
 }
 
 class FeedRefused extends Error {}

@@ -7,7 +7,8 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Db } from "../db/index.ts";
 import type { RowError } from "./fields.ts";
-import { type FileSource, type IngestFileResult, type IngestOptions, ingestFile } from "./importer.ts";
+import { ingestFile } from "./pipeline.ts";
+import type { FileSource, IngestFileResult, IngestOptions } from "./result.ts";
 import { ingestBundle, isJsonName } from "./tddui.ts";
 
 /** Every regular file under `dir`, in byte order of the relative paths ("/" as separator). */

@@ -18,6 +18,7 @@ import {
   saveReferential,
 } from "../sql/programme.ts";
 import { hasShiftedFields } from "./chunks.ts";
+import { isDeadlock } from "./db-errors.ts";
 
 /** Largest referential, adjustments or file active file: thousands of rows, not millions. */
 export const MAX_PROGRAMME_FILE_BYTES = 20 * 1024 * 1024;
@@ -195,7 +196,7 @@ async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 3): Promise
     try {
       return await work();
     } catch (e) {
-      if ((e as { code?: unknown } | null)?.code !== "40P01" || i >= attempts) throw e;
+      if (!isDeadlock(e) || i >= attempts) throw e;
     }
   }
 }
@@ -205,7 +206,41 @@ export async function importReferential(db: Db, path: string, label = path): Pro
   const read = await readAll(path, REF_COLUMNS, REF_REQUIRED, referentialSchema(fc));
   if ("refused" in read) return refused(label, "referentiel", read.refused);
   const { rows, errors, count } = read;
-  // Cross-row rules: one region and one name per grappe, one grappe per ESSMS.
+  const grappes = crossRowChecks(rows, errors);
+  if (errors.length > 0) {
+    errors.sort((a, b) => a.line - b.line);
+    return refused(
+      label,
+      "referentiel",
+      "le référentiel contient des erreurs : rien n'a été chargé",
+      count,
+      errors,
+    );
+  }
+  const { regions, grappeRows, essmsRows } = referentialRows(rows, [...grappes.keys()]);
+  await retryOnDeadlock(() => db.transaction((tx) => saveReferential(tx, regions, grappeRows, essmsRows)));
+  return {
+    file: label,
+    kind: "referentiel",
+    status: "loaded",
+    rows: count,
+    loaded: essmsRows.length,
+    rejected: 0,
+    errors: [],
+    summary: { grappes: grappes.size, essms: essmsRows.length },
+  };
+}
+
+type ReferentialRow = z.output<ReturnType<typeof referentialSchema>>;
+
+/**
+ * Cross-row rules: one region per grappe, one grappe per ESSMS (their errors added to `errors`).
+ * Returns the grappes in file order, with their first mention.
+ */
+function crossRowChecks(
+  rows: readonly { line: number; value: ReferentialRow }[],
+  errors: RowError[],
+): Map<string, { line: number; region: string; nom: string }> {
   const grappes = new Map<string, { line: number; region: string; nom: string }>();
   const seenFiness = new Map<string, number>();
   for (const { line, value: r } of rows) {
@@ -229,25 +264,23 @@ export async function importReferential(db: Db, path: string, label = path): Pro
       });
     } else seenFiness.set(r.finess, line);
   }
-  if (errors.length > 0) {
-    errors.sort((a, b) => a.line - b.line);
-    return refused(
-      label,
-      "referentiel",
-      "le référentiel contient des erreurs : rien n'a été chargé",
-      count,
-      errors,
-    );
-  }
-  // Default rank: file order within the grappe.
+  return grappes;
+}
+
+/**
+ * The referential's rows as the store takes them: its regions, each grappe (name and region of
+ * its first ESSMS, its first project start and VSR dates), each ESSMS (default rank: file order
+ * within the grappe).
+ */
+function referentialRows(rows: readonly { value: ReferentialRow }[], grappeIds: readonly string[]) {
   const position = new Map<string, number>();
-  const essmsRows = rows.map(({ value: r }) => {
+  const ranked = rows.map(({ value: r }) => {
     const p = (position.get(r.grappe_id) ?? 0) + 1;
     position.set(r.grappe_id, p);
     return { ...r, rang: r.rang ?? p };
   });
-  const grappeRows = [...grappes.keys()].flatMap((grappeId) => {
-    const first = essmsRows.find((r) => r.grappe_id === grappeId);
+  const grappeRows = grappeIds.flatMap((grappeId) => {
+    const first = ranked.find((r) => r.grappe_id === grappeId);
     if (!first) return [];
     return [
       {
@@ -255,44 +288,26 @@ export async function importReferential(db: Db, path: string, label = path): Pro
         grappe_nom: first.grappe_nom,
         region: first.region,
         date_debut_projet:
-          essmsRows.find((r) => r.grappe_id === grappeId && r.date_debut_projet)?.date_debut_projet ?? null,
-        date_vsr: essmsRows.find((r) => r.grappe_id === grappeId && r.date_vsr)?.date_vsr ?? null,
+          ranked.find((r) => r.grappe_id === grappeId && r.date_debut_projet)?.date_debut_projet ?? null,
+        date_vsr: ranked.find((r) => r.grappe_id === grappeId && r.date_vsr)?.date_vsr ?? null,
       },
     ];
   });
-  await retryOnDeadlock(() =>
-    db.transaction((tx) =>
-      saveReferential(
-        tx,
-        new Set(essmsRows.map((r) => r.region)),
-        grappeRows,
-        essmsRows.map((r) => ({
-          finess: r.finess,
-          grappe_id: r.grappe_id,
-          finess_ej: r.finess_ej,
-          raison_sociale: r.raison_sociale,
-          categorie: r.categorie,
-          public: r.public,
-          type_projet: r.type_projet,
-          exempt_mss_dmp: r.exempt_mss_dmp,
-          rang: r.rang,
-          ratio_heures_eligibles: r.ratio_heures_eligibles,
-          financement_specifique_eur: r.financement_specifique_eur,
-          date_debut_projet: r.date_debut_projet,
-        })),
-      ),
-    ),
-  );
-  return {
-    file: label,
-    kind: "referentiel",
-    status: "loaded",
-    rows: count,
-    loaded: essmsRows.length,
-    rejected: 0,
-    errors: [],
-    summary: { grappes: grappes.size, essms: essmsRows.length },
-  };
+  const essmsRows = ranked.map((r) => ({
+    finess: r.finess,
+    grappe_id: r.grappe_id,
+    finess_ej: r.finess_ej,
+    raison_sociale: r.raison_sociale,
+    categorie: r.categorie,
+    public: r.public,
+    type_projet: r.type_projet,
+    exempt_mss_dmp: r.exempt_mss_dmp,
+    rang: r.rang,
+    ratio_heures_eligibles: r.ratio_heures_eligibles,
+    financement_specifique_eur: r.financement_specifique_eur,
+    date_debut_projet: r.date_debut_projet,
+  }));
+  return { regions: new Set(ranked.map((r) => r.region)), grappeRows, essmsRows };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@
  *   → a `projets_personnalises` row.
  *
  * Each kind's rows are the very records the CSV reader yields (canonical columns, text cells), so
- * validation, pseudonymisation, idempotency and the merge are the CSV import's (importer.ts);
+ * validation, pseudonymisation, idempotency and the merge are the CSV import's (pipeline.ts);
  * a rejected row names the JSON path of the faulty element (`entry[12].resource.period.start`)
  * in place of a column, and its entry's index in place of a line, never a value.
  *
@@ -41,16 +41,12 @@ import { JSONParser } from "@streamparser/json";
 import { type Db, savepointDb } from "../db/index.ts";
 import { parseParisDay } from "../domain/dates.ts";
 import { assertRegularFile, type CsvRecord, type CsvSource } from "./csv.ts";
-import { type DryRunChanges, dryRunChanges, measureState, type StateOfEssms } from "./dry-run.ts";
+import { dryRunChanges, measureState, type StateOfEssms } from "./dry-run.ts";
 import type { RowError } from "./fields.ts";
-import {
-  type FileSource,
-  type IngestFileResult,
-  type IngestOptions,
-  ingestRecords,
-  refusedFile,
-} from "./importer.ts";
 import { KIND_DEFS } from "./kinds.ts";
+import { ingestRecords } from "./pipeline.ts";
+import { refusedFile } from "./record.ts";
+import type { DryRunChanges, FileSource, IngestFileResult, IngestOptions } from "./result.ts";
 
 /** Canonical URL of the guide's profiles (`https://interop.esante.gouv.fr/ig/fhir/tddui/StructureDefinition/<id>`). */
 export const TDDUI_PROFILE_BASE = "https://interop.esante.gouv.fr/ig/fhir/tddui/StructureDefinition/";

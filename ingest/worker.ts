@@ -14,9 +14,9 @@ import cron from "node-cron";
 import type { Db } from "../db/index.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { type RowError, rowErrorPlace } from "./fields.ts";
-import type { IngestFileResult } from "./importer.ts";
 import { IGNORED_MESSAGE, ingestSource, isReadName } from "./ingest.ts";
 import type { Profile } from "./profile.ts";
+import type { IngestFileResult } from "./result.ts";
 import { combineResults } from "./tddui.ts";
 
 /** Advisory lock key of the inbox scan (any constant unique to this use). */

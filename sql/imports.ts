@@ -107,7 +107,22 @@ export async function priorLoads(q: Queryable, sha256: string): Promise<PriorLoa
     .execute();
 }
 
-/** What an import record says once the file is done (importer.ts). */
+/**
+ * Serialises two imports of the same content (PostgreSQL): a transaction lock on its hash, held
+ * until the import commits or rolls back.
+ */
+export async function lockContent(tx: Queryable, sha256: string): Promise<void> {
+  await tx.query("select pg_advisory_xact_lock(hashtext($1))", [sha256]);
+}
+
+/** A new import number, taken before the file's rows are merged (they point at their import). */
+export async function nextImportId(tx: Queryable): Promise<number> {
+  return (
+    (await tx.query<{ id: number }>("select nextval('import_import_id_seq')::int as id"))[0] as { id: number }
+  ).id;
+}
+
+/** What an import record says once the file is done (ingest/record.ts). */
 export type ImportRecord = Required<
   Pick<
     Insertable<Database["import"]>,

@@ -7,7 +7,7 @@
  */
 import { expect } from "vitest";
 import type { Db } from "../../db/index.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import type { Kind } from "../../ingest/kinds.ts";
 import { computeReport } from "../../sql/queries.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";

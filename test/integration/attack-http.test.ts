@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../api/app.ts";
 import type { Db } from "../../db/index.ts";
 import { csvText } from "../../domain/csv.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { importReferential } from "../../ingest/programme.ts";
 import { createToken } from "../../services/accounts.ts";
 import { PASSWORD, populate, USERS } from "../support/api-helpers.ts";

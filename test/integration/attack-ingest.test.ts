@@ -11,7 +11,7 @@ import { describe, expect, inject } from "vitest";
 import { type Db, openDb } from "../../db/index.ts";
 import { migrationFiles } from "../../db/migrate.ts";
 import { REJECTION_REASONS } from "../../domain/rejections.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { importAdjustments, importFileActive, importReferential } from "../../ingest/programme.ts";
 import { freezeReport } from "../../services/snapshots.ts";
 import { getImport, importRejections, listImports } from "../../sql/resources.ts";

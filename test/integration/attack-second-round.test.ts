@@ -17,7 +17,7 @@ import { createApp } from "../../api/app.ts";
 import { clientAddress, parseTrustedProxies } from "../../api/client-address.ts";
 import { personMessage } from "../../cli/messages.ts";
 import type { Db } from "../../db/index.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { loadProfile } from "../../ingest/profile.ts";
 import { importAdjustments, importFileActive, importReferential } from "../../ingest/programme.ts";
 import { newUserSchema } from "../../sql/identity.ts";

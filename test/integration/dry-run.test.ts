@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { createApp } from "../../api/app.ts";
 import { UploadQueue } from "../../api/uploads.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { ingestPaths, planFiles } from "../../ingest/ingest.ts";
 import { computeReport } from "../../sql/queries.ts";
 import { LOCAL_ORIGIN, populate, sessionCookie } from "../support/api-helpers.ts";

@@ -7,7 +7,7 @@
  */
 import { expect } from "vitest";
 import { type Db, savepointDb } from "../../db/index.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { importFileActive, importReferential } from "../../ingest/programme.ts";
 import { createAction } from "../../services/actions.ts";
 import { decideAdjustment, proposeAdjustment } from "../../services/adjustments.ts";

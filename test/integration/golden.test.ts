@@ -8,7 +8,7 @@ import { expect } from "vitest";
 import type { Db } from "../../db/index.ts";
 import { addMonths, monthStarts } from "../../domain/dates.ts";
 import type { Report } from "../../domain/report.ts";
-import type { IngestFileResult } from "../../ingest/importer.ts";
+import type { IngestFileResult } from "../../ingest/result.ts";
 import { ingestPaths } from "../../ingest/ingest.ts";
 import { importAdjustments, importFileActive, importReferential } from "../../ingest/programme.ts";
 import { computeReport, essmsCounts, monthlyCounts } from "../../sql/queries.ts";

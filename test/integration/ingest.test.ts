@@ -2,7 +2,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect } from "vitest";
 import type { Db } from "../../db/index.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { computeReport } from "../../sql/queries.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { count, SECRET, writeTemp } from "../support/helpers.ts";

@@ -12,7 +12,7 @@ import { savepointDb } from "../../db/index.ts";
 import { addMonths, monthStarts } from "../../domain/dates.ts";
 import { ingestPaths } from "../../ingest/ingest.ts";
 import { importAdjustments, importReferential } from "../../ingest/programme.ts";
-import { balancedChunks, essmsCounts, PARALLEL_MIN_GRAPPES, reportParallelism } from "../../sql/queries.ts";
+import { balancedChunks, essmsCounts, PARALLEL_MIN_GRAPPES } from "../../sql/queries.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { goldenRoot, SECRET, writeTemp } from "../support/helpers.ts";
 
@@ -47,16 +47,6 @@ it("splits grappes into lists of about as many ESSMS, each grappe once", () => {
   expect(balancedChunks(sizes, 2)).toEqual(chunks);
   expect(balancedChunks(sizes.slice(0, 1), 4)).toEqual([["A"]]);
   expect(balancedChunks([], 3)).toEqual([]);
-});
-
-it("takes REPORT_PARALLELISM from 1 to 4, else the cores seen (at most 4)", () => {
-  expect(reportParallelism({ REPORT_PARALLELISM: "1" })).toBe(1);
-  expect(reportParallelism({ REPORT_PARALLELISM: "3" })).toBe(3);
-  for (const bad of ["0", "5", "2.5", "deux", ""]) {
-    const n = reportParallelism({ REPORT_PARALLELISM: bad });
-    expect(n).toBeGreaterThanOrEqual(1);
-    expect(n).toBeLessThanOrEqual(4);
-  }
 });
 
 describeOnBackends(

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { expect } from "vitest";
 import type { Db } from "../../db/index.ts";
 import { addMonths, type Day, formatDay } from "../../domain/dates.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import type { Kind } from "../../ingest/kinds.ts";
 import { monthlyCounts } from "../../sql/queries.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";

@@ -10,7 +10,7 @@ import pg from "pg";
 import { expect, inject } from "vitest";
 import { openDb } from "../../db/index.ts";
 import { importFinessExtract } from "../../ingest/finess-extract.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { ingestPaths } from "../../ingest/ingest.ts";
 import { importReferential } from "../../ingest/programme.ts";
 import { freezeReport } from "../../services/snapshots.ts";

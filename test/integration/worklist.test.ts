@@ -11,7 +11,7 @@ import { createApp } from "../../api/app.ts";
 import { addMonths, todayParis } from "../../domain/dates.ts";
 import { INDICATOR_BY_ID, type IndicatorId } from "../../domain/indicators.ts";
 import { inNumerator, missing, type PersonIndicator } from "../../domain/worklist.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { ingestPaths } from "../../ingest/ingest.ts";
 import { importAdjustments, importFileActive, importReferential } from "../../ingest/programme.ts";
 import { computeReport } from "../../sql/queries.ts";

@@ -14,6 +14,8 @@ import { ROOT } from "../support/helpers.ts";
 const PROBES: [folder: string, source: string][] = [
   ["domain", 'import { readFileSync } from "node:fs";\nexport const probe = readFileSync;\n'],
   ["domain", 'import type { Db } from "../db/index.ts";\nexport type Probe = Db;\n'],
+  ["domain", 'import { loadConfig } from "../config/index.ts";\nexport const probe = loadConfig;\n'],
+  ["config", 'import { openDb } from "../db/index.ts";\nexport const probe = openDb;\n'],
   ["db", 'import { computeReport } from "../sql/queries.ts";\nexport const probe = computeReport;\n'],
   ["sql", 'import { ApiError } from "../api/errors.ts";\nexport const probe = ApiError;\n'],
   [

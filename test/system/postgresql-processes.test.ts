@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Db, openDb } from "../../db/index.ts";
-import { ingestFile } from "../../ingest/importer.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { importReferential } from "../../ingest/programme.ts";
 import { cachedReport } from "../../sql/figures-cache.ts";
 import { computeReport } from "../../sql/queries.ts";

@@ -1,0 +1,142 @@
+/**
+ * The product's one configuration: every environment variable it reads, parsed once at start-up
+ * by one zod schema (`loadConfig`), a bad value refused with a French message naming the
+ * variable. The command line parses it before any command runs and hands the values down; no
+ * other module reads `process.env`. `CONFIG_VARIABLES` is the README's table (a test holds them
+ * together).
+ */
+
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import cron from "node-cron";
+import { z } from "zod";
+import { DEFAULT_STALE_DAYS } from "../domain/completeness.ts";
+import { DomainError } from "../domain/errors.ts";
+import { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies.ts";
+
+export { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies.ts";
+
+/** "0" or "1": a switch. */
+const flag = (fallback: "0" | "1") => z.enum(["0", "1"], { message: "0 ou 1 attendu" }).default(fallback);
+/** An integer in [min, max], from its decimal text. */
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `entier attendu entre ${min} et ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `${min} au moins`).max(max, `${max} au plus`));
+/** Unset and empty alike mean "not set". */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
+
+const schema = z.object({
+  PORT: integer(0, 65535).default(3000),
+  HOST: optionalText,
+  DATA_DIR: z.string().trim().min(1, "chemin attendu").default("./data"),
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "adresse postgres://… attendue")
+      .optional(),
+  ),
+  // Set but blank would silently generate another secret: refused, like a short one.
+  PSEUDONYMISATION_SECRET: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.trim().length >= 16, "16 caractères au moins (espaces exclus)"),
+  DEMO: flag("1"),
+  INBOX_DIR: optionalText,
+  INGEST_CRON: z
+    .string()
+    .default("0 2 * * *")
+    .refine((v) => cron.validate(v), "expression cron invalide (ex. « 0 2 * * * » : chaque jour à 2 h)"),
+  MAX_UPLOAD_MB: integer(1, 10_240).default(200),
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .superRefine((v, ctx) => {
+      try {
+        parseTrustedProxies(v);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message.replace(/^TRUSTED_PROXIES : /, "") });
+      }
+    }),
+  COMPLETENESS_STALE_DAYS: integer(1, 3650).default(DEFAULT_STALE_DAYS),
+  REPORT_PARALLELISM: integer(1, 4).optional(),
+  DASHBOARD_DIR: optionalText.refine(
+    (v) => v === undefined || existsSync(join(v, "index.html")),
+    "dossier sans index.html (lancez npm run build:dashboard, ou retirez la variable)",
+  ),
+  CIBLES_TIMINGS: flag("0"),
+  CIBLES_PROGRESS: flag("0"),
+  CIBLES_DEBUG: flag("0"),
+});
+
+export interface Config {
+  port: number;
+  /** undefined: chosen at start (127.0.0.1 while the published demo accounts exist, else 0.0.0.0) */
+  host: string | undefined;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  /** PSEUDONYMISATION_SECRET, trimmed; undefined: the embedded default kept in DATA_DIR */
+  pseudonymisationSecret: string | undefined;
+  demo: boolean;
+  inboxDir: string;
+  ingestCron: string;
+  maxUploadBytes: number;
+  /** proxies whose X-Forwarded-For names the client (login throttling); none by default */
+  trustedProxies: TrustedProxies;
+  /** days after which an export kind's last import is stale (completeness grid) */
+  staleDays: number;
+  /** PostgreSQL sessions that count one large scope together (ADR 0017) */
+  reportParallelism: number;
+  /** the built dashboard; undefined: dashboard/dist */
+  dashboardDir: string | undefined;
+  /** phase timings of imports on stderr */
+  timings: boolean;
+  /** progress of imports on stderr even when it is not a terminal */
+  progress: boolean;
+  /** stack traces of command failures on stderr */
+  debug: boolean;
+}
+
+/**
+ * Parses the environment into the configuration. Throws a French `DomainError("validation")`
+ * naming the first variable whose value is refused: « configuration invalide : PORT — … ».
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const r = schema.safeParse(env);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new DomainError(
+      "validation",
+      `configuration invalide : ${issue?.path.join(".")} — ${issue?.message}`,
+    );
+  }
+  const c = r.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    dataDir: c.DATA_DIR,
+    databaseUrl: c.DATABASE_URL,
+    pseudonymisationSecret: c.PSEUDONYMISATION_SECRET?.trim(),
+    demo: c.DEMO === "1",
+    inboxDir: c.INBOX_DIR ?? `${c.DATA_DIR}/inbox`,
+    ingestCron: c.INGEST_CRON,
+    maxUploadBytes: c.MAX_UPLOAD_MB * 1024 * 1024,
+    trustedProxies: parseTrustedProxies(c.TRUSTED_PROXIES),
+    staleDays: c.COMPLETENESS_STALE_DAYS,
+    reportParallelism: c.REPORT_PARALLELISM ?? Math.min(4, availableParallelism()),
+    dashboardDir: c.DASHBOARD_DIR,
+    timings: c.CIBLES_TIMINGS === "1",
+    progress: c.CIBLES_PROGRESS === "1",
+    debug: c.CIBLES_DEBUG === "1",
+  };
+}
+
+/** Every variable of the schema, in its order (the README's table lists exactly these). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);

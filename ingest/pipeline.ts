@@ -1,0 +1,191 @@
+/**
+ * The ingest line (exports.md §1–2): one DUI export from its bytes to its import record, in seven
+ * steps, each a function named for what it does, in the module named for its step:
+ *
+ *   1. probe     probe.ts    `probeCsv`: a regular, non-empty text file; its sha256 and encoding
+ *                            (a TDDUI Bundle: tddui.ts `indexBundle`, then one line per kind)
+ *   2. read      read.ts     `openRows`: the CSV (csv.ts) or a Bundle's rows of one kind (tddui.ts
+ *                            `bundleSource`), header mapped to the kind's columns; chunks read in
+ *                            this thread or by a worker thread (read-worker.ts)
+ *   3. validate  chunks.ts   `readChunks`: each row checked (fields.ts), pseudonymised, encoded;
+ *                verdict.ts  `verdict`: the file refused beyond MAX_REJECTED_SHARE rejected rows
+ *   4. stage     stage.ts    `createStage`, `registerChunk`, `stageChunk`: temporary tables, FINESS
+ *                            locks, usager keys, COPY
+ *   5. merge     merge.ts    `mergeChunk`: set-based, the cheapest mode the data allows (ADR 0008)
+ *   6. refresh   merge.ts    `refreshActivity`: `usager_month` of the file's FINESS
+ *   7. record    record.ts   `importEnd`: the import record, in the same transaction
+ *                            — or, in a dry run, dry-run.ts `dryRunEnd`: measured, rolled back
+ *
+ * Steps 2 to 5 run chunk by chunk, the next chunk read and validated while this one is staged and
+ * merged (ADR 0007). From the stage to the record the file is one transaction: a file cut short
+ * (refused, nothing left to load, result.ts) rolls back whole and gets its answer from record.ts
+ * `recordCutShort`. Around the line: the content's earlier loads (skipped, or their FINESS set
+ * aside) and a new attempt after a deadlock or a concurrent import of the same content. A folder
+ * and the choice of reader (CSV or Bundle): ingest.ts.
+ */
+import type { Db, Tx } from "../db/index.ts";
+import { priorLoads } from "../sql/imports.ts";
+import { type Chunk, emptyTotals } from "./chunks.ts";
+import type { CsvSource } from "./csv.ts";
+import { isDeadlock } from "./db-errors.ts";
+import { dryRunEnd } from "./dry-run.ts";
+import { isKind, KIND_DEFS, type Kind, type KindDef, kindFromFileName, type MergeMode } from "./kinds.ts";
+import { mergeChunk, prepareMerge, refreshActivity } from "./merge.ts";
+import { probeCsv } from "./probe.ts";
+import { openRows } from "./read.ts";
+import { claimContent, importEnd, loadedFiness, loadedForSender, recordCutShort, skipped } from "./record.ts";
+import { RejectionLog } from "./rejections.ts";
+import {
+  baseResult,
+  type Content,
+  type FileSource,
+  type IngestFileResult,
+  type IngestOptions,
+  kindsMessage,
+  MAX_ERRORS_IN_RESULT,
+  PriorChanged,
+} from "./result.ts";
+import { createStage, registerChunk, stageChunk } from "./stage.ts";
+import { type LoadTimes, reportLoadTimes } from "./timings.ts";
+import { verdict } from "./verdict.ts";
+
+/** Imports one CSV export (its kind from `opts.kind` or its name). */
+export async function ingestFile(
+  db: Db,
+  src: FileSource,
+  label: string,
+  opts: IngestOptions,
+): Promise<IngestFileResult> {
+  const kind = opts.kind ?? kindFromFileName(label);
+  if (!kind || !isKind(kind))
+    return { ...baseResult(label, kind), kind: null, status: "refused", message: kindsMessage() };
+  const probed = await probeCsv(db, src, label, kind, opts);
+  if ("refused" in probed) return probed.refused;
+  return importContent(db, probed.content, opts);
+}
+
+/**
+ * Imports rows that another reader than the CSV one produced (ADR 0014: one kind of a TDDUI
+ * Bundle's rows), exactly as a CSV file's: the same validation, pseudonymisation, idempotency
+ * (`sha256`: the key the reader gives this content), chunks, merge and import record. `open`
+ * gives the rows as a CSV source whose header is the kind's canonical columns.
+ */
+export async function ingestRecords(
+  db: Db,
+  label: string,
+  kind: Kind,
+  sha256: string,
+  open: () => Promise<CsvSource>,
+  opts: IngestOptions,
+): Promise<IngestFileResult> {
+  return importContent(db, { label, kind, sha256, open, csv: null }, { ...opts, profile: null });
+}
+
+/** Attempts at one content: a deadlock, or an import of the same content meanwhile, costs one. */
+const ATTEMPTS = 3;
+
+/**
+ * One content through the line. Its idempotency key is the content's hash and the FINESS it
+ * loaded: a content loaded for the sender is skipped; rows of FINESS that an earlier import of it
+ * loaded are set aside, the others (another grappe's, after a scoped upload) load now.
+ */
+async function importContent(db: Db, content: Content, opts: IngestOptions): Promise<IngestFileResult> {
+  const started = new Date();
+  for (let attempt = 1; ; attempt++) {
+    const prior = await priorLoads(db, content.sha256);
+    if (loadedForSender(prior, opts))
+      return skipped(db, baseResult(content.label, content.kind), content.sha256, prior, opts);
+    const rejections = new RejectionLog(MAX_ERRORS_IN_RESULT, opts.rejectionsInMemory);
+    try {
+      return await runLine(db, content, loadedFiness(prior), opts, started, rejections);
+    } catch (e) {
+      // Two imports that met the same FINESS in opposite orders: PostgreSQL aborted this one,
+      // which rolled back whole; it is read again once the other has committed. Or another
+      // import of the same content committed meanwhile: planned again with what it loaded.
+      if ((isDeadlock(e) || e instanceof PriorChanged) && attempt < ATTEMPTS) continue;
+      return await recordCutShort(db, content, opts, started, rejections, e);
+    } finally {
+      rejections.dispose();
+    }
+  }
+}
+
+/** The line itself: one attempt at one content, from its rows to its record, in one transaction. */
+async function runLine(
+  db: Db,
+  content: Content,
+  alreadyLoaded: string[],
+  opts: IngestOptions,
+  started: Date,
+  rejections: RejectionLog,
+): Promise<IngestFileResult> {
+  const def = KIND_DEFS[content.kind];
+  const rows = await openRows(db, content, alreadyLoaded, opts); // 2. read: header, plan
+  // A dry run takes the same steps; only its end differs (7): measured, rolled back, nothing recorded.
+  const end = opts.dryRun
+    ? dryRunEnd(db, content.kind, opts.checkInside)
+    : importEnd(db, opts, started, rejections);
+  return end.transaction(async (tx) => {
+    await claimContent(db, tx, content.sha256, alreadyLoaded);
+    const importId = await end.reserveId(tx);
+    await createStage(tx, def); // 4. stage: temporary tables
+    await prepareMerge(db, tx);
+    const totals = emptyTotals();
+    const chunks = rows.chunks({ rejections, totals, onProgress: opts.onProgress }); // 2–3. read, validate
+    await stageAndMerge(db, tx, def, importId, chunks, opts); // 4–5. stage, merge
+    const result = verdict(content.label, content.kind, content.sha256, totals, rejections); // 3. the file
+    await refreshActivity(tx, def, result.loaded, [...totals.perFiness.keys()]); // 6. refresh
+    return end.finish(tx, result, importId, totals.perFiness); // 7. record (or measure)
+  });
+}
+
+/**
+ * Steps 2 to 5 chunk by chunk: each chunk is staged and merged while the next one is read and
+ * validated, so that Node and the database work at the same time (ADR 0007).
+ */
+async function stageAndMerge(
+  db: Db,
+  tx: Tx,
+  def: KindDef,
+  importId: number,
+  chunks: AsyncGenerator<Chunk>,
+  opts: IngestOptions,
+): Promise<void> {
+  const tLoad = performance.now();
+  let merged = 0;
+  // How chunks are merged: the cheapest way, until the data asks for a safer one.
+  const mode: MergeMode = { repeatedKeys: false, upsert: false };
+  const spent: LoadTimes = { read: 0, usagers: 0, copy: 0, merge: 0 };
+  let next = chunks.next();
+  try {
+    for (;;) {
+      let t = performance.now();
+      const chunk = await next;
+      // PGlite answers within microtasks: without a macrotask turn between chunks, timers and
+      // HTTP requests would wait for the whole file (ADR 0009).
+      if (db.backend === "pglite") await new Promise((resolve) => setImmediate(resolve));
+      spent.read += performance.now() - t;
+      if (chunk.done) break;
+      // The next chunk is read and validated while this one is copied and merged.
+      next = chunks.next();
+      next.catch(() => {}); // a failure surfaces at the next await, not as an unhandled rejection
+      t = performance.now();
+      await registerChunk(tx, chunk.value);
+      spent.usagers += performance.now() - t;
+      t = performance.now();
+      await stageChunk(tx, def, chunk.value, merged === 0);
+      spent.copy += performance.now() - t;
+      t = performance.now();
+      await mergeChunk(tx, def, importId, mode);
+      await opts.onChunkMerged?.({ ...mode });
+      spent.merge += performance.now() - t;
+      merged += 1;
+    }
+  } catch (e) {
+    // The database failed: stop reading the file (closes it) before the transaction rolls back.
+    await next.catch(() => {});
+    await chunks.return(undefined).catch(() => {});
+    throw e;
+  }
+  reportLoadTimes(tLoad, merged, mode, spent);
+}

@@ -1,0 +1,56 @@
+/**
+ * The line's staging step (pipeline.ts): the file's temporary tables, then for each chunk its
+ * FINESS locked, its new usagers keyed, and its rows copied into `stage` (ADR 0007). The merge
+ * (merge.ts) reads them from there.
+ */
+import type { Tx } from "../db/index.ts";
+import type { Chunk, NewUsagers } from "./chunks.ts";
+import type { KindDef } from "./kinds.ts";
+
+/**
+ * The file's temporary tables, dropped when its transaction ends: `stage` (one chunk's rows, as
+ * the kind stages them) and, for kinds with a usager, `file_usager` (file-local number → key).
+ */
+export async function createStage(tx: Tx, def: KindDef): Promise<void> {
+  await tx.query(
+    `create temp table stage (seq bigint not null, ${def.stage.map((c) => `${c.name} ${c.type}`).join(", ")}) on commit drop`,
+  );
+  if (def.usagerColumn)
+    await tx.query(
+      "create temp table file_usager (local integer primary key, usager integer not null) on commit drop",
+    );
+}
+
+/**
+ * Before a chunk is merged: the FINESS it meets first are locked (`lock_finess`: imports of one
+ * FINESS run one after the other, ADR 0007), and its new usagers get their keys.
+ */
+export async function registerChunk(tx: Tx, chunk: Chunk): Promise<void> {
+  if (chunk.finess.length > 0) await tx.query("select lock_finess($1::text[])", [chunk.finess]);
+  await registerUsagers(tx, chunk.usagers);
+}
+
+/** The chunk's rows into `stage` by COPY (the previous chunk's rows removed first). */
+export async function stageChunk(tx: Tx, def: KindDef, chunk: Chunk, first: boolean): Promise<void> {
+  if (!first) await tx.query("truncate stage");
+  await tx.copyCsv("stage", ["seq", ...def.stage.map((c) => c.name)], [chunk.csv]);
+}
+
+/**
+ * Gives the chunk's new usagers their integer key (a usager keeps its key forever) and maps
+ * their file-local numbers to it. Two statements: the second sees what the first waited for.
+ */
+async function registerUsagers(tx: Tx, u: NewUsagers): Promise<void> {
+  if (u.local.length === 0) return;
+  await tx.query(
+    `insert into usager (finess, pseudonym)
+     select f, p from unnest($1::text[], $2::text[]) as n(f, p) on conflict do nothing`,
+    [u.finess, u.pseudonym],
+  );
+  await tx.query(
+    `insert into file_usager (local, usager)
+     select n.l, k.usager from unnest($1::int[], $2::text[], $3::text[]) as n(l, f, p)
+     join usager k on k.finess = n.f and k.pseudonym = n.p`,
+    [u.local, u.finess, u.pseudonym],
+  );
+}

@@ -1,0 +1,33 @@
+/** Phase timings of an import on stderr, for whoever measures (CIBLES_TIMINGS=1); silent otherwise. */
+
+export function timing(phase: string, since: number): void {
+  spentTiming(phase, performance.now() - since);
+}
+
+export function spentTiming(phase: string, ms: number): void {
+  if (process.env.CIBLES_TIMINGS === "1") process.stderr.write(`[import] ${phase} : ${Math.round(ms)} ms\n`);
+}
+
+/** Where the time of the chunk loop went (pipeline.ts `stageAndMerge`), phase by phase. */
+export interface LoadTimes {
+  read: number;
+  usagers: number;
+  copy: number;
+  merge: number;
+}
+
+export function reportLoadTimes(
+  since: number,
+  chunks: number,
+  mode: { upsert: boolean; repeatedKeys: boolean },
+  spent: LoadTimes,
+): void {
+  timing(`lecture, validation, COPY et fusion (${chunks} lots)`, since);
+  spentTiming("  dont attente de la lecture", spent.read);
+  spentTiming("  dont clés usagers", spent.usagers);
+  spentTiming("  dont COPY", spent.copy);
+  spentTiming(
+    `  dont fusion (${mode.upsert ? "upsert" : "insert"}${mode.repeatedKeys ? ", distinct on" : ""})`,
+    spent.merge,
+  );
+}
