@@ -37,6 +37,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           setupFiles: ["test/support/guard-integration.ts"],
+          isolate: false,
         },
       },
       { test: { ...shared, name: "system", include: ["test/system/**/*.test.ts"] } },

@@ -72,7 +72,8 @@ export async function scopeOf(deps: AppDeps, p: Principal): Promise<Scope> {
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const DASHBOARD_DIR = process.env.DASHBOARD_DIR ?? join(ROOT, "dashboard", "dist");
+/** The built dashboard served when the configuration names none (DASHBOARD_DIR). */
+export const DASHBOARD_DIR = join(ROOT, "dashboard", "dist");
 
 export function createApp(given: AppDeps) {
   const app = new Hono<Env>();

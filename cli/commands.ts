@@ -1,7 +1,8 @@
 /** Command registry: each command validates its arguments and calls one function. */
 import type { ParseArgsConfig } from "node:util";
 import { startServer } from "../api/server.ts";
-import { type Db, dbFromEnv } from "../db/index.ts";
+import type { Config } from "../config/index.ts";
+import { type Db, dbOf } from "../db/index.ts";
 import { isMeasurementDay, parisDateTime } from "../domain/dates.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { INDICATOR_IDS, isIndicatorId } from "../domain/indicators.ts";
@@ -31,7 +32,6 @@ import { computeReport } from "../sql/queries.ts";
 import { essmsByFiness, essmsNames } from "../sql/resources.ts";
 import { readSnapshot } from "../sql/snapshots.ts";
 import { worklistDocument } from "../sql/worklist.ts";
-import { configFromEnv } from "./config.ts";
 
 /** Bad usage of the command line (exit status 2). */
 export function usageError(message: string): DomainError {
@@ -42,7 +42,8 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 export interface Command {
   summary: string;
   options: NonNullable<ParseArgsConfig["options"]>;
-  run(values: Values, positionals: string[]): Promise<number>;
+  /** runs the command with the configuration parsed once at start-up (config/) */
+  run(values: Values, positionals: string[], config: Config): Promise<number>;
 }
 
 const json = { json: { type: "boolean" } } as const;
@@ -61,8 +62,8 @@ function err(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
-export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await dbFromEnv();
+export async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await dbOf(config);
   try {
     return await fn(db);
   } finally {
@@ -98,9 +99,9 @@ function programmeCommand(
   return {
     summary,
     options: { ...json },
-    async run(values, positionals) {
+    async run(values, positionals, config) {
       const path = onePath(positionals, what);
-      const r = await withDb((db) => fn(db, path));
+      const r = await withDb(config, (db) => fn(db, path));
       if (values.json) out(values, r, "");
       else err(describeProgramme(r));
       return r.status === "loaded" ? 0 : 1;
@@ -135,10 +136,9 @@ export const commands: Record<string, Command> = {
   serve: {
     summary: "démarre l'API, le tableau de bord et l'import planifié (npm start)",
     options: { ...json, "no-demo": { type: "boolean" } },
-    async run(values) {
-      const config = configFromEnv();
-      const secret = resolveSecret();
-      const db = await dbFromEnv();
+    async run(values, _positionals, config) {
+      const secret = resolveSecret(config);
+      const db = await dbOf(config);
       if (!values["no-demo"] && config.demo && (await isEmpty(db))) {
         err("Base vide : chargement de la grappe de démonstration…");
         const seeded = await seedDemo(db, config.dataDir, secret);
@@ -163,12 +163,16 @@ export const commands: Record<string, Command> = {
           "Comptes de démonstration actifs : le serveur n'écoute que sur cette machine (127.0.0.1). Désactivez-les (users disable) ou fixez HOST pour l'ouvrir au réseau.",
         );
       const server = await startServer(
-        db,
-        secret,
+        {
+          db,
+          secret,
+          maxUploadBytes: config.maxUploadBytes,
+          trustedProxies: config.trustedProxies,
+          staleDays: config.staleDays,
+          ...(config.dashboardDir ? { dashboardDir: config.dashboardDir } : {}),
+        },
         config.port,
         host,
-        config.maxUploadBytes,
-        config.trustedProxies,
       );
       err(
         `Serveur prêt : http://localhost:${server.port}/ (écoute ${host}, base ${db.backend === "pg" ? "PostgreSQL" : "embarquée PGlite"})`,
@@ -210,9 +214,9 @@ export const commands: Record<string, Command> = {
     summary:
       "charge l'extraction publique FINESS (etalab, CSV) ou le flux JSON « Structures » de l'ANS (.json, .json.gz) comme table de référence",
     options: { ...json },
-    async run(values, positionals) {
+    async run(values, positionals, config) {
       const path = onePath(positionals, "extraction FINESS");
-      const r = await withDb((db) => importFinessExtract(db, path));
+      const r = await withDb(config, (db) => importFinessExtract(db, path));
       out(
         values,
         r,
@@ -232,21 +236,21 @@ export const commands: Record<string, Command> = {
       profile: { type: "string" },
       "dry-run": { type: "boolean" },
     },
-    async run(values, positionals) {
+    async run(values, positionals, config) {
       if (positionals.length === 0) throw usageError("au moins un fichier ou dossier attendu");
       const kind = values.kind as string | undefined;
       if (kind !== undefined && !isKind(kind)) throw usageError(`--kind inconnu : ${kind}`);
       const profile = values.profile ? loadProfile(values.profile as string) : null;
-      const secret = resolveSecret();
+      const secret = resolveSecret(config);
       // Progress on stderr for people at a terminal (or when asked: CIBLES_PROGRESS=1).
-      const tty = process.stderr.isTTY || process.env.CIBLES_PROGRESS === "1";
-      const files = await withDb((db) =>
+      const tty = process.stderr.isTTY || config.progress;
+      const files = await withDb(config, (db) =>
         ingestPaths(db, positionals, {
           secret,
           kind,
           profile,
           source: "cli",
-          actor: process.env.USER ?? null,
+          actor: config.operator,
           dryRun: values["dry-run"] === true,
           ...(tty
             ? {
@@ -279,7 +283,7 @@ export const commands: Record<string, Command> = {
       match: { type: "string" },
       profile: { type: "string" },
     },
-    async run(values) {
+    async run(values, _positionals, config) {
       const finess = values.finess as string | undefined;
       const d = values.date as string | undefined;
       const indicator = values.indicator as string | undefined;
@@ -291,12 +295,12 @@ export const commands: Record<string, Command> = {
       if (!indicator || !isIndicatorId(indicator))
         throw usageError(`--indicator attendu : ${INDICATOR_IDS.join(", ")}`);
       const profile = values.profile ? loadProfile(values.profile as string) : null;
-      const result = await withDb(async (db) => {
+      const result = await withDb(config, async (db) => {
         const e = await essmsByFiness(db, finess);
         if (!e) return null;
         const doc = await worklistDocument(db, e, d, indicator);
         const matches = values.match
-          ? await reidentify(values.match as string, e.finess, resolveSecret(), doc.pseudonyms, profile)
+          ? await reidentify(values.match as string, e.finess, resolveSecret(config), doc.pseudonyms, profile)
           : null;
         return { doc, matches };
       });
@@ -341,11 +345,11 @@ export const commands: Record<string, Command> = {
       // cli.md: the password comes from the standard input (never from an argument).
       "password-stdin": { type: "boolean" },
     },
-    async run(values) {
+    async run(values, _positionals, config) {
       const fromStdin = values["password-stdin"] === true;
       const password =
-        (fromStdin ? undefined : process.env.CIBLES_PASSWORD) ?? (await readStdin()).replace(/\r?\n$/, "");
-      const u = await withDb((db) =>
+        (fromStdin ? undefined : config.cliPassword) ?? (await readStdin()).replace(/\r?\n$/, "");
+      const u = await withDb(config, (db) =>
         addUser(db, {
           email: String(values.email ?? ""),
           role: String(values.role ?? "") as Role,
@@ -366,8 +370,8 @@ export const commands: Record<string, Command> = {
   "users list": {
     summary: "liste les utilisateurs, leur rôle et leur périmètre",
     options: { ...json },
-    async run(values) {
-      const users = await withDb((db) => listUsers(db));
+    async run(values, _positionals, config) {
+      const users = await withDb(config, (db) => listUsers(db));
       out(
         values,
         users,
@@ -384,10 +388,12 @@ export const commands: Record<string, Command> = {
   "users disable": {
     summary: "désactive un utilisateur (sessions fermées, jetons révoqués) : --email E",
     options: { ...json, email: { type: "string" } },
-    async run(values) {
+    async run(values, _positionals, config) {
       const email = String(values.email ?? "");
       if (!email) throw usageError("--email obligatoire");
-      const ok = await withDb((db) => setDisabled(db, email, true, `cli:${process.env.USER ?? "inconnu"}`));
+      const ok = await withDb(config, (db) =>
+        setDisabled(db, email, true, `cli:${config.operator ?? "inconnu"}`),
+      );
       if (!ok) {
         err(`utilisateur inconnu : ${email}`);
         return 1;
@@ -399,10 +405,10 @@ export const commands: Record<string, Command> = {
   "tokens create": {
     summary: "crée un jeton d'API pour un utilisateur, affiché une seule fois : --email E --name NOM",
     options: { ...json, email: { type: "string" }, name: { type: "string" } },
-    async run(values) {
+    async run(values, _positionals, config) {
       const email = String(values.email ?? "");
       if (!email) throw usageError("--email obligatoire");
-      const t = await withDb((db) => createToken(db, email, String(values.name ?? "jeton"))).catch(
+      const t = await withDb(config, (db) => createToken(db, email, String(values.name ?? "jeton"))).catch(
         identityError,
       );
       if (!t) return 1;
@@ -413,10 +419,10 @@ export const commands: Record<string, Command> = {
   "tokens revoke": {
     summary: "révoque un jeton d'API : --id N",
     options: { ...json, id: { type: "string" } },
-    async run(values) {
+    async run(values, _positionals, config) {
       const id = Number(values.id);
       if (!Number.isSafeInteger(id) || id <= 0) throw usageError("--id N obligatoire");
-      const ok = await withDb((db) => revokeToken(db, id));
+      const ok = await withDb(config, (db) => revokeToken(db, id));
       if (!ok) {
         err(`jeton inconnu ou déjà révoqué : ${id}`);
         return 1;
@@ -428,16 +434,15 @@ export const commands: Record<string, Command> = {
   worker: {
     summary: "import planifié de la boîte de dépôt INBOX_DIR (INGEST_CRON) ; --once : un seul passage",
     options: { ...json, once: { type: "boolean" } },
-    async run(values) {
-      const config = configFromEnv();
-      const secret = resolveSecret();
+    async run(values, _positionals, config) {
+      const secret = resolveSecret(config);
       const opts = { inboxDir: config.inboxDir, secret };
       if (values.once) {
-        const run = await withDb((db) => runInboxOnce(db, opts));
+        const run = await withDb(config, (db) => runInboxOnce(db, opts));
         out(values, run, describeRun(run));
         return run.outcome === "ok" ? 0 : 1;
       }
-      const db = await dbFromEnv();
+      const db = await dbOf(config);
       const worker = scheduleWorker(db, config.ingestCron, opts, (run) =>
         values.json ? out(values, run, "") : err(describeRun(run)),
       );
@@ -466,19 +471,19 @@ export const commands: Record<string, Command> = {
       freeze: { type: "boolean" },
       snapshot: { type: "string" },
     },
-    async run(values) {
+    async run(values, _positionals, config) {
       if (values.snapshot !== undefined) {
         const id = Number(values.snapshot);
         if (!Number.isSafeInteger(id) || id <= 0) throw usageError("--snapshot attend un numéro de figé");
         if (values.date || values.freeze || values.grappe)
           throw usageError("--snapshot ne se combine pas avec --date, --grappe ni --freeze");
-        const snap = await withDb((db) => readSnapshot(db, id));
+        const snap = await withDb(config, (db) => readSnapshot(db, id));
         if (!snap) {
           err(`figé inconnu : ${id}`);
           return 1;
         }
         if (values.csv)
-          process.stdout.write(reportCsv(snap.report, await withDb((db) => essmsNames(db, null))));
+          process.stdout.write(reportCsv(snap.report, await withDb(config, (db) => essmsNames(db, null))));
         else if (values.json) process.stdout.write(`${JSON.stringify(snap, null, 1)}\n`);
         else
           process.stdout.write(
@@ -493,8 +498,8 @@ export const commands: Record<string, Command> = {
         );
       const grappe = (values.grappe as string | undefined) ?? null;
       if (values.freeze) {
-        const who = `cli:${process.env.USER ?? process.env.LOGNAME ?? "inconnu"}`;
-        const snap = await withDb((db) => freezeReport(db, d, grappe, who)).catch((e: unknown) => {
+        const who = `cli:${config.operator ?? "inconnu"}`;
+        const snap = await withDb(config, (db) => freezeReport(db, d, grappe, who)).catch((e: unknown) => {
           if (isDomainError(e, "not_found")) return null;
           throw e;
         });
@@ -506,17 +511,18 @@ export const commands: Record<string, Command> = {
           `Figé n° ${snap.snapshot_id} enregistré (${snap.imports.length} imports référencés) : relire avec report --snapshot ${snap.snapshot_id}`,
         );
         if (values.csv)
-          process.stdout.write(reportCsv(snap.report, await withDb((db) => essmsNames(db, null))));
+          process.stdout.write(reportCsv(snap.report, await withDb(config, (db) => essmsNames(db, null))));
         else if (values.json) process.stdout.write(`${JSON.stringify(snap, null, 1)}\n`);
         else process.stdout.write(humanReport(snap.report));
         return 0;
       }
-      const report = await withDb((db) => computeReport(db, d, grappe));
+      const report = await withDb(config, (db) => computeReport(db, d, grappe));
       if (grappe !== null && report.grappes.length === 0) {
         err(`grappe inconnue : ${grappe}`);
         return 1;
       }
-      if (values.csv) process.stdout.write(reportCsv(report, await withDb((db) => essmsNames(db, null))));
+      if (values.csv)
+        process.stdout.write(reportCsv(report, await withDb(config, (db) => essmsNames(db, null))));
       else if (values.json) process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
       else process.stdout.write(humanReport(report));
       return 0;

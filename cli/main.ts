@@ -4,8 +4,10 @@
  */
 import { parseArgs } from "node:util";
 import "../domain/zod-fr.ts";
+import { type Config, loadConfig } from "../config/index.ts";
 import { DomainError } from "../domain/errors.ts";
 import { paceGcForImports } from "../ingest/memory.ts";
+import { showTimings } from "../ingest/timings.ts";
 import { commands, usageError } from "./commands.ts";
 import { parseArgsMessage, personMessage } from "./messages.ts";
 
@@ -13,6 +15,8 @@ import { parseArgsMessage, personMessage } from "./messages.ts";
 paceGcForImports();
 
 const [group, ...rest] = process.argv.slice(2);
+/** Parsed once, before any command runs: a bad value stops every command (config/). */
+let config: Config | undefined;
 
 async function main(): Promise<number> {
   if (!group || group === "--help" || group === "-h" || group === "help") {
@@ -34,9 +38,12 @@ async function main(): Promise<number> {
   } catch (e) {
     throw usageError(parseArgsMessage(e));
   }
+  config = loadConfig(process.env);
+  showTimings(config.timings);
   return cmd.run(
     parsed.values as Record<string, string | boolean | string[] | undefined>,
     parsed.positionals,
+    config,
   );
 }
 
@@ -56,7 +63,7 @@ main().then(
       return;
     }
     const msg = personMessage(e);
-    if (process.env.CIBLES_DEBUG === "1") process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+    if (config?.debug) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
     if (process.argv.includes("--json")) process.stdout.write(`${JSON.stringify({ error: msg })}\n`);
     process.stderr.write(`Erreur : ${msg}\n`);
     process.exitCode = 1;

@@ -74,6 +74,8 @@ const schema = z.object({
   CIBLES_TIMINGS: flag("0"),
   CIBLES_PROGRESS: flag("0"),
   CIBLES_DEBUG: flag("0"),
+  /** `users add`'s password for scripts (else read on standard input) */
+  CIBLES_PASSWORD: z.string().optional(),
 });
 
 export interface Config {
@@ -102,6 +104,10 @@ export interface Config {
   progress: boolean;
   /** stack traces of command failures on stderr */
   debug: boolean;
+  /** `users add`'s password given by a script (CIBLES_PASSWORD) */
+  cliPassword: string | undefined;
+  /** who runs the command line (the system's USER or LOGNAME; null when neither): the audit log's `cli:…` actor */
+  operator: string | null;
 }
 
 /**
@@ -135,6 +141,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timings: c.CIBLES_TIMINGS === "1",
     progress: c.CIBLES_PROGRESS === "1",
     debug: c.CIBLES_DEBUG === "1",
+    cliPassword: c.CIBLES_PASSWORD,
+    operator: env.USER || env.LOGNAME || null,
   };
 }
 

@@ -54,6 +54,8 @@ export interface Db extends Queryable {
    * rolled back when `fn` settles.
    */
   sharedSnapshot?<T>(n: number, fn: (readers: Tx[]) => Promise<T>): Promise<T | undefined>;
+  /** PostgreSQL: how many sessions count one large scope together (REPORT_PARALLELISM, ADR 0017) */
+  reportParallelism?: number;
   /** PGlite only: the whole data directory as an uncompressed tarball (the tests' migrated template) */
   dumpDataDir?(): Promise<Blob>;
 }
@@ -80,6 +82,8 @@ export interface OpenOptions {
   dataDir?: string | undefined;
   /** in-memory PGlite (tests) */
   memory?: boolean;
+  /** PostgreSQL: sessions that count one large scope together (REPORT_PARALLELISM); default the cores, 4 at most */
+  reportParallelism?: number | undefined;
   /** PGlite only: start from this dump of a data directory (`dumpDataDir`; the tests' migrated template) */
   loadDataDir?: Blob | undefined;
   migrate?: boolean;
@@ -87,6 +91,7 @@ export interface OpenOptions {
 
 export async function openDb(opts: OpenOptions = {}): Promise<Db> {
   const db = opts.databaseUrl ? openPg(opts.databaseUrl) : await openPglite(opts);
+  if (opts.reportParallelism !== undefined) db.reportParallelism = opts.reportParallelism;
   if (opts.migrate !== false) await migrate(db);
   return db;
 }
@@ -309,10 +314,6 @@ async function openPglite(opts: OpenOptions): Promise<Db> {
   };
 }
 
-export function dbFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<Db> {
-  return openDb({ databaseUrl: env.DATABASE_URL || undefined, dataDir: env.DATA_DIR || "./data" });
-}
-
 /**
  * A `Db` that runs inside the caller's transaction `tx`: its `transaction(fn)` is a savepoint of
  * `tx` (released on success, rolled back on error), so that work written for its own transaction
@@ -344,4 +345,17 @@ export function savepointDb(db: Db, tx: Tx, dropAfter: readonly string[] = []): 
     close: async () => {},
     inTransaction: true,
   };
+}
+
+/** The database a configuration names: its DATABASE_URL, else the embedded one in DATA_DIR. */
+export function dbOf(config: {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  reportParallelism?: number;
+}): Promise<Db> {
+  return openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    reportParallelism: config.reportParallelism,
+  });
 }

@@ -6,6 +6,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Config } from "../config/index.ts";
 import { DomainError } from "../domain/errors.ts";
 
 export function pseudonymise(secret: string, finess: string, usagerId: string): string {
@@ -13,26 +14,23 @@ export function pseudonymise(secret: string, finess: string, usagerId: string): 
 }
 
 /**
- * PSEUDONYMISATION_SECRET when set; with the embedded database, a secret generated once and kept
- * in DATA_DIR; with a DATABASE_URL and no secret, refuse: a lost secret would split every usager.
+ * The pseudonymisation secret of a configuration: PSEUDONYMISATION_SECRET when set (checked by
+ * config/); with the embedded database, a secret generated once and kept in DATA_DIR (owner-only);
+ * with a DATABASE_URL and no secret, refused: a lost secret would split every usager in two.
  */
-export function resolveSecret(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env.PSEUDONYMISATION_SECRET?.trim();
-  if (fromEnv) {
-    if (fromEnv.length < 16)
-      throw new DomainError("validation", "PSEUDONYMISATION_SECRET est trop court (16 caractères au moins)");
-    return fromEnv;
-  }
-  if (env.DATABASE_URL) {
+export function resolveSecret(
+  config: Pick<Config, "pseudonymisationSecret" | "databaseUrl" | "dataDir">,
+): string {
+  if (config.pseudonymisationSecret) return config.pseudonymisationSecret;
+  if (config.databaseUrl) {
     throw new DomainError(
       "validation",
       "PSEUDONYMISATION_SECRET doit être défini avec DATABASE_URL : un secret perdu couperait chaque usager en deux. Conservez-le hors de la base.",
     );
   }
-  const dir = env.DATA_DIR || "./data";
-  const file = join(dir, "pseudonymisation.secret");
+  const file = join(config.dataDir, "pseudonymisation.secret");
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true });
   const secret = randomBytes(32).toString("hex");
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;

@@ -1,11 +1,18 @@
 /** Phase timings of an import on stderr, for whoever measures (CIBLES_TIMINGS=1); silent otherwise. */
 
+let shown = false;
+
+/** Turns the timings on or off for this process (set once at start-up from CIBLES_TIMINGS, config/). */
+export function showTimings(on: boolean): void {
+  shown = on;
+}
+
 export function timing(phase: string, since: number): void {
   spentTiming(phase, performance.now() - since);
 }
 
 export function spentTiming(phase: string, ms: number): void {
-  if (process.env.CIBLES_TIMINGS === "1") process.stderr.write(`[import] ${phase} : ${Math.round(ms)} ms\n`);
+  if (shown) process.stderr.write(`[import] ${phase} : ${Math.round(ms)} ms\n`);
 }
 
 /** Where the time of the chunk loop went (pipeline.ts `stageAndMerge`), phase by phase. */

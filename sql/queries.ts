@@ -48,13 +48,9 @@ function grappeList(g: GrappeFilter): string[] | null {
 /** A scope of at least this many grappes (or all) is counted in parallel on PostgreSQL. */
 export const PARALLEL_MIN_GRAPPES = 8;
 
-/**
- * REPORT_PARALLELISM: how many PostgreSQL sessions count one large scope (1 to 4; 1 = one
- * session). Default: the cores this process sees, at most 4 (the server is usually as large).
- */
-export function reportParallelism(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env.REPORT_PARALLELISM);
-  return Number.isInteger(n) && n >= 1 && n <= 4 ? n : Math.min(4, availableParallelism());
+/** Sessions that count one large scope when the database was opened without a number: the cores, 4 at most. */
+export function defaultReportParallelism(): number {
+  return Math.min(4, availableParallelism());
 }
 
 /**
@@ -78,7 +74,7 @@ export function balancedChunks(sizes: readonly (readonly [string, number])[], n:
 /**
  * The counts of every ESSMS of a scope at D (sql/queries/essms_counts.sql), in FINESS order.
  * On PostgreSQL, a scope of PARALLEL_MIN_GRAPPES grappes or more (or all) is split by grappe
- * between `parallelism` sessions (default `reportParallelism()`) that share one snapshot
+ * between `parallelism` sessions (default: the database's `reportParallelism`, REPORT_PARALLELISM) that share one snapshot
  * (`Db.sharedSnapshot`, ADR 0017): the same rows as one statement, in about half the time on two
  * cores. Inside a caller's transaction, or while another split runs, one session counts all.
  */
@@ -86,7 +82,9 @@ export async function essmsCounts(
   db: Queryable,
   d: Day,
   grappes: GrappeFilter = null,
-  { parallelism = reportParallelism() }: { parallelism?: number } = {},
+  {
+    parallelism = (db as Partial<Db>).reportParallelism ?? defaultReportParallelism(),
+  }: { parallelism?: number } = {},
 ): Promise<EssmsCounts[]> {
   const w = measurementWindow(d);
   const list = grappeList(grappes);

@@ -53,7 +53,7 @@ async function essmsDetailOf(deps: AppDeps, e: EssmsRow, d: Day, v: Versions) {
       [{ finess: e.finess, exempt_mss_dmp: r.indicators.mss.mandatory === false }],
       spans.filter((x) => x.finess === e.finess),
       todayParis(),
-      staleDays(),
+      staleDays(deps),
     ),
   };
 }
@@ -121,7 +121,7 @@ export const ESSMS: RouteDef[] = [
         k.version,
         query.date ?? today,
         today,
-        staleDays(),
+        staleDays(deps),
       ]);
     },
     handler: async ({ deps, scope, params, query }) => {
@@ -227,7 +227,7 @@ export const ESSMS: RouteDef[] = [
         v,
         query.date ?? today,
         today,
-        staleDays(),
+        staleDays(deps),
         scope.all ? null : principal.email,
       ]);
     },

@@ -11,13 +11,12 @@ import {
   grappeAndVersion,
 } from "../../sql/figures-cache.ts";
 import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
-import { handle, type RouteDef } from "../registry.ts";
+import { type AppDeps, handle, type RouteDef } from "../registry.ts";
 import { grappeInScope, inScope, notFound, scopeList } from "./scope.ts";
 
-/** COMPLETENESS_STALE_DAYS: days after which an export kind's last import is stale (45). */
-export function staleDays(): number {
-  const n = Number(process.env.COMPLETENESS_STALE_DAYS);
-  return Number.isInteger(n) && n > 0 && n <= 3650 ? n : DEFAULT_STALE_DAYS;
+/** Days after which an export kind's last import is stale (COMPLETENESS_STALE_DAYS, default 45). */
+export function staleDays(deps: AppDeps): number {
+  return deps.staleDays ?? DEFAULT_STALE_DAYS;
 }
 
 export const GRAPPES: RouteDef[] = [
@@ -47,7 +46,14 @@ export const GRAPPES: RouteDef[] = [
       if (!inScope(scope, params.grappe_id)) notFound(`grappe ${params.grappe_id}`);
       const k = (await grappeAndVersion(deps.db, params.grappe_id)) ?? notFound(`grappe ${params.grappe_id}`);
       const today = todayParis();
-      return JSON.stringify([RULES_VERSION, k.grappe, k.version, query.date ?? today, today, staleDays()]);
+      return JSON.stringify([
+        RULES_VERSION,
+        k.grappe,
+        k.version,
+        query.date ?? today,
+        today,
+        staleDays(deps),
+      ]);
     },
     handler: async ({ deps, scope, params, query }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
@@ -64,7 +70,7 @@ export const GRAPPES: RouteDef[] = [
         cachedReport(deps.db, nextMonthStart(d), g.grappe_id, v),
         cachedImportSpans(deps.db, g.grappe_id, v),
       ]);
-      const grid = completeness(d, infos, spans, today, staleDays());
+      const grid = completeness(d, infos, spans, today, staleDays(deps));
       return (
         grappeDetail(g, report, atTarget, infos, today, points, next, grid) ??
         notFound(`grappe ${g.grappe_id}`)

@@ -7,8 +7,8 @@
  */
 import { expect } from "vitest";
 import type { Db } from "../../db/index.ts";
-import { ingestFile } from "../../ingest/pipeline.ts";
 import type { Kind } from "../../ingest/kinds.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { computeReport } from "../../sql/queries.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { exportHeader, loadRows, SECRET, writeTemp } from "../support/helpers.ts";

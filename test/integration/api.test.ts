@@ -551,7 +551,7 @@ if (backends().includes("pg")) {
     beforeAll(async () => {
       db = await freshDb("pg");
       await populate(db);
-      server = await startServer(db, SECRET, 0, "127.0.0.1");
+      server = await startServer({ db, secret: SECRET }, 0, "127.0.0.1");
     });
     afterAll(async () => {
       await server?.close();

@@ -87,7 +87,7 @@ afterAll(async () => {
 async function client(db: Db) {
   let s = servers.get(db);
   if (!s) {
-    s = startServer(db, SECRET, 0, "127.0.0.1").then((srv) => ({
+    s = startServer({ db, secret: SECRET }, 0, "127.0.0.1").then((srv) => ({
       base: `http://127.0.0.1:${srv.port}`,
       close: srv.close,
     }));

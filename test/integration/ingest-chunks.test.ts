@@ -9,10 +9,10 @@ import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { describe, expect } from "vitest";
 import type { Db } from "../../db/index.ts";
-import { ingestFile } from "../../ingest/pipeline.ts";
-import type { IngestOptions } from "../../ingest/result.ts";
 import type { Kind } from "../../ingest/kinds.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { pseudonymise } from "../../ingest/pseudonym.ts";
+import type { IngestOptions } from "../../ingest/result.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { count, exportHeader, resetFacts, SECRET, writeTemp } from "../support/helpers.ts";
 

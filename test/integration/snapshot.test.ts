@@ -2,8 +2,8 @@
 import { join } from "node:path";
 import { expect } from "vitest";
 import { DomainError } from "../../domain/errors.ts";
-import { ingestFile } from "../../ingest/pipeline.ts";
 import { ingestPaths } from "../../ingest/ingest.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { importAdjustments, importFileActive, importReferential } from "../../ingest/programme.ts";
 import { freezeReport } from "../../services/snapshots.ts";
 import { computeReport } from "../../sql/queries.ts";

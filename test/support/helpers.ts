@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import pg from "pg";
 import { expect, inject } from "vitest";
 import { type Backend, type Db, openDb } from "../../db/index.ts";
-import { ingestFile } from "../../ingest/pipeline.ts";
 import { KIND_DEFS, type Kind } from "../../ingest/kinds.ts";
+import { ingestFile } from "../../ingest/pipeline.ts";
 import { importReferential } from "../../ingest/programme.ts";
 import { writeTemp } from "./files.ts";
 

@@ -3,7 +3,7 @@
  * in French naming the variable (never a silent fallback), and the README's table listing exactly
  * the variables the schema reads.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONFIG_VARIABLES, loadConfig } from "../../config/index.ts";
@@ -78,5 +78,32 @@ describe("the configuration", () => {
     );
     const documented = [...section.matchAll(/^\| `([A-Z_]+)`/gm)].map((m) => m[1]);
     expect([...documented].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+});
+
+describe("where the environment is read", () => {
+  it("only by config/ (and handed to it once by the command line's main)", () => {
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+        const rel = `${dir}/${e.name}`;
+        if (e.isDirectory()) walk(rel);
+        else if (/\.(ts|mjs)$/.test(e.name) && /process\.env\b/.test(readFileSync(join(ROOT, rel), "utf8")))
+          offenders.push(rel);
+      }
+    };
+    for (const dir of [
+      "api",
+      "cli",
+      "db",
+      "domain",
+      "ingest",
+      "services",
+      "sql",
+      "fixtures",
+      "dashboard/src",
+    ])
+      walk(dir);
+    expect(offenders).toEqual(["cli/main.ts"]);
   });
 });
