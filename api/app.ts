@@ -16,6 +16,7 @@ import { compression, etags } from "./compression.ts";
 import "../domain/zod-fr.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { DomainError } from "../domain/errors.ts";
+import { UploadQueue } from "../services/imports.ts";
 import { type Principal, sessionPrincipal, tokenPrincipal } from "../sql/identity.ts";
 import { databaseAnswers, grappesOfRegion } from "../sql/resources.ts";
 import { parseTrustedProxies } from "./client-address.ts";
@@ -36,7 +37,6 @@ import {
 } from "./registry.ts";
 import { RESOURCES } from "./routes/index.ts";
 import { sessionCookie } from "./session.ts";
-import { UploadQueue } from "./uploads.ts";
 
 /** How long a request waits for the embedded database while an upload's import holds it. */
 export const BUSY_WAIT_MS = 3000;

@@ -7,12 +7,12 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { Db } from "../db/index.ts";
+import type { UploadQueue } from "../services/imports.ts";
 import type { Principal } from "../sql/identity.ts";
 import type { TrustedProxies } from "./client-address.ts";
 import { CONTRACTS, type ContractSpec, type Contracts } from "./contract.ts";
 import type { EndpointName, Method } from "./endpoints.ts";
 import type { PreparedCache } from "./prepared.ts";
-import type { UploadQueue } from "./uploads.ts";
 
 export type { Method } from "./endpoints.ts";
 

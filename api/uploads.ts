@@ -12,13 +12,7 @@ import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
-import type { Db } from "../db/index.ts";
-import { databaseDeadline } from "../db/mutex.ts";
 import { DomainError } from "../domain/errors.ts";
-import { ingestSource } from "../ingest/ingest.ts";
-import type { IngestFileResult, IngestOptions } from "../ingest/result.ts";
-import { combineResults } from "../ingest/tddui.ts";
-import { finishImportRecord } from "../sql/imports.ts";
 
 /** A received upload: its sanitised name and the private temporary file holding it. */
 export interface ReceivedUpload {
@@ -149,105 +143,5 @@ export async function receiveUpload(
   } catch (e) {
     discard();
     throw e;
-  }
-}
-
-/** Uploads waiting or running per process: beyond, 503 (each may hold MAX_UPLOAD_MB on disk). */
-export const MAX_QUEUED_UPLOADS = 8;
-
-/** Rows per merged chunk for uploads on PGlite (ADR 0009): each merge statement stays short. */
-export const PGLITE_UPLOAD_CHUNK_ROWS = 20_000;
-/** Rows per merged chunk for uploads on PostgreSQL. */
-export const PG_UPLOAD_CHUNK_ROWS = 25_000;
-
-export interface UploadJob {
-  importId: number;
-  upload: ReceivedUpload;
-  options: Omit<IngestOptions, "importId" | "onProgress" | "readInWorker">;
-  /** told the import's result once it is recorded (the audit entry) */
-  done?: (r: IngestFileResult) => Promise<void>;
-}
-
-/**
- * Runs uploads one after the other in the background; keeps each running import's progress
- * (rows read) for GET /api/imports/{id}. One queue per server process.
- */
-export class UploadQueue {
-  private tail: Promise<void> = Promise.resolve();
-  private readonly progress = new Map<number, number>();
-  private pending = 0;
-  constructor(
-    private readonly db: Db,
-    private readonly log: (entry: Record<string, unknown>) => void,
-  ) {}
-
-  /** rows read so far by a running import of this process, or null */
-  progressOf(importId: number): number | null {
-    return this.progress.get(importId) ?? null;
-  }
-
-  /** imports waiting or running in this process */
-  get size(): number {
-    return this.pending;
-  }
-
-  /** True when MAX_QUEUED_UPLOADS wait or run: the next upload is refused (disk and time bounded). */
-  get full(): boolean {
-    return this.pending >= MAX_QUEUED_UPLOADS;
-  }
-
-  /** Queues an upload; resolves when it has run (tests), never rejects. */
-  enqueue(job: UploadJob): Promise<void> {
-    this.pending += 1;
-    this.progress.set(job.importId, 0);
-    // The import runs outside the request that queued it (no request deadline, ADR 0009).
-    const run = databaseDeadline.exit(() => this.tail.then(() => this.run(job)));
-    this.tail = run;
-    return run;
-  }
-
-  /** Waits for every queued upload (server shutdown, tests). */
-  async drain(): Promise<void> {
-    await this.tail;
-  }
-
-  private async run(job: UploadJob): Promise<void> {
-    try {
-      // A TDDUI Bundle (`*.json`, ADR 0014) is one import per kind: the reserved record is the first's.
-      const parts = await ingestSource(this.db, { path: job.upload.path }, job.upload.name, {
-        ...job.options,
-        importId: job.importId,
-        // PGlite runs in this thread: reading and validation go to a worker thread so that the
-        // event loop stays free (ADR 0009). On PostgreSQL the CLI's in-thread reading (yielding
-        // between batches) keeps memory lower.
-        readInWorker: this.db.backend === "pglite",
-        // On PGlite every statement holds the event loop: smaller chunks, shorter holds. On
-        // PostgreSQL, a quarter of the CLI's chunks: the server's memory stays under 300 MB even
-        // on a loaded machine (ADR 0009).
-        chunkRows: this.db.backend === "pglite" ? PGLITE_UPLOAD_CHUNK_ROWS : PG_UPLOAD_CHUNK_ROWS,
-        onProgress: (rows) => this.progress.set(job.importId, rows),
-      });
-      const first = parts[0] as IngestFileResult;
-      await finishImportRecord(this.db, job.importId, first.status, first.message ?? null);
-      const r = combineResults(job.upload.name, parts);
-      await job.done?.(r);
-    } catch (e) {
-      this.log({
-        level: "error",
-        message: "échec d'un import envoyé",
-        import_id: job.importId,
-        error: String(e),
-      });
-      await finishImportRecord(
-        this.db,
-        job.importId,
-        "failed",
-        "échec technique de l'import : rien n'a été chargé ; le détail est dans le journal du serveur",
-      ).catch(() => {});
-    } finally {
-      job.upload.discard();
-      this.progress.delete(job.importId);
-      this.pending -= 1;
-    }
   }
 }

@@ -1,4 +1,4 @@
-import { completeness, DEFAULT_STALE_DAYS } from "../../domain/completeness.ts";
+import { completeness } from "../../domain/completeness.ts";
 import { targetDate, todayParis } from "../../domain/dates.ts";
 import { forecastMonths, grappeDetail, regionRow } from "../../domain/grappe-detail.ts";
 import { RULES_VERSION } from "../../domain/indicators.ts";
@@ -11,13 +11,8 @@ import {
   grappeAndVersion,
 } from "../../sql/figures-cache.ts";
 import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
-import { type AppDeps, handle, type RouteDef } from "../registry.ts";
-import { grappeInScope, inScope, notFound, scopeList } from "./scope.ts";
-
-/** Days after which an export kind's last import is stale (COMPLETENESS_STALE_DAYS, default 45). */
-export function staleDays(deps: AppDeps): number {
-  return deps.staleDays ?? DEFAULT_STALE_DAYS;
-}
+import { handle, type RouteDef } from "../registry.ts";
+import { grappeInScope, inScope, notFound, scopeList, staleDays } from "./scope.ts";
 
 export const GRAPPES: RouteDef[] = [
   handle("grappes", {

@@ -2,6 +2,7 @@
  * What every route file shares: who wrote, and the scope checks. Out of scope answers 404
  * exactly like unknown (api.md).
  */
+import { DEFAULT_STALE_DAYS } from "../../domain/completeness.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { Principal } from "../../sql/identity.ts";
 import { essmsByFiness, grappesByIds } from "../../sql/resources.ts";
@@ -41,3 +42,8 @@ export function scopeList(scope: Scope): string[] | null {
 
 /** The VSR date, the target date (R-T3: VSR + 3 months) and the days left until it. */
 export { targetOf as target } from "../../domain/grappe-detail.ts";
+
+/** Days after which an export kind's last import is stale (COMPLETENESS_STALE_DAYS, default 45). */
+export function staleDays(deps: AppDeps): number {
+  return deps.staleDays ?? DEFAULT_STALE_DAYS;
+}

@@ -1,0 +1,45 @@
+/**
+ * Re-identifying a worklist (ADR 0013): the ESSMS's own DUI export read in memory to give the
+ * local ids of the dossiers on its list; nothing of the file is stored or logged. The audit log
+ * says who matched which ESSMS × indicator, and how many were found.
+ */
+import type { Db } from "../db/index.ts";
+import type { Day } from "../domain/dates.ts";
+import type { IndicatorId } from "../domain/indicators.ts";
+import type { Profile } from "../ingest/profile.ts";
+import { reidentify } from "../ingest/reidentify.ts";
+import { audit } from "../sql/audit.ts";
+import type { EssmsRow } from "../sql/resources.ts";
+import { worklistDocument } from "../sql/worklist.ts";
+
+/**
+ * The worklist of `e` at D for `indicator`, and the local id of each dossier of it found in the
+ * export at `path` (pseudonymised with `secret`, read with `profile`). `discard` removes the
+ * export's file as soon as it is read, whatever happens.
+ */
+export async function matchWorklist(
+  db: Db,
+  e: Pick<EssmsRow, "finess" | "grappe_id">,
+  d: Day,
+  indicator: IndicatorId,
+  file: { path: string; discard(): void },
+  secret: string,
+  profile: Profile | null,
+  actor: string,
+) {
+  const doc = await worklistDocument(db, e, d, indicator);
+  let matches: Awaited<ReturnType<typeof reidentify>>;
+  try {
+    matches = await reidentify(file.path, e.finess, secret, doc.pseudonyms, profile);
+  } finally {
+    file.discard();
+  }
+  await audit(db, actor, "worklist.match", "essms", e.finess, e.grappe_id, null, {
+    indicator: doc.indicator,
+    measurement_date: d,
+    listed: doc.count,
+    matched: matches.length,
+  });
+  const ids = new Map(matches.map((m) => [m.ref, m.usager_id]));
+  return { doc, ids, matched: matches.length };
+}
