@@ -14,6 +14,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { z } from "zod";
 import { compression, etags } from "./compression.ts";
 import "../domain/zod-fr.ts";
+import { machineFailure } from "../db/failures.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { DomainError } from "../domain/errors.ts";
 import { UploadQueue } from "../services/imports.ts";
@@ -132,9 +133,14 @@ export function createApp(given: AppDeps) {
   });
   // The edge (api/edge.ts), before login and authentication: no control character in the
   // address, no write from another site.
-  app.use("/api/*", urlGuard, sameOriginGuard);
+  app.use("/api/*", urlGuard, sameOriginGuard(deps));
 
   app.onError((err, c) => {
+    // The machine's failures (the database away, a full disk) are told as such: 503 or 507.
+    const failure = machineFailure(err);
+    if (failure && failure !== err)
+      log({ level: "error", request_id: c.get("requestId"), message: failure.message, cause: String(err) });
+    if (failure) err = failure;
     if (err instanceof DomainError) {
       if (typeof err.extra.retry_after === "number") c.header("retry-after", String(err.extra.retry_after));
       return problemResponse(c, err);
@@ -171,6 +177,8 @@ export function createApp(given: AppDeps) {
     // alive and working for it; the process answers without queueing behind the import.
     if (deps.db.backend === "pglite" && uploads.size > 0)
       return c.json({ status: "ok", import_en_cours: true });
+    // Its session at work is alive: no liveness check queued behind other users' figures.
+    if (deps.db.busy?.()) return c.json({ status: "ok", base_occupee: true });
     return (await databaseAnswers(deps.db))
       ? c.json({ status: "ok" })
       : c.json({ status: "unavailable" }, 503);
@@ -202,11 +210,12 @@ export function createApp(given: AppDeps) {
     await next();
   });
 
+  const computing = new PerUserBound(deps.maxConcurrentPerUser ?? DEFAULT_CONCURRENT_PER_USER);
   // One sub-application per resource (api/routes/<resource>.ts), mounted under /api after the
   // middleware above (who is asking, same origin, body limits), which therefore applies to it.
   for (const routes of Object.values(RESOURCES)) {
     const resource = new Hono<Env>();
-    for (const r of routes) mount(resource, deps, r);
+    for (const r of routes) mount(resource, deps, r, computing);
     app.route("/api", resource);
   }
 
@@ -239,7 +248,39 @@ export function unauthenticated(): DomainError {
   return new DomainError("unauthenticated", "connectez-vous (POST /api/session) ou fournissez un jeton");
 }
 
-function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef): void {
+/**
+ * The expensive requests each user has in progress (issue 29 §7): beyond `limit` at once, 429 with
+ * Retry-After, so that one user's burst cannot slow every other user down.
+ */
+class PerUserBound {
+  private readonly inProgress = new Map<number, number>();
+  constructor(private readonly limit: number) {}
+
+  /** Counts one request of `userId` in; returns its release. Throws 429 beyond the limit. */
+  enter(userId: number): () => void {
+    const n = this.inProgress.get(userId) ?? 0;
+    if (n >= this.limit)
+      throw new DomainError(
+        "too_many_requests",
+        `trop de calculs en cours pour ce compte (${this.limit} à la fois) : attendez la fin des précédents, puis réessayez`,
+        { retry_after: 2 },
+      );
+    this.inProgress.set(userId, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.inProgress.get(userId) ?? 1) - 1;
+      if (left > 0) this.inProgress.set(userId, left);
+      else this.inProgress.delete(userId);
+    };
+  }
+}
+
+/** Default bound on each user's expensive requests in progress (MAX_CONCURRENT_PER_USER). */
+export const DEFAULT_CONCURRENT_PER_USER = 2;
+
+function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef, computing: PerUserBound): void {
   const k = r.contract;
   // A multipart body is counted while it streams to disk (api/uploads.ts): a body limit here
   // would hold a chunked body in memory up to the limit.
@@ -283,7 +324,14 @@ function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef): void {
       );
     const ready = prepared?.get(key);
     if (ready) return send(ready);
-    const out = await r.handler(ctx);
+    // A figure computed, a file built or read: at most `maxConcurrentPerUser` at once per user.
+    const release = k.expensive && principal ? computing.enter(principal.user_id) : null;
+    let out: unknown;
+    try {
+      out = await r.handler(ctx);
+    } finally {
+      release?.();
+    }
     if (out instanceof Response) return out;
     const reply = out instanceof Reply ? out : new Reply(k.status ?? 200, out);
     if (!("media" in k.response)) {

@@ -22,6 +22,11 @@ function normalise(address: string): string {
   return a.startsWith("::ffff:") && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
 }
 
+/** True when the request's socket peer is one of the trusted proxies (its headers may be believed). */
+export function fromTrustedProxy(socketAddress: string | undefined, proxies: TrustedProxies): boolean {
+  return socketAddress !== undefined && trusted(proxies, socketAddress);
+}
+
 function trusted(list: TrustedProxies, address: string): boolean {
   const a = normalise(address);
   const family = isIP(a);

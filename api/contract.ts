@@ -29,6 +29,11 @@ export interface ContractSpec {
   response: z.ZodType | { media: string };
   /** the status of a success (default 200) */
   status?: 200 | 201 | 202 | 204;
+  /**
+   * computes figures or builds or reads a file: each user may have only a few in progress at once
+   * (MAX_CONCURRENT_PER_USER, 429 beyond); an answer kept ready is not counted
+   */
+  expensive?: boolean;
 }
 
 const file = z.object({ file: z.instanceof(File, { message: "fichier attendu dans le champ file" }) });
@@ -69,6 +74,7 @@ export const CONTRACTS = {
     response: S.me,
   }),
   grappes: contract("grappes", {
+    expensive: true,
     summary:
       "les grappes du périmètre à la date D (défaut : aujourd'hui) : verdicts, solde dû ou à risque, blocages, date cible, dernier import",
     tag: "grappes",
@@ -76,6 +82,7 @@ export const CONTRACTS = {
     response: z.array(S.grappeSummary),
   }),
   grappe: contract("grappe", {
+    expensive: true,
     summary:
       "une grappe à la date D (défaut : aujourd'hui) : taux mutualisés, éligibilité, solde, ESSMS et blocages",
     tag: "grappes",
@@ -84,6 +91,7 @@ export const CONTRACTS = {
     response: S.grappeDetail,
   }),
   reportCsv: contract("reportCsv", {
+    expensive: true,
     summary: "le rapport de la grappe à la date D, en CSV pour Excel (BOM, ;, virgule décimale)",
     tag: "exports",
     params: S.grappeParam,
@@ -91,6 +99,7 @@ export const CONTRACTS = {
     response: { media: "text/csv" },
   }),
   reportXlsx: contract("reportXlsx", {
+    expensive: true,
     summary: "le rapport de la grappe à la date D, en classeur Excel",
     tag: "exports",
     params: S.grappeParam,
@@ -104,6 +113,7 @@ export const CONTRACTS = {
     response: z.array(S.snapshotSummary),
   }),
   freeze: contract("freeze", {
+    expensive: true,
     summary: "fige le rapport de la grappe à la date D (ARS de la région)",
     tag: "figés",
     roles: ["ars"],
@@ -135,6 +145,7 @@ export const CONTRACTS = {
     response: z.array(S.soldeDecision),
   }),
   synthesisPdf: contract("synthesisPdf", {
+    expensive: true,
     summary:
       "la synthèse d'une page (A4, PDF) d'un rapport figé : verdicts, montant, blocages, ESSMS, aménagements, décision",
     tag: "figés",
@@ -143,6 +154,7 @@ export const CONTRACTS = {
     response: { media: "application/pdf" },
   }),
   evidence: contract("evidence", {
+    expensive: true,
     summary:
       "le dossier de preuve (ZIP) d'un rapport figé : chiffres, règles, imports, aménagements, actions, décision, journal",
     tag: "figés",
@@ -151,6 +163,7 @@ export const CONTRACTS = {
     response: { media: "application/zip" },
   }),
   essms: contract("essms", {
+    expensive: true,
     summary: "un ESSMS à la date D : indicateurs, file active et sa source, fraîcheur des données",
     tag: "ESSMS",
     params: S.finessParam,
@@ -158,6 +171,7 @@ export const CONTRACTS = {
     response: S.essmsDetail,
   }),
   history: contract("history", {
+    expensive: true,
     summary: "historique mensuel (premier jour de chaque mois) et prévision par indicateur",
     tag: "ESSMS",
     params: S.finessParam,
@@ -170,6 +184,7 @@ export const CONTRACTS = {
     response: S.history,
   }),
   worklist: contract("worklist", {
+    expensive: true,
     summary:
       "les dossiers comptés au dénominateur et pas au numérateur d'un indicateur à la date D, avec leur motif, et ceux que la fenêtre du mois prochain fera sortir (422 pour la MS Santé)",
     tag: "ESSMS",
@@ -178,6 +193,7 @@ export const CONTRACTS = {
     response: S.worklist,
   }),
   worklistMatch: contract("worklistMatch", {
+    expensive: true,
     summary:
       "ré-identifie la liste avec un export du DUI de l'ESSMS (multipart, champ file ; format=csv pour un CSV) : calculé en mémoire, rien n'est conservé ni journalisé du fichier (chef de projet, AMOA)",
     tag: "ESSMS",
@@ -193,6 +209,7 @@ export const CONTRACTS = {
     response: S.worklistMatch,
   }),
   essmsPage: contract("essmsPage", {
+    expensive: true,
     summary:
       "tout ce que montre la page d'un ESSMS en un appel : l'ESSMS à D, son historique et sa prévision, sa grappe (nom, date cible), ses aménagements et leurs effets, ses actions correctives, ses 10 derniers imports (la part de cet ESSMS dans chaque fichier)",
     tag: "ESSMS",
@@ -201,12 +218,14 @@ export const CONTRACTS = {
     response: S.essmsPage,
   }),
   adjustments: contract("adjustments", {
+    expensive: true,
     summary: "les aménagements du périmètre (ou d'une grappe) avec l'historique de leurs décisions",
     tag: "aménagements",
     query: z.object({ grappe_id: z.string().min(1).optional(), date: S.day.optional() }),
     response: z.array(S.adjustmentInView),
   }),
   propose: contract("propose", {
+    expensive: true,
     summary: "propose un aménagement (chef de projet, AMOA de la grappe)",
     tag: "aménagements",
     roles: ["chef_projet", "amoa"],
@@ -215,6 +234,7 @@ export const CONTRACTS = {
     response: S.adjustment,
   }),
   effect: contract("effect", {
+    expensive: true,
     summary:
       "ce qu'approuver cet aménagement changerait (ESSMS et grappe, à la date D et à la date cible), sans rien enregistrer ; 422 s'il dépasse le dénominateur",
     tag: "aménagements",
@@ -223,6 +243,7 @@ export const CONTRACTS = {
     response: S.adjustmentFigures,
   }),
   decide: contract("decide", {
+    expensive: true,
     summary: "approuve, refuse (commentaire obligatoire) ou révoque un aménagement (ARS de la région)",
     tag: "aménagements",
     roles: ["ars"],
@@ -231,6 +252,7 @@ export const CONTRACTS = {
     response: S.adjustment,
   }),
   addPiece: contract("addPiece", {
+    expensive: true,
     summary:
       "joint une pièce justificative à un aménagement proposé (multipart, champ file ; PDF, PNG ou JPEG reconnus au contenu ; 5 Mo au plus)",
     tag: "aménagements",
@@ -248,6 +270,7 @@ export const CONTRACTS = {
     response: { media: "application/octet-stream" },
   }),
   actions: contract("actions", {
+    expensive: true,
     summary:
       "les actions correctives du périmètre (ou d'une grappe), avec la valeur de l'indicateur à leur création et aujourd'hui",
     tag: "actions correctives",
@@ -255,6 +278,7 @@ export const CONTRACTS = {
     response: z.array(S.action),
   }),
   createAction: contract("createAction", {
+    expensive: true,
     summary: "crée une action corrective (AMOA, chef de projet)",
     tag: "actions correctives",
     roles: ["chef_projet", "amoa"],
@@ -282,6 +306,7 @@ export const CONTRACTS = {
     response: S.importDetail,
   }),
   upload: contract("upload", {
+    expensive: true,
     summary:
       "envoie un export DUI (multipart, champ file) : reçu sur disque, il est importé en arrière-plan comme par la commande ingest (202 ; suivre GET /imports/{id}) ; avec dry_run=true, vérifié seulement : même lecture, mêmes rejets, ce que l'import changerait (200), rien n'est enregistré",
     tag: "imports",

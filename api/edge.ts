@@ -13,7 +13,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { DomainError } from "../domain/errors.ts";
-import type { Env } from "./registry.ts";
+import type { AppDeps, Env } from "./registry.ts";
+import { isHttps } from "./session.ts";
 
 /** Largest JSON body of the login route (bytes). */
 export const LOGIN_BODY_MAX = 64 * 1024;
@@ -112,14 +113,15 @@ export const urlGuard: MiddlewareHandler<Env> = async (c, next) => {
 
 /**
  * The origins this request may legitimately come from: the request URL's own (scheme, host and
- * port, as the browser addressed us), and its https form behind a TLS proxy that says so with
- * `X-Forwarded-Proto: https` (the same rule as the session cookie's Secure flag).
+ * port, as the browser addressed us), PUBLIC_URL's when configured, and the URL's https form when
+ * the user reached us over HTTPS through a trusted proxy (the session cookie's Secure rule,
+ * session.ts `isHttps`: never any client's X-Forwarded-Proto).
  */
-function ownOrigins(c: Context<Env>): string[] {
+function ownOrigins(c: Context<Env>, deps: Pick<AppDeps, "publicUrl" | "trustedProxies">): string[] {
   const u = new URL(c.req.url);
   const origins = [u.origin];
-  if (u.protocol === "http:" && c.req.header("x-forwarded-proto") === "https")
-    origins.push(`https://${u.host}`);
+  if (deps.publicUrl) origins.push(new URL(deps.publicUrl).origin);
+  if (u.protocol === "http:" && isHttps(c, deps)) origins.push(`https://${u.host}`);
   return origins;
 }
 
@@ -131,24 +133,26 @@ function ownOrigins(c: Context<Env>): string[] {
  * token by itself, so a forged cross-site request cannot carry it. Covers the login too (login
  * CSRF), and runs before authentication.
  */
-export const sameOriginGuard: MiddlewareHandler<Env> = async (c, next) => {
-  if (
-    !SAFE_METHODS.has(c.req.method) &&
-    !c.req.header("authorization")?.toLowerCase().startsWith("bearer ")
-  ) {
-    const origin = c.req.header("origin");
-    const ok =
-      origin === undefined
-        ? c.req.header("sec-fetch-site")?.trim().toLowerCase() === "same-origin"
-        : ownOrigins(c).includes(origin.trim());
-    if (!ok)
-      throw new DomainError(
-        "forbidden",
-        "écriture refusée : la requête ne vient pas de l'application elle-même (en-tête Origin absent ou d'une autre origine) ; un client hors navigateur utilise un jeton (Authorization: Bearer)",
-      );
-  }
-  await next();
-};
+export const sameOriginGuard =
+  (deps: Pick<AppDeps, "publicUrl" | "trustedProxies">): MiddlewareHandler<Env> =>
+  async (c, next) => {
+    if (
+      !SAFE_METHODS.has(c.req.method) &&
+      !c.req.header("authorization")?.toLowerCase().startsWith("bearer ")
+    ) {
+      const origin = c.req.header("origin");
+      const ok =
+        origin === undefined
+          ? c.req.header("sec-fetch-site")?.trim().toLowerCase() === "same-origin"
+          : ownOrigins(c, deps).includes(origin.trim());
+      if (!ok)
+        throw new DomainError(
+          "forbidden",
+          "écriture refusée : la requête ne vient pas de l'application elle-même (en-tête Origin absent ou d'une autre origine) ; un client hors navigateur utilise un jeton (Authorization: Bearer)",
+        );
+    }
+    await next();
+  };
 
 /** `application/json`, with at most a `charset=utf-8` parameter (JSON is UTF-8: RFC 8259 §8.1). */
 export function isJsonMediaType(header: string | undefined): boolean {

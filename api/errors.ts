@@ -17,6 +17,8 @@ export const HTTP_ERRORS: Record<ErrorCode, { status: number; title: string }> =
   unsupported_media_type: { status: 415, title: "Type de contenu non pris en charge" },
   too_many_requests: { status: 429, title: "Trop de tentatives" },
   unavailable: { status: 503, title: "Service indisponible" },
+  base_indisponible: { status: 503, title: "Base de données indisponible" },
+  espace_disque_insuffisant: { status: 507, title: "Espace disque insuffisant" },
   internal: { status: 500, title: "Erreur interne" },
 };
 

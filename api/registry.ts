@@ -31,6 +31,10 @@ export interface AppDeps {
   prepared?: PreparedCache | null;
   /** days after which an export kind's last import is stale (COMPLETENESS_STALE_DAYS) */
   staleDays?: number;
+  /** expensive requests each user may have in progress at once (MAX_CONCURRENT_PER_USER, default 2) */
+  maxConcurrentPerUser?: number;
+  /** the address users reach the service at (PUBLIC_URL): its scheme decides the cookie's Secure flag */
+  publicUrl?: string | undefined;
 }
 
 /** Default upload limit (MAX_UPLOAD_MB's default). */

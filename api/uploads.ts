@@ -5,14 +5,15 @@
  * background from that file, exactly as the CLI would (bounded memory), one upload at a time per
  * process. The dashboard follows it through GET /api/imports/{id} (`progress`).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
+import { machineFailure } from "../db/failures.ts";
 import { DomainError } from "../domain/errors.ts";
+import { tempFolder } from "../ingest/temp.ts";
 
 /** A received upload: its sanitised name and the private temporary file holding it. */
 export interface ReceivedUpload {
@@ -65,7 +66,7 @@ export async function receiveUpload(
   // The whole body: the file plus the multipart envelope, bounded before and while it is read.
   const maxBody = maxBytes + ENVELOPE_BYTES;
   if (declaredLength !== undefined && Number(declaredLength) > maxBody) throw tooLarge();
-  const dir = mkdtempSync(join(tmpdir(), "cibles-envoi-"));
+  const dir = tempFolder("envoi-");
   const path = join(dir, "fichier");
   const discard = () => rmSync(dir, { recursive: true, force: true });
   try {
@@ -105,8 +106,13 @@ export async function receiveUpload(
               bytes += chunk.length;
               await out.write(chunk);
             }
+          } catch (e) {
+            // A full disk is the server's failure (507), told before the cut stream's own error.
+            const failure = machineFailure(e);
+            if (failure) reject(failure);
+            throw failure ?? e;
           } finally {
-            await out.close();
+            await out.close().catch(() => {});
           }
           if ((stream as { truncated?: boolean }).truncated || bytes > maxBytes) throw tooLarge();
           return { name: uploadName(info.filename), bytes };

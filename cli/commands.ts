@@ -23,6 +23,7 @@ import {
 import { resolveSecret } from "../ingest/pseudonym.ts";
 import { reidentify } from "../ingest/reidentify.ts";
 import type { IngestFileResult } from "../ingest/result.ts";
+import { removeProcessTempDir, sweepDeadTempDirs } from "../ingest/temp.ts";
 import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
 import { addUser, createToken, revokeToken, setDisabled } from "../services/accounts.ts";
 import { freezeReport } from "../services/snapshots.ts";
@@ -138,6 +139,9 @@ export const commands: Record<string, Command> = {
     options: { ...json, "no-demo": { type: "boolean" } },
     async run(values, _positionals, config) {
       const secret = resolveSecret(config);
+      // Temporary files of processes that died (kill -9, out of memory) go now (ingest/temp.ts).
+      const swept = sweepDeadTempDirs();
+      if (swept > 0) err(`${swept} dossier(s) temporaire(s) laissé(s) par un arrêt brutal : supprimé(s).`);
       const db = await dbOf(config);
       if (!values["no-demo"] && config.demo && (await isEmpty(db))) {
         err("Base vide : chargement de la grappe de démonstration…");
@@ -169,6 +173,8 @@ export const commands: Record<string, Command> = {
           maxUploadBytes: config.maxUploadBytes,
           trustedProxies: config.trustedProxies,
           staleDays: config.staleDays,
+          maxConcurrentPerUser: config.maxConcurrentPerUser,
+          publicUrl: config.publicUrl,
           ...(config.dashboardDir ? { dashboardDir: config.dashboardDir } : {}),
         },
         config.port,
@@ -184,9 +190,13 @@ export const commands: Record<string, Command> = {
         `Import planifié : boîte de dépôt ${config.inboxDir}, « ${config.ingestCron} » (prochain passage ${parisTime(worker.nextRun())})`,
       );
       const stop = async () => {
+        err("Arrêt demandé : les imports en cours ont jusqu'à leur délai pour finir (SHUTDOWN_TIMEOUT_S)…");
         await worker.stop();
-        await server.close();
+        const imports = await server.close(config.shutdownTimeoutMs);
+        if (imports.cancelled > 0)
+          err(`${imports.cancelled} import(s) annulé(s) par l'arrêt : marqué(s) en échec, à renvoyer.`);
         await db.close();
+        removeProcessTempDir();
         process.exit(0);
       };
       process.once("SIGINT", stop);
@@ -403,16 +413,36 @@ export const commands: Record<string, Command> = {
     },
   },
   "tokens create": {
-    summary: "crée un jeton d'API pour un utilisateur, affiché une seule fois : --email E --name NOM",
-    options: { ...json, email: { type: "string" }, name: { type: "string" } },
+    summary:
+      "crée un jeton d'API pour un utilisateur, affiché une seule fois : --email E --name NOM [--expires-days N]",
+    options: {
+      ...json,
+      email: { type: "string" },
+      name: { type: "string" },
+      "expires-days": { type: "string" },
+    },
     async run(values, _positionals, config) {
       const email = String(values.email ?? "");
       if (!email) throw usageError("--email obligatoire");
-      const t = await withDb(config, (db) => createToken(db, email, String(values.name ?? "jeton"))).catch(
-        identityError,
-      );
+      const given = values["expires-days"];
+      const days = given === undefined ? config.tokenDays.default : Number(given);
+      if (!Number.isInteger(days) || days < 1 || days > config.tokenDays.max)
+        throw usageError(`--expires-days : un nombre entier de jours, de 1 à ${config.tokenDays.max}`);
+      const t = await withDb(config, (db) =>
+        createToken(
+          db,
+          email,
+          String(values.name ?? "jeton"),
+          { days, maxDays: config.tokenDays.max },
+          `cli:${config.operator ?? "inconnu"}`,
+        ),
+      ).catch(identityError);
       if (!t) return 1;
-      out(values, t, `Jeton n° ${t.token_id} (affiché une seule fois, conservez-le) :\n${t.token}`);
+      out(
+        values,
+        t,
+        `Jeton n° ${t.token_id}, valable jusqu'au ${parisTime(new Date(t.expires_at))} (affiché une seule fois, conservez-le) :\n${t.token}`,
+      );
       return 0;
     },
   },

@@ -33,50 +33,65 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
 
-const schema = z.object({
-  PORT: integer(0, 65535).default(3000),
-  HOST: optionalText,
-  DATA_DIR: z.string().trim().min(1, "chemin attendu").default("./data"),
-  DATABASE_URL: optionalText.pipe(
-    z
+const schema = z
+  .object({
+    PORT: integer(0, 65535).default(3000),
+    HOST: optionalText,
+    DATA_DIR: z.string().trim().min(1, "chemin attendu").default("./data"),
+    DATABASE_URL: optionalText.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, "adresse postgres://… attendue")
+        .optional(),
+    ),
+    // Set but blank would silently generate another secret: refused, like a short one.
+    PSEUDONYMISATION_SECRET: z
       .string()
-      .regex(/^postgres(ql)?:\/\//, "adresse postgres://… attendue")
-      .optional(),
-  ),
-  // Set but blank would silently generate another secret: refused, like a short one.
-  PSEUDONYMISATION_SECRET: z
-    .string()
-    .optional()
-    .refine((v) => v === undefined || v.trim().length >= 16, "16 caractères au moins (espaces exclus)"),
-  DEMO: flag("1"),
-  INBOX_DIR: optionalText,
-  INGEST_CRON: z
-    .string()
-    .default("0 2 * * *")
-    .refine((v) => cron.validate(v), "expression cron invalide (ex. « 0 2 * * * » : chaque jour à 2 h)"),
-  MAX_UPLOAD_MB: integer(1, 10_240).default(200),
-  TRUSTED_PROXIES: z
-    .string()
-    .default("")
-    .superRefine((v, ctx) => {
-      try {
-        parseTrustedProxies(v);
-      } catch (e) {
-        ctx.addIssue({ code: "custom", message: (e as Error).message.replace(/^TRUSTED_PROXIES : /, "") });
-      }
-    }),
-  COMPLETENESS_STALE_DAYS: integer(1, 3650).default(DEFAULT_STALE_DAYS),
-  REPORT_PARALLELISM: integer(1, 4).optional(),
-  DASHBOARD_DIR: optionalText.refine(
-    (v) => v === undefined || existsSync(join(v, "index.html")),
-    "dossier sans index.html (lancez npm run build:dashboard, ou retirez la variable)",
-  ),
-  CIBLES_TIMINGS: flag("0"),
-  CIBLES_PROGRESS: flag("0"),
-  CIBLES_DEBUG: flag("0"),
-  /** `users add`'s password for scripts (else read on standard input) */
-  CIBLES_PASSWORD: z.string().optional(),
-});
+      .optional()
+      .refine((v) => v === undefined || v.trim().length >= 16, "16 caractères au moins (espaces exclus)"),
+    DEMO: flag("1"),
+    INBOX_DIR: optionalText,
+    INGEST_CRON: z
+      .string()
+      .default("0 2 * * *")
+      .refine((v) => cron.validate(v), "expression cron invalide (ex. « 0 2 * * * » : chaque jour à 2 h)"),
+    MAX_UPLOAD_MB: integer(1, 10_240).default(200),
+    TRUSTED_PROXIES: z
+      .string()
+      .default("")
+      .superRefine((v, ctx) => {
+        try {
+          parseTrustedProxies(v);
+        } catch (e) {
+          ctx.addIssue({ code: "custom", message: (e as Error).message.replace(/^TRUSTED_PROXIES : /, "") });
+        }
+      }),
+    COMPLETENESS_STALE_DAYS: integer(1, 3650).default(DEFAULT_STALE_DAYS),
+    REPORT_PARALLELISM: integer(1, 4).optional(),
+    DASHBOARD_DIR: optionalText.refine(
+      (v) => v === undefined || existsSync(join(v, "index.html")),
+      "dossier sans index.html (lancez npm run build:dashboard, ou retirez la variable)",
+    ),
+    TOKEN_DAYS_DEFAULT: integer(1, 3650).default(90),
+    TOKEN_DAYS_MAX: integer(1, 3650).default(365),
+    MAX_CONCURRENT_PER_USER: integer(1, 100).default(2),
+    SHUTDOWN_TIMEOUT_S: integer(0, 3600).default(30),
+    PUBLIC_URL: optionalText.pipe(
+      z
+        .string()
+        .regex(/^https?:\/\/[^/\s]+(\/.*)?$/, "adresse http(s)://… attendue (l'adresse publique du service)")
+        .optional(),
+    ),
+    CIBLES_TIMINGS: flag("0"),
+    CIBLES_PROGRESS: flag("0"),
+    CIBLES_DEBUG: flag("0"),
+    /** `users add`'s password for scripts (else read on standard input) */
+    CIBLES_PASSWORD: z.string().optional(),
+  })
+  .refine((c) => c.TOKEN_DAYS_DEFAULT <= c.TOKEN_DAYS_MAX, {
+    path: ["TOKEN_DAYS_DEFAULT"],
+    message: "plus long que TOKEN_DAYS_MAX",
+  });
 
 export interface Config {
   port: number;
@@ -106,6 +121,14 @@ export interface Config {
   debug: boolean;
   /** `users add`'s password given by a script (CIBLES_PASSWORD) */
   cliPassword: string | undefined;
+  /** an API token's lifetime by default and at most (days) */
+  tokenDays: { default: number; max: number };
+  /** expensive requests each user may have in progress at once (429 beyond) */
+  maxConcurrentPerUser: number;
+  /** how long a stopping server waits for running imports before cancelling them (ms) */
+  shutdownTimeoutMs: number;
+  /** the address users reach the service at (links in mails, cookie's Secure flag, sign-in) */
+  publicUrl: string | undefined;
   /** who runs the command line (the system's USER or LOGNAME; null when neither): the audit log's `cli:…` actor */
   operator: string | null;
 }
@@ -142,6 +165,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     progress: c.CIBLES_PROGRESS === "1",
     debug: c.CIBLES_DEBUG === "1",
     cliPassword: c.CIBLES_PASSWORD,
+    tokenDays: { default: c.TOKEN_DAYS_DEFAULT, max: c.TOKEN_DAYS_MAX },
+    maxConcurrentPerUser: c.MAX_CONCURRENT_PER_USER,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_S * 1000,
+    publicUrl: c.PUBLIC_URL?.replace(/\/+$/, ""),
     operator: env.USER || env.LOGNAME || null,
   };
 }

@@ -2,11 +2,13 @@
  * The database: PostgreSQL through `pg` when DATABASE_URL is set, the embedded PGlite stored
  * in DATA_DIR otherwise. The same SQL runs on both; migrations apply on first use.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import pgCopy from "pg-copy-streams";
+import { DomainError } from "../domain/errors.ts";
+import { RETRY_AFTER_S } from "./failures.ts";
 import { migrate } from "./migrate.ts";
 import { databaseDeadline, Mutex } from "./mutex.ts";
 import { PgliteDialect, type PgliteSession } from "./pglite-dialect.ts";
@@ -58,6 +60,8 @@ export interface Db extends Queryable {
   reportParallelism?: number;
   /** PGlite only: the whole data directory as an uncompressed tarball (the tests' migrated template) */
   dumpDataDir?(): Promise<Blob>;
+  /** PGlite only: true while its one session is at work (a liveness check need not queue behind it) */
+  busy?(): boolean;
 }
 
 // Dates stay `YYYY-MM-DD` strings, counts come back as numbers on both backends.
@@ -87,6 +91,35 @@ export interface OpenOptions {
   /** PGlite only: start from this dump of a data directory (`dumpDataDir`; the tests' migrated template) */
   loadDataDir?: Blob | undefined;
   migrate?: boolean;
+}
+
+/**
+ * The embedded database's folder must be writable: refused at start, in French, naming it — a
+ * read-only mount or a folder of another user (issue 29 §9) — rather than failing later.
+ */
+function assertWritableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const probe = join(dir, `.ecriture-${process.pid}`);
+    writeFileSync(probe, "");
+    rmSync(probe, { force: true });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why =
+      code === "EROFS"
+        ? "est en lecture seule (système de fichiers monté sans écriture)"
+        : code === "EACCES" || code === "EPERM"
+          ? "n'est pas accessible en écriture pour ce processus"
+          : code === "ENOSPC"
+            ? "est sur un disque plein"
+            : "ne peut pas être créé ou écrit";
+    throw new DomainError(
+      "validation",
+      `le dossier de données DATA_DIR (${dir}) ${why} : la base embarquée ne peut pas y être ouverte`,
+      {},
+      { cause: e },
+    );
+  }
 }
 
 export async function openDb(opts: OpenOptions = {}): Promise<Db> {
@@ -133,6 +166,39 @@ function pgTx(client: pg.PoolClient): Tx {
   };
 }
 
+/**
+ * Watches a checked-out client: the server may end its session while it is out of the pool (a
+ * restart, `pg_terminate_backend`, a network cut). pg then emits `'error'` on the client, which
+ * nobody listens to once it is checked out: without this listener the process would crash. The
+ * client is then released as broken (the pool drops it) instead of going back to the pool.
+ */
+function watchClient(client: pg.PoolClient): { readonly lost: boolean; release(): void } {
+  let lost = false;
+  const onError = () => {
+    lost = true;
+  };
+  client.on("error", onError);
+  return {
+    get lost() {
+      return lost;
+    },
+    release() {
+      client.removeListener("error", onError);
+      client.release(lost || undefined);
+    },
+  };
+}
+
+/** A query failed because its session was lost: French, the driver's own words kept as the cause. */
+function connectionLost(cause: unknown): DomainError {
+  return new DomainError(
+    "base_indisponible",
+    "la connexion à la base de données a été perdue pendant l'opération : rien n'a été enregistré ; réessayez",
+    { retry_after: RETRY_AFTER_S },
+    { cause },
+  );
+}
+
 /** What pg_export_snapshot returns (e.g. `00000003-0000001B-1`); checked before it is sent back. */
 const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+-[0-9]+$/;
 
@@ -152,7 +218,16 @@ function openPg(url: string): Db {
   pool.on("error", () => {
     /* an idle client lost its server; the next query reports it */
   });
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Kysely checks a client out for each query: the same watch as a transaction's (watchClient).
+  const watchedPool = {
+    connect: async () => {
+      const client = await pool.connect();
+      const watched = watchClient(client);
+      return { query: client.query.bind(client), release: () => watched.release() };
+    },
+    end: () => pool.end(),
+  };
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: watchedPool as never }) });
   const query = async <R>(text: string, params?: readonly unknown[]) =>
     (await pool.query(text, params as unknown[])).rows as R[];
   let busySnapshot = false;
@@ -162,6 +237,7 @@ function openPg(url: string): Db {
     query,
     async transaction(fn) {
       const client = await pool.connect();
+      const broken = watchClient(client);
       const tx = pgTx(client);
       try {
         await client.query("begin");
@@ -169,10 +245,10 @@ function openPg(url: string): Db {
         await client.query("commit");
         return result;
       } catch (e) {
-        await client.query("rollback").catch(() => {});
-        throw e;
+        if (!broken.lost) await client.query("rollback").catch(() => {});
+        throw broken.lost ? connectionLost(e) : e;
       } finally {
-        client.release();
+        broken.release();
       }
     },
     async sharedSnapshot(n, fn) {
@@ -214,6 +290,7 @@ function openPg(url: string): Db {
     },
     async withAdvisoryLock(key, fn) {
       const client = await pool.connect();
+      const broken = watchClient(client);
       try {
         const [row] = (await client.query("select pg_try_advisory_lock($1) as ok", [key])).rows as {
           ok: boolean;
@@ -222,10 +299,11 @@ function openPg(url: string): Db {
         try {
           return await fn();
         } finally {
-          await client.query("select pg_advisory_unlock($1)", [key]);
+          // A session lost meanwhile released its lock with it.
+          if (!broken.lost) await client.query("select pg_advisory_unlock($1)", [key]).catch(() => {});
         }
       } finally {
-        client.release();
+        broken.release();
       }
     },
     async close() {
@@ -239,7 +317,7 @@ async function openPglite(opts: OpenOptions): Promise<Db> {
   let dataDir: string | undefined;
   if (!opts.memory) {
     const base = opts.dataDir ?? "./data";
-    mkdirSync(base, { recursive: true });
+    assertWritableDir(base);
     dataDir = join(base, "pglite");
   }
   const pglite = await PGlite.create({
@@ -308,6 +386,7 @@ async function openPglite(opts: OpenOptions): Promise<Db> {
       return fn();
     },
     dumpDataDir: () => mutex.run(async () => pglite.dumpDataDir("none")),
+    busy: () => mutex.busy,
     async close() {
       await mutex.run(() => pglite.close());
     },

@@ -19,11 +19,22 @@ function databaseBusy(): DomainError {
 /** A FIFO mutex: PGlite is one session, so every use of it takes turns. */
 export class Mutex {
   #tail: Promise<void> = Promise.resolve();
+  /** holders and waiters */
+  #users = 0;
+
+  /** True while someone holds the lock or waits for it: the session is at work. */
+  get busy(): boolean {
+    return this.#users > 0;
+  }
 
   async lock(): Promise<() => void> {
     let release!: () => void;
+    this.#users += 1;
     const next = new Promise<void>((resolve) => {
-      release = resolve;
+      release = () => {
+        this.#users -= 1;
+        resolve();
+      };
     });
     const previous = this.#tail;
     this.#tail = previous.then(() => next);

@@ -206,6 +206,7 @@ export interface Database {
     created_at: Generated<Date>;
     revoked_at: Timestamp | null;
     last_used_at: Timestamp | null;
+    expires_at: Timestamp;
   };
   user_session: { session_hash: string; user_id: number; created_at: Generated<Date>; expires_at: Timestamp };
   audit_log: {

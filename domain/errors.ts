@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   "unsupported_media_type",
   "too_many_requests",
   "unavailable",
+  "base_indisponible",
+  "espace_disque_insuffisant",
   "internal",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -24,7 +26,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export class DomainError extends Error {
   /**
    * `code`: one of ERROR_CODES; `message`: French; `extra`: fields added to the API's problem
-   * document (`errors`, `retry_after` seconds for `unavailable` and `too_many_requests`).
+   * document (`errors`, `retry_after` seconds for `unavailable`, `too_many_requests`,
+   * `base_indisponible` and `espace_disque_insuffisant`).
    */
   constructor(
     readonly code: ErrorCode,

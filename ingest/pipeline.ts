@@ -166,6 +166,8 @@ async function stageAndMerge(
       if (db.backend === "pglite") await new Promise((resolve) => setImmediate(resolve));
       spent.read += performance.now() - t;
       if (chunk.done) break;
+      // A server stopping cancels the import here: the transaction rolls back whole.
+      opts.signal?.throwIfAborted();
       // The next chunk is read and validated while this one is copied and merged.
       next = chunks.next();
       next.catch(() => {}); // a failure surfaces at the next await, not as an unhandled rejection

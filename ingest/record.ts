@@ -5,9 +5,10 @@
  * rejected rows; apart, the record of a file refused or failed. A dry run records nothing
  * (dry-run.ts `dryRunEnd` ends its line instead of `importEnd`).
  */
-import type { Db, Tx } from "../db/index.ts";
+import type { Db, Queryable, Tx } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
 import { DomainError } from "../domain/errors.ts";
+import { audit } from "../sql/audit.ts";
 import {
   lockContent,
   nextImportId,
@@ -216,10 +217,30 @@ async function recordImport(
     // Line, column, reason: never the row's values (exports.md §2).
     for await (const batch of rejections?.batches(REJECTIONS_PER_INSERT) ?? [])
       await saveRejections(q, importId, batch);
+    if (opts.audit) await auditImport(q, opts.audit, importId, r);
     return importId;
   };
   if (tx) return write(tx);
   return db.transaction(write);
+}
+
+/** The import's audit entry: who, the action, the file, its status and counts (never a value). */
+async function auditImport(
+  q: Queryable,
+  a: NonNullable<IngestOptions["audit"]>,
+  importId: number,
+  r: Pick<IngestFileResult, "file" | "rows" | "loaded" | "rejected"> & {
+    status: IngestFileResult["status"] | "failed";
+  },
+): Promise<void> {
+  await audit(q, a.actor, a.action, "import", String(importId), null, null, {
+    ...a.detail,
+    file: r.file,
+    status: r.status,
+    rows: r.rows,
+    loaded: r.loaded,
+    rejected: r.rejected,
+  });
 }
 
 async function recordFailure(
@@ -234,14 +255,24 @@ async function recordFailure(
   process.stderr.write(
     `${JSON.stringify({ level: "error", message: "échec technique d'un import", file: label, error: String((e as Error)?.message ?? e), code: sqlState(e) ?? null })}\n`,
   );
-  await saveImportFailure(db, opts.importId ?? null, {
-    file_name: label,
-    kind,
-    sha256,
-    message: FAILURE_MESSAGE,
-    source: opts.source ?? "cli",
-    imported_by: opts.actor ?? null,
-    started_at: started,
-    scoped: opts.scopeFiness !== undefined,
+  await db.transaction(async (tx) => {
+    const importId = await saveImportFailure(tx, opts.importId ?? null, {
+      file_name: label,
+      kind,
+      sha256,
+      message: FAILURE_MESSAGE,
+      source: opts.source ?? "cli",
+      imported_by: opts.actor ?? null,
+      started_at: started,
+      scoped: opts.scopeFiness !== undefined,
+    });
+    if (opts.audit)
+      await auditImport(tx, opts.audit, importId, {
+        file: label,
+        status: "failed",
+        rows: 0,
+        loaded: 0,
+        rejected: 0,
+      });
   });
 }

@@ -6,11 +6,11 @@
  * recorded. A file whose every row is rejected (a wrong vendor profile) would otherwise hold one
  * object per row until its refusal is recorded.
  */
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, createReadStream, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { RowError } from "./fields.ts";
+import { tempFolder } from "./temp.ts";
 
 /** Rejections kept in memory before they go to the temporary file. */
 export const REJECTIONS_IN_MEMORY = 10_000;
@@ -104,7 +104,7 @@ export class RejectionLog {
 
   private flush(): void {
     if (!this.spill) {
-      const dir = mkdtempSync(join(tmpdir(), "cibles-rejets-"));
+      const dir = tempFolder("rejets-");
       this.spill = { dir, fd: openSync(join(dir, "rejets.jsonl"), "w", 0o600) };
       this.onSpill?.(dir);
     }

@@ -98,6 +98,16 @@ export interface IngestOptions {
    * end; called with the FINESS the rows were for, instead of rolling back here
    */
   checkInside?: (finess: string[]) => void;
+  /**
+   * the audit entry written with the import's record, in the same transaction (issue 29 §6): who
+   * and which action; the entry adds the file, its status and counts. (A failure is audited apart.)
+   */
+  audit?: { actor: string; action: string; detail?: Record<string, unknown> };
+  /**
+   * aborts the import between two chunks (a server stopping): the transaction rolls back, the
+   * import is recorded as failed and can be run again
+   */
+  signal?: AbortSignal;
 }
 
 export type FileSource = { path: string } | { buffer: Buffer };

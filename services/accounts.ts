@@ -90,21 +90,35 @@ export async function setDisabled(db: Db, email: string, disabled: boolean, acto
   });
 }
 
-/** A new API token for a user: returned once, stored as its hash. Errors: 404 unknown, 409 disabled. */
+/**
+ * A new API token for a user, valid `days` days (TOKEN_DAYS_DEFAULT, at most TOKEN_DAYS_MAX):
+ * returned once, stored as its hash. Errors: 404 unknown, 409 disabled, 422 a lifetime out of
+ * bounds.
+ */
 export async function createToken(
   db: Db,
   email: string,
   name: string,
+  lifetime: { days: number; maxDays: number },
   actor = "cli",
-): Promise<{ token_id: number; token: string }> {
+): Promise<{ token_id: number; token: string; expires_at: string }> {
+  if (!Number.isInteger(lifetime.days) || lifetime.days < 1 || lifetime.days > lifetime.maxDays)
+    throw new DomainError(
+      "validation",
+      `durée de validité d'un jeton : un nombre entier de jours, de 1 à ${lifetime.maxDays}`,
+    );
   const u = await accountByEmail(db, email);
   if (!u) throw new DomainError("not_found", `utilisateur inconnu : ${email}`);
   if (u.disabled) throw new DomainError("conflict", `utilisateur désactivé : ${email}`);
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
   return db.transaction(async (tx) => {
-    const id = await insertToken(tx, u.user_id, name, sha256(token));
-    await audit(tx, actor, "token.create", "api_token", String(id), null, null, { user: email, name });
-    return { token_id: id, token };
+    const t = await insertToken(tx, u.user_id, name, sha256(token), lifetime.days);
+    await audit(tx, actor, "token.create", "api_token", String(t.token_id), null, null, {
+      user: email,
+      name,
+      expires_at: t.expires_at,
+    });
+    return { token_id: t.token_id, token, expires_at: t.expires_at };
   });
 }
 

@@ -1,9 +1,15 @@
 /**
- * Imports sent through the API (ADR 0009): the background queue that runs them one after the other
- * in this process, the verb that accepts an upload (its record reserved as `running`, the file
- * queued, the audit entry written once it is done), and the verb that checks one without storing
- * anything (a dry run, audited). The file itself has already been received on disk by the caller
- * (api/uploads.ts: a private temporary folder, removed when the import ends).
+ * Imports sent through the API (ADR 0009, issue 29): the queue that runs this process's heavy file
+ * work one job after the other — background imports of uploads, and the dry runs and
+ * re-identifications that a request waits for — and the verbs that use it: accept an upload (its
+ * record reserved as `running`, its import queued, its audit entry written in the import's own
+ * transaction), check one without storing anything. The file itself has been received on disk by
+ * the caller (api/uploads.ts, in this process's temporary folder: ingest/temp.ts) and is removed
+ * when its job ends, whatever happens.
+ *
+ * A stopping server drains the queue up to a timeout, then cancels the rest: the running import
+ * between two chunks (its transaction rolls back), the waiting ones at once; each is recorded as
+ * failed and can be sent again (`shutdown`).
  */
 import type { Db } from "../db/index.ts";
 import { databaseDeadline } from "../db/mutex.ts";
@@ -24,7 +30,7 @@ export interface ReceivedFile {
   discard(): void;
 }
 
-/** Uploads waiting or running per process: beyond, 503 (each may hold MAX_UPLOAD_MB on disk). */
+/** Jobs waiting or running per process: beyond, 503 (each may hold MAX_UPLOAD_MB on disk). */
 export const MAX_QUEUED_UPLOADS = 8;
 
 /** Rows per merged chunk for uploads on PGlite (ADR 0009): each merge statement stays short. */
@@ -32,22 +38,34 @@ export const PGLITE_UPLOAD_CHUNK_ROWS = 20_000;
 /** Rows per merged chunk for uploads on PostgreSQL. */
 export const PG_UPLOAD_CHUNK_ROWS = 25_000;
 
+/** What an import cancelled by the server's stop says in its record. */
+export const CANCELLED_MESSAGE =
+  "import annulé par l'arrêt du serveur : rien n'a été chargé ; envoyez le fichier de nouveau";
+
 export interface UploadJob {
   importId: number;
   upload: ReceivedFile;
-  options: Omit<IngestOptions, "importId" | "onProgress" | "readInWorker">;
-  /** told the import's result once it is recorded (the audit entry) */
-  done?: (r: IngestFileResult) => Promise<void>;
+  options: Omit<IngestOptions, "importId" | "onProgress" | "readInWorker" | "signal">;
+}
+
+/** One job of the queue: it runs with a signal that a stopping server may abort. */
+interface Job {
+  run(signal: AbortSignal): Promise<void>;
+  /** the job is cancelled before it started (a stopping server) */
+  cancel(): Promise<void>;
 }
 
 /**
- * Runs uploads one after the other in the background; keeps each running import's progress
- * (rows read) for GET /api/imports/{id}. One queue per server process.
+ * Runs this process's file work one job after the other: background imports of uploads, and the
+ * dry runs and re-identifications a request waits for; keeps each running import's progress (rows
+ * read) for GET /api/imports/{id}. One queue per server process.
  */
 export class UploadQueue {
-  private tail: Promise<void> = Promise.resolve();
+  private readonly waiting: Job[] = [];
+  private running: Promise<void> | null = null;
   private readonly progress = new Map<number, number>();
-  private pending = 0;
+  private readonly stop = new AbortController();
+  private closed = false;
   constructor(
     private readonly db: Db,
     private readonly log: (entry: Record<string, unknown>) => void,
@@ -58,18 +76,22 @@ export class UploadQueue {
     return this.progress.get(importId) ?? null;
   }
 
-  /** imports waiting or running in this process */
+  /** jobs waiting or running in this process */
   get size(): number {
-    return this.pending;
+    return this.waiting.length + (this.running ? 1 : 0);
   }
 
-  /** True when MAX_QUEUED_UPLOADS wait or run: the next upload is refused (disk and time bounded). */
+  /** True when MAX_QUEUED_UPLOADS wait or run: the next job is refused (disk and time bounded). */
   get full(): boolean {
-    return this.pending >= MAX_QUEUED_UPLOADS;
+    return this.size >= MAX_QUEUED_UPLOADS;
   }
 
-  /** 503 with Retry-After when the queue is full: checked before an upload's body is read. */
+  /** 503 with Retry-After when the queue is full or the server stopping: checked before a body is read. */
   refuseIfFull(): void {
+    if (this.closed)
+      throw new DomainError("unavailable", "le serveur s'arrête : renvoyez le fichier dans une minute", {
+        retry_after: 60,
+      });
     if (this.full)
       throw new DomainError(
         "unavailable",
@@ -78,27 +100,100 @@ export class UploadQueue {
       );
   }
 
-  /** Queues an upload; resolves when it has run (tests), never rejects. */
+  /** Queues an upload's import; resolves when it has run or was cancelled (tests), never rejects. */
   enqueue(job: UploadJob): Promise<void> {
-    this.pending += 1;
     this.progress.set(job.importId, 0);
-    // The import runs outside the request that queued it (no request deadline, ADR 0009).
-    const run = databaseDeadline.exit(() => this.tail.then(() => this.run(job)));
-    this.tail = run;
-    return run;
+    return new Promise<void>((resolve) => {
+      this.push({
+        run: (signal) => this.importUpload(job, signal).finally(resolve),
+        cancel: async () => {
+          await this.fail(job.importId, CANCELLED_MESSAGE);
+          job.upload.discard();
+          this.progress.delete(job.importId);
+          resolve();
+        },
+      });
+    });
   }
 
-  /** Waits for every queued upload (server shutdown, tests). */
+  /**
+   * Runs `work` when its turn comes (a dry run, a re-identification): the caller waits for its
+   * result; a stopping server rejects it with 503 before it starts, or aborts its signal.
+   */
+  run<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.refuseIfFull();
+    return new Promise<T>((resolve, reject) => {
+      this.push({
+        run: (signal) => work(signal).then(resolve, reject),
+        cancel: async () =>
+          reject(
+            new DomainError("unavailable", "le serveur s'arrête : réessayez dans une minute", {
+              retry_after: 60,
+            }),
+          ),
+      });
+    });
+  }
+
+  /** Waits for every queued job (tests). */
   async drain(): Promise<void> {
-    await this.tail;
+    while (this.running || this.waiting.length > 0) await this.running;
   }
 
-  private async run(job: UploadJob): Promise<void> {
+  /**
+   * A stopping server: no new job; the queue drained for up to `timeoutMs`; then the running job
+   * aborted (an import stops between two chunks and rolls back) and the waiting ones cancelled,
+   * each import recorded as failed. Returns how many jobs ended on their own and were cancelled.
+   */
+  async shutdown(timeoutMs: number): Promise<{ finished: number; cancelled: number }> {
+    this.closed = true;
+    let finished = 0;
+    const deadline = Date.now() + timeoutMs;
+    while (this.running && Date.now() < deadline) {
+      const left = deadline - Date.now();
+      const ended = await Promise.race([
+        this.running.then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), left).unref()),
+      ]);
+      if (ended) finished += 1;
+    }
+    const cancelled = this.waiting.length + (this.running ? 1 : 0);
+    const waiting = this.waiting.splice(0);
+    this.stop.abort(new DomainError("unavailable", "arrêt du serveur"));
+    for (const job of waiting) await job.cancel().catch(() => {});
+    await this.running;
+    return { finished, cancelled };
+  }
+
+  private push(job: Job): void {
+    this.waiting.push(job);
+    if (!this.running) this.next();
+  }
+
+  private next(): void {
+    const job = this.waiting.shift();
+    if (!job) {
+      this.running = null;
+      return;
+    }
+    // The job runs outside the request that queued it (no request deadline, ADR 0009).
+    this.running = databaseDeadline.exit(() =>
+      job
+        .run(this.stop.signal)
+        .catch((e) =>
+          this.log({ level: "error", message: "échec d'un travail de la file", error: String(e) }),
+        ),
+    );
+    void this.running.finally(() => this.next());
+  }
+
+  private async importUpload(job: UploadJob, signal: AbortSignal): Promise<void> {
     try {
       // A TDDUI Bundle (`*.json`, ADR 0014) is one import per kind: the reserved record is the first's.
       const parts = await ingestSource(this.db, { path: job.upload.path }, job.upload.name, {
         ...job.options,
         importId: job.importId,
+        signal,
         // PGlite runs in this thread: reading and validation go to a worker thread so that the
         // event loop stays free (ADR 0009). On PostgreSQL the CLI's in-thread reading (yielding
         // between batches) keeps memory lower.
@@ -111,8 +206,6 @@ export class UploadQueue {
       });
       const first = parts[0] as IngestFileResult;
       await finishImportRecord(this.db, job.importId, first.status, first.message ?? null);
-      const r = combineResults(job.upload.name, parts);
-      await job.done?.(r);
     } catch (e) {
       this.log({
         level: "error",
@@ -120,16 +213,30 @@ export class UploadQueue {
         import_id: job.importId,
         error: String(e),
       });
-      await finishImportRecord(
-        this.db,
+      await this.fail(
         job.importId,
-        "failed",
-        "échec technique de l'import : rien n'a été chargé ; le détail est dans le journal du serveur",
-      ).catch(() => {});
+        signal.aborted
+          ? CANCELLED_MESSAGE
+          : "échec technique de l'import : rien n'a été chargé ; le détail est dans le journal du serveur",
+      );
     } finally {
       job.upload.discard();
       this.progress.delete(job.importId);
-      this.pending -= 1;
+    }
+  }
+
+  /**
+   * Ends an import's record as failed. The database may be away at that moment (a restart): tried
+   * again a few times, so that the record does not stay « en cours ».
+   */
+  private async fail(importId: number, message: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await finishImportRecord(this.db, importId, "failed", message);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt).unref());
+      }
     }
   }
 }
@@ -144,9 +251,10 @@ export interface Sender {
 }
 
 /**
- * Accepts an upload: reserves its import record as `running` (the number the 202 gives), queues
- * its import, and writes its audit entry once it is done. Errors: 503 when the queue is full (the
- * file is then discarded). The caller answers at once; the import runs in the background.
+ * Accepts an upload: reserves its import record as `running` (the number the 202 gives) and queues
+ * its import, whose audit entry is written with its record in the import's own transaction.
+ * Errors: 503 when the queue is full or the server stopping (the file is then discarded). The
+ * caller answers at once; the import runs in the background.
  */
 export async function acceptUpload(
   db: Db,
@@ -177,42 +285,38 @@ export async function acceptUpload(
       source: "api",
       actor: sender.email,
       ...(sender.scopeFiness ? { scopeFiness: new Set(sender.scopeFiness) } : {}),
+      audit: { actor: sender.actor, action: "import.upload", detail: { bytes: file.bytes } },
     },
-    done: async (r) =>
-      audit(db, sender.actor, "import.upload", "import", String(importId), null, null, {
-        file: file.name,
-        bytes: file.bytes,
-        status: r.status,
-        rows: r.rows,
-        loaded: r.loaded,
-        rejected: r.rejected,
-      }),
   });
   return importId;
 }
 
 /**
- * Checks an upload without storing anything (issue 16 §2): read, validated and merged exactly as
- * an import, in a transaction rolled back; a TDDUI Bundle's kinds checked together and added up.
- * The audit log says who checked which file. The file is discarded in any case.
+ * Checks an upload without storing anything (issue 16 §2), when its turn in the queue comes: read,
+ * validated and merged exactly as an import, in a transaction rolled back; a TDDUI Bundle's kinds
+ * checked together and added up. The audit log says who checked which file. The file is
+ * discarded in any case.
  */
 export async function checkUpload(
   db: Db,
+  queue: UploadQueue,
   file: ReceivedFile,
   sender: Sender,
   secret: string,
 ): Promise<IngestFileResult & { dry_run: true }> {
   try {
-    const r = combineResults(
-      file.name,
-      await ingestSource(db, { path: file.path }, file.name, {
+    const parts = await queue.run((signal) =>
+      ingestSource(db, { path: file.path }, file.name, {
         secret,
         source: "api",
         actor: sender.email,
         ...(sender.scopeFiness ? { scopeFiness: new Set(sender.scopeFiness) } : {}),
         dryRun: true,
+        signal,
+        readInWorker: db.backend === "pglite",
       }),
     );
+    const r = combineResults(file.name, parts);
     await audit(db, sender.actor, "import.check", "import", "essai", null, null, {
       file: file.name,
       bytes: file.bytes,

@@ -11,14 +11,17 @@ import { reidentify } from "../ingest/reidentify.ts";
 import { audit } from "../sql/audit.ts";
 import type { EssmsRow } from "../sql/resources.ts";
 import { worklistDocument } from "../sql/worklist.ts";
+import type { UploadQueue } from "./imports.ts";
 
 /**
  * The worklist of `e` at D for `indicator`, and the local id of each dossier of it found in the
- * export at `path` (pseudonymised with `secret`, read with `profile`). `discard` removes the
- * export's file as soon as it is read, whatever happens.
+ * export at `path` (pseudonymised with `secret`, read with `profile`), read when its turn comes in
+ * the process's queue of file work (`queue`, services/imports.ts). `discard` removes the export's
+ * file as soon as it is read, whatever happens.
  */
 export async function matchWorklist(
   db: Db,
+  queue: Pick<UploadQueue, "run">,
   e: Pick<EssmsRow, "finess" | "grappe_id">,
   d: Day,
   indicator: IndicatorId,
@@ -27,10 +30,12 @@ export async function matchWorklist(
   profile: Profile | null,
   actor: string,
 ) {
-  const doc = await worklistDocument(db, e, d, indicator);
   let matches: Awaited<ReturnType<typeof reidentify>>;
+  let doc: Awaited<ReturnType<typeof worklistDocument>>;
   try {
-    matches = await reidentify(file.path, e.finess, secret, doc.pseudonyms, profile);
+    doc = await worklistDocument(db, e, d, indicator);
+    const listed = doc.pseudonyms;
+    matches = await queue.run(() => reidentify(file.path, e.finess, secret, listed, profile));
   } finally {
     file.discard();
   }

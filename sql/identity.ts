@@ -9,6 +9,7 @@ import { sql } from "kysely";
 import { z } from "zod";
 import type { Queryable } from "../db/index.ts";
 import { ROLES, type Role } from "../domain/roles.ts";
+import { utc } from "./resources.ts";
 
 const scrypt = promisify(scryptCb) as (
   pw: string,
@@ -217,6 +218,7 @@ export async function tokenPrincipal(q: Queryable, token: string): Promise<Princ
     .set({ last_used_at: sql<Date>`now()` })
     .where("token_hash", "=", sha256(token))
     .where("revoked_at", "is", null)
+    .where("expires_at", ">", sql<Date>`now()`)
     .returning([sql<number>`token_id::int`.as("token_id"), sql<number>`user_id::int`.as("user_id")])
     .executeTakeFirst();
   return t ? principalOf(q, t.user_id, `token:${t.token_id}`) : null;
@@ -343,19 +345,24 @@ export async function startLockout(q: Queryable, key: string): Promise<void> {
     .execute();
 }
 
-/** Inserts an API token's hash for an account; returns its number. */
+/** Inserts an API token's hash for an account, valid `days` days; returns its number and end (UTC ISO). */
 export async function insertToken(
   q: Queryable,
   userId: number,
   name: string,
   tokenHash: string,
-): Promise<number> {
-  const row = await q.kysely
+  days: number,
+): Promise<{ token_id: number; expires_at: string }> {
+  return q.kysely
     .insertInto("api_token")
-    .values({ user_id: userId, name, token_hash: tokenHash })
-    .returning(sql<number>`token_id::int`.as("token_id"))
+    .values({
+      user_id: userId,
+      name,
+      token_hash: tokenHash,
+      expires_at: sql<Date>`now() + make_interval(days => ${days})`,
+    })
+    .returning([sql<number>`token_id::int`.as("token_id"), utc("expires_at").as("expires_at")])
     .executeTakeFirstOrThrow();
-  return row.token_id;
 }
 
 /** Revokes a token not yet revoked; false when there is none. */

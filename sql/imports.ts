@@ -232,8 +232,8 @@ export async function saveImportFailure(
     ImportRecord,
     "file_name" | "kind" | "sha256" | "message" | "source" | "imported_by" | "started_at" | "scoped"
   >,
-): Promise<void> {
-  await q.kysely
+): Promise<number> {
+  const row = await q.kysely
     .insertInto("import")
     .values({
       ...r,
@@ -248,5 +248,7 @@ export async function saveImportFailure(
         finished_at: sql<Date>`clock_timestamp()`,
       })),
     )
-    .execute();
+    .returning(sql<number>`import_id::int`.as("import_id"))
+    .executeTakeFirstOrThrow();
+  return row.import_id;
 }

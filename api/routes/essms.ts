@@ -7,7 +7,14 @@ import { essmsContext, essmsDetail, essmsHistory, essmsPage } from "../../sql/es
 import { essmsAndVersion } from "../../sql/figures-cache.ts";
 import { worklistDocument } from "../../sql/worklist.ts";
 import { attachment } from "../exports.ts";
-import { type AppDeps, DEFAULT_MAX_UPLOAD, handle, type RouteDef, type Scope } from "../registry.ts";
+import {
+  type AppDeps,
+  DEFAULT_MAX_UPLOAD,
+  handle,
+  type RouteDef,
+  type Scope,
+  uploadsOf,
+} from "../registry.ts";
 import { receiveUpload } from "../uploads.ts";
 import { actor, essmsInScope, inScope, notFound, staleDays } from "./scope.ts";
 
@@ -92,6 +99,7 @@ export const ESSMS: RouteDef[] = [
       );
       const { doc, ids, matched } = await matchWorklist(
         deps.db,
+        uploadsOf(deps),
         e,
         d,
         query.indicator,

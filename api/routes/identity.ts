@@ -4,7 +4,7 @@ import { login, logout } from "../../services/accounts.ts";
 import type { Principal } from "../../sql/identity.ts";
 import { clientAddress, parseTrustedProxies } from "../client-address.ts";
 import { handle, Reply, type RouteDef } from "../registry.ts";
-import { clearSessionCookie, sessionCookie, setSessionCookie } from "../session.ts";
+import { clearSessionCookie, sessionCookie, setSessionCookie, socketAddress } from "../session.ts";
 
 /** The signed-in user as api.md's `/api/me` gives it. */
 function me(p: Principal) {
@@ -20,8 +20,7 @@ export const IDENTITY: RouteDef[] = [
   handle("login", {
     handler: async ({ deps, c, body }) => {
       const address = clientAddress(
-        (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
-          ?.remoteAddress,
+        socketAddress(c),
         c.req.header("x-forwarded-for"),
         deps.trustedProxies ?? parseTrustedProxies(undefined),
       );
@@ -37,7 +36,7 @@ export const IDENTITY: RouteDef[] = [
           );
         throw new DomainError("unauthenticated", "adresse électronique ou mot de passe incorrect");
       }
-      setSessionCookie(c, r.token);
+      setSessionCookie(c, deps, r.token);
       c.set("principal", r.principal);
       return me(r.principal);
     },

@@ -49,7 +49,7 @@ export const IMPORTS: RouteDef[] = [
       );
       const sender = await senderOf(deps, scope, principal);
       if (query.dry_run === "true")
-        return new Reply(200, await checkUpload(deps.db, upload, sender, deps.secret));
+        return new Reply(200, await checkUpload(deps.db, uploadsOf(deps), upload, sender, deps.secret));
       const importId = await acceptUpload(deps.db, uploadsOf(deps), upload, sender, deps.secret);
       c.header("location", `/api/imports/${importId}`);
       return new Reply(202, {

@@ -64,8 +64,12 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     init.body = JSON.stringify(body);
   }
   let res = await send(path, init);
-  // The embedded database busy with an import answers 503 with Retry-After: wait, try again.
-  for (let attempt = 0; res.status === 503 && attempt < 3; attempt++) {
+  // The embedded database busy with an import answers 503, and the server 429 while this user has
+  // enough computations in progress (MAX_CONCURRENT_PER_USER), both with a short Retry-After: wait,
+  // try again (a long one, a login lockout, is the answer itself).
+  const retryable = (r: Response) =>
+    (r.status === 503 || r.status === 429) && (Number(r.headers.get("retry-after")) || 2) <= 10;
+  for (let attempt = 0; retryable(res) && attempt < 5; attempt++) {
     const wait = Math.min(Number(res.headers.get("retry-after")) || 2, 10);
     await new Promise((r) => setTimeout(r, wait * 1000));
     res = await send(path, init);

@@ -66,17 +66,26 @@ describe("API in-process (PGlite)", () => {
       });
     });
 
-    it("sets Secure behind HTTPS and rotates the session at login", async () => {
-      const first = await loginAs("amoa");
-      const res = await app.request("/api/session", {
+    it("sets Secure only when the user reached us over HTTPS (PUBLIC_URL), never on a client's X-Forwarded-Proto, and rotates the session at login", async () => {
+      // Any client may write X-Forwarded-Proto: believed only from a trusted proxy (none here).
+      const claimed = await app.request("/api/session", {
         ...json({ email: USERS.amoa?.email, password: PASSWORD }),
-        headers: {
-          "content-type": "application/json",
-          origin: LOCAL_ORIGIN,
-          cookie: first,
-          "x-forwarded-proto": "https",
-        },
+        headers: { "content-type": "application/json", origin: LOCAL_ORIGIN, "x-forwarded-proto": "https" },
       });
+      expect(claimed.status).toBe(200);
+      expect(claimed.headers.get("set-cookie")).not.toMatch(/Secure/);
+      const behindTls = createApp({
+        db,
+        secret: SECRET,
+        log: () => {},
+        publicUrl: "https://cibles.example.fr",
+      });
+      const first = await loginAs("amoa");
+      const res = await behindTls.request("/api/session", {
+        ...json({ email: USERS.amoa?.email, password: PASSWORD }),
+        headers: { "content-type": "application/json", origin: "https://cibles.example.fr", cookie: first },
+      });
+      expect(res.status).toBe(200);
       expect(res.headers.get("set-cookie")).toMatch(/Secure/);
       const second = (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
       expect(second).not.toBe(first);
@@ -153,7 +162,10 @@ describe("API in-process (PGlite)", () => {
     });
 
     it("accepts API tokens (stored hashed), refuses them once revoked or the user disabled", async () => {
-      const t = await createToken(db, USERS.chef_projet?.email as string, "automate");
+      const t = await createToken(db, USERS.chef_projet?.email as string, "automate", {
+        days: 90,
+        maxDays: 365,
+      });
       expect(t.token).toMatch(/^cib_/);
       const [stored] = await db.query<{ token_hash: string }>(
         "select token_hash from api_token where token_id = $1",
@@ -164,7 +176,7 @@ describe("API in-process (PGlite)", () => {
       expect((await app.request("/api/grappes", auth)).status).toBe(200);
       expect(await revokeToken(db, t.token_id)).toBe(true);
       expect((await app.request("/api/grappes", auth)).status).toBe(401);
-      const u = await createToken(db, USERS.chef_bre?.email as string, "autre");
+      const u = await createToken(db, USERS.chef_bre?.email as string, "autre", { days: 90, maxDays: 365 });
       await setDisabled(db, USERS.chef_bre?.email as string, true, "test");
       expect((await app.request("/api/me", { headers: { authorization: `Bearer ${u.token}` } })).status).toBe(
         401,

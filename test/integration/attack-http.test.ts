@@ -337,7 +337,10 @@ describe("the API under attack, over real HTTP", () => {
         body: JSON.stringify({ email: USERS.amoa?.email, password: PASSWORD }),
       });
       expect(viaFetchMetadata.status).toBe(200);
-      const t = await createToken(db, USERS.chef_projet?.email as string, "automate");
+      const t = await createToken(db, USERS.chef_projet?.email as string, "automate", {
+        days: 90,
+        maxDays: 365,
+      });
       const viaToken = await fetch(`${base}/api/corrective-actions`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${t.token}` },

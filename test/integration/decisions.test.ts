@@ -79,7 +79,7 @@ interface GrappeDetail {
 }
 
 /** One server per database, started by the suite's first test. */
-const servers = new Map<Db, Promise<{ base: string; close: () => Promise<void> }>>();
+const servers = new Map<Db, Promise<{ base: string; close: () => Promise<unknown> }>>();
 afterAll(async () => {
   for (const s of servers.values()) await (await s).close();
 });
@@ -89,7 +89,7 @@ async function client(db: Db) {
   if (!s) {
     s = startServer({ db, secret: SECRET }, 0, "127.0.0.1").then((srv) => ({
       base: `http://127.0.0.1:${srv.port}`,
-      close: srv.close,
+      close: () => srv.close(),
     }));
     servers.set(db, s);
   }
