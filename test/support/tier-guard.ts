@@ -34,8 +34,14 @@ export function installTierGuards(tier: Tier, quick = process.env.CIBLES_TEST_TI
       Promise.reject(new Error(refusal(tier, "une base de données (PGlite)")));
   }
   if (tier === "unit" || quick) {
-    pg.Client.prototype.connect = function refused() {
-      return Promise.reject(new Error(refusal(tier, "un serveur PostgreSQL")));
+    // pg's pool calls connect with a callback, direct clients without: both are refused.
+    pg.Client.prototype.connect = function refused(callback?: (e: Error) => void) {
+      const e = new Error(refusal(tier, "un serveur PostgreSQL"));
+      if (typeof callback === "function") {
+        setImmediate(() => callback(e));
+        return undefined;
+      }
+      return Promise.reject(e);
     } as typeof pg.Client.prototype.connect;
   }
 }
