@@ -2,8 +2,8 @@
  * The database: PostgreSQL through `pg` when DATABASE_URL is set, the embedded PGlite stored
  * in DATA_DIR otherwise. The same SQL runs on both; migrations apply on first use.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import pgCopy from "pg-copy-streams";
@@ -94,12 +94,28 @@ export interface OpenOptions {
 }
 
 /**
+ * Creates `dir` and its missing parents one by one (`mkdirSync(…, { recursive: true })` loops
+ * forever under /proc, where a parent exists but a child can never be made).
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  while (!existsSync(d)) {
+    missing.unshift(d);
+    const parent = dirname(d);
+    if (parent === d) break;
+    d = parent;
+  }
+  for (const m of missing) mkdirSync(m);
+}
+
+/**
  * The embedded database's folder must be writable: refused at start, in French, naming it — a
  * read-only mount or a folder of another user (issue 29 §9) — rather than failing later.
  */
-function assertWritableDir(dir: string): void {
+export function assertWritableDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     const probe = join(dir, `.ecriture-${process.pid}`);
     writeFileSync(probe, "");
     rmSync(probe, { force: true });

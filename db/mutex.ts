@@ -39,6 +39,10 @@ export class Mutex {
     const previous = this.#tail;
     this.#tail = previous.then(() => next);
     await previous;
+    // PGlite answers within microtasks: a request's queries would follow one another without ever
+    // letting the event loop read another connection, so that one user's computation held every
+    // other request (issue 29 §7). One macrotask turn per turn of the session lets them in.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     return release;
   }
 

@@ -4,9 +4,10 @@
  */
 
 import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/index.ts";
+import { assertWritableDir } from "../db/index.ts";
 import { DomainError } from "../domain/errors.ts";
 
 export function pseudonymise(secret: string, finess: string, usagerId: string): string {
@@ -30,7 +31,7 @@ export function resolveSecret(
   }
   const file = join(config.dataDir, "pseudonymisation.secret");
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  mkdirSync(config.dataDir, { recursive: true });
+  assertWritableDir(config.dataDir);
   const secret = randomBytes(32).toString("hex");
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
