@@ -167,6 +167,7 @@ export const commands: Record<string, Command> = {
           db,
           secret,
           maxUploadBytes: config.maxUploadBytes,
+          proofQuotaBytes: config.proofQuotaBytes,
           trustedProxies: config.trustedProxies,
           staleDays: config.staleDays,
           ...(config.dashboardDir ? { dashboardDir: config.dashboardDir } : {}),
