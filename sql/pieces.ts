@@ -47,19 +47,6 @@ export async function listPieces(q: Queryable, adjustmentIds: readonly number[])
     .execute();
 }
 
-/** The proof files of these adjustments with their bytes (the evidence pack), oldest first. */
-export async function piecesWithContent(
-  q: Queryable,
-  adjustmentIds: readonly number[],
-): Promise<(Piece & { content: Uint8Array })[]> {
-  if (adjustmentIds.length === 0) return [];
-  const rows = await pieces(q)
-    .select("content")
-    .where("amenagement_id", "in", [...adjustmentIds])
-    .execute();
-  return rows.map((r) => ({ ...r, content: new Uint8Array(r.content) }));
-}
-
 /** One proof file without its bytes, or null. */
 export async function getPiece(q: Queryable, adjustmentId: number, pieceId: number): Promise<Piece | null> {
   const row = await pieces(q)
