@@ -4,8 +4,9 @@
  * whatever the archive's size. Small files (text, the synthesis) are deflated; large ones (the
  * proofs, PDF and images already compressed) are stored as they come, slice by slice, their CRC
  * computed on the way (fflate's streaming `Zip`; sizes in data descriptors). Nothing is built on
- * the thread ahead of the reader: between two slices the event loop answers other requests.
+ * the thread ahead of the reader, and between two chunks the event loop answers other requests.
  */
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
 
 /** One entry: small bytes (deflated) or slices read on demand (stored). */
@@ -65,6 +66,10 @@ export function zipStream(
     {
       async pull(controller) {
         try {
+          // A turn of the event loop between two chunks: the embedded database answers in
+          // microtasks and a fast socket drains in them too, so without it a download would hold
+          // the loop from its first byte to its last (measured: /healthz waited for the whole pack).
+          await nextTurn();
           const next = await chunks.next();
           if (next.done) controller.close();
           else controller.enqueue(next.value);
