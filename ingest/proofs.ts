@@ -141,11 +141,17 @@ class PdfWorker {
     if (this.#idle) clearTimeout(this.#idle);
     this.#idle = null;
     if (!this.#worker) {
-      this.#worker = new Worker(PROOF_WORKER, {
+      const started = new Worker(PROOF_WORKER, {
         resourceLimits: { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 32 },
       });
-      // An idle worker never keeps the process alive.
-      this.#worker.unref();
+      // An idle worker never keeps the process alive; one that ends between two checks is
+      // replaced at the next (its errors are handled by the check under way, if any).
+      started.unref();
+      started.on("error", () => {});
+      started.on("exit", () => {
+        if (this.#worker === started) this.#worker = null;
+      });
+      this.#worker = started;
     }
     const worker = this.#worker;
     return new Promise((resolve, reject) => {
