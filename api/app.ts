@@ -28,6 +28,7 @@ import { HTTP_ERRORS, problem } from "./errors.ts";
 import { type Prepared, PreparedCache } from "./prepared.ts";
 import {
   type AppDeps,
+  BUSY_WAIT_MS,
   type Env,
   honoPath,
   openapiDocument,
@@ -39,10 +40,8 @@ import {
 import { RESOURCES } from "./routes/index.ts";
 import { sessionCookie } from "./session.ts";
 
-/** How long a request waits for the embedded database while an upload's import holds it. */
-export const BUSY_WAIT_MS = 3000;
-
 export type { AppDeps, Env } from "./registry.ts";
+export { BUSY_WAIT_MS } from "./registry.ts";
 
 export { SESSION_COOKIE } from "./session.ts";
 
@@ -81,6 +80,7 @@ export function createApp(given: AppDeps) {
   const log = given.log ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
   const deps: AppDeps = {
     ...given,
+    log,
     uploads: given.uploads ?? new UploadQueue(given.db, log),
     prepared: given.prepared === undefined ? new PreparedCache() : given.prepared,
     trustedProxies: given.trustedProxies ?? parseTrustedProxies(undefined),

@@ -156,7 +156,7 @@ export const CONTRACTS = {
   evidence: contract("evidence", {
     expensive: true,
     summary:
-      "le dossier de preuve (ZIP) d'un rapport figé : chiffres, règles, imports, aménagements, actions, décision, journal",
+      "le dossier de preuve (ZIP envoyé en flux) d'un rapport figé : chiffres, règles, imports, aménagements et pièces, actions, décision, journal",
     tag: "figés",
     params: S.grappeParam,
     query: S.snapshotQuery,
@@ -254,7 +254,7 @@ export const CONTRACTS = {
   addPiece: contract("addPiece", {
     expensive: true,
     summary:
-      "joint une pièce justificative à un aménagement proposé (multipart, champ file ; PDF, PNG ou JPEG reconnus au contenu ; 5 Mo au plus)",
+      "joint une pièce justificative à un aménagement proposé (multipart, champ file ; PDF, PNG ou JPEG reconnus au contenu ; 5 Mo au plus ; un PDF à contenu actif ou caché est refusé, une image est ré-encodée ; quota par grappe PROOF_QUOTA_MB)",
     tag: "aménagements",
     roles: ["chef_projet", "amoa"],
     multipart: true,

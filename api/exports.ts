@@ -1,15 +1,18 @@
 /**
  * File exports: the report as an Excel workbook (ExcelJS: numbers stay numbers, rates formatted
  * as percentages, which a French Excel shows with a decimal comma), the evidence pack of a
- * frozen snapshot as a ZIP (fflate), and the Content-Disposition header of every download.
+ * frozen snapshot as a ZIP streamed while it is read (api/zip-stream.ts, ADR 0022), and the
+ * Content-Disposition header of every download.
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import contentDisposition from "content-disposition";
 import ExcelJS from "exceljs";
-import { strToU8, zipSync } from "fflate";
+import { strToU8 } from "fflate";
 import type { Queryable } from "../db/index.ts";
+import { databaseDeadline } from "../db/mutex.ts";
 import { coversDay, statusAt } from "../domain/adjustment-effect.ts";
 import { csvFile, csvNumber, csvText } from "../domain/csv.ts";
 import { parisDateTime } from "../domain/dates.ts";
@@ -28,10 +31,11 @@ import {
 } from "../domain/vocabulary.ts";
 import { listActions } from "../sql/actions.ts";
 import { listAdjustments } from "../sql/adjustments.ts";
-import { piecesWithContent } from "../sql/pieces.ts";
+import { listPieces, type Piece, readPieceSlice } from "../sql/pieces.ts";
 import { auditExcerpt, essmsOfGrappe, grappesByIds, soldeDecisions } from "../sql/resources.ts";
 import type { Snapshot } from "../sql/snapshots.ts";
 import { type SynthesisInput, synthesisPdf } from "./pdf.ts";
+import { type ZipEntry, zipStream } from "./zip-stream.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -269,6 +273,9 @@ const PIECE_COLUMNS: Columns = [
   ["media_type", "Type"],
   ["size_bytes", "Taille (octets)"],
   ["sha256", "Empreinte SHA-256"],
+  ["original_size_bytes", "Taille du fichier reçu (octets)"],
+  ["original_sha256", "Empreinte SHA-256 du fichier reçu"],
+  ["treatment", "Traitement au dépôt"],
   ["uploaded_by", "Déposée par"],
   ["uploaded_at", "Déposée le (heure de Paris)"],
 ];
@@ -333,8 +340,38 @@ export async function synthesisInput(q: Queryable, snap: Snapshot): Promise<Synt
   };
 }
 
-/** The evidence pack of a grappe's frozen snapshot (what the ARS keeps to justify the solde). */
-export async function evidencePack(q: Queryable, snap: Snapshot): Promise<Buffer> {
+/** Bytes of a proof read by one statement while the evidence pack is sent. */
+export const PIECE_SLICE_BYTES = 1024 * 1024;
+
+/**
+ * A stored proof, slice by slice, each slice its own short statement (other requests take their
+ * turn between two on the embedded database). The download has started: a slice waits for the
+ * database as long as it takes, outside the request's deadline for a busy database. The bytes
+ * sent are checked against the recorded sha256 at the end: a pack never carries a proof other
+ * than the one its pieces.csv names.
+ */
+async function* pieceSlices(q: Queryable, p: Piece): AsyncGenerator<Uint8Array> {
+  const hash = createHash("sha256");
+  for (let at = 0; at < p.size_bytes; at += PIECE_SLICE_BYTES) {
+    const slice = await databaseDeadline.exit(() => readPieceSlice(q, p.piece_id, at, PIECE_SLICE_BYTES));
+    if (slice.length === 0) throw new Error(`pièce ${p.piece_id} tronquée en base`);
+    hash.update(slice);
+    yield slice;
+  }
+  if (hash.digest("hex") !== p.sha256) throw new Error(`pièce ${p.piece_id} : empreinte différente en base`);
+}
+
+/**
+ * The evidence pack of a grappe's frozen snapshot (what the ARS keeps to justify the solde), as
+ * a ZIP streamed while it is read (ADR 0022): its small files (synthesis, figures, rules, lists,
+ * journal) are made first — a failure there is an HTTP error —, then each proof is read from the
+ * database slice by slice as the client takes the bytes. `onError`: a failure once sending.
+ */
+export async function evidencePack(
+  q: Queryable,
+  snap: Snapshot,
+  onError: (e: unknown) => void,
+): Promise<ReadableStream<Uint8Array>> {
   const grappeId = snap.grappe_id as string;
   const [allAdjustments, actions, decisions, auditLog, synthesis] = await Promise.all([
     listAdjustments(q, [grappeId]),
@@ -359,12 +396,12 @@ export async function evidencePack(q: Queryable, snap: Snapshot): Promise<Buffer
     ];
   });
   const proofs = (
-    await piecesWithContent(
+    await listPieces(
       q,
       adjustments.map((a) => a.amenagement_id),
     )
   ).filter((p) => p.uploaded_at <= snap.created_at);
-  const proofName = (p: (typeof proofs)[number]) =>
+  const proofName = (p: Piece) =>
     `pieces/amenagement${p.amenagement_id}_piece${p.piece_id}.${pieceExtension(p.media_type)}`;
   const rules = readFileSync(join(ROOT, "docs", "regles", `indicateurs-${snap.rules_version}.md`));
   const readme = `Dossier de preuve — grappe ${grappeId}, rapport figé n° ${snap.snapshot_id}
@@ -379,7 +416,7 @@ Contenu :
 - amenagements.json, amenagements.csv : les aménagements de la grappe tels qu'ils étaient au moment du figé (statut et décisions d'alors) ;
 - actions-correctives.json : les actions correctives de la grappe ;
 - decision-solde.json, decision-solde.csv : la ou les décisions de l'ARS sur le solde, sur ce figé ;
-- pieces.csv et pieces/ : les pièces justificatives des aménagements, avec leur empreinte SHA-256 ;
+- pieces.csv et pieces/ : les pièces justificatives des aménagements, avec leur empreinte SHA-256 ; une image (PNG, JPEG) est ré-encodée à son dépôt (ses pixels seuls, sans texte ni métadonnée ni données cachées) : pieces.csv donne l'empreinte et la taille du fichier stocké et celles du fichier reçu ; un PDF est stocké tel que reçu, vérifié sans contenu actif ;
 - journal.json : extrait du journal d'audit de la grappe (500 dernières écritures).
 Aucune donnée nominative : les usagers sont pseudonymisés et absents de ce dossier.
 Les fichiers CSV s'ouvrent dans Excel (séparateur ;, virgule décimale) ; leurs heures sont celles de Paris.
@@ -437,12 +474,17 @@ Les fichiers CSV s'ouvrent dans Excel (séparateur ;, virgule décimale) ; leurs
           ...p,
           file: proofName(p),
           media_type: PIECE_MEDIA_TYPE.labels[p.media_type],
+          treatment:
+            p.original_sha256 === p.sha256 ? "stockée telle que reçue" : "image ré-encodée (pixels seuls)",
           uploaded_at: parisDateTime(p.uploaded_at),
         })),
         PIECE_COLUMNS,
       ),
     ),
-    ...Object.fromEntries(proofs.map((p) => [proofName(p), p.content])),
   };
-  return Buffer.from(zipSync(files, { level: 6 }));
+  const entries: ZipEntry[] = [
+    ...Object.entries(files).map(([name, bytes]) => ({ name, bytes })),
+    ...proofs.map((p) => ({ name: proofName(p), slices: () => pieceSlices(q, p) })),
+  ];
+  return zipStream(entries, onError);
 }

@@ -20,6 +20,8 @@ export interface AppDeps {
   db: Db;
   secret: string;
   maxUploadBytes?: number;
+  /** the proof files one grappe may hold (PROOF_QUOTA_MB; default DEFAULT_PROOF_QUOTA_MB) */
+  proofQuotaBytes?: number;
   /** the built dashboard to serve (default dashboard/dist) */
   dashboardDir?: string;
   log?: (entry: Record<string, unknown>) => void;
@@ -36,6 +38,9 @@ export interface AppDeps {
   /** the address users reach the service at (PUBLIC_URL): its scheme decides the cookie's Secure flag */
   publicUrl?: string | undefined;
 }
+
+/** How long a request waits for the embedded database while an upload's import holds it (ADR 0009). */
+export const BUSY_WAIT_MS = 3000;
 
 /** Default upload limit (MAX_UPLOAD_MB's default). */
 export const DEFAULT_MAX_UPLOAD = 200 * 1024 * 1024;

@@ -325,13 +325,18 @@ export const adjustment = z.object({
   essms_categorie_libelle: z.string().nullable(),
 });
 
-/** A proof file of an adjustment (its bytes at GET …/pieces/{piece_id}). */
+/**
+ * A proof file of an adjustment (its bytes at GET …/pieces/{piece_id}): the stored file (an image
+ * re-encoded at upload) and the file as it was sent (ADR 0022).
+ */
 export const piece = z.object({
   piece_id: z.number().int(),
   amenagement_id: z.number().int(),
   media_type: z.enum(PIECE_MEDIA_TYPE.values),
   size_bytes: z.number().int(),
   sha256: z.string(),
+  original_size_bytes: z.number().int(),
+  original_sha256: z.string(),
   uploaded_by: z.string(),
   uploaded_at: z.string(),
 });

@@ -171,6 +171,7 @@ export const commands: Record<string, Command> = {
           db,
           secret,
           maxUploadBytes: config.maxUploadBytes,
+          proofQuotaBytes: config.proofQuotaBytes,
           trustedProxies: config.trustedProxies,
           staleDays: config.staleDays,
           maxConcurrentPerUser: config.maxConcurrentPerUser,

@@ -13,6 +13,7 @@ import cron from "node-cron";
 import { z } from "zod";
 import { DEFAULT_STALE_DAYS } from "../domain/completeness.ts";
 import { DomainError } from "../domain/errors.ts";
+import { DEFAULT_PROOF_QUOTA_MB } from "../domain/pieces.ts";
 import { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies.ts";
 
 export { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies.ts";
@@ -56,6 +57,7 @@ const schema = z
       .default("0 2 * * *")
       .refine((v) => cron.validate(v), "expression cron invalide (ex. « 0 2 * * * » : chaque jour à 2 h)"),
     MAX_UPLOAD_MB: integer(1, 10_240).default(200),
+    PROOF_QUOTA_MB: integer(1, 102_400).default(DEFAULT_PROOF_QUOTA_MB),
     TRUSTED_PROXIES: z
       .string()
       .default("")
@@ -105,6 +107,8 @@ export interface Config {
   inboxDir: string;
   ingestCron: string;
   maxUploadBytes: number;
+  /** the proof files one grappe may hold, all its adjustments together (PROOF_QUOTA_MB) */
+  proofQuotaBytes: number;
   /** proxies whose X-Forwarded-For names the client (login throttling); none by default */
   trustedProxies: TrustedProxies;
   /** days after which an export kind's last import is stale (completeness grid) */
@@ -157,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboxDir: c.INBOX_DIR ?? `${c.DATA_DIR}/inbox`,
     ingestCron: c.INGEST_CRON,
     maxUploadBytes: c.MAX_UPLOAD_MB * 1024 * 1024,
+    proofQuotaBytes: c.PROOF_QUOTA_MB * 1024 * 1024,
     trustedProxies: parseTrustedProxies(c.TRUSTED_PROXIES),
     staleDays: c.COMPLETENESS_STALE_DAYS,
     reportParallelism: c.REPORT_PARALLELISM ?? Math.min(4, availableParallelism()),

@@ -262,6 +262,9 @@ export interface Database {
     content: Uint8Array;
     uploaded_by: string;
     uploaded_at: Generated<Date>;
+    /** the file as sent (0015): null for rows stored as sent before it */
+    original_sha256: string | null;
+    original_size_bytes: number | null;
   };
   corrective_action: {
     action_id: Generated<number>;

@@ -4,12 +4,12 @@
  * one transaction with its audit entry (who, when, what, before/after); the caller has checked the
  * actor's scope and role.
  */
-import { createHash } from "node:crypto";
 import type { Db } from "../db/index.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { IndicatorId } from "../domain/indicators.ts";
 import type { Decision, Proposal } from "../domain/inputs.ts";
-import { MAX_PIECES_PER_ADJUSTMENT, sniffPiece } from "../domain/pieces.ts";
+import { DEFAULT_PROOF_QUOTA_MB, formatMo, MAX_PIECES_PER_ADJUSTMENT } from "../domain/pieces.ts";
+import type { CheckedProof } from "../ingest/proofs.ts";
 import {
   type Adjustment,
   checkBound,
@@ -20,7 +20,8 @@ import {
   recordAdjustmentDecision,
 } from "../sql/adjustments.ts";
 import { audit } from "../sql/audit.ts";
-import { countPieces, insertPiece, type Piece, readPiece } from "../sql/pieces.ts";
+import { countPieces, getPiece, grappeProofBytes, insertPiece, type Piece } from "../sql/pieces.ts";
+import { lockGrappe } from "../sql/snapshots.ts";
 
 /**
  * Proposes an adjustment (status PROPOSE). Errors: 404 unknown ESSMS; 422 when it would remove
@@ -83,23 +84,20 @@ export async function decideAdjustment(db: Db, id: number, d: Decision, actor: s
 }
 
 /**
- * Attaches a proof file to a proposed adjustment: its type told by its content (PDF, PNG, JPEG),
- * stored with its sha256 (issue 14 §2). Errors: 415 another content; 404 unknown adjustment; 409
- * when it is already decided or holds MAX_PIECES_PER_ADJUSTMENT files.
+ * Attaches a proof file to a proposed adjustment, once checked (`ingest/proofs.ts#checkProof`:
+ * the only way to make a CheckedProof): the stored bytes with their sha256, the original's beside
+ * them (issue 14 §2, issue 29 §8). The grappe's row is locked while its proofs are counted, so
+ * that two uploads at once cannot both pass its quota. Errors: 404 unknown adjustment; 409 when it
+ * is already decided or holds MAX_PIECES_PER_ADJUSTMENT files; 413 when the grappe's proofs would
+ * exceed `quotaBytes` (PROOF_QUOTA_MB), with the figures.
  */
 export async function attachPiece(
   db: Db,
   adjustmentId: number,
-  bytes: Uint8Array,
+  proof: CheckedProof,
   actor: string,
+  quotaBytes = DEFAULT_PROOF_QUOTA_MB * 1024 * 1024,
 ): Promise<Piece> {
-  const mediaType = sniffPiece(bytes);
-  if (!mediaType)
-    throw new DomainError(
-      "unsupported_media_type",
-      "pièce refusée : seuls les fichiers PDF, PNG et JPEG sont acceptés (reconnus à leur contenu, pas à leur nom)",
-    );
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
   const id = await db.transaction(async (tx) => {
     const a = await lockAdjustment(tx, adjustmentId);
     if (!a) throw new DomainError("not_found", `aménagement ${adjustmentId} introuvable`);
@@ -110,17 +108,25 @@ export async function attachPiece(
       );
     if ((await countPieces(tx, adjustmentId)) >= MAX_PIECES_PER_ADJUSTMENT)
       throw new DomainError("conflict", `${MAX_PIECES_PER_ADJUSTMENT} pièces au plus par aménagement`);
-    const pieceId = await insertPiece(tx, adjustmentId, mediaType, bytes, sha256, actor);
+    await lockGrappe(tx, a.grappe_id);
+    const used = await grappeProofBytes(tx, a.grappe_id);
+    const size = proof.content.length;
+    if (used + size > quotaBytes)
+      throw new DomainError(
+        "payload_too_large",
+        `quota des pièces justificatives de la grappe ${a.grappe_id} atteint : ${formatMo(used)} déjà déposés, cette pièce de ${formatMo(size)} porterait le total à ${formatMo(used + size)}, au-delà de ${formatMo(quotaBytes)} (PROOF_QUOTA_MB)`,
+        { quota_bytes: quotaBytes, used_bytes: used, piece_bytes: size },
+      );
+    const pieceId = await insertPiece(tx, adjustmentId, proof, actor);
     await audit(tx, actor, "amenagement.piece", "amenagement", String(adjustmentId), a.grappe_id, null, {
       piece_id: pieceId,
-      media_type: mediaType,
-      size_bytes: bytes.length,
-      sha256,
+      media_type: proof.mediaType,
+      size_bytes: size,
+      sha256: proof.sha256,
+      original_size_bytes: proof.original.size,
+      original_sha256: proof.original.sha256,
     });
     return pieceId;
   });
-  const { content: _bytes, ...piece } = (await readPiece(db, adjustmentId, id)) as Piece & {
-    content: Uint8Array;
-  };
-  return piece;
+  return (await getPiece(db, adjustmentId, id)) as Piece;
 }

@@ -1,15 +1,17 @@
 /** Adjustments (aménagements): proposals by the team, decisions by the ARS (R-A2). */
 
 import { readFile } from "node:fs/promises";
+import { databaseDeadline } from "../../db/mutex.ts";
 import { type Day, targetDate, todayParis } from "../../domain/dates.ts";
 import { MAX_PIECE_BYTES, pieceExtension } from "../../domain/pieces.ts";
+import { checkProof } from "../../ingest/proofs.ts";
 import { attachPiece, decideAdjustment, proposeAdjustment } from "../../services/adjustments.ts";
 import { adjustmentsInView, getAdjustment, previewAdjustment } from "../../sql/adjustments.ts";
 import { readPiece } from "../../sql/pieces.ts";
 import { grappesByIds } from "../../sql/resources.ts";
 import { attachment } from "../exports.ts";
 import type { AppDeps } from "../registry.ts";
-import { handle, Reply, type RouteDef } from "../registry.ts";
+import { BUSY_WAIT_MS, handle, Reply, type RouteDef } from "../registry.ts";
 import { receiveUpload } from "../uploads.ts";
 import { actor, essmsInScope, grappeInScope, inScope, notFound } from "./scope.ts";
 
@@ -69,8 +71,16 @@ export const ADJUSTMENTS: RouteDef[] = [
         "",
       );
       try {
-        const bytes = new Uint8Array(await readFile(upload.path));
-        return new Reply(201, await attachPiece(deps.db, a.amenagement_id, bytes, actor(principal)));
+        // Its content checked (a PDF in a worker thread, an image re-encoded) before any write.
+        const proof = await checkProof(new Uint8Array(await readFile(upload.path)));
+        const attach = () =>
+          attachPiece(deps.db, a.amenagement_id, proof, actor(principal), deps.proofQuotaBytes);
+        // The check may have taken seconds: the wait for a busy embedded database starts now.
+        const piece =
+          databaseDeadline.getStore() === undefined
+            ? await attach()
+            : await databaseDeadline.run(Date.now() + BUSY_WAIT_MS, attach);
+        return new Reply(201, piece);
       } finally {
         upload.discard();
       }

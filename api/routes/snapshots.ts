@@ -81,8 +81,16 @@ export const SNAPSHOTS: RouteDef[] = [
   handle("evidence", {
     handler: async ({ deps, scope, params, query, c }) => {
       const { g, snap } = await snapshotInScope(deps, scope, params.grappe_id, query.snapshot);
-      const zip = await evidencePack(deps.db, snap);
-      return c.body(new Uint8Array(zip), 200, {
+      // Streamed as it is read (ADR 0022): the first bytes leave before the proofs are read.
+      const zip = await evidencePack(deps.db, snap, (e) =>
+        deps.log?.({
+          level: "error",
+          request_id: c.get("requestId"),
+          message: `dossier de preuve interrompu : ${(e as Error).message}`,
+          stack: (e as Error).stack,
+        }),
+      );
+      return c.body(zip, 200, {
         "content-type": "application/zip",
         "content-disposition": attachment(`preuves_${g.grappe_id}_fige${snap.snapshot_id}.zip`),
       });

@@ -8,11 +8,13 @@ import { createApp } from "../../api/app.ts";
 import { honoPath } from "../../api/registry.ts";
 import { ROUTES } from "../../api/routes/index.ts";
 import type { Db } from "../../db/index.ts";
+import { checkProof } from "../../ingest/proofs.ts";
 import { createAction } from "../../services/actions.ts";
 import { attachPiece, proposeAdjustment } from "../../services/adjustments.ts";
 import { freezeReport } from "../../services/snapshots.ts";
 import { agendaAction, jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "../support/api-helpers.ts";
 import { freshDb, SECRET } from "../support/helpers.ts";
+import { cleanHandPdf } from "../support/proofs.ts";
 
 type Who = "admin" | "ars" | "chef_projet" | "amoa" | "anonymous";
 const WHO: Who[] = ["admin", "ars", "chef_projet", "amoa", "anonymous"];
@@ -20,7 +22,7 @@ interface Req {
   method: string;
   path: string;
   body?: unknown;
-  file?: { name: string; content: string };
+  file?: { name: string; content: string | Uint8Array };
 }
 type Expect = Record<Who, [own: number, foreign: number]>;
 
@@ -105,7 +107,7 @@ describe("authorization matrix", () => {
   /** "{adjustment}/pieces/{piece}": a proof file attached to a fresh proposal of this ESSMS. */
   const pieceOf = async (finess: string) => {
     const id = await adj(finess);
-    const p = await attachPiece(db, id, new TextEncoder().encode("%PDF-1.4\n"), "test");
+    const p = await attachPiece(db, id, await checkProof(cleanHandPdf()), "test");
     return `${id}/pieces/${p.piece_id}`;
   };
   const act = async (finess: string, grappe: string) =>
@@ -275,12 +277,12 @@ describe("authorization matrix", () => {
       own: async () => ({
         method: "POST",
         path: `/api/adjustments/${await adj("340000017")}/pieces`,
-        file: { name: "preuve.pdf", content: "%PDF-1.4\n%preuve\n" },
+        file: { name: "preuve.pdf", content: cleanHandPdf() },
       }),
       foreign: async () => ({
         method: "POST",
         path: `/api/adjustments/${await adj("350000014")}/pieces`,
-        file: { name: "preuve.pdf", content: "%PDF-1.4\n%preuve\n" },
+        file: { name: "preuve.pdf", content: cleanHandPdf() },
       }),
       expect: teamWrite(201),
     },
@@ -390,7 +392,13 @@ describe("authorization matrix", () => {
     let body: BodyInit | undefined;
     if (req.file) {
       const form = new FormData();
-      form.set("file", new File([req.file.content], req.file.name, { type: "text/csv" }));
+      const { content } = req.file;
+      form.set(
+        "file",
+        new File([typeof content === "string" ? content : new Uint8Array(content)], req.file.name, {
+          type: "text/csv",
+        }),
+      );
       body = form;
     } else if (req.body !== undefined) {
       headers["content-type"] = "application/json";

@@ -13,6 +13,7 @@ import type { Db } from "../../db/index.ts";
 import { PASSWORD, populate, USERS } from "../support/api-helpers.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { ROOT, SECRET } from "../support/helpers.ts";
+import { cleanHandPdf } from "../support/proofs.ts";
 
 /** A PDF's pages and their text, read back with Mozilla's pdf.js. */
 async function readPdf(bytes: ArrayBuffer): Promise<{ pages: number; text: string }> {
@@ -255,7 +256,7 @@ describeOnBackends("decision-grade solde and adjustments", { seed: populate }, (
         body: form,
       });
     };
-    const pdfBytes = new TextEncoder().encode("%PDF-1.4\n% attestation sans donnée nominative\n%%EOF\n");
+    const pdfBytes = cleanHandPdf() as Uint8Array<ArrayBuffer>;
     const ok = await send("attestation.pdf", pdfBytes);
     expect(ok.status).toBe(201);
     const piece = (await ok.json()) as {

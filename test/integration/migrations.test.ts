@@ -24,6 +24,7 @@ const LANDED: Record<string, string> = {
   "0012_data_version_import_rows.sql": "e42b66c0edf18a243bdcf0580c575b9b7d909537dd8341ed3943ed30d6affe38",
   "0013_data_version_essms_page.sql": "cd03e4d1a8798f39bceb9f2ffd593a4d618123b97d1c3c7668431b82503053ee",
   "0014_data_version_grappe.sql": "237b4aacd2abb3334d8a8442d30b8d2f7751b2e063fdac9d2524234502065f78",
+  "0015_piece_original.sql": "ee9f50c18dec314d54332ededa1e42e45f82cb141fa3a1aba339cf2d38e57d1d",
   "0016_token_expiry.sql": "42fba7c46aff4b886a609b271a8365d88cbd7069ea622e0fd3c0b5d86a51b916",
 };
 

@@ -15,6 +15,7 @@ import { createApp } from "../../api/app.ts";
 import { PreparedCache } from "../../api/prepared.ts";
 import type { Db } from "../../db/index.ts";
 import { importFileActive, importReferential } from "../../ingest/programme.ts";
+import { checkProof } from "../../ingest/proofs.ts";
 import { createAction, updateAction } from "../../services/actions.ts";
 import { attachPiece, decideAdjustment, proposeAdjustment } from "../../services/adjustments.ts";
 import {
@@ -27,6 +28,7 @@ import {
 } from "../support/api-helpers.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { loadRows, SECRET, writeTemp } from "../support/helpers.ts";
+import { cleanHandPdf } from "../support/proofs.ts";
 
 const D = "2025-07-01";
 const PAGE = `/api/grappes/T1?date=${D}`;
@@ -326,7 +328,7 @@ describeOnBackends("the ESSMS page kept ready to send", { seed: populate }, () =
       },
       both("answer"),
     );
-    const pdf = new TextEncoder().encode("%PDF-1.4\n% preuve\n%%EOF\n");
+    const pdf = await checkProof(cleanHandPdf());
     await expectFreshAfter(db, () => attachPiece(db, id, pdf, USERS.amoa?.email as string), both("answer"));
     await expectFreshAfter(
       db,

@@ -21,6 +21,7 @@ describe("the configuration", () => {
       inboxDir: "./data/inbox",
       ingestCron: "0 2 * * *",
       maxUploadBytes: 200 * 1024 * 1024,
+      proofQuotaBytes: 200 * 1024 * 1024,
       staleDays: 45,
       dashboardDir: undefined,
       timings: false,
@@ -38,9 +39,11 @@ describe("the configuration", () => {
       DATABASE_URL: "postgres://u@127.0.0.1:5432/cibles",
       DEMO: "0",
       CIBLES_TIMINGS: "1",
+      PROOF_QUOTA_MB: "50",
     });
     expect(c).toMatchObject({
       port: 8080,
+      proofQuotaBytes: 50 * 1024 * 1024,
       staleDays: 30,
       reportParallelism: 3,
       pseudonymisationSecret: "un-secret-de-seize-caracteres",
@@ -58,6 +61,8 @@ describe("the configuration", () => {
     ["REPORT_PARALLELISM", "5"],
     ["REPORT_PARALLELISM", "2.5"],
     ["MAX_UPLOAD_MB", "-1"],
+    ["PROOF_QUOTA_MB", "0"],
+    ["PROOF_QUOTA_MB", "deux cents"],
     ["PSEUDONYMISATION_SECRET", "   "],
     ["PSEUDONYMISATION_SECRET", "court"],
     ["DATABASE_URL", "mysql://x"],
