@@ -61,7 +61,7 @@ async function serve(db: Db, proofQuotaBytes?: number): Promise<Server> {
     0,
     "127.0.0.1",
   );
-  const s = { base: `http://127.0.0.1:${srv.port}`, close: srv.close };
+  const s = { base: `http://127.0.0.1:${srv.port}`, close: async () => void (await srv.close()) };
   servers.push(s);
   return s;
 }
