@@ -6,7 +6,8 @@ import type { Tx } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
 import type { IndicatorId } from "../domain/indicators.ts";
 import type { FinessSpan } from "./chunks.ts";
-import type { CsvSource, Encoding } from "./csv.ts";
+import type { ContentLimits, Encoding } from "./content.ts";
+import type { CsvSource } from "./csv.ts";
 import type { RowError } from "./fields.ts";
 import { KINDS, type Kind, type MergeMode } from "./kinds.ts";
 import type { Profile } from "./profile.ts";
@@ -98,6 +99,8 @@ export interface IngestOptions {
    * end; called with the FINESS the rows were for, instead of rolling back here
    */
   checkInside?: (finess: string[]) => void;
+  /** how far a file's content may go (decompressed): an upload's MAX_UPLOAD_MB (content.ts) */
+  contentLimits?: ContentLimits;
 }
 
 export type FileSource = { path: string } | { buffer: Buffer };
