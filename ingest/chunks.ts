@@ -114,6 +114,17 @@ export async function* readChunks(
             ],
           }
         : validate(rec.fields, rec.line);
+      if (rec.fault) {
+        // Rejected by its reader whatever its cells say (a JSON key repeated, a reference leading
+        // nowhere): that is its reason, not the empty cell it leaves (« valeur obligatoire
+        // manquante » when the field is there); only the FINESS cell's own verdict is kept beside
+        // it (a FINESS outside the sender's scope is counted apart).
+        const { reason, column } = rec.fault;
+        const fault: RowError = { line: rec.line, column, message: rejectionMessage(reason), reason };
+        const finess = v.ok ? [] : v.errors.filter((e) => e.column === "finess");
+        rejectRow(rec, [...finess, fault], plan, rejections, totals);
+        continue;
+      }
       if (!v.ok) {
         rejectRow(rec, v.errors, plan, rejections, totals);
         continue;
@@ -167,9 +178,12 @@ function rejectRow(
   for (const err of errors) rejections.add({ ...err, column: placeOf(rec, err.column, plan), finess });
 }
 
-/** A rejection's column; for a row read from JSON, the JSON path of the field (ADR 0014). */
+/**
+ * A rejection's column; for a row read from JSON, the JSON path of the field (ADR 0014). A path
+ * its reader gave already (`fault`) is kept as it is.
+ */
 function placeOf(rec: CsvRecord, column: string | null, plan: ReadPlan): string | null {
-  if (!rec.where || column === null) return column;
+  if (!rec.where || column === null || column === rec.fault?.column) return column;
   const at = plan.index[column];
   const rel = at === undefined ? undefined : rec.where.rel[at];
   return rel === undefined ? rec.where.base : `${rec.where.base}.${rel}`;

@@ -8,6 +8,7 @@
 import { Transform } from "node:stream";
 import { parse } from "csv-parse";
 import { DomainError, isDomainError } from "../domain/errors.ts";
+import type { RejectionReason } from "../domain/rejections.ts";
 import {
   assertRegularFile,
   type ContentLimits,
@@ -87,6 +88,11 @@ export interface CsvRecord {
    * is then the entry's index in the document.
    */
   where?: { base: string; rel: readonly string[] };
+  /**
+   * A row its reader knows is rejected whatever its cells say (ADR 0023: a JSON key repeated in
+   * what is read, a reference leading nowhere): the reason, and the JSON path it is at.
+   */
+  fault?: { reason: RejectionReason; column: string };
 }
 
 export interface CsvSource {
