@@ -54,7 +54,8 @@ describe("the bounded JSON reader", () => {
       { numRuns: 300 },
     );
     // Escapes, surrogate pairs, multi-byte characters cut across chunks.
-    const text = '{"é":"d\\u00e9j\\u00E0 \\ud83d\\ude00 😀 \\"\\\\\\/\\b\\f\\n\\r\\t","n":[-0.5e+3,0,1E2,-12]}';
+    const text =
+      '{"é":"d\\u00e9j\\u00E0 \\ud83d\\ude00 😀 \\"\\\\\\/\\b\\f\\n\\r\\t","n":[-0.5e+3,0,1E2,-12]}';
     for (const chunk of [1, 2, 3, 5])
       expect(read(Buffer.from(text), { chunk }).value).toEqual(JSON.parse(text));
   });
@@ -81,7 +82,21 @@ describe("the bounded JSON reader", () => {
       }),
       { numRuns: 300 },
     );
-    for (const bad of ['{"a":}', "[1,]", '{"a":1,}', "01", '"\u0001"', "{'a':1}", "[1 2]", "tru", '"\\x"', "1.", "-", "{}x", "NaN"])
+    for (const bad of [
+      '{"a":}',
+      "[1,]",
+      '{"a":1,}',
+      "01",
+      '"\u0001"',
+      "{'a':1}",
+      "[1 2]",
+      "tru",
+      '"\\x"',
+      "1.",
+      "-",
+      "{}x",
+      "NaN",
+    ])
       expect(() => read(Buffer.from(bad)), bad).toThrow(JsonReadError);
     expect(fault("").fault).toBe("vide");
     expect(fault('{"a":[1,2').fault).toBe("incomplet");
@@ -128,7 +143,9 @@ describe("the bounded JSON reader", () => {
 
   it("builds only what is picked: a long string or a wide object not read is never held", () => {
     const pick: Pick = { keys: { keep: { scalar: true } } };
-    const body = Buffer.from(`{"skip":"${"A".repeat(64 << 20)}","wide":{${Array.from({ length: 200_000 }, (_, i) => `"k${i}":${i}`).join(",")}},"keep":"ok"}`);
+    const body = Buffer.from(
+      `{"skip":"${"A".repeat(64 << 20)}","wide":{${Array.from({ length: 200_000 }, (_, i) => `"k${i}":${i}`).join(",")}},"keep":"ok"}`,
+    );
     global.gc?.();
     const before = process.memoryUsage().heapUsed;
     let peak = 0;
@@ -159,7 +176,12 @@ describe("the bounded JSON reader", () => {
   it("tells a repeated key among what is read, keeps the first value, and ignores one not read", () => {
     const pick: Pick = {
       allKeys: true,
-      keys: { entry: { items: { keys: { status: { scalar: true }, subject: { keys: { reference: { scalar: true } } } } }, stream: true } },
+      keys: {
+        entry: {
+          items: { keys: { status: { scalar: true }, subject: { keys: { reference: { scalar: true } } } } },
+          stream: true,
+        },
+      },
     };
     const { items, duplicate } = read(
       Buffer.from(
