@@ -147,22 +147,41 @@ async function runLine(
   const end = opts.dryRun
     ? dryRunEnd(db, content.kind, opts.checkInside)
     : importEnd(db, opts, started, rejections);
-  return end.transaction(async (tx) => {
-    await claimContent(db, tx, content.sha256, alreadyLoaded);
-    const importId = await end.reserveId(tx);
-    await createStage(tx, def); // 4. stage: temporary tables
-    await prepareMerge(db, tx);
-    const totals = emptyTotals();
-    const chunks = rows.chunks({ rejections, totals, onProgress: opts.onProgress }); // 2–3. read, validate
-    await stageAndMerge(db, tx, def, importId, chunks, opts); // 4–5. stage, merge
-    // 3. the file (its share of rejected rows), with what its reader warned about
-    const result = withWarnings(
-      verdict(content.label, content.kind, content.sha256, totals, rejections),
-      opts,
-    );
-    await refreshActivity(tx, def, result.loaded, [...totals.perFiness.keys()]); // 6. refresh
-    return end.finish(tx, result, importId, totals.perFiness); // 7. record (or measure)
-  });
+  const totals = emptyTotals();
+  // 2–3. read, validate. The first chunk is read before the transaction opens: the embedded
+  // database's one session is not held while a file's first rows (often all of them, and in a
+  // Bundle whatever it holds that is not read) are read (ADR 0023).
+  const reading = rows.chunks({ rejections, totals, onProgress: opts.onProgress });
+  try {
+    const chunks = await primed(reading);
+    return await end.transaction(async (tx) => {
+      await claimContent(db, tx, content.sha256, alreadyLoaded);
+      const importId = await end.reserveId(tx);
+      await createStage(tx, def); // 4. stage: temporary tables
+      await prepareMerge(db, tx);
+      await stageAndMerge(db, tx, def, importId, chunks, opts); // 4–5. stage, merge
+      // 3. the file (its share of rejected rows), with what its reader warned about
+      const result = withWarnings(
+        verdict(content.label, content.kind, content.sha256, totals, rejections),
+        opts,
+      );
+      await refreshActivity(tx, def, result.loaded, [...totals.perFiness.keys()]); // 6. refresh
+      return end.finish(tx, result, importId, totals.perFiness); // 7. record (or measure)
+    });
+  } finally {
+    // Whatever happened, the file is closed and a reading worker's job stopped.
+    await reading.return(undefined).catch(() => {});
+  }
+}
+
+/** The chunks, the first already read: the same chunks, in the same order. */
+async function primed(chunks: AsyncGenerator<Chunk>): Promise<AsyncGenerator<Chunk>> {
+  const first = await chunks.next();
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    yield* chunks;
+  })();
 }
 
 /** What the reader warned about (a Bundle without update trace), in the file's result and record. */
