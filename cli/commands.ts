@@ -120,7 +120,7 @@ function describeIngest(r: IngestFileResult): string {
       : r.status === "skipped"
         ? `${essai}${r.file}${kind} : ignoré (${r.message})`
         : r.status === "unread"
-          ? `${r.file} : NON LU — ${r.message}`
+          ? `${r.file} : ${r.message ?? "fichier non lu"}`
           : `${essai}${r.file}${kind} : REFUSÉ — ${r.message}`;
   const warnings = (r.warnings ?? []).map((w) => `  avertissement : ${warningMessage(w)}`);
   const c = r.changes;

@@ -8,7 +8,13 @@ import type { Day } from "../domain/dates.ts";
 import { checkFiness } from "../domain/finess.ts";
 import { rejectionMessage } from "../domain/rejections.ts";
 import type { CsvRecord } from "./csv.ts";
-import { compileRowValidator, fieldContext, type RowError } from "./fields.ts";
+import {
+  type CheckedRow,
+  compileRowValidator,
+  fieldContext,
+  type RowError,
+  type RowValidator,
+} from "./fields.ts";
 import { KIND_DEFS, type Kind, type KindDef, sejourKey } from "./kinds.ts";
 import type { Profile } from "./profile.ts";
 import { pseudonymise } from "./pseudonym.ts";
@@ -101,30 +107,7 @@ export async function* readChunks(
     for (const rec of batch) {
       totals.rows += 1;
       if (onProgress && totals.rows % 100_000 === 0) onProgress(totals.rows);
-      const v = hasShiftedFields(rec.fields, plan.headerLength)
-        ? {
-            ok: false as const,
-            errors: [
-              {
-                line: rec.line,
-                column: null,
-                message: rejectionMessage("champs_en_trop"),
-                reason: "champs_en_trop" as const,
-              },
-            ],
-          }
-        : validate(rec.fields, rec.line);
-      if (rec.fault) {
-        // Rejected by its reader whatever its cells say (a JSON key repeated, a reference leading
-        // nowhere): that is its reason, not the empty cell it leaves (« valeur obligatoire
-        // manquante » when the field is there); only the FINESS cell's own verdict is kept beside
-        // it (a FINESS outside the sender's scope is counted apart).
-        const { reason, column } = rec.fault;
-        const fault: RowError = { line: rec.line, column, message: rejectionMessage(reason), reason };
-        const finess = v.ok ? [] : v.errors.filter((e) => e.column === "finess");
-        rejectRow(rec, [...finess, fault], plan, rejections, totals);
-        continue;
-      }
+      const v = checkRecord(rec, validate, plan.headerLength);
       if (!v.ok) {
         rejectRow(rec, v.errors, plan, rejections, totals);
         continue;
@@ -155,6 +138,33 @@ export async function* readChunks(
     }
   }
   if (buf.length > 0) yield closeChunk();
+}
+
+/**
+ * A record's verdict: shifted fields (an unquoted separator), else its cells' rules, else its
+ * reader's fault — a JSON key repeated, a reference leading nowhere (ADR 0023). The fault is then
+ * its reason, not the empty cell it leaves (« valeur obligatoire manquante » when the field is
+ * there); only the FINESS cell's own verdict is kept beside it (a FINESS outside the sender's
+ * scope is counted apart).
+ */
+function checkRecord(rec: CsvRecord, validate: RowValidator, headerLength: number): CheckedRow {
+  if (hasShiftedFields(rec.fields, headerLength))
+    return {
+      ok: false,
+      errors: [
+        {
+          line: rec.line,
+          column: null,
+          message: rejectionMessage("champs_en_trop"),
+          reason: "champs_en_trop",
+        },
+      ],
+    };
+  const v = validate(rec.fields, rec.line);
+  if (!rec.fault) return v;
+  const { reason, column } = rec.fault;
+  const fault: RowError = { line: rec.line, column, message: rejectionMessage(reason), reason };
+  return { ok: false, errors: [...(v.ok ? [] : v.errors.filter((e) => e.column === "finess")), fault] };
 }
 
 /**
