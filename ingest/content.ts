@@ -97,9 +97,14 @@ function storedSize(src: FileSource): number {
 }
 
 function storedStream(src: FileSource, highWaterMark: number): Readable {
-  if ("buffer" in src) return Readable.from([src.buffer]);
+  if ("buffer" in src) return Readable.from(slices(src.buffer, highWaterMark), { objectMode: false });
   assertRegularFile(src.path);
   return createReadStream(src.path, { highWaterMark });
+}
+
+/** A buffer in slices of `size` bytes, as a file would be read. */
+function* slices(buffer: Buffer, size: number): Generator<Buffer> {
+  for (let i = 0; i < buffer.length; i += size) yield buffer.subarray(i, i + size);
 }
 
 /** The decompressed bytes of a gzip file, bounded (`gzipBound`); a corrupt archive is refused. */
