@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { isDay } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
+import { INGEST_WARNING_KINDS } from "../domain/ingest-warnings.ts";
 import { ROLES } from "../domain/roles.ts";
 import { ACTION_STATUS, AMENAGEMENT_ETAT, IMPORT_STATUS, PIECE_MEDIA_TYPE } from "../domain/vocabulary.ts";
 
@@ -440,10 +441,17 @@ export const uploadAccepted = z.object({
   status: z.literal("running"),
 });
 
+/** What an import's summary warns about (cli.md `warnings`; domain/ingest-warnings.ts). */
+export const ingestWarning = z.object({
+  kind: z.enum(INGEST_WARNING_KINDS),
+  count: z.number().int(),
+  lines: z.array(z.number().int()).optional(),
+});
+
 export const ingestEntry = z.object({
   file: z.string(),
   kind: z.string().nullable(),
-  status: z.enum(["loaded", "skipped", "refused"]),
+  status: z.enum(["loaded", "skipped", "refused", "unread"]),
   rows: z.number().int(),
   loaded: z.number().int(),
   rejected: z.number().int(),
@@ -453,6 +461,7 @@ export const ingestEntry = z.object({
   import_id: z.number().int().optional(),
   sha256: z.string().optional(),
   already_loaded: z.number().int().optional(),
+  warnings: z.array(ingestWarning).optional(),
 });
 
 const indicatorShift = z.object({

@@ -6,6 +6,7 @@ import { type Db, dbOf } from "../db/index.ts";
 import { isMeasurementDay, parisDateTime } from "../domain/dates.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { INDICATOR_IDS, isIndicatorId } from "../domain/indicators.ts";
+import { warningMessage } from "../domain/ingest-warnings.ts";
 import { reportCsv } from "../domain/report-csv.ts";
 import { worklistCsv } from "../domain/worklist.ts";
 import { DEMO_USERS, isEmpty, seedDemo } from "../fixtures/seed.ts";
@@ -113,12 +114,16 @@ function programmeCommand(
 function describeIngest(r: IngestFileResult): string {
   const lignes = (n: number) => (n < 2 ? `${n} ligne` : `${n} lignes`);
   const essai = r.dry_run ? "[essai, rien n'est enregistré] " : "";
+  const kind = r.kind ? ` [${r.kind}]` : "";
   const head =
     r.status === "loaded"
       ? `${essai}${r.file} [${r.kind}] : ${r.loaded}/${lignes(r.rows)} ${r.dry_run ? (r.loaded < 2 ? "serait chargée" : "seraient chargées") : r.loaded < 2 ? "chargée" : "chargées"}${r.rejected ? `, ${r.rejected} ${r.rejected < 2 ? "rejetée" : "rejetées"}` : ""}`
       : r.status === "skipped"
-        ? `${essai}${r.file}${r.kind ? ` [${r.kind}]` : ""} : ignoré (${r.message})`
-        : `${essai}${r.file}${r.kind ? ` [${r.kind}]` : ""} : REFUSÉ — ${r.message}`;
+        ? `${essai}${r.file}${kind} : ignoré (${r.message})`
+        : r.status === "unread"
+          ? `${r.file} : ${r.message ?? "fichier non lu"}`
+          : `${essai}${r.file}${kind} : REFUSÉ — ${r.message}`;
+  const warnings = (r.warnings ?? []).map((w) => `  avertissement : ${warningMessage(w)}`);
   const c = r.changes;
   const changes = c
     ? [
@@ -130,7 +135,7 @@ function describeIngest(r: IngestFileResult): string {
     : [];
   const lines = r.errors.slice(0, 10).map((e) => `  ${rowErrorPlace(e)} : ${e.message}`);
   if (r.errors.length > 10) lines.push(`  … ${r.errors.length - 10} autres erreurs`);
-  return [head, ...changes, ...lines].join("\n");
+  return [head, ...warnings, ...changes, ...lines].join("\n");
 }
 
 export const commands: Record<string, Command> = {
@@ -587,7 +592,7 @@ function describeRun(run: WorkerRun): string {
   const head = `Import planifié n° ${run.run_id} : ${run.files.length} fichier(s), résultat ${run.outcome}${run.message ? ` — ${run.message}` : ""}`;
   const lines = run.files.map(
     (f) =>
-      `  ${f.file} : ${f.status}${f.moved_to ? ` → ${f.moved_to}` : ""}${f.status === "loaded" ? ` (${f.loaded}/${f.rows} lignes)` : ""}${f.message && f.status !== "loaded" ? ` — ${f.message}` : ""}`,
+      `  ${f.file} : ${f.status}${f.moved_to ? ` → ${f.moved_to}` : ""}${f.status === "loaded" ? ` (${f.loaded}/${f.rows} lignes)` : ""}${f.message ? ` — ${f.message}` : ""}`,
   );
   return [head, ...lines].join("\n");
 }

@@ -6,8 +6,10 @@ export type Day = string;
 
 const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const FR_DAY = /^(\d{2})\/(\d{2})\/(\d{4})$/;
+// Seconds may carry any number of fraction digits (FHIR allows 9, .NET writes 7, PostgreSQL 6):
+// only the day is kept, so nothing finer than the microsecond is ever needed (exports.md §1).
 const ISO_TS =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const FR_TS = /^(\d{2})\/(\d{2})\/(\d{4})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
 
 export function daysInMonth(year: number, month: number): number {

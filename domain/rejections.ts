@@ -28,7 +28,7 @@ export const REJECTION_REASONS = {
   finess_en_double: "FINESS déjà présent plus haut dans le fichier : un ESSMS appartient à une seule grappe",
   date_illisible: "date illisible : format attendu AAAA-MM-JJ ou JJ/MM/AAAA",
   horodatage_illisible:
-    "date illisible : formats attendus AAAA-MM-JJ, JJ/MM/AAAA, AAAA-MM-JJTHH:MM[:SS][Z|±HH:MM] ou JJ/MM/AAAA HH:MM[:SS]",
+    "date illisible : formats attendus AAAA-MM-JJ, JJ/MM/AAAA, AAAA-MM-JJTHH:MM[:SS[.fff]][Z|±HH:MM] ou JJ/MM/AAAA HH:MM[:SS]",
   date_trop_ancienne: "date antérieure au 01/01/1990",
   date_trop_lointaine: "date postérieure de plus d'un an à la date d'import",
   sortie_avant_entree: "date de sortie antérieure à la date d'entrée",
@@ -48,6 +48,10 @@ export const REJECTION_REASONS = {
   caractere_interdit: "caractère de contrôle ou de direction d'écriture interdit",
   champs_en_trop:
     "plus de champs que l'en-tête : un séparateur non protégé a décalé les valeurs (mettez ce champ entre guillemets)",
+  cle_json_en_double:
+    "clé JSON en double : la ressource répète un champ lu (FHIR l'interdit), aucune des deux valeurs n'est retenue",
+  reference_introuvable:
+    "référence introuvable : ni entrée du fichier, ni ressource contenue (#id), ni identifiant local de l'usager",
 } as const;
 
 export type RejectionReason = keyof typeof REJECTION_REASONS;

@@ -8,7 +8,13 @@ import type { Day } from "../domain/dates.ts";
 import { checkFiness } from "../domain/finess.ts";
 import { rejectionMessage } from "../domain/rejections.ts";
 import type { CsvRecord } from "./csv.ts";
-import { compileRowValidator, fieldContext, type RowError } from "./fields.ts";
+import {
+  type CheckedRow,
+  compileRowValidator,
+  fieldContext,
+  type RowError,
+  type RowValidator,
+} from "./fields.ts";
 import { KIND_DEFS, type Kind, type KindDef, sejourKey } from "./kinds.ts";
 import type { Profile } from "./profile.ts";
 import { pseudonymise } from "./pseudonym.ts";
@@ -101,19 +107,7 @@ export async function* readChunks(
     for (const rec of batch) {
       totals.rows += 1;
       if (onProgress && totals.rows % 100_000 === 0) onProgress(totals.rows);
-      const v = hasShiftedFields(rec.fields, plan.headerLength)
-        ? {
-            ok: false as const,
-            errors: [
-              {
-                line: rec.line,
-                column: null,
-                message: rejectionMessage("champs_en_trop"),
-                reason: "champs_en_trop" as const,
-              },
-            ],
-          }
-        : validate(rec.fields, rec.line);
+      const v = checkRecord(rec, validate, plan.headerLength);
       if (!v.ok) {
         rejectRow(rec, v.errors, plan, rejections, totals);
         continue;
@@ -147,6 +141,33 @@ export async function* readChunks(
 }
 
 /**
+ * A record's verdict: shifted fields (an unquoted separator), else its cells' rules, else its
+ * reader's fault — a JSON key repeated, a reference leading nowhere (ADR 0023). The fault is then
+ * its reason, not the empty cell it leaves (« valeur obligatoire manquante » when the field is
+ * there); only the FINESS cell's own verdict is kept beside it (a FINESS outside the sender's
+ * scope is counted apart).
+ */
+function checkRecord(rec: CsvRecord, validate: RowValidator, headerLength: number): CheckedRow {
+  if (hasShiftedFields(rec.fields, headerLength))
+    return {
+      ok: false,
+      errors: [
+        {
+          line: rec.line,
+          column: null,
+          message: rejectionMessage("champs_en_trop"),
+          reason: "champs_en_trop",
+        },
+      ],
+    };
+  const v = validate(rec.fields, rec.line);
+  if (!rec.fault) return v;
+  const { reason, column } = rec.fault;
+  const fault: RowError = { line: rec.line, column, message: rejectionMessage(reason), reason };
+  return { ok: false, errors: [...(v.ok ? [] : v.errors.filter((e) => e.column === "finess")), fault] };
+}
+
+/**
  * A rejected row: counted (apart when its FINESS is outside the sender's scope) and its errors
  * logged with the row's FINESS when that cell is valid (known and in scope): who may see them.
  */
@@ -167,9 +188,12 @@ function rejectRow(
   for (const err of errors) rejections.add({ ...err, column: placeOf(rec, err.column, plan), finess });
 }
 
-/** A rejection's column; for a row read from JSON, the JSON path of the field (ADR 0014). */
+/**
+ * A rejection's column; for a row read from JSON, the JSON path of the field (ADR 0014). A path
+ * its reader gave already (`fault`) is kept as it is.
+ */
 function placeOf(rec: CsvRecord, column: string | null, plan: ReadPlan): string | null {
-  if (!rec.where || column === null) return column;
+  if (!rec.where || column === null || column === rec.fault?.column) return column;
   const at = plan.index[column];
   const rel = at === undefined ? undefined : rec.where.rel[at];
   return rel === undefined ? rec.where.base : `${rec.where.base}.${rel}`;

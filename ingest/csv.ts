@@ -5,103 +5,30 @@
  * every field empty) skipped, header names folded. Streaming: a file is never held whole in memory.
  */
 
-import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
 import { Transform } from "node:stream";
 import { parse } from "csv-parse";
-import { DomainError } from "../domain/errors.ts";
+import { DomainError, isDomainError } from "../domain/errors.ts";
+import type { RejectionReason } from "../domain/rejections.ts";
+import {
+  assertRegularFile,
+  type ContentLimits,
+  type ContentProbe,
+  contentInput,
+  type Encoding,
+  probeContent,
+} from "./content.ts";
 
-export type Encoding = "utf-8" | "windows-1252" | "utf-16le" | "utf-16be";
+export { assertRegularFile, type Encoding };
 
-/** UTF-16 with its byte-order mark (Excel's "Texte Unicode"), else null. */
-function utf16Bom(head: Uint8Array): "utf-16le" | "utf-16be" | null {
-  if (head[0] === 0xff && head[1] === 0xfe) return "utf-16le";
-  if (head[0] === 0xfe && head[1] === 0xff) return "utf-16be";
-  return null;
-}
+/** What the probe tells of a file (content.ts `probeContent`). */
+export type FileProbe = ContentProbe;
 
-export interface FileProbe {
-  sha256: string;
-  bytes: number;
-  encoding: Encoding;
-  /** false when the file holds NUL bytes (a spreadsheet, an archive…) */
-  isText: boolean;
-}
-
-/** One streaming pass: content hash, size, and whether the bytes are valid UTF-8. */
 /**
- * Refuses (DomainError `file_refused`), in French, whatever is not a regular file once symbolic links are followed (a link to
- * `/dev/zero`, a FIFO, a socket, a folder): the importers read only regular files.
+ * One streaming pass over a file's content (decompressed if it is gzip, bounded by `limits`):
+ * its hash, size, encoding and whether it is text.
  */
-export function assertRegularFile(path: string): void {
-  let st: ReturnType<typeof statSync>;
-  try {
-    st = statSync(path);
-  } catch {
-    throw new DomainError("file_refused", `fichier introuvable ou illisible : ${path}`);
-  }
-  if (!st.isFile())
-    throw new DomainError(
-      "file_refused",
-      `${path} n'est pas un fichier ordinaire (dossier, tube, périphérique ou lien vers l'un d'eux) : rien n'a été lu`,
-    );
-}
-
-export async function probeFile(path: string): Promise<FileProbe> {
-  assertRegularFile(path);
-  const hash = createHash("sha256");
-  let decoder: TextDecoder | null = null;
-  let utf16: "utf-16le" | "utf-16be" | null = null;
-  let valid = true;
-  let isText = true;
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    if (decoder === null) {
-      // The first chunk tells UTF-16 by its BOM; its NUL bytes are then text.
-      utf16 = utf16Bom(chunk);
-      decoder = new TextDecoder(utf16 ?? "utf-8", { fatal: true });
-    }
-    hash.update(chunk);
-    bytes += chunk.length;
-    if (isText && utf16 === null && chunk.includes(0)) isText = false;
-    if (valid) {
-      try {
-        decoder.decode(chunk, { stream: true });
-      } catch {
-        valid = false;
-      }
-    }
-  }
-  if (valid && decoder) {
-    try {
-      decoder.decode();
-    } catch {
-      valid = false;
-    }
-  }
-  // Invalid UTF-16 (a lone surrogate) is not text; invalid UTF-8 is Windows-1252.
-  if (utf16) return { sha256: hash.digest("hex"), bytes, encoding: utf16, isText: valid };
-  return { sha256: hash.digest("hex"), bytes, encoding: valid ? "utf-8" : "windows-1252", isText };
-}
-
-export function probeBuffer(buf: Uint8Array): FileProbe {
-  const sha256 = createHash("sha256").update(buf).digest("hex");
-  const utf16 = utf16Bom(buf);
-  const decodes = (enc: Encoding) => {
-    try {
-      new TextDecoder(enc, { fatal: true }).decode(buf);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (utf16) return { sha256, bytes: buf.length, encoding: utf16, isText: decodes(utf16) };
-  return {
-    sha256,
-    bytes: buf.length,
-    encoding: decodes("utf-8") ? "utf-8" : "windows-1252",
-    isText: !buf.includes(0),
-  };
+export async function probeFile(path: string, limits: ContentLimits = {}): Promise<FileProbe> {
+  return probeContent({ path }, limits);
 }
 
 /** An Excel `sep=X` first line: the delimiter it names, else null. */
@@ -161,6 +88,11 @@ export interface CsvRecord {
    * is then the entry's index in the document.
    */
   where?: { base: string; rel: readonly string[] };
+  /**
+   * A row its reader knows is rejected whatever its cells say (ADR 0023: a JSON key repeated in
+   * what is read, a reference leading nowhere): the reason, and the JSON path it is at.
+   */
+  fault?: { reason: RejectionReason; column: string };
 }
 
 export interface CsvSource {
@@ -288,7 +220,8 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
     try {
       return await reader.next();
     } catch (e) {
-      throw csvRefused(csvMessage(e));
+      // Our own refusals (a compressed file beyond its bounds) say what they are.
+      throw isDomainError(e, "file_refused") ? e : csvRefused(csvMessage(e));
     }
   };
   const { header, pending } = await readHeader(pull, lineOf);
@@ -426,11 +359,9 @@ export function csvMessage(e: unknown): string {
   return `fichier CSV illisible${where} : ${what}`;
 }
 
-export function fileInput(path: string): () => NodeJS.ReadableStream {
-  return () => {
-    assertRegularFile(path);
-    return createReadStream(path, { highWaterMark: 1 << 20 });
-  };
+/** The file's content as a byte stream, opened at each call (decompressed if it is gzip). */
+export function fileInput(path: string, limits: ContentLimits = {}): () => NodeJS.ReadableStream {
+  return contentInput({ path }, limits);
 }
 
 /**

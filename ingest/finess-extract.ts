@@ -38,8 +38,9 @@ export async function importFinessExtract(db: Db, path: string): Promise<FinessE
   const base = emptyFinessResult(path);
   let source: Awaited<ReturnType<typeof openCsv>>;
   try {
-    // Bounded before it is read: a regular text file of at most MAX_EXTRACT_BYTES.
-    const probe = await probeFile(path);
+    // Bounded before it is read: a regular text file of at most MAX_EXTRACT_BYTES (decompressed).
+    const limits = { maxBytes: MAX_EXTRACT_BYTES };
+    const probe = await probeFile(path, limits);
     if (probe.bytes > MAX_EXTRACT_BYTES)
       return {
         ...base,
@@ -49,7 +50,7 @@ export async function importFinessExtract(db: Db, path: string): Promise<FinessE
     if (!probe.isText)
       return { ...base, status: "refused", message: "le fichier n'est pas un fichier texte (CSV attendu)" };
     // The first line is metadata, read as the "header" and ignored.
-    source = await openCsv(fileInput(path), probe.encoding);
+    source = await openCsv(fileInput(path, limits), probe.encoding);
   } catch (e) {
     if (isDomainError(e, "file_refused")) return { ...base, status: "refused", message: e.message };
     throw e;

@@ -11,14 +11,14 @@
  * differently (`informationsGeneralesPMEJ`, `numFiness`): both are read, keys compared without
  * case. An EGE whose `etatObjet` is not `A` (actif) is closed.
  *
- * Streamed (`$.pmej.*`, one legal entity and its establishments at a time); rows are upserted
- * by batches in one transaction. The report is the extract's: establishments loaded, categories
- * filled, ESSMS of the referential missing from the feed, and those it says are closed.
+ * Streamed by the bounded reader (json-reader.ts, ADR 0023: `pmej` items one at a time, of each
+ * only the members below, nesting bounded, work linear in the bytes); gzip or not (bounded by
+ * MAX_FEED_BYTES decompressed and content.ts's ratio), UTF-8, Windows-1252 or UTF-16. Rows are
+ * upserted by batches in one transaction. The report is the extract's: establishments loaded,
+ * categories filled, ESSMS of the referential missing from the feed, and those it says are closed.
  */
-import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
-import { createGunzip } from "node:zlib";
-import { JSONParser } from "@streamparser/json";
 import type { Db, Tx } from "../db/index.ts";
+import { isDomainError } from "../domain/errors.ts";
 import { checkFiness } from "../domain/finess.ts";
 import {
   fillCategories,
@@ -27,12 +27,37 @@ import {
   upsertReference,
 } from "../sql/finess-reference.ts";
 import { knownFiness } from "../sql/programme.ts";
-import { assertRegularFile } from "./csv.ts";
+import { type ContentLimits, type ContentProbe, contentChunks, probeContent, Utf8Feed } from "./content.ts";
 import { emptyFinessResult, type FinessExtractResult } from "./finess-result.ts";
+import { JsonReadError, JsonReader, MAX_JSON_DEPTH, type Pick } from "./json-reader.ts";
 
-/** The feed is read as a stream: bounded in size only against a runaway file. */
+/** The feed is read as a stream: bounded in size (decompressed) only against a runaway file. */
 export const MAX_FEED_BYTES = 2 * 1024 * 1024 * 1024;
 const BATCH = 10_000;
+/** The most bytes the part read of one `pmej` (a legal entity and its establishments) may weigh. */
+const MAX_PMEJ_BYTES = 16 << 20;
+
+// What is read of the feed (keys compared without case, kept under these spellings).
+const S: Pick = { scalar: true };
+/** A code written bare (`"500"`) or as a coding (`{ "code": "500", "system": … }`). */
+const CODE: Pick = { scalar: true, keys: { code: S } };
+const EGE: Pick = {
+  keys: {
+    informationsGeneralesEGE: { keys: { numFinessEge: S, nomEgeCourt: S, nomEgeLong: S, dateFermeture: S } },
+    categorieEntiteGeographiqueExercice: CODE,
+    etatObjet: CODE,
+    adresse: { items: { keys: { cogCommune: S } } },
+  },
+};
+const PMEJ: Pick = {
+  keys: {
+    informationsGeneralesPmej: { keys: { numFinessPm: S } },
+    numFiness: S,
+    numFinessPm: S,
+    ege: { items: EGE },
+  },
+};
+const FEED: Pick = { keys: { pmej: { items: PMEJ, stream: true } } };
 
 /** `*.json` or `*.json.gz`: the JSON feed rather than the etalab CSV extract. */
 export function isFinessFeedName(path: string): boolean {
@@ -100,18 +125,11 @@ function finessEjOf(pmej: Json): string | null {
   return c.ok ? c.finess : null;
 }
 
-/** The first two bytes: gzip's magic number says the file is a `.json.gz`. */
-function isGzip(path: string): boolean {
-  const fd = openSync(path, "r");
-  try {
-    const head = Buffer.alloc(2);
-    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export async function importFinessFeed(db: Db, path: string): Promise<FinessExtractResult> {
+export async function importFinessFeed(
+  db: Db,
+  path: string,
+  limits: ContentLimits = { maxBytes: MAX_FEED_BYTES },
+): Promise<FinessExtractResult> {
   const base = emptyFinessResult(path);
   const refuse = (message: string, rows = 0): FinessExtractResult => ({
     ...base,
@@ -119,21 +137,21 @@ export async function importFinessFeed(db: Db, path: string): Promise<FinessExtr
     status: "refused",
     message,
   });
-  let size: number;
+  // One pass first: bounded (decompressed), its encoding told, before anything is stored.
+  let probe: ContentProbe;
   try {
-    assertRegularFile(path);
-    size = statSync(path).size;
+    probe = await probeContent({ path }, limits);
   } catch (e) {
-    return refuse((e as Error).message);
+    if (isDomainError(e, "file_refused")) return refuse(e.message);
+    throw e;
   }
-  if (size === 0) return refuse("fichier vide");
-  if (size > MAX_FEED_BYTES) return refuse("fichier trop volumineux pour le flux FINESS (2 Go au plus)");
-  const gz = isGzip(path);
+  if (probe.bytes === 0) return refuse("fichier vide");
+  if (!probe.isText) return refuse("le fichier n'est pas un fichier texte (flux FINESS JSON attendu)");
   const read: FeedRead = { essms: await knownFiness(db), closed: new Set(), pmej: 0, ege: 0, loaded: 0 };
   let filled = 0;
   try {
     await db.transaction(async (tx) => {
-      await loadFeed(tx, path, gz, read);
+      await loadFeed(tx, path, probe, limits, read);
       // Nothing loaded: the transaction rolls back (and the file is refused below).
       if (read.loaded === 0) throw new FeedRefused("");
       filled = await fillCategories(tx);
@@ -170,76 +188,92 @@ interface FeedRead {
 }
 
 /**
- * Streams the feed (`$.pmej.*`) into the reference table, by batches of BATCH rows; a syntax
- * error, a truncated document or a corrupt archive refuses the file (FeedRefused).
+ * Streams the feed (`pmej` items) into the reference table, by batches of BATCH rows; a syntax
+ * error, a truncated document, nesting beyond MAX_JSON_DEPTH or a corrupt archive refuses the file
+ * (FeedRefused), its position given as the byte offset in the file as stored and the JSON path.
  */
-async function loadFeed(tx: Tx, path: string, gz: boolean, read: FeedRead): Promise<void> {
+async function loadFeed(
+  tx: Tx,
+  path: string,
+  probe: ContentProbe,
+  limits: ContentLimits,
+  read: FeedRead,
+): Promise<void> {
   let batch: ReferenceRow[] = [];
-  const parser = new JSONParser({ paths: ["$.pmej.*"], keepStack: false });
-  parser.onValue = ({ value }) => {
-    const pmej = obj(value);
-    if (!pmej) return;
-    read.pmej += 1;
-    const ej = finessEjOf(pmej);
-    const eges = get(pmej, "ege");
-    for (const raw of Array.isArray(eges) ? eges : []) {
-      const ege = obj(raw);
-      if (!ege) continue;
-      read.ege += 1;
-      const r = egeRow(ege, ej);
-      if (!r) continue;
-      batch.push(r.row);
-      if (r.closed && read.essms.has(r.row[0])) read.closed.add(r.row[0]);
-    }
-  };
-  const file = createReadStream(path, { highWaterMark: 1 << 16 });
-  // A `.json.gz` as published: decompressed as it is read.
-  const stream: NodeJS.ReadableStream = gz ? file.pipe(createGunzip()) : file;
-  if (gz) file.on("error", (e) => (stream as unknown as { destroy(e: Error): void }).destroy(e));
-  let offset = 0;
+  const reader = new JsonReader({
+    pick: FEED,
+    foldCase: true,
+    maxItemBytes: MAX_PMEJ_BYTES,
+    onItem: ({ value }) => {
+      const pmej = obj(value);
+      if (pmej) batch.push(...pmejRows(pmej, read));
+    },
+  });
+  const utf8 = new Utf8Feed(probe.encoding);
   try {
-    for await (const raw of stream as AsyncIterable<Buffer>) {
-      if (feed(parser, raw, offset)) break;
-      offset += raw.length;
+    for await (const chunk of contentChunks({ path }, limits)) {
+      reader.write(utf8.convert(chunk));
       if (batch.length >= BATCH) {
         await upsertReference(tx, batch);
         read.loaded += batch.length;
         batch = [];
       }
     }
+    reader.write(utf8.flush());
+    reader.end();
   } catch (e) {
-    if (e instanceof FeedRefused || !gz) throw e;
-    throw new FeedRefused("fichier .json.gz illisible (archive gzip corrompue ou tronquée)");
-  }
-  if (!parser.isEnded) {
-    try {
-      parser.end();
-    } catch {
-      throw new FeedRefused("fichier JSON illisible : document incomplet (fichier tronqué ?)");
-    }
+    if (e instanceof JsonReadError) throw feedRefusal(e, probe.gzip ? null : utf8);
+    if (isDomainError(e, "file_refused")) throw new FeedRefused(e.message);
+    throw e;
   }
   await upsertReference(tx, batch);
   read.loaded += batch.length;
 }
 
+/** One `pmej` element's establishments as reference rows (the closed ones of the referential noted). */
+function pmejRows(pmej: Json, read: FeedRead): ReferenceRow[] {
+  read.pmej += 1;
+  const ej = finessEjOf(pmej);
+  const eges = get(pmej, "ege");
+  const rows: ReferenceRow[] = [];
+  for (const raw of Array.isArray(eges) ? eges : []) {
+    const ege = obj(raw);
+    if (!ege) continue;
+    read.ege += 1;
+    const r = egeRow(ege, ej);
+    if (!r) continue;
+    rows.push(r.row);
+    if (r.closed && read.essms.has(r.row[0])) read.closed.add(r.row[0]);
+  }
+  return rows;
+}
+
 class FeedRefused extends Error {}
 
-/** Feeds a chunk to the parser; true once the document has ended. A syntax error refuses the file. */
-function feed(parser: JSONParser, chunk: Buffer, offset: number): boolean {
-  if (parser.isEnded) {
-    if (chunk.toString("latin1").trim() !== "")
-      throw new FeedRefused(`fichier JSON illisible (vers l'octet ${offset})`);
-    return true;
+/** The reader's fault, in French, at its byte offset (in the file as stored; `null`: gzip content). */
+function feedRefusal(e: JsonReadError, utf8: Utf8Feed | null): FeedRefused {
+  const at = utf8
+    ? `à l'octet ${utf8.storedOffset(e.offset)}`
+    : `à l'octet ${e.offset} du contenu décompressé`;
+  const where = `${at}${e.path ? ` (${e.path})` : ""}`;
+  switch (e.fault) {
+    case "vide":
+      return new FeedRefused("fichier vide");
+    case "incomplet":
+      return new FeedRefused("fichier JSON illisible : document incomplet (fichier tronqué ?)");
+    case "profondeur":
+      return new FeedRefused(
+        `fichier JSON refusé : plus de ${MAX_JSON_DEPTH} niveaux d'imbrication ${where} ; rien n'a été chargé`,
+      );
+    case "valeur_trop_grande":
+      return new FeedRefused(
+        `une structure (pmej) du flux dépasse ${MAX_PMEJ_BYTES >> 20} Mo ${where} : fichier refusé, rien n'a été chargé`,
+      );
+    case "liste_attendue":
+      return new FeedRefused(
+        "le champ pmej du flux doit être une liste : flux FINESS « Structures » attendu",
+      );
+    default:
+      return new FeedRefused(`fichier JSON illisible ${where} : flux FINESS « Structures » attendu`);
   }
-  try {
-    parser.write(
-      offset === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? chunk.subarray(3) : chunk,
-    );
-  } catch {
-    // The library's message may quote the document: never passed on.
-    throw new FeedRefused(
-      `fichier JSON illisible (vers l'octet ${offset}) : flux FINESS « Structures » attendu`,
-    );
-  }
-  return false;
 }

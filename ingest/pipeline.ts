@@ -77,8 +77,13 @@ export async function ingestRecords(
   sha256: string,
   open: () => Promise<CsvSource>,
   opts: IngestOptions,
+  rowsElsewhere?: Content["rowsElsewhere"],
 ): Promise<IngestFileResult> {
-  return importContent(db, { label, kind, sha256, open, csv: null }, { ...opts, profile: null });
+  return importContent(
+    db,
+    { label, kind, sha256, open, csv: null, rowsElsewhere },
+    { ...opts, profile: null },
+  );
 }
 
 /** Attempts at one content: a deadlock, or an import of the same content meanwhile, costs one. */
@@ -91,13 +96,19 @@ const ATTEMPTS = 3;
  */
 async function importContent(db: Db, content: Content, opts: IngestOptions): Promise<IngestFileResult> {
   const started = new Date();
+  // A dry run stores nothing: a content an earlier file of the same run holds is told here, as
+  // an import would find it loaded (cli.md `skipped`).
+  const earlier = opts.dryRun ? opts.runContents?.get(content.sha256) : undefined;
+  if (earlier !== undefined) return skippedInRun(content, earlier);
   for (let attempt = 1; ; attempt++) {
     const prior = await priorLoads(db, content.sha256);
     if (loadedForSender(prior, opts))
       return skipped(db, baseResult(content.label, content.kind), content.sha256, prior, opts);
     const rejections = new RejectionLog(MAX_ERRORS_IN_RESULT, opts.rejectionsInMemory);
     try {
-      return await runLine(db, content, loadedFiness(prior), opts, started, rejections);
+      const r = await runLine(db, content, loadedFiness(prior), opts, started, rejections);
+      if (r.status === "loaded") opts.runContents?.set(content.sha256, content.label);
+      return r;
     } catch (e) {
       // Two imports that met the same FINESS in opposite orders: PostgreSQL aborted this one,
       // which rolled back whole; it is read again once the other has committed. Or another
@@ -108,6 +119,17 @@ async function importContent(db: Db, content: Content, opts: IngestOptions): Pro
       rejections.dispose();
     }
   }
+}
+
+/** A dry run's content that an earlier file of the same run holds: what an import would say. */
+function skippedInRun(content: Content, earlier: string): IngestFileResult {
+  return {
+    ...baseResult(content.label, content.kind),
+    status: "skipped",
+    message: `même contenu que ${earlier}, plus haut dans ce passage : il serait déjà importé`,
+    sha256: content.sha256,
+    dry_run: true,
+  };
 }
 
 /** The line itself: one attempt at one content, from its rows to its record, in one transaction. */
@@ -125,18 +147,46 @@ async function runLine(
   const end = opts.dryRun
     ? dryRunEnd(db, content.kind, opts.checkInside)
     : importEnd(db, opts, started, rejections);
-  return end.transaction(async (tx) => {
-    await claimContent(db, tx, content.sha256, alreadyLoaded);
-    const importId = await end.reserveId(tx);
-    await createStage(tx, def); // 4. stage: temporary tables
-    await prepareMerge(db, tx);
-    const totals = emptyTotals();
-    const chunks = rows.chunks({ rejections, totals, onProgress: opts.onProgress }); // 2–3. read, validate
-    await stageAndMerge(db, tx, def, importId, chunks, opts); // 4–5. stage, merge
-    const result = verdict(content.label, content.kind, content.sha256, totals, rejections); // 3. the file
-    await refreshActivity(tx, def, result.loaded, [...totals.perFiness.keys()]); // 6. refresh
-    return end.finish(tx, result, importId, totals.perFiness); // 7. record (or measure)
-  });
+  const totals = emptyTotals();
+  // 2–3. read, validate. The first chunk is read before the transaction opens: the embedded
+  // database's one session is not held while a file's first rows (often all of them, and in a
+  // Bundle whatever it holds that is not read) are read (ADR 0023).
+  const reading = rows.chunks({ rejections, totals, onProgress: opts.onProgress });
+  try {
+    const chunks = await primed(reading);
+    return await end.transaction(async (tx) => {
+      await claimContent(db, tx, content.sha256, alreadyLoaded);
+      const importId = await end.reserveId(tx);
+      await createStage(tx, def); // 4. stage: temporary tables
+      await prepareMerge(db, tx);
+      await stageAndMerge(db, tx, def, importId, chunks, opts); // 4–5. stage, merge
+      // 3. the file (its share of rejected rows), with what its reader warned about
+      const result = withWarnings(
+        verdict(content.label, content.kind, content.sha256, totals, rejections),
+        opts,
+      );
+      await refreshActivity(tx, def, result.loaded, [...totals.perFiness.keys()]); // 6. refresh
+      return end.finish(tx, result, importId, totals.perFiness); // 7. record (or measure)
+    });
+  } finally {
+    // Whatever happened, the file is closed and a reading worker's job stopped.
+    await reading.return(undefined).catch(() => {});
+  }
+}
+
+/** The chunks, the first already read: the same chunks, in the same order. */
+async function primed(chunks: AsyncGenerator<Chunk>): Promise<AsyncGenerator<Chunk>> {
+  const first = await chunks.next();
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    yield* chunks;
+  })();
+}
+
+/** What the reader warned about (a Bundle without update trace), in the file's result and record. */
+function withWarnings(result: IngestFileResult, opts: IngestOptions): IngestFileResult {
+  return opts.warnings?.length ? { ...result, warnings: opts.warnings } : result;
 }
 
 /**

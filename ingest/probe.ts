@@ -1,12 +1,13 @@
 /**
  * The line's first step for a CSV export (pipeline.ts): the file probed before a row is read —
- * a regular file, not empty, text; its sha256 (the idempotency key) and its encoding (csv.ts
- * `probeFile`). A TDDUI Bundle is probed by its own reader (tddui.ts `indexBundle`).
+ * a regular file, not empty, text; its content's sha256 (the idempotency key) and its encoding
+ * (content.ts `probeContent`; a `.csv.gz` decompressed, bounded). A TDDUI Bundle is probed by its
+ * own reader (tddui.ts `ingestFhir`).
  */
-import { Readable } from "node:stream";
 import type { Db } from "../db/index.ts";
 import { isDomainError } from "../domain/errors.ts";
-import { fileInput, openCsv, probeBuffer, probeFile } from "./csv.ts";
+import { type ContentProbe, contentInput, probeContent } from "./content.ts";
+import { openCsv } from "./csv.ts";
 import type { Kind } from "./kinds.ts";
 import { refusedFile } from "./record.ts";
 import {
@@ -26,9 +27,9 @@ export async function probeCsv(
   opts: IngestOptions,
 ): Promise<{ content: Content } | { refused: IngestFileResult }> {
   const base = baseResult(label, kind);
-  let probe: Awaited<ReturnType<typeof probeFile>>;
+  let probe: ContentProbe;
   try {
-    probe = "path" in src ? await probeFile(src.path) : probeBuffer(src.buffer);
+    probe = await probeContent(src, opts.contentLimits);
   } catch (e) {
     if (isDomainError(e, "file_refused"))
       return { refused: { ...base, status: "refused", message: e.message } };
@@ -39,7 +40,7 @@ export async function probeCsv(
   });
   if (probe.bytes === 0) return refuse("fichier vide");
   if (!probe.isText) return refuse("le fichier n'est pas un fichier texte (CSV attendu)");
-  const input = "path" in src ? fileInput(src.path) : () => Readable.from([src.buffer]);
+  const input = contentInput(src, opts.contentLimits);
   const { encoding, bytes, sha256 } = probe;
   return {
     content: { label, kind, sha256, open: () => openCsv(input, encoding), csv: { src, encoding, bytes } },

@@ -66,7 +66,8 @@ async function readAll<S extends z.ZodType>(
 > {
   let probe: Awaited<ReturnType<typeof probeFile>>;
   try {
-    probe = await probeFile(path);
+    // Bounded before it is read whole (decompressed, for a `.csv.gz`).
+    probe = await probeFile(path, { maxBytes: MAX_PROGRAMME_FILE_BYTES });
   } catch (e) {
     if (isDomainError(e, "file_refused")) return { refused: e.message };
     throw e;
@@ -78,7 +79,7 @@ async function readAll<S extends z.ZodType>(
   if (!probe.isText) return { refused: "le fichier n'est pas un fichier texte (CSV attendu)" };
   let source: Awaited<ReturnType<typeof openCsv>>;
   try {
-    source = await openCsv(fileInput(path), probe.encoding);
+    source = await openCsv(fileInput(path, { maxBytes: MAX_PROGRAMME_FILE_BYTES }), probe.encoding);
   } catch (e) {
     if (isDomainError(e, "file_refused")) return { refused: e.message };
     throw e;

@@ -1,12 +1,11 @@
 /**
  * The line's reading step (pipeline.ts): a content's rows opened — a CSV file (csv.ts `openCsv`)
- * or another reader's rows (a TDDUI Bundle's, tddui.ts `bundleSource`) — their header mapped to
- * the kind's columns, and the plan that reading and validating them follows (`ReadPlan`). In the
- * file's transaction they come as chunks (chunks.ts `readChunks`: each row validated,
- * pseudonymised and encoded for the stage), read in this thread or, for large files on PGlite,
- * by a worker thread (read-worker.ts, ADR 0008).
+ * or another reader's rows (a TDDUI Bundle's, fhir-rows.ts `bundleSource`) — their header mapped
+ * to the kind's columns, and the plan that reading and validating them follows (`ReadPlan`). In
+ * the file's transaction they come as chunks (chunks.ts `readChunks`: each row validated,
+ * pseudonymised and encoded for the stage), read in this thread or by a worker thread
+ * (read-worker.ts): large CSV files on PGlite (ADR 0008), JSON for the API and the inbox (ADR 0023).
  */
-import { on } from "node:events";
 import { rmSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { Db } from "../db/index.ts";
@@ -24,14 +23,8 @@ import {
 import { type CsvSource, mapColumns } from "./csv.ts";
 import { KIND_DEFS } from "./kinds.ts";
 import { profileRenames } from "./profile.ts";
-import type { ReadWorkerMessage, ReadWorkerSpec } from "./read-worker.ts";
-import {
-  type Content,
-  type CsvFile,
-  type IngestOptions,
-  MAX_ERRORS_IN_RESULT,
-  RefuseFile,
-} from "./result.ts";
+import type { FhirSessionSpec, ReadWorkerMessage, ReadWorkerSpec, SessionRequest } from "./read-worker.ts";
+import { type Content, type IngestOptions, MAX_ERRORS_IN_RESULT, RefuseFile } from "./result.ts";
 
 /** A content's rows, opened and planned; read once the line asks for its chunks. */
 export interface Rows {
@@ -78,14 +71,26 @@ export async function openRows(
     chunkRows: opts.chunkRows ?? CHUNK_ROWS,
     maxFileUsagers: opts.maxFileUsagers ?? MAX_FILE_USAGERS,
   };
-  // PGlite runs in this thread: a large file is read by a worker thread meanwhile (ADR 0008).
-  // (Rows from another reader than the CSV one are read in this thread.)
-  const csv = content.csv;
-  const inWorker =
-    csv !== null && (opts.readInWorker ?? (db.backend === "pglite" && csv.bytes >= WORKER_MIN_BYTES));
-  if (inWorker && csv) {
+  // Rows read elsewhere: a FHIR source's by the worker that holds its index (ADR 0023).
+  const elsewhere = content.rowsElsewhere;
+  if (elsewhere) {
     await source.close();
-    return { chunks: (reports) => chunksFromWorker(workerSpec(plan, csv, opts), reports) };
+    return { chunks: (reports) => elsewhere(plan, reports) };
+  }
+  // PGlite runs in this thread: a large file is read by a worker thread meanwhile (ADR 0008).
+  const csv = content.csv;
+  if (csv && (opts.readInWorker ?? (db.backend === "pglite" && csv.bytes >= WORKER_MIN_BYTES))) {
+    await source.close();
+    const spec: ReadWorkerSpec = {
+      t: "rows",
+      plan,
+      source: csv.src,
+      encoding: csv.encoding,
+      limits: opts.contentLimits ?? {},
+      keepFirst: MAX_ERRORS_IN_RESULT,
+      rejectionsInMemory: opts.rejectionsInMemory,
+    };
+    return { chunks: (reports) => csvFromWorker(spec, reports) };
   }
   return { chunks: (reports) => chunksInThread(source, plan, reports) };
 }
@@ -112,17 +117,6 @@ async function* chunksInThread(
   }
 }
 
-function workerSpec(plan: ReadPlan, csv: CsvFile, opts: IngestOptions): ReadWorkerSpec {
-  const { src } = csv;
-  return {
-    plan,
-    source: "path" in src ? { path: src.path } : { buffer: src.buffer },
-    encoding: csv.encoding,
-    keepFirst: MAX_ERRORS_IN_RESULT,
-    rejectionsInMemory: opts.rejectionsInMemory,
-  };
-}
-
 /**
  * The reading worker's entry: compiled, the module itself (`node dist/…`); from the sources, a
  * boot file that registers tsx's hooks in the worker first (worker threads do not inherit them).
@@ -131,31 +125,103 @@ const READ_WORKER = import.meta.url.endsWith(".ts")
   ? new URL("./read-worker.mjs", import.meta.url)
   : new URL("./read-worker.js", import.meta.url);
 
+/** A CSV file's chunks read by a worker thread of its own, stopped whatever happens. */
+async function* csvFromWorker(spec: ReadWorkerSpec, reports: ReadReports): AsyncGenerator<Chunk> {
+  const channel = new WorkerChannel(startWorker(spec, false));
+  try {
+    yield* chunksFromWorker(channel, 0, reports);
+  } finally {
+    await channel.close();
+  }
+}
+
 /**
- * The chunks of a file read by a worker thread (read-worker.ts), in file order. The worker reads
- * at most READ_AHEAD chunks ahead; its totals and rejection log are taken over at the end; a CSV
- * error refuses the file as in-thread reading does. The worker is stopped whatever happens, and
- * its temporary rejection file deleted unless the log was taken over.
+ * Heap of a worker that reads JSON (MB): the reader holds one entry's read part (16 MB at most) and
+ * the index; should it ever be exceeded, the worker stops and the file is refused, the server lives.
  */
-async function* chunksFromWorker(
-  spec: ReadWorkerSpec,
+export const JSON_WORKER_HEAP_MB = 512;
+
+export function startWorker(workerData: ReadWorkerSpec | FhirSessionSpec, json: boolean): Worker {
+  return new Worker(READ_WORKER, {
+    workerData,
+    ...(json ? { resourceLimits: { maxOldGenerationSizeMb: JSON_WORKER_HEAP_MB } } : {}),
+  });
+}
+
+/** A worker that ran out of its heap: the file is refused (the process is unharmed). */
+function outOfMemory(e: unknown): RefuseFile | null {
+  return (e as { code?: string })?.code === "ERR_WORKER_OUT_OF_MEMORY"
+    ? new RefuseFile(
+        `lecture arrêtée : le fichier demande plus de ${JSON_WORKER_HEAP_MB} Mo de mémoire ; fichier refusé, rien n'a été chargé`,
+      )
+    : null;
+}
+
+/**
+ * The messages of a reading worker, one at a time; a worker that stops without a word (killed,
+ * out of its heap) fails the wait instead of leaving it hanging.
+ */
+export class WorkerChannel {
+  private readonly queue: ReadWorkerMessage[] = [];
+  private waiting: { resolve: (m: ReadWorkerMessage) => void; reject: (e: unknown) => void } | null = null;
+  private failure: unknown = null;
+  constructor(private readonly worker: Worker) {
+    worker.on("message", (m: ReadWorkerMessage) => {
+      const w = this.waiting;
+      this.waiting = null;
+      if (w) w.resolve(m);
+      else this.queue.push(m);
+    });
+    worker.on("error", (e) => this.fail(outOfMemory(e) ?? e));
+    worker.on("exit", (code) => this.fail(new Error(`lecture du fichier interrompue (code ${code})`)));
+  }
+  private fail(e: unknown): void {
+    this.failure ??= e;
+    const w = this.waiting;
+    this.waiting = null;
+    w?.reject(this.failure);
+  }
+  receive(): Promise<ReadWorkerMessage> {
+    const m = this.queue.shift();
+    if (m) return Promise.resolve(m);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+  }
+  send(m: SessionRequest): void {
+    this.worker.postMessage(m);
+  }
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * The chunks of one job of a reading worker (read-worker.ts), in file order. The worker reads at
+ * most READ_AHEAD chunks ahead; its totals and rejection log are taken over at the end; a CSV or
+ * JSON error refuses the file as in-thread reading does. A job left before its end (the database
+ * failed) is stopped and its remaining messages drained, so that the worker can serve the next
+ * job; its temporary rejection file is deleted unless the log was taken over.
+ */
+export async function* chunksFromWorker(
+  channel: WorkerChannel,
+  job: number,
   { rejections, totals, onProgress }: ReadReports,
 ): AsyncGenerator<Chunk> {
-  const worker = new Worker(READ_WORKER, { workerData: spec });
-  // A worker that stops without a word (killed, out of memory) ends the wait for its messages.
-  const stopped = new AbortController();
-  worker.once("exit", (code) => stopped.abort(new Error(`lecture du fichier interrompue (code ${code})`)));
-  const messages = on(worker, "message", { signal: stopped.signal }) as AsyncIterable<[ReadWorkerMessage]>;
   let spill: string | null = null;
+  let over = false;
   let adopted = false;
   try {
-    for await (const [m] of messages) {
+    for (;;) {
+      const m = await channel.receive();
       if (m.t === "spill") spill = m.dir;
       else if (m.t === "progress") onProgress?.(m.rows);
       else if (m.t === "chunk") {
-        worker.postMessage({ t: "credit" });
+        channel.send({ t: "credit", job });
         yield { csv: new Uint8Array(m.csv), usagers: m.usagers, finess: m.finess };
       } else if (m.t === "end") {
+        over = true;
         totals.rows = m.rows;
         totals.rejectedRows = m.rejectedRows;
         totals.outOfScopeRows = m.outOfScopeRows;
@@ -164,12 +230,26 @@ async function* chunksFromWorker(
         rejections.adopt(m.log);
         adopted = true;
         return;
-      } else throw m.refuse ? new RefuseFile(m.message) : new Error(m.message);
+      } else if (m.t === "error") {
+        over = true;
+        throw m.refuse ? new RefuseFile(m.message) : new Error(m.message);
+      }
     }
-  } catch (e) {
-    throw stopped.signal.aborted ? stopped.signal.reason : e;
   } finally {
-    await worker.terminate();
+    if (!over) await stopJob(channel, job);
     if (!adopted && spill) rmSync(spill, { recursive: true, force: true });
+  }
+}
+
+/** Stops a job the line left, and waits for the worker to say it has stopped (or failed). */
+async function stopJob(channel: WorkerChannel, job: number): Promise<void> {
+  channel.send({ t: "abort", job });
+  try {
+    for (;;) {
+      const m = await channel.receive();
+      if (m.t === "aborted" || m.t === "end" || m.t === "error") return;
+    }
+  } catch {
+    // the worker is gone: nothing left to stop
   }
 }

@@ -8,6 +8,7 @@
 import type { Db, Queryable, Tx } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
 import { DomainError } from "../domain/errors.ts";
+import { warningMessage } from "../domain/ingest-warnings.ts";
 import { audit } from "../sql/audit.ts";
 import {
   lockContent,
@@ -197,11 +198,13 @@ async function recordImport(
       file_name: r.file,
       kind: r.kind ?? "inconnu",
       sha256: r.sha256 ?? "",
-      status: r.status,
+      // (a file not read is never recorded: it is no import)
+      status: r.status === "unread" ? "skipped" : r.status,
       rows_total: r.rows,
       rows_loaded: r.loaded,
       rows_rejected: r.rejected,
-      message: r.message ?? null,
+      // A loaded file's warnings are its record's message: the API and the dashboard show them.
+      message: r.message ?? (r.warnings?.length ? r.warnings.map(warningMessage).join(" ; ") : null),
       date_min: dates[0] ?? null,
       date_max: dates[dates.length - 1] ?? null,
       source: opts.source ?? "cli",

@@ -5,8 +5,10 @@
 import type { Tx } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
 import type { IndicatorId } from "../domain/indicators.ts";
-import type { FinessSpan } from "./chunks.ts";
-import type { CsvSource, Encoding } from "./csv.ts";
+import type { IngestWarning } from "../domain/ingest-warnings.ts";
+import type { Chunk, FinessSpan, ReadPlan, ReadReports } from "./chunks.ts";
+import type { ContentLimits, Encoding } from "./content.ts";
+import type { CsvSource } from "./csv.ts";
 import type { RowError } from "./fields.ts";
 import { KINDS, type Kind, type MergeMode } from "./kinds.ts";
 import type { Profile } from "./profile.ts";
@@ -14,7 +16,11 @@ import type { Profile } from "./profile.ts";
 export interface IngestFileResult {
   file: string;
   kind: Kind | null;
-  status: "loaded" | "skipped" | "refused";
+  /**
+   * `skipped`: the same content was already imported (or an earlier file of the same run holds
+   * it); `unread`: a file of a folder that the product does not read (cli.md)
+   */
+  status: "loaded" | "skipped" | "refused" | "unread";
   rows: number;
   loaded: number;
   rejected: number;
@@ -29,6 +35,8 @@ export interface IngestFileResult {
   dry_run?: true;
   /** what the import would change (a dry run that would load) */
   changes?: DryRunChanges;
+  /** what the summary warns about (cli.md `warnings`: kind, count, lines), the file loaded all the same */
+  warnings?: IngestWarning[];
 }
 
 /** What a dry run reports beside the import's own result (dry-run.ts). */
@@ -108,6 +116,17 @@ export interface IngestOptions {
    * import is recorded as failed and can be run again
    */
   signal?: AbortSignal;
+  /** how far a file's content may go (decompressed): an upload's MAX_UPLOAD_MB (content.ts) */
+  contentLimits?: ContentLimits;
+  /**
+   * contents met earlier in the same run (a folder, the inbox), by idempotency key → their file:
+   * a dry run answers `skipped` for a content an earlier file of the run holds, as an import would
+   */
+  runContents?: Map<string, string>;
+  /** warnings the reader found for this content (a Bundle without update trace), put in its result */
+  warnings?: IngestWarning[];
+  /** read a JSON file (TDDUI Bundle, FHIR NDJSON) in a worker thread: the API and the inbox */
+  jsonInWorker?: boolean;
 }
 
 export type FileSource = { path: string } | { buffer: Buffer };
@@ -124,6 +143,8 @@ export interface Content {
   open: () => Promise<CsvSource>;
   /** the CSV file they are read from (then maybe by a worker thread); null: another reader's rows */
   csv: CsvFile | null;
+  /** rows read elsewhere: a FHIR source's by the worker that holds its index (ADR 0023) */
+  rowsElsewhere?: ((plan: ReadPlan, reports: ReadReports) => AsyncGenerator<Chunk>) | undefined;
 }
 
 /** What the probe knows of a CSV file (probe.ts). */

@@ -1,10 +1,12 @@
 /**
  * Scheduled ingest (exports.md §1–4, issue "workers"): scans INBOX_DIR for `*.csv` (and `*.json`
- * TDDUI Bundles, ADR 0014), imports each
- * new file, then moves it to `processed/` or `refused/` (a French `.erreur.txt` beside a refused
- * file, a `.rejets.txt` beside a loaded file with rejected rows). Each run is recorded in
- * `worker_run`. A session-level advisory lock lets only one worker scan at a time; the importer's
- * own per-content lock (sha256) still guarantees a file is never imported twice at once.
+ * TDDUI Bundles, ADR 0014; `*.ndjson` FHIR bulk files, one folder's together; each of them `.gz`,
+ * ADR 0023), imports each new file, then moves it to `processed/` or `refused/` (a French
+ * `.erreur.txt` beside a refused file, a `.rejets.txt` beside a loaded file with rejected rows or
+ * warnings). JSON is read in worker threads: a hostile Bundle never holds the server that shares
+ * this process. Each run is recorded in `worker_run`. A session-level advisory lock lets only one
+ * worker scan at a time; the importer's own per-content lock (sha256) still guarantees a file is
+ * never imported twice at once.
  */
 
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
@@ -13,8 +15,16 @@ import { sql } from "kysely";
 import cron from "node-cron";
 import type { Db } from "../db/index.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
+import { warningMessage } from "../domain/ingest-warnings.ts";
 import { type RowError, rowErrorPlace } from "./fields.ts";
-import { IGNORED_MESSAGE, ingestSource, isReadName } from "./ingest.ts";
+import {
+  ingestItem,
+  isReadName,
+  type PlannedFile,
+  type PlannedItem,
+  planItems,
+  UNREAD_MESSAGE,
+} from "./ingest.ts";
 import type { Profile } from "./profile.ts";
 import type { IngestFileResult } from "./result.ts";
 import { combineResults } from "./tddui.ts";
@@ -36,7 +46,7 @@ export interface WorkerOptions {
 
 export interface WorkerFile {
   file: string;
-  status: IngestFileResult["status"] | "failed" | "pending" | "ignored";
+  status: IngestFileResult["status"] | "failed" | "pending";
   moved_to: string | null;
   rows: number;
   loaded: number;
@@ -53,7 +63,7 @@ export interface WorkerRun {
 
 /**
  * Every file of the inbox in relative-path byte order, outside processed/ and refused/, each
- * with whether it is read (`*.csv`, `*.json`): the others are reported, never skipped silently.
+ * with whether it is read (`ingest.ts` `isReadName`): the others are reported, never skipped silently.
  */
 export function inboxEntries(inbox: string): { path: string; read: boolean }[] {
   const out: { path: string; read: boolean }[] = [];
@@ -69,6 +79,18 @@ export function inboxEntries(inbox: string): { path: string; read: boolean }[] {
   visit(inbox);
   const rel = (p: string) => Buffer.from(relative(inbox, p).split(sep).join("/"));
   return out.sort((a, b) => Buffer.compare(rel(a.path), rel(b.path)));
+}
+
+/** The inbox's items in order: each file, a folder's NDJSON files together, the others unread. */
+export function inboxItems(inbox: string): PlannedItem[] {
+  const rel = (p: string) => relative(inbox, p).split(sep).join("/");
+  return planItems(
+    inboxEntries(inbox).map((e) =>
+      e.read
+        ? { path: e.path, label: rel(e.path) }
+        : { path: e.path, label: rel(e.path), unread: UNREAD_MESSAGE },
+    ),
+  );
 }
 
 /** CSV and JSON files of the inbox in relative-path byte order, outside processed/ and refused/. */
@@ -100,6 +122,7 @@ function explain(r: IngestFileResult, at: Date): string {
     r.status === "refused"
       ? `Fichier REFUSÉ, aucune ligne chargée : ${r.message ?? "motif non précisé"}`
       : `Fichier chargé : ${r.loaded} ligne(s) chargée(s) sur ${r.rows}, ${r.rejected} rejetée(s)`,
+    ...(r.warnings ?? []).map((w) => `Avertissement : ${warningMessage(w)}`),
   ];
   if (r.sha256) head.push(`Empreinte SHA-256 : ${r.sha256}`);
   const lines = errorLines(r.errors, r.errors_truncated);
@@ -114,16 +137,23 @@ function moveWithNote(path: string, dir: string, note: string | null, noteExt: s
   return dest;
 }
 
-async function processFile(db: Db, path: string, opts: WorkerOptions): Promise<WorkerFile> {
-  const label = relative(opts.inboxDir, path).split(sep).join("/");
+/** The files an item of the inbox moves: itself, or a folder's NDJSON files together. */
+function filesOf(item: PlannedItem): PlannedFile[] {
+  return "ndjson" in item ? item.ndjson : [item];
+}
+
+async function processFile(db: Db, item: PlannedItem, opts: WorkerOptions): Promise<WorkerFile> {
+  const label = item.label;
   let r: IngestFileResult;
   try {
     r = combineResults(
       label,
-      await ingestSource(db, { path }, label, {
+      await ingestItem(db, item, {
         secret: opts.secret,
         profile: opts.profile ?? null,
         source: "worker",
+        // JSON is read by worker threads: the server in this process keeps answering.
+        jsonInWorker: true,
       }),
     );
   } catch (e) {
@@ -141,21 +171,22 @@ async function processFile(db: Db, path: string, opts: WorkerOptions): Promise<W
   }
   const now = new Date(opts.now?.() ?? Date.now());
   const refused = r.status === "refused";
-  const note = refused || r.rejected > 0 ? explain(r, now) : null;
-  const dest = moveWithNote(
-    path,
-    join(opts.inboxDir, refused ? REFUSED : PROCESSED),
-    note,
-    refused ? ".erreur.txt" : ".rejets.txt",
+  const note = refused || r.rejected > 0 || r.warnings?.length ? explain(r, now) : null;
+  const dir = join(opts.inboxDir, refused ? REFUSED : PROCESSED);
+  const moved = filesOf(item).map((f, i) =>
+    moveWithNote(f.path, dir, i === 0 ? note : null, refused ? ".erreur.txt" : ".rejets.txt"),
   );
+  const warned = (r.warnings ?? []).map(warningMessage);
   return {
     file: label,
     status: r.status,
-    moved_to: relative(opts.inboxDir, dest).split(sep).join("/"),
+    moved_to: relative(opts.inboxDir, moved[0] as string)
+      .split(sep)
+      .join("/"),
     rows: r.rows,
     loaded: r.loaded,
     rejected: r.rejected,
-    ...(r.message ? { message: r.message } : {}),
+    ...(r.message || warned.length ? { message: [r.message, ...warned].filter(Boolean).join(" ; ") } : {}),
   };
 }
 
@@ -174,23 +205,23 @@ export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerR
     const now = opts.now?.() ?? Date.now();
     let message: string | undefined;
     try {
-      for (const { path, read } of inboxEntries(opts.inboxDir)) {
-        if (!read) {
+      for (const item of inboxItems(opts.inboxDir)) {
+        if (!("ndjson" in item) && item.unread) {
           // Left where it is (it may be the operator's note), but said at every run.
           files.push({
-            file: relative(opts.inboxDir, path).split(sep).join("/"),
-            status: "ignored",
+            file: item.label,
+            status: "unread",
             moved_to: null,
             rows: 0,
             loaded: 0,
             rejected: 0,
-            message: IGNORED_MESSAGE,
+            message: item.unread,
           });
           continue;
         }
-        if (now - statSync(path).mtimeMs < minAge) {
+        if (filesOf(item).some((f) => now - statSync(f.path).mtimeMs < minAge)) {
           files.push({
-            file: relative(opts.inboxDir, path).split(sep).join("/"),
+            file: item.label,
             status: "pending",
             moved_to: null,
             rows: 0,
@@ -201,7 +232,7 @@ export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerR
           });
           continue;
         }
-        files.push(await processFile(db, path, opts));
+        files.push(await processFile(db, item, opts));
       }
     } catch (e) {
       // Stored in worker_run and shown: our French message, or the system's error by its code.
@@ -237,7 +268,7 @@ export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerR
 }
 
 function summarize(files: readonly WorkerFile[]): string {
-  const failed = files.filter((f) => f.status === "failed" || f.status === "ignored");
+  const failed = files.filter((f) => f.status === "failed" || f.status === "unread");
   return failed.length ? failed.map((f) => `${f.file} : ${f.message}`).join("\n") : "";
 }
 

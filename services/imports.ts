@@ -26,8 +26,24 @@ export interface ReceivedFile {
   name: string;
   path: string;
   bytes: number;
+  /** most bytes its content may hold, decompressed (MAX_UPLOAD_MB: a `.gz` is bounded alike) */
+  maxContentBytes?: number;
   /** deletes the file's temporary folder */
   discard(): void;
+}
+
+/**
+ * How an upload is read, imported or checked: its content bounded as the upload was, and JSON
+ * (TDDUI Bundles, FHIR NDJSON) parsed by worker threads, never by the thread that answers
+ * requests (ADR 0023), on both databases.
+ */
+function readingOf(file: ReceivedFile): Pick<IngestOptions, "contentLimits" | "jsonInWorker"> {
+  return {
+    jsonInWorker: true,
+    ...(file.maxContentBytes !== undefined
+      ? { contentLimits: { maxBytes: file.maxContentBytes, limitName: "MAX_UPLOAD_MB" } }
+      : {}),
+  };
 }
 
 /** Jobs waiting or running per process: beyond, 503 (each may hold MAX_UPLOAD_MB on disk). */
@@ -192,6 +208,7 @@ export class UploadQueue {
       // A TDDUI Bundle (`*.json`, ADR 0014) is one import per kind: the reserved record is the first's.
       const parts = await ingestSource(this.db, { path: job.upload.path }, job.upload.name, {
         ...job.options,
+        ...readingOf(job.upload),
         importId: job.importId,
         signal,
         // PGlite runs in this thread: reading and validation go to a worker thread so that the
@@ -205,7 +222,9 @@ export class UploadQueue {
         onProgress: (rows) => this.progress.set(job.importId, rows),
       });
       const first = parts[0] as IngestFileResult;
-      await finishImportRecord(this.db, job.importId, first.status, first.message ?? null);
+      // (an upload is always read: `unread` is a folder's answer, never an upload's)
+      const status = first.status === "unread" ? "refused" : first.status;
+      await finishImportRecord(this.db, job.importId, status, first.message ?? null);
     } catch (e) {
       this.log({
         level: "error",
@@ -307,6 +326,7 @@ export async function checkUpload(
   try {
     const parts = await queue.run((signal) =>
       ingestSource(db, { path: file.path }, file.name, {
+        ...readingOf(file),
         secret,
         source: "api",
         actor: sender.email,

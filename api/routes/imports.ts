@@ -41,12 +41,15 @@ export const IMPORTS: RouteDef[] = [
     handler: async ({ deps, c, scope, principal, query }) => {
       // Refused before the body is read when the queue is already full.
       if (query.dry_run !== "true") uploadsOf(deps).refuseIfFull();
-      const upload = await receiveUpload(
+      const maxBytes = deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD;
+      const received = await receiveUpload(
         c.req.raw.body,
         c.req.header("content-type"),
         c.req.header("content-length"),
-        deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
+        maxBytes,
       );
+      // The same bound holds for its content, decompressed (a `.gz`, ADR 0023).
+      const upload = { ...received, maxContentBytes: maxBytes };
       const sender = await senderOf(deps, scope, principal);
       if (query.dry_run === "true")
         return new Reply(200, await checkUpload(deps.db, uploadsOf(deps), upload, sender, deps.secret));

@@ -126,6 +126,9 @@ describeOnBackends("files as real tools write them", {}, () => {
       "2025-05-01T10:00:00-03:30",
       "01/05/2025 10:00",
       "01/05/2025 10:00:59",
+      // Any number of fraction digits (exports.md §1): what .NET writes (7) and FHIR allows (9).
+      "2025-05-01T10:00:00.1234567Z",
+      "2025-05-01T10:00:00.123456789+02:00",
     ];
     const csv = [
       "sep=;",
@@ -133,7 +136,7 @@ describeOnBackends("files as real tools write them", {}, () => {
       ...stamps.map((s, i) => `340000017;ts${i};2024-01-01;;;${s};`),
       ";;;;;;",
       "",
-      `340000017;bad;2024-01-01;;;2025-05-01T10:00:00.1234567Z;`,
+      `340000017;bad;2024-01-01;;;2025-05-01T25:00:00.1234567Z;`,
     ].join("\n");
     const r = await ingestFile(db, { path: writeTemp("dossiers_stamps.csv", csv) }, "dossiers_stamps.csv", {
       secret: SECRET,

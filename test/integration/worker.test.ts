@@ -43,7 +43,7 @@ describeOnBackends("worker", { seed: "referential", reset: true }, (backend) => 
       ["agenda_sans_colonnes.csv", "refused", "refused/agenda_sans_colonnes.csv"],
       ["dossiers_a.csv", "loaded", "processed/dossiers_a.csv"],
       ["dossiers_copie.csv", "skipped", "processed/dossiers_copie.csv"],
-      ["notes.txt", "ignored", null],
+      ["notes.txt", "unread", null],
       ["sous-dossier/dossiers_b.csv", "loaded", "processed/dossiers_b.csv"],
     ]);
     expect(run.files.find((f) => f.file === "notes.txt")?.message).toMatch(/^fichier non lu : ni \.csv/);
@@ -79,7 +79,7 @@ describeOnBackends("worker", { seed: "referential", reset: true }, (backend) => 
       outcome: "ok",
       files: [
         { status: "loaded", moved_to: "processed/dossiers_a.1.csv" },
-        { file: "notes.txt", status: "ignored", moved_to: null }, // said again at every run
+        { file: "notes.txt", status: "unread", moved_to: null }, // said again at every run
       ],
     });
     expect(await count(db, "sejour")).toBe(15);

@@ -80,12 +80,15 @@ describe("R-T2 Europe/Paris day", () => {
     expect(parseParisDay("15/01/2025 23:30")).toBe("2025-01-15");
     expect(parseParisDay("15/01/2025")).toBe("2025-01-15");
     expect(parseParisDay("2025-01-15T23:30:00.123-05:00")).toBe("2025-01-16");
-    // exports.md §1: every offset form, up to 6 fraction digits, PostgreSQL's COPY output.
+    // exports.md §1: every offset form, any number of fraction digits, PostgreSQL's COPY output.
     expect(parseParisDay("2025-06-30 23:30:00+02")).toBe("2025-06-30");
     expect(parseParisDay("2025-06-30 22:30:00+00")).toBe("2025-07-01");
     expect(parseParisDay("2025-06-30T20:30:00-0330")).toBe("2025-07-01");
     expect(parseParisDay("2025-06-30T21:59:59.123456Z")).toBe("2025-06-30");
-    expect(parseParisDay("2025-06-30T21:59:59.1234567Z")).toBeNull();
+    // .NET writes 7 fraction digits, FHIR allows 9: truncated (never rounded into the next day).
+    expect(parseParisDay("2025-06-30T21:59:59.1234567Z")).toBe("2025-06-30");
+    expect(parseParisDay("2025-06-30T21:59:59.999999999Z")).toBe("2025-06-30");
+    expect(parseParisDay("2025-06-30T21:59:59.Z")).toBeNull();
     expect(parseParisDay("2025-06-30T21:59+2")).toBeNull();
     expect(parseParisDay("30/06/2025 23:59:59")).toBe("2025-06-30");
   });

@@ -2,6 +2,7 @@
 
 import { plural } from "../../../domain/french.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS } from "../../../domain/indicators.ts";
+import { warningMessage } from "../../../domain/ingest-warnings.ts";
 import { api, type DryRun, type ImportDetail, type ImportRow, type Rejection } from "../api.ts";
 import { field, input } from "../components/field.ts";
 import { form, refusal, resultArea, submitButton } from "../components/form.ts";
@@ -76,6 +77,8 @@ function showCheck(result: HTMLElement, r: DryRun): void {
           : `Vérification : ${int(r.loaded)} ${r.loaded < 2 ? "ligne serait chargée" : "lignes seraient chargées"} sur ${int(r.rows)}`,
       "Rien n'a été enregistré. Pour importer ce fichier, cliquez sur « Importer ».",
     ),
+    // What the summary warns about (a Bundle without update trace), in the command's words.
+    (r.warnings ?? []).map((w) => alert("warning", "Avertissement", warningMessage(w))),
     c
       ? h(
           "ul",
@@ -154,7 +157,8 @@ export const importsPage: Page = {
       type: "file",
       id: "fichier",
       name: "file",
-      accept: ".csv,text/csv",
+      // CSV exports, TDDUI Bundles, FHIR NDJSON, compressed or not (ADR 0023).
+      accept: ".csv,.json,.ndjson,.gz,text/csv,application/json,application/gzip",
     });
     const canUpload = me.role !== "ars";
     const show = (r: ImportDetail) =>
