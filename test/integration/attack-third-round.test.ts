@@ -5,7 +5,6 @@
  * another user's page answer, a DATA_DIR that cannot be written named at start, API tokens that expire, and the cookie's Secure
  * flag believed from PUBLIC_URL or a trusted proxy only.
  */
-import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import pg from "pg";
@@ -42,26 +41,6 @@ async function login(base: string, who: keyof typeof USERS, headers: Record<stri
     cookie: (r.headers.get("set-cookie") ?? "").split(";")[0] as string,
     setCookie: r.headers.get("set-cookie") ?? "",
   };
-}
-
-/**
- * A GET on its own connection (no pooling: each request of a burst reaches the server at once, as
- * from several browser tabs); resolves with its status and Retry-After.
- */
-function getAlone(url: string, cookie: string): Promise<{ status: number; retryAfter: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: { cookie } }, (res) => {
-      res.resume();
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          retryAfter: res.headers["retry-after"] as string | undefined,
-        }),
-      );
-    });
-    req.on("error", reject);
-    req.end();
-  });
 }
 
 /** An agenda export of `rows` rows for ESSMS 340000017, with distinct event ids per `tag`. */
