@@ -4,7 +4,8 @@
  * - `integration`: real databases (PGlite, and the PostgreSQL server in the full run) and real
  *   HTTP in this process; no child process;
  * - `system`: child processes (the command line, servers, crashes), PostgreSQL-server-only
- *   behaviour, Chromium, the linter.
+ *   behaviour, Chromium, the linter, and the attacks that load the machine (hostile inputs of many
+ *   megabytes, measured for liveness and memory).
  * `npm run test:quick` runs the first two on PGlite only; `npm test` runs all three, both backends.
  */
 import { defineConfig } from "vitest/config";
