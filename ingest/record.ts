@@ -42,6 +42,10 @@ const REJECTIONS_PER_INSERT = 10_000;
 const FAILURE_MESSAGE =
   "échec technique de l'import : rien n'a été chargé ; le détail est dans le journal du serveur";
 
+/** What an import cancelled by the server's stop (its `signal`) says in its record. */
+export const CANCELLED_MESSAGE =
+  "import annulé par l'arrêt du serveur : rien n'a été chargé ; envoyez le fichier de nouveau";
+
 /** The FINESS that earlier imports of this content loaded, sorted: their rows are set aside. */
 export function loadedFiness(prior: readonly PriorLoad[]): string[] {
   return [...new Set(prior.flatMap((p) => p.finess))].sort();
@@ -263,7 +267,7 @@ async function recordFailure(
       file_name: label,
       kind,
       sha256,
-      message: FAILURE_MESSAGE,
+      message: opts.signal?.aborted ? CANCELLED_MESSAGE : FAILURE_MESSAGE,
       source: opts.source ?? "cli",
       imported_by: opts.actor ?? null,
       started_at: started,

@@ -16,6 +16,7 @@ import { databaseDeadline } from "../db/mutex.ts";
 import { DomainError } from "../domain/errors.ts";
 import { ingestSource } from "../ingest/ingest.ts";
 import { kindFromFileName } from "../ingest/kinds.ts";
+import { CANCELLED_MESSAGE } from "../ingest/record.ts";
 import type { IngestFileResult, IngestOptions } from "../ingest/result.ts";
 import { combineResults } from "../ingest/tddui.ts";
 import { audit } from "../sql/audit.ts";
@@ -54,9 +55,7 @@ export const PGLITE_UPLOAD_CHUNK_ROWS = 20_000;
 /** Rows per merged chunk for uploads on PostgreSQL. */
 export const PG_UPLOAD_CHUNK_ROWS = 25_000;
 
-/** What an import cancelled by the server's stop says in its record. */
-export const CANCELLED_MESSAGE =
-  "import annulé par l'arrêt du serveur : rien n'a été chargé ; envoyez le fichier de nouveau";
+export { CANCELLED_MESSAGE } from "../ingest/record.ts";
 
 export interface UploadJob {
   importId: number;

@@ -11,6 +11,11 @@ import { join } from "node:path";
 export interface PgServer {
   url: string;
   stop(): void;
+  /** restarts the server at once (`pg_ctl restart -m fast`: every session is ended) */
+  restart(): void;
+  /** stops the server until `resume` (its data kept) */
+  pause(): void;
+  resume(): void;
 }
 
 function findBinDir(): string | null {
@@ -72,11 +77,21 @@ export async function startPgServer(
   const opts = `-h 127.0.0.1 -p ${port} -k ${dir}${fast} -c max_connections=200`;
   const start = asPg(join(bin, "pg_ctl"), ["-D", data, "-l", join(dir, "log"), "-o", opts, "-w", "start"]);
   if (start.status !== 0) return { error: `pg_ctl start a échoué : ${start.stderr}${start.stdout}` };
+  const ctl = (...args: string[]) => {
+    const r = asPg(join(bin, "pg_ctl"), ["-D", data, ...args]);
+    if (r.status !== 0) throw new Error(`pg_ctl ${args.join(" ")} a échoué : ${r.stderr}${r.stdout}`);
+  };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop() {
       asPg(join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
       rmSync(dir, { recursive: true, force: true });
+    },
+    restart: () => ctl("-l", join(dir, "log"), "-o", opts, "-m", "fast", "-w", "restart"),
+    pause: () => ctl("-m", "fast", "-w", "stop"),
+    resume() {
+      const st = asPg(join(bin, "pg_ctl"), ["-D", data, "status"]);
+      if (st.status !== 0) ctl("-l", join(dir, "log"), "-o", opts, "-w", "start");
     },
   };
 }
