@@ -241,7 +241,8 @@ function openPg(url: string): Db {
       const watched = watchClient(client);
       return { query: client.query.bind(client), release: () => watched.release() };
     },
-    end: () => pool.end(),
+    // The pool is ended once, by `close` (Kysely never touched it when only raw queries ran).
+    end: async () => {},
   };
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: watchedPool as never }) });
   const query = async <R>(text: string, params?: readonly unknown[]) =>
@@ -324,6 +325,7 @@ function openPg(url: string): Db {
     },
     async close() {
       await kysely.destroy();
+      await pool.end();
     },
   };
 }

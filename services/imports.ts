@@ -332,7 +332,6 @@ export async function checkUpload(
         ...(sender.scopeFiness ? { scopeFiness: new Set(sender.scopeFiness) } : {}),
         dryRun: true,
         signal,
-        readInWorker: db.backend === "pglite",
       }),
     );
     const r = combineResults(file.name, parts);

@@ -90,6 +90,21 @@ async function makePgTemplate(url: string): Promise<void> {
   u.pathname = `/${PG_TEMPLATE}`;
   const db = await openDb({ databaseUrl: u.toString() });
   await db.close();
+  // A closed pool's sessions end on the server a moment later: a copy needs the template alone.
+  const check = new pg.Client({ connectionString: url });
+  await check.connect();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const r = await check.query("select count(*)::int as n from pg_stat_activity where datname = $1", [
+        PG_TEMPLATE,
+      ]);
+      if (r.rows[0]?.n === 0) return;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`le modèle ${PG_TEMPLATE} garde des sessions ouvertes`);
+  } finally {
+    await check.end();
+  }
 }
 
 declare module "vitest" {
