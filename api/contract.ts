@@ -5,8 +5,16 @@
  * api.ts) takes its types from it: a path and its types are written once.
  */
 import { z } from "zod";
-import { actionPatchSchema, actionSchema, decisionSchema, proposalSchema } from "../domain/inputs.ts";
+import {
+  actionPatchSchema,
+  actionSchema,
+  decisionSchema,
+  proposalPatchSchema,
+  proposalSchema,
+  withdrawalSchema,
+} from "../domain/inputs.ts";
 import type { Role } from "../domain/roles.ts";
+import { EXPORT_KIND } from "../domain/vocabulary.ts";
 import { ENDPOINTS, type EndpointName } from "./endpoints.ts";
 import * as S from "./schemas.ts";
 
@@ -251,6 +259,25 @@ export const CONTRACTS = {
     body: decisionSchema,
     response: S.adjustment,
   }),
+  withdraw: contract("withdraw", {
+    summary:
+      "retire un aménagement proposé, avant la décision de l'ARS (son équipe : chef de projet, AMOA) ; statut RETIRE",
+    tag: "aménagements",
+    roles: ["chef_projet", "amoa"],
+    params: positive("amenagement_id"),
+    body: withdrawalSchema,
+    response: S.adjustment,
+  }),
+  correct: contract("correct", {
+    summary:
+      "corrige un aménagement proposé, avant la décision de l'ARS (nombre, catégorie, justification, dates) ; 422 s'il dépasse le dénominateur",
+    tag: "aménagements",
+    roles: ["chef_projet", "amoa"],
+    expensive: true,
+    params: positive("amenagement_id"),
+    body: proposalPatchSchema,
+    response: S.adjustment,
+  }),
   addPiece: contract("addPiece", {
     expensive: true,
     summary:
@@ -315,6 +342,8 @@ export const CONTRACTS = {
     body: file,
     query: z.object({
       dry_run: z.enum(["true", "false"], { message: "dry_run : true ou false" }).optional(),
+      /** the export's kind when neither its name nor its header tells it (exports.md §1) */
+      kind: z.enum(EXPORT_KIND.values, { message: `kind : ${EXPORT_KIND.values.join(", ")}` }).optional(),
     }),
     status: 202,
     response: z.union([S.uploadAccepted, S.dryRunResult]),

@@ -35,6 +35,8 @@ export const ENDPOINTS = {
   propose: { method: "post", path: "/api/adjustments" },
   effect: { method: "post", path: "/api/adjustments/effect" },
   decide: { method: "post", path: "/api/adjustments/{amenagement_id}/decision" },
+  withdraw: { method: "post", path: "/api/adjustments/{amenagement_id}/withdraw" },
+  correct: { method: "patch", path: "/api/adjustments/{amenagement_id}" },
   addPiece: { method: "post", path: "/api/adjustments/{amenagement_id}/pieces" },
   piece: { method: "get", path: "/api/adjustments/{amenagement_id}/pieces/{piece_id}" },
   // corrective actions

@@ -216,6 +216,8 @@ export const grappeDetail = z
   .extend(grappeReport.shape)
   .extend({
     completeness: completeness.nullable(),
+    /** the ARS's solde decision in force (issue 30 §3), shown to every role in scope; null before any */
+    decision_in_force: z.lazy(() => decisionInForce).nullable(),
     grappe_nom: z.string(),
     region: z.string(),
     date_vsr: day.nullable(),
@@ -242,6 +244,8 @@ export const grappeDetail = z
     at_target_date: z
       .object({
         measurement_date: day,
+        /** the target date is still to come: a projection without new data, not a measure (issue 30 §6) */
+        projection: z.boolean(),
         eligible: z.boolean(),
         eligible_pooled: z.boolean(),
         essms_meeting_all: z.number().int(),
@@ -462,6 +466,8 @@ export const ingestEntry = z.object({
   sha256: z.string().optional(),
   already_loaded: z.number().int().optional(),
   warnings: z.array(ingestWarning).optional(),
+  /** the required columns by which its kind was told (exports.md §1), when its name did not tell it */
+  kind_from_header: z.array(z.string()).optional(),
 });
 
 const indicatorShift = z.object({
@@ -524,7 +530,12 @@ export const soldeDecision = z.object({
   replacement_reason: z.string().nullable(),
   measurement_date: day,
   in_force: z.boolean(),
+  before_target: z.boolean(),
+  data_incomplete: z.boolean(),
 });
+
+/** The decision in force as the grappe page shows it: the decision and the solde of its frozen report. */
+export const decisionInForce = soldeDecision.extend({ solde_eur: z.number().nullable() });
 
 /** The ARS's decision on the solde (issue 14 §3): a departure from the verdict is motivated. */
 export const soldeDecisionInput = z.object({
@@ -534,10 +545,18 @@ export const soldeDecisionInput = z.object({
   replacement_reason: z.string().trim().max(4000).nullable().default(null),
 });
 
+/** What makes a decision on a frozen report early or fragile (issue 30 §3): then its motive is required. */
+export const decisionCaveats = z.object({
+  before_target: z.boolean(),
+  data_incomplete: z.boolean(),
+  target_date: day.nullable(),
+});
+
 export const snapshot = snapshotSummary.extend({
   imports: z.array(snapshotImport),
   report,
   decisions: z.array(soldeDecision),
+  caveats: decisionCaveats,
   /** what the decision is taken on (issue 14 §3): verdicts, amount, blockers with their gaps */
   synthesis: z.lazy(() => synthesis).optional(),
 });

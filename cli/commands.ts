@@ -124,6 +124,8 @@ function describeIngest(r: IngestFileResult): string {
           ? `${r.file} : ${r.message ?? "fichier non lu"}`
           : `${essai}${r.file}${kind} : REFUSÉ — ${r.message}`;
   const warnings = (r.warnings ?? []).map((w) => `  avertissement : ${warningMessage(w)}`);
+  if (r.kind_from_header)
+    warnings.unshift(`  type reconnu à son en-tête (colonnes ${r.kind_from_header.join(", ")})`);
   const c = r.changes;
   const changes = c
     ? [

@@ -163,7 +163,7 @@ export interface Database {
     justification: string | null;
     date_debut: Day;
     date_fin: Day | null;
-    statut: "PROPOSE" | "APPROUVE" | "REFUSE" | "REVOQUE";
+    statut: "PROPOSE" | "APPROUVE" | "REFUSE" | "REVOQUE" | "RETIRE";
     source: Generated<string>;
     replaces_id: number | null;
     created_by: string | null;
@@ -172,7 +172,7 @@ export interface Database {
   amenagement_decision: {
     decision_id: Generated<number>;
     amenagement_id: number;
-    decision: "APPROUVE" | "REFUSE" | "REVOQUE";
+    decision: "APPROUVE" | "REFUSE" | "REVOQUE" | "RETIRE";
     comment: string | null;
     decided_by: string;
     decided_at: Generated<Date>;
@@ -252,6 +252,8 @@ export interface Database {
     computed_eligible: boolean | null;
     replaces_decision_id: number | null;
     replacement_reason: string | null;
+    before_target: Generated<boolean>;
+    data_incomplete: Generated<boolean>;
   };
   amenagement_piece: {
     piece_id: Generated<number>;

@@ -145,6 +145,7 @@ export function grappeDetail(
       tr && t
         ? {
             measurement_date: t,
+            projection: t > today,
             eligible: tr.eligible,
             eligible_pooled: tr.eligible_pooled,
             essms_meeting_all: tr.essms_meeting_all,

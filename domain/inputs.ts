@@ -21,27 +21,45 @@ export const day = z.string().superRefine((v, ctx) => {
 export const CATEGORIES = AMENAGEMENT_CATEGORIE.values;
 export const ACTION_STATUSES = ACTION_STATUS.values;
 
+/** The terms of a proposal its team may correct before the ARS decides (issue 30 §7). */
+const proposalTerms = {
+  nombre: z
+    .number()
+    .int("nombre entier attendu")
+    .positive("nombre de personnes positif attendu")
+    .max(MAX_ADJUSTED_PERSONS, `${MAX_ADJUSTED_PERSONS.toLocaleString("fr-FR")} personnes au plus`),
+  categorie: z.enum(CATEGORIES, { message: `catégorie inconnue : ${CATEGORIES.join(", ")}` }),
+  justification: z.string().trim().min(10, "justification obligatoire (10 caractères au moins)").max(4000),
+  date_debut: day,
+  date_fin: day.nullable(),
+};
+
 export const proposalSchema = z
   .object({
     finess: z.string().trim().min(1),
     indicateur: z.enum(INDICATOR_IDS as unknown as [IndicatorId, ...IndicatorId[]], {
       message: `indicateur inconnu : ${INDICATOR_IDS.join(", ")}`,
     }),
-    nombre: z
-      .number()
-      .int("nombre entier attendu")
-      .positive("nombre de personnes positif attendu")
-      .max(MAX_ADJUSTED_PERSONS, `${MAX_ADJUSTED_PERSONS.toLocaleString("fr-FR")} personnes au plus`),
-    categorie: z.enum(CATEGORIES, { message: `catégorie inconnue : ${CATEGORIES.join(", ")}` }),
-    justification: z.string().trim().min(10, "justification obligatoire (10 caractères au moins)").max(4000),
-    date_debut: day,
-    date_fin: day.nullable().default(null),
+    ...proposalTerms,
+    date_fin: proposalTerms.date_fin.default(null),
   })
   .refine((a) => a.date_fin === null || a.date_fin >= a.date_debut, {
     path: ["date_fin"],
     message: "la date de fin précède la date de début",
   });
 export type Proposal = z.output<typeof proposalSchema>;
+
+/** A correction of a proposal: the terms that change (at least one); its ESSMS and indicator stay. */
+export const proposalPatchSchema = z
+  .object(proposalTerms)
+  .partial()
+  .refine((p) => Object.keys(p).length > 0, "rien à corriger");
+export type ProposalPatch = z.output<typeof proposalPatchSchema>;
+
+/** Withdrawing a proposal (its team, before the decision): why, optionally. */
+export const withdrawalSchema = z.object({
+  comment: z.string().trim().max(4000).nullable().default(null),
+});
 
 export const decisionSchema = z
   .object({

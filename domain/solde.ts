@@ -198,16 +198,57 @@ export interface SoldeDecisionInput {
 }
 
 /**
+ * What makes a solde decision early or fragile (issue 30 §3): its frozen report measured before
+ * the grappe's target date (R-T3), or on a date whose exports are incomplete (the completeness
+ * grid's gaps in the window).
+ */
+export interface DecisionCaveats {
+  before_target: boolean;
+  data_incomplete: boolean;
+}
+
+/** The French words of a decision's caveats, for the decision, the PDF and the evidence pack. */
+export function caveatsLabel(c: DecisionCaveats, targetDate: Day | null): string | null {
+  const parts = [
+    c.before_target
+      ? `prise avant la date cible${targetDate ? ` (${formatFrenchDay(targetDate)})` : ""}`
+      : null,
+    c.data_incomplete ? "sur des données incomplètes (exports manquants dans la fenêtre)" : null,
+  ].filter((x): x is string => x !== null);
+  return parts.length > 0 ? `Décision ${parts.join(" et ")}` : null;
+}
+
+const motivated = (s: string | null) => s !== null && s.trim().length >= 10;
+
+/** Issue 30 §3: a decision taken early or on incomplete data is confirmed with its motive (422). */
+function checkCaveats(input: SoldeDecisionInput, caveats: DecisionCaveats): void {
+  if ((caveats.before_target || caveats.data_incomplete) && !motivated(input.comment))
+    throw new DomainError(
+      "validation",
+      `${caveatsLabel(caveats, null)} : confirmez-la en donnant son motif (10 caractères au moins)`,
+      {
+        errors: [
+          {
+            field: "comment",
+            message: "motif obligatoire pour une décision anticipée ou sur données incomplètes",
+          },
+        ],
+      },
+    );
+}
+
+/**
  * R-G2 and issue 14 §3: refuses (422) a decision departing from the computed strict verdict
  * without a motivated comment, or a replacement without its reason; refuses (409) a decision
- * while another is in force and not explicitly replaced, or replacing one not in force.
+ * while another is in force and not explicitly replaced, or replacing one not in force. Issue 30
+ * §3: a decision taken early or on incomplete data (`caveats`) needs a motive too (422).
  */
 export function checkSoldeDecision(
   input: SoldeDecisionInput,
   computedEligible: boolean,
   inForce: { decision_id: number; decided_at: string } | null,
+  caveats: DecisionCaveats = { before_target: false, data_incomplete: false },
 ): void {
-  const motivated = (s: string | null) => s !== null && s.trim().length >= 10;
   if (input.eligible !== computedEligible && !motivated(input.comment))
     throw new DomainError(
       "validation",
@@ -221,6 +262,7 @@ export function checkSoldeDecision(
         `une décision est déjà en vigueur pour cette grappe (n° ${inForce.decision_id}) : pour la remplacer, indiquez-la explicitement avec un motif`,
         { in_force_decision_id: inForce.decision_id },
       );
+    checkCaveats(input, caveats);
     return;
   }
   if (!inForce || inForce.decision_id !== input.replaces_decision_id)
@@ -233,6 +275,7 @@ export function checkSoldeDecision(
     throw new DomainError("validation", "remplacer une décision exige un motif (10 caractères au moins)", {
       errors: [{ field: "replacement_reason", message: "motif obligatoire" }],
     });
+  checkCaveats(input, caveats);
 }
 
 /** "135 900 €", "1 234,50 €" (spaces a PDF font can print). */

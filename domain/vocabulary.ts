@@ -194,6 +194,7 @@ export const AMENAGEMENT_ETAT = enumeration({
   APPROUVE: "approuvé",
   REFUSE: "refusé",
   REVOQUE: "révoqué",
+  RETIRE: "retiré",
 });
 export type AmenagementEtat = (typeof AMENAGEMENT_ETAT.values)[number];
 

@@ -13,6 +13,7 @@ import {
   resolver,
   type Vocabulary,
 } from "../domain/vocabulary.ts";
+import { mapColumns } from "./csv.ts";
 import {
   type FieldContext,
   finess,
@@ -62,6 +63,28 @@ export function kindFromFileName(name: string): Kind | null {
     }
   }
   return null;
+}
+
+/**
+ * A file's kind told by its header (exports.md §1), when neither its name nor an option tells it:
+ * among the kinds whose required columns are all present (names folded as `mapColumns` does,
+ * with the profile's renames), the one with strictly more required columns than every other; the
+ * columns that decided it. Two kinds alike (`eprescription` and `eparcours` share `finess;id;date`)
+ * → `tie`; none → null.
+ */
+export function kindFromHeader(
+  header: readonly string[],
+  renames: (kind: Kind) => Record<string, string> = () => ({}),
+): { kind: Kind; columns: string[] } | { tie: Kind[] } | null {
+  const fits = KINDS.filter(
+    (k) => mapColumns(header, KIND_DEFS[k].columns, KIND_DEFS[k].required, renames(k)).missing.length === 0,
+  );
+  if (fits.length === 0) return null;
+  const most = Math.max(...fits.map((k) => KIND_DEFS[k].required.length));
+  const best = fits.filter((k) => KIND_DEFS[k].required.length === most);
+  if (best.length > 1) return { tie: best };
+  const kind = best[0] as Kind;
+  return { kind, columns: [...KIND_DEFS[kind].required] };
 }
 
 export function isKind(s: string): s is Kind {

@@ -29,9 +29,18 @@ import { type Chunk, emptyTotals } from "./chunks.ts";
 import type { CsvSource } from "./csv.ts";
 import { isDeadlock } from "./db-errors.ts";
 import { dryRunEnd } from "./dry-run.ts";
-import { isKind, KIND_DEFS, type Kind, type KindDef, kindFromFileName, type MergeMode } from "./kinds.ts";
+import {
+  isKind,
+  KIND_DEFS,
+  type Kind,
+  type KindDef,
+  kindFromFileName,
+  kindFromHeader,
+  type MergeMode,
+} from "./kinds.ts";
 import { mergeChunk, prepareMerge, refreshActivity } from "./merge.ts";
 import { probeCsv } from "./probe.ts";
+import { profileRenames } from "./profile.ts";
 import { openRows } from "./read.ts";
 import { claimContent, importEnd, loadedFiness, loadedForSender, recordCutShort, skipped } from "./record.ts";
 import { RejectionLog } from "./rejections.ts";
@@ -49,19 +58,39 @@ import { createStage, registerChunk, stageChunk } from "./stage.ts";
 import { type LoadTimes, reportLoadTimes } from "./timings.ts";
 import { verdict } from "./verdict.ts";
 
-/** Imports one CSV export (its kind from `opts.kind` or its name). */
+/**
+ * Imports one CSV export. Its kind (exports.md §1): `opts.kind`, else its name, else its header
+ * (ingest/kinds.ts `kindFromHeader`: the result then names the columns that decided it); a file
+ * whose kind cannot be told is refused whole, naming the accepted kinds.
+ */
 export async function ingestFile(
   db: Db,
   src: FileSource,
   label: string,
   opts: IngestOptions,
 ): Promise<IngestFileResult> {
-  const kind = opts.kind ?? kindFromFileName(label);
-  if (!kind || !isKind(kind))
-    return { ...baseResult(label, kind), kind: null, status: "refused", message: kindsMessage() };
-  const probed = await probeCsv(db, src, label, kind, opts);
+  const named = opts.kind ?? kindFromFileName(label);
+  if (named && isKind(named)) {
+    const probed = await probeCsv(db, src, label, named, opts);
+    if ("refused" in probed) return probed.refused;
+    return importContent(db, probed.content, opts);
+  }
+  // Neither an option nor the name: the header tells, or nobody does.
+  const probed = await probeCsv(db, src, label, null, opts);
   if ("refused" in probed) return probed.refused;
-  return importContent(db, probed.content, opts);
+  const source = await probed.content.open();
+  const header = source.header;
+  await source.close();
+  const told = kindFromHeader(header, (k) => profileRenames(opts.profile ?? null, k));
+  if (!told || "tie" in told)
+    return {
+      ...baseResult(label, null),
+      kind: null,
+      status: "refused",
+      message: kindsMessage(opts.source, told && "tie" in told ? told.tie : []),
+    };
+  const r = await importContent(db, { ...probed.content, kind: told.kind }, { ...opts, kind: told.kind });
+  return { ...r, kind_from_header: told.columns };
 }
 
 /**

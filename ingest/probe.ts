@@ -18,12 +18,16 @@ import {
   type IngestOptions,
 } from "./result.ts";
 
-/** The file as a content for the line, or its answer when it is refused before any row is read. */
+/**
+ * The file as a content for the line, or its answer when it is refused before any row is read.
+ * `kind` null: not told yet (its header will tell, pipeline.ts): the content's kind is then set by
+ * the caller, and a refusal records none.
+ */
 export async function probeCsv(
   db: Db,
   src: FileSource,
   label: string,
-  kind: Kind,
+  kind: Kind | null,
   opts: IngestOptions,
 ): Promise<{ content: Content } | { refused: IngestFileResult }> {
   const base = baseResult(label, kind);
@@ -43,6 +47,12 @@ export async function probeCsv(
   const input = contentInput(src, opts.contentLimits);
   const { encoding, bytes, sha256 } = probe;
   return {
-    content: { label, kind, sha256, open: () => openCsv(input, encoding), csv: { src, encoding, bytes } },
+    content: {
+      label,
+      kind: kind ?? "dossiers",
+      sha256,
+      open: () => openCsv(input, encoding),
+      csv: { src, encoding, bytes },
+    },
   };
 }

@@ -37,6 +37,8 @@ export interface IngestFileResult {
   changes?: DryRunChanges;
   /** what the summary warns about (cli.md `warnings`: kind, count, lines), the file loaded all the same */
   warnings?: IngestWarning[];
+  /** the required columns by which the file's kind was told, when neither its name nor an option told it (exports.md §1) */
+  kind_from_header?: string[];
 }
 
 /** What a dry run reports beside the import's own result (dry-run.ts). */
@@ -156,8 +158,20 @@ export interface CsvFile {
 
 export const MAX_ERRORS_IN_RESULT = 1000;
 
-export function kindsMessage(): string {
-  return `type de fichier inconnu : le nom doit commencer par ${KINDS.join(", ")} ou pp, suivi de _, - ou . (ou utilisez --kind)`;
+/**
+ * Why a file's kind could not be told (exports.md §1), in the words of where it was sent: the
+ * command line names its `--kind` option, the web never mentions the command line.
+ */
+export function kindsMessage(source: IngestOptions["source"] = "cli", tie: readonly Kind[] = []): string {
+  const accepted = `le nom doit commencer par ${KINDS.join(", ")} ou pp, suivi de _, - ou ., ou l'en-tête porter toutes les colonnes obligatoires d'un seul type`;
+  const how =
+    source === "api"
+      ? "choisissez le type dans la liste"
+      : source === "worker"
+        ? "renommez le fichier"
+        : "utilisez --kind";
+  const ambiguous = tie.length > 1 ? ` (l'en-tête convient autant à ${tie.join(" qu'à ")})` : "";
+  return `type de fichier inconnu${ambiguous} : ${accepted} ; sinon, ${how}`;
 }
 
 /**

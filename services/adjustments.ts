@@ -7,7 +7,7 @@
 import type { Db } from "../db/index.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { IndicatorId } from "../domain/indicators.ts";
-import type { Decision, Proposal } from "../domain/inputs.ts";
+import type { Decision, Proposal, ProposalPatch } from "../domain/inputs.ts";
 import { DEFAULT_PROOF_QUOTA_MB, formatMo, MAX_PIECES_PER_ADJUSTMENT } from "../domain/pieces.ts";
 import type { CheckedProof } from "../ingest/proofs.ts";
 import {
@@ -18,6 +18,7 @@ import {
   lockAdjustment,
   lockEssms,
   recordAdjustmentDecision,
+  updateProposalTerms,
 } from "../sql/adjustments.ts";
 import { audit } from "../sql/audit.ts";
 import { countPieces, getPiece, grappeProofBytes, insertPiece, type Piece } from "../sql/pieces.ts";
@@ -79,6 +80,79 @@ export async function decideAdjustment(db: Db, id: number, d: Decision, actor: s
       { statut: a.statut },
       { statut: d.decision, comment: d.comment },
     );
+  });
+  return (await getAdjustment(db, id)) as Adjustment;
+}
+
+/**
+ * Withdraws a proposal before the ARS decides (issue 30 §7): its status becomes RETIRE, kept in
+ * its decisions' history with who withdrew it and why. Errors: 404 unknown; 409 already decided.
+ */
+export async function withdrawAdjustment(
+  db: Db,
+  id: number,
+  comment: string | null,
+  actor: string,
+): Promise<Adjustment> {
+  await db.transaction(async (tx) => {
+    const a = await lockAdjustment(tx, id);
+    if (!a) throw new DomainError("not_found", `aménagement inconnu : ${id}`);
+    if (a.statut !== "PROPOSE")
+      throw new DomainError(
+        "conflict",
+        `seul un aménagement proposé peut être retiré, avant la décision de l'ARS (statut actuel : ${a.statut})`,
+      );
+    await recordAdjustmentDecision(tx, id, "RETIRE", comment, actor);
+    await audit(
+      tx,
+      actor,
+      "amenagement.retire",
+      "amenagement",
+      String(id),
+      a.grappe_id,
+      { statut: a.statut },
+      {
+        statut: "RETIRE",
+        comment,
+      },
+    );
+  });
+  return (await getAdjustment(db, id)) as Adjustment;
+}
+
+/**
+ * Corrects a proposal before the ARS decides (issue 30 §7): the terms of `patch` change, checked
+ * against the same bound as a proposal (422), the change audited before/after. Errors: 404
+ * unknown; 409 already decided.
+ */
+export async function correctAdjustment(
+  db: Db,
+  id: number,
+  patch: ProposalPatch,
+  actor: string,
+): Promise<Adjustment> {
+  await db.transaction(async (tx) => {
+    const a = await lockAdjustment(tx, id);
+    if (!a) throw new DomainError("not_found", `aménagement inconnu : ${id}`);
+    if (a.statut !== "PROPOSE")
+      throw new DomainError(
+        "conflict",
+        `seul un aménagement proposé peut être corrigé, avant la décision de l'ARS (statut actuel : ${a.statut})`,
+      );
+    const before = { nombre: a.nombre, date_debut: a.date_debut, date_fin: a.date_fin };
+    const after = { ...before, ...patch };
+    if (after.date_fin !== null && after.date_fin !== undefined && after.date_fin < after.date_debut)
+      throw new DomainError("validation", "la date de fin précède la date de début", {
+        errors: [{ field: "date_fin", message: "la date de fin précède la date de début" }],
+      });
+    await checkBound(
+      tx,
+      { ...a, ...after, date_fin: after.date_fin ?? null, indicateur: a.indicateur as IndicatorId },
+      a.grappe_id,
+      id,
+    );
+    await updateProposalTerms(tx, id, patch);
+    await audit(tx, actor, "amenagement.corrige", "amenagement", String(id), a.grappe_id, before, patch);
   });
   return (await getAdjustment(db, id)) as Adjustment;
 }

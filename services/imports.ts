@@ -15,7 +15,7 @@ import type { Db } from "../db/index.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { DomainError } from "../domain/errors.ts";
 import { ingestSource } from "../ingest/ingest.ts";
-import { kindFromFileName } from "../ingest/kinds.ts";
+import { type Kind, kindFromFileName } from "../ingest/kinds.ts";
 import { CANCELLED_MESSAGE } from "../ingest/record.ts";
 import type { IngestFileResult, IngestOptions } from "../ingest/result.ts";
 import { combineResults } from "../ingest/tddui.ts";
@@ -280,6 +280,7 @@ export async function acceptUpload(
   file: ReceivedFile,
   sender: Sender,
   secret: string,
+  kind?: Kind,
 ): Promise<number> {
   let importId: number;
   try {
@@ -287,7 +288,7 @@ export async function acceptUpload(
     importId = await reserveImport(
       db,
       file.name,
-      kindFromFileName(file.name) ?? "inconnu",
+      kind ?? kindFromFileName(file.name) ?? "inconnu",
       sender.email,
       sender.scopeFiness !== undefined,
     );
@@ -302,6 +303,7 @@ export async function acceptUpload(
       secret,
       source: "api",
       actor: sender.email,
+      ...(kind ? { kind } : {}),
       ...(sender.scopeFiness ? { scopeFiness: new Set(sender.scopeFiness) } : {}),
       audit: { actor: sender.actor, action: "import.upload", detail: { bytes: file.bytes } },
     },
@@ -321,6 +323,7 @@ export async function checkUpload(
   file: ReceivedFile,
   sender: Sender,
   secret: string,
+  kind?: Kind,
 ): Promise<IngestFileResult & { dry_run: true }> {
   try {
     const parts = await queue.run((signal) =>
@@ -329,6 +332,7 @@ export async function checkUpload(
         secret,
         source: "api",
         actor: sender.email,
+        ...(kind ? { kind } : {}),
         ...(sender.scopeFiness ? { scopeFiness: new Set(sender.scopeFiness) } : {}),
         dryRun: true,
         signal,

@@ -4,13 +4,20 @@
  * transaction with its audit entry.
  */
 import { sql } from "kysely";
-import type { Db } from "../db/index.ts";
-import { type Day, formatFrenchDay, todayParis } from "../domain/dates.ts";
+import type { Db, Queryable } from "../db/index.ts";
+import { completeness } from "../domain/completeness.ts";
+import { type Day, formatFrenchDay, targetDate, todayParis } from "../domain/dates.ts";
 import { DomainError } from "../domain/errors.ts";
-import { checkSoldeDecision, type SoldeDecisionInput, soldeStatus } from "../domain/solde.ts";
+import {
+  checkSoldeDecision,
+  type DecisionCaveats,
+  type SoldeDecisionInput,
+  soldeStatus,
+} from "../domain/solde.ts";
 import { audit } from "../sql/audit.ts";
+import { importSpans } from "../sql/completeness.ts";
 import { computeReport } from "../sql/queries.ts";
-import { grappeSoldeDecisions } from "../sql/resources.ts";
+import { essmsOfGrappe, grappeSoldeDecisions, grappesByIds } from "../sql/resources.ts";
 import {
   importsInScope,
   insertSnapshot,
@@ -60,13 +67,39 @@ export async function freezeReport(
 }
 
 /**
+ * What makes a decision on this frozen report early or fragile (issue 30 §3): measured before the
+ * grappe's target date (R-T3), or on a date whose exports were incomplete when it was frozen (the
+ * completeness grid's gaps in its window, from the imports finished by then).
+ */
+export async function decisionCaveats(
+  q: Queryable,
+  snapshot: Pick<Snapshot, "measurement_date" | "created_at">,
+  grappeId: string,
+): Promise<DecisionCaveats & { target_date: Day | null }> {
+  const [[g], essms, spans] = await Promise.all([
+    grappesByIds(q, [grappeId]),
+    essmsOfGrappe(q, grappeId),
+    importSpans(q, [grappeId]),
+  ]);
+  const target = g?.date_vsr ? targetDate(g.date_vsr) : null;
+  const frozenBy = spans.filter((x) => x.finished_at !== null && x.finished_at <= snapshot.created_at);
+  const grid = completeness(snapshot.measurement_date, essms, frozenBy, todayParis());
+  return {
+    target_date: target,
+    before_target: target !== null && snapshot.measurement_date < target,
+    data_incomplete: grid.gaps_in_window.length > 0,
+  };
+}
+
+/**
  * Records the ARS's decision on the solde of a frozen report: the grappe locked, the rules of
- * domain/solde.ts checked against the report's strict verdict and the decision in force (422 /
- * 409). Returns the decision's number.
+ * domain/solde.ts checked against the report's strict verdict, the decision in force (422 / 409)
+ * and the report's caveats (a decision early or on incomplete data needs its motive, 422). Returns
+ * the decision's number.
  */
 export async function decideSolde(
   db: Db,
-  snapshot: Pick<Snapshot, "snapshot_id" | "report">,
+  snapshot: Pick<Snapshot, "snapshot_id" | "report" | "measurement_date" | "created_at">,
   grappeId: string,
   decision: SoldeDecisionInput,
   actor: string,
@@ -83,13 +116,15 @@ export async function decideSolde(
     // One decision at a time per grappe: the one in force is read under this lock.
     await lockGrappe(tx, grappeId);
     const inForce = (await grappeSoldeDecisions(tx, grappeId)).find((x) => x.in_force) ?? null;
-    checkSoldeDecision(decision, computed, inForce);
+    const { target_date: _target, ...caveats } = await decisionCaveats(tx, snapshot, grappeId);
+    checkSoldeDecision(decision, computed, inForce, caveats);
     const decisionId = await insertSoldeDecision(
       tx,
       snapshot.snapshot_id,
       grappeId,
       decision,
       computed,
+      caveats,
       actor,
     );
     await audit(
@@ -100,7 +135,7 @@ export async function decideSolde(
       String(decisionId),
       grappeId,
       inForce ? { decision_id: inForce.decision_id, eligible: inForce.eligible } : null,
-      { snapshot_id: snapshot.snapshot_id, computed_eligible: computed, ...decision },
+      { snapshot_id: snapshot.snapshot_id, computed_eligible: computed, ...caveats, ...decision },
     );
     return decisionId;
   });

@@ -15,7 +15,7 @@ import {
 import { type Day, isMeasurementDay, targetDate, todayParis } from "../domain/dates.ts";
 import { finessCategoryLabel } from "../domain/finess-categories.ts";
 import type { IndicatorId } from "../domain/indicators.ts";
-import type { Proposal } from "../domain/inputs.ts";
+import type { Proposal, ProposalPatch } from "../domain/inputs.ts";
 import { rawFraction } from "../domain/report.ts";
 import type { AmenagementDecision, AmenagementEtat } from "../domain/vocabulary.ts";
 import { countsAt, figuresAt, type Versions } from "./figures-cache.ts";
@@ -284,11 +284,26 @@ export async function lockAdjustment(q: Queryable, id: number) {
     .executeTakeFirst();
 }
 
+/** Changes the terms of a proposal (the fields present in `patch`). */
+export async function updateProposalTerms(q: Queryable, id: number, patch: ProposalPatch): Promise<void> {
+  await q.kysely
+    .updateTable("amenagement")
+    .set({
+      ...(patch.nombre !== undefined ? { nombre: patch.nombre } : {}),
+      ...(patch.categorie !== undefined ? { categorie: patch.categorie } : {}),
+      ...(patch.justification !== undefined ? { justification: patch.justification } : {}),
+      ...(patch.date_debut !== undefined ? { date_debut: patch.date_debut } : {}),
+      ...("date_fin" in patch ? { date_fin: patch.date_fin ?? null } : {}),
+    })
+    .where("amenagement_id", "=", id)
+    .execute();
+}
+
 /** Sets an adjustment's status and keeps the decision (who, what, why). */
 export async function recordAdjustmentDecision(
   q: Queryable,
   id: number,
-  decision: AmenagementDecision,
+  decision: AmenagementDecision | "RETIRE",
   comment: string | null,
   actor: string,
 ): Promise<void> {

@@ -404,6 +404,10 @@ export interface SoldeDecision {
   measurement_date: Day;
   /** in force: the grappe's latest decision that no other replaced */
   in_force: boolean;
+  /** taken on a report measured before the grappe's target date (issue 30 §3) */
+  before_target: boolean;
+  /** taken on a date whose exports were incomplete (issue 30 §3) */
+  data_incomplete: boolean;
 }
 
 /** Solde decisions with their snapshot's date and whether they are in force, oldest first. */
@@ -423,6 +427,8 @@ function decisions(q: Queryable) {
       sql<number | null>`d.replaces_decision_id::int`.as("replaces_decision_id"),
       "d.replacement_reason",
       "s.measurement_date",
+      "d.before_target",
+      "d.data_incomplete",
       sql<boolean>`not exists (select 1 from solde_decision r where r.replaces_decision_id = d.decision_id)
         and d.decision_id = (select max(l.decision_id) from solde_decision l where l.grappe_id = d.grappe_id)`.as(
         "in_force",

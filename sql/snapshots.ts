@@ -9,8 +9,8 @@ import type { Queryable } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
 import { RULES_VERSION } from "../domain/indicators.ts";
 import type { Report } from "../domain/report.ts";
-import type { SoldeDecisionInput } from "../domain/solde.ts";
-import { utc, utcPrecise } from "./resources.ts";
+import type { DecisionCaveats, SoldeDecisionInput } from "../domain/solde.ts";
+import { grappeSoldeDecisions, type SoldeDecision, utc, utcPrecise } from "./resources.ts";
 
 export interface SnapshotImport {
   import_id: number;
@@ -158,6 +158,7 @@ export async function insertSoldeDecision(
   grappeId: string,
   decision: SoldeDecisionInput,
   computedEligible: boolean,
+  caveats: DecisionCaveats,
   actor: string,
 ): Promise<number> {
   const row = await q.kysely
@@ -171,8 +172,25 @@ export async function insertSoldeDecision(
       decided_by: actor,
       replaces_decision_id: decision.replaces_decision_id,
       replacement_reason: decision.replaces_decision_id === null ? null : decision.replacement_reason,
+      before_target: caveats.before_target,
+      data_incomplete: caveats.data_incomplete,
     })
     .returning(sql<number>`decision_id::int`.as("decision_id"))
     .executeTakeFirstOrThrow();
   return row.decision_id;
+}
+
+/**
+ * The grappe's solde decision in force (issue 30 §3) with the solde of the frozen report it was
+ * taken on (€, R-G4), or null when none was taken.
+ */
+export async function decisionInForce(
+  q: Queryable,
+  grappeId: string,
+): Promise<(SoldeDecision & { solde_eur: number | null }) | null> {
+  const d = (await grappeSoldeDecisions(q, grappeId)).find((x) => x.in_force);
+  if (!d) return null;
+  const snap = await readSnapshot(q, d.snapshot_id);
+  const g = snap?.report.grappes.find((x) => x.grappe_id === grappeId);
+  return { ...d, solde_eur: g ? g.subsidy.solde_eur : null };
 }

@@ -5,7 +5,13 @@ import { databaseDeadline } from "../../db/mutex.ts";
 import { type Day, targetDate, todayParis } from "../../domain/dates.ts";
 import { MAX_PIECE_BYTES, pieceExtension } from "../../domain/pieces.ts";
 import { checkProof } from "../../ingest/proofs.ts";
-import { attachPiece, decideAdjustment, proposeAdjustment } from "../../services/adjustments.ts";
+import {
+  attachPiece,
+  correctAdjustment,
+  decideAdjustment,
+  proposeAdjustment,
+  withdrawAdjustment,
+} from "../../services/adjustments.ts";
 import { adjustmentsInView, getAdjustment, previewAdjustment } from "../../sql/adjustments.ts";
 import { readPiece } from "../../sql/pieces.ts";
 import { grappesByIds } from "../../sql/resources.ts";
@@ -56,6 +62,22 @@ export const ADJUSTMENTS: RouteDef[] = [
       const a = await getAdjustment(deps.db, params.amenagement_id);
       if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);
       return decideAdjustment(deps.db, a.amenagement_id, body, actor(principal));
+    },
+  }),
+
+  handle("withdraw", {
+    handler: async ({ deps, scope, params, body, principal }) => {
+      const a = await getAdjustment(deps.db, params.amenagement_id);
+      if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);
+      return withdrawAdjustment(deps.db, a.amenagement_id, body.comment, actor(principal));
+    },
+  }),
+
+  handle("correct", {
+    handler: async ({ deps, scope, params, body, principal }) => {
+      const a = await getAdjustment(deps.db, params.amenagement_id);
+      if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);
+      return correctAdjustment(deps.db, a.amenagement_id, body, actor(principal));
     },
   }),
 

@@ -11,6 +11,7 @@ import {
   grappeAndVersion,
 } from "../../sql/figures-cache.ts";
 import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
+import { decisionInForce } from "../../sql/snapshots.ts";
 import { handle, type RouteDef } from "../registry.ts";
 import { grappeInScope, inScope, notFound, scopeList, staleDays } from "./scope.ts";
 
@@ -57,19 +58,20 @@ export const GRAPPES: RouteDef[] = [
       const today = todayParis();
       const months = forecastMonths(d < today ? d : today);
       const v = await dataVersions(deps.db, [g.grappe_id]);
-      const [report, infos, atTarget, points, next, spans] = await Promise.all([
+      const [report, infos, atTarget, points, next, spans, decided] = await Promise.all([
         cachedReport(deps.db, d, g.grappe_id, v),
         essmsOfGrappe(deps.db, g.grappe_id),
         t === null ? null : t === d ? undefined : cachedReport(deps.db, t, g.grappe_id, v),
         cachedHistory(deps.db, months.from, months.to, { grappe: g.grappe_id }, v),
         cachedReport(deps.db, nextMonthStart(d), g.grappe_id, v),
         cachedImportSpans(deps.db, g.grappe_id, v),
+        decisionInForce(deps.db, g.grappe_id),
       ]);
       const grid = completeness(d, infos, spans, today, staleDays(deps));
-      return (
+      const detail =
         grappeDetail(g, report, atTarget, infos, today, points, next, grid) ??
-        notFound(`grappe ${g.grappe_id}`)
-      );
+        notFound(`grappe ${g.grappe_id}`);
+      return { ...detail, decision_in_force: decided };
     },
   }),
 ];

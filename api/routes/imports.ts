@@ -52,8 +52,11 @@ export const IMPORTS: RouteDef[] = [
       const upload = { ...received, maxContentBytes: maxBytes };
       const sender = await senderOf(deps, scope, principal);
       if (query.dry_run === "true")
-        return new Reply(200, await checkUpload(deps.db, uploadsOf(deps), upload, sender, deps.secret));
-      const importId = await acceptUpload(deps.db, uploadsOf(deps), upload, sender, deps.secret);
+        return new Reply(
+          200,
+          await checkUpload(deps.db, uploadsOf(deps), upload, sender, deps.secret, query.kind),
+        );
+      const importId = await acceptUpload(deps.db, uploadsOf(deps), upload, sender, deps.secret, query.kind);
       c.header("location", `/api/imports/${importId}`);
       return new Reply(202, {
         import_id: importId,

@@ -1,5 +1,4 @@
-import { decideSolde, freezeReport } from "../../services/snapshots.ts";
-import { audit } from "../../sql/audit.ts";
+import { decideSolde, decisionCaveats, freezeReport } from "../../services/snapshots.ts";
 import { grappeSoldeDecisions, soldeDecisions } from "../../sql/resources.ts";
 import { listSnapshots, readSnapshot } from "../../sql/snapshots.ts";
 import { attachment, evidencePack, synthesisInput } from "../exports.ts";
@@ -19,21 +18,10 @@ export const SNAPSHOTS: RouteDef[] = [
     handler: async ({ deps, scope, params, body, principal }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
       const snap = await freezeReport(deps.db, body.date, g.grappe_id, actor(principal));
-      await audit(
-        deps.db,
-        actor(principal),
-        "snapshot.freeze",
-        "snapshot",
-        String(snap.snapshot_id),
-        g.grappe_id,
-        null,
-        {
-          measurement_date: body.date,
-        },
-      );
       return new Reply(201, {
         ...snap,
         decisions: [],
+        caveats: await decisionCaveats(deps.db, snap, g.grappe_id),
         synthesis: (await synthesisInput(deps.db, snap)).synthesis,
       });
     },
@@ -41,12 +29,13 @@ export const SNAPSHOTS: RouteDef[] = [
 
   handle("snapshot", {
     handler: async ({ deps, scope, params }) => {
-      const { snap } = await snapshotInScope(deps, scope, params.grappe_id, params.snapshot_id);
-      const [decisions, shown] = await Promise.all([
+      const { g, snap } = await snapshotInScope(deps, scope, params.grappe_id, params.snapshot_id);
+      const [decisions, shown, caveats] = await Promise.all([
         soldeDecisions(deps.db, snap.snapshot_id),
         synthesisInput(deps.db, snap),
+        decisionCaveats(deps.db, snap, g.grappe_id),
       ]);
-      return { ...snap, decisions, synthesis: shown.synthesis };
+      return { ...snap, decisions, caveats, synthesis: shown.synthesis };
     },
   }),
 

@@ -341,10 +341,25 @@ describeOnBackends("decision-grade solde and adjustments", { seed: populate }, (
     expect(departing.status).toBe(422);
     expect(((await departing.json()) as { detail: string }).detail).toMatch(/s'écarte du verdict calculé/);
 
-    const first = await api.post("ars", path, { eligible: computed });
+    // The mini case's exports leave months without a file in the window (its refused files): a
+    // decision on them, even the computed verdict, is confirmed with its motive (issue 30 §3).
+    const unmotivated = await api.post("ars", path, { eligible: computed });
+    expect(unmotivated.status).toBe(422);
+    expect(((await unmotivated.json()) as { detail: string }).detail).toMatch(
+      /^Décision sur des données incomplètes .* : confirmez-la en donnant son motif/,
+    );
+    const first = await api.post("ars", path, {
+      eligible: computed,
+      comment: "exports manquants connus, sans effet sur le verdict",
+    });
     expect(first.status).toBe(201);
-    const d1 = (await first.json()) as { decision_id: number; in_force: boolean; computed_eligible: boolean };
-    expect(d1).toMatchObject({ in_force: true, computed_eligible: computed });
+    const d1 = (await first.json()) as {
+      decision_id: number;
+      in_force: boolean;
+      computed_eligible: boolean;
+      data_incomplete: boolean;
+    };
+    expect(d1).toMatchObject({ in_force: true, computed_eligible: computed, data_incomplete: true });
 
     const second = await api.post("ars", path, { eligible: computed, comment: "même avis" });
     expect(second.status).toBe(409);

@@ -171,10 +171,30 @@ describeOnBackends("ingest", { seed: "referential", reset: true }, (backend) => 
       const r = await ingest(db, "dossiers.csv", [DOSSIERS_HEADER, ...rows].join("\n"));
       expect(r).toMatchObject({ status: "loaded", loaded: 4, rejected: 1 });
     });
-    it("unknown kind, naming the accepted ones", async ({ db }) => {
-      const r = await ingest(db, "export_2025.csv", `${DOSSIERS_HEADER}\n`);
+    it("unknown kind, naming the accepted ones: neither the name nor the header tells it", async ({ db }) => {
+      const r = await ingest(db, "export_2025.csv", "finess;nom;prenom\n340000017;X;Y\n");
       expect(r).toMatchObject({ status: "refused", kind: null });
       expect(r.message).toMatch(/dossiers, dossier_maj, projets_personnalises, agenda, mss, dmp/);
+      expect(r.message).toMatch(/utilisez --kind$/);
+      // Two kinds share the header (finess;id;date): the kind cannot be told, both are named.
+      const tie = await ingest(db, "releve.csv", "finess;id;date\n340000017;a;2025-05-02\n");
+      expect(tie).toMatchObject({ status: "refused", kind: null });
+      expect(tie.message).toMatch(/l'en-tête convient autant à eprescription qu'à eparcours/);
+    });
+
+    it("tells a file's kind by its header when its name does not (exports.md §1), and says which columns decided", async ({
+      db,
+    }) => {
+      const r = await ingest(db, "ime-maj-2026-12-05.csv", `${DOSSIERS_HEADER}\n340000017;hd1;2024-01-01;;;2025-06-02;\n`);
+      expect(r).toMatchObject({ status: "loaded", kind: "dossiers", loaded: 1 });
+      expect(r.kind_from_header).toEqual(["finess", "usager_id", "date_entree"]);
+      // A header with both dossier_maj's and agenda's required columns is agenda's (more columns).
+      const both = await ingest(
+        db,
+        "semaine.csv",
+        "finess;usager_id;evenement_id;date_debut;date_maj\n340000017;hd1;ev-hd;2025-06-03;2025-06-03\n",
+      );
+      expect(both).toMatchObject({ status: "loaded", kind: "agenda" });
     });
   });
 

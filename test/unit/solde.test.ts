@@ -10,7 +10,13 @@ import {
 import { isDomainError } from "../../domain/errors.ts";
 import { plural } from "../../domain/french.ts";
 import type { EssmsCounts } from "../../domain/report.ts";
-import { checkSoldeDecision, daysLeftLabel, formatEur, soldeAmount } from "../../domain/solde.ts";
+import {
+  caveatsLabel,
+  checkSoldeDecision,
+  daysLeftLabel,
+  formatEur,
+  soldeAmount,
+} from "../../domain/solde.ts";
 
 const counts = (fa: number, da: number): EssmsCounts => ({
   finess: "340000017",
@@ -185,6 +191,37 @@ describe("the solde decision (issue 14 §3)", () => {
     expect(
       codeOf(() => checkSoldeDecision({ eligible: false, comment: null, ...none }, false, null)),
     ).toBeNull();
+  });
+
+  it("asks a decision taken before the target date, or on incomplete data, for its motive (issue 30 §3)", () => {
+    const early = { before_target: true, data_incomplete: false };
+    const fragile = { before_target: false, data_incomplete: true };
+    for (const caveats of [early, fragile, { before_target: true, data_incomplete: true }]) {
+      // Even the computed verdict: the decision is confirmed with a motive of 10 characters at least.
+      expect(
+        codeOf(() => checkSoldeDecision({ eligible: false, comment: null, ...none }, false, null, caveats)),
+      ).toBe("validation");
+      expect(
+        codeOf(() =>
+          checkSoldeDecision({ eligible: false, comment: "court", ...none }, false, null, caveats),
+        ),
+      ).toBe("validation");
+      expect(
+        codeOf(() =>
+          checkSoldeDecision(
+            { eligible: false, comment: "décision anticipée, accord du comité", ...none },
+            false,
+            null,
+            caveats,
+          ),
+        ),
+      ).toBeNull();
+    }
+    expect(caveatsLabel(early, "2027-01-01")).toBe("Décision prise avant la date cible (01/01/2027)");
+    expect(caveatsLabel(fragile, null)).toBe(
+      "Décision sur des données incomplètes (exports manquants dans la fenêtre)",
+    );
+    expect(caveatsLabel({ before_target: false, data_incomplete: false }, null)).toBeNull();
   });
 
   it("keeps one decision in force: another needs the explicit replacement of that one, with a reason", () => {
