@@ -26,6 +26,7 @@ const LANDED: Record<string, string> = {
   "0014_data_version_grappe.sql": "237b4aacd2abb3334d8a8442d30b8d2f7751b2e063fdac9d2524234502065f78",
   "0015_piece_original.sql": "ee9f50c18dec314d54332ededa1e42e45f82cb141fa3a1aba339cf2d38e57d1d",
   "0016_token_expiry.sql": "42fba7c46aff4b886a609b271a8365d88cbd7069ea622e0fd3c0b5d86a51b916",
+  "0017_desk.sql": "649a87fe53e3a5ecef285cae2331301bfa943394b0979bf0ff5d392a8e48aae8",
 };
 
 describe("migrations", () => {
