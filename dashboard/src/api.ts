@@ -165,6 +165,10 @@ export const api = {
     url("piece", { params: { amenagement_id: id, piece_id: pieceId } }),
   decide: (id: number, decision: Part<"decide", "body">["decision"], comment: string | null) =>
     request("decide", { params: { amenagement_id: id }, body: { decision, comment } }),
+  withdraw: (id: number, comment: string | null) =>
+    request("withdraw", { params: { amenagement_id: id }, body: { comment } }),
+  correct: (id: number, body: Part<"correct", "body">) =>
+    request("correct", { params: { amenagement_id: id }, body }),
   actions: (grappeId?: string) => request("actions", { query: { grappe_id: grappeId } }),
   createAction: (body: Part<"createAction", "body">) => request("createAction", { body }),
   updateAction: (id: number, body: Part<"updateAction", "body">) =>
@@ -194,9 +198,10 @@ export const api = {
     if (!res.ok) throw new ApiProblem(res.status, "erreur", `téléchargement refusé (${res.status})`);
     return res.blob();
   },
-  check: (file: File) =>
-    request("upload", { query: { dry_run: "true" }, form: withFile(file) }) as Promise<DryRun>,
-  upload: (file: File) => request("upload", { form: withFile(file) }) as Promise<UploadAccepted>,
+  check: (file: File, kind?: Part<"upload", "query">["kind"]) =>
+    request("upload", { query: { dry_run: "true", kind }, form: withFile(file) }) as Promise<DryRun>,
+  upload: (file: File, kind?: Part<"upload", "query">["kind"]) =>
+    request("upload", { query: { kind }, form: withFile(file) }) as Promise<UploadAccepted>,
   snapshots: (grappeId: string) => request("snapshots", { params: { grappe_id: grappeId } }),
   freeze: (grappeId: string, date: string) =>
     request("freeze", { params: { grappe_id: grappeId }, body: { date } }),

@@ -4,9 +4,10 @@
  * verdict, one in force, replaced explicitly) and its history; evidence pack and PDF synthesis.
  */
 
+import { todayParis } from "../../../domain/dates.ts";
 import { plural } from "../../../domain/french.ts";
 import { INDICATOR_BY_ID } from "../../../domain/indicators.ts";
-import { formatEur } from "../../../domain/solde.ts";
+import { caveatsLabel, formatEur } from "../../../domain/solde.ts";
 import { PIECE_MEDIA_TYPE } from "../../../domain/vocabulary.ts";
 import {
   type AdjustmentInView,
@@ -240,13 +241,26 @@ function grappeBlock(
           snaps.map((s) => snapshotLine(g, s, inForce?.snapshot_id === s.snapshot_id ? inForce : undefined)),
         ),
     lastDetail ? frozenSynthesis(lastDetail) : null,
-    ctx.canDecide && last ? soldeForm(g, last, inForce, ctx) : null,
+    ctx.canDecide && last ? soldeForm(g, last, lastDetail?.caveats ?? null, inForce, ctx) : null,
     decisionHistory(decisions),
   );
 }
 
+/**
+ * The date a freeze is pre-filled with (issue 30 §2): the grappe's target date once it is past,
+ * else today — never a date to come, which the server refuses.
+ */
+export function freezeDefault(targetDate: string | null, today: string): string {
+  return targetDate !== null && targetDate <= today ? targetDate : today;
+}
+
 function freezeForm(g: GrappeSummary, { status, rerender }: Deciding): HTMLFormElement {
-  const date = input({ type: "date", id: `fige-${g.grappe_id}`, value: g.target_date ?? g.measurement_date });
+  const date = input({
+    type: "date",
+    id: `fige-${g.grappe_id}`,
+    value: freezeDefault(g.target_date, todayParis()),
+    max: todayParis(),
+  });
   return form(
     {
       inline: true,
@@ -307,10 +321,20 @@ function frozenSynthesis(snap: Snapshot): HTMLElement | null {
 function soldeForm(
   g: GrappeSummary,
   last: SnapshotSummary,
+  caveats: Snapshot["caveats"] | null,
   inForce: SoldeDecision | undefined,
   { status, rerender }: Deciding,
 ): HTMLFormElement {
   const computed = last.eligible ?? false;
+  // A report measured before the target date, or on incomplete exports: an explicit confirmation
+  // and a motive, shown in the decision, the PDF and the evidence pack (issue 30 §3).
+  const warning = caveats ? caveatsLabel(caveats, caveats.target_date) : null;
+  const confirm = h("input", {
+    type: "checkbox",
+    id: `solde-confirmation-${g.grappe_id}`,
+    name: `solde-confirmation-${g.grappe_id}`,
+    required: true,
+  });
   const eligible = select(
     { id: `eligible-${g.grappe_id}` },
     [
@@ -348,10 +372,31 @@ function soldeForm(
       h("strong", {}, verdictText(computed)),
       `. Verdict mutualisé (informatif) : ${verdictText(last.eligible_pooled)}.`,
     ),
+    warning
+      ? alert(
+          "warning",
+          `${warning}`,
+          `Le figé n° ${last.snapshot_id} est mesuré le ${frDate(last.measurement_date)}${caveats?.before_target && caveats.target_date ? `, avant la date cible du ${frDate(caveats.target_date)}` : ""}${caveats?.data_incomplete ? " ; des exports manquent dans sa fenêtre" : ""}. Décider maintenant demande de le confirmer et d'en donner le motif.`,
+        )
+      : null,
     field("Décision sur le solde", eligible, { hint: "pré-remplie avec le verdict calculé" }),
-    field("Commentaire", comment, {
-      hint: "obligatoire pour s'écarter du verdict calculé (10 caractères au moins)",
+    field(warning ? "Motif de la décision" : "Commentaire", comment, {
+      hint: warning
+        ? "obligatoire ici (10 caractères au moins) : il figurera dans la décision, la synthèse PDF et le dossier de preuve"
+        : "obligatoire pour s'écarter du verdict calculé (10 caractères au moins)",
     }),
+    warning
+      ? h(
+          "div",
+          { class: "fr-checkbox-group fr-mb-2w" },
+          confirm,
+          h(
+            "label",
+            { class: "fr-label", for: confirm.id },
+            "Je confirme décider sur ce figé malgré cet avertissement",
+          ),
+        )
+      : null,
     inForce
       ? field(`Motif du remplacement de la décision n° ${inForce.decision_id} en vigueur`, reason, {
           hint: `décision du ${frDateTime(inForce.decided_at)} par ${inForce.decided_by} (${verdictText(inForce.eligible)}) ; motif obligatoire`,
@@ -387,6 +432,9 @@ function decisionHistory(decisions: readonly SoldeDecision[]): HTMLElement | nul
           d.decided_by,
           frDateTime(d.decided_at),
           [
+            caveatsLabel(d, null)
+              ? h("strong", { style: "display:block" }, `${caveatsLabel(d, null)}.`)
+              : null,
             d.comment ?? "",
             d.replaces_decision_id
               ? h(

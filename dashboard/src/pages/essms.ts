@@ -284,10 +284,19 @@ function adjustmentsSection(
                 int(a.nombre),
                 categorieLabel(a.categorie),
                 `du ${frDate(a.date_debut)} ${a.date_fin ? `au ${frDate(a.date_fin)}` : "sans date de fin"}`,
-                badge(
-                  amenagementEtatLabel(a.statut),
-                  a.statut === "APPROUVE" ? "success" : a.statut === "PROPOSE" ? "new" : "error",
-                ),
+                [
+                  badge(
+                    amenagementEtatLabel(a.statut),
+                    a.statut === "APPROUVE"
+                      ? "success"
+                      : a.statut === "PROPOSE"
+                        ? "new"
+                        : a.statut === "RETIRE"
+                          ? "info"
+                          : "error",
+                  ),
+                  editing.canEdit && a.statut === "PROPOSE" ? correctOrWithdraw(a, editing) : null,
+                ],
                 a.effect
                   ? [
                       effectBlock("À la date de mesure", a.effect.at_measurement_date),
@@ -309,6 +318,59 @@ function adjustmentsSection(
         }),
     editing.canEdit ? proposeForm(editing, windowStart, date) : null,
   ];
+}
+
+/**
+ * While the ARS has not decided, its team corrects a proposal's number of persons (the same bound
+ * as a proposal) or withdraws it (issue 30 §7); both are audited and kept in its history.
+ */
+function correctOrWithdraw(a: AdjustmentInView, { reload }: Editing): HTMLElement {
+  const correction = resultArea();
+  const nombre = input({
+    type: "number",
+    id: `corrige-nombre-${a.amenagement_id}`,
+    min: "1",
+    value: String(a.nombre),
+  });
+  const withdrawal = resultArea();
+  const reason = input({ id: `retrait-motif-${a.amenagement_id}` });
+  return h(
+    "details",
+    { class: "fr-mt-1w", "data-corriger": a.amenagement_id },
+    h("summary", {}, "Corriger ou retirer"),
+    form(
+      {
+        result: correction,
+        refused: saveRefused,
+        submit: async () => {
+          await api.correct(a.amenagement_id, { nombre: Number(nombre.value) });
+          reload();
+          return alert("success", "Aménagement corrigé");
+        },
+      },
+      field("Nombre de personnes", nombre),
+      submitButton("Corriger", true),
+    ),
+    correction,
+    form(
+      {
+        result: withdrawal,
+        refused: saveRefused,
+        submit: async () => {
+          await api.withdraw(a.amenagement_id, reason.value.trim() || null);
+          reload();
+          return alert(
+            "success",
+            "Aménagement retiré",
+            "Il ne sera pas soumis à l'ARS ; son historique est conservé.",
+          );
+        },
+      },
+      field("Motif du retrait (facultatif)", reason),
+      submitButton("Retirer la proposition", true),
+    ),
+    withdrawal,
+  );
 }
 
 /** The proof files of an adjustment (links), and while it is proposed, a control to add one. */

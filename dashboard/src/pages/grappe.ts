@@ -4,17 +4,20 @@
  * table; eligibility banner with the solde; a date picker for D with a shortcut to the target date.
  */
 
+import { actionPlan } from "../../../domain/action-plan.ts";
+import { todayParis } from "../../../domain/dates.ts";
 import { plural } from "../../../domain/french.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS, type IndicatorId } from "../../../domain/indicators.ts";
-import { api, type GrappeDetail } from "../api.ts";
+import { caveatsLabel, formatEur } from "../../../domain/solde.ts";
+import { type Action, api, type GrappeDetail } from "../api.ts";
 import { chartCard } from "../components/chart-card.ts";
 import { completenessTable } from "../components/completeness.ts";
 import { field, input } from "../components/field.ts";
 import { form, submitButton } from "../components/form.ts";
 import { sortAnnouncer } from "../components/sortable.ts";
 import { row, rowHeader, table } from "../components/table.ts";
-import { alert, type Child, frDate, h, int, mount, pct, progress } from "../dom.ts";
-import { gapUnit, regionLabel } from "../labels.ts";
+import { alert, type Child, frDate, frDateTime, h, int, mount, pct, progress } from "../dom.ts";
+import { actionStatusLabel, gapUnit, regionLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
 import { abbr } from "./glossary.ts";
 import { howPanel } from "./how.ts";
@@ -27,7 +30,7 @@ export const grappePage: Page = {
   async render(main, _me, params, path) {
     const id = path[1] ?? "";
     const date = params.get("date") ?? undefined;
-    const g = await api.grappe(id, date);
+    const [g, actions] = await Promise.all([api.grappe(id, date), api.actions(id)]);
     document.title = `${g.grappe_nom} au ${frDate(g.measurement_date)} — Cibles d'usage`;
     mount(
       main,
@@ -42,15 +45,111 @@ export const grappePage: Page = {
         { class: "cu-print-only" },
         `${g.grappe_nom} (${g.grappe_id}) — mesure au ${frDate(g.measurement_date)} — règles de calcul version ${g.rules_version} — imprimé le ${frDate(new Date().toISOString())}`,
       ),
+      decisionBlock(g),
+      projectionNotice(g),
       synthesisBlock(g, date),
       completenessSection(g),
       dateForm(g),
       pooledSection(g),
       essmsSection(g, date, params),
+      planSection(g, actions),
       howPanel(),
     );
   },
 };
+
+/**
+ * The ARS's solde decision in force (issue 30 §3), first, for every role in scope: the verdict
+ * decided, the amount, who and when, the frozen report it rests on, its motive and caveats, and
+ * the one-page synthesis of that report.
+ */
+function decisionBlock(g: GrappeDetail): HTMLElement | null {
+  const d = g.decision_in_force;
+  if (!d) return null;
+  const caveat = caveatsLabel(d, null);
+  return h(
+    "section",
+    { id: "decision-en-vigueur", class: "fr-mb-3w", "aria-labelledby": "decision-titre" },
+    h(
+      "div",
+      { class: `fr-alert fr-alert--${d.eligible ? "success" : "info"}` },
+      h(
+        "h2",
+        { id: "decision-titre", class: "fr-alert__title" },
+        `Décision de l'ARS en vigueur : ${d.eligible ? "solde éligible" : "solde non éligible"}${d.solde_eur !== null ? ` (${formatEur(d.solde_eur)})` : ""}`,
+      ),
+      h(
+        "p",
+        {},
+        `Décidée le ${frDateTime(d.decided_at)} par ${d.decided_by}, sur le rapport figé n° ${d.snapshot_id} (mesure au ${frDate(d.measurement_date)}). `,
+        caveat ? h("strong", {}, `${caveat}. `) : null,
+        d.comment ? `Motif : ${d.comment}` : "",
+      ),
+      h(
+        "p",
+        { class: "fr-text--sm" },
+        h(
+          "a",
+          { class: "fr-link", href: api.synthesisPdfUrl(g.grappe_id, d.snapshot_id) },
+          "Synthèse PDF du rapport figé",
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * A measurement date to come is a projection, not a measure (issue 30 §6): the figures are those
+ * of the exports received today, the window's months to come empty.
+ */
+function projectionNotice(g: GrappeDetail): HTMLElement | null {
+  if (g.measurement_date <= todayParis()) return null;
+  return h(
+    "div",
+    { class: "fr-mb-2w", "data-projection-notice": "" },
+    alert(
+      "warning",
+      `Projection au ${frDate(g.measurement_date)}, pas une mesure`,
+      "Ces chiffres sont calculés avec les exports reçus à ce jour, sans les données à venir d'ici cette date : ils montrent où en serait la grappe si rien ne changeait.",
+    ),
+  );
+}
+
+/**
+ * The team's week (issue 30 §7): the grappe's corrective actions overdue, due in the next seven
+ * days and done in the last seven, by ESSMS and owner, each linking to its ESSMS.
+ */
+function planSection(g: GrappeDetail, actions: readonly Action[]): HTMLElement {
+  const plan = actionPlan(actions, todayParis());
+  const names = new Map(g.essms.map((e) => [e.finess, e.raison_sociale || e.finess]));
+  const group = (title: string, id: string, list: readonly Action[], empty: string) =>
+    list.length === 0
+      ? h("p", { "data-plan": id }, `${title} : ${empty}`)
+      : table({
+          id: `plan-${id}`,
+          caption: `${title} (${list.length})`,
+          headers: ["ESSMS", "Indicateur", "Action", "Responsable", "Échéance", "Statut"],
+          variants: ["sm"],
+          body: list.map((a) =>
+            row([
+              h("a", { href: `#/essms/${encodeURIComponent(a.finess)}` }, names.get(a.finess) ?? a.finess),
+              INDICATOR_BY_ID[a.indicateur].shortLabel,
+              a.description,
+              a.owner ?? "—",
+              a.due_date ? frDate(a.due_date) : "—",
+              actionStatusLabel(a.status),
+            ]),
+          ),
+        });
+  return h(
+    "section",
+    { id: "plan-action", class: "fr-mt-4w", "aria-labelledby": "plan-titre" },
+    h("h2", { id: "plan-titre", class: "fr-h4" }, "Plan d'action de la semaine"),
+    group("En retard", "retard", plan.overdue, "aucune action en retard"),
+    group("À faire dans les sept jours", "semaine", plan.due_this_week, "aucune échéance cette semaine"),
+    group("Faites ces sept derniers jours", "faites", plan.done_this_week, "aucune action terminée"),
+  );
+}
 
 /** The measurement date D: pick one, or jump to the target date; the report's downloads at D. */
 function dateForm(g: GrappeDetail): HTMLFormElement {

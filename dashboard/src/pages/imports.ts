@@ -3,8 +3,9 @@
 import { plural } from "../../../domain/french.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS } from "../../../domain/indicators.ts";
 import { warningMessage } from "../../../domain/ingest-warnings.ts";
+import { EXPORT_KIND } from "../../../domain/vocabulary.ts";
 import { api, type DryRun, type ImportDetail, type ImportRow, type Rejection } from "../api.ts";
-import { field, input } from "../components/field.ts";
+import { chosen, field, input, select } from "../components/field.ts";
 import { form, refusal, resultArea, submitButton } from "../components/form.ts";
 import { row, table } from "../components/table.ts";
 import { alert, badge, frDate, h, int, mount, pct } from "../dom.ts";
@@ -75,8 +76,19 @@ function showCheck(result: HTMLElement, r: DryRun): void {
         : r.status === "skipped"
           ? `Fichier déjà importé${r.message ? ` : ${r.message}` : ""}`
           : `Vérification : ${int(r.loaded)} ${r.loaded < 2 ? "ligne serait chargée" : "lignes seraient chargées"} sur ${int(r.rows)}`,
-      "Rien n'a été enregistré. Pour importer ce fichier, cliquez sur « Importer ».",
+      r.status === "refused"
+        ? "Rien n'a été enregistré. Corrigez le fichier, ou choisissez son type dans la liste, puis vérifiez-le de nouveau."
+        : r.status === "skipped"
+          ? "Rien n'a été enregistré : son contenu est déjà chargé."
+          : "Rien n'a été enregistré. Pour importer ce fichier, cliquez sur « Importer ».",
     ),
+    r.kind_from_header && r.kind
+      ? h(
+          "p",
+          { class: "fr-text--sm", "data-type-reconnu": r.kind },
+          `Type reconnu à ses colonnes (${r.kind_from_header.join(", ")}) : ${exportKindLabel(r.kind)}.`,
+        )
+      : null,
     // What the summary warns about (a Bundle without update trace), in the command's words.
     (r.warnings ?? []).map((w) => alert("warning", "Avertissement", warningMessage(w))),
     c
@@ -160,6 +172,12 @@ export const importsPage: Page = {
       // CSV exports, TDDUI Bundles, FHIR NDJSON, compressed or not (ADR 0023).
       accept: ".csv,.json,.ndjson,.gz,text/csv,application/json,application/gzip",
     });
+    // The kind: told by the name, else by the columns, else chosen here (exports.md §1).
+    const kind = select({ id: "type-export", name: "type-export" }, [
+      ["", "Reconnu automatiquement (nom du fichier, sinon colonnes)"],
+      ...EXPORT_KIND.values.map((k): [string, string] => [k, EXPORT_KIND.labels[k]]),
+    ]);
+    const chosenKind = () => (kind.value === "" ? undefined : chosen(kind, EXPORT_KIND.values));
     const canUpload = me.role !== "ars";
     const show = (r: ImportDetail) =>
       mount(
@@ -219,7 +237,7 @@ export const importsPage: Page = {
                 const f = file.files?.[0];
                 if (!f) return alert("error", "Choisissez un fichier");
                 mount(result, h("p", {}, "Envoi du fichier…"));
-                const accepted = await api.upload(f);
+                const accepted = await api.upload(f, chosenKind());
                 show(await follow(accepted.import_id));
                 // The list below shows the new import too.
                 mount(listing, importsTable(await api.imports()));
@@ -227,7 +245,11 @@ export const importsPage: Page = {
             },
             field("Envoyer un export DUI", file, {
               class: "fr-mb-2w",
-              hint: "CSV (dossiers, projets personnalisés, agenda, MSS, DMP…), nommé d'après son type, ex. agenda_2025-06.csv",
+              hint: "CSV (dossiers, projets personnalisés, agenda, MSS, DMP…), Bundle TDDUI ou NDJSON FHIR, compressés ou non",
+            }),
+            field("Type d'export", kind, {
+              class: "fr-mb-2w",
+              hint: "reconnu au nom du fichier (agenda_2025-06.csv…), sinon à ses colonnes ; à choisir seulement s'il ne l'est pas",
             }),
             h(
               "ul",
@@ -246,7 +268,7 @@ export const importsPage: Page = {
                       if (!f) return mount(result, alert("error", "Choisissez un fichier"));
                       mount(result, h("p", {}, "Vérification du fichier…"));
                       try {
-                        showCheck(result, await api.check(f));
+                        showCheck(result, await api.check(f, chosenKind()));
                       } catch (e) {
                         mount(result, refusal("Vérification impossible", e));
                       }

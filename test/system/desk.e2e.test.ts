@@ -1,0 +1,230 @@
+/**
+ * The ARS's desk and the team's week (issue 30) in Chromium, on the demo grappe, at 390 px and
+ * 1440 px: the freeze pre-filled with a date that succeeds; a decision taken before the target date
+ * confirmed with its motive, then shown to the chef de projet at the top of the grappe page with
+ * its author, motive and PDF; an upload named anything read by its columns; a proposal withdrawn by
+ * its team; the week's plan of corrective actions; a date to come shown as a projection.
+ */
+import { existsSync } from "node:fs";
+import { serve } from "@hono/node-server";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../api/app.ts";
+import type { Db } from "../../db/index.ts";
+import { addDays, todayParis } from "../../domain/dates.ts";
+import { DEMO_USERS, seedDemo } from "../../fixtures/seed.ts";
+import { freshDb, ROOT, SECRET, tempDir } from "../support/helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const user = (role: string) => DEMO_USERS.find((u) => u.role === role) as (typeof DEMO_USERS)[number];
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1440, height: 900 };
+
+describe("the ARS's desk and the team's week in Chromium", () => {
+  if (!existsSync(CHROMIUM)) {
+    it("needs Debian's chromium (installed by .ci/run)", () => {
+      throw new Error(`${CHROMIUM} absent : installez le paquet Debian chromium (.ci/run le fait)`);
+    });
+    return;
+  }
+  let db: Db;
+  let browser: Browser;
+  let base = "";
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    const outDir = tempDir("cibles-dashboard-");
+    await build({
+      configFile: `${ROOT}/dashboard/vite.config.ts`,
+      logLevel: "error",
+      build: { outDir, emptyOutDir: true },
+    });
+    db = await freshDb("pglite");
+    await seedDemo(db, tempDir("cibles-demo-"), SECRET);
+    const app = createApp({ db, secret: SECRET, dashboardDir: outDir, log: () => {} });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    close = () => new Promise((r) => server.close(() => r()));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await close?.();
+    await db?.close();
+  });
+
+  async function login(role: string, viewport = DESKTOP): Promise<Page> {
+    const page = await browser.newPage({ viewport, locale: "fr-FR" });
+    await page.goto(`${base}/#/connexion`);
+    await page.fill("#email", user(role).email);
+    await page.fill("#password", user(role).password);
+    await page.click("button[type=submit]");
+    await page.waitForSelector("#table-grappes");
+    return page;
+  }
+
+  /** The element is on the screen: its box meets the viewport (the user sees the answer). */
+  async function inViewport(page: Page, selector: string): Promise<boolean> {
+    return page.$eval(selector, (el) => {
+      const r = el.getBoundingClientRect();
+      return r.bottom > 0 && r.top < window.innerHeight && r.height > 0;
+    });
+  }
+
+  it("freezes with the pre-filled date, and decides before the target date only with a confirmed motive (390 px)", async () => {
+    const page = await login("ars", PHONE);
+    await page.goto(`${base}/#/ars`);
+    const freeze = "#fige-DEMO-OCC-01";
+    await page.waitForSelector(freeze);
+    // The target date is to come: the freeze is pre-filled with today, which the server accepts.
+    expect(await page.inputValue(freeze)).toBe(todayParis());
+    await page.click(`form:has(${freeze}) button[type=submit]`);
+    await page.waitForSelector("[data-solde-form='DEMO-OCC-01']", { timeout: 20_000 });
+    const form = "[data-solde-form='DEMO-OCC-01']";
+    // The report is measured before the target date: said, and a motive and a confirmation asked for.
+    expect(await page.textContent(form)).toMatch(/Décision prise avant la date cible/);
+    // (the DSFR draws the box on its label: clicked as a person clicks it)
+    await page.click("label[for=solde-confirmation-DEMO-OCC-01]");
+    await page.fill("#solde-commentaire-DEMO-OCC-01", "court");
+    await page.click(`${form} button[type=submit]`);
+    await expect
+      .poll(() => page.textContent("body"), { timeout: 10_000 })
+      .toMatch(/confirmez-la en donnant son motif/);
+    await page.fill("#solde-commentaire-DEMO-OCC-01", "comité de pilotage anticipé du 6 décembre");
+    await page.click(`${form} button[type=submit]`);
+    await expect
+      .poll(() => page.textContent("body"), { timeout: 10_000 })
+      .toMatch(/Décision sur le solde enregistrée/);
+    await page.close();
+  });
+
+  it.each([
+    ["1440 px", DESKTOP],
+    ["390 px", PHONE],
+  ] as const)(
+    "shows the chef de projet the ARS's decision at the top of the grappe page (%s)",
+    async (_, viewport) => {
+      const page = await login("chef_projet", viewport);
+      await page.goto(`${base}/#/grappe/DEMO-OCC-01`);
+      await page.waitForSelector("#decision-en-vigueur");
+      const text = (await page.textContent("#decision-en-vigueur")) ?? "";
+      expect(text).toMatch(/Décision de l'ARS en vigueur : solde (non )?éligible/);
+      expect(text).toMatch(new RegExp(user("ars").email.replace(/[.]/g, "\\.")));
+      expect(text).toMatch(/Décision prise avant la date cible/);
+      expect(text).toMatch(/Motif : comité de pilotage anticipé du 6 décembre/);
+      expect(await page.getAttribute("#decision-en-vigueur a", "href")).toMatch(
+        /\/synthesis\.pdf\?snapshot=\d+$/,
+      );
+      // First on the page, before the computed synthesis.
+      expect(await inViewport(page, "#decision-en-vigueur")).toBe(true);
+      await page.close();
+    },
+  );
+
+  it("reads an upload named anything by its columns, and says so", async () => {
+    const page = await login("chef_projet");
+    await page.goto(`${base}/#/imports`);
+    await page.waitForSelector("#fichier");
+    const finess = (
+      (await db.query<{ finess: string }>(
+        "select finess from essms where grappe_id = 'DEMO-OCC-01' order by finess limit 1",
+      )) as { finess: string }[]
+    )[0]?.finess;
+    await page.setInputFiles("#fichier", {
+      name: "ime-maj-2026-12-05.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(
+        `finess;usager_id;date_entree;date_sortie;date_creation;date_derniere_maj;sejour_id\n${finess};desk-1;2024-01-01;;;${addDays(todayParis(), -3)};\n`,
+      ),
+    });
+    await page.click("#verifier");
+    await expect
+      .poll(() => page.textContent("#resultat-import"), { timeout: 15_000 })
+      .toMatch(/Type reconnu à ses colonnes \(finess, usager_id, date_entree\) : Dossiers usagers/);
+    expect(await page.textContent("#resultat-import")).not.toMatch(/--kind|ligne de commande/);
+    await page.close();
+  });
+
+  it("lets the team withdraw a proposal before the ARS decides, and keeps it in the history", async () => {
+    const amoa = await login("amoa");
+    const g = (await (await amoa.request.get(`${base}/api/grappes/DEMO-OCC-01`)).json()) as {
+      synthesis: { blockers: { finess: string; indicator: string }[] };
+    };
+    const b = g.synthesis.blockers.find((x) => x.indicator !== "mss") as {
+      finess: string;
+      indicator: string;
+    };
+    const essms = (await (await amoa.request.get(`${base}/api/essms/${b.finess}`)).json()) as {
+      window: { start: string };
+    };
+    const proposed = await amoa.request.post(`${base}/api/adjustments`, {
+      headers: { origin: base },
+      data: {
+        finess: b.finess,
+        indicateur: b.indicator,
+        nombre: 1,
+        categorie: "autre",
+        justification: "proposition faite par erreur",
+        date_debut: essms.window.start,
+        date_fin: null,
+      },
+    });
+    expect(proposed.status()).toBe(201);
+    const { amenagement_id: id } = (await proposed.json()) as { amenagement_id: number };
+    await amoa.goto(`${base}/#/essms/${b.finess}`);
+    await amoa.waitForSelector(`[data-corriger='${id}']`);
+    await amoa.click(`[data-corriger='${id}'] summary`);
+    await amoa.fill(`#retrait-motif-${id}`, "doublon d'une autre proposition");
+    await amoa.click(`[data-corriger='${id}'] form:has(#retrait-motif-${id}) button[type=submit]`);
+    await expect
+      .poll(() => amoa.textContent(`[data-amenagement='${id}']`), { timeout: 10_000 })
+      .toMatch(/retiré par .* : doublon d'une autre proposition/);
+    await amoa.close();
+  });
+
+  it("plans the team's week on the grappe page: an action overdue is listed with its ESSMS (390 px)", async () => {
+    const chef = await login("chef_projet", PHONE);
+    const g = (await (await chef.request.get(`${base}/api/grappes/DEMO-OCC-01`)).json()) as {
+      essms: { finess: string; raison_sociale: string }[];
+    };
+    const e = g.essms[0] as { finess: string; raison_sociale: string };
+    const created = await chef.request.post(`${base}/api/corrective-actions`, {
+      headers: { origin: base },
+      data: {
+        finess: e.finess,
+        indicateur: "agenda",
+        description: "planifier les rendez-vous de décembre",
+        owner: "Mme Martin",
+        due_date: addDays(todayParis(), -2),
+      },
+    });
+    expect(created.status()).toBe(201);
+    await chef.goto(`${base}/#/grappe/DEMO-OCC-01`);
+    await chef.waitForSelector("#plan-action");
+    const overdue = (await chef.textContent("#plan-retard")) ?? "";
+    expect(overdue).toMatch(/planifier les rendez-vous de décembre/);
+    expect(overdue).toMatch(/Mme Martin/);
+    expect(overdue).toContain(e.raison_sociale);
+    await chef.close();
+  });
+
+  it("shows a measurement date to come as a projection, not a measure", async () => {
+    const page = await login("chef_projet");
+    await page.goto(`${base}/#/grappe/DEMO-OCC-01?date=${addDays(todayParis(), 40)}`);
+    await page.waitForSelector("[data-projection-notice]");
+    expect(await page.textContent("[data-projection-notice]")).toMatch(/Projection au .*, pas une mesure/);
+    await page.close();
+  });
+});
