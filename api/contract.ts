@@ -261,7 +261,7 @@ export const CONTRACTS = {
   }),
   withdraw: contract("withdraw", {
     summary:
-      "retire un aménagement proposé, avant la décision de l'ARS (son équipe : chef de projet, AMOA) ; statut RETIRE",
+      "retire un aménagement proposé, avant la décision de l'ARS (son équipe : chef de projet, AMOA) : il passe au statut « retiré »",
     tag: "aménagements",
     roles: ["chef_projet", "amoa"],
     params: positive("amenagement_id"),

@@ -185,7 +185,11 @@ describeOnBackends("ingest", { seed: "referential", reset: true }, (backend) => 
     it("tells a file's kind by its header when its name does not (exports.md §1), and says which columns decided", async ({
       db,
     }) => {
-      const r = await ingest(db, "ime-maj-2026-12-05.csv", `${DOSSIERS_HEADER}\n340000017;hd1;2024-01-01;;;2025-06-02;\n`);
+      const r = await ingest(
+        db,
+        "ime-maj-2026-12-05.csv",
+        `${DOSSIERS_HEADER}\n340000017;hd1;2024-01-01;;;2025-06-02;\n`,
+      );
       expect(r).toMatchObject({ status: "loaded", kind: "dossiers", loaded: 1 });
       expect(r.kind_from_header).toEqual(["finess", "usager_id", "date_entree"]);
       // A header with both dossier_maj's and agenda's required columns is agenda's (more columns).

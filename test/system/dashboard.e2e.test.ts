@@ -460,6 +460,8 @@ describe("dashboard in Chromium", () => {
     expect(
       await ars.getAttribute(`li[data-snapshot='${last.snapshot_id}'] a:has-text('synthèse (PDF)')`, "href"),
     ).toBe(`/api/grappes/DEMO-OCC-01/synthesis.pdf?snapshot=${last.snapshot_id}`);
+    // Frozen today, before the target date: the decision is confirmed (issue 30 §3, desk.e2e).
+    await ars.click("label[for=solde-confirmation-DEMO-OCC-01]");
     // Departing from the verdict without a comment: refused, in French.
     await ars.selectOption("#eligible-DEMO-OCC-01", String(!last.eligible));
     await ars.click("[data-solde-form='DEMO-OCC-01'] button[type=submit]");
@@ -472,6 +474,8 @@ describe("dashboard in Chromium", () => {
     await ars.click("[data-solde-form='DEMO-OCC-01'] button[type=submit]");
     await expect.poll(() => ars.textContent("#contenu")).toMatch(/motif/);
     await ars.fill("#solde-motif-DEMO-OCC-01", "retour au verdict calculé après contrôle");
+    await ars.fill("#solde-commentaire-DEMO-OCC-01", "décision anticipée confirmée par le comité");
+    await ars.click("label[for=solde-confirmation-DEMO-OCC-01]");
     await ars.click("[data-solde-form='DEMO-OCC-01'] button[type=submit]");
     await expect.poll(() => ars.textContent("#contenu")).toMatch(/remplacée/);
     await expect

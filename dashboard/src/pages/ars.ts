@@ -333,7 +333,6 @@ function soldeForm(
     type: "checkbox",
     id: `solde-confirmation-${g.grappe_id}`,
     name: `solde-confirmation-${g.grappe_id}`,
-    required: true,
   });
   const eligible = select(
     { id: `eligible-${g.grappe_id}` },
@@ -351,6 +350,12 @@ function soldeForm(
       result: status,
       refused,
       submit: async () => {
+        if (warning && !confirm.checked)
+          return alert(
+            "error",
+            "Décision non enregistrée",
+            "Cochez « Je confirme décider sur ce figé malgré cet avertissement » et donnez le motif.",
+          );
         const d = await api.soldeDecision(g.grappe_id, last.snapshot_id, {
           eligible: eligible.value === "true",
           comment: comment.value.trim() || null,
