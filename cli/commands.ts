@@ -4,6 +4,7 @@ import { startServer } from "../api/server.ts";
 import type { Config } from "../config/index.ts";
 import { type Db, dbOf } from "../db/index.ts";
 import { isMeasurementDay, parisDateTime } from "../domain/dates.ts";
+import { formatRate } from "../domain/french.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { INDICATOR_IDS, isIndicatorId } from "../domain/indicators.ts";
 import { warningMessage } from "../domain/ingest-warnings.ts";
@@ -600,7 +601,7 @@ function describeRun(run: WorkerRun): string {
 }
 
 function pct(x: number | null): string {
-  return x === null ? "—" : `${(x * 100).toFixed(1).replace(".", ",")} %`;
+  return formatRate(x, "—");
 }
 
 function humanReport(report: Awaited<ReturnType<typeof computeReport>>): string {

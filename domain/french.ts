@@ -9,3 +9,8 @@ export function formatCount(n: number): string {
 export function plural(n: number, one: string, many: string): string {
   return `${formatCount(n)} ${n < 2 ? one : many}`;
 }
+
+/** A rate (fraction) as "71,3 %", to one decimal; `none` ("-") without a rate. */
+export function formatRate(x: number | null, none = "-"): string {
+  return x === null ? none : `${(Math.round(x * 1000) / 10).toFixed(1).replace(".", ",")} %`;
+}
