@@ -166,6 +166,8 @@ export async function pathDossiers(
     if (list) list.push(r);
     else out.set(finess, [r]);
   }
+  // Byte order of the references, whatever the server's collation.
+  for (const list of out.values()) list.sort((x, y) => (x.ref < y.ref ? -1 : x.ref > y.ref ? 1 : 0));
   return out;
 }
 

@@ -3,7 +3,7 @@
 -- qualifying PP (R-I2) and a qualifying event in W (R-I3), whether or not it is active, and its
 -- reference, the tie-break (the expression of worklist.sql; test/integration/worklist.test.ts
 -- holds the two lists together). Parameters: $1 = W.start, $2 = D (excluded), $3 = grappe ids
--- (text[]). Flags only: domain/coupled-path.ts decides.
+-- (text[]). Flags only: domain/coupled-path.ts decides (and sorts by reference, in byte order).
 -- @include usager_flags
 select p.finess,
   upper(substr(md5('ref:' || u.pseudonym), 1, 10)) as ref,
@@ -13,4 +13,4 @@ select p.finess,
   p.f & 8 <> 0 as event
 from population p
 join usager u on u.usager = p.usager
-order by p.finess, ref;
+order by p.finess;
