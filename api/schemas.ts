@@ -1,6 +1,7 @@
 /** Zod schemas of what the API sends and receives (OpenAPI is generated from them). */
 
 import { z } from "zod";
+import { PATH_ACTIONS, type PathAction } from "../domain/coupled-path.ts";
 import { isDay } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
 import { INGEST_WARNING_KINDS } from "../domain/ingest-warnings.ts";
@@ -129,6 +130,23 @@ export const grappeSummary = z.object({
 
 const forecastStatus = z.enum(["atteinte", "atteignable", "non_atteignable", "donnees_insuffisantes"]);
 
+/** R-G5: counts of actions (traces, PP, agenda events in dossiers; DMP to feed; MSS messages). */
+const pathActions = z.object(
+  Object.fromEntries(PATH_ACTIONS.map((k) => [k, z.number().int()])) as Record<PathAction, z.ZodNumber>,
+);
+
+/** R-G5 for one ESSMS: the dossiers to touch, the actions, and whether every target is reached. */
+const pathStep = z.object({
+  /** the count of distinct dossiers to touch */
+  dossiers: z.number().int(),
+  actions: pathActions,
+  reachable: z.boolean(),
+  /** the mandatory targets the path cannot meet with the dossiers known */
+  unreachable: z.array(z.enum(INDICATOR_IDS)),
+  /** dossiers missing beyond the candidates (0 when a set suffices; null when no number does) */
+  missing: z.number().int().nullable(),
+});
+
 /** The grappe at a glance (issue 14 §4): the verdict that governs, the amount, the blockers. */
 export const synthesis = z.object({
   status: z.enum(["eligible", "non_eligible", "aucune_donnee"]),
@@ -162,18 +180,17 @@ export const synthesis = z.object({
   days_left_label: z.string().nullable(),
   projection: z.object({ eligible_at_target_date: z.boolean().nullable(), label: z.string() }).nullable(),
   data_warning: z.string().nullable(),
-  /** the cheapest path to the solde (issue 15 §5), when the grappe is not eligible */
+  /** the shortest path to the solde (issue 15 §5, R-G5 per ESSMS), when the grappe is not eligible */
   cheapest: z
     .object({
-      strict: z.array(
-        z.object({
-          finess: z.string(),
-          indicators: z.array(z.object({ indicator: z.enum(INDICATOR_IDS), gap: z.number().int() })),
-          dossiers: z.number().int(),
-          messages: z.number().int(),
-        }),
-      ),
-      strict_total: z.object({ dossiers: z.number().int(), messages: z.number().int() }),
+      strict: z.array(pathStep.extend({ finess: z.string() })),
+      strict_total: z.object({
+        essms: z.number().int(),
+        dossiers: z.number().int(),
+        actions: pathActions,
+        unreachable_essms: z.number().int(),
+        missing: z.number().int(),
+      }),
       pooled: z.array(
         z.object({
           indicator: z.enum(INDICATOR_IDS),
@@ -568,6 +585,10 @@ const worklistEntry = z.object({
   date_sortie: day.nullable(),
   last_trace: day.nullable(),
   last_fact: z.object({ what: z.string(), date: day.nullable(), status: z.string().nullable() }),
+  /** R-G5: what touching this dossier takes; null when it cannot be made active at D */
+  actions: z.array(z.enum(PATH_ACTIONS)).nullable(),
+  /** one of the dossiers of the ESSMS's path (R-G5) */
+  in_path: z.boolean(),
 });
 
 /** api.md: `GET /api/essms/{finess}/worklist?date=D&indicator=I` (issue 15). */
@@ -580,6 +601,9 @@ export const worklist = z.object({
   raw_denominator: z.number().int(),
   file_active_source: z.enum(["computed", "declared"]),
   unlisted: z.number().int(),
+  /** the ESSMS's path (R-G5) and « N suffisent parmi M »: in_list of among */
+  path: pathStep.extend({ in_list: z.number().int(), among: z.number().int() }),
+  /** by fewest actions needed, then by reference; the path's dossiers marked */
   dossiers: z.array(worklistEntry),
   next_month: z.object({
     date: day,

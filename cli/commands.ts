@@ -3,13 +3,14 @@ import type { ParseArgsConfig } from "node:util";
 import { startServer } from "../api/server.ts";
 import type { Config } from "../config/index.ts";
 import { type Db, dbOf } from "../db/index.ts";
+import { actionsLabel, unreachableText } from "../domain/coupled-path.ts";
 import { isMeasurementDay, parisDateTime } from "../domain/dates.ts";
-import { formatRate } from "../domain/french.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
+import { formatRate } from "../domain/french.ts";
 import { INDICATOR_IDS, isIndicatorId } from "../domain/indicators.ts";
 import { warningMessage } from "../domain/ingest-warnings.ts";
 import { reportCsv } from "../domain/report-csv.ts";
-import { worklistCsv } from "../domain/worklist.ts";
+import { actionsText, worklistCsv } from "../domain/worklist.ts";
 import { DEMO_USERS, isEmpty, seedDemo } from "../fixtures/seed.ts";
 import { rowErrorPlace } from "../ingest/fields.ts";
 import { importFinessExtract } from "../ingest/finess-extract.ts";
@@ -342,9 +343,11 @@ export const commands: Record<string, Command> = {
         : doc;
       const human = [
         `${doc.finess} — ${doc.indicator} au ${doc.measurement_date} : ${doc.count} dossier(s) au dénominateur sans être au numérateur${doc.unlisted ? ` (+ ${doc.unlisted} de la file active déclarée sans dossier)` : ""}`,
+        // R-G5: « N suffisent parmi M », the path's dossiers marked, fewest actions first.
+        `Chemin le plus court (R-G5) : ${doc.path.in_list} parmi ${doc.path.among}${doc.path.reachable ? "" : ` ; ${unreachableText(doc.path)}`} ; pour l'ESSMS : ${doc.path.dossiers} dossier(s) à reprendre, ${actionsLabel(doc.path.actions)}`,
         ...doc.dossiers.map(
           (x) =>
-            `  ${ids?.get(x.ref) ?? x.ref} : ${x.reason} (${x.last_fact.what} : ${x.last_fact.date ?? "aucun"})`,
+            `  ${x.in_path ? "[chemin] " : ""}${ids?.get(x.ref) ?? x.ref} : ${x.reason} ; à faire : ${actionsText(x.actions)} (${x.last_fact.what} : ${x.last_fact.date ?? "aucun"})`,
         ),
         `Au ${doc.next_month.date}, sans nouveau fait : ${doc.next_month.count} dossier(s) sortiraient du numérateur (taux ${doc.next_month.rate === null ? "—" : `${(Math.round(doc.next_month.rate * 1000) / 10).toLocaleString("fr-FR")} %`}).`,
       ].join("\n");

@@ -55,7 +55,7 @@ export interface CommitteeIndicator {
   rate: number | null;
   met: boolean;
   /** at each comparison date: the rate then and the move since, in percentage points */
-  then: { date: Day; rate: number | null; delta_points: number | null; label: string }[];
+  earlier: { date: Day; rate: number | null; delta_points: number | null; label: string }[];
 }
 
 export interface CommitteeBlocker {
@@ -98,9 +98,9 @@ export interface CommitteeBrief {
   indicators: CommitteeIndicator[];
   essms_total: number;
   /** ESSMS at every mandatory target: at D, then at each comparison date (null without data then) */
-  essms_meeting_all: { now: number; then: { date: Day; count: number | null }[] };
+  essms_meeting_all: { now: number; earlier: { date: Day; count: number | null }[] };
   /** targets missed: at D, then at each comparison date (null without data then) */
-  blocker_count: { now: number; then: { date: Day; count: number | null }[] };
+  blocker_count: { now: number; earlier: { date: Day; count: number | null }[] };
   blockers: CommitteeBlocker[];
   blockers_more: number;
   blockers_total: GrappeSynthesis["blockers_total"];
@@ -185,7 +185,9 @@ export function committeeBrief(f: CommitteeFacts): CommitteeBrief {
     due_date: a.due_date,
   });
   const since = earlier[0]?.date ?? f.report.measurement_date;
-  const doneSince = f.actions.filter((a) => a.status === "FAIT" && (parseParisDay(a.updated_at) ?? a.updated_at.slice(0, 10)) >= since).length;
+  const doneSince = f.actions.filter(
+    (a) => a.status === "FAIT" && (parseParisDay(a.updated_at) ?? a.updated_at.slice(0, 10)) >= since,
+  ).length;
   const d = f.decision;
   return {
     grappe_id: f.grappe.grappe_id,
@@ -208,14 +210,15 @@ export function committeeBrief(f: CommitteeFacts): CommitteeBrief {
         mandatory: now.mandatory,
         rate: now.rate,
         met: now.met,
-        then: earlier.map((e) => {
+        earlier: earlier.map((e) => {
           const rate = e.g?.indicators[id].rate ?? null;
           const delta = deltaPoints(now.rate, rate);
           return {
             date: e.date,
             rate,
             delta_points: delta,
-            label: rate === null ? "pas de mesure" : `${pointsLabel(delta)} depuis le ${formatFrenchDay(e.date)}`,
+            label:
+              rate === null ? "pas de mesure" : `${pointsLabel(delta)} depuis le ${formatFrenchDay(e.date)}`,
           };
         }),
       };
@@ -223,11 +226,14 @@ export function committeeBrief(f: CommitteeFacts): CommitteeBrief {
     essms_total: g.essms_total,
     essms_meeting_all: {
       now: g.essms_meeting_all,
-      then: earlier.map((e) => ({ date: e.date, count: hasData(e.g) ? (e.g?.essms_meeting_all ?? null) : null })),
+      earlier: earlier.map((e) => ({
+        date: e.date,
+        count: hasData(e.g) ? (e.g?.essms_meeting_all ?? null) : null,
+      })),
     },
     blocker_count: {
       now: s.blockers.length,
-      then: earlier.map((e) => ({
+      earlier: earlier.map((e) => ({
         date: e.date,
         count: hasData(e.g)
           ? blockersOf(e.report.essms.map((x) => ({ ...x, raison_sociale: "" }))).length

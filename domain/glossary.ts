@@ -118,4 +118,6 @@ export const RULES: Readonly<Record<string, string>> = {
     "L'écart d'un indicateur non atteint est le plus petit nombre d'unités à ajouter au numérateur pour l'atteindre.",
   "R-G4":
     "La subvention dépend du rang, du type de projet et du ratio d'heures éligibles ; le solde en est la moitié.",
+  "R-G5":
+    "Le chemin vers les cibles d'un ESSMS : le moins de dossiers à reprendre (chacun reçoit le projet personnalisé, l'événement d'agenda ou la trace qui lui manque) pour atteindre les trois cibles des dossiers, un dossier rendu actif entrant aux dénominateurs ; les écarts DMP et MS Santé s'y ajoutent.",
 };

@@ -6,6 +6,7 @@
  */
 
 import type { Completeness } from "./completeness.ts";
+import type { PathDossier } from "./coupled-path.ts";
 import { addMonths, type Day, daysBetween, targetDate } from "./dates.ts";
 import { FORECAST_POINTS, type Forecast, forecast } from "./forecast.ts";
 import { INDICATOR_IDS, type IndicatorId } from "./indicators.ts";
@@ -82,7 +83,8 @@ export function blockerForecasts(
 /**
  * The grappe detail, its synthesis first (issue 14 §4). `report`: at D for this grappe;
  * `atTarget`: at the target date, or `undefined` when D is the target date (the same report), or
- * null without a VSR date; `history`: the monthly points that feed the blockers' forecasts.
+ * null without a VSR date; `history`: the monthly points that feed the blockers' forecasts;
+ * `dossiers`: each ESSMS's dossiers at D as R-G5 reads them (the synthesis's path to the solde).
  * Returns null when the report does not hold the grappe.
  */
 export function grappeDetail(
@@ -94,6 +96,7 @@ export function grappeDetail(
   history: readonly { date: Day; essms: readonly EssmsReport[] }[] = [],
   nextMonth: Report | null = null,
   dataCompleteness: Completeness | null = null,
+  dossiers: ReadonlyMap<string, readonly PathDossier[]> | null = null,
 ) {
   const gr: GrappeReport | undefined = report.grappes[0];
   if (!gr) return null;
@@ -130,6 +133,7 @@ export function grappeDetail(
       target,
       blockerForecasts(blockers, history, t),
       dataCompleteness?.gaps_in_window ?? [],
+      dossiers,
     ),
     ...gr,
     grappe_nom: grappe.grappe_nom,

@@ -5,6 +5,7 @@
  * decision (pre-filled with the verdict, a departure motivated, one decision in force). Pure.
  */
 import { type CheapestPath, cheapestPath } from "./cheapest.ts";
+import type { PathDossier } from "./coupled-path.ts";
 import { type Day, formatFrenchDay } from "./dates.ts";
 import { DomainError } from "./errors.ts";
 import type { Forecast } from "./forecast.ts";
@@ -56,7 +57,10 @@ export interface GrappeSynthesis {
   days_left_label: string | null;
   /** at the current trend, whether every blocker would be lifted by the target date */
   projection: { eligible_at_target_date: boolean | null; label: string } | null;
-  /** the cheapest path to the solde (issue 15 §5): null when eligible or without data */
+  /**
+   * the shortest path to the solde (issue 15 §5; R-G5 per ESSMS, issue 30 §5): null when eligible,
+   * without data, or without the dossiers (a frozen report keeps counts, not dossiers)
+   */
   cheapest: CheapestPath | null;
   /** when the verdict rests on months without data (issue 16 §3), in French; else null */
   data_warning: string | null;
@@ -96,7 +100,8 @@ export function soldeStatus(report: Report, g: GrappeReport): SoldeStatus {
 
 /**
  * The grappe's synthesis at D (issue 14 §4). `blockers`: every mandatory indicator not met
- * (domain/grappe-detail.ts); `forecasts`: by "finess|indicator", at the target date.
+ * (domain/grappe-detail.ts); `forecasts`: by "finess|indicator", at the target date; `dossiers`:
+ * each ESSMS's dossiers at D as R-G5 reads them, by FINESS (without them, no path).
  */
 export function grappeSynthesis(
   report: Report,
@@ -105,6 +110,7 @@ export function grappeSynthesis(
   target: { target_date: Day | null; days_to_target: number | null },
   forecasts: ReadonlyMap<string, Forecast> = new Map(),
   gaps: readonly { finess: string; kind: string; months: readonly Day[] }[] = [],
+  dossiers: ReadonlyMap<string, readonly PathDossier[]> | null = null,
 ): GrappeSynthesis {
   const status = soldeStatus(report, g);
   const noData = status === "aucune_donnee";
@@ -139,7 +145,7 @@ export function grappeSynthesis(
     days_left: target.days_to_target,
     days_left_label: daysLeftLabel(target.days_to_target, target.target_date),
     projection: projectionOf(status, ranked, target.target_date),
-    cheapest: status === "non_eligible" ? cheapestPath(report, g) : null,
+    cheapest: status === "non_eligible" && dossiers ? cheapestPath(report, g, dossiers) : null,
     data_warning:
       gaps.length === 0
         ? null

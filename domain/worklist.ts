@@ -5,6 +5,14 @@
  * through worklist.sql); this picks and explains.
  */
 
+import {
+  type EssmsPath,
+  PATH_ACTION_LABELS,
+  type PathAction,
+  type PathActions,
+  type PathDossier,
+  touchActions,
+} from "./coupled-path.ts";
 import { csvFile, csvText } from "./csv.ts";
 import { addMonths, type Day } from "./dates.ts";
 import { DomainError } from "./errors.ts";
@@ -22,6 +30,11 @@ export interface PersonFacts {
   with_dmp: boolean;
   traced: boolean;
   created: Day | null;
+  /** a qualifying PP (R-I2) / event in W (R-I3), whether or not the dossier is active (R-G5) */
+  has_pp: boolean;
+  has_event: boolean;
+  /** created before D, or no date_creation given (R-P4): false, it cannot be made active at D */
+  created_before: boolean;
   date_entree: Day;
   date_sortie: Day | null;
   last_trace: Day | null;
@@ -116,9 +129,16 @@ export interface WorklistEntry {
   date_sortie: Day | null;
   last_trace: Day | null;
   last_fact: { what: string; date: Day | null; status: string | null };
+  /**
+   * R-G5: what touching this dossier takes (trace, projet personnalisé, agenda; on the DMP list,
+   * feeding its DMP); null when it cannot be made active at D (created on or after D)
+   */
+  actions: PathAction[] | null;
+  /** one of the dossiers of the ESSMS's path to its targets (R-G5) */
+  in_path: boolean;
 }
 
-export function entryOf(p: PersonFacts, id: PersonIndicator): WorklistEntry {
+export function entryOf(p: PersonFacts, id: PersonIndicator, inPath = false): WorklistEntry {
   return {
     ref: p.ref,
     reason: missReason(p, id),
@@ -126,12 +146,64 @@ export function entryOf(p: PersonFacts, id: PersonIndicator): WorklistEntry {
     date_sortie: p.date_sortie,
     last_trace: p.last_trace,
     last_fact: lastFact(p, id),
+    actions: id === "dmp" ? ["dmp"] : touchActions(pathDossierOf(p)),
+    in_path: inPath,
   };
 }
 
 /** The persons of the denominator not in the numerator, by reference. */
 export function missing(people: readonly PersonFacts[], id: PersonIndicator): PersonFacts[] {
   return people.filter((p) => inDenominator(p, id) && !inNumerator(p, id));
+}
+
+/** A person of the file active as R-G5 reads it (domain/coupled-path.ts). */
+export function pathDossierOf(p: PersonFacts): PathDossier {
+  return { ref: p.ref, actif: p.actif, created_before: p.created_before, pp: p.has_pp, event: p.has_event };
+}
+
+/** What a worklist says of the ESSMS's path to its targets (R-G5): « N suffisent parmi M ». */
+export interface WorklistPath {
+  /** the ESSMS's whole path: dossiers to touch, actions, and whether it reaches every target */
+  dossiers: number;
+  actions: PathActions;
+  reachable: boolean;
+  unreachable: IndicatorId[];
+  missing: number | null;
+  /** N: the dossiers of this list the path touches (the DMP list: the DMP to feed, R-G3) */
+  in_list: number;
+  /** M: the dossiers of the list */
+  among: number;
+}
+
+/**
+ * A worklist as R-G5 orders it: its persons (`missing`) with what touching each takes, by fewest
+ * actions, then by reference (byte order), those that cannot be made active last; the path's
+ * dossiers marked. On the DMP list every person is one action (its DMP fed, outside the dossiers
+ * touched): the first `path.actions.dmp` by reference are marked.
+ */
+export function worklistByPath(
+  list: readonly PersonFacts[],
+  id: PersonIndicator,
+  path: EssmsPath,
+): { entries: WorklistEntry[]; path: WorklistPath } {
+  const touched = new Set(path.refs);
+  const cost = (e: WorklistEntry) => (e.actions === null ? Number.POSITIVE_INFINITY : e.actions.length);
+  const entries = list
+    .map((p) => entryOf(p, id, id !== "dmp" && touched.has(p.ref)))
+    .sort((a, b) => cost(a) - cost(b) || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+  if (id === "dmp") for (const e of entries.slice(0, path.actions.dmp)) e.in_path = true;
+  return {
+    entries,
+    path: {
+      dossiers: path.dossiers,
+      actions: path.actions,
+      reachable: path.reachable,
+      unreachable: path.unreachable,
+      missing: path.missing,
+      in_list: entries.filter((e) => e.in_path).length,
+      among: entries.length,
+    },
+  };
 }
 
 /** The first day of the month after D: where the window moves next (R-T1). */
@@ -169,6 +241,8 @@ export function worklistCsv(
     "Dernière trace de mise à jour",
     "Dernier fait",
     "Date du dernier fait",
+    "À faire (R-G5)",
+    "Chemin le plus court",
   ];
   const rows = entries
     .filter((e) => !matches || matches.has(e.ref))
@@ -181,6 +255,15 @@ export function worklistCsv(
       e.last_trace ?? "",
       csvText(`${e.last_fact.what}${e.last_fact.status ? ` (${factStatusName(e.last_fact.status)})` : ""}`),
       e.last_fact.date ?? "",
+      csvText(actionsText(e.actions)),
+      e.in_path ? "oui" : "non",
     ]);
   return csvFile([head.map(csvText), ...rows]);
+}
+
+/** « projet personnalisé + événement d'agenda »; what a dossier that cannot be made active says. */
+export function actionsText(actions: readonly PathAction[] | null): string {
+  if (actions === null) return "ne peut pas devenir actif à cette date (créé le jour de mesure ou après)";
+  if (actions.length === 0) return "rien";
+  return actions.map((a) => PATH_ACTION_LABELS[a].name).join(" + ");
 }

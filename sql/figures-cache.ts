@@ -16,11 +16,19 @@ import { sql } from "kysely";
 import { LRUCache } from "lru-cache";
 import type { Db, Queryable } from "../db/index.ts";
 import type { ImportSpan } from "../domain/completeness.ts";
+import type { PathDossier } from "../domain/coupled-path.ts";
 import type { Day } from "../domain/dates.ts";
 import { RULES_VERSION } from "../domain/indicators.ts";
 import { buildReport, type EssmsCounts, type EssmsInfo, type Report } from "../domain/report.ts";
 import { importSpans } from "./completeness.ts";
-import { computeReport, essmsCounts, essmsInfos, type HistoryPoint, history } from "./queries.ts";
+import {
+  computeReport,
+  essmsCounts,
+  essmsInfos,
+  type HistoryPoint,
+  history,
+  pathDossiers,
+} from "./queries.ts";
 import { ESSMS_COLUMNS, type EssmsRow, GRAPPE_COLUMNS, type GrappeRow } from "./resources.ts";
 
 /** At most this many ESSMS rows (one ESSMS at one date) held, over all entries (~25 MB). */
@@ -36,12 +44,14 @@ interface Cached {
   report: GrappeFigures;
   history: HistoryPoint[];
   spans: ImportSpan[];
+  dossiers: Map<string, PathDossier[]>;
 }
 type Entry = { [K in keyof Cached]: { t: K; v: Cached[K] } }[keyof Cached];
 
 function rowsOf(e: Entry): number {
   if (e.t === "history") return e.v.reduce((n, p) => n + p.essms.length, 1);
   if (e.t === "spans") return Math.ceil(e.v.length / 4) + 1;
+  if (e.t === "dossiers") return Math.ceil([...e.v.values()].reduce((n, l) => n + l.length, 0) / 8) + 1;
   return e.v.counts.length + e.v.infos.length + 1;
 }
 
@@ -261,7 +271,7 @@ export async function countsAt(
  * One value of one grappe (`parts` tell it apart), cached per data version of the grappe:
  * computed once per version, and afresh, never stored, for a `Db` inside a transaction.
  */
-async function cachedOfGrappe<K extends "history" | "spans">(
+async function cachedOfGrappe<K extends "history" | "spans" | "dossiers">(
   db: Db,
   t: K,
   grappe: string,
@@ -307,4 +317,17 @@ export function cachedHistory(
  */
 export function cachedImportSpans(db: Db, grappe: string, versions?: Versions): Promise<ImportSpan[]> {
   return cachedOfGrappe(db, "spans", grappe, [], versions, () => importSpans(db, [grappe]));
+}
+
+/**
+ * The dossiers of one grappe's ESSMS at D with the flags R-G5 reads (`pathDossiers`, the path to
+ * the targets), cached per data version of the grappe: what the grappe page's path is made of.
+ */
+export function cachedPathDossiers(
+  db: Db,
+  d: Day,
+  grappe: string,
+  versions?: Versions,
+): Promise<Map<string, PathDossier[]>> {
+  return cachedOfGrappe(db, "dossiers", grappe, [d], versions, () => pathDossiers(db, d, grappe));
 }

@@ -147,6 +147,9 @@ export const WORKLIST = {
     with_dmp: z.boolean(),
     traced: z.boolean(),
     created: dayOrNull,
+    has_pp: z.boolean(),
+    has_event: z.boolean(),
+    created_before: z.boolean(),
     date_entree: day,
     date_sortie: dayOrNull,
     last_trace: dayOrNull,
@@ -163,6 +166,24 @@ export const WORKLIST = {
     dmp_failed_in_w: count,
     dmp_last_date: dayOrNull,
     dmp_last_status: z.string().nullable(),
+  }),
+  workMem: "64MB",
+} satisfies NamedQuery<z.ZodTuple, z.ZodType>;
+
+/**
+ * The dossiers of the file active at D of each ESSMS of the given grappes, with the flags R-G5
+ * reads (path_dossiers.sql): $1 W.start, $2 D (excluded), $3 grappes.
+ */
+export const PATH_DOSSIERS = {
+  name: "path_dossiers",
+  params: z.tuple([day, day, z.array(z.string())]),
+  row: z.object({
+    finess: z.string(),
+    ref: z.string(),
+    actif: z.boolean(),
+    created_before: z.boolean(),
+    pp: z.boolean(),
+    event: z.boolean(),
   }),
   workMem: "64MB",
 } satisfies NamedQuery<z.ZodTuple, z.ZodType>;

@@ -6,6 +6,7 @@
 import { availableParallelism } from "node:os";
 import { sql } from "kysely";
 import type { Db, Queryable, Tx } from "../db/index.ts";
+import type { PathDossier } from "../domain/coupled-path.ts";
 import { type Day, measurementWindow, monthStarts } from "../domain/dates.ts";
 import { INDICATOR_IDS, type IndicatorId } from "../domain/indicators.ts";
 import {
@@ -16,7 +17,14 @@ import {
   essmsReport,
   type Report,
 } from "../domain/report.ts";
-import { type CountsRow, ESSMS_COUNTS, MONTHLY_COUNTS, runNamed, runNamedInPgTransaction } from "./named.ts";
+import {
+  type CountsRow,
+  ESSMS_COUNTS,
+  MONTHLY_COUNTS,
+  PATH_DOSSIERS,
+  runNamed,
+  runNamedInPgTransaction,
+} from "./named.ts";
 
 function toCounts(r: CountsRow): EssmsCounts {
   const adj = {} as Record<IndicatorId, number>;
@@ -140,6 +148,27 @@ export async function essmsInfos(db: Queryable, grappes: GrappeFilter = null): P
     ratio_heures_eligibles: Number(r.ratio_heures_eligibles),
     financement_specifique_eur: Number(r.financement_specifique_eur),
   }));
+}
+
+/**
+ * The dossiers of the file active at D of every ESSMS of one grappe, with the flags R-G5 reads
+ * (sql/queries/path_dossiers.sql), by FINESS, each list by reference.
+ */
+export async function pathDossiers(
+  db: Queryable,
+  d: Day,
+  grappe: string,
+): Promise<Map<string, PathDossier[]>> {
+  const w = measurementWindow(d);
+  const out = new Map<string, PathDossier[]>();
+  for (const { finess, ...r } of await runNamed(db, PATH_DOSSIERS, [w.start, w.end, [grappe]])) {
+    const list = out.get(finess);
+    if (list) list.push(r);
+    else out.set(finess, [r]);
+  }
+  // Byte order of the references, whatever the server's collation.
+  for (const list of out.values()) list.sort((x, y) => (x.ref < y.ref ? -1 : x.ref > y.ref ? 1 : 0));
+  return out;
 }
 
 /** The `report --json` document at D, for one grappe, a set of grappes (a user's scope) or all. */

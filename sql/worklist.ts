@@ -4,18 +4,21 @@
  * same SQL rules as the counts (sql/queries/worklist.sql includes usager_flags.sql).
  */
 import type { Queryable } from "../db/index.ts";
+import { type EssmsPath, essmsPath } from "../domain/coupled-path.ts";
 import { type Day, measurementWindow } from "../domain/dates.ts";
 import { INDICATOR_BY_ID, type IndicatorId } from "../domain/indicators.ts";
 import {
   assertPersonIndicator,
-  entryOf,
   lastFact,
   leavingNumerator,
   missing,
   nextMonthStart,
   type PersonFacts,
   type PersonIndicator,
+  pathDossierOf,
   type WorklistEntry,
+  type WorklistPath,
+  worklistByPath,
 } from "../domain/worklist.ts";
 import { reportAt } from "./figures-cache.ts";
 import { runNamed, WORKLIST } from "./named.ts";
@@ -43,6 +46,9 @@ export interface WorklistDocument {
   file_active_source: "computed" | "declared";
   /** a declared file active larger than the persons known: the gap no list can name */
   unlisted: number;
+  /** the ESSMS's path to its targets (R-G5) and how many of this list it takes: « N suffisent parmi M » */
+  path: WorklistPath;
+  /** by fewest actions needed, then by reference (R-G5's tie-break); the path's dossiers marked */
   dossiers: WorklistEntry[];
   next_month: {
     date: Day;
@@ -79,6 +85,18 @@ export async function worklistDocument(
       ? (e?.file_active.value ?? 0)
       : (e?.indicators.dossiers_actifs.numerator ?? 0);
   const numerator = r?.numerator ?? 0;
+  const path: EssmsPath = e
+    ? essmsPath(e, now.map(pathDossierOf))
+    : {
+        finess: essms.finess,
+        dossiers: 0,
+        actions: { trace: 0, projet_personnalise: 0, agenda: 0, dmp: 0, mss: 0 },
+        reachable: true,
+        unreachable: [],
+        missing: 0,
+        refs: [],
+      };
+  const ordered = worklistByPath(list, indicator, path);
   const leaving = leavingNumerator(now, later, indicator);
   const n = reportNext.essms.find((x) => x.finess === essms.finess)?.indicators[indicator];
   return {
@@ -90,7 +108,8 @@ export async function worklistDocument(
     raw_denominator: raw,
     file_active_source: e?.file_active.source ?? "computed",
     unlisted: Math.max(0, raw - numerator - list.length),
-    dossiers: list.map((p) => entryOf(p, indicator)),
+    path: ordered.path,
+    dossiers: ordered.entries,
     next_month: {
       date: next,
       count: leaving.length,

@@ -6,6 +6,7 @@ import { nextMonthStart } from "../../domain/worklist.ts";
 import {
   cachedHistory,
   cachedImportSpans,
+  cachedPathDossiers,
   cachedReport,
   dataVersions,
   grappeAndVersion,
@@ -58,7 +59,7 @@ export const GRAPPES: RouteDef[] = [
       const today = todayParis();
       const months = forecastMonths(d < today ? d : today);
       const v = await dataVersions(deps.db, [g.grappe_id]);
-      const [report, infos, atTarget, points, next, spans, decided] = await Promise.all([
+      const [report, infos, atTarget, points, next, spans, decided, dossiers] = await Promise.all([
         cachedReport(deps.db, d, g.grappe_id, v),
         essmsOfGrappe(deps.db, g.grappe_id),
         t === null ? null : t === d ? undefined : cachedReport(deps.db, t, g.grappe_id, v),
@@ -66,10 +67,12 @@ export const GRAPPES: RouteDef[] = [
         cachedReport(deps.db, nextMonthStart(d), g.grappe_id, v),
         cachedImportSpans(deps.db, g.grappe_id, v),
         decisionInForce(deps.db, g.grappe_id),
+        // R-G5: the path to the targets is counted from the dossiers themselves.
+        cachedPathDossiers(deps.db, d, g.grappe_id, v),
       ]);
       const grid = completeness(d, infos, spans, today, staleDays(deps));
       const detail =
-        grappeDetail(g, report, atTarget, infos, today, points, next, grid) ??
+        grappeDetail(g, report, atTarget, infos, today, points, next, grid, dossiers) ??
         notFound(`grappe ${g.grappe_id}`);
       return { ...detail, decision_in_force: decided };
     },

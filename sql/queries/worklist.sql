@@ -8,6 +8,9 @@ select p.usager, u.pseudonym,
   upper(substr(md5('ref:' || u.pseudonym), 1, 10)) as ref,
   p.actif, p.with_pp, p.with_agenda, p.with_dmp,
   p.f & 2 <> 0 as traced, p.created,
+  -- R-G5 (the path to the targets): a qualifying PP or event whether or not the dossier is active,
+  -- and whether it existed before D (R-P4); as path_dossiers.sql gives them
+  p.f & 4 <> 0 as has_pp, p.f & 8 <> 0 as has_event, (p.created is null or p.created < $2::date) as created_before,
   s.date_entree, s.date_sortie,
   (select max(t.day) from update_trace t where t.finess = p.finess and t.usager = p.usager and t.day < $2::date)
     as last_trace,

@@ -66,8 +66,13 @@ interface Synthesis {
   days_left_label: string | null;
 }
 interface Cheapest {
-  strict: { finess: string; indicators: { indicator: string; gap: number }[] }[];
-  strict_total: { dossiers: number; messages: number };
+  strict: {
+    finess: string;
+    dossiers: number;
+    actions: Record<"trace" | "projet_personnalise" | "agenda" | "dmp" | "mss", number>;
+    reachable: boolean;
+  }[];
+  strict_total: { essms: number; dossiers: number; actions: Record<string, number> };
   pooled: { indicator: string; gap: number; from: { finess: string; count: number }[] }[];
 }
 interface GrappeDetail {
@@ -462,22 +467,26 @@ describeOnBackends("decision-grade solde and adjustments", { seed: populate }, (
       unmet.filter((u) => u.id === "mss").reduce((n, u) => n + u.gap, 0),
     );
     expect(s.verdict).toMatch(g.eligible ? /^Éligible au solde/ : /^Non éligible au solde/);
-    // The cheapest path (issue 15 §5): strict = every blocker's gap; pooled = each unmet pooled gap.
+    // The shortest path (issue 15 §5): strict = R-G5 for every blocking ESSMS (its dossiers to
+    // touch; DMP and MSS gaps as actions of their own); pooled = each unmet pooled gap, added.
     const c = (s as Synthesis & { cheapest: Cheapest | null }).cheapest;
     if (g.eligible) expect(c).toBeNull();
     else {
-      expect(c?.strict_total).toEqual({
-        dossiers: s.blockers_total.dossiers,
-        messages: s.blockers_total.messages,
-      });
-      expect(
-        c?.strict.flatMap((e) => e.indicators.map((i) => `${e.finess}|${i.indicator}|${i.gap}`)).sort(),
-      ).toEqual(
-        s.blockers
-          .filter((b) => (b.gap ?? 0) > 0)
-          .map((b) => `${b.finess}|${b.indicator}|${b.gap}`)
-          .sort(),
+      expect(c?.strict.map((e) => e.finess).sort()).toEqual(
+        [...new Set(s.blockers.map((b) => b.finess))].sort(),
       );
+      expect(c?.strict_total.essms).toBe(c?.strict.length);
+      expect(c?.strict_total.dossiers).toBe(c?.strict.reduce((n, e) => n + e.dossiers, 0));
+      for (const e of c?.strict ?? []) {
+        const gap = (id: string) =>
+          s.blockers.find((b) => b.finess === e.finess && b.indicator === id)?.gap ?? 0;
+        expect(e.actions.dmp, e.finess).toBe(gap("dmp"));
+        expect(e.actions.mss, e.finess).toBe(gap("mss"));
+        // Each dossier touched takes one action at least, two at most.
+        const inDossiers = e.actions.trace + e.actions.projet_personnalise + e.actions.agenda;
+        expect(inDossiers).toBeGreaterThanOrEqual(e.dossiers);
+        expect(inDossiers).toBeLessThanOrEqual(2 * e.dossiers);
+      }
       for (const p of c?.pooled ?? []) {
         expect(p.gap).toBe(g.indicators[p.indicator]?.gap);
         expect(p.from.reduce((n, f) => n + f.count, 0)).toBeLessThanOrEqual(p.gap);

@@ -8,13 +8,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { createApp } from "../../api/app.ts";
+import { essmsPath, type PathDossier } from "../../domain/coupled-path.ts";
 import { addMonths, todayParis } from "../../domain/dates.ts";
 import { INDICATOR_BY_ID, type IndicatorId } from "../../domain/indicators.ts";
-import { inNumerator, missing, type PersonIndicator } from "../../domain/worklist.ts";
+import { inNumerator, missing, type PersonIndicator, pathDossierOf } from "../../domain/worklist.ts";
 import { ingestPaths } from "../../ingest/ingest.ts";
 import { ingestFile } from "../../ingest/pipeline.ts";
 import { importAdjustments, importFileActive, importReferential } from "../../ingest/programme.ts";
-import { computeReport } from "../../sql/queries.ts";
+import { computeReport, pathDossiers } from "../../sql/queries.ts";
 import { peopleAt, worklistDocument } from "../../sql/worklist.ts";
 import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "../support/api-helpers.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
@@ -51,8 +52,18 @@ for (const name of cases) {
         const at = [...new Set([...dates, addMonths(first, -2), addMonths(first, 4)])].sort();
         for (const d of at) {
           const report = await computeReport(db, d);
+          const dossiersOf = new Map<string, Map<string, PathDossier[]>>();
           for (const e of report.essms) {
             const people = await peopleAt(db, e.finess, e.grappe_id, d);
+            // R-G5 reads the same dossiers from path_dossiers.sql (the grappe page) as from the
+            // worklist's persons: same references, same flags, so the same path.
+            if (!dossiersOf.has(e.grappe_id))
+              dossiersOf.set(e.grappe_id, await pathDossiers(db, d, e.grappe_id));
+            const fromPage = dossiersOf.get(e.grappe_id)?.get(e.finess) ?? [];
+            expect(fromPage, `${name} ${d} ${e.finess}`).toEqual(
+              people.map(pathDossierOf).sort((x, y) => (x.ref < y.ref ? -1 : x.ref > y.ref ? 1 : 0)),
+            );
+            expect(essmsPath(e, fromPage)).toEqual(essmsPath(e, people.map(pathDossierOf)));
             for (const id of PERSONS) {
               const where = `${name} ${d} ${e.finess} ${id}`;
               const raw =

@@ -5,6 +5,7 @@
  */
 
 import { actionPlan } from "../../../domain/action-plan.ts";
+import { actionsLabel, type PathActions, unreachableText } from "../../../domain/coupled-path.ts";
 import { todayParis } from "../../../domain/dates.ts";
 import { plural } from "../../../domain/french.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS, type IndicatorId } from "../../../domain/indicators.ts";
@@ -23,6 +24,8 @@ import { abbr } from "./glossary.ts";
 import { howPanel } from "./how.ts";
 
 type Row = GrappeDetail["essms"][number];
+
+const ZERO_ACTIONS: PathActions = { trace: 0, projet_personnalise: 0, agenda: 0, dmp: 0, mss: 0 };
 type SortKey = "finess" | "raison_sociale" | IndicatorId;
 
 export const grappePage: Page = {
@@ -222,7 +225,7 @@ function synthesisBlock(g: GrappeDetail, date: string | undefined): HTMLElement 
       ),
       s.projection ? h("p", { class: "fr-text--sm", "data-projection": "" }, s.projection.label) : null,
     ),
-    s.cheapest ? cheapestBlock(g, s.cheapest) : null,
+    s.cheapest ? cheapestBlock(g, s.cheapest, date) : null,
     s.blockers.length === 0
       ? null
       : h(
@@ -279,8 +282,17 @@ function completenessSection(g: GrappeDetail): Child {
   );
 }
 
-/** The cheapest path to the solde (issue 15 §5): strict, ESSMS by ESSMS; pooled, informative. */
-function cheapestBlock(g: GrappeDetail, c: NonNullable<GrappeDetail["synthesis"]["cheapest"]>): HTMLElement {
+/**
+ * The shortest path to the solde: for the strict verdict, R-G5 ESSMS by ESSMS — the dossiers to
+ * touch, counted from the dossiers themselves, and the actions they take, named (trace, projet
+ * personnalisé, événement d'agenda; DMP and MS Santé of their own), or how many dossiers are
+ * missing when no set suffices; for the pooled verdict, informative, the pooled gaps added.
+ */
+function cheapestBlock(
+  g: GrappeDetail,
+  c: NonNullable<GrappeDetail["synthesis"]["cheapest"]>,
+  date: string | undefined,
+): HTMLElement {
   const name = (f: string) => g.essms.find((e) => e.finess === f)?.raison_sociale || f;
   const units = (t: { dossiers: number; messages: number }) =>
     [
@@ -289,6 +301,35 @@ function cheapestBlock(g: GrappeDetail, c: NonNullable<GrappeDetail["synthesis"]
     ]
       .filter(Boolean)
       .join(" et ") || "rien";
+  const t = c.strict_total;
+  const inDossiers = { ...t.actions, dmp: 0, mss: 0 };
+  const ofTheirOwn = { ...ZERO_ACTIONS, dmp: t.actions.dmp, mss: t.actions.mss };
+  const summary = [
+    t.dossiers > 0
+      ? `${plural(t.dossiers, "dossier à reprendre", "dossiers à reprendre")} (${actionsLabel(inDossiers)})`
+      : null,
+    ofTheirOwn.dmp + ofTheirOwn.mss > 0 ? actionsLabel(ofTheirOwn) : null,
+  ]
+    .filter(Boolean)
+    .join(" ; en plus, ");
+  const step = (e: (typeof c.strict)[number]) => {
+    const own = { ...ZERO_ACTIONS, dmp: e.actions.dmp, mss: e.actions.mss };
+    const work = [
+      e.dossiers > 0
+        ? `${plural(e.dossiers, "dossier", "dossiers")} (${actionsLabel({ ...e.actions, dmp: 0, mss: 0 })})`
+        : null,
+      own.dmp + own.mss > 0 ? actionsLabel(own) : null,
+    ]
+      .filter(Boolean)
+      .join(" ; en plus, ");
+    const why = e.reachable ? "" : unreachableText(e);
+    return h(
+      "li",
+      { "data-chemin": e.finess, ...(e.reachable ? {} : { "data-hors-atteinte": "" }) },
+      h("a", { href: `#/essms/${e.finess}${date ? `?date=${date}` : ""}` }, name(e.finess)),
+      ` : ${[work || null, why || null].filter(Boolean).join(" ; ")}.`,
+    );
+  };
   return h(
     "div",
     { class: "fr-callout fr-mb-2w", id: "chemin-solde" },
@@ -296,15 +337,14 @@ function cheapestBlock(g: GrappeDetail, c: NonNullable<GrappeDetail["synthesis"]
     h(
       "p",
       { class: "fr-callout__text fr-text--sm" },
-      `Verdict strict (celui qui décide) : ${units(c.strict_total)} à reprendre, ESSMS par ESSMS — ${c.strict
-        .map((e) => `${name(e.finess)} : ${units(e)}`)
-        .join(" ; ")}.`,
+      `Verdict strict (celui qui décide), dans ${plural(t.essms, "ESSMS", "ESSMS")} : ${summary || "rien à reprendre"}${t.unreachable_essms > 0 ? ` ; ${plural(t.unreachable_essms, "ESSMS n'atteint pas ses cibles avec ses seuls dossiers", "ESSMS n'atteignent pas leurs cibles avec leurs seuls dossiers")}` : ""}. Un dossier repris reçoit ce qui lui manque parmi projet personnalisé, événement d'agenda et trace de mise à jour ; un dossier rendu actif entre aux dénominateurs du projet personnalisé et de l'agenda (R-G5).`,
     ),
+    h("ul", { class: "fr-text--sm", id: "chemin-essms" }, c.strict.map(step)),
     c.pooled.length
       ? h(
           "p",
           { class: "fr-callout__text fr-text--sm cu-muted" },
-          `Verdict mutualisé (informatif) : ${units(c.pooled_total)} suffiraient — ${c.pooled
+          `Verdict mutualisé (informatif, écarts additionnés indicateur par indicateur) : ${units(c.pooled_total)} suffiraient — ${c.pooled
             .map(
               (p) =>
                 `${INDICATOR_BY_ID[p.indicator].shortLabel} : ${p.gap} (${p.from.map((f) => `${name(f.finess)} ${f.count}`).join(", ")})`,

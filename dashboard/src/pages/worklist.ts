@@ -5,6 +5,7 @@
  * and as a CSV. Indicator and date stay in the address.
  */
 
+import { actionsLabel, unreachableText } from "../../../domain/coupled-path.ts";
 import { plural } from "../../../domain/french.ts";
 import {
   INDICATOR_BY_ID,
@@ -12,6 +13,7 @@ import {
   type IndicatorId,
   isIndicatorId,
 } from "../../../domain/indicators.ts";
+import { actionsText } from "../../../domain/worklist.ts";
 import { api, type Worklist } from "../api.ts";
 import { field, input, select } from "../components/field.ts";
 import { form, refusal, resultArea, submitButton } from "../components/form.ts";
@@ -31,6 +33,7 @@ function entriesTable(w: Worklist, ids?: ReadonlyMap<string, string>): HTMLEleme
       ...(ids ? ["Identifiant dans le DUI"] : []),
       "Référence",
       "Motif",
+      "À faire (R-G5)",
       "Séjour",
       "Dernière trace de mise à jour",
       "Dernier fait de l'indicateur",
@@ -41,16 +44,74 @@ function entriesTable(w: Worklist, ids?: ReadonlyMap<string, string>): HTMLEleme
       row(
         [
           ...(ids ? [ids.get(d.ref) ?? ""] : []),
-          d.ref,
+          d.in_path
+            ? h(
+                "span",
+                {},
+                d.ref,
+                " ",
+                h("span", { class: "fr-badge fr-badge--info fr-badge--sm" }, "chemin"),
+              )
+            : d.ref,
           d.reason,
+          actionsText(d.actions),
           `depuis le ${frDate(d.date_entree)}${d.date_sortie ? `, sorti le ${frDate(d.date_sortie)}` : ""}`,
           frDate(d.last_trace),
           `${d.last_fact.what} : ${d.last_fact.date ? frDate(d.last_fact.date) : "aucun"}${d.last_fact.status ? ` (${factStatusLabel(d.last_fact.status)})` : ""}`,
         ],
-        { "data-ref": d.ref },
+        { "data-ref": d.ref, ...(d.in_path ? { "data-chemin": "" } : {}) },
       ),
     ),
   });
+}
+
+/**
+ * « N suffisent parmi M » (R-G5): how many of the list the ESSMS's shortest path takes, and the
+ * rest of that path, or why no set suffices.
+ */
+function pathSummary(w: Worklist): HTMLElement {
+  const p = w.path;
+  const own = { trace: 0, projet_personnalise: 0, agenda: 0, dmp: p.actions.dmp, mss: p.actions.mss };
+  const whole = [
+    p.dossiers > 0
+      ? `${plural(p.dossiers, "dossier à reprendre", "dossiers à reprendre")} (${actionsLabel({ ...p.actions, dmp: 0, mss: 0 })})`
+      : null,
+    own.dmp + own.mss > 0 ? actionsLabel(own) : null,
+  ]
+    .filter(Boolean)
+    .join(" ; en plus, ");
+  const sentences: string[] = [];
+  const none =
+    p.among < 2 ? "Ce dossier n'est pas nécessaire" : `Aucun de ces ${p.among} dossiers n'est nécessaire`;
+  if (w.indicator === "dmp") {
+    if (p.unreachable.includes("dmp")) sentences.push(`${unreachableText({ ...p, unreachable: ["dmp"] })}.`);
+    else if (p.in_list > 0)
+      sentences.push(
+        `${p.in_list} ${p.in_list < 2 ? "suffit" : "suffisent"} parmi ${p.among} : le DMP de n'importe ${p.in_list < 2 ? "lequel" : "lesquels"} d'entre eux, alimenté dans la fenêtre ; ${p.in_list < 2 ? "le premier" : `les ${p.in_list} premiers`} par référence ${p.in_list < 2 ? "est marqué" : "sont marqués"} « chemin ».`,
+      );
+    else if (p.among > 0) sentences.push(`${none} à la cible.`);
+  } else if (!p.reachable && p.unreachable.some((id) => id !== "dmp" && id !== "mss")) {
+    sentences.push(
+      `${unreachableText(p)[0]?.toUpperCase()}${unreachableText(p).slice(1)}.`,
+      p.in_list > 0
+        ? `${plural(p.in_list, "dossier de cette liste est marqué", "dossiers de cette liste sont marqués")} « chemin » : le meilleur chemin possible.`
+        : "",
+    );
+  } else if (p.in_list > 0)
+    sentences.push(
+      `${p.in_list} ${p.in_list < 2 ? "suffit" : "suffisent"} parmi ${p.among}${p.dossiers > p.in_list ? `, avec ${plural(p.dossiers - p.in_list, "autre dossier du chemin", "autres dossiers du chemin")} sur d'autres listes` : ""} : ${p.in_list < 2 ? "le dossier marqué" : "les dossiers marqués"} « chemin », les moins coûteux d'abord, puis par référence.`,
+    );
+  else if (p.among > 0)
+    sentences.push(
+      p.dossiers === 0
+        ? `${none} : les cibles des dossiers sont atteintes.`
+        : `${none} au chemin le plus court de l'ESSMS.`,
+    );
+  if (whole)
+    sentences.push(
+      `Chemin le plus court de l'ESSMS vers ses cibles (R-G5) : ${whole}. Un dossier repris reçoit ce qui lui manque parmi projet personnalisé, événement d'agenda et trace de mise à jour.`,
+    );
+  return h("p", { id: "chemin-liste" }, sentences.filter(Boolean).join(" "));
 }
 
 /** A corrective action on these dossiers: it keeps the list's size and follows how many remain. */
@@ -179,6 +240,7 @@ export const worklistPage: Page = {
         { class: "fr-text--lg", id: "resume-liste" },
         `${INDICATOR_BY_ID[indicator].label} au ${frDate(w.measurement_date)} : ${w.numerator} au numérateur sur ${w.raw_denominator} avant aménagements — ${plural(w.count, "dossier à reprendre", "dossiers à reprendre")}.`,
       ),
+      pathSummary(w),
       w.unlisted > 0
         ? alert(
             "info",
