@@ -214,6 +214,12 @@ export const AMENAGEMENT_DECISION = enumeration({
 });
 export type AmenagementDecision = (typeof AMENAGEMENT_DECISION.values)[number];
 
+/**
+ * What an adjustment's decision journal (`amenagement_decision`) records: the ARS's decisions and
+ * its team's withdrawal of a proposal (`RETIRE`, api.md), each with its author and motive.
+ */
+export const AMENAGEMENT_JOURNAL_ENTRY = [...AMENAGEMENT_DECISION.values, "RETIRE"] as const;
+
 /** Where a corrective action stands. */
 export const ACTION_STATUS = enumeration({
   A_FAIRE: "à faire",

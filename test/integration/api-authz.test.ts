@@ -273,6 +273,32 @@ describe("authorization matrix", () => {
       }),
       expect: arsWrite(200),
     },
+    "POST /adjustments/:amenagement_id/withdraw": {
+      own: async () => ({
+        method: "POST",
+        path: `/api/adjustments/${await adj("340000017")}/withdraw`,
+        body: { comment: "proposition en double" },
+      }),
+      foreign: async () => ({
+        method: "POST",
+        path: `/api/adjustments/${await adj("350000014")}/withdraw`,
+        body: { comment: "proposition en double" },
+      }),
+      expect: teamWrite(200),
+    },
+    "PATCH /adjustments/:amenagement_id": {
+      own: async () => ({
+        method: "PATCH",
+        path: `/api/adjustments/${await adj("340000017")}`,
+        body: { justification: "personne accueillie sous anonymat (attestation jointe)" },
+      }),
+      foreign: async () => ({
+        method: "PATCH",
+        path: `/api/adjustments/${await adj("350000014")}`,
+        body: { justification: "personne accueillie sous anonymat (attestation jointe)" },
+      }),
+      expect: teamWrite(200),
+    },
     "POST /adjustments/:amenagement_id/pieces": {
       own: async () => ({
         method: "POST",

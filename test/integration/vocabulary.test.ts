@@ -11,8 +11,8 @@ import { ROLES } from "../../domain/roles.ts";
 import {
   ACTION_STATUS,
   AGENDA_STATUT,
-  AMENAGEMENT_DECISION,
   AMENAGEMENT_ETAT,
+  AMENAGEMENT_JOURNAL_ENTRY,
   DMP_STATUT,
   IMPORT_STATUS,
   MSS_SENS,
@@ -36,7 +36,7 @@ const DECLARED: Record<string, readonly string[]> = {
   "optional_event.kind": OPTIONAL_KIND.values,
   "amenagement.indicateur": INDICATOR_IDS,
   "amenagement.statut": AMENAGEMENT_ETAT.values,
-  "amenagement_decision.decision": AMENAGEMENT_DECISION.values,
+  "amenagement_decision.decision": AMENAGEMENT_JOURNAL_ENTRY,
   "app_user.role": ROLES,
   "corrective_action.status": ACTION_STATUS.values,
   "amenagement_piece.media_type": PIECE_MEDIA_TYPE.values,
