@@ -18,7 +18,7 @@ import {
 } from "../api.ts";
 import { effectBlock } from "../components/effect.ts";
 import { field, input, select, textarea } from "../components/field.ts";
-import { form, refusal, resultArea, submitButton } from "../components/form.ts";
+import { act, answerArea, form, keepAnswer, refusal, resultArea, submitButton } from "../components/form.ts";
 import { row, table } from "../components/table.ts";
 import { alert, badge, frDate, frDateTime, h, int, mount, pct } from "../dom.ts";
 import { categorieLabel } from "../labels.ts";
@@ -27,7 +27,7 @@ import type { Page } from "../main.ts";
 /** What every decision needs: where its outcome is told, and how to show the page again. */
 interface Deciding {
   canDecide: boolean;
-  /** the page's one aria-live area */
+  /** above the pending adjustments: a decision's answer once its row has left the redrawn page */
   status: HTMLElement;
   rerender: () => void;
 }
@@ -39,7 +39,7 @@ export const arsPage: Page = {
     const [adjustments, grappes] = await Promise.all([api.adjustments(undefined, date), api.grappes(date)]);
     const ctx: Deciding = {
       canDecide: me.role === "ars",
-      status: resultArea(),
+      status: answerArea(PENDING_ANSWER),
       rerender: () =>
         setTimeout(
           () => location.hash.startsWith("#/ars") && void arsPage.render(main, me, params, path),
@@ -61,7 +61,6 @@ export const arsPage: Page = {
     mount(
       main,
       h("h1", {}, "Décisions ARS"),
-      ctx.status,
       h("h2", { class: "fr-h4" }, "Aménagements en attente"),
       pending[0]
         ? h(
@@ -70,6 +69,7 @@ export const arsPage: Page = {
             `Effets calculés au ${frDate(pending[0].measurement_date)} et à la date cible de chaque grappe (VSR + 3 mois).`,
           )
         : null,
+      ctx.status,
       pendingTable(pending, ctx),
       h("h2", { class: "fr-h4 fr-mt-4w" }, "Rapports figés et solde"),
       grappeBlocks,
@@ -78,6 +78,8 @@ export const arsPage: Page = {
 };
 
 const refused = (e: unknown) => refusal("Action refusée", e);
+/** The key of a decision's answer, shown above the pending adjustments once the page is redrawn. */
+const PENDING_ANSWER = "ars-attente";
 
 function pendingTable(pending: readonly AdjustmentInView[], ctx: Deciding): HTMLElement {
   if (pending.length === 0) return h("p", {}, "Aucun aménagement en attente de décision.");
@@ -144,19 +146,22 @@ function pendingTable(pending: readonly AdjustmentInView[], ctx: Deciding): HTML
   });
 }
 
-/** The comment and the two buttons that approve or refuse one adjustment. */
-function decisionControls(a: AdjustmentInView, { status, rerender }: Deciding): HTMLElement[] {
+/** The comment and the two buttons that approve or refuse one adjustment; their answer under them. */
+function decisionControls(a: AdjustmentInView, { rerender }: Deciding): HTMLElement[] {
   const comment = input({ id: `commentaire-${a.amenagement_id}`, placeholder: "obligatoire pour refuser" });
-  const decide = (decision: "APPROUVE" | "REFUSE", done: () => HTMLElement) => async () => {
-    try {
-      await api.decide(a.amenagement_id, decision, comment.value || null);
-      mount(status, done());
-      rerender();
-    } catch (e) {
-      mount(status, refused(e));
-    }
-  };
-  const button = (label: string, cls: string, onclick: () => Promise<void>) =>
+  const result = resultArea();
+  const decide = (decision: "APPROUVE" | "REFUSE", done: () => HTMLElement) => () =>
+    act(
+      result,
+      async () => {
+        await api.decide(a.amenagement_id, decision, comment.value || null);
+        keepAnswer(PENDING_ANSWER, done());
+        rerender();
+        return done();
+      },
+      refused,
+    );
+  const button = (label: string, cls: string, onclick: () => unknown) =>
     h("li", {}, h("button", { class: cls, type: "button", onclick }, label));
   return [
     h("label", { class: "fr-label", for: comment.id }, "Commentaire"),
@@ -177,6 +182,7 @@ function decisionControls(a: AdjustmentInView, { status, rerender }: Deciding): 
         decide("REFUSE", () => alert("success", "Aménagement refusé")),
       ),
     ),
+    result,
   ];
 }
 
@@ -245,12 +251,12 @@ function grappeBlock(
   );
 }
 
-function freezeForm(g: GrappeSummary, { status, rerender }: Deciding): HTMLFormElement {
+function freezeForm(g: GrappeSummary, { rerender }: Deciding): HTMLFormElement {
   const date = input({ type: "date", id: `fige-${g.grappe_id}`, value: g.target_date ?? g.measurement_date });
   return form(
     {
       inline: true,
-      result: status,
+      key: `fige-${g.grappe_id}`,
       refused,
       submit: async () => {
         const s = await api.freeze(g.grappe_id, date.value);
@@ -308,7 +314,7 @@ function soldeForm(
   g: GrappeSummary,
   last: SnapshotSummary,
   inForce: SoldeDecision | undefined,
-  { status, rerender }: Deciding,
+  { rerender }: Deciding,
 ): HTMLFormElement {
   const computed = last.eligible ?? false;
   const eligible = select(
@@ -324,7 +330,7 @@ function soldeForm(
   return form(
     {
       attrs: { class: "fr-mt-2w", "data-solde-form": g.grappe_id },
-      result: status,
+      key: `solde-${g.grappe_id}`,
       refused,
       submit: async () => {
         const d = await api.soldeDecision(g.grappe_id, last.snapshot_id, {

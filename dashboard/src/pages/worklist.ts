@@ -14,7 +14,7 @@ import {
 } from "../../../domain/indicators.ts";
 import { api, type Worklist } from "../api.ts";
 import { field, input, select } from "../components/field.ts";
-import { form, refusal, resultArea, submitButton } from "../components/form.ts";
+import { act, form, resultArea, submitButton } from "../components/form.ts";
 import { row, table } from "../components/table.ts";
 import { alert, frDate, h, mount, pct } from "../dom.ts";
 import { factStatusLabel } from "../labels.ts";
@@ -55,7 +55,6 @@ function entriesTable(w: Worklist, ids?: ReadonlyMap<string, string>): HTMLEleme
 
 /** A corrective action on these dossiers: it keeps the list's size and follows how many remain. */
 function actionOnList(finess: string, indicator: IndicatorId, w: Worklist): HTMLElement {
-  const result = resultArea();
   const description = input({ id: "action-liste-description", required: true });
   const owner = input({ id: "action-liste-responsable" });
   const due = input({ id: "action-liste-echeance", type: "date" });
@@ -67,11 +66,9 @@ function actionOnList(finess: string, indicator: IndicatorId, w: Worklist): HTML
       { class: "fr-h4" },
       `Une action corrective sur ${w.count < 2 ? "ce dossier" : `ces ${w.count} dossiers`}`,
     ),
-    result,
     form(
       {
         attrs: { id: "form-action-liste" },
-        result,
         refused: "Action refusée",
         submit: async () => {
           const a = await api.createAction({
@@ -154,20 +151,21 @@ export const worklistPage: Page = {
         type: "button",
         id: "telecharger-csv",
         hidden: true,
-        onclick: async () => {
-          if (!sent) return;
-          try {
-            const blob = await api.worklistMatchCsv(finess, indicator, w.measurement_date, sent);
-            const a = h("a", {
-              href: URL.createObjectURL(blob),
-              download: `dossiers_${finess}_${indicator}_${w.measurement_date}.csv`,
-            });
-            a.click();
-            URL.revokeObjectURL(a.href);
-          } catch (e) {
-            mount(result, refusal("Téléchargement impossible", e));
-          }
-        },
+        onclick: () =>
+          act(
+            result,
+            async () => {
+              if (!sent) return;
+              const blob = await api.worklistMatchCsv(finess, indicator, w.measurement_date, sent);
+              const a = h("a", {
+                href: URL.createObjectURL(blob),
+                download: `dossiers_${finess}_${indicator}_${w.measurement_date}.csv`,
+              });
+              a.click();
+              URL.revokeObjectURL(a.href);
+            },
+            "Téléchargement impossible",
+          ),
       },
       "Télécharger en CSV",
     );
