@@ -17,6 +17,7 @@ import "../domain/zod-fr.ts";
 import { machineFailure } from "../db/failures.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { DomainError } from "../domain/errors.ts";
+import { fieldMessage } from "../domain/field-labels.ts";
 import { UploadQueue } from "../services/imports.ts";
 import { type Principal, sessionPrincipal, tokenPrincipal } from "../sql/identity.ts";
 import { databaseAnswers, grappesOfRegion } from "../sql/resources.ts";
@@ -55,13 +56,18 @@ function problemResponse(c: Context<Env>, err: DomainError) {
   );
 }
 
-/** zod issues → a French validation problem naming each field. */
+/**
+ * zod issues → a French validation problem: each field by its path for machines (`errors[].field`),
+ * the first one by its French label for people (`detail`: « Commentaire : … », domain/field-labels.ts).
+ */
 function validationError(where: string, error: z.ZodError): DomainError {
   const errors = error.issues.map((i) => ({ field: i.path.join(".") || where, message: i.message }));
   const first = errors[0];
-  return new DomainError("validation", first ? `${first.field} : ${first.message}` : "données invalides", {
-    errors,
-  });
+  return new DomainError(
+    "validation",
+    first ? fieldMessage(first.field, first.message) : "données invalides",
+    { errors },
+  );
 }
 
 export async function scopeOf(deps: AppDeps, p: Principal): Promise<Scope> {
@@ -243,9 +249,16 @@ export function createApp(given: AppDeps) {
   return app;
 }
 
-/** 401, in French: what an anonymous request to a route that needs a session gets. */
+/**
+ * 401, in French: what an anonymous request to a route that needs a session gets. A person reads
+ * it (the dashboard shows it when a session has expired): it says what to do, not how the API
+ * authenticates (that is in the API's documentation).
+ */
 export function unauthenticated(): DomainError {
-  return new DomainError("unauthenticated", "connectez-vous (POST /api/session) ou fournissez un jeton");
+  return new DomainError(
+    "unauthenticated",
+    "votre session a expiré ou vous n'êtes pas connecté : connectez-vous",
+  );
 }
 
 /**

@@ -187,7 +187,7 @@ export const CONTRACTS = {
       .object({ from: S.day.optional(), to: S.day.optional() })
       .refine((q) => !q.from || !q.to || q.from <= q.to, {
         path: ["from"],
-        message: "from doit précéder to",
+        message: "le début de la période doit précéder sa fin",
       }),
     response: S.history,
   }),
@@ -341,9 +341,11 @@ export const CONTRACTS = {
     multipart: true,
     body: file,
     query: z.object({
-      dry_run: z.enum(["true", "false"], { message: "dry_run : true ou false" }).optional(),
+      dry_run: z.enum(["true", "false"], { message: "valeur attendue : true ou false" }).optional(),
       /** the export's kind when neither its name nor its header tells it (exports.md §1) */
-      kind: z.enum(EXPORT_KIND.values, { message: `kind : ${EXPORT_KIND.values.join(", ")}` }).optional(),
+      kind: z
+        .enum(EXPORT_KIND.values, { message: `type d'export attendu : ${EXPORT_KIND.values.join(", ")}` })
+        .optional(),
     }),
     status: 202,
     response: z.union([S.uploadAccepted, S.dryRunResult]),

@@ -23,10 +23,10 @@ export const dateQuery = z.object({ date: day.optional() });
 /** `?snapshot=ID`: a frozen report's number, said in French whatever is wrong with it. */
 export const snapshotQuery = z.object({
   snapshot: z.coerce
-    .number({ message: "snapshot : numéro de figé attendu" })
-    .int("snapshot : numéro de figé attendu")
-    .positive("snapshot : numéro de figé attendu")
-    .max(2 ** 53 - 1, "snapshot : numéro de figé attendu"),
+    .number({ message: "numéro de figé attendu" })
+    .int("numéro de figé attendu")
+    .positive("numéro de figé attendu")
+    .max(2 ** 53 - 1, "numéro de figé attendu"),
 });
 
 const indicatorMap = <T extends z.ZodType>(t: T) =>
@@ -616,7 +616,7 @@ export const worklist = z.object({
 
 export const worklistQuery = z.object({
   date: day.optional(),
-  indicator: z.enum(INDICATOR_IDS, { message: `indicator attendu : ${INDICATOR_IDS.join(", ")}` }),
+  indicator: z.enum(INDICATOR_IDS, { message: `indicateur attendu : ${INDICATOR_IDS.join(", ")}` }),
 });
 
 /** The re-identified worklist: the DUI's local ids of the file sent that are on the list. */

@@ -34,6 +34,8 @@ export type Snapshot = z.infer<typeof S.snapshot>;
 export type SnapshotSummary = z.infer<typeof S.snapshotSummary>;
 
 export class ApiProblem extends Error {
+  /** a 401 for which the login page was opened (onUnauthenticated): nothing more to tell here */
+  signInAsked = false;
   constructor(
     readonly status: number,
     readonly code: string,
@@ -46,6 +48,27 @@ export class ApiProblem extends Error {
 
 /** What a person reads when the server cannot be reached (never the browser's "Failed to fetch"). */
 export const UNREACHABLE = "Le serveur ne répond pas : vérifiez votre connexion, puis réessayez.";
+
+/** What the dashboard does when the server answers 401 (main.ts: the login page, then back here). */
+let signInAgain: (problem: ApiProblem) => void = () => {};
+
+/**
+ * Sets what happens when a request is refused for want of a session (expired, or never opened):
+ * any request but the login itself, wherever it is made (a page, a form, a button).
+ */
+export function onUnauthenticated(handler: (problem: ApiProblem) => void): void {
+  signInAgain = handler;
+}
+
+/** The 401 of any request but the login's (whose 401 is a wrong password) opens the login page. */
+function unauthenticated(method: string, path: string, problem: ApiProblem): ApiProblem {
+  const login = ENDPOINTS.login;
+  if (problem.status === 401 && !(method === login.method.toUpperCase() && path === login.path)) {
+    problem.signInAsked = true;
+    signInAgain(problem);
+  }
+  return problem;
+}
 
 /** `fetch`, a network failure (server down, connection lost) turned into a French ApiProblem (status 0). */
 async function send(path: string, init: RequestInit): Promise<Response> {
@@ -77,11 +100,15 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   if (res.status === 204) return undefined as T;
   const data = (await res.json().catch(() => null)) as Record<string, unknown> | null;
   if (!res.ok) {
-    throw new ApiProblem(
-      res.status,
-      String(data?.code ?? "erreur"),
-      String(data?.detail ?? `le serveur a répondu par une erreur (${res.status})`),
-      (data?.errors as { field: string; message: string }[]) ?? [],
+    throw unauthenticated(
+      method,
+      path,
+      new ApiProblem(
+        res.status,
+        String(data?.code ?? "erreur"),
+        String(data?.detail ?? `le serveur a répondu par une erreur (${res.status})`),
+        (data?.errors as { field: string; message: string }[]) ?? [],
+      ),
     );
   }
   return data as T;
@@ -191,11 +218,14 @@ export const api = {
     date: string,
     file: File,
   ): Promise<Blob> => {
-    const res = await send(
-      url("worklistMatch", { params: { finess }, query: { indicator, date, format: "csv" } }),
-      { method: "POST", credentials: "same-origin", body: withFile(file) },
-    );
-    if (!res.ok) throw new ApiProblem(res.status, "erreur", `téléchargement refusé (${res.status})`);
+    const path = url("worklistMatch", { params: { finess }, query: { indicator, date, format: "csv" } });
+    const res = await send(path, { method: "POST", credentials: "same-origin", body: withFile(file) });
+    if (!res.ok)
+      throw unauthenticated(
+        "POST",
+        path,
+        new ApiProblem(res.status, "erreur", `téléchargement refusé (${res.status})`),
+      );
     return res.blob();
   },
   check: (file: File, kind?: Part<"upload", "query">["kind"]) =>

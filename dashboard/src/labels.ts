@@ -38,35 +38,8 @@ export const regionLabel = regionName;
 /** What a fact's status is called ("terminé" for TERMINE, "déposé" for DEPOSE). */
 export const factStatusLabel = factStatusName;
 
-/** The fields the API names in its refusals, as the forms label them. */
-const FIELD_LABELS: Record<string, string> = {
-  body: "Formulaire",
-  email: "Adresse électronique",
-  password: "Mot de passe",
-  finess: "ESSMS (FINESS)",
-  indicateur: "Indicateur",
-  nombre: "Nombre de personnes",
-  categorie: "Catégorie",
-  justification: "Justification",
-  date_debut: "Début de validité",
-  date_fin: "Fin de validité",
-  decision: "Décision",
-  comment: "Commentaire",
-  description: "Description",
-  owner: "Responsable",
-  due_date: "Échéance",
-  status: "Statut",
-  eligible: "Décision sur le solde",
-  replaces_decision_id: "Décision remplacée",
-  replacement_reason: "Motif du remplacement",
-  date: "Date de mesure",
-  file: "Fichier",
-};
-/** The label of a field the API names ("comment" → "Commentaire"; "body.nombre" → "Nombre de personnes"). */
-export function fieldLabel(field: string): string {
-  const last = field.split(".").at(-1) ?? field;
-  return FIELD_LABELS[field] ?? FIELD_LABELS[last] ?? "Champ";
-}
+/** The label of a field the API names in a refusal ("comment" → "Commentaire"): domain/field-labels.ts. */
+export { fieldLabel } from "../../domain/field-labels.ts";
 
 /** The [code, label] pairs of a closed list, in its order: the options of a select. */
 export function choices<C extends string>(e: Enumeration<C>): [C, string][] {

@@ -1,8 +1,9 @@
 /** The dashboard: a hash router over a few pages, each fetching what it shows from the API. */
 import "@gouvfr/dsfr/dist/dsfr.min.css";
 import "./style.css";
-import { ApiProblem, api, type Me } from "./api.ts";
-import { UNEXPECTED } from "./components/form.ts";
+import { ApiProblem, api, type Me, onUnauthenticated } from "./api.ts";
+import { forgetAnswers, UNEXPECTED } from "./components/form.ts";
+import { headerMenu } from "./components/header-menu.ts";
 import { alert, h, mount } from "./dom.ts";
 import { roleLabel } from "./labels.ts";
 import { arsPage } from "./pages/ars.ts";
@@ -31,6 +32,7 @@ const ROUTES = new Map<string, Page>([
 ]);
 
 let me: Me | null = null;
+const menu = headerMenu();
 
 async function logout(): Promise<void> {
   await api.logout().catch(() => {});
@@ -38,12 +40,28 @@ async function logout(): Promise<void> {
   location.hash = "#/connexion";
 }
 
+/** Who is signed in, and « Se déconnecter »: in the header's tools, and in the menu on a phone. */
+function tools(who: Me): HTMLElement[] {
+  return [
+    h(
+      "li",
+      {},
+      h("span", { class: "fr-btn fr-btn--tertiary-no-outline" }, `${who.email} (${roleLabel(who.role)})`),
+    ),
+    h("li", {}, h("button", { class: "fr-btn", type: "button", onclick: logout }, "Se déconnecter")),
+  ];
+}
+
 function nav(current: string): void {
-  const menu = document.getElementById("menu") as HTMLElement;
-  const tools = document.getElementById("outils") as HTMLElement;
+  const list = document.getElementById("menu") as HTMLElement;
+  const headerTools = document.getElementById("outils") as HTMLElement;
+  // DSFR shows these in the menu where it hides the header's tools (below 62em).
+  const menuTools = document.getElementById("outils-menu") as HTMLElement;
+  menu.enable(me !== null);
   if (!me) {
-    mount(menu);
-    mount(tools);
+    mount(list);
+    mount(headerTools);
+    mount(menuTools);
     return;
   }
   const items: [string, string][] = [["#/", "Mes grappes"]];
@@ -51,7 +69,7 @@ function nav(current: string): void {
   items.push(["#/imports", "Imports"]);
   items.push(["#/lexique", "Lexique"]);
   mount(
-    menu,
+    list,
     h(
       "ul",
       { class: "fr-nav__list" },
@@ -66,40 +84,42 @@ function nav(current: string): void {
           ),
         ),
       ),
-      // On a phone DSFR hides the header's tools: who is connected and the logout join the menu.
-      h(
-        "li",
-        { class: "fr-nav__item cu-mobile-only", id: "identite-mobile" },
-        h("span", { class: "fr-nav__link" }, `${me.email} (${roleLabel(me.role)})`),
-        h(
-          "button",
-          { class: "fr-btn fr-btn--secondary fr-btn--sm fr-ml-2w", type: "button", onclick: logout },
-          "Se déconnecter",
-        ),
-      ),
     ),
   );
-  mount(
-    tools,
-    h(
-      "li",
-      {},
-      h("span", { class: "fr-btn fr-btn--tertiary-no-outline" }, `${me.email} (${roleLabel(me.role)})`),
-    ),
-    h(
-      "li",
-      {},
-      h(
-        "button",
-        {
-          class: "fr-btn",
-          type: "button",
-          onclick: logout,
-        },
-        "Se déconnecter",
-      ),
-    ),
-  );
+  mount(headerTools, tools(me));
+  mount(menuTools, h("ul", { class: "fr-btns-group" }, tools(me)));
+}
+
+/** A route of the dashboard that one may come back to after signing in (never the login page). */
+function isReturnable(hash: string | null): hash is string {
+  return hash !== null && /^#\/(?!connexion)/.test(hash);
+}
+
+/**
+ * The login page, then back to the exact address the person was on (the route with its
+ * parameters): after a 401 anywhere (a session expired), or a deep link opened while signed out.
+ */
+function askToSignIn(expired: boolean): void {
+  if (location.hash.startsWith("#/connexion")) return;
+  const query = new URLSearchParams();
+  if (isReturnable(location.hash) && location.hash !== "#/") query.set("retour", location.hash);
+  if (expired) query.set("session", "expiree");
+  me = null;
+  location.replace(`#/connexion${query.size ? `?${query}` : ""}`);
+}
+onUnauthenticated(() => askToSignIn(me !== null));
+
+/** What the login page says first: why the person is asked to sign in, and where they will be taken. */
+function loginNotice(params: URLSearchParams): HTMLElement | null {
+  if (params.get("session") === "expiree")
+    return alert(
+      "info",
+      "Votre session a expiré",
+      "Connectez-vous à nouveau : vous reviendrez à la page où vous étiez.",
+    );
+  if (isReturnable(params.get("retour")))
+    return alert("info", "Connexion requise", "Connectez-vous pour ouvrir la page demandée.");
+  return null;
 }
 
 function route(): { page: Page; path: string[]; params: URLSearchParams; key: string } {
@@ -134,28 +154,38 @@ async function render(): Promise<void> {
     if (main.childElementCount > 0) return;
     history.replaceState(null, "", "#/");
   }
+  forgetAnswers();
+  menu.close();
   if (location.hash.startsWith("#/connexion")) {
     me = null;
     nav("");
     document.title = "Connexion — Cibles d'usage";
-    await loginPage(main, async (who) => {
-      me = who;
-      location.hash = "#/";
-    });
+    const params = route().params;
+    const back = params.get("retour");
+    await loginPage(
+      main,
+      (who) => {
+        me = who;
+        // Back to the page (or the deep link) the person was on, the login page left out of history.
+        location.replace(isReturnable(back) ? back : "#/");
+      },
+      loginNotice(params),
+    );
     return;
   }
   if (!me) {
     try {
       me = await api.me();
     } catch (e) {
-      // The server down is said as such; any other refusal asks to sign in.
+      // The server down is said as such; a 401 has opened the login page (onUnauthenticated);
+      // any other refusal asks to sign in as well.
       if (e instanceof ApiProblem && e.status === 0)
         mount(
           main,
           h("h1", {}, "Cibles d'usage"),
           alert("error", "Impossible d'afficher cette page", e.message),
         );
-      else location.hash = "#/connexion";
+      else askToSignIn(false);
       return;
     }
   }
@@ -166,11 +196,8 @@ async function render(): Promise<void> {
   try {
     await page.render(main, me, params, path);
   } catch (e) {
-    if (e instanceof ApiProblem && e.status === 401) {
-      me = null;
-      location.hash = "#/connexion";
-      return;
-    }
+    // The login page is open (onUnauthenticated), with the way back to this page.
+    if (e instanceof ApiProblem && e.signInAsked) return;
     if (!(e instanceof ApiProblem)) console.error(e);
     mount(
       main,

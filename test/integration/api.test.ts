@@ -282,8 +282,10 @@ describe("API in-process (PGlite)", () => {
         decision: "REFUSE",
       });
       expect(noComment.status).toBe(422);
+      // The machine reads the field's path, a person its French label (domain/field-labels.ts).
       expect(await noComment.json()).toMatchObject({
         code: "validation",
+        detail: "Commentaire : un commentaire est obligatoire pour refuser ou révoquer",
         errors: [{ field: "comment", message: "un commentaire est obligatoire pour refuser ou révoquer" }],
       });
       const approved = await post(`/api/adjustments/${a.amenagement_id}/decision`, ars, {
@@ -533,6 +535,10 @@ describe("API in-process (PGlite)", () => {
       expect(await badDate.json()).toMatchObject({ code: "validation", errors: [{ field: "date" }] });
       const anon = await app.request("/api/grappes");
       expect(anon.status).toBe(401);
+      // Said to a person whose session has expired: what to do, not how the API authenticates.
+      expect(((await anon.clone().json()) as { detail: string }).detail).toBe(
+        "votre session a expiré ou vous n'êtes pas connecté : connectez-vous",
+      );
       expect(anon.headers.get("x-content-type-options")).toBe("nosniff");
     });
 

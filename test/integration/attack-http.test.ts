@@ -426,9 +426,12 @@ describe("the API under attack, over real HTTP", () => {
   describe("zod's messages in French", () => {
     it("explains a wrong type in French, and our own messages still win", async () => {
       const typed = await problemOf(await login({ email: 42, password: PASSWORD }), 422);
-      expect(typed.detail).toMatch(/^email : .*chaîne de caractères/);
+      expect(typed.detail).toMatch(/^Adresse électronique : .*chaîne de caractères/);
       const empty = await problemOf(await login({ email: "", password: "x" }), 422);
-      expect(empty.detail).toBe("email : adresse électronique obligatoire");
+      expect(empty.detail).toBe("Adresse électronique : adresse électronique obligatoire");
+      expect((empty as unknown as { errors: unknown }).errors).toEqual([
+        { field: "email", message: "adresse électronique obligatoire" },
+      ]);
       const cookie = await cookieOf("chef_projet");
       const res = await fetch(`${base}/api/corrective-actions`, {
         method: "POST",

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../api/app.ts";
 import type { Db } from "../../db/index.ts";
 import { todayParis } from "../../domain/dates.ts";
+import { FIELD_LABELS } from "../../domain/field-labels.ts";
 import { INDICATORS } from "../../domain/indicators.ts";
 import { DEMO_USERS, seedDemo } from "../../fixtures/seed.ts";
 import { importReferential } from "../../ingest/programme.ts";
@@ -95,6 +96,34 @@ describe("dashboard in Chromium", () => {
     await page.click("button[type=submit]");
     await page.waitForSelector("#table-grappes");
     return page;
+  }
+
+  /**
+   * The answer to what was just done (issue « The ARS's desk », §1): a DSFR alert in `scope`, which
+   * has the focus (read out), wholly inside the viewport (seen without scrolling), its fields named
+   * by their French labels. Returns its text.
+   */
+  async function answerInView(page: Page, scope: string, kind: "error" | "success" = "error") {
+    const selector = `${scope} .fr-alert--${kind}`;
+    await page.waitForSelector(selector);
+    await expect
+      .poll(() =>
+        page.evaluate((sel) => {
+          const a = document.querySelector(sel) as HTMLElement;
+          const r = a.getBoundingClientRect();
+          if (document.activeElement !== a) return `sans le focus (${document.activeElement?.tagName})`;
+          if (r.top < -1 || r.bottom > innerHeight + 1 || r.left < -1 || r.right > innerWidth + 1)
+            return `hors de l'écran : ${Math.round(r.top)} à ${Math.round(r.bottom)} px sur ${innerHeight}`;
+          return "visible";
+        }, selector),
+      )
+      .toBe("visible");
+    const text = (await page.textContent(selector)) ?? "";
+    expect(findForbidden(text)).toEqual([]);
+    // A field by its name (« comment : », « date_fin : »), not its label (domain/field-labels.ts).
+    const raw = Object.keys(FIELD_LABELS).find((f) => new RegExp(`(?<![\\p{L}_.])${f} :`, "u").test(text));
+    expect(raw, `nom de champ brut dans « ${text} »`).toBeUndefined();
+    return text;
   }
 
   it("keeps the first page's JavaScript under 150 KB gzip (charts load on demand)", () => {
@@ -273,11 +302,15 @@ describe("dashboard in Chromium", () => {
     await ars.goto(`${base}/#/ars`);
     await ars.waitForSelector(row);
     await shot(ars, "ars", true);
-    // Refusing without a comment is refused, in French.
+    // Refusing without a comment is refused, in French, under the buttons, the field by its label.
     await ars.click(`${row} button:has-text('Refuser')`);
-    await expect.poll(() => ars.textContent("#contenu")).toMatch(/commentaire est obligatoire/);
+    expect(await answerInView(ars, row)).toMatch(
+      /Commentaire : un commentaire est obligatoire pour refuser ou révoquer/,
+    );
+    // Approved: the row leaves the redrawn page, the answer stays where it was, above the table.
     await ars.click(`${row} button:has-text('Approuver')`);
-    await expect.poll(() => ars.textContent("#contenu")).toMatch(/Aménagement approuvé/);
+    await expect.poll(() => ars.$$(row).then((r) => r.length)).toBe(0);
+    expect(await answerInView(ars, "#contenu", "success")).toMatch(/Aménagement approuvé/);
     await ars.goto(`${base}/#/essms/${finess}`);
     await ars.waitForSelector("#table-indicateurs");
     expect(await denominator(ars)).toBe(Math.max(0, before - 3));
@@ -551,7 +584,32 @@ describe("dashboard in Chromium", () => {
     await page.fill("#password", user("ars").password);
     await page.click("button[type=submit]");
     await page.waitForSelector("#table-grappes");
-    expect(await page.isVisible("#identite-mobile button:has-text('Se déconnecter')")).toBe(true);
+    // The menu is closed behind its button (DSFR's modal): the page starts on the first screen.
+    expect(await page.isVisible("#menu a")).toBe(false);
+    expect(await page.isVisible("#bouton-menu")).toBe(true);
+    expect(await page.$eval("#contenu h1", (t) => t.getBoundingClientRect().top)).toBeLessThan(844 / 3);
+    await page.click("#bouton-menu");
+    expect(await page.getAttribute("#menu-modal", "role")).toBe("dialog");
+    expect(await page.getAttribute("#bouton-menu", "aria-expanded")).toBe("true");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("fermer-menu");
+    expect(await page.isVisible("#outils-menu button:has-text('Se déconnecter')")).toBe(true);
+    expect(await page.isVisible("#menu a:has-text('Décisions ARS')")).toBe(true);
+    // The focus stays in the open menu; Escape closes it and gives the focus back to its button.
+    const inMenu = new Set<string>();
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press("Tab");
+      inMenu.add(await page.evaluate(() => String(document.activeElement?.closest("#menu-modal") !== null)));
+    }
+    expect([...inMenu]).toEqual(["true"]);
+    await page.keyboard.press("Escape");
+    expect(await page.isVisible("#menu a")).toBe(false);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("bouton-menu");
+    // A link followed closes it.
+    await page.click("#bouton-menu");
+    await page.click("#menu a:has-text('Imports')");
+    await page.waitForSelector("#table-imports");
+    expect(await page.isVisible("#menu a")).toBe(false);
+    expect(await page.getAttribute("#menu-modal", "role")).toBeNull();
     for (const path of ["#/", "#/grappe/DEMO-OCC-01", "#/ars", "#/imports", "#/lexique"]) {
       await page.goto(`${base}/${path}`);
       await page.waitForSelector("#contenu h1");
@@ -564,6 +622,10 @@ describe("dashboard in Chromium", () => {
     }
     await page.close();
     const desktop = await login("chef_projet");
+    // On a desktop the navigation is in the header, no button to open it.
+    expect(await desktop.isVisible("#menu a:has-text('Imports')")).toBe(true);
+    expect(await desktop.isVisible("#bouton-menu")).toBe(false);
+    expect(await desktop.isVisible("#outils button:has-text('Se déconnecter')")).toBe(true);
     await desktop.goto(`${base}/#/grappe/DEMO-OCC-01`);
     await desktop.waitForSelector("#table-essms a.cu-abbr");
     expect(await desktop.getAttribute("#table-essms a.cu-abbr abbr", "title")).toBe("file active");
@@ -780,6 +842,36 @@ describe("dashboard in Chromium", () => {
       ]);
       if ((scroll as number) > (width as number))
         out.push({ where, problem: `défilement horizontal : ${scroll} px pour ${width} px` });
+      // Every caption whole, within its table's box, however wide the table (10).
+      const cut = await page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>(".fr-table > table > caption")]
+          .filter((c) => c.getClientRects().length > 0 && !c.closest(".fr-table--no-caption"))
+          .filter((c) => {
+            const box = c.parentElement as HTMLElement;
+            const r = c.getBoundingClientRect();
+            const left = box.getBoundingClientRect().left + box.clientLeft;
+            return (
+              r.left < left - 1 || r.right > left + box.clientWidth + 1 || c.scrollWidth > c.clientWidth + 1
+            );
+          })
+          .map((c) => (c.textContent ?? "").slice(0, 50)),
+      );
+      for (const c of cut) out.push({ where, problem: `légende coupée : « ${c}… »` });
+      // One Tab stop per destination in a table's rows: a repeated link is not one more stop (10).
+      const repeated = await page.evaluate(() =>
+        [...document.querySelectorAll("table tbody")].flatMap((body) => {
+          const seen = new Set<string>();
+          return [...body.querySelectorAll<HTMLAnchorElement>("a[href]")]
+            .filter((a) => a.tabIndex >= 0)
+            .flatMap((a) => {
+              const href = a.getAttribute("href") ?? "";
+              if (seen.has(href)) return [`${a.textContent} → ${href}`];
+              seen.add(href);
+              return [];
+            });
+        }),
+      );
+      for (const r of repeated) out.push({ where, problem: `lien répété dans l'ordre de tabulation : ${r}` });
     }
 
     /** Opens a page of the dashboard and waits until it and its charts are drawn. */
@@ -825,6 +917,13 @@ describe("dashboard in Chromium", () => {
             await open(page, hash, ready);
             await check(page, where, found);
           }
+          if (screen === "téléphone") {
+            // The menu, opened by its button, is a dialog that passes too.
+            await page.click("#bouton-menu");
+            await page.waitForSelector("#menu-modal[role=dialog] #menu a");
+            await check(page, "menu ouvert", found);
+            await page.keyboard.press("Escape");
+          }
           // The states that add alerts and tables: a date without data, a file checked before import.
           await open(page, "#/grappe/DEMO-OCC-01?date=2001-01-01", "#synthese .fr-alert");
           await check(page, "grappe, date sans donnée", found);
@@ -847,6 +946,121 @@ describe("dashboard in Chromium", () => {
           await page.close();
           expect(found.map((f) => `${f.where} — ${f.problem}`)).toEqual([]);
         }, 240_000);
+
+    /** Signs in on the login page shown (the address keeps where to come back to). */
+    async function signIn(page: Page, role: string): Promise<void> {
+      await page.fill("#email", user(role).email);
+      await page.fill("#password", user(role).password);
+      await page.click("#form-connexion button[type=submit]");
+    }
+
+    for (const [screen, viewport] of SCREENS)
+      it(`${screen} : chaque formulaire répond sous ses boutons, l'alerte à l'écran avec le focus, les champs par leur libellé`, async () => {
+        const page = await browser.newPage({ viewport, locale: "fr-FR" });
+        page.on("pageerror", (e) => pageErrors.push(`réponses ${screen}: ${e.message}`));
+        // Login: refused in the form, under its button.
+        await page.goto(`${base}/#/connexion`);
+        await page.fill("#email", user("amoa").email);
+        await page.fill("#password", "mauvais");
+        await page.click("#form-connexion button[type=submit]");
+        expect(await answerInView(page, "#form-connexion")).toMatch(/mot de passe incorrect/);
+        await signIn(page, "amoa");
+        await page.waitForSelector("#table-grappes");
+        // ESSMS: an adjustment proposal, a proof without a file, a corrective action.
+        await page.goto(`${base}/#/essms/${finess}`);
+        await page.waitForSelector("#form-amenagement");
+        await page.fill("#adj-nombre", "1");
+        await page.fill("#adj-justification", "court");
+        await page.click("#form-amenagement button:has-text('Proposer')");
+        expect(await answerInView(page, "#form-amenagement")).toMatch(
+          /Justification : justification obligatoire \(10 caractères au moins\)/,
+        );
+        const proof = "#table-amenagements form:has(input[type=file])";
+        await page.click(`${proof} button[type=submit]`);
+        expect(await answerInView(page, proof)).toMatch(/Aucun fichier choisi/);
+        await page.fill("#act-description", "abc");
+        await page.click("#form-action button[type=submit]");
+        expect(await answerInView(page, "#form-action")).toMatch(/^.*Description : /);
+        // Dossiers à reprendre: an action on the list, a re-identification without a file.
+        await page.goto(`${base}/#/dossiers/${finess}?indicateur=${indicator}`);
+        await page.waitForSelector("#form-reidentification");
+        await page.fill("#action-liste-description", "abc");
+        await page.click("#form-action-liste button[type=submit]");
+        expect(await answerInView(page, "#form-action-liste")).toMatch(/Description : /);
+        await page.click("#form-reidentification button[type=submit]");
+        expect(await answerInView(page, "#resultat-reidentification")).toMatch(/Choisissez un export/);
+        // Imports: « Vérifier » and « Importer » without a file.
+        await page.goto(`${base}/#/imports`);
+        await page.waitForSelector("#verifier");
+        await page.click("#verifier");
+        expect(await answerInView(page, "#resultat-import")).toMatch(/Choisissez un fichier/);
+        await page.close();
+
+        // Décisions ARS: refuse without a comment, freeze a date to come, replace without a reason.
+        const ars = await browser.newPage({ viewport, locale: "fr-FR" });
+        ars.on("pageerror", (e) => pageErrors.push(`réponses ARS ${screen}: ${e.message}`));
+        await ars.goto(`${base}/#/ars`);
+        await signIn(ars, "ars");
+        await ars.waitForSelector("#table-attente tr[data-amenagement]");
+        const row = "#table-attente tr[data-amenagement]";
+        await ars.click(`${row} button:has-text('Refuser')`);
+        expect(await answerInView(ars, row)).toMatch(/Commentaire : un commentaire est obligatoire/);
+        const grappe = "section[data-grappe='DEMO-OCC-01']";
+        await ars.fill("#fige-DEMO-OCC-01", "2099-01-01");
+        await ars.click(`${grappe} button:has-text('Figer le rapport')`);
+        expect(await answerInView(ars, `${grappe} form:has(#fige-DEMO-OCC-01)`)).toMatch(
+          /Date de mesure : date à venir/,
+        );
+        if (await ars.$(`[data-solde-form='DEMO-OCC-01'] textarea[id^=solde-motif]`)) {
+          await ars.fill("#solde-motif-DEMO-OCC-01", "");
+          await ars.click("[data-solde-form='DEMO-OCC-01'] button[type=submit]");
+          expect(await answerInView(ars, "[data-solde-form='DEMO-OCC-01']")).toMatch(/motif/);
+        }
+        await ars.close();
+      }, 180_000);
+
+    for (const [screen, viewport] of SCREENS)
+      it(`${screen} : une session expirée, ou un lien profond sans session, ramène après la connexion à l'adresse exacte`, async () => {
+        const today = todayParis();
+        const page = await browser.newPage({ viewport, locale: "fr-FR" });
+        page.on("pageerror", (e) => pageErrors.push(`session ${screen}: ${e.message}`));
+        await page.goto(`${base}/#/connexion`);
+        await signIn(page, "amoa");
+        await page.waitForSelector("#table-grappes");
+        // The session ends while a page is open; its next request (a button) opens the login page.
+        const essms = `#/essms/${finess}?date=${today}`;
+        await page.goto(`${base}/${essms}`);
+        await page.waitForSelector("#form-amenagement");
+        await page.context().clearCookies();
+        await page.click('#form-amenagement button:has-text("Voir l\'effet")');
+        await page.waitForSelector("#form-connexion");
+        const notice = (await page.textContent("#contenu")) ?? "";
+        expect(notice).toMatch(/Votre session a expiré/);
+        expect(findForbidden(notice)).toEqual([]);
+        expect(notice).not.toMatch(/POST|\/api/);
+        await signIn(page, "amoa");
+        await page.waitForSelector("#form-amenagement");
+        expect(new URL(page.url()).hash).toBe(essms);
+        // The same when the next request is another page's.
+        await page.context().clearCookies();
+        await page.goto(`${base}/#/imports`);
+        await page.waitForSelector("#form-connexion");
+        await signIn(page, "amoa");
+        await page.waitForSelector("#table-imports");
+        expect(new URL(page.url()).hash).toBe("#/imports");
+        await page.close();
+        // A deep link opened signed out: the login page, then the link itself, parameters kept.
+        const deep = `#/dossiers/${finess}?indicateur=${indicator}&date=${today}`;
+        const other = await browser.newPage({ viewport, locale: "fr-FR" });
+        other.on("pageerror", (e) => pageErrors.push(`lien profond ${screen}: ${e.message}`));
+        await other.goto(`${base}/${deep}`);
+        await other.waitForSelector("#form-connexion");
+        expect(await other.textContent("#contenu")).toMatch(/Connectez-vous pour ouvrir la page demandée/);
+        await signIn(other, "chef_projet");
+        await other.waitForSelector("#table-dossiers");
+        expect(new URL(other.url()).hash).toBe(deep);
+        await other.close();
+      }, 120_000);
   });
 
   it("draws its charts in French, in Marianne at 12 px or more, the target and the target date named, each beside its data table", async () => {

@@ -3,7 +3,7 @@
  * `<th>`), with an optional filter: the rows are redrawn in place, the caption and header kept.
  */
 import { type Child, h, mount } from "../dom.ts";
-import { table } from "./table.ts";
+import { oneTabStopPerLink, table } from "./table.ts";
 
 export interface SortableColumn<R> {
   /** the header's text */
@@ -78,6 +78,7 @@ export function sortableTable<R>(o: SortableOptions<R>): {
       shown.length === 0 ? h("tr", {}, h("td", { colspan: o.columns.length }, o.empty)) : null,
       shown.map(o.render),
     );
+    oneTabStopPerLink(tbody);
     mount(tfoot, o.foot?.(shown) ?? null);
     ths.forEach((th, i) => {
       th.setAttribute(

@@ -20,6 +20,25 @@ export interface TableOptions {
   variants?: readonly ("bordered" | "sm" | "no-caption")[];
 }
 
+/**
+ * One Tab stop per destination in a table's body: a link to an address that an earlier link of the
+ * body already leads to (the « FA » of every row, an import's file name and its « voir les
+ * lignes ») stays a link — clicked, listed by screen readers — but is not one more Tab stop, so
+ * the keyboard reaches each row's own links without crossing the same one again and again. Call
+ * it again on a body redrawn (sorted, filtered).
+ */
+export function oneTabStopPerLink(body: HTMLElement): void {
+  const seen = new Set<string>();
+  for (const a of body.querySelectorAll<HTMLAnchorElement>("a[href]")) {
+    const href = a.getAttribute("href") ?? "";
+    if (seen.has(href)) a.tabIndex = -1;
+    else {
+      seen.add(href);
+      a.removeAttribute("tabindex");
+    }
+  }
+}
+
 /** Renders a DSFR table with its caption, header row and body rows, in its scrollable wrapper. */
 export function table(o: TableOptions): HTMLElement {
   const body =
@@ -32,6 +51,7 @@ export function table(o: TableOptions): HTMLElement {
             ? h("tr", {}, h("td", { colspan: o.headers.length }, o.empty))
             : o.body,
         );
+  oneTabStopPerLink(body);
   return h(
     "div",
     { class: ["fr-table", ...(o.variants ?? []).map((v) => `fr-table--${v}`)].join(" ") },

@@ -19,7 +19,7 @@ import {
 } from "../api.ts";
 import { effectBlock } from "../components/effect.ts";
 import { field, input, select, textarea } from "../components/field.ts";
-import { form, refusal, resultArea, submitButton } from "../components/form.ts";
+import { act, answerArea, form, keepAnswer, refusal, resultArea, submitButton } from "../components/form.ts";
 import { row, table } from "../components/table.ts";
 import { alert, badge, frDate, frDateTime, h, int, mount, pct } from "../dom.ts";
 import { categorieLabel } from "../labels.ts";
@@ -28,7 +28,7 @@ import type { Page } from "../main.ts";
 /** What every decision needs: where its outcome is told, and how to show the page again. */
 interface Deciding {
   canDecide: boolean;
-  /** the page's one aria-live area */
+  /** above the pending adjustments: a decision's answer once its row has left the redrawn page */
   status: HTMLElement;
   rerender: () => void;
 }
@@ -40,7 +40,7 @@ export const arsPage: Page = {
     const [adjustments, grappes] = await Promise.all([api.adjustments(undefined, date), api.grappes(date)]);
     const ctx: Deciding = {
       canDecide: me.role === "ars",
-      status: resultArea(),
+      status: answerArea(PENDING_ANSWER),
       rerender: () =>
         setTimeout(
           () => location.hash.startsWith("#/ars") && void arsPage.render(main, me, params, path),
@@ -62,7 +62,6 @@ export const arsPage: Page = {
     mount(
       main,
       h("h1", {}, "Décisions ARS"),
-      ctx.status,
       h("h2", { class: "fr-h4" }, "Aménagements en attente"),
       pending[0]
         ? h(
@@ -71,6 +70,7 @@ export const arsPage: Page = {
             `Effets calculés au ${frDate(pending[0].measurement_date)} et à la date cible de chaque grappe (VSR + 3 mois).`,
           )
         : null,
+      ctx.status,
       pendingTable(pending, ctx),
       h("h2", { class: "fr-h4 fr-mt-4w" }, "Rapports figés et solde"),
       grappeBlocks,
@@ -79,6 +79,8 @@ export const arsPage: Page = {
 };
 
 const refused = (e: unknown) => refusal("Action refusée", e);
+/** The key of a decision's answer, shown above the pending adjustments once the page is redrawn. */
+const PENDING_ANSWER = "ars-attente";
 
 function pendingTable(pending: readonly AdjustmentInView[], ctx: Deciding): HTMLElement {
   if (pending.length === 0) return h("p", {}, "Aucun aménagement en attente de décision.");
@@ -145,19 +147,22 @@ function pendingTable(pending: readonly AdjustmentInView[], ctx: Deciding): HTML
   });
 }
 
-/** The comment and the two buttons that approve or refuse one adjustment. */
-function decisionControls(a: AdjustmentInView, { status, rerender }: Deciding): HTMLElement[] {
+/** The comment and the two buttons that approve or refuse one adjustment; their answer under them. */
+function decisionControls(a: AdjustmentInView, { rerender }: Deciding): HTMLElement[] {
   const comment = input({ id: `commentaire-${a.amenagement_id}`, placeholder: "obligatoire pour refuser" });
-  const decide = (decision: "APPROUVE" | "REFUSE", done: () => HTMLElement) => async () => {
-    try {
-      await api.decide(a.amenagement_id, decision, comment.value || null);
-      mount(status, done());
-      rerender();
-    } catch (e) {
-      mount(status, refused(e));
-    }
-  };
-  const button = (label: string, cls: string, onclick: () => Promise<void>) =>
+  const result = resultArea();
+  const decide = (decision: "APPROUVE" | "REFUSE", done: () => HTMLElement) => () =>
+    act(
+      result,
+      async () => {
+        await api.decide(a.amenagement_id, decision, comment.value || null);
+        keepAnswer(PENDING_ANSWER, done());
+        rerender();
+        return done();
+      },
+      refused,
+    );
+  const button = (label: string, cls: string, onclick: () => unknown) =>
     h("li", {}, h("button", { class: cls, type: "button", onclick }, label));
   return [
     h("label", { class: "fr-label", for: comment.id }, "Commentaire"),
@@ -178,6 +183,7 @@ function decisionControls(a: AdjustmentInView, { status, rerender }: Deciding): 
         decide("REFUSE", () => alert("success", "Aménagement refusé")),
       ),
     ),
+    result,
   ];
 }
 
@@ -254,7 +260,7 @@ export function freezeDefault(targetDate: string | null, today: string): string 
   return targetDate !== null && targetDate <= today ? targetDate : today;
 }
 
-function freezeForm(g: GrappeSummary, { status, rerender }: Deciding): HTMLFormElement {
+function freezeForm(g: GrappeSummary, { rerender }: Deciding): HTMLFormElement {
   const date = input({
     type: "date",
     id: `fige-${g.grappe_id}`,
@@ -264,7 +270,7 @@ function freezeForm(g: GrappeSummary, { status, rerender }: Deciding): HTMLFormE
   return form(
     {
       inline: true,
-      result: status,
+      key: `fige-${g.grappe_id}`,
       refused,
       submit: async () => {
         const s = await api.freeze(g.grappe_id, date.value);
@@ -323,7 +329,7 @@ function soldeForm(
   last: SnapshotSummary,
   caveats: Snapshot["caveats"] | null,
   inForce: SoldeDecision | undefined,
-  { status, rerender }: Deciding,
+  { rerender }: Deciding,
 ): HTMLFormElement {
   const computed = last.eligible ?? false;
   // A report measured before the target date, or on incomplete exports: an explicit confirmation
@@ -347,7 +353,7 @@ function soldeForm(
   return form(
     {
       attrs: { class: "fr-mt-2w", "data-solde-form": g.grappe_id },
-      result: status,
+      key: `solde-${g.grappe_id}`,
       refused,
       submit: async () => {
         if (warning && !confirm.checked)

@@ -19,7 +19,7 @@ import { chartCard } from "../components/chart-card.ts";
 import { completenessTable } from "../components/completeness.ts";
 import { effectBlock } from "../components/effect.ts";
 import { chosen, field, input, select, textarea } from "../components/field.ts";
-import { form, refusal, resultArea, submitButton } from "../components/form.ts";
+import { act, answer, form, refusal, resultArea, submitButton } from "../components/form.ts";
 import { row, rowHeader, table } from "../components/table.ts";
 import { alert, badge, type Child, frDate, h, int, mount, pct, progress } from "../dom.ts";
 import {
@@ -247,9 +247,9 @@ function trendCard(hist: History, id: IndicatorId, targetDate: string | null): H
 
 // --- Adjustments and corrective actions ----------------------------------------------------------
 
-/** A form in a half-width column, its outcome above it. */
-function formColumn(result: HTMLElement, f: HTMLFormElement): HTMLElement {
-  return h("div", { class: "fr-grid-row" }, h("div", { class: "fr-col-12 fr-col-md-6" }, result, f));
+/** A form in a half-width column (its answer in it, under its buttons). */
+function formColumn(f: HTMLFormElement): HTMLElement {
+  return h("div", { class: "fr-grid-row" }, h("div", { class: "fr-col-12 fr-col-md-6" }, f));
 }
 
 const saveRefused = (e: unknown) => refusal("Enregistrement refusé", e, { fields: true });
@@ -390,7 +390,6 @@ function piecesCell(a: AdjustmentInView, { canEdit, reload }: Editing): Child[] 
     ),
   );
   if (!canEdit || a.statut !== "PROPOSE") return links.length ? links : ["—"];
-  const result = resultArea();
   const file = input({
     type: "file",
     id: `piece-${a.amenagement_id}`,
@@ -400,7 +399,7 @@ function piecesCell(a: AdjustmentInView, { canEdit, reload }: Editing): Child[] 
     ...links,
     form(
       {
-        result,
+        key: `piece-${a.amenagement_id}`,
         refused: saveRefused,
         submit: async () => {
           const f = file.files?.[0];
@@ -413,7 +412,6 @@ function piecesCell(a: AdjustmentInView, { canEdit, reload }: Editing): Child[] 
       field("Joindre une pièce", file, { hint: "PDF, PNG ou JPEG, 5 Mo au plus ; sans donnée nominative" }),
       submitButton("Joindre", true),
     ),
-    result,
   ];
 }
 
@@ -422,7 +420,6 @@ function proposeForm(
   windowStart: string,
   date: string | undefined,
 ): HTMLElement {
-  const result = resultArea();
   const preview = h("div", { id: "apercu-effet", "aria-live": "polite" });
   const indicateur = select({ id: "adj-indicateur", name: "adj-indicateur" }, INDICATOR_CHOICES);
   const nombre = input({ id: "adj-nombre", type: "number", min: 1, required: true });
@@ -454,15 +451,13 @@ function proposeForm(
         effectBlock("À la date cible", f.effect?.at_target_date ?? null),
       );
     } catch (e) {
-      mount(preview, refusal("Aménagement impossible", e, { fields: true }));
+      answer(preview, refusal("Aménagement impossible", e, { fields: true }));
     }
   };
   return formColumn(
-    result,
     form(
       {
         attrs: { id: "form-amenagement" },
-        result,
         refused: saveRefused,
         submit: async () => {
           await api.propose(body());
@@ -553,34 +548,38 @@ function actionsSection(actions: readonly Action[], editing: Editing): Child[] {
   ];
 }
 
-/** The status of an action, changed in place. */
-function actionStatusSelect(a: Action): HTMLSelectElement {
-  return select(
+/** The status of an action, changed in place; a refusal told under it (the select keeps the focus otherwise). */
+function actionStatusSelect(a: Action): HTMLElement[] {
+  const result = resultArea();
+  const status = select(
     {
       "aria-label": `Statut de l'action ${a.action_id}`,
-      onchange: async (ev: Event) => {
-        await api.updateAction(a.action_id, {
-          status: chosen(ev.currentTarget as HTMLSelectElement, ACTION_STATUS.values),
-        });
-      },
+      onchange: () =>
+        act(
+          result,
+          async () => {
+            mount(result);
+            await api.updateAction(a.action_id, { status: chosen(status, ACTION_STATUS.values) });
+          },
+          saveRefused,
+        ),
     },
     choices(ACTION_STATUS),
     a.status,
   );
+  return [status, result];
 }
 
 function actionForm({ finess, reload }: Editing): HTMLElement {
-  const result = resultArea();
   const indicateur = select({ id: "act-indicateur", name: "act-indicateur" }, INDICATOR_CHOICES);
   const description = textarea({ id: "act-description", required: true });
   const owner = input({ id: "act-owner" });
   const due = input({ id: "act-due", type: "date" });
   const spaced = { class: "fr-mb-2w" };
   return formColumn(
-    result,
     form(
       {
-        result,
+        attrs: { id: "form-action" },
         refused: saveRefused,
         submit: async () => {
           await api.createAction({

@@ -16,7 +16,7 @@ import { completenessTable } from "../components/completeness.ts";
 import { field, input } from "../components/field.ts";
 import { form, submitButton } from "../components/form.ts";
 import { sortAnnouncer } from "../components/sortable.ts";
-import { row, rowHeader, table } from "../components/table.ts";
+import { oneTabStopPerLink, row, rowHeader, table } from "../components/table.ts";
 import { alert, type Child, frDate, frDateTime, h, int, mount, pct, progress } from "../dom.ts";
 import { actionStatusLabel, gapUnit, regionLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
@@ -495,6 +495,7 @@ function essmsSection(g: GrappeDetail, date: string | undefined, params: URLSear
         ),
       ),
     );
+    oneTabStopPerLink(tbody);
     for (const [k, th] of headers)
       th.setAttribute("aria-sort", k === sort.key ? (sort.dir === 1 ? "ascending" : "descending") : "none");
   };

@@ -6,7 +6,7 @@ import { warningMessage } from "../../../domain/ingest-warnings.ts";
 import { EXPORT_KIND } from "../../../domain/vocabulary.ts";
 import { api, type DryRun, type ImportDetail, type ImportRow, type Rejection } from "../api.ts";
 import { chosen, field, input, select } from "../components/field.ts";
-import { form, refusal, resultArea, submitButton } from "../components/form.ts";
+import { act, answer, form, resultArea, submitButton } from "../components/form.ts";
 import { row, table } from "../components/table.ts";
 import { alert, badge, frDate, h, int, mount, pct } from "../dom.ts";
 import { exportKindLabel, factStatusLabel, importStatusLabel } from "../labels.ts";
@@ -67,7 +67,7 @@ function showCheck(result: HTMLElement, r: DryRun): void {
   const shifts = (c?.effect ?? []).flatMap((e) =>
     INDICATOR_IDS.filter((id) => e.indicators[id].before !== e.indicators[id].after).map((id) => ({ e, id })),
   );
-  mount(
+  answer(
     result,
     alert(
       r.status === "refused" ? "error" : r.status === "skipped" ? "info" : "success",
@@ -180,7 +180,7 @@ export const importsPage: Page = {
     const chosenKind = () => (kind.value === "" ? undefined : chosen(kind, EXPORT_KIND.values));
     const canUpload = me.role !== "ars";
     const show = (r: ImportDetail) =>
-      mount(
+      answer(
         result,
         alert(
           r.status === "loaded"
@@ -263,16 +263,17 @@ export const importsPage: Page = {
                     class: "fr-btn fr-btn--secondary",
                     type: "button",
                     id: "verifier",
-                    onclick: async () => {
-                      const f = file.files?.[0];
-                      if (!f) return mount(result, alert("error", "Choisissez un fichier"));
-                      mount(result, h("p", {}, "Vérification du fichier…"));
-                      try {
-                        showCheck(result, await api.check(f, chosenKind()));
-                      } catch (e) {
-                        mount(result, refusal("Vérification impossible", e));
-                      }
-                    },
+                    onclick: () =>
+                      act(
+                        result,
+                        async () => {
+                          const f = file.files?.[0];
+                          if (!f) return alert("error", "Choisissez un fichier");
+                          mount(result, h("p", {}, "Vérification du fichier…"));
+                          showCheck(result, await api.check(f, chosenKind()));
+                        },
+                        "Vérification impossible",
+                      ),
                   },
                   "Vérifier (sans rien enregistrer)",
                 ),

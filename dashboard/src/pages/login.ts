@@ -1,12 +1,18 @@
 /** Connexion. */
 import { api, type Me } from "../api.ts";
 import { field, input } from "../components/field.ts";
-import { form, refusal, resultArea, submitButton } from "../components/form.ts";
+import { form, refusal, submitButton } from "../components/form.ts";
 import { h, mount } from "../dom.ts";
 
-/** Renders the sign-in form; `done` receives the signed-in user. */
-export async function loginPage(main: HTMLElement, done: (me: Me) => void): Promise<void> {
-  const error = resultArea();
+/**
+ * Renders the sign-in form; `done` receives the signed-in user. `notice` says first why the person
+ * is asked to sign in (a session expired, a page asked for): an alert above the form.
+ */
+export async function loginPage(
+  main: HTMLElement,
+  done: (me: Me) => void,
+  notice: HTMLElement | null = null,
+): Promise<void> {
   const email = input({
     id: "email",
     name: "email",
@@ -24,15 +30,13 @@ export async function loginPage(main: HTMLElement, done: (me: Me) => void): Prom
   const element = (...children: Node[]) => h("div", { class: "fr-fieldset__element" }, ...children);
   const signIn = form(
     {
-      attrs: { novalidate: true },
-      result: error,
+      attrs: { novalidate: true, id: "form-connexion" },
       submit: async () => {
-        mount(error);
         done(await api.login(email.value, password.value));
       },
+      // The refusal is told in the form, under its button, and takes the focus.
       refused: (e) => {
         password.value = "";
-        password.focus();
         return refusal("Connexion refusée", e, { fallback: "le serveur ne répond pas" });
       },
     },
@@ -50,7 +54,7 @@ export async function loginPage(main: HTMLElement, done: (me: Me) => void): Prom
     h(
       "div",
       { class: "fr-grid-row fr-grid-row--center" },
-      h("div", { class: "fr-col-12 fr-col-md-6" }, error, signIn),
+      h("div", { class: "fr-col-12 fr-col-md-6" }, notice, signIn),
     ),
   );
   email.focus();

@@ -16,7 +16,7 @@ import {
 import { actionsText } from "../../../domain/worklist.ts";
 import { api, type Worklist } from "../api.ts";
 import { field, input, select } from "../components/field.ts";
-import { form, refusal, resultArea, submitButton } from "../components/form.ts";
+import { act, form, resultArea, submitButton } from "../components/form.ts";
 import { row, table } from "../components/table.ts";
 import { alert, frDate, h, mount, pct } from "../dom.ts";
 import { factStatusLabel } from "../labels.ts";
@@ -116,7 +116,6 @@ function pathSummary(w: Worklist): HTMLElement {
 
 /** A corrective action on these dossiers: it keeps the list's size and follows how many remain. */
 function actionOnList(finess: string, indicator: IndicatorId, w: Worklist): HTMLElement {
-  const result = resultArea();
   const description = input({ id: "action-liste-description", required: true });
   const owner = input({ id: "action-liste-responsable" });
   const due = input({ id: "action-liste-echeance", type: "date" });
@@ -128,11 +127,9 @@ function actionOnList(finess: string, indicator: IndicatorId, w: Worklist): HTML
       { class: "fr-h4" },
       `Une action corrective sur ${w.count < 2 ? "ce dossier" : `ces ${w.count} dossiers`}`,
     ),
-    result,
     form(
       {
         attrs: { id: "form-action-liste" },
-        result,
         refused: "Action refusée",
         submit: async () => {
           const a = await api.createAction({
@@ -215,20 +212,21 @@ export const worklistPage: Page = {
         type: "button",
         id: "telecharger-csv",
         hidden: true,
-        onclick: async () => {
-          if (!sent) return;
-          try {
-            const blob = await api.worklistMatchCsv(finess, indicator, w.measurement_date, sent);
-            const a = h("a", {
-              href: URL.createObjectURL(blob),
-              download: `dossiers_${finess}_${indicator}_${w.measurement_date}.csv`,
-            });
-            a.click();
-            URL.revokeObjectURL(a.href);
-          } catch (e) {
-            mount(result, refusal("Téléchargement impossible", e));
-          }
-        },
+        onclick: () =>
+          act(
+            result,
+            async () => {
+              if (!sent) return;
+              const blob = await api.worklistMatchCsv(finess, indicator, w.measurement_date, sent);
+              const a = h("a", {
+                href: URL.createObjectURL(blob),
+                download: `dossiers_${finess}_${indicator}_${w.measurement_date}.csv`,
+              });
+              a.click();
+              URL.revokeObjectURL(a.href);
+            },
+            "Téléchargement impossible",
+          ),
       },
       "Télécharger en CSV",
     );
