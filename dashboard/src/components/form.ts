@@ -130,6 +130,8 @@ export function form(o: FormOptions, ...children: Child[]): HTMLFormElement {
   return h(
     "form",
     {
+      // Our answer, under the buttons and in French words, rather than the browser's bubble.
+      novalidate: true,
       ...attrs,
       class: classes || null,
       onsubmit: async (ev: Event) => {
