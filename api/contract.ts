@@ -98,6 +98,23 @@ export const CONTRACTS = {
     query: S.dateQuery,
     response: S.grappeDetail,
   }),
+  committee: contract("committee", {
+    expensive: true,
+    summary:
+      "la page du comité de pilotage à la date D (défaut : aujourd'hui) : verdict, date cible, tendance depuis un mois et un trimestre, blocages, actions, décision en vigueur",
+    tag: "grappes",
+    params: S.grappeParam,
+    query: S.dateQuery,
+    response: S.committee,
+  }),
+  committeePdf: contract("committeePdf", {
+    expensive: true,
+    summary: "la page du comité de pilotage à la date D, en PDF (une page A4)",
+    tag: "grappes",
+    params: S.grappeParam,
+    query: S.dateQuery,
+    response: { media: "application/pdf" },
+  }),
   reportCsv: contract("reportCsv", {
     expensive: true,
     summary: "le rapport de la grappe à la date D, en CSV pour Excel (BOM, ;, virgule décimale)",

@@ -13,6 +13,8 @@ export const ENDPOINTS = {
   // grappes
   grappes: { method: "get", path: "/api/grappes" },
   grappe: { method: "get", path: "/api/grappes/{grappe_id}" },
+  committee: { method: "get", path: "/api/grappes/{grappe_id}/comite" },
+  committeePdf: { method: "get", path: "/api/grappes/{grappe_id}/comite.pdf" },
   // exports
   reportCsv: { method: "get", path: "/api/grappes/{grappe_id}/report.csv" },
   reportXlsx: { method: "get", path: "/api/grappes/{grappe_id}/report.xlsx" },

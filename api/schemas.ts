@@ -638,3 +638,89 @@ export const essmsPage = z.object({
   actions: z.array(z.lazy(() => action)),
   imports: z.array(z.lazy(() => importRow)),
 });
+
+const committeeAction = z.object({
+  action_id: z.number().int(),
+  finess: z.string(),
+  raison_sociale: z.string(),
+  indicator_label: z.string(),
+  description: z.string(),
+  owner: z.string().nullable(),
+  due_date: day.nullable(),
+});
+const countsEarlier = z.object({
+  now: z.number().int(),
+  earlier: z.array(z.object({ date: day, count: z.number().int().nullable() })),
+});
+
+/** The steering committee's page (issue 30 §9, domain/committee.ts): one printable page. */
+export const committee = z.object({
+  grappe_id: z.string(),
+  grappe_nom: z.string(),
+  region: z.string(),
+  region_label: z.string(),
+  measurement_date: day,
+  target_date: day.nullable(),
+  days_left_label: z.string().nullable(),
+  verdict: z.string(),
+  eligible: z.boolean().nullable(),
+  amount_label: z.string(),
+  projection_label: z.string().nullable(),
+  indicators: z.array(
+    z.object({
+      indicator: z.enum(INDICATOR_IDS),
+      label: z.string(),
+      target: z.number(),
+      mandatory: z.boolean(),
+      rate: z.number().nullable(),
+      met: z.boolean(),
+      earlier: z.array(
+        z.object({
+          date: day,
+          rate: z.number().nullable(),
+          delta_points: z.number().nullable(),
+          label: z.string(),
+        }),
+      ),
+    }),
+  ),
+  essms_total: z.number().int(),
+  essms_meeting_all: countsEarlier,
+  blocker_count: countsEarlier,
+  blockers: z.array(
+    z.object({
+      finess: z.string(),
+      raison_sociale: z.string(),
+      indicator: z.enum(INDICATOR_IDS),
+      indicator_label: z.string(),
+      rate: z.number().nullable(),
+      target: z.number(),
+      gap: z.number().int().nullable(),
+      gap_label: z.string(),
+    }),
+  ),
+  blockers_more: z.number().int(),
+  blockers_total: z.object({
+    essms: z.number().int(),
+    dossiers: z.number().int(),
+    messages: z.number().int(),
+  }),
+  actions: z.object({
+    overdue: z.array(committeeAction),
+    due_this_week: z.array(committeeAction),
+    open: z.number().int(),
+    done_since_last_month: z.number().int(),
+    more: z.object({ overdue: z.number().int(), due_this_week: z.number().int() }),
+  }),
+  decision: z
+    .object({
+      decision_id: z.number().int(),
+      eligible: z.boolean(),
+      decided_by: z.string(),
+      decided_at: z.string(),
+      measurement_date: day,
+      comment: z.string().nullable(),
+      caveats: z.string().nullable(),
+    })
+    .nullable(),
+});

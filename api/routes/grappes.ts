@@ -1,18 +1,11 @@
-import { completeness } from "../../domain/completeness.ts";
-import { targetDate, todayParis } from "../../domain/dates.ts";
-import { forecastMonths, grappeDetail, regionRow } from "../../domain/grappe-detail.ts";
+import { todayParis } from "../../domain/dates.ts";
+import { regionRow } from "../../domain/grappe-detail.ts";
 import { RULES_VERSION } from "../../domain/indicators.ts";
-import { nextMonthStart } from "../../domain/worklist.ts";
-import {
-  cachedHistory,
-  cachedImportSpans,
-  cachedPathDossiers,
-  cachedReport,
-  dataVersions,
-  grappeAndVersion,
-} from "../../sql/figures-cache.ts";
-import { essmsOfGrappe, grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
-import { decisionInForce } from "../../sql/snapshots.ts";
+import { cachedReport, grappeAndVersion } from "../../sql/figures-cache.ts";
+import { committeeView, grappeView } from "../../sql/grappe-view.ts";
+import { grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
+import { attachment } from "../exports.ts";
+import { committeePdf } from "../pdf.ts";
 import { handle, type RouteDef } from "../registry.ts";
 import { grappeInScope, inScope, notFound, scopeList, staleDays } from "./scope.ts";
 
@@ -54,27 +47,30 @@ export const GRAPPES: RouteDef[] = [
     },
     handler: async ({ deps, scope, params, query }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
+      const view = await grappeView(deps.db, g, query.date ?? todayParis(), staleDays(deps));
+      return view?.detail ?? notFound(`grappe ${g.grappe_id}`);
+    },
+  }),
+
+  handle("committee", {
+    handler: async ({ deps, scope, params, query }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
+      const brief = await committeeView(deps.db, g, query.date ?? todayParis(), staleDays(deps));
+      return brief ?? notFound(`grappe ${g.grappe_id}`);
+    },
+  }),
+
+  handle("committeePdf", {
+    handler: async ({ deps, scope, params, query, c }) => {
+      const g = await grappeInScope(deps, scope, params.grappe_id);
       const d = query.date ?? todayParis();
-      const t = g.date_vsr ? targetDate(g.date_vsr) : null;
-      const today = todayParis();
-      const months = forecastMonths(d < today ? d : today);
-      const v = await dataVersions(deps.db, [g.grappe_id]);
-      const [report, infos, atTarget, points, next, spans, decided, dossiers] = await Promise.all([
-        cachedReport(deps.db, d, g.grappe_id, v),
-        essmsOfGrappe(deps.db, g.grappe_id),
-        t === null ? null : t === d ? undefined : cachedReport(deps.db, t, g.grappe_id, v),
-        cachedHistory(deps.db, months.from, months.to, { grappe: g.grappe_id }, v),
-        cachedReport(deps.db, nextMonthStart(d), g.grappe_id, v),
-        cachedImportSpans(deps.db, g.grappe_id, v),
-        decisionInForce(deps.db, g.grappe_id),
-        // R-G5: the path to the targets is counted from the dossiers themselves.
-        cachedPathDossiers(deps.db, d, g.grappe_id, v),
-      ]);
-      const grid = completeness(d, infos, spans, today, staleDays(deps));
-      const detail =
-        grappeDetail(g, report, atTarget, infos, today, points, next, grid, dossiers) ??
-        notFound(`grappe ${g.grappe_id}`);
-      return { ...detail, decision_in_force: decided };
+      const brief =
+        (await committeeView(deps.db, g, d, staleDays(deps))) ?? notFound(`grappe ${g.grappe_id}`);
+      const pdf = await committeePdf(brief, new Date().toISOString());
+      return c.body(new Uint8Array(pdf), 200, {
+        "content-type": "application/pdf",
+        "content-disposition": attachment(`comite_${g.grappe_id}_${d}.pdf`),
+      });
     },
   }),
 ];

@@ -237,6 +237,16 @@ describe("authorization matrix", () => {
       }),
       expect: teamWrite(200),
     },
+    "GET /grappes/:grappe_id/comite": {
+      own: () => ({ method: "GET", path: "/api/grappes/T1/comite?date=2025-07-01" }),
+      foreign: () => ({ method: "GET", path: "/api/grappes/F1/comite?date=2025-07-01" }),
+      expect: read,
+    },
+    "GET /grappes/:grappe_id/comite.pdf": {
+      own: () => ({ method: "GET", path: "/api/grappes/T1/comite.pdf?date=2025-07-01" }),
+      foreign: () => ({ method: "GET", path: "/api/grappes/F1/comite.pdf?date=2025-07-01" }),
+      expect: read,
+    },
     "GET /adjustments": {
       own: () => ({ method: "GET", path: "/api/adjustments?grappe_id=T1" }),
       foreign: () => ({ method: "GET", path: "/api/adjustments?grappe_id=F1" }),

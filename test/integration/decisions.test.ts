@@ -4,30 +4,15 @@
  * force, explicit replacement, history), the grappe synthesis and the region view.
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
 import { strFromU8, unzipSync } from "fflate";
-import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { afterAll, expect } from "vitest";
 import { startServer } from "../../api/server.ts";
 import type { Db } from "../../db/index.ts";
 import { PASSWORD, populate, USERS } from "../support/api-helpers.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
-import { ROOT, SECRET } from "../support/helpers.ts";
+import { SECRET } from "../support/helpers.ts";
+import { readPdf } from "../support/pdf.ts";
 import { cleanHandPdf } from "../support/proofs.ts";
-
-/** A PDF's pages and their text, read back with Mozilla's pdf.js. */
-async function readPdf(bytes: ArrayBuffer): Promise<{ pages: number; text: string }> {
-  const pdf = await getDocument({
-    data: new Uint8Array(bytes),
-    standardFontDataUrl: `${join(ROOT, "node_modules", "pdfjs-dist", "standard_fonts")}/`,
-  }).promise;
-  let text = "";
-  for (let p = 1; p <= pdf.numPages; p++) {
-    const content = await (await pdf.getPage(p)).getTextContent();
-    text += `${content.items.map((i) => ("str" in i ? i.str : "")).join(" ")}\n`;
-  }
-  return { pages: pdf.numPages, text: text.replace(/\s+/g, " ") };
-}
 
 const D = "2025-07-01";
 
@@ -414,6 +399,19 @@ describeOnBackends("decision-grade solde and adjustments", { seed: populate }, (
     );
     expect(read.text).toContain("EHPAD Les Tilleuls (340000017)");
     expect(read.text).toContain("règles de calcul version 2025.1");
+    // Issue 30 §9: the region by its name, French plurals, the motive and the caveat in words,
+    // and a table whose header (« Projet personnalisé » wraps) ends above its first row.
+    expect(read.text).toContain("Occitanie - mesure au");
+    expect(read.text).not.toMatch(/Région OCC|\(s\)/);
+    expect(read.text).toContain("Motif : pièces complémentaires reçues de la grappe");
+    expect(read.text).toContain("sur des données incomplètes");
+    const header = read.items.filter((i) => i.str === "ESSMS (FINESS)" || /^(Projet|personnalisé)$/.test(i.str));
+    const firstRow = read.items.find((i) => i.str.endsWith("(340000017)") && i.x < 100);
+    expect(header.length).toBeGreaterThanOrEqual(2);
+    expect(firstRow).toBeDefined();
+    const lowestHeader = Math.min(...header.map((i) => i.y));
+    // pdf.js's y is the baseline, from the bottom: the row's top (baseline + its height) stays below.
+    expect((firstRow?.y ?? 0) + (firstRow?.height ?? 0)).toBeLessThan(lowestHeader);
 
     const history = (await (await api.get("chef_projet", "/api/grappes/T1/decisions")).json()) as {
       decision_id: number;
