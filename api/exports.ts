@@ -14,19 +14,24 @@ import { strToU8 } from "fflate";
 import type { Queryable } from "../db/index.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { coversDay, statusAt } from "../domain/adjustment-effect.ts";
+import type { CommitteeBrief } from "../domain/committee.ts";
 import { csvFile, csvNumber, csvText } from "../domain/csv.ts";
-import { parisDateTime } from "../domain/dates.ts";
+import { formatFrenchDay, parisDateTime } from "../domain/dates.ts";
 import { finessCategoryLabel } from "../domain/finess-categories.ts";
 import { blockersOf, targetOf } from "../domain/grappe-detail.ts";
 import { INDICATOR_BY_ID, INDICATOR_IDS } from "../domain/indicators.ts";
 import { pieceExtension } from "../domain/pieces.ts";
 import type { Report } from "../domain/report.ts";
 import { CSV_HEADERS, reportCsv, reportRows } from "../domain/report-csv.ts";
-import { type GrappeSynthesis, grappeSynthesis } from "../domain/solde.ts";
+import { caveatsLabel, type GrappeSynthesis, grappeSynthesis } from "../domain/solde.ts";
 import {
+  ACTION_STATUS,
   AMENAGEMENT_CATEGORIE,
   AMENAGEMENT_ETAT,
   type AmenagementCategorie,
+  type AmenagementEtat,
+  AUDIT_ACTION_LABELS,
+  AUDIT_ENTITY_LABELS,
   PIECE_MEDIA_TYPE,
 } from "../domain/vocabulary.ts";
 import { listActions } from "../sql/actions.ts";
@@ -69,6 +74,10 @@ export interface WorkbookContext {
   names: ReadonlyMap<string, string>;
   categories: ReadonlyMap<string, string | null>;
   synthesis: GrappeSynthesis;
+  /** the Paris day the workbook is made: a D after it is a projection (issue 30 §6) */
+  today: string;
+  /** the steering committee's page at D: the trend since one month and one quarter (issue 30 §9) */
+  committee?: CommitteeBrief | null;
 }
 
 /** The workbook's context for a grappe at D: names, category labels and the synthesis. */
@@ -89,6 +98,7 @@ export function workbookContext(
     names,
     categories: new Map(essms.map((e) => [e.finess, finessCategoryLabel(e.categorie)])),
     synthesis,
+    today,
   };
 }
 
@@ -115,7 +125,7 @@ export async function reportXlsx(report: Report, ctx: WorkbookContext): Promise<
   const g = report.grappes.find((x) => x.grappe_id === ctx.grappe.grappe_id) ?? report.grappes[0];
 
   const sum = wb.addWorksheet("Synthèse");
-  sum.columns = [{ width: 44 }, { width: 22 }, { width: 16 }, { width: 16 }, { width: 16 }];
+  sum.columns = [{ width: 44 }, { width: 22 }, { width: 22 }, { width: 16 }, { width: 22 }, { width: 16 }];
   const line = (label: string, value: ExcelJS.CellValue, numFmt?: string) => {
     const r = sum.addRow([label, value]);
     r.getCell(1).font = { bold: true };
@@ -131,6 +141,16 @@ export async function reportXlsx(report: Report, ctx: WorkbookContext): Promise<
   line("Fenêtre : début", excelDate(report.window.start), DATE);
   line("Fenêtre : fin (exclue)", excelDate(report.window.end), DATE);
   line("Version des règles", report.rules_version);
+  line(
+    "Nature des chiffres",
+    report.measurement_date > ctx.today
+      ? "projection : date à venir, sans nouvelles données (mesure du jour prolongée)"
+      : "mesure",
+  );
+  if (s.target_date) line("Date cible (R-T3)", excelDate(s.target_date), DATE);
+  else line("Date cible (R-T3)", "inconnue (date de VSR absente du référentiel)");
+  if (s.days_left_label) line("Échéance", s.days_left_label);
+  if (s.projection) line("Projection à la date cible (sans nouvelles données)", s.projection.label);
   line(
     "Verdict (R-G2, strict : décide du solde)",
     s.eligible === null ? "aucune donnée" : s.eligible ? "éligible" : "non éligible",
@@ -176,6 +196,35 @@ export async function reportXlsx(report: Report, ctx: WorkbookContext): Promise<
       row.getCell(2).numFmt = PERCENT;
       row.getCell(3).numFmt = "0%";
     }
+  const trend = ctx.committee;
+  if (trend) {
+    sum.addRow([]);
+    const [m1, m3] = trend.indicators[0]?.earlier ?? [];
+    sum.addRow([
+      "Tendance (taux mutualisé)",
+      `Au ${formatFrenchDay(trend.measurement_date)}`,
+      m1 ? `Il y a un mois (${formatFrenchDay(m1.date)})` : "Il y a un mois",
+      "Écart (points)",
+      m3 ? `Il y a trois mois (${formatFrenchDay(m3.date)})` : "Il y a trois mois",
+      "Écart (points)",
+    ]).font = { bold: true };
+    for (const i of trend.indicators) {
+      const row = sum.addRow([
+        INDICATOR_BY_ID[i.indicator].label,
+        i.rate,
+        i.earlier[0]?.rate ?? null,
+        i.earlier[0]?.delta_points ?? null,
+        i.earlier[1]?.rate ?? null,
+        i.earlier[1]?.delta_points ?? null,
+      ]);
+      for (const c of [2, 3, 5]) row.getCell(c).numFmt = PERCENT;
+      for (const c of [4, 6]) row.getCell(c).numFmt = '+0.0;-0.0;"stable"';
+    }
+    const counts = (label: string, c: CommitteeBrief["blocker_count"]) =>
+      sum.addRow([label, c.now, c.earlier[0]?.count ?? null, null, c.earlier[1]?.count ?? null, null]);
+    counts("ESSMS à toutes leurs cibles", trend.essms_meeting_all);
+    counts("Cibles non atteintes", trend.blocker_count);
+  }
   sum.addRow([]);
   sum.addRow(["Blocages (du plus au moins accessible)", "Indicateur", "Taux", "Cible", "Manque"]).font = {
     bold: true,
@@ -250,6 +299,35 @@ const ADJUSTMENT_COLUMNS: Columns = [
   ["statut", "Statut"],
   ["created_by", "Proposé par"],
   ["created_at", "Proposé le (heure de Paris)"],
+  ["decision", "Dernière décision"],
+  ["decided_by", "Décidée par"],
+  ["decided_at", "Décidée le (heure de Paris)"],
+  ["decision_comment", "Motif de la décision"],
+];
+
+const ACTION_COLUMNS: Columns = [
+  ["action_id", "N° d'action"],
+  ["finess", "FINESS"],
+  ["raison_sociale", "ESSMS"],
+  ["indicateur", "Indicateur"],
+  ["description", "Action"],
+  ["owner", "Responsable"],
+  ["due_date", "Échéance"],
+  ["status", "Statut"],
+  ["created_by", "Créée par"],
+  ["created_at", "Créée le (heure de Paris)"],
+  ["updated_at", "Mise à jour le (heure de Paris)"],
+];
+
+const JOURNAL_COLUMNS: Columns = [
+  ["audit_id", "N° d'écriture"],
+  ["at", "Le (heure de Paris)"],
+  ["actor", "Par"],
+  ["action", "Action"],
+  ["entity", "Objet"],
+  ["entity_id", "N° de l'objet"],
+  ["before", "Avant (JSON)"],
+  ["after", "Après (JSON)"],
 ];
 
 const DECISION_COLUMNS: Columns = [
@@ -264,6 +342,7 @@ const DECISION_COLUMNS: Columns = [
   ["decided_by", "Décidé par"],
   ["decided_at", "Décidé le (heure de Paris)"],
   ["in_force", "En vigueur"],
+  ["caveats", "Réserves (confirmées par l'ARS)"],
 ];
 
 const PIECE_COLUMNS: Columns = [
@@ -279,6 +358,21 @@ const PIECE_COLUMNS: Columns = [
   ["uploaded_by", "Déposée par"],
   ["uploaded_at", "Déposée le (heure de Paris)"],
 ];
+
+/** An adjustment's last decision as the CSV shows it: what, who, when (Paris), why. */
+function lastDecision(
+  decisions: readonly { decision: string; comment: string | null; decided_by: string; decided_at: string }[],
+) {
+  const d = decisions.at(-1);
+  if (!d) return { decision: null, decided_by: null, decided_at: null, decision_comment: null };
+  return {
+    // The journal's codes are the states they lead to (APPROUVE, REFUSE, REVOQUE, RETIRE).
+    decision: AMENAGEMENT_ETAT.labels[d.decision as AmenagementEtat] ?? d.decision,
+    decided_by: d.decided_by,
+    decided_at: parisDateTime(d.decided_at),
+    decision_comment: d.comment,
+  };
+}
 
 /** Rows as a CSV for Excel FR, French headers: numbers as they are, any other value as text (`csvText`). */
 function csvOf(rows: readonly object[], columns: Columns): string {
@@ -413,11 +507,11 @@ Contenu :
 - chiffres.json, chiffres.csv : les indicateurs figés (ESSMS × indicateur ; CSV pour Excel) ;
 - regles-${snap.rules_version}.md : le texte des règles de calcul appliquées ;
 - imports.json, imports.csv : les fichiers sur lesquels reposent les chiffres (empreinte SHA-256, lignes chargées) ;
-- amenagements.json, amenagements.csv : les aménagements de la grappe tels qu'ils étaient au moment du figé (statut et décisions d'alors) ;
-- actions-correctives.json : les actions correctives de la grappe ;
-- decision-solde.json, decision-solde.csv : la ou les décisions de l'ARS sur le solde, sur ce figé ;
+- amenagements.json, amenagements.csv : les aménagements de la grappe tels qu'ils étaient au moment du figé (statut et décisions d'alors ; le CSV donne la dernière décision, son auteur et son motif) ;
+- actions-correctives.json, actions-correctives.csv : les actions correctives de la grappe ;
+- decision-solde.json, decision-solde.csv : la ou les décisions de l'ARS sur le solde, sur ce figé, avec leur motif et leurs réserves (décision anticipée ou sur données incomplètes) ;
 - pieces.csv et pieces/ : les pièces justificatives des aménagements, avec leur empreinte SHA-256 ; une image (PNG, JPEG) est ré-encodée à son dépôt (ses pixels seuls, sans texte ni métadonnée ni données cachées) : pieces.csv donne l'empreinte et la taille du fichier stocké et celles du fichier reçu ; un PDF est stocké tel que reçu, vérifié sans contenu actif ;
-- journal.json : extrait du journal d'audit de la grappe (500 dernières écritures).
+- journal.json, journal.csv : extrait du journal d'audit de la grappe (500 dernières écritures), ses actions en clair dans le CSV.
 Aucune donnée nominative : les usagers sont pseudonymisés et absents de ce dossier.
 Les fichiers CSV s'ouvrent dans Excel (séparateur ;, virgule décimale) ; leurs heures sont celles de Paris.
 `;
@@ -448,11 +542,26 @@ Les fichiers CSV s'ouvrent dans Excel (séparateur ;, virgule décimale) ; leurs
           categorie: AMENAGEMENT_CATEGORIE.labels[a.categorie as AmenagementCategorie] ?? a.categorie,
           statut: AMENAGEMENT_ETAT.labels[a.statut],
           created_at: parisDateTime(a.created_at),
+          ...lastDecision(a.decisions),
         })),
         ADJUSTMENT_COLUMNS,
       ),
     ),
     "actions-correctives.json": json(actions),
+    "actions-correctives.csv": strToU8(
+      csvOf(
+        actions.map((a) => ({
+          ...a,
+          raison_sociale: synthesis.names.get(a.finess) ?? "",
+          indicateur: INDICATOR_BY_ID[a.indicateur].label,
+          due_date: a.due_date ? formatFrenchDay(a.due_date) : null,
+          status: ACTION_STATUS.labels[a.status],
+          created_at: parisDateTime(a.created_at),
+          updated_at: parisDateTime(a.updated_at),
+        })),
+        ACTION_COLUMNS,
+      ),
+    ),
     "decision-solde.json": json(decisions),
     "decision-solde.csv": strToU8(
       csvOf(
@@ -463,11 +572,25 @@ Les fichiers CSV s'ouvrent dans Excel (séparateur ;, virgule décimale) ; leurs
             d.computed_eligible === null ? "" : d.computed_eligible ? "éligible" : "non éligible",
           decided_at: parisDateTime(d.decided_at),
           in_force: d.in_force ? "oui" : "non",
+          caveats: caveatsLabel(d, synthesis.synthesis.target_date),
         })),
         DECISION_COLUMNS,
       ),
     ),
     "journal.json": json(auditLog),
+    "journal.csv": strToU8(
+      csvOf(
+        auditLog.map((e) => ({
+          ...e,
+          at: parisDateTime(e.at),
+          action: AUDIT_ACTION_LABELS[e.action] ?? e.action,
+          entity: AUDIT_ENTITY_LABELS[e.entity] ?? e.entity,
+          before: e.before === null ? null : JSON.stringify(e.before),
+          after: e.after === null ? null : JSON.stringify(e.after),
+        })),
+        JOURNAL_COLUMNS,
+      ),
+    ),
     "pieces.csv": strToU8(
       csvOf(
         proofs.map((p) => ({

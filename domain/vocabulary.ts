@@ -265,3 +265,42 @@ export const FACT_STATUS_LABELS: Readonly<
 export function factStatusName(code: string): string {
   return (FACT_STATUS_LABELS as Record<string, string>)[code] ?? code;
 }
+
+/**
+ * What the audit journal's actions mean, in French (the evidence pack's journal.csv, issue 30 §9).
+ * An action missing here is shown by its code: the journal never loses an entry for want of a label.
+ */
+export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
+  "amenagement.propose": "aménagement proposé",
+  "amenagement.approuve": "aménagement approuvé",
+  "amenagement.refuse": "aménagement refusé",
+  "amenagement.revoque": "aménagement révoqué",
+  "amenagement.retire": "aménagement retiré par son équipe",
+  "amenagement.corrige": "aménagement corrigé avant décision",
+  "amenagement.piece": "pièce justificative déposée",
+  "action.create": "action corrective créée",
+  "action.update": "action corrective modifiée",
+  "snapshot.freeze": "rapport figé",
+  "solde.decide": "décision sur le solde",
+  "solde.replace": "décision sur le solde remplacée",
+  "worklist.match": "liste de dossiers ré-identifiée",
+  "import.upload": "fichier déposé",
+  "import.check": "fichier vérifié sans enregistrement",
+  "user.add": "compte créé",
+  "user.disable": "compte désactivé",
+  "user.enable": "compte réactivé",
+  "token.create": "jeton d'API créé",
+  "token.revoke": "jeton d'API révoqué",
+};
+
+/** What an audit entry is about, in French. */
+export const AUDIT_ENTITY_LABELS: Readonly<Record<string, string>> = {
+  amenagement: "aménagement",
+  corrective_action: "action corrective",
+  snapshot: "rapport figé",
+  solde_decision: "décision sur le solde",
+  essms: "ESSMS",
+  import: "import",
+  app_user: "compte",
+  api_token: "jeton d'API",
+};

@@ -369,7 +369,19 @@ export async function importRejections(
 }
 
 /** The last audit entries of a grappe (the evidence pack's excerpt). */
-export async function auditExcerpt(q: Queryable, grappeId: string, limit = 500): Promise<unknown[]> {
+/** One entry of the audit journal (UTC ISO time; `before`/`after` as recorded, JSON). */
+export interface AuditEntry {
+  audit_id: number;
+  at: string;
+  actor: string;
+  action: string;
+  entity: string;
+  entity_id: string | null;
+  before: unknown;
+  after: unknown;
+}
+
+export async function auditExcerpt(q: Queryable, grappeId: string, limit = 500): Promise<AuditEntry[]> {
   return q.kysely
     .selectFrom("audit_log")
     .select([

@@ -1,11 +1,12 @@
 import { todayParis } from "../../domain/dates.ts";
 import { reportCsv } from "../../domain/report-csv.ts";
 import { cachedReport } from "../../sql/figures-cache.ts";
+import { committeeView } from "../../sql/grappe-view.ts";
 import { essmsNames, essmsOfGrappe } from "../../sql/resources.ts";
 import { attachment, reportXlsx, workbookContext } from "../exports.ts";
 import { handle, type RouteDef } from "../registry.ts";
 
-import { grappeInScope } from "./scope.ts";
+import { grappeInScope, staleDays } from "./scope.ts";
 
 export const EXPORTS: RouteDef[] = [
   handle("reportCsv", {
@@ -32,7 +33,12 @@ export const EXPORTS: RouteDef[] = [
         cachedReport(deps.db, d, g.grappe_id),
         essmsOfGrappe(deps.db, g.grappe_id),
       ]);
-      const xlsx = await reportXlsx(report, workbookContext(g, report, essms, todayParis()));
+      // The trend since one month and one quarter, as the steering committee's page gives it.
+      const committee = await committeeView(deps.db, g, d, staleDays(deps));
+      const xlsx = await reportXlsx(report, {
+        ...workbookContext(g, report, essms, todayParis()),
+        committee,
+      });
       return c.body(new Uint8Array(xlsx), 200, {
         "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "content-disposition": attachment(`cibles_${g.grappe_id}_${d}.xlsx`),

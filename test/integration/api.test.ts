@@ -361,6 +361,7 @@ describe("API in-process (PGlite)", () => {
       expect(Object.keys(files)[0]).toBe("synthese.pdf");
       expect(Object.keys(files).sort()).toEqual([
         "LISEZMOI.txt",
+        "actions-correctives.csv",
         "actions-correctives.json",
         "amenagements.csv",
         "amenagements.json",
@@ -370,6 +371,7 @@ describe("API in-process (PGlite)", () => {
         "decision-solde.json",
         "imports.csv",
         "imports.json",
+        "journal.csv",
         "journal.json",
         "pieces.csv",
         "regles-2025.1.md",
@@ -404,6 +406,28 @@ describe("API in-process (PGlite)", () => {
       expect(strFromU8(files["regles-2025.1.md"] as Uint8Array)).toContain("R-P1");
       const journal = JSON.parse(strFromU8(files["journal.json"] as Uint8Array)) as { action: string }[];
       expect(journal.map((j) => j.action)).toContain("solde.decide");
+      // Issue 30 §9: the journal and the actions as CSV too, with French headers and labels,
+      // never raw codes; the decision with its motive and reserves.
+      const journalCsv = strFromU8(files["journal.csv"] as Uint8Array).replace(/^\uFEFF/, "");
+      const journalLines = journalCsv.split("\r\n");
+      expect(journalLines[0]).toBe(
+        "N° d'écriture;Le (heure de Paris);Par;Action;Objet;N° de l'objet;Avant (JSON);Après (JSON)",
+      );
+      expect(journalLines.length - 2).toBe(journal.length);
+      expect(journalCsv).toContain(";ars.occ@test.invalid;décision sur le solde;décision sur le solde;");
+      expect(journalCsv).toContain(";rapport figé;rapport figé;");
+      expect(journalCsv).not.toMatch(/;(solde\.decide|snapshot\.freeze|solde_decision);/);
+      const actionsCsv = strFromU8(files["actions-correctives.csv"] as Uint8Array).replace(/^\uFEFF/, "");
+      expect(actionsCsv.split("\r\n")[0]).toBe(
+        "N° d'action;FINESS;ESSMS;Indicateur;Action;Responsable;Échéance;Statut;Créée par;Créée le (heure de Paris);Mise à jour le (heure de Paris)",
+      );
+      expect(actionsCsv).not.toMatch(/;(A_FAIRE|EN_COURS|FAIT|ABANDONNE);/);
+      expect(decisionCsv.split("\r\n")[0]).toContain(";Réserves (confirmées par l'ARS)");
+      expect(decisionCsv).toContain(";Décision sur des données incomplètes (exports manquants dans la fenêtre)");
+      const adjustmentsCsv = strFromU8(files["amenagements.csv"] as Uint8Array).replace(/^\uFEFF/, "");
+      expect(adjustmentsCsv.split("\r\n")[0]).toMatch(
+        /;Dernière décision;Décidée par;Décidée le \(heure de Paris\);Motif de la décision$/,
+      );
       // Nothing identifying travels in the pack.
       const all = Object.values(files)
         .map((f) => strFromU8(f))
@@ -470,6 +494,19 @@ describe("API in-process (PGlite)", () => {
       expect(byLabel.get(g?.eligible ? "Solde dû" : "Solde à risque")).toBe(g?.subsidy.solde_eur);
       expect(byLabel.get("Date de mesure")).toEqual(new Date("2025-07-01T00:00:00Z"));
       expect(byLabel.get("Taux de dossiers actifs")).toBe(g?.indicators.dossiers_actifs.rate);
+      // Issue 30 §9: what the figures are (a measure: the date is past), and the trend since one
+      // month and one quarter, each rate the report at that date gives.
+      expect(byLabel.get("Nature des chiffres")).toBe("mesure");
+      const month = (await computeReport(db, "2025-06-01", "T1")).grappes[0];
+      let trendRow: ExcelJS.Row | undefined;
+      sum.eachRow((row) => {
+        if (row.getCell(1).value === "Tendance (taux mutualisé)") trendRow = row;
+      });
+      expect(trendRow?.getCell(3).value).toBe("Il y a un mois (01/06/2025)");
+      expect(trendRow?.getCell(5).value).toBe("Il y a trois mois (01/04/2025)");
+      const dossiers = sum.getRow((trendRow?.number ?? 0) + 1);
+      expect(dossiers.getCell(1).value).toBe("Taux de dossiers actifs");
+      expect(dossiers.getCell(3).value).toBe(month?.indicators.dossiers_actifs.rate ?? null);
     });
 
     it("accepts an upload (202), imports it in the background, lists its rejected rows, refuses a file over the limit", async () => {

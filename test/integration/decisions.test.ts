@@ -405,7 +405,9 @@ describeOnBackends("decision-grade solde and adjustments", { seed: populate }, (
     expect(read.text).not.toMatch(/Région OCC|\(s\)/);
     expect(read.text).toContain("Motif : pièces complémentaires reçues de la grappe");
     expect(read.text).toContain("sur des données incomplètes");
-    const header = read.items.filter((i) => i.str === "ESSMS (FINESS)" || /^(Projet|personnalisé)$/.test(i.str));
+    const header = read.items.filter(
+      (i) => i.str === "ESSMS (FINESS)" || /^(Projet|personnalisé)$/.test(i.str),
+    );
     const firstRow = read.items.find((i) => i.str.endsWith("(340000017)") && i.x < 100);
     expect(header.length).toBeGreaterThanOrEqual(2);
     expect(firstRow).toBeDefined();
