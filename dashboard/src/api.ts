@@ -12,6 +12,7 @@ import type * as S from "../../api/schemas.ts";
 export type Me = z.infer<typeof S.me>;
 export type GrappeSummary = z.infer<typeof S.grappeSummary>;
 export type GrappeDetail = z.infer<typeof S.grappeDetail>;
+export type Committee = z.infer<typeof S.committee>;
 export type EssmsDetail = z.infer<typeof S.essmsDetail>;
 export type History = z.infer<typeof S.history>;
 export type Adjustment = z.infer<typeof S.adjustment>;
@@ -179,6 +180,10 @@ export const api = {
   me: () => request("me"),
   grappes: (date?: string) => request("grappes", { query: { date } }),
   grappe: (id: string, date?: string) => request("grappe", { params: { grappe_id: id }, query: { date } }),
+  committee: (id: string, date?: string) =>
+    request("committee", { params: { grappe_id: id }, query: { date } }),
+  committeePdfUrl: (id: string, date: string) =>
+    url("committeePdf", { params: { grappe_id: id }, query: { date } }),
   essms: (finess: string, date?: string) => request("essms", { params: { finess }, query: { date } }),
   history: (finess: string, from?: string, to?: string) =>
     request("history", { params: { finess }, query: { from, to } }),

@@ -7,6 +7,7 @@ import { headerMenu } from "./components/header-menu.ts";
 import { alert, h, mount } from "./dom.ts";
 import { roleLabel } from "./labels.ts";
 import { arsPage } from "./pages/ars.ts";
+import { committeePage } from "./pages/committee.ts";
 import { essmsPage } from "./pages/essms.ts";
 import { glossaryPage } from "./pages/glossary.ts";
 import { grappePage } from "./pages/grappe.ts";
@@ -24,6 +25,7 @@ export interface Page {
 const ROUTES = new Map<string, Page>([
   ["", grappesPage],
   ["grappe", grappePage],
+  ["comite", committeePage],
   ["essms", essmsPage],
   ["ars", arsPage],
   ["imports", importsPage],

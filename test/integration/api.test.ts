@@ -423,7 +423,9 @@ describe("API in-process (PGlite)", () => {
       );
       expect(actionsCsv).not.toMatch(/;(A_FAIRE|EN_COURS|FAIT|ABANDONNE);/);
       expect(decisionCsv.split("\r\n")[0]).toContain(";Réserves (confirmées par l'ARS)");
-      expect(decisionCsv).toContain(";Décision sur des données incomplètes (exports manquants dans la fenêtre)");
+      expect(decisionCsv).toContain(
+        ";Décision sur des données incomplètes (exports manquants dans la fenêtre)",
+      );
       const adjustmentsCsv = strFromU8(files["amenagements.csv"] as Uint8Array).replace(/^\uFEFF/, "");
       expect(adjustmentsCsv.split("\r\n")[0]).toMatch(
         /;Dernière décision;Décidée par;Décidée le \(heure de Paris\);Motif de la décision$/,

@@ -22,7 +22,8 @@ export async function readPdf(
   bytes: ArrayBuffer | Uint8Array,
 ): Promise<{ pages: number; text: string; items: PdfItem[] }> {
   const pdf = await getDocument({
-    data: bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes),
+    // A copy as a plain Uint8Array (pdf.js refuses a Buffer, and takes over what it is given).
+    data: bytes instanceof Uint8Array ? new Uint8Array(bytes) : new Uint8Array(bytes),
     standardFontDataUrl: `${join(ROOT, "node_modules", "pdfjs-dist", "standard_fonts")}/`,
   }).promise;
   let text = "";

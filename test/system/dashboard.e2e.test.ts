@@ -610,7 +610,14 @@ describe("dashboard in Chromium", () => {
     await page.waitForSelector("#table-imports");
     expect(await page.isVisible("#menu a")).toBe(false);
     expect(await page.getAttribute("#menu-modal", "role")).toBeNull();
-    for (const path of ["#/", "#/grappe/DEMO-OCC-01", "#/ars", "#/imports", "#/lexique"]) {
+    for (const path of [
+      "#/",
+      "#/grappe/DEMO-OCC-01",
+      "#/comite/DEMO-OCC-01",
+      "#/ars",
+      "#/imports",
+      "#/lexique",
+    ]) {
       await page.goto(`${base}/${path}`);
       await page.waitForSelector("#contenu h1");
       await page.waitForTimeout(200);
@@ -906,6 +913,7 @@ describe("dashboard in Chromium", () => {
           const pages: [string, string, string][] = [
             ["Mes grappes", "#/", "#table-grappes tbody tr[data-grappe]"],
             ["grappe", "#/grappe/DEMO-OCC-01", "#table-essms tbody tr[data-finess]"],
+            ["comité de pilotage", "#/comite/DEMO-OCC-01", "#table-tendance"],
             ["ESSMS", `#/essms/${finess}`, "#table-indicateurs"],
             ["dossiers à reprendre", `#/dossiers/${finess}?indicateur=${indicator}`, "#table-dossiers"],
             ["imports", "#/imports", "#table-imports"],

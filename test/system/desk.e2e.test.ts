@@ -15,6 +15,7 @@ import type { Db } from "../../db/index.ts";
 import { addDays, todayParis } from "../../domain/dates.ts";
 import { DEMO_USERS, seedDemo } from "../../fixtures/seed.ts";
 import { freshDb, ROOT, SECRET, tempDir } from "../support/helpers.ts";
+import { readPdf } from "../support/pdf.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const user = (role: string) => DEMO_USERS.find((u) => u.role === role) as (typeof DEMO_USERS)[number];
@@ -227,4 +228,41 @@ describe("the ARS's desk and the team's week in Chromium", () => {
     expect(await page.textContent("[data-projection-notice]")).toMatch(/Projection au .*, pas une mesure/);
     await page.close();
   });
+
+  it.each([
+    ["1440 px", DESKTOP],
+    ["390 px", PHONE],
+  ] as const)(
+    "takes the chef de projet from the grappe page to the steering committee's page, printed on one A4 page, with its PDF (%s)",
+    async (_, viewport) => {
+      const page = await login("chef_projet", viewport);
+      await page.goto(`${base}/#/grappe/DEMO-OCC-01`);
+      await page.waitForSelector("#lien-comite");
+      await page.click("#lien-comite");
+      await page.waitForSelector("#table-tendance");
+      const text = (await page.textContent("#contenu")) ?? "";
+      expect(text).toMatch(/Comité de pilotage — /);
+      expect(text).toMatch(/Il y a un mois \(\d{2}\/\d{2}\/\d{4}\)/);
+      expect(text).toMatch(/Il y a trois mois/);
+      expect(text).toMatch(/Blocages \(\d+\), du plus au moins accessible/);
+      expect(text).not.toMatch(/\(s\)|undefined|NaN/);
+      // Printed: one A4 page, nothing cut (the alert and rows are never split, the links hidden).
+      await page.emulateMedia({ media: "print" });
+      const printed = await readPdf(await page.pdf({ format: "A4", printBackground: true }));
+      expect(printed.pages).toBe(1);
+      // (Chromium's PDF spaces the letters of a kerned font: compared without spaces)
+      const flat = printed.text.replace(/\s+/g, "");
+      expect(flat).toContain("Tendancedestauxmutualisés");
+      expect(flat).toContain("Blocages(");
+      expect(flat).not.toContain("TéléchargerlePDF");
+      await page.emulateMedia({ media: "screen" });
+      // Its PDF, one click away, is a PDF of one page.
+      const href = (await page.getAttribute("#comite-pdf", "href")) ?? "";
+      const res = await page.request.get(new URL(href, base).toString());
+      expect(res.status()).toBe(200);
+      expect(res.headers()["content-type"]).toBe("application/pdf");
+      expect((await readPdf(await res.body())).pages).toBe(1);
+      await page.close();
+    },
+  );
 });

@@ -183,6 +183,16 @@ function dateForm(g: GrappeDetail): HTMLFormElement {
       h("a", { class: "fr-link", href: api.reportCsvUrl(g.grappe_id, g.measurement_date) }, "CSV"),
       " ",
       h("a", { class: "fr-link", href: api.reportXlsxUrl(g.grappe_id, g.measurement_date) }, "Excel"),
+      " ",
+      h(
+        "a",
+        {
+          class: "fr-link",
+          id: "lien-comite",
+          href: `#/comite/${encodeURIComponent(g.grappe_id)}?date=${g.measurement_date}`,
+        },
+        "Comité de pilotage (une page, PDF)",
+      ),
     ],
   );
 }
