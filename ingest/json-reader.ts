@@ -740,8 +740,18 @@ export class JsonReader {
     const parent = this.frames[this.depth - 1] as Frame;
     const into = parent.value;
     if (into === null) return;
-    if (parent.obj) (into as Record<string, unknown>)[parent.keyName] = value;
-    else (into as unknown[]).push(value);
+    if (parent.obj) {
+      // An own property, as JSON.parse makes it: a key `__proto__` assigned would instead set
+      // the object's prototype (the key lost, its members read as if they were the object's).
+      if (parent.keyName === "__proto__")
+        Object.defineProperty(into, "__proto__", {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else (into as Record<string, unknown>)[parent.keyName] = value;
+    } else (into as unknown[]).push(value);
   }
 
   /** The JSON path where the reader is: `entry[3].resource.status`. */

@@ -478,10 +478,12 @@ describe("the API under attack, over real HTTP", () => {
         const files = unzipSync(new Uint8Array(await zip.arrayBuffer()));
         const csvFiles = Object.keys(files).filter((n) => n.endsWith(".csv"));
         expect(csvFiles.sort()).toEqual([
+          "actions-correctives.csv",
           "amenagements.csv",
           "chiffres.csv",
           "decision-solde.csv",
           "imports.csv",
+          "journal.csv",
           "pieces.csv",
         ]);
         for (const name of csvFiles) {

@@ -58,6 +58,15 @@ describe("the bounded JSON reader", () => {
       '{"é":"d\\u00e9j\\u00E0 \\ud83d\\ude00 😀 \\"\\\\\\/\\b\\f\\n\\r\\t","n":[-0.5e+3,0,1E2,-12]}';
     for (const chunk of [1, 2, 3, 5])
       expect(read(Buffer.from(text), { chunk }).value).toEqual(JSON.parse(text));
+    // A key `__proto__` is an own member, as JSON.parse reads it, never the object's prototype
+    // (found by the property above, once in a while).
+    const proto = read(Buffer.from('{"__proto__":{"status":"finished"},"a":1}')).value as Record<
+      string,
+      unknown
+    >;
+    expect(JSON.stringify(proto)).toBe('{"__proto__":{"status":"finished"},"a":1}');
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect((proto as { status?: unknown }).status).toBeUndefined();
   });
 
   it("refuses what JSON.parse refuses (prefixes of documents, malformed tokens)", () => {
