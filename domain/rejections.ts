@@ -46,6 +46,8 @@ export const REJECTION_REASONS = {
   region_incoherente: "région différente de celle déjà donnée pour la même grappe",
   valeur_invalide: "valeur invalide",
   caractere_interdit: "caractère de contrôle ou de direction d'écriture interdit",
+  caractere_invisible_identifiant:
+    "caractère de contrôle, invisible ou de direction d'écriture dans l'identifiant : l'identifiant ne correspondrait pas au même usager dans les autres fichiers",
   champs_en_trop:
     "plus de champs que l'en-tête : un séparateur non protégé a décalé les valeurs (mettez ce champ entre guillemets)",
   cle_json_en_double:
@@ -77,6 +79,39 @@ export function rejectionMessage(reason: RejectionReason, detail?: string): stri
 export function hasForbiddenCharacter(s: string): boolean {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/.test(s);
+}
+
+/**
+ * An identifier as written (exports.md §1), once the invisible characters that spreadsheets and
+ * exporters add at either end are removed: spaces (NBSP and the other Unicode spaces included),
+ * the zero-width space U+200B and the BOM U+FEFF. Anything else is kept, and judged by
+ * `hasForbiddenIdentifierCharacter`.
+ */
+export function trimIdentifier(s: string): string {
+  const n = s.length;
+  if (n === 0 || (!isEdgeInvisible(s.charCodeAt(0)) && !isEdgeInvisible(s.charCodeAt(n - 1)))) return s;
+  return s.replace(/^[\p{Zs}\u200b\ufeff]+|[\p{Zs}\u200b\ufeff]+$/gu, "");
+}
+
+/** A character `trimIdentifier` removes at either end (a quick test before the expression). */
+function isEdgeInvisible(c: number): boolean {
+  return (
+    c === 0x20 ||
+    c === 0xa0 ||
+    c === 0x200b ||
+    c === 0xfeff ||
+    (c >= 0x1680 && /\p{Zs}/u.test(String.fromCharCode(c)))
+  );
+}
+
+/**
+ * True when an identifier (once `trimIdentifier`) holds a control character (tab and line breaks
+ * included), a format character (zero-width space, soft hyphen, BOM… inside it) or a direction
+ * mark, embedding, override or isolate, anywhere: a row error (exports.md §1), never an identifier
+ * that differs invisibly from its twin in another file.
+ */
+export function hasForbiddenIdentifierCharacter(s: string): boolean {
+  return /[\p{Cc}\p{Cf}\u2028\u2029]/u.test(s);
 }
 
 /** `1,47720E+14`, `3.4E+08`: what a spreadsheet makes of a long numeric identifier. */
