@@ -29,6 +29,8 @@ export const REJECTION_REASONS = {
   date_illisible: "date illisible : format attendu AAAA-MM-JJ ou JJ/MM/AAAA",
   horodatage_illisible:
     "date illisible : formats attendus AAAA-MM-JJ, JJ/MM/AAAA, AAAA-MM-JJTHH:MM[:SS[.fff]][Z|±HH:MM] ou JJ/MM/AAAA HH:MM[:SS]",
+  date_mois_en_premier:
+    "date écrite mois en premier (MM/JJ/AAAA, réglage régional anglais) : ce jour n'existe pas lu JJ/MM/AAAA",
   date_trop_ancienne: "date antérieure au 01/01/1990",
   date_trop_lointaine: "date postérieure de plus d'un an à la date d'import",
   sortie_avant_entree: "date de sortie antérieure à la date d'entrée",
@@ -60,6 +62,16 @@ export type RejectionReason = keyof typeof REJECTION_REASONS;
 
 export function isRejectionReason(s: unknown): s is RejectionReason {
   return typeof s === "string" && Object.hasOwn(REJECTION_REASONS, s);
+}
+
+/**
+ * Why a whole file is refused when one of its dates is impossible day-first but valid month-first
+ * (exports.md §1): an English-locale tool wrote it, and its other `…/…/YYYY` dates would be read
+ * day-first, wrongly and silently. Where it showed, never the value.
+ */
+export function monthFirstRefusal(line: number, column: string | null): string {
+  const where = `ligne ${line}${column ? `, colonne ${column}` : ""}`;
+  return `dates écrites mois en premier (MM/JJ/AAAA, réglage régional anglais de l'outil d'export) : ${where}, une date n'existe pas lue jour en premier mais existe lue mois en premier ; les autres dates du fichier seraient mal lues, il est donc refusé en entier et rien n'a été chargé. Exportez les dates au format JJ/MM/AAAA ou AAAA-MM-JJ`;
 }
 
 /**

@@ -5,8 +5,9 @@
  * runs in the importing thread or, for large files on PGlite, in a worker thread (ADR 0008).
  */
 import type { Day } from "../domain/dates.ts";
+import { DomainError } from "../domain/errors.ts";
 import { checkFiness } from "../domain/finess.ts";
-import { rejectionMessage } from "../domain/rejections.ts";
+import { monthFirstRefusal, rejectionMessage } from "../domain/rejections.ts";
 import type { CsvRecord } from "./csv.ts";
 import {
   type CheckedRow,
@@ -109,6 +110,7 @@ export async function* readChunks(
       if (onProgress && totals.rows % 100_000 === 0) onProgress(totals.rows);
       const v = checkRecord(rec, validate, plan.headerLength);
       if (!v.ok) {
+        refuseIfMonthFirst(v.errors);
         rejectRow(rec, v.errors, plan, rejections, totals);
         continue;
       }
@@ -165,6 +167,16 @@ function checkRecord(rec: CsvRecord, validate: RowValidator, headerLength: numbe
   const { reason, column } = rec.fault;
   const fault: RowError = { line: rec.line, column, message: rejectionMessage(reason), reason };
   return { ok: false, errors: [...(v.ok ? [] : v.errors.filter((e) => e.column === "finess")), fault] };
+}
+
+/**
+ * A date impossible day-first but valid month-first refuses the whole file (exports.md §1): its
+ * other `…/…/YYYY` dates would be misread. Thrown as the CSV reader's refusals are, in this thread
+ * or a reading worker's; the file's transaction rolls back whatever was merged before.
+ */
+function refuseIfMonthFirst(errors: readonly RowError[]): void {
+  const e = errors.find((x) => x.reason === "date_mois_en_premier");
+  if (e) throw new DomainError("file_refused", monthFirstRefusal(e.line, e.column));
 }
 
 /**

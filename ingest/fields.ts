@@ -3,7 +3,7 @@
  * Rows are validated with z.object of these, so a message always names its column.
  */
 import { z } from "zod";
-import { addMonths, type Day, parseDay, parseParisDay } from "../domain/dates.ts";
+import { addMonths, type Day, isMonthFirstOnly, parseDay, parseParisDay } from "../domain/dates.ts";
 import { checkFiness } from "../domain/finess.ts";
 import {
   hasForbiddenCharacter,
@@ -142,7 +142,11 @@ function dayField(fc: FieldContext, required: boolean, allowTime: boolean) {
     if (t === "")
       return required ? { ok: false, reason: "valeur_manquante", detail: "date" } : { ok: true, value: null };
     const d = allowTime ? parseParisDay(t) : parseDay(t);
-    if (!d) return { ok: false, reason: allowTime ? "horodatage_illisible" : "date_illisible" };
+    if (!d) {
+      // An English-locale tool's date: the caller refuses the whole file (exports.md §1).
+      if (isMonthFirstOnly(t)) return { ok: false, reason: "date_mois_en_premier" };
+      return { ok: false, reason: allowTime ? "horodatage_illisible" : "date_illisible" };
+    }
     const range = dayInRange(d, fc.maxDay);
     return range ? { ok: false, reason: range } : { ok: true, value: d };
   });
