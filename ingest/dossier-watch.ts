@@ -81,14 +81,8 @@ export class FileWatch {
       return;
     }
     if (u.local.length > 0) {
-      const without = await tx.query<{ i: number }>(
-        `select n.i::int as i from unnest($1::int[]) with ordinality as n(l, i)
-         join file_usager f on f.local = n.l join usager k on k.usager = f.usager
-         where not exists (select 1 from sejour s where s.finess = k.finess and s.usager = k.usager)`,
-        [u.local],
-      );
-      for (const { i } of without) {
-        const at = i - 1;
+      for (const local of await this.withoutDossier(tx, u.local, u.finess)) {
+        const at = this.positionOf(u.local, local);
         const c = {
           finess: u.finess[at] as string,
           pseudonym: u.pseudonym[at] as string,
@@ -97,7 +91,7 @@ export class FileWatch {
         // (a dossier that an earlier file of this dry run would load is a dossier)
         if (this.run.hasDryDossier(c.finess, c.pseudonym)) continue;
         this.candidates.push(c);
-        this.mark(u.local[at] as number, this.candidates.length);
+        this.mark(local, this.candidates.length);
       }
     }
     const rows = chunk.rows;
@@ -108,6 +102,34 @@ export class FileWatch {
       const c = local < of.length ? (of[local] as number) : 0;
       if (c !== 0) this.note(rows.lines[r] as number, c - 1);
     }
+  }
+
+  /**
+   * The chunk's new usagers (file-local numbers) that have no dossier, in one statement answering
+   * one array: a hash anti-join on the dossiers of the chunk's FINESS. The numbers of a chunk's
+   * new usagers follow one another (chunks.ts `stageRowBuilder`), read as a range of the key.
+   */
+  private async withoutDossier(
+    tx: Tx,
+    locals: readonly number[],
+    finess: readonly string[],
+  ): Promise<number[]> {
+    const first = locals[0] as number;
+    const last = locals[locals.length - 1] as number;
+    const byRange = last - first + 1 === locals.length;
+    const [row] = await tx.query<{ l: number[] }>(
+      `select coalesce(array_agg(f.local), '{}') as l from file_usager f
+       where ${byRange ? "f.local between $2 and $3" : "f.local = any($2::int[])"}
+         and not exists (select 1 from sejour s where s.finess = any($1::text[]) and s.usager = f.usager)`,
+      byRange ? [[...new Set(finess)], first, last] : [[...new Set(finess)], locals],
+    );
+    return row?.l ?? [];
+  }
+
+  /** Where a new usager's number is in its chunk's `NewUsagers`. */
+  private positionOf(locals: readonly number[], local: number): number {
+    const first = locals[0] as number;
+    return locals[local - first] === local ? local - first : locals.indexOf(local);
   }
 
   private mark(local: number, value: number): void {

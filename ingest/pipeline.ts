@@ -245,7 +245,7 @@ async function stageAndMerge(
   let merged = 0;
   // How chunks are merged: the cheapest way, until the data asks for a safer one.
   const mode: MergeMode = { repeatedKeys: false, upsert: false };
-  const spent: LoadTimes = { read: 0, usagers: 0, copy: 0, merge: 0 };
+  const spent: LoadTimes = { read: 0, usagers: 0, dossiers: 0, copy: 0, merge: 0 };
   let next = chunks.next();
   try {
     for (;;) {
@@ -263,9 +263,11 @@ async function stageAndMerge(
       next.catch(() => {}); // a failure surfaces at the next await, not as an unhandled rejection
       t = performance.now();
       await registerChunk(tx, chunk.value);
-      // Usagers without a dossier, and their rows' lines (person-level kinds; a dry run's dossiers).
-      if (watch) await watch.chunk(tx, chunk.value);
       spent.usagers += performance.now() - t;
+      // Usagers without a dossier, and their rows' lines (person-level kinds; a dry run's dossiers).
+      t = performance.now();
+      if (watch) await watch.chunk(tx, chunk.value);
+      spent.dossiers += performance.now() - t;
       t = performance.now();
       await stageChunk(tx, def, chunk.value, merged === 0);
       spent.copy += performance.now() - t;
