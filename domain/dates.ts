@@ -44,6 +44,20 @@ export function parseDay(raw: string): Day | null {
   return null;
 }
 
+/**
+ * True when a `…/…/YYYY` date, or a `…/…/YYYY HH:MM[:SS]` timestamp, is impossible day-first but
+ * a real day month-first (`06/13/2025`): written by an English-locale tool, whose other dates
+ * (`06/07/2025`) would be misread day-first without a word (exports.md §1).
+ */
+export function isMonthFirstOnly(raw: string): boolean {
+  const s = raw.trim();
+  const m = FR_DAY.exec(s) ?? FR_TS.exec(s);
+  if (!m) return false;
+  const [a, b, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 60)) return false;
+  return !validYmd(y, b, a) && validYmd(y, a, b);
+}
+
 /** Last Sunday of a month, as a day number. */
 function lastSunday(year: number, month: number): number {
   const last = daysInMonth(year, month);

@@ -29,6 +29,8 @@ export const REJECTION_REASONS = {
   date_illisible: "date illisible : format attendu AAAA-MM-JJ ou JJ/MM/AAAA",
   horodatage_illisible:
     "date illisible : formats attendus AAAA-MM-JJ, JJ/MM/AAAA, AAAA-MM-JJTHH:MM[:SS[.fff]][Z|±HH:MM] ou JJ/MM/AAAA HH:MM[:SS]",
+  date_mois_en_premier:
+    "date écrite mois en premier (MM/JJ/AAAA, réglage régional anglais) : ce jour n'existe pas lu JJ/MM/AAAA",
   date_trop_ancienne: "date antérieure au 01/01/1990",
   date_trop_lointaine: "date postérieure de plus d'un an à la date d'import",
   sortie_avant_entree: "date de sortie antérieure à la date d'entrée",
@@ -46,6 +48,8 @@ export const REJECTION_REASONS = {
   region_incoherente: "région différente de celle déjà donnée pour la même grappe",
   valeur_invalide: "valeur invalide",
   caractere_interdit: "caractère de contrôle ou de direction d'écriture interdit",
+  caractere_invisible_identifiant:
+    "caractère de contrôle, invisible ou de direction d'écriture dans l'identifiant : l'identifiant ne correspondrait pas au même usager dans les autres fichiers",
   champs_en_trop:
     "plus de champs que l'en-tête : un séparateur non protégé a décalé les valeurs (mettez ce champ entre guillemets)",
   cle_json_en_double:
@@ -58,6 +62,16 @@ export type RejectionReason = keyof typeof REJECTION_REASONS;
 
 export function isRejectionReason(s: unknown): s is RejectionReason {
   return typeof s === "string" && Object.hasOwn(REJECTION_REASONS, s);
+}
+
+/**
+ * Why a whole file is refused when one of its dates is impossible day-first but valid month-first
+ * (exports.md §1): an English-locale tool wrote it, and its other `…/…/YYYY` dates would be read
+ * day-first, wrongly and silently. Where it showed, never the value.
+ */
+export function monthFirstRefusal(line: number, column: string | null): string {
+  const where = `ligne ${line}${column ? `, colonne ${column}` : ""}`;
+  return `dates écrites mois en premier (MM/JJ/AAAA, réglage régional anglais de l'outil d'export) : ${where}, une date n'existe pas lue jour en premier mais existe lue mois en premier ; les autres dates du fichier seraient mal lues, il est donc refusé en entier et rien n'a été chargé. Exportez les dates au format JJ/MM/AAAA ou AAAA-MM-JJ`;
 }
 
 /**
@@ -77,6 +91,39 @@ export function rejectionMessage(reason: RejectionReason, detail?: string): stri
 export function hasForbiddenCharacter(s: string): boolean {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/.test(s);
+}
+
+/**
+ * An identifier as written (exports.md §1), once the invisible characters that spreadsheets and
+ * exporters add at either end are removed: spaces (NBSP and the other Unicode spaces included),
+ * the zero-width space U+200B and the BOM U+FEFF. Anything else is kept, and judged by
+ * `hasForbiddenIdentifierCharacter`.
+ */
+export function trimIdentifier(s: string): string {
+  const n = s.length;
+  if (n === 0 || (!isEdgeInvisible(s.charCodeAt(0)) && !isEdgeInvisible(s.charCodeAt(n - 1)))) return s;
+  return s.replace(/^[\p{Zs}\u200b\ufeff]+|[\p{Zs}\u200b\ufeff]+$/gu, "");
+}
+
+/** A character `trimIdentifier` removes at either end (a quick test before the expression). */
+function isEdgeInvisible(c: number): boolean {
+  return (
+    c === 0x20 ||
+    c === 0xa0 ||
+    c === 0x200b ||
+    c === 0xfeff ||
+    (c >= 0x1680 && /\p{Zs}/u.test(String.fromCharCode(c)))
+  );
+}
+
+/**
+ * True when an identifier (once `trimIdentifier`) holds a control character (tab and line breaks
+ * included), a format character (zero-width space, soft hyphen, BOM… inside it) or a direction
+ * mark, embedding, override or isolate, anywhere: a row error (exports.md §1), never an identifier
+ * that differs invisibly from its twin in another file.
+ */
+export function hasForbiddenIdentifierCharacter(s: string): boolean {
+  return /[\p{Cc}\p{Cf}\u2028\u2029]/u.test(s);
 }
 
 /** `1,47720E+14`, `3.4E+08`: what a spreadsheet makes of a long numeric identifier. */

@@ -5,8 +5,9 @@
  * runs in the importing thread or, for large files on PGlite, in a worker thread (ADR 0008).
  */
 import type { Day } from "../domain/dates.ts";
+import { DomainError } from "../domain/errors.ts";
 import { checkFiness } from "../domain/finess.ts";
-import { rejectionMessage } from "../domain/rejections.ts";
+import { monthFirstRefusal, rejectionMessage } from "../domain/rejections.ts";
 import type { CsvRecord } from "./csv.ts";
 import {
   type CheckedRow,
@@ -97,7 +98,9 @@ export async function* readChunks(
   let inChunk = 0;
   let newFiness: string[] = [];
   const closeChunk = (): Chunk => {
-    const c = { csv: buf.take(), usagers: stageRow.takeNewUsagers(), finess: newFiness };
+    const c: Chunk = { csv: buf.take(), usagers: stageRow.takeNewUsagers(), finess: newFiness };
+    const rows = stageRow.takeRows();
+    if (rows) c.rows = rows;
     newFiness = [];
     return c;
   };
@@ -109,6 +112,7 @@ export async function* readChunks(
       if (onProgress && totals.rows % 100_000 === 0) onProgress(totals.rows);
       const v = checkRecord(rec, validate, plan.headerLength);
       if (!v.ok) {
+        refuseIfMonthFirst(v.errors);
         rejectRow(rec, v.errors, plan, rejections, totals);
         continue;
       }
@@ -168,6 +172,16 @@ function checkRecord(rec: CsvRecord, validate: RowValidator, headerLength: numbe
 }
 
 /**
+ * A date impossible day-first but valid month-first refuses the whole file (exports.md §1): its
+ * other `…/…/YYYY` dates would be misread. Thrown as the CSV reader's refusals are, in this thread
+ * or a reading worker's; the file's transaction rolls back whatever was merged before.
+ */
+function refuseIfMonthFirst(errors: readonly RowError[]): void {
+  const e = errors.find((x) => x.reason === "date_mois_en_premier");
+  if (e) throw new DomainError("file_refused", monthFirstRefusal(e.line, e.column));
+}
+
+/**
  * A rejected row: counted (apart when its FINESS is outside the sender's scope) and its errors
  * logged with the row's FINESS when that cell is valid (known and in scope): who may see them.
  */
@@ -214,6 +228,44 @@ export interface Chunk {
   csv: Uint8Array;
   usagers: NewUsagers;
   finess: string[];
+  /**
+   * person-level kinds (`KindDef.person`): each staged row's line and file-local usager number,
+   * in order, so that rows whose usager has no dossier are counted with their lines
+   * (exports.md §1; ingest/dossier-watch.ts)
+   */
+  rows?: RowUsagers;
+}
+
+/** The line and the file-local usager number of each staged row of a chunk. */
+export interface RowUsagers {
+  lines: Int32Array;
+  usagers: Int32Array;
+}
+
+/** A chunk's `RowUsagers`, growing as rows come. */
+class RowUsagersBuffer {
+  private lines = new Int32Array(4096);
+  private usagers = new Int32Array(4096);
+  private n = 0;
+  push(line: number, local: number): void {
+    if (this.n === this.lines.length) {
+      const lines = new Int32Array(this.n * 2);
+      lines.set(this.lines);
+      this.lines = lines;
+      const usagers = new Int32Array(this.n * 2);
+      usagers.set(this.usagers);
+      this.usagers = usagers;
+    }
+    this.lines[this.n] = line;
+    this.usagers[this.n] = local;
+    this.n += 1;
+  }
+  /** The chunk's rows (copies of their own, transferable); the buffer starts the next chunk. */
+  take(): RowUsagers {
+    const out = { lines: this.lines.slice(0, this.n), usagers: this.usagers.slice(0, this.n) };
+    this.n = 0;
+    return out;
+  }
 }
 
 /**
@@ -240,11 +292,16 @@ class ChunkBuffer {
   }
 }
 
-/** Usagers first seen in a chunk: file-local number, FINESS and pseudonym (never the DUI id). */
+/**
+ * Usagers first seen in a chunk: file-local number, FINESS and pseudonym. The DUI id itself
+ * (`raw`) only for person-level kinds, in memory only and never stored: the rows of a usager
+ * without a dossier are matched with known dossiers but for leading zeros (ingest/dossier-watch.ts).
+ */
 export interface NewUsagers {
   local: number[];
   finess: string[];
   pseudonym: string[];
+  raw?: string[];
 }
 
 /** Distinct usagers a file may hold before the numbering restarts (bounds memory, any file size). */
@@ -264,7 +321,13 @@ function stageRowBuilder(def: KindDef, secret: string, maxUsagers: number) {
   const dateEntreeAt = at("date_entree");
   const locals = new Map<string, Map<string, number>>();
   let nextLocal = 1;
-  let fresh: NewUsagers = { local: [], finess: [], pseudonym: [] };
+  // Person-level kinds: the DUI ids of new usagers and each row's usager, for the watch over
+  // rows without a dossier (exports.md §1).
+  const person = def.person;
+  const empty = (): NewUsagers =>
+    person ? { local: [], finess: [], pseudonym: [], raw: [] } : { local: [], finess: [], pseudonym: [] };
+  let fresh = empty();
+  const rows = person ? new RowUsagersBuffer() : null;
   let known = 0;
   const localOf = (finess: string, usagerId: string): number => {
     // One map per FINESS: no key string built (and hashed) per row.
@@ -285,6 +348,7 @@ function stageRowBuilder(def: KindDef, secret: string, maxUsagers: number) {
       fresh.local.push(local);
       fresh.finess.push(finess);
       fresh.pseudonym.push(pseudonymise(secret, finess, usagerId));
+      fresh.raw?.push(usagerId);
     }
     return local;
   };
@@ -296,17 +360,21 @@ function stageRowBuilder(def: KindDef, secret: string, maxUsagers: number) {
       for (const i of plan) {
         let v: unknown;
         if (i === -1) v = sejourKey(values[sejourIdAt] as string | null, values[dateEntreeAt] as Day);
-        else if (i === usagerAt)
+        else if (i === usagerAt) {
           v = values[i] === null ? null : localOf(values[finessAt] as string, values[i] as string);
-        else v = values[i];
+          if (rows && v !== null) rows.push(line, v as number);
+        } else v = values[i];
         out += `,${csvCell(v as string | number | boolean | null)}`;
       }
       return `${out}\n`;
     },
     takeNewUsagers(): NewUsagers {
       const taken = fresh;
-      fresh = { local: [], finess: [], pseudonym: [] };
+      fresh = empty();
       return taken;
+    },
+    takeRows(): RowUsagers | null {
+      return rows ? rows.take() : null;
     },
   };
 }

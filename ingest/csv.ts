@@ -37,6 +37,18 @@ export function separatorHint(firstLine: string): string | null {
   return m ? (m[1] as string) : null;
 }
 
+/**
+ * The NULL marker of MySQL `OUTFILE` and PostgreSQL `COPY … TEXT` dumps: a cell that is exactly
+ * `\N` means absent, as an empty cell does (exports.md §1), whatever its column.
+ */
+export const NULL_MARKER = "\\N";
+
+/** The record with every cell that is exactly `\N` made empty (in place). */
+export function withoutNullMarkers(record: string[]): string[] {
+  for (let i = 0; i < record.length; i++) if (record[i] === NULL_MARKER) record[i] = "";
+  return record;
+}
+
 /** A record that is not data: an empty line, or every field empty (Excel's `;;;;;;`). */
 export function isBlankRecord(record: readonly string[]): boolean {
   return record.every((f) => f.trim() === "");
@@ -229,7 +241,7 @@ export async function openCsv(input: () => NodeJS.ReadableStream, encoding: Enco
   const toRecords = (batch: string[][]): CsvRecord[] => {
     const out: CsvRecord[] = [];
     for (const rec of batch) {
-      if (isBlankRecord(rec)) lineOf(rec);
+      if (isBlankRecord(withoutNullMarkers(rec))) lineOf(rec);
       else out.push({ line: lineOf(rec), fields: rec });
     }
     return out;

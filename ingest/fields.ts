@@ -3,10 +3,11 @@
  * Rows are validated with z.object of these, so a message always names its column.
  */
 import { z } from "zod";
-import { addMonths, type Day, parseDay, parseParisDay } from "../domain/dates.ts";
+import { addMonths, type Day, isMonthFirstOnly, parseDay, parseParisDay } from "../domain/dates.ts";
 import { checkFiness } from "../domain/finess.ts";
 import {
   hasForbiddenCharacter,
+  hasForbiddenIdentifierCharacter,
   isRejectionReason,
   isScientificNotation,
   MAX_DECIMAL,
@@ -15,6 +16,7 @@ import {
   MAX_TEXT_LENGTH,
   type RejectionReason,
   rejectionMessage,
+  trimIdentifier,
 } from "../domain/rejections.ts";
 import { dayInRange, parseDecimal, parseFlag01, parseNonNegativeInteger } from "../domain/values.ts";
 import type { Resolver } from "../domain/vocabulary.ts";
@@ -76,25 +78,32 @@ export function requiredText(label: string) {
 }
 
 /**
- * A required identifier (`usager_id`, `*_id`, exports.md §1): text kept as written, at most
- * MAX_TEXT_LENGTH characters; scientific notation (a spreadsheet's rounding) is an error.
+ * An identifier's cell (`usager_id`, `*_id`, exports.md §1): text kept as written once the
+ * invisible characters at either end are removed (`trimIdentifier`: spaces, NBSP, zero-width
+ * space, BOM); any other control, format or direction character anywhere is an error, and so is
+ * scientific notation (a spreadsheet's rounding: two persons would merge); at most
+ * MAX_TEXT_LENGTH characters. Empty → null.
  */
+function identifier(v: string): Checked<string | null> {
+  const t = trimIdentifier(v);
+  if (t === "") return { ok: true, value: null };
+  if (t.length > MAX_TEXT_LENGTH) return { ok: false, reason: "texte_trop_long" };
+  if (hasForbiddenIdentifierCharacter(t)) return { ok: false, reason: "caractere_invisible_identifiant" };
+  if (isScientificNotation(t)) return { ok: false, reason: "notation_scientifique" };
+  return { ok: true, value: t };
+}
+
+/** A required identifier (`usager_id`, `*_id`): as `identifier`, empty is an error. */
 export function requiredIdentifier(label: string) {
   return checkedCell((v): Checked<string> => {
-    const t = v.trim();
-    if (t === "") return { ok: false, reason: "valeur_manquante", detail: label };
-    if (isScientificNotation(t)) return { ok: false, reason: "notation_scientifique" };
-    return boundedText(t, MAX_TEXT_LENGTH) ?? { ok: true, value: t };
+    const r = identifier(v);
+    if (r.ok && r.value === null) return { ok: false, reason: "valeur_manquante", detail: label };
+    return r as Checked<string>;
   });
 }
 
 /** An optional identifier: as `requiredIdentifier`, empty → null. */
-export const optionalIdentifier = checkedCell((v): Checked<string | null> => {
-  const t = v.trim();
-  if (t === "") return { ok: true, value: null };
-  if (isScientificNotation(t)) return { ok: false, reason: "notation_scientifique" };
-  return boundedText(t, MAX_TEXT_LENGTH) ?? { ok: true, value: t };
-});
+export const optionalIdentifier = checkedCell(identifier);
 
 /** Optional short text (a label, a type): at most MAX_TEXT_LENGTH characters, empty → null. */
 export const optionalText = checkedCell((v): Checked<string | null> => {
@@ -133,7 +142,11 @@ function dayField(fc: FieldContext, required: boolean, allowTime: boolean) {
     if (t === "")
       return required ? { ok: false, reason: "valeur_manquante", detail: "date" } : { ok: true, value: null };
     const d = allowTime ? parseParisDay(t) : parseDay(t);
-    if (!d) return { ok: false, reason: allowTime ? "horodatage_illisible" : "date_illisible" };
+    if (!d) {
+      // An English-locale tool's date: the caller refuses the whole file (exports.md §1).
+      if (isMonthFirstOnly(t)) return { ok: false, reason: "date_mois_en_premier" };
+      return { ok: false, reason: allowTime ? "horodatage_illisible" : "date_illisible" };
+    }
     const range = dayInRange(d, fc.maxDay);
     return range ? { ok: false, reason: range } : { ok: true, value: d };
   });

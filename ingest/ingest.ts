@@ -9,6 +9,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import type { Db } from "../db/index.ts";
+import { inRun } from "./dossier-watch.ts";
 import type { RowError } from "./fields.ts";
 import { ingestFile } from "./pipeline.ts";
 import type { FileSource, IngestFileResult, IngestOptions } from "./result.ts";
@@ -112,6 +113,8 @@ export async function ingestSource(
   label: string,
   opts: IngestOptions,
 ): Promise<IngestFileResult[]> {
+  // A file imported alone (an upload) is a run of its own.
+  if (!opts.dossierWatch) return inRun(db, opts, (o) => ingestSource(db, src, label, o));
   if (opts.kind === undefined && isJsonName(label))
     return ingestFhir(db, { form: "bundle", files: [{ src, label }] }, label, opts);
   if (opts.kind === undefined && isNdjsonName(label))
@@ -135,6 +138,7 @@ export function unreadResult(label: string, message = UNREAD_MESSAGE): IngestFil
 
 /** One item of a run: a file, or a folder's NDJSON files together. */
 export function ingestItem(db: Db, item: PlannedItem, opts: IngestOptions): Promise<IngestFileResult[]> {
+  if (!opts.dossierWatch) return inRun(db, opts, (o) => ingestItem(db, item, o));
   if ("ndjson" in item) {
     const files = item.ndjson.map((f) => ({ src: { path: f.path }, label: f.label }));
     return ingestFhir(db, { form: "ndjson", files }, item.label, opts);
@@ -148,9 +152,13 @@ export async function ingestPaths(
   paths: readonly string[],
   opts: IngestOptions,
 ): Promise<IngestFileResult[]> {
-  const results: IngestFileResult[] = [];
-  // Contents met in this run: a dry run tells a later file holding one of them `skipped`.
+  // Contents met in this run: a dry run tells a later file holding one of them `skipped`. Rows
+  // without a dossier are counted once every file of the run is in (a folder's agenda comes
+  // before its dossiers).
   const run = { ...opts, runContents: opts.runContents ?? new Map<string, string>() };
-  for (const item of planItems(planFiles(paths))) results.push(...(await ingestItem(db, item, run)));
-  return results;
+  return inRun(db, run, async (o) => {
+    const results: IngestFileResult[] = [];
+    for (const item of planItems(planFiles(paths))) results.push(...(await ingestItem(db, item, o)));
+    return results;
+  });
 }

@@ -120,6 +120,11 @@ export interface KindDef {
   key: readonly string[];
   /** the per-usager monthly activity (usager_month, ADR 0006) to recompute once the file is merged */
   activity: ActivitySource | null;
+  /**
+   * a person-level file (exports.md §1: projets personnalisés, agenda, DMP): its rows whose usager
+   * has no dossier in that ESSMS are counted at the end of the run (ingest/dossier-watch.ts)
+   */
+  person: boolean;
 }
 
 /**
@@ -240,6 +245,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       },
     ],
     activity: "dossier",
+    person: false,
   },
   dossier_maj: {
     kind: "dossier_maj",
@@ -265,6 +271,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       },
     ],
     activity: "dossier",
+    person: false,
   },
   projets_personnalises: {
     kind: "projets_personnalises",
@@ -316,6 +323,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       },
     ],
     activity: "pp",
+    person: true,
   },
   agenda: {
     kind: "agenda",
@@ -358,6 +366,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       },
     ],
     activity: "agenda",
+    person: true,
   },
   mss: {
     kind: "mss",
@@ -398,6 +407,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       },
     ],
     activity: null,
+    person: false,
   },
   dmp: {
     kind: "dmp",
@@ -434,6 +444,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       },
     ],
     activity: "dmp",
+    person: true,
   },
   eprescription: optionalKind("eprescription"),
   eparcours: optionalKind("eparcours"),
@@ -460,6 +471,7 @@ function optionalKind(kind: "eprescription" | "eparcours"): KindDef {
       },
     ],
     activity: null,
+    person: false,
   };
 }
 

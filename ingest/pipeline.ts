@@ -28,6 +28,7 @@ import { priorLoads } from "../sql/imports.ts";
 import { type Chunk, emptyTotals } from "./chunks.ts";
 import type { CsvSource } from "./csv.ts";
 import { isDeadlock } from "./db-errors.ts";
+import { type FileWatch, inRun } from "./dossier-watch.ts";
 import { dryRunEnd } from "./dry-run.ts";
 import {
   isKind,
@@ -69,6 +70,9 @@ export async function ingestFile(
   label: string,
   opts: IngestOptions,
 ): Promise<IngestFileResult> {
+  // A file imported alone is a run of its own (its rows without a dossier counted at its end).
+  if (!opts.dossierWatch)
+    return (await inRun(db, opts, async (o) => [await ingestFile(db, src, label, o)]))[0] as IngestFileResult;
   const named = opts.kind ?? kindFromFileName(label);
   if (named && isKind(named)) {
     const probed = await probeCsv(db, src, label, named, opts);
@@ -134,9 +138,14 @@ async function importContent(db: Db, content: Content, opts: IngestOptions): Pro
     if (loadedForSender(prior, opts))
       return skipped(db, baseResult(content.label, content.kind), content.sha256, prior, opts);
     const rejections = new RejectionLog(MAX_ERRORS_IN_RESULT, opts.rejectionsInMemory);
+    // What this attempt sees of rows without a dossier: the run keeps it if the file loads.
+    const watch = opts.dossierWatch?.file(content.kind, opts.dryRun === true) ?? null;
     try {
-      const r = await runLine(db, content, loadedFiness(prior), opts, started, rejections);
-      if (r.status === "loaded") opts.runContents?.set(content.sha256, content.label);
+      const r = await runLine(db, content, loadedFiness(prior), opts, started, rejections, watch);
+      if (r.status === "loaded") {
+        opts.runContents?.set(content.sha256, content.label);
+        opts.dossierWatch?.keep(content.kind, content.sha256, watch);
+      }
       return r;
     } catch (e) {
       // Two imports that met the same FINESS in opposite orders: PostgreSQL aborted this one,
@@ -169,6 +178,7 @@ async function runLine(
   opts: IngestOptions,
   started: Date,
   rejections: RejectionLog,
+  watch: FileWatch | null,
 ): Promise<IngestFileResult> {
   const def = KIND_DEFS[content.kind];
   const rows = await openRows(db, content, alreadyLoaded, opts); // 2. read: header, plan
@@ -188,7 +198,7 @@ async function runLine(
       const importId = await end.reserveId(tx);
       await createStage(tx, def); // 4. stage: temporary tables
       await prepareMerge(db, tx);
-      await stageAndMerge(db, tx, def, importId, chunks, opts); // 4–5. stage, merge
+      await stageAndMerge(db, tx, def, importId, chunks, opts, watch); // 4–5. stage, merge
       // 3. the file (its share of rejected rows), with what its reader warned about
       const result = withWarnings(
         verdict(content.label, content.kind, content.sha256, totals, rejections),
@@ -229,12 +239,13 @@ async function stageAndMerge(
   importId: number,
   chunks: AsyncGenerator<Chunk>,
   opts: IngestOptions,
+  watch: FileWatch | null,
 ): Promise<void> {
   const tLoad = performance.now();
   let merged = 0;
   // How chunks are merged: the cheapest way, until the data asks for a safer one.
   const mode: MergeMode = { repeatedKeys: false, upsert: false };
-  const spent: LoadTimes = { read: 0, usagers: 0, copy: 0, merge: 0 };
+  const spent: LoadTimes = { read: 0, usagers: 0, dossiers: 0, copy: 0, merge: 0 };
   let next = chunks.next();
   try {
     for (;;) {
@@ -253,6 +264,10 @@ async function stageAndMerge(
       t = performance.now();
       await registerChunk(tx, chunk.value);
       spent.usagers += performance.now() - t;
+      // Usagers without a dossier, and their rows' lines (person-level kinds; a dry run's dossiers).
+      t = performance.now();
+      if (watch) await watch.chunk(tx, chunk.value);
+      spent.dossiers += performance.now() - t;
       t = performance.now();
       await stageChunk(tx, def, chunk.value, merged === 0);
       spent.copy += performance.now() - t;

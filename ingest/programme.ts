@@ -9,7 +9,7 @@ import type { Db } from "../db/index.ts";
 import { type Day, todayParis } from "../domain/dates.ts";
 import { isDomainError } from "../domain/errors.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
-import { MAX_ADJUSTED_PERSONS, rejectionMessage } from "../domain/rejections.ts";
+import { MAX_ADJUSTED_PERSONS, monthFirstRefusal, rejectionMessage } from "../domain/rejections.ts";
 import { AMENAGEMENT_STATUT, resolver } from "../domain/vocabulary.ts";
 import {
   knownFiness,
@@ -103,7 +103,12 @@ async function readAll<S extends z.ZodType>(
       }
       const r = validateRow(schema, columns, index, rec.fields, rec.line);
       if (r.ok) rows.push({ line: rec.line, value: r.value });
-      else errors.push(...r.errors);
+      else {
+        // An English-locale tool's dates: the whole file is refused (exports.md §1).
+        const monthFirst = r.errors.find((e) => e.reason === "date_mois_en_premier");
+        if (monthFirst) return { refused: monthFirstRefusal(monthFirst.line, monthFirst.column) };
+        errors.push(...r.errors);
+      }
     }
   } catch (e) {
     if (isDomainError(e, "file_refused")) return { refused: e.message };

@@ -76,6 +76,8 @@ export type ReadWorkerMessage =
       csv: ArrayBuffer;
       usagers: NewUsagers;
       finess: string[];
+      /** a person-level kind's rows: line and file-local usager of each (chunks.ts `RowUsagers`) */
+      rows?: { lines: ArrayBuffer; usagers: ArrayBuffer };
     }
   | {
       t: "end";
@@ -174,7 +176,17 @@ async function sendChunks(
       return;
     }
     const bytes = new Uint8Array(chunk.csv).buffer; // a copy of its own, to transfer
-    send({ t: "chunk", csv: bytes, usagers: chunk.usagers, finess: chunk.finess }, [bytes]);
+    const r = chunk.rows;
+    if (!r) send({ t: "chunk", csv: bytes, usagers: chunk.usagers, finess: chunk.finess }, [bytes]);
+    else {
+      // (the row arrays are copies of their own already: transferred as they are)
+      const rows = { lines: r.lines.buffer as ArrayBuffer, usagers: r.usagers.buffer as ArrayBuffer };
+      send({ t: "chunk", csv: bytes, usagers: chunk.usagers, finess: chunk.finess, rows }, [
+        bytes,
+        rows.lines,
+        rows.usagers,
+      ]);
+    }
   }
   send({
     t: "end",

@@ -219,7 +219,10 @@ export async function* chunksFromWorker(
       else if (m.t === "progress") onProgress?.(m.rows);
       else if (m.t === "chunk") {
         channel.send({ t: "credit", job });
-        yield { csv: new Uint8Array(m.csv), usagers: m.usagers, finess: m.finess };
+        const chunk: Chunk = { csv: new Uint8Array(m.csv), usagers: m.usagers, finess: m.finess };
+        if (m.rows)
+          chunk.rows = { lines: new Int32Array(m.rows.lines), usagers: new Int32Array(m.rows.usagers) };
+        yield chunk;
       } else if (m.t === "end") {
         over = true;
         totals.rows = m.rows;

@@ -9,6 +9,7 @@ import type { IngestWarning } from "../domain/ingest-warnings.ts";
 import type { Chunk, FinessSpan, ReadPlan, ReadReports } from "./chunks.ts";
 import type { ContentLimits, Encoding } from "./content.ts";
 import type { CsvSource } from "./csv.ts";
+import type { DossierWatch } from "./dossier-watch.ts";
 import type { RowError } from "./fields.ts";
 import { KINDS, type Kind, type MergeMode } from "./kinds.ts";
 import type { Profile } from "./profile.ts";
@@ -129,6 +130,11 @@ export interface IngestOptions {
   warnings?: IngestWarning[];
   /** read a JSON file (TDDUI Bundle, FHIR NDJSON) in a worker thread: the API and the inbox */
   jsonInWorker?: boolean;
+  /**
+   * the run this file belongs to (a folder, the inbox's pass): its rows without a dossier are
+   * counted at the run's end (ingest/dossier-watch.ts); without one, the file is a run of its own
+   */
+  dossierWatch?: DossierWatch;
 }
 
 export type FileSource = { path: string } | { buffer: Buffer };

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { type Db, savepointDb } from "../db/index.ts";
 import { isDomainError } from "../domain/errors.ts";
 import type { IngestWarning } from "../domain/ingest-warnings.ts";
+import { inRun } from "./dossier-watch.ts";
 import { dryRunChanges, measureState, type StateOfEssms } from "./dry-run.ts";
 import { BundleRefused } from "./fhir-read.ts";
 import {
@@ -78,6 +79,8 @@ export async function ingestFhir(
   label: string,
   opts: IngestOptions,
 ): Promise<IngestFileResult[]> {
+  // A source imported alone is a run of its own (its events without a dossier counted at its end).
+  if (!opts.dossierWatch) return inRun(db, opts, (o) => ingestFhir(db, input, label, o));
   const base = { file: label, kind: null, rows: 0, loaded: 0, rejected: 0, errors: [] as RowError[] };
   let read: FhirReading;
   try {

@@ -19,6 +19,8 @@ export function spentTiming(phase: string, ms: number): void {
 export interface LoadTimes {
   read: number;
   usagers: number;
+  /** usagers without a dossier looked for (ingest/dossier-watch.ts) */
+  dossiers: number;
   copy: number;
   merge: number;
 }
@@ -32,6 +34,7 @@ export function reportLoadTimes(
   timing(`lecture, validation, COPY et fusion (${chunks} lots)`, since);
   spentTiming("  dont attente de la lecture", spent.read);
   spentTiming("  dont clés usagers", spent.usagers);
+  spentTiming("  dont usagers sans dossier", spent.dossiers);
   spentTiming("  dont COPY", spent.copy);
   spentTiming(
     `  dont fusion (${mode.upsert ? "upsert" : "insert"}${mode.repeatedKeys ? ", distinct on" : ""})`,

@@ -16,6 +16,7 @@ import cron from "node-cron";
 import type { Db } from "../db/index.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { warningMessage } from "../domain/ingest-warnings.ts";
+import { DossierWatch, endRun } from "./dossier-watch.ts";
 import { type RowError, rowErrorPlace } from "./fields.ts";
 import {
   ingestItem,
@@ -129,11 +130,16 @@ function explain(r: IngestFileResult, at: Date): string {
   return `${[...head, ...(lines.length ? ["", "Lignes en erreur :", ...lines] : [])].join("\n")}\n`;
 }
 
+/** Where a moved file's note goes: beside it, `NAME.rejets.txt` or `NAME.erreur.txt`. */
+function notePath(dest: string, noteExt: string): string {
+  return `${dest.slice(0, dest.length - extname(dest).length)}${noteExt}`;
+}
+
 function moveWithNote(path: string, dir: string, note: string | null, noteExt: string): string {
   mkdirSync(dir, { recursive: true });
   const dest = freePath(dir, basename(path));
   renameSync(path, dest);
-  if (note !== null) writeFileSync(`${dest.slice(0, dest.length - extname(dest).length)}${noteExt}`, note);
+  if (note !== null) writeFileSync(notePath(dest, noteExt), note);
   return dest;
 }
 
@@ -142,20 +148,33 @@ function filesOf(item: PlannedItem): PlannedFile[] {
   return "ndjson" in item ? item.ndjson : [item];
 }
 
-async function processFile(db: Db, item: PlannedItem, opts: WorkerOptions): Promise<WorkerFile> {
+/** An item of the pass once imported and moved: its parts' results, and where its note goes. */
+interface Processed {
+  file: WorkerFile;
+  parts: IngestFileResult[];
+  at: Date;
+  /** the note beside the moved file (written or not yet) */
+  note: string;
+}
+
+async function processFile(
+  db: Db,
+  item: PlannedItem,
+  opts: WorkerOptions,
+  watch: DossierWatch,
+): Promise<WorkerFile | Processed> {
   const label = item.label;
-  let r: IngestFileResult;
+  let parts: IngestFileResult[];
   try {
-    r = combineResults(
-      label,
-      await ingestItem(db, item, {
-        secret: opts.secret,
-        profile: opts.profile ?? null,
-        source: "worker",
-        // JSON is read by worker threads: the server in this process keeps answering.
-        jsonInWorker: true,
-      }),
-    );
+    parts = await ingestItem(db, item, {
+      secret: opts.secret,
+      profile: opts.profile ?? null,
+      source: "worker",
+      // JSON is read by worker threads: the server in this process keeps answering.
+      jsonInWorker: true,
+      // One pass is one run: rows without a dossier are counted once every file is in.
+      dossierWatch: watch,
+    });
   } catch (e) {
     // Database or disk trouble: the file stays in the inbox for the next run.
     return {
@@ -169,15 +188,14 @@ async function processFile(db: Db, item: PlannedItem, opts: WorkerOptions): Prom
       message: `échec technique, fichier laissé dans la boîte de dépôt : ${isDomainError(e) ? e.message : "détail dans le journal du serveur"}`,
     };
   }
+  const r = combineResults(label, parts);
   const now = new Date(opts.now?.() ?? Date.now());
   const refused = r.status === "refused";
   const note = refused || r.rejected > 0 || r.warnings?.length ? explain(r, now) : null;
   const dir = join(opts.inboxDir, refused ? REFUSED : PROCESSED);
-  const moved = filesOf(item).map((f, i) =>
-    moveWithNote(f.path, dir, i === 0 ? note : null, refused ? ".erreur.txt" : ".rejets.txt"),
-  );
-  const warned = (r.warnings ?? []).map(warningMessage);
-  return {
+  const noteExt = refused ? ".erreur.txt" : ".rejets.txt";
+  const moved = filesOf(item).map((f, i) => moveWithNote(f.path, dir, i === 0 ? note : null, noteExt));
+  const file: WorkerFile = {
     file: label,
     status: r.status,
     moved_to: relative(opts.inboxDir, moved[0] as string)
@@ -186,8 +204,35 @@ async function processFile(db: Db, item: PlannedItem, opts: WorkerOptions): Prom
     rows: r.rows,
     loaded: r.loaded,
     rejected: r.rejected,
-    ...(r.message || warned.length ? { message: [r.message, ...warned].filter(Boolean).join(" ; ") } : {}),
+    ...withMessage(r),
   };
+  return { file, parts, at: now, note: notePath(moved[0] as string, noteExt) };
+}
+
+/** A file's message in the pass's record: its own, then its warnings'. */
+function withMessage(r: IngestFileResult): { message?: string } {
+  const warned = (r.warnings ?? []).map(warningMessage);
+  return r.message || warned.length ? { message: [r.message, ...warned].filter(Boolean).join(" ; ") } : {};
+}
+
+/**
+ * The pass's end: the rows without a dossier of its files counted (ingest/dossier-watch.ts), each
+ * file concerned getting its warnings in its record, its note (`NAME.rejets.txt`, written again
+ * whole) and the pass's summary.
+ */
+async function endPass(db: Db, watch: DossierWatch, processed: readonly Processed[]): Promise<void> {
+  const flat = processed.flatMap((p) => p.parts);
+  const ended = await endRun(db, watch, flat);
+  let at = 0;
+  for (const p of processed) {
+    const parts = ended.slice(at, at + p.parts.length);
+    const before = p.parts;
+    at += before.length;
+    if (parts.every((x, i) => x === before[i])) continue;
+    const r = combineResults(p.file.file, parts);
+    writeFileSync(p.note, explain(r, p.at));
+    Object.assign(p.file, withMessage(r));
+  }
 }
 
 /** One scan of the inbox. Returns `busy` without touching anything when another worker scans. */
@@ -201,6 +246,8 @@ export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerR
       .executeTakeFirst();
     const runId = run?.run_id ?? null;
     const files: WorkerFile[] = [];
+    const processed: Processed[] = [];
+    const watch = new DossierWatch(opts.secret);
     const minAge = opts.minAgeMs ?? DEFAULT_MIN_AGE_MS;
     const now = opts.now?.() ?? Date.now();
     let message: string | undefined;
@@ -232,8 +279,11 @@ export async function runInboxOnce(db: Db, opts: WorkerOptions): Promise<WorkerR
           });
           continue;
         }
-        files.push(await processFile(db, item, opts));
+        const done = await processFile(db, item, opts, watch);
+        if ("parts" in done) processed.push(done);
+        files.push("parts" in done ? done.file : done);
       }
+      await endPass(db, watch, processed);
     } catch (e) {
       // Stored in worker_run and shown: our French message, or the system's error by its code.
       message = isDomainError(e)

@@ -56,6 +56,17 @@ export async function finishImportRecord(
 }
 
 /**
+ * A loaded import's message, once its run is over: the warnings counted at the end of the run
+ * (rows without a dossier, ingest/dossier-watch.ts) join those its transaction recorded.
+ */
+export async function saveImportMessage(q: Queryable, importId: number, message: string): Promise<void> {
+  await q.query("update import set message = $2 where import_id = $1 and status = 'loaded'", [
+    importId,
+    message,
+  ]);
+}
+
+/**
  * Records left `running` by a process that stopped mid-import: their transaction rolled back
  * (nothing was loaded). On the embedded database one process owns the data, so all of them; on
  * PostgreSQL, those older than `staleAfterHours` (another server may be importing right now).

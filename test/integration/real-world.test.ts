@@ -69,6 +69,49 @@ describeOnBackends("files as real tools write them", {}, () => {
     ]);
   });
 
+  it("reads usager ids that drifted across files: invisible ends removed, a control character rejected, rows without a dossier counted with their zeros", async ({
+    db,
+  }) => {
+    await resetFacts(db);
+    const dir = "usager-id-drift-across-files";
+    expect((await importReferential(db, at(dir, "referentiel.csv"))).status).toBe("loaded");
+    // The agenda comes first (byte order), before the dossiers it refers to: counted at the run's end.
+    const files = await ingestPaths(db, [at(dir, "exports")], { secret: SECRET, importDay: "2025-08-01" });
+    expect(files.map((f) => [f.file, f.status, f.loaded, f.rejected])).toEqual([
+      ["agenda.csv", "loaded", 4, 1],
+      ["dossiers.csv", "loaded", 5, 0],
+    ]);
+    const [agenda, dossiers] = files;
+    // `\x1F000460`, line 5: a control character, rejected; never its value.
+    expect(agenda?.errors).toEqual([
+      expect.objectContaining({ line: 5, column: "usager_id", reason: "caractere_invisible_identifiant" }),
+    ]);
+    // `457` (line 2) and `458` (line 3): loaded, no dossier, both a dossier but for leading zeros.
+    expect(agenda?.warnings).toEqual([
+      { kind: "sans_dossier", count: 2, lines: [2, 3] },
+      { kind: "zeros_de_tete", count: 2, lines: [2, 3] },
+    ]);
+    expect(dossiers?.warnings).toBeUndefined();
+    expect(JSON.stringify(files.map((f) => [f.message, f.errors, f.warnings]))).not.toMatch(/45[7-9]|46[01]/);
+    const [record] = await db.query<{ message: string }>(
+      "select message from import where file_name = 'agenda.csv'",
+    );
+    expect(record?.message).toMatch(/^2 lignes dont l'usager n'a aucun dossier .*lignes 2 et 3/);
+    expect(record?.message).not.toMatch(/45[7-9]|46[01]/);
+    // `000459` + a zero-width space is `000459`: agenda 2/5 (000459 and 000461) at 2025-07-01.
+    const e = (await computeReport(db, "2025-07-01", "T1")).essms.find((x) => x.finess === "340000017");
+    expect(e?.file_active.value).toBe(5);
+    expect(e?.indicators.agenda).toMatchObject({ numerator: 2, denominator: 5 });
+    // A dry run of the same folder on an empty base says the same.
+    await resetFacts(db);
+    const dry = await ingestPaths(db, [at(dir, "exports")], {
+      secret: SECRET,
+      importDay: "2025-08-01",
+      dryRun: true,
+    });
+    expect(dry[0]?.warnings).toEqual(agenda?.warnings);
+  });
+
   it("loads the FINESS extract in Latin-1 and its UTF-8 copy with the same French names", async ({ db }) => {
     await resetFacts(db);
     expect((await importReferential(db, at("finess-extract", "referentiel.csv"))).status).toBe("loaded");
