@@ -40,6 +40,7 @@ import {
 } from "./registry.ts";
 import { RESOURCES } from "./routes/index.ts";
 import { sessionCookie } from "./session.ts";
+import { mountUnsubscribe } from "./unsubscribe.ts";
 
 export type { AppDeps, Env } from "./registry.ts";
 export { BUSY_WAIT_MS } from "./registry.ts";
@@ -224,6 +225,9 @@ export function createApp(given: AppDeps) {
     for (const r of routes) mount(resource, deps, r, computing);
     app.route("/api", resource);
   }
+
+  // The mails' one-click unsubscribe, outside /api and without a session (api.md, RFC 8058).
+  mountUnsubscribe(app, deps);
 
   // The built dashboard (npm run build); every other path is the single-page app.
   const dashboard = deps.dashboardDir ?? DASHBOARD_DIR;

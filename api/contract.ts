@@ -81,6 +81,36 @@ export const CONTRACTS = {
     tag: "identité",
     response: S.me,
   }),
+  notifications: contract("notifications", {
+    summary: "mes notifications, les plus récentes d'abord (100 au plus), et combien sont non lues",
+    tag: "notifications",
+    response: S.notifications,
+  }),
+  notificationRead: contract("notificationRead", {
+    summary: "marque une de mes notifications comme lue",
+    tag: "notifications",
+    params: z.object({ id: S.positiveId }),
+    response: z.null(),
+    status: 204,
+  }),
+  preferences: contract("preferences", {
+    summary:
+      "mes préférences de courriel, par type de notification : aussitôt, résumé du jour, résumé de la semaine ou pas de courriel",
+    tag: "notifications",
+    response: S.preferences,
+  }),
+  setPreferences: contract("setPreferences", {
+    summary: "change mes préférences de courriel (les types absents gardent la leur)",
+    tag: "notifications",
+    body: S.preferencesInput,
+    response: S.preferences,
+  }),
+  outbox: contract("outbox", {
+    summary: "la file des courriels (administrateur) : en attente, envoyés, abandonnés avec leur motif",
+    tag: "notifications",
+    roles: ["admin"],
+    response: S.outbox,
+  }),
   grappes: contract("grappes", {
     expensive: true,
     summary:

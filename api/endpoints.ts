@@ -13,6 +13,11 @@ export const ENDPOINTS = {
   // grappes
   grappes: { method: "get", path: "/api/grappes" },
   grappe: { method: "get", path: "/api/grappes/{grappe_id}" },
+  notifications: { method: "get", path: "/api/notifications" },
+  notificationRead: { method: "post", path: "/api/notifications/{id}/read" },
+  preferences: { method: "get", path: "/api/me/preferences" },
+  setPreferences: { method: "put", path: "/api/me/preferences" },
+  outbox: { method: "get", path: "/api/notifications/outbox" },
   committee: { method: "get", path: "/api/grappes/{grappe_id}/comite" },
   committeePdf: { method: "get", path: "/api/grappes/{grappe_id}/comite.pdf" },
   // exports

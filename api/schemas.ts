@@ -5,6 +5,7 @@ import { PATH_ACTIONS, type PathAction } from "../domain/coupled-path.ts";
 import { isDay } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
 import { INGEST_WARNING_KINDS } from "../domain/ingest-warnings.ts";
+import { MAIL_MODES, NOTIFICATION_KINDS } from "../domain/notifications.ts";
 import { ROLES } from "../domain/roles.ts";
 import { ACTION_STATUS, AMENAGEMENT_ETAT, IMPORT_STATUS, PIECE_MEDIA_TYPE } from "../domain/vocabulary.ts";
 
@@ -723,4 +724,49 @@ export const committee = z.object({
       caveats: z.string().nullable(),
     })
     .nullable(),
+});
+
+const notificationKind = z.enum(NOTIFICATION_KINDS);
+const mailMode = z.enum(MAIL_MODES, { message: `mode attendu : ${MAIL_MODES.join(", ")}` });
+
+/** The bell's list (api.md): newest first, the user's own, and how many are unread. */
+export const notifications = z.object({
+  notifications: z.array(
+    z.object({
+      id: z.number().int(),
+      kind: notificationKind,
+      created_at: z.string(),
+      read: z.boolean(),
+      title: z.string(),
+      link: z.string(),
+    }),
+  ),
+  unread: z.number().int(),
+});
+
+/** A person's mail preferences: each kind's mode (api.md). */
+export const preferences = z.object(
+  Object.fromEntries(NOTIFICATION_KINDS.map((k) => [k, mailMode])) as Record<
+    (typeof NOTIFICATION_KINDS)[number],
+    typeof mailMode
+  >,
+);
+export const preferencesInput = preferences.partial().strict();
+
+/** The outbox as the admin sees it. */
+export const outbox = z.object({
+  pending: z.number().int(),
+  sent: z.number().int(),
+  failed: z.number().int(),
+  troubled: z.array(
+    z.object({
+      mail_id: z.number().int(),
+      to_address: z.string(),
+      subject: z.string(),
+      state: z.string(),
+      attempts: z.number().int(),
+      last_error: z.string().nullable(),
+      next_attempt_at: z.string(),
+    }),
+  ),
 });

@@ -29,13 +29,26 @@ import type { IngestFileResult } from "../ingest/result.ts";
 import { removeProcessTempDir, sweepDeadTempDirs } from "../ingest/temp.ts";
 import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
 import { addUser, createToken, revokeToken, setDisabled } from "../services/accounts.ts";
+import { type MailSettings, notifyOnce, startNotifier } from "../services/notifications.ts";
 import { freezeReport } from "../services/snapshots.ts";
 import { listUsers, type Role } from "../sql/identity.ts";
 import { failInterruptedImports } from "../sql/imports.ts";
+import { outboxStatus } from "../sql/notifications.ts";
 import { computeReport } from "../sql/queries.ts";
 import { essmsByFiness, essmsNames } from "../sql/resources.ts";
 import { readSnapshot } from "../sql/snapshots.ts";
 import { worklistDocument } from "../sql/worklist.ts";
+
+/** How mails leave, from the configuration; null without SMTP_URL (in-app notifications only). */
+function mailSettings(config: Config, secret: string, port: number): MailSettings | null {
+  if (!config.smtpUrl) return null;
+  return {
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+    publicUrl: config.publicUrl ?? `http://localhost:${port}`,
+    secret,
+  };
+}
 
 /** Bad usage of the command line (exit status 2). */
 export function usageError(message: string): DomainError {
@@ -199,8 +212,26 @@ export const commands: Record<string, Command> = {
       err(
         `Import planifié : boîte de dépôt ${config.inboxDir}, « ${config.ingestCron} » (prochain passage ${parisTime(worker.nextRun())})`,
       );
+      const mail = mailSettings(config, secret, server.port);
+      err(
+        mail
+          ? `Courriels : envoyés par ${new URL(config.smtpUrl as string).host}, liens vers ${mail.publicUrl} (toutes les ${config.notifyIntervalMs / 1000} s ; résumés à 8 h, heure de Paris)`
+          : "Courriels désactivés (SMTP_URL absent) : notifications dans l'application seulement.",
+      );
+      const notifier = startNotifier(
+        db,
+        { intervalMs: config.notifyIntervalMs, staleDays: config.staleDays, mail },
+        (t) => {
+          if ("error" in t) err(`Notifications : échec du passage (${t.error}) ; nouvel essai au prochain.`);
+          else if (t.failed > 0)
+            err(
+              `Notifications : ${t.failed} courriel(s) non accepté(s) par le serveur SMTP, nouvel essai plus tard.`,
+            );
+        },
+      );
       const stop = async () => {
         err("Arrêt demandé : les imports en cours ont jusqu'à leur délai pour finir (SHUTDOWN_TIMEOUT_S)…");
+        await notifier.stop();
         await worker.stop();
         const imports = await server.close(config.shutdownTimeoutMs);
         if (imports.cancelled > 0)
@@ -470,6 +501,46 @@ export const commands: Record<string, Command> = {
         return 1;
       }
       out(values, { token_id: id, revoked: true }, `Jeton n° ${id} révoqué`);
+      return 0;
+    },
+  },
+  "notifications send": {
+    summary:
+      "évalue la journée, compose et envoie les courriels dus (SMTP_URL) ; --once : un seul passage (pour cron et les tests)",
+    options: { ...json, once: { type: "boolean" } },
+    async run(values, _positionals, config) {
+      if (!values.once)
+        throw usageError(
+          "--once obligatoire (le serveur envoie de lui-même toutes les NOTIFY_INTERVAL_S secondes)",
+        );
+      const secret = resolveSecret(config);
+      const mail = mailSettings(config, secret, config.port);
+      if (!mail) err("SMTP_URL absent : notifications évaluées, aucun courriel envoyé.");
+      const t = await withDb(config, (db) => notifyOnce(db, { staleDays: config.staleDays, mail }));
+      out(
+        values,
+        t,
+        `${t.notifications} notification(s) nouvelle(s), ${t.queued} courriel(s) composé(s), ${t.sent} envoyé(s), ${t.failed} non accepté(s) (nouvel essai plus tard)`,
+      );
+      return t.failed > 0 ? 1 : 0;
+    },
+  },
+  "notifications status": {
+    summary: "l'état de la file des courriels : en attente, envoyés, abandonnés (avec leur motif)",
+    options: { ...json },
+    async run(values, _positionals, config) {
+      const st = await withDb(config, (db) => outboxStatus(db));
+      out(
+        values,
+        st,
+        [
+          `Courriels : ${st.pending} en attente, ${st.sent} envoyé(s), ${st.failed} abandonné(s)`,
+          ...st.troubled.map(
+            (m) =>
+              `  n° ${m.mail_id} à ${m.to_address} : ${m.state === "failed" ? "abandonné" : "nouvel essai"} après ${m.attempts} essai(s) — ${m.last_error ?? "?"}`,
+          ),
+        ].join("\n"),
+      );
       return 0;
     },
   },

@@ -84,6 +84,18 @@ const schema = z
         .regex(/^https?:\/\/[^/\s]+(\/.*)?$/, "adresse http(s)://… attendue (l'adresse publique du service)")
         .optional(),
     ),
+    SMTP_URL: optionalText.pipe(
+      z
+        .string()
+        .regex(/^smtps?:\/\/[^\s]+$/, "adresse smtp://… ou smtps://… attendue")
+        .optional(),
+    ),
+    MAIL_FROM: z
+      .string()
+      .trim()
+      .min(3, "adresse d'expéditeur attendue")
+      .default("Cibles d'usage <ne-pas-repondre@cibles-usage.invalid>"),
+    NOTIFY_INTERVAL_S: integer(5, 86_400).default(60),
     CIBLES_TIMINGS: flag("0"),
     CIBLES_PROGRESS: flag("0"),
     CIBLES_DEBUG: flag("0"),
@@ -133,6 +145,12 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** the address users reach the service at (links in mails, cookie's Secure flag, sign-in) */
   publicUrl: string | undefined;
+  /** SMTP_URL: where mails leave; undefined: notifications in the application only */
+  smtpUrl: string | undefined;
+  /** the mails' sender (MAIL_FROM) */
+  mailFrom: string;
+  /** how often the server evaluates, composes and sends (ms) */
+  notifyIntervalMs: number;
   /** who runs the command line (the system's USER or LOGNAME; null when neither): the audit log's `cli:…` actor */
   operator: string | null;
 }
@@ -174,6 +192,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConcurrentPerUser: c.MAX_CONCURRENT_PER_USER,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_S * 1000,
     publicUrl: c.PUBLIC_URL?.replace(/\/+$/, ""),
+    smtpUrl: c.SMTP_URL,
+    mailFrom: c.MAIL_FROM,
+    notifyIntervalMs: c.NOTIFY_INTERVAL_S * 1000,
     operator: env.USER || env.LOGNAME || null,
   };
 }

@@ -282,4 +282,46 @@ export interface Database {
     updated_at: Generated<Date>;
     worklist: JSONColumnType<object | null, string | null, string | null>;
   };
+  notification: {
+    notification_id: Generated<number>;
+    user_id: number;
+    kind: string;
+    event_key: string;
+    grappe_id: string | null;
+    title: string;
+    link: string;
+    created_at: Generated<Date>;
+    read_at: Timestamp | null;
+    mail_state: Generated<"pending" | "mailed" | "skipped">;
+    mail_id: number | null;
+  };
+  notification_preference: { user_id: number; kind: string; mode: "immediate" | "daily" | "weekly" | "off" };
+  mail_outbox: {
+    mail_id: Generated<number>;
+    user_id: number;
+    message_id: string;
+    to_address: string;
+    subject: string;
+    text_body: string;
+    html_body: string;
+    unsubscribe_url: string;
+    state: Generated<"pending" | "sent" | "failed">;
+    attempts: Generated<number>;
+    next_attempt_at: Generated<Date>;
+    leased_until: Timestamp | null;
+    last_error: string | null;
+    created_at: Generated<Date>;
+    sent_at: Timestamp | null;
+  };
+  notification_evaluation: {
+    grappe_id: string;
+    day: Day;
+    cells: JSONColumnType<Record<string, EvaluatedCell>, string, string>;
+  };
+}
+
+/** One ESSMS × indicator of a grappe's daily evaluation (issue 31). */
+export interface EvaluatedCell {
+  rate: number | null;
+  met: boolean;
 }

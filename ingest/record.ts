@@ -20,6 +20,7 @@ import {
   saveImportRecord,
   saveRejections,
 } from "../sql/imports.ts";
+import { importNotice } from "../sql/notices.ts";
 import type { FinessSpan } from "./chunks.ts";
 import { sqlState } from "./db-errors.ts";
 import type { RejectionLog } from "./rejections.ts";
@@ -225,6 +226,13 @@ async function recordImport(
     for await (const batch of rejections?.batches(REJECTIONS_PER_INSERT) ?? [])
       await saveRejections(q, importId, batch);
     if (opts.audit) await auditImport(q, opts.audit, importId, r);
+    // Refused, or rows rejected: its uploader (or the grappes' teams) told, in this transaction.
+    await importNotice(
+      q,
+      importId,
+      { status: r.status, kind: r.kind ?? null, rows: r.rows, rejected: r.rejected },
+      { source: opts.source ?? "cli", actor: opts.actor ?? null, finess: perFiness.map(([f]) => f) },
+    );
     return importId;
   };
   if (tx) return write(tx);

@@ -21,6 +21,7 @@ import {
   updateProposalTerms,
 } from "../sql/adjustments.ts";
 import { audit } from "../sql/audit.ts";
+import { adjustmentNotice } from "../sql/notices.ts";
 import { countPieces, getPiece, grappeProofBytes, insertPiece, type Piece } from "../sql/pieces.ts";
 import { lockGrappe } from "../sql/snapshots.ts";
 
@@ -45,6 +46,8 @@ export async function proposeAdjustment(db: Db, p: Proposal, actor: string): Pro
       null,
       p,
     );
+    // The ARS of the region has a proposal to decide (issue 31).
+    await adjustmentNotice(tx, adjustmentId, "propose", actor);
     return adjustmentId;
   });
   return (await getAdjustment(db, id)) as Adjustment;
@@ -80,6 +83,7 @@ export async function decideAdjustment(db: Db, id: number, d: Decision, actor: s
       { statut: a.statut },
       { statut: d.decision, comment: d.comment },
     );
+    await adjustmentNotice(tx, id, d.decision, actor);
   });
   return (await getAdjustment(db, id)) as Adjustment;
 }
@@ -116,6 +120,7 @@ export async function withdrawAdjustment(
         comment,
       },
     );
+    await adjustmentNotice(tx, id, "RETIRE", actor);
   });
   return (await getAdjustment(db, id)) as Adjustment;
 }

@@ -16,6 +16,7 @@ import {
 } from "../domain/solde.ts";
 import { audit } from "../sql/audit.ts";
 import { importSpans } from "../sql/completeness.ts";
+import { soldeNotice } from "../sql/notices.ts";
 import { computeReport } from "../sql/queries.ts";
 import { essmsOfGrappe, grappeSoldeDecisions, grappesByIds } from "../sql/resources.ts";
 import {
@@ -136,6 +137,15 @@ export async function decideSolde(
       grappeId,
       inForce ? { decision_id: inForce.decision_id, eligible: inForce.eligible } : null,
       { snapshot_id: snapshot.snapshot_id, computed_eligible: computed, ...caveats, ...decision },
+    );
+    // The grappe's team is told, in this transaction (issue 31).
+    await soldeNotice(
+      tx,
+      grappeId,
+      decisionId,
+      decision.eligible,
+      decision.replaces_decision_id !== null,
+      actor,
     );
     return decisionId;
   });

@@ -11,6 +11,7 @@ import { EXPORTS } from "./exports.ts";
 import { GRAPPES } from "./grappes.ts";
 import { IDENTITY } from "./identity.ts";
 import { IMPORTS } from "./imports.ts";
+import { NOTIFICATIONS } from "./notifications.ts";
 import { SNAPSHOTS } from "./snapshots.ts";
 
 export const RESOURCES: Record<string, RouteDef[]> = {
@@ -22,6 +23,7 @@ export const RESOURCES: Record<string, RouteDef[]> = {
   adjustments: ADJUSTMENTS,
   actions: CORRECTIVE_ACTIONS,
   imports: IMPORTS,
+  notifications: NOTIFICATIONS,
 };
 
 /** Every route, in declaration order (OpenAPI, authorization matrix). */
