@@ -120,10 +120,23 @@ describe("authorization matrix", () => {
     return r?.import_id as number;
   };
 
+  /** A notification of the caller (`mine`) or of someone else (`other`), fresh each time. */
+  let notices = 0;
+  const notificationOf = async (who: Who, whose: "mine" | "other") => {
+    const owner = whose === "mine" && who !== "anonymous" ? who : who === "admin" ? "ars" : "admin";
+    const [r] = await db.query<{ id: number }>(
+      `insert into notification (user_id, kind, event_key, grappe_id, title, link)
+       select user_id, 'solde_decide', $2, null, 'décision de test', '#/' from app_user where email = $1
+       returning notification_id::int as id`,
+      [USERS[owner]?.email, `test:${notices++}`],
+    );
+    return r?.id as number;
+  };
+
   /** For each route: how to call it on an in-scope and on a foreign resource, and what to expect. */
   const MATRIX: Record<
     string,
-    { own: () => Promise<Req> | Req; foreign: () => Promise<Req> | Req; expect: Expect }
+    { own: (who: Who) => Promise<Req> | Req; foreign: (who: Who) => Promise<Req> | Req; expect: Expect }
   > = {
     "DELETE /session": {
       own: () => ({ method: "DELETE", path: "/api/session" }),
@@ -140,6 +153,50 @@ describe("authorization matrix", () => {
       own: () => ({ method: "GET", path: "/api/me" }),
       foreign: () => ({ method: "GET", path: "/api/me" }),
       expect: list,
+    },
+    "GET /notifications": {
+      own: () => ({ method: "GET", path: "/api/notifications" }),
+      foreign: () => ({ method: "GET", path: "/api/notifications" }),
+      expect: list,
+    },
+    "POST /notifications/:id/read": {
+      // Each person's own notification; another person's answers 404 like an unknown one.
+      own: async (who) => ({
+        method: "POST",
+        path: `/api/notifications/${await notificationOf(who, "mine")}/read`,
+      }),
+      foreign: async (who) => ({
+        method: "POST",
+        path: `/api/notifications/${await notificationOf(who, "other")}/read`,
+      }),
+      expect: {
+        admin: [204, 404],
+        ars: [204, 404],
+        chef_projet: [204, 404],
+        amoa: [204, 404],
+        anonymous: [401, 401],
+      },
+    },
+    "GET /me/preferences": {
+      own: () => ({ method: "GET", path: "/api/me/preferences" }),
+      foreign: () => ({ method: "GET", path: "/api/me/preferences" }),
+      expect: list,
+    },
+    "PUT /me/preferences": {
+      own: () => ({ method: "PUT", path: "/api/me/preferences", body: { cible_perdue: "weekly" } }),
+      foreign: () => ({ method: "PUT", path: "/api/me/preferences", body: { cible_perdue: "off" } }),
+      expect: list,
+    },
+    "GET /notifications/outbox": {
+      own: () => ({ method: "GET", path: "/api/notifications/outbox" }),
+      foreign: () => ({ method: "GET", path: "/api/notifications/outbox" }),
+      expect: {
+        admin: [200, 200],
+        ars: [403, 403],
+        chef_projet: [403, 403],
+        amoa: [403, 403],
+        anonymous: [401, 401],
+      },
     },
     "GET /grappes": {
       own: () => ({ method: "GET", path: "/api/grappes" }),
@@ -447,7 +504,7 @@ describe("authorization matrix", () => {
     for (const who of WHO) {
       it(`${key} — ${who}: in scope ${c.expect[who][0]}, foreign scope ${c.expect[who][1]}`, async () => {
         for (const [i, side] of (["own", "foreign"] as const).entries()) {
-          const res = await call(who, await c[side]());
+          const res = await call(who, await c[side](who));
           const expected = c.expect[who][i] as number;
           expect(res.status, `${side}: ${await res.clone().text()}`).toBe(expected);
           if (expected >= 400) {

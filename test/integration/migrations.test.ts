@@ -27,6 +27,7 @@ const LANDED: Record<string, string> = {
   "0015_piece_original.sql": "ee9f50c18dec314d54332ededa1e42e45f82cb141fa3a1aba339cf2d38e57d1d",
   "0016_token_expiry.sql": "42fba7c46aff4b886a609b271a8365d88cbd7069ea622e0fd3c0b5d86a51b916",
   "0017_desk.sql": "649a87fe53e3a5ecef285cae2331301bfa943394b0979bf0ff5d392a8e48aae8",
+  "0018_notifications.sql": "e55f81694154feeb0a0ba6cf5c6684aa42a3620be4fca9c1736ad9cca95fa361",
 };
 
 describe("migrations", () => {

@@ -7,6 +7,7 @@ import { describe, expect } from "vitest";
 import * as S from "../../api/schemas.ts";
 import type { Db } from "../../db/index.ts";
 import { INDICATOR_IDS } from "../../domain/indicators.ts";
+import { MAIL_MODES, NOTIFICATION_KINDS } from "../../domain/notifications.ts";
 import { ROLES } from "../../domain/roles.ts";
 import {
   ACTION_STATUS,
@@ -40,6 +41,11 @@ const DECLARED: Record<string, readonly string[]> = {
   "app_user.role": ROLES,
   "corrective_action.status": ACTION_STATUS.values,
   "amenagement_piece.media_type": PIECE_MEDIA_TYPE.values,
+  "notification.kind": NOTIFICATION_KINDS,
+  "notification.mail_state": ["pending", "mailed", "skipped"],
+  "notification_preference.kind": NOTIFICATION_KINDS,
+  "notification_preference.mode": MAIL_MODES,
+  "mail_outbox.state": ["pending", "sent", "failed"],
 };
 
 /** Every `check (column in (…))` constraint: `table.column` → its values. */
