@@ -14,6 +14,7 @@ import { grappePage } from "./pages/grappe.ts";
 import { grappesPage } from "./pages/grappes.ts";
 import { importsPage } from "./pages/imports.ts";
 import { loginPage } from "./pages/login.ts";
+import { notificationsPage } from "./pages/notifications.ts";
 import { worklistPage } from "./pages/worklist.ts";
 
 export interface Page {
@@ -31,6 +32,7 @@ const ROUTES = new Map<string, Page>([
   ["imports", importsPage],
   ["dossiers", worklistPage],
   ["lexique", glossaryPage],
+  ["notifications", notificationsPage],
 ]);
 
 let me: Me | null = null;
@@ -42,9 +44,43 @@ async function logout(): Promise<void> {
   location.hash = "#/connexion";
 }
 
-/** Who is signed in, and « Se déconnecter »: in the header's tools, and in the menu on a phone. */
+/** The bell's links (header and phone menu): « Notifications » and the unread count. */
+const bells: HTMLAnchorElement[] = [];
+let unread: number | null = null;
+
+function showUnread(): void {
+  for (const b of bells) {
+    const badge = b.querySelector(".cu-non-lues") as HTMLElement;
+    badge.textContent = unread ? String(unread) : "";
+    badge.hidden = !unread;
+    b.setAttribute(
+      "aria-label",
+      unread
+        ? `Notifications : ${unread} non ${unread > 1 ? "lues" : "lue"}`
+        : "Notifications : aucune non lue",
+    );
+  }
+}
+window.addEventListener("cibles:non-lues", (e) => {
+  unread = (e as CustomEvent<number>).detail;
+  showUnread();
+});
+
+function bell(): HTMLAnchorElement {
+  const a = h(
+    "a",
+    { class: "fr-btn fr-icon-notification-3-line fr-btn--icon-left", href: "#/notifications" },
+    "Notifications",
+    h("span", { class: "fr-badge fr-badge--sm fr-badge--info fr-ml-1w cu-non-lues", hidden: true }),
+  ) as HTMLAnchorElement;
+  bells.push(a);
+  return a;
+}
+
+/** Who is signed in, the bell and « Se déconnecter »: in the header's tools, and in the menu on a phone. */
 function tools(who: Me): HTMLElement[] {
   return [
+    h("li", {}, bell()),
     h(
       "li",
       {},
@@ -88,8 +124,18 @@ function nav(current: string): void {
       ),
     ),
   );
+  bells.length = 0;
   mount(headerTools, tools(me));
   mount(menuTools, h("ul", { class: "fr-btns-group" }, tools(me)));
+  showUnread();
+  // The count, read again on each page (a notification may have come meanwhile).
+  void api
+    .notifications()
+    .then((n) => {
+      unread = n.unread;
+      showUnread();
+    })
+    .catch(() => {});
 }
 
 /** A route of the dashboard that one may come back to after signing in (never the login page). */

@@ -14,6 +14,7 @@ import { createApp } from "../../api/app.ts";
 import type { Db } from "../../db/index.ts";
 import { addDays, todayParis } from "../../domain/dates.ts";
 import { DEMO_USERS, seedDemo } from "../../fixtures/seed.ts";
+import { decideAdjustment, proposeAdjustment } from "../../services/adjustments.ts";
 import { freshDb, ROOT, SECRET, tempDir } from "../support/helpers.ts";
 import { readPdf } from "../support/pdf.ts";
 
@@ -262,6 +263,64 @@ describe("the ARS's desk and the team's week in Chromium", () => {
       expect(res.status()).toBe(200);
       expect(res.headers()["content-type"]).toBe("application/pdf");
       expect((await readPdf(await res.body())).pages).toBe(1);
+      await page.close();
+    },
+  );
+
+  it.each([
+    ["1440 px", DESKTOP],
+    ["390 px", PHONE],
+  ] as const)(
+    "rings the chef de projet's bell when the ARS decides, lists it, marks it read and keeps the mail preferences (%s)",
+    async (_, viewport) => {
+      const amoa = user("amoa").email;
+      const a = await proposeAdjustment(
+        db,
+        {
+          finess: "340001148",
+          indicateur: "dmp",
+          nombre: 1,
+          categorie: "anonymat",
+          justification: "personne accueillie sous anonymat",
+          date_debut: todayParis(),
+          date_fin: todayParis(),
+        },
+        amoa,
+      );
+      await decideAdjustment(
+        db,
+        a.amenagement_id,
+        { decision: "REFUSE", comment: "pièce manquante" },
+        user("ars").email,
+      );
+      const page = await login("chef_projet", viewport);
+      if (viewport === PHONE) await page.click("#bouton-menu");
+      const bell =
+        viewport === PHONE ? "#outils-menu a[href='#/notifications']" : "#outils a[href='#/notifications']";
+      await expect
+        .poll(() => page.getAttribute(bell, "aria-label"))
+        .toMatch(/^Notifications : \d+ non lues?$/);
+      const before = Number(/(\d+)/.exec((await page.getAttribute(bell, "aria-label")) ?? "")?.[1]);
+      await page.click(bell);
+      await page.waitForSelector("#table-notifications");
+      const row = `#table-notifications tr:has-text("Aménagement n° ${a.amenagement_id} refusé par l'ARS")`;
+      expect(await page.textContent(row)).toMatch(/EHPAD|IME|ESAT|SSIAD|SMJPM|\(340001148\)/);
+      await page.click(`${row} button:has-text("Marquer comme lue")`);
+      await expect.poll(async () => (await page.$(`${row} button`)) === null).toBe(true);
+      expect(await page.textContent(`${row} td:last-child`)).toBe("lue");
+      expect(await page.textContent("#table-notifications caption")).toMatch(
+        new RegExp(`\\(${before - 1} non lues?\\)`),
+      );
+      // The mail preferences: one kind changed, saved, kept.
+      await page.selectOption("#pref-cible_menacee", "off");
+      await page.click("#form-preferences button[type=submit]");
+      await expect.poll(() => page.textContent("#form-preferences")).toMatch(/Préférences enregistrées/);
+      await page.reload();
+      await page.waitForSelector("#pref-cible_menacee");
+      expect(await page.inputValue("#pref-cible_menacee")).toBe("off");
+      await page.selectOption("#pref-cible_menacee", "weekly");
+      await page.click("#form-preferences button[type=submit]");
+      await expect.poll(() => page.textContent("#form-preferences")).toMatch(/Préférences enregistrées/);
       await page.close();
     },
   );
