@@ -6,8 +6,12 @@
  * that every field of every contract has one.
  */
 
+import { NOTIFICATION_LABELS } from "./notifications.ts";
+
 /** Each field's label, by its name (or its path, for a nested field). */
 export const FIELD_LABELS: Readonly<Record<string, string>> = {
+  // mail preferences: one field per kind of notification
+  ...NOTIFICATION_LABELS,
   // where a whole part is refused (no field named)
   body: "Formulaire",
   query: "Adresse de la page",
