@@ -282,4 +282,11 @@ export interface Database {
     updated_at: Generated<Date>;
     worklist: JSONColumnType<object | null, string | null, string | null>;
   };
+  /** one row (0018, ADR 0027): the check value of the secret the keys were made with, and whether they all are */
+  privacy_state: {
+    singleton: Generated<boolean>;
+    secret_check: string | null;
+    identifiers_keyed: boolean;
+    keyed_at: Timestamp | null;
+  };
 }
