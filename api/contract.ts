@@ -313,6 +313,14 @@ export const CONTRACTS = {
     params: z.object({ amenagement_id: S.positiveId, piece_id: S.positiveId }),
     response: { media: "application/octet-stream" },
   }),
+  accessJournal: contract("accessJournal", {
+    summary:
+      "le journal des accès aux données personnelles : qui a ouvert la liste des dossiers d'un ESSMS, retrouvé des identifiants, téléchargé un dossier de preuve ou une pièce ; du plus récent au plus ancien, 10 000 au plus (format=csv : le même en CSV) ; administrateur (tout), ARS (sa région)",
+    tag: "données personnelles",
+    roles: ["admin", "ars"],
+    query: S.accessJournalQuery,
+    response: S.accessJournal,
+  }),
   actions: contract("actions", {
     expensive: true,
     summary:

@@ -3,6 +3,7 @@ import type { ParseArgsConfig } from "node:util";
 import { startServer } from "../api/server.ts";
 import type { Config } from "../config/index.ts";
 import { type Db, dbOf } from "../db/index.ts";
+import { OPERATOR_ROLE } from "../domain/access-journal.ts";
 import { actionsLabel, unreachableText } from "../domain/coupled-path.ts";
 import { isMeasurementDay, parisDateTime } from "../domain/dates.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
@@ -29,6 +30,7 @@ import { reidentify } from "../ingest/reidentify.ts";
 import type { IngestFileResult } from "../ingest/result.ts";
 import { removeProcessTempDir, sweepDeadTempDirs } from "../ingest/temp.ts";
 import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
+import { recordAccess } from "../services/access-journal.ts";
 import { addUser, createToken, revokeToken, setDisabled } from "../services/accounts.ts";
 import { freezeReport } from "../services/snapshots.ts";
 import { listUsers, type Role } from "../sql/identity.ts";
@@ -349,6 +351,25 @@ export const commands: Record<string, Command> = {
               profile,
             )
           : null;
+        // The access journal (ADR 0027): the operator at the command line, as the API's users.
+        const who = { actor: `cli:${config.operator ?? "inconnu"}`, role: OPERATOR_ROLE };
+        const target = `${indicator} ${d}`;
+        await recordAccess(db, {
+          ...who,
+          kind: "worklist",
+          grappe_id: e.grappe_id,
+          finess: e.finess,
+          target,
+        });
+        if (matches)
+          await recordAccess(db, {
+            ...who,
+            kind: "reidentification",
+            grappe_id: e.grappe_id,
+            finess: e.finess,
+            target,
+            matched: matches.length,
+          });
         return { doc, matches };
       });
       if (!result) {

@@ -289,4 +289,16 @@ export interface Database {
     identifiers_keyed: boolean;
     keyed_at: Timestamp | null;
   };
+  /** who opened a worklist, re-identified, downloaded an evidence pack or a proof (0019, ADR 0027) */
+  access_journal: {
+    access_id: Generated<number>;
+    at: Generated<Date>;
+    actor: string;
+    role: string;
+    kind: "worklist" | "reidentification" | "evidence_pack" | "proof";
+    grappe_id: string;
+    finess: string | null;
+    target: string | null;
+    matched: number | null;
+  };
 }
