@@ -321,6 +321,13 @@ export const CONTRACTS = {
     query: S.accessJournalQuery,
     response: S.accessJournal,
   }),
+  privacy: contract("privacy", {
+    summary:
+      "les coordonnées du responsable du traitement et de son délégué à la protection des données (page « Données personnelles », sans connexion)",
+    tag: "données personnelles",
+    public: true,
+    response: S.privacyContacts,
+  }),
   actions: contract("actions", {
     expensive: true,
     summary:

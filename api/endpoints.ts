@@ -51,6 +51,7 @@ export const ENDPOINTS = {
   upload: { method: "post", path: "/api/imports" },
   // personal data (issue 35)
   accessJournal: { method: "get", path: "/api/access-journal" },
+  privacy: { method: "get", path: "/api/privacy" },
 } as const satisfies Record<string, { method: Method; path: string }>;
 
 export type EndpointName = keyof typeof ENDPOINTS;

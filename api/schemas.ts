@@ -754,3 +754,10 @@ export const accessJournal = z.object({
   /** more entries matched than the answer holds (the newest are given): narrow the period */
   truncated: z.boolean(),
 });
+
+/** GET /api/privacy (public): the controller's and the DPO's contacts, from configuration. */
+export const privacyContacts = z.object({
+  controller_name: z.string().nullable(),
+  controller_contact: z.string().nullable(),
+  dpo_contact: z.string().nullable(),
+});

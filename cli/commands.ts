@@ -209,6 +209,7 @@ export const commands: Record<string, Command> = {
           staleDays: config.staleDays,
           maxConcurrentPerUser: config.maxConcurrentPerUser,
           publicUrl: config.publicUrl,
+          privacyContacts: config.privacyContacts,
           ...(config.dashboardDir ? { dashboardDir: config.dashboardDir } : {}),
         },
         config.port,

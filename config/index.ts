@@ -14,6 +14,7 @@ import { z } from "zod";
 import { DEFAULT_STALE_DAYS } from "../domain/completeness.ts";
 import { DomainError } from "../domain/errors.ts";
 import { DEFAULT_PROOF_QUOTA_MB } from "../domain/pieces.ts";
+import type { PrivacyContacts } from "../domain/privacy.ts";
 import { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies.ts";
 
 export { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies.ts";
@@ -84,6 +85,10 @@ const schema = z
         .regex(/^https?:\/\/[^/\s]+(\/.*)?$/, "adresse http(s)://… attendue (l'adresse publique du service)")
         .optional(),
     ),
+    // The controller's contacts (issue 35 §5): shown on the « Données personnelles » page.
+    CONTROLLER_NAME: optionalText,
+    CONTROLLER_CONTACT: optionalText,
+    DPO_CONTACT: optionalText,
     CIBLES_TIMINGS: flag("0"),
     CIBLES_PROGRESS: flag("0"),
     CIBLES_DEBUG: flag("0"),
@@ -133,6 +138,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** the address users reach the service at (links in mails, cookie's Secure flag, sign-in) */
   publicUrl: string | undefined;
+  /** the controller of the processing and its data protection officer (« Données personnelles ») */
+  privacyContacts: PrivacyContacts;
   /** who runs the command line (the system's USER or LOGNAME; null when neither): the audit log's `cli:…` actor */
   operator: string | null;
 }
@@ -174,6 +181,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConcurrentPerUser: c.MAX_CONCURRENT_PER_USER,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_S * 1000,
     publicUrl: c.PUBLIC_URL?.replace(/\/+$/, ""),
+    privacyContacts: {
+      controller_name: c.CONTROLLER_NAME ?? null,
+      controller_contact: c.CONTROLLER_CONTACT ?? null,
+      dpo_contact: c.DPO_CONTACT ?? null,
+    },
     operator: env.USER || env.LOGNAME || null,
   };
 }

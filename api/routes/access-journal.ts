@@ -14,6 +14,11 @@ import { inScope, notFound } from "./scope.ts";
 export const ACCESS_JOURNAL_MAX = 10_000;
 
 export const ACCESS_JOURNAL: RouteDef[] = [
+  // Public: a notice about personal data is read before signing in too.
+  handle("privacy", {
+    handler: async ({ deps }) =>
+      deps.privacyContacts ?? { controller_name: null, controller_contact: null, dpo_contact: null },
+  }),
   handle("accessJournal", {
     handler: async ({ deps, scope, query, c }) => {
       if (query.grappe_id !== undefined && !inScope(scope, query.grappe_id))

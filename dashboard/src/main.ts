@@ -14,6 +14,7 @@ import { grappePage } from "./pages/grappe.ts";
 import { grappesPage } from "./pages/grappes.ts";
 import { importsPage } from "./pages/imports.ts";
 import { loginPage } from "./pages/login.ts";
+import { privacyPage } from "./pages/privacy.ts";
 import { worklistPage } from "./pages/worklist.ts";
 
 export interface Page {
@@ -173,6 +174,22 @@ async function render(): Promise<void> {
       },
       loginNotice(params),
     );
+    return;
+  }
+  // « Données personnelles » is read before signing in too (issue 35 §5).
+  if (location.hash.startsWith("#/donnees-personnelles")) {
+    nav("");
+    document.title = "Données personnelles — Cibles d'usage";
+    try {
+      await privacyPage(main);
+    } catch (e) {
+      mount(
+        main,
+        h("h1", {}, "Données personnelles"),
+        alert("error", "Impossible d'afficher cette page", e instanceof ApiProblem ? e.message : UNEXPECTED),
+      );
+    }
+    main.focus({ preventScroll: true });
     return;
   }
   if (!me) {

@@ -143,4 +143,21 @@ describe("the access journal", () => {
     await expect(db.query("update access_journal set actor = 'personne'")).rejects.toThrow(/figé/);
     await expect(db.query("delete from access_journal")).rejects.toThrow(/figé/);
   });
+
+  it("gives the controller's contacts to anyone, for the « Données personnelles » page", async () => {
+    const contacts = {
+      controller_name: "ARS Occitanie",
+      controller_contact: "26-28 parc Club du Millénaire, 34067 Montpellier",
+      dpo_contact: "ars-oc-dpd@ars.sante.fr",
+    };
+    const withContacts = createApp({ db, secret: SECRET, log: () => {}, privacyContacts: contacts });
+    const res = await withContacts.request("/api/privacy");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(contacts);
+    expect(await (await app.request("/api/privacy")).json()).toEqual({
+      controller_name: null,
+      controller_contact: null,
+      dpo_contact: null,
+    });
+  });
 });

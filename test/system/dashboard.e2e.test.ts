@@ -920,6 +920,7 @@ describe("dashboard in Chromium", () => {
             ["un import", `#/imports/${importId}`, "#contenu h1"],
             ["décisions ARS", "#/ars", "#contenu h1"],
             ["lexique", "#/lexique", "#regles"],
+            ["données personnelles", "#/donnees-personnelles", "#contacts"],
           ];
           for (const [where, hash, ready] of pages) {
             await open(page, hash, ready);
