@@ -81,7 +81,7 @@ export async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Pro
 /**
  * The configured pseudonymisation secret, once the database has recognised it (ADR 0027): a
  * secret other than the one its keys were made with is refused (DomainError, French); the first
- * start after migration 0018 keys the identifiers of rows imported before it.
+ * start after migration 0019 keys the identifiers of rows imported before it.
  */
 async function guardedSecret(db: Db, config: Config): Promise<string> {
   const secret = resolveSecret(config);

@@ -5,7 +5,7 @@
  * compares it before anything is imported or matched; a different secret is refused, in French
  * (a changed secret would split every usager in two, silently).
  *
- * Rows imported before migration 0018 still carry séjour, PP, event, message and document ids as
+ * Rows imported before migration 0019 still carry séjour, PP, event, message and document ids as
  * written; a migration has no secret, so the first start that has it keys them all in one
  * transaction, then rewrites the tables (VACUUM FULL) so that no dead tuple keeps a clear id.
  */
@@ -87,7 +87,7 @@ export const WRONG_SECRET =
 
 /**
  * Checks the configured secret against the database's (recording it the first time), then keys
- * the identifiers of rows imported before migration 0018, if any. Throws a French DomainError
+ * the identifiers of rows imported before migration 0019, if any. Throws a French DomainError
  * ("validation") when the secret is not the database's.
  */
 export async function guardSecret(db: Db, secret: string): Promise<GuardResult> {
@@ -97,7 +97,7 @@ export async function guardSecret(db: Db, secret: string): Promise<GuardResult> 
     const [state] = await tx.query<{ secret_check: string | null; identifiers_keyed: boolean }>(
       "select secret_check, identifiers_keyed from privacy_state for update",
     );
-    if (!state) throw new Error("privacy_state vide : migration 0018 absente");
+    if (!state) throw new Error("privacy_state vide : migration 0019 absente");
     if (state.secret_check !== null && state.secret_check !== check)
       throw new DomainError("validation", WRONG_SECRET);
     const recorded = state.secret_check === null;

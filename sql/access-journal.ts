@@ -1,4 +1,4 @@
-/** The access journal's rows (issue 35 §4, migration 0019): appended, read by scope and period. */
+/** The access journal's rows (issue 35 §4, migration 0020): appended, read by scope and period. */
 import type { Queryable } from "../db/index.ts";
 import type { AccessEntry, AccessKind } from "../domain/access-journal.ts";
 

@@ -3,7 +3,7 @@
  * - no DUI identifier of any kind is stored as written, from CSV files, a TDDUI Bundle or an
  *   upload: every row of every table, read back, holds none of an input's distinctive ids (the
  *   PostgreSQL server's own dump: test/system/privacy.test.ts; PGlite's data directory: below);
- * - a database whose rows still carry ids as written (imported before migration 0018) is keyed
+ * - a database whose rows still carry ids as written (imported before migration 0019) is keyed
  *   once at start-up: the very rows, figures, worklists and frozen snapshot a fresh import gives;
  * - a secret other than the one the keys were made with is refused, in French, changing nothing.
  */

@@ -1,6 +1,6 @@
 /**
  * Inputs that carry distinctive DUI identifiers of every kind (issue 35, ADR 0027), and how a
- * test turns a database back into one imported before identifiers were keyed (migration 0018).
+ * test turns a database back into one imported before identifiers were keyed (migration 0019).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -95,7 +95,7 @@ function exportCells(dirs: readonly string[]): string[] {
 }
 
 /**
- * Turns the database back into one imported before migration 0018: every keyed identifier
+ * Turns the database back into one imported before migration 0019: every keyed identifier
  * written back as it came (found among the inputs' cells), the keys not yet done, no secret known.
  */
 export async function unkey(db: Db, dirs: readonly string[]): Promise<number> {

@@ -41,7 +41,7 @@ it.skipIf(!inject("pgUrl"))(
       const fresh = pgDump(url);
       expect(fresh).toContain("tddui_zqx.json"); // what is stored as written is in the dump
       expect(idsIn(fresh)).toEqual([]);
-      // As a database imported before migration 0018 holds them: the ids as written.
+      // As a database imported before migration 0019 holds them: the ids as written.
       await unkey(db, dirs);
     } finally {
       await db.close();
