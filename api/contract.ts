@@ -343,6 +343,21 @@ export const CONTRACTS = {
     params: z.object({ amenagement_id: S.positiveId, piece_id: S.positiveId }),
     response: { media: "application/octet-stream" },
   }),
+  accessJournal: contract("accessJournal", {
+    summary:
+      "le journal des accès aux données personnelles : qui a ouvert la liste des dossiers d'un ESSMS, retrouvé des identifiants, téléchargé un dossier de preuve ou une pièce ; du plus récent au plus ancien, 10 000 au plus (format=csv : le même en CSV) ; administrateur (tout), ARS (sa région)",
+    tag: "données personnelles",
+    roles: ["admin", "ars"],
+    query: S.accessJournalQuery,
+    response: S.accessJournal,
+  }),
+  privacy: contract("privacy", {
+    summary:
+      "les coordonnées du responsable du traitement et de son délégué à la protection des données (page « Données personnelles », sans connexion)",
+    tag: "données personnelles",
+    public: true,
+    response: S.privacyContacts,
+  }),
   actions: contract("actions", {
     expensive: true,
     summary:

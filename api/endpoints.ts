@@ -54,6 +54,9 @@ export const ENDPOINTS = {
   imports: { method: "get", path: "/api/imports" },
   importDetail: { method: "get", path: "/api/imports/{import_id}" },
   upload: { method: "post", path: "/api/imports" },
+  // personal data (issue 35)
+  accessJournal: { method: "get", path: "/api/access-journal" },
+  privacy: { method: "get", path: "/api/privacy" },
 } as const satisfies Record<string, { method: Method; path: string }>;
 
 export type EndpointName = keyof typeof ENDPOINTS;

@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { Db } from "../db/index.ts";
+import type { PrivacyContacts } from "../domain/privacy.ts";
 import type { UploadQueue } from "../services/imports.ts";
 import type { Principal } from "../sql/identity.ts";
 import type { TrustedProxies } from "./client-address.ts";
@@ -37,6 +38,8 @@ export interface AppDeps {
   maxConcurrentPerUser?: number;
   /** the address users reach the service at (PUBLIC_URL): its scheme decides the cookie's Secure flag */
   publicUrl?: string | undefined;
+  /** the controller's and the DPO's contacts (CONTROLLER_NAME, CONTROLLER_CONTACT, DPO_CONTACT) */
+  privacyContacts?: PrivacyContacts;
 }
 
 /** How long a request waits for the embedded database while an upload's import holds it (ADR 0009). */

@@ -1,6 +1,7 @@
 /** Zod schemas of what the API sends and receives (OpenAPI is generated from them). */
 
 import { z } from "zod";
+import { ACCESS_KINDS } from "../domain/access-journal.ts";
 import { PATH_ACTIONS, type PathAction } from "../domain/coupled-path.ts";
 import { isDay } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
@@ -769,4 +770,40 @@ export const outbox = z.object({
       next_attempt_at: z.string(),
     }),
   ),
+});
+
+/** GET /api/access-journal (issue 35 §4): who accessed personal data, newest first. */
+export const accessJournalQuery = z
+  .object({
+    grappe_id: z.string().min(1).max(100).optional(),
+    from: day.optional(),
+    to: day.optional(),
+    format: z.enum(["json", "csv"]).optional(),
+  })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, {
+    path: ["from"],
+    message: "le début de la période doit précéder sa fin",
+  });
+export const accessEntry = z.object({
+  access_id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  role: z.string(),
+  kind: z.enum(ACCESS_KINDS),
+  grappe_id: z.string(),
+  finess: z.string().nullable(),
+  target: z.string().nullable(),
+  matched: z.number().int().nullable(),
+});
+export const accessJournal = z.object({
+  entries: z.array(accessEntry),
+  /** more entries matched than the answer holds (the newest are given): narrow the period */
+  truncated: z.boolean(),
+});
+
+/** GET /api/privacy (public): the controller's and the DPO's contacts, from configuration. */
+export const privacyContacts = z.object({
+  controller_name: z.string().nullable(),
+  controller_contact: z.string().nullable(),
+  dpo_contact: z.string().nullable(),
 });

@@ -3,6 +3,7 @@ import type { ParseArgsConfig } from "node:util";
 import { startServer } from "../api/server.ts";
 import type { Config } from "../config/index.ts";
 import { type Db, dbOf } from "../db/index.ts";
+import { OPERATOR_ROLE } from "../domain/access-journal.ts";
 import { actionsLabel, unreachableText } from "../domain/coupled-path.ts";
 import { isMeasurementDay, parisDateTime } from "../domain/dates.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
@@ -15,6 +16,7 @@ import { DEMO_USERS, isEmpty, seedDemo } from "../fixtures/seed.ts";
 import { rowErrorPlace } from "../ingest/fields.ts";
 import { importFinessExtract } from "../ingest/finess-extract.ts";
 import { ingestPaths } from "../ingest/ingest.ts";
+import { guardSecret } from "../ingest/keying.ts";
 import { isKind } from "../ingest/kinds.ts";
 import { loadProfile } from "../ingest/profile.ts";
 import {
@@ -28,6 +30,7 @@ import { reidentify } from "../ingest/reidentify.ts";
 import type { IngestFileResult } from "../ingest/result.ts";
 import { removeProcessTempDir, sweepDeadTempDirs } from "../ingest/temp.ts";
 import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
+import { recordAccess } from "../services/access-journal.ts";
 import { addUser, createToken, revokeToken, setDisabled } from "../services/accounts.ts";
 import { type MailSettings, notifyOnce, startNotifier } from "../services/notifications.ts";
 import { freezeReport } from "../services/snapshots.ts";
@@ -86,6 +89,23 @@ export async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Pro
   } finally {
     await db.close();
   }
+}
+
+/**
+ * The configured pseudonymisation secret, once the database has recognised it (ADR 0027): a
+ * secret other than the one its keys were made with is refused (DomainError, French); the first
+ * start after migration 0019 keys the identifiers of rows imported before it.
+ */
+async function guardedSecret(db: Db, config: Config): Promise<string> {
+  const secret = resolveSecret(config);
+  const g = await guardSecret(db, secret);
+  if (g.keyed) {
+    const n = Object.values(g.keyed).reduce((a, b) => a + b, 0);
+    err(
+      `Identifiants DUI des données déjà importées (séjours, projets personnalisés, évènements, messages, documents) : ${n} ligne(s) pseudonymisée(s), tables réécrites.`,
+    );
+  }
+  return secret;
 }
 
 function onePath(positionals: string[], what: string): string {
@@ -160,11 +180,15 @@ export const commands: Record<string, Command> = {
     summary: "démarre l'API, le tableau de bord et l'import planifié (npm start)",
     options: { ...json, "no-demo": { type: "boolean" } },
     async run(values, _positionals, config) {
-      const secret = resolveSecret(config);
+      resolveSecret(config); // refused before anything opens: DATABASE_URL without a secret
       // Temporary files of processes that died (kill -9, out of memory) go now (ingest/temp.ts).
       const swept = sweepDeadTempDirs();
       if (swept > 0) err(`${swept} dossier(s) temporaire(s) laissé(s) par un arrêt brutal : supprimé(s).`);
       const db = await dbOf(config);
+      const secret = await guardedSecret(db, config).catch(async (e: unknown) => {
+        await db.close();
+        throw e;
+      });
       if (!values["no-demo"] && config.demo && (await isEmpty(db))) {
         err("Base vide : chargement de la grappe de démonstration…");
         const seeded = await seedDemo(db, config.dataDir, secret);
@@ -198,6 +222,7 @@ export const commands: Record<string, Command> = {
           staleDays: config.staleDays,
           maxConcurrentPerUser: config.maxConcurrentPerUser,
           publicUrl: config.publicUrl,
+          privacyContacts: config.privacyContacts,
           ...(config.dashboardDir ? { dashboardDir: config.dashboardDir } : {}),
         },
         config.port,
@@ -292,12 +317,11 @@ export const commands: Record<string, Command> = {
       const kind = values.kind as string | undefined;
       if (kind !== undefined && !isKind(kind)) throw usageError(`--kind inconnu : ${kind}`);
       const profile = values.profile ? loadProfile(values.profile as string) : null;
-      const secret = resolveSecret(config);
       // Progress on stderr for people at a terminal (or when asked: CIBLES_PROGRESS=1).
       const tty = process.stderr.isTTY || config.progress;
-      const files = await withDb(config, (db) =>
+      const files = await withDb(config, async (db) =>
         ingestPaths(db, positionals, {
-          secret,
+          secret: await guardedSecret(db, config),
           kind,
           profile,
           source: "cli",
@@ -351,8 +375,33 @@ export const commands: Record<string, Command> = {
         if (!e) return null;
         const doc = await worklistDocument(db, e, d, indicator);
         const matches = values.match
-          ? await reidentify(values.match as string, e.finess, resolveSecret(config), doc.pseudonyms, profile)
+          ? await reidentify(
+              values.match as string,
+              e.finess,
+              await guardedSecret(db, config),
+              doc.pseudonyms,
+              profile,
+            )
           : null;
+        // The access journal (ADR 0027): the operator at the command line, as the API's users.
+        const who = { actor: `cli:${config.operator ?? "inconnu"}`, role: OPERATOR_ROLE };
+        const target = `${indicator} ${d}`;
+        await recordAccess(db, {
+          ...who,
+          kind: "worklist",
+          grappe_id: e.grappe_id,
+          finess: e.finess,
+          target,
+        });
+        if (matches)
+          await recordAccess(db, {
+            ...who,
+            kind: "reidentification",
+            grappe_id: e.grappe_id,
+            finess: e.finess,
+            target,
+            matched: matches.length,
+          });
         return { doc, matches };
       });
       if (!result) {
@@ -548,14 +597,22 @@ export const commands: Record<string, Command> = {
     summary: "import planifié de la boîte de dépôt INBOX_DIR (INGEST_CRON) ; --once : un seul passage",
     options: { ...json, once: { type: "boolean" } },
     async run(values, _positionals, config) {
-      const secret = resolveSecret(config);
-      const opts = { inboxDir: config.inboxDir, secret };
       if (values.once) {
-        const run = await withDb(config, (db) => runInboxOnce(db, opts));
+        const run = await withDb(config, async (db) =>
+          runInboxOnce(db, { inboxDir: config.inboxDir, secret: await guardedSecret(db, config) }),
+        );
         out(values, run, describeRun(run));
         return run.outcome === "ok" ? 0 : 1;
       }
+      resolveSecret(config);
       const db = await dbOf(config);
+      const opts = {
+        inboxDir: config.inboxDir,
+        secret: await guardedSecret(db, config).catch(async (e: unknown) => {
+          await db.close();
+          throw e;
+        }),
+      };
       const worker = scheduleWorker(db, config.ingestCron, opts, (run) =>
         values.json ? out(values, run, "") : err(describeRun(run)),
       );

@@ -14,6 +14,7 @@ import { z } from "zod";
 import { DEFAULT_STALE_DAYS } from "../domain/completeness.ts";
 import { DomainError } from "../domain/errors.ts";
 import { DEFAULT_PROOF_QUOTA_MB } from "../domain/pieces.ts";
+import type { PrivacyContacts } from "../domain/privacy.ts";
 import { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies.ts";
 
 export { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies.ts";
@@ -96,6 +97,10 @@ const schema = z
       .min(3, "adresse d'expéditeur attendue")
       .default("Cibles d'usage <ne-pas-repondre@cibles-usage.invalid>"),
     NOTIFY_INTERVAL_S: integer(5, 86_400).default(60),
+    // The controller's contacts (issue 35 §5): shown on the « Données personnelles » page.
+    CONTROLLER_NAME: optionalText,
+    CONTROLLER_CONTACT: optionalText,
+    DPO_CONTACT: optionalText,
     CIBLES_TIMINGS: flag("0"),
     CIBLES_PROGRESS: flag("0"),
     CIBLES_DEBUG: flag("0"),
@@ -151,6 +156,8 @@ export interface Config {
   mailFrom: string;
   /** how often the server evaluates, composes and sends (ms) */
   notifyIntervalMs: number;
+  /** the controller of the processing and its data protection officer (« Données personnelles ») */
+  privacyContacts: PrivacyContacts;
   /** who runs the command line (the system's USER or LOGNAME; null when neither): the audit log's `cli:…` actor */
   operator: string | null;
 }
@@ -195,6 +202,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: c.SMTP_URL,
     mailFrom: c.MAIL_FROM,
     notifyIntervalMs: c.NOTIFY_INTERVAL_S * 1000,
+    privacyContacts: {
+      controller_name: c.CONTROLLER_NAME ?? null,
+      controller_contact: c.CONTROLLER_CONTACT ?? null,
+      dpo_contact: c.DPO_CONTACT ?? null,
+    },
     operator: env.USER || env.LOGNAME || null,
   };
 }

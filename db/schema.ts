@@ -318,6 +318,25 @@ export interface Database {
     day: Day;
     cells: JSONColumnType<Record<string, EvaluatedCell>, string, string>;
   };
+  /** one row (0019, ADR 0027): the check value of the secret the keys were made with, and whether they all are */
+  privacy_state: {
+    singleton: Generated<boolean>;
+    secret_check: string | null;
+    identifiers_keyed: boolean;
+    keyed_at: Timestamp | null;
+  };
+  /** who opened a worklist, re-identified, downloaded an evidence pack or a proof (0020, ADR 0027) */
+  access_journal: {
+    access_id: Generated<number>;
+    at: Generated<Date>;
+    actor: string;
+    role: string;
+    kind: "worklist" | "reidentification" | "evidence_pack" | "proof";
+    grappe_id: string;
+    finess: string | null;
+    target: string | null;
+    matched: number | null;
+  };
 }
 
 /** One ESSMS × indicator of a grappe's daily evaluation (issue 31). */

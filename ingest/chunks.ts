@@ -18,7 +18,7 @@ import {
 } from "./fields.ts";
 import { KIND_DEFS, type Kind, type KindDef, sejourKey } from "./kinds.ts";
 import type { Profile } from "./profile.ts";
-import { pseudonymise } from "./pseudonym.ts";
+import { type IdentifierKind, keyIdentifier, pseudonymise } from "./pseudonym.ts";
 import type { RejectionLog } from "./rejections.ts";
 
 /** Rows per staged and merged chunk, and a bound on its size (bytes) for wide rows. */
@@ -317,6 +317,15 @@ function stageRowBuilder(def: KindDef, secret: string, maxUsagers: number) {
   const finessAt = at("finess");
   const usagerAt = def.usagerColumn ? at(def.usagerColumn) : -1;
   const plan = def.stage.map((c) => (c.name === "sejour_key" ? -1 : at(c.name)));
+  // The DUI identifiers other than the usager's, keyed before they are staged (ADR 0027): by
+  // position in `def.columns`, with their kind.
+  const keyedAt: (IdentifierKind | undefined)[] = def.columns.map((c) => def.keyed[c]);
+  const key = (values: readonly unknown[], i: number): string | null => {
+    const v = values[i] as string | null;
+    return v === null
+      ? null
+      : keyIdentifier(secret, keyedAt[i] as IdentifierKind, values[finessAt] as string, v);
+  };
   const sejourIdAt = at("sejour_id");
   const dateEntreeAt = at("date_entree");
   const locals = new Map<string, Map<string, number>>();
@@ -359,11 +368,12 @@ function stageRowBuilder(def: KindDef, secret: string, maxUsagers: number) {
       let out = String(line);
       for (const i of plan) {
         let v: unknown;
-        if (i === -1) v = sejourKey(values[sejourIdAt] as string | null, values[dateEntreeAt] as Day);
+        if (i === -1) v = sejourKey(key(values, sejourIdAt), values[dateEntreeAt] as Day);
         else if (i === usagerAt) {
           v = values[i] === null ? null : localOf(values[finessAt] as string, values[i] as string);
           if (rows && v !== null) rows.push(line, v as number);
-        } else v = values[i];
+        } else if (keyedAt[i] !== undefined) v = key(values, i);
+        else v = values[i];
         out += `,${csvCell(v as string | number | boolean | null)}`;
       }
       return `${out}\n`;

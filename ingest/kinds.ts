@@ -28,6 +28,7 @@ import {
   status,
 } from "./fields.ts";
 import type { Profile } from "./profile.ts";
+import type { IdentifierKind } from "./pseudonym.ts";
 
 export const KINDS = [
   "dossiers",
@@ -104,6 +105,11 @@ export interface KindDef {
    * and staged as the file-local number that `file_usager` maps to the usager's key
    */
   usagerColumn: string | null;
+  /**
+   * the columns that carry another DUI identifier, with its kind: keyed (HMAC, exports.md §1)
+   * before they are staged, never stored as written (ADR 0027)
+   */
+  keyed: Readonly<Record<string, IdentifierKind>>;
   /** staged columns, in order, after `seq` */
   stage: readonly { name: string; type: string }[];
   /** the main date for data freshness */
@@ -213,6 +219,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         : null;
     },
     usagerColumn: "usager_id",
+    keyed: { sejour_id: "sejour" },
     stage: [
       t("finess"),
       t("usager_id", "integer"),
@@ -258,6 +265,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         date_maj: requiredMoment(fc),
       }),
     usagerColumn: "usager_id",
+    keyed: {},
     stage: [t("finess"), t("usager_id", "integer"), t("date_maj", "date")],
     dateColumn: "date_maj",
     key: ["finess", "usager_id", "date_maj"],
@@ -298,6 +306,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         date_maj: optionalMoment(fc),
       }),
     usagerColumn: "usager_id",
+    keyed: { pp_id: "pp" },
     stage: [
       t("finess"),
       t("usager_id", "integer"),
@@ -341,6 +350,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         date_maj: optionalMoment(fc),
       }),
     usagerColumn: "usager_id",
+    keyed: { evenement_id: "evenement" },
     stage: [
       t("finess"),
       t("usager_id", "integer"),
@@ -383,6 +393,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         destinataire: optionalText,
       }),
     usagerColumn: "usager_id",
+    keyed: { message_id: "message" },
     stage: [
       t("finess"),
       t("message_id"),
@@ -423,6 +434,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         type_document: optionalText,
       }),
     usagerColumn: "usager_id",
+    keyed: { document_id: "document" },
     stage: [
       t("finess"),
       t("document_id"),
@@ -457,6 +469,7 @@ function optionalKind(kind: "eprescription" | "eparcours"): KindDef {
     required: ["finess", "id", "date"],
     schema: (fc) => z.object({ finess: finess(fc), id: requiredIdentifier("id"), date: requiredMoment(fc) }),
     usagerColumn: null,
+    keyed: { id: kind },
     stage: [t("finess"), t("id"), t("date", "date")],
     dateColumn: "date",
     key: ["finess", "id"],
@@ -475,7 +488,10 @@ function optionalKind(kind: "eprescription" | "eparcours"): KindDef {
   };
 }
 
-/** The dossiers key (exports.md §3): sejour_id when given, else date_entree. */
+/**
+ * The dossiers key (exports.md §3): sejour_id when given (its key, never the id as written:
+ * ADR 0027), else date_entree.
+ */
 export function sejourKey(sejourId: string | null, dateEntree: Day): string {
   return sejourId !== null ? `s:${sejourId}` : `d:${dateEntree}`;
 }

@@ -1,7 +1,7 @@
 /**
  * Re-identifying a worklist (ADR 0013): the ESSMS's own DUI export read in memory to give the
  * local ids of the dossiers on its list; nothing of the file is stored or logged. The audit log
- * says who matched which ESSMS × indicator, and how many were found.
+ * and the access journal (ADR 0027) say who matched which ESSMS × indicator, and how many were found.
  */
 import type { Db } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
@@ -11,6 +11,7 @@ import { reidentify } from "../ingest/reidentify.ts";
 import { audit } from "../sql/audit.ts";
 import type { EssmsRow } from "../sql/resources.ts";
 import { worklistDocument } from "../sql/worklist.ts";
+import { recordAccess } from "./access-journal.ts";
 import type { UploadQueue } from "./imports.ts";
 
 /**
@@ -29,6 +30,7 @@ export async function matchWorklist(
   secret: string,
   profile: Profile | null,
   actor: string,
+  role: string,
 ) {
   let matches: Awaited<ReturnType<typeof reidentify>>;
   let doc: Awaited<ReturnType<typeof worklistDocument>>;
@@ -43,6 +45,15 @@ export async function matchWorklist(
     indicator: doc.indicator,
     measurement_date: d,
     listed: doc.count,
+    matched: matches.length,
+  });
+  await recordAccess(db, {
+    actor,
+    role,
+    kind: "reidentification",
+    grappe_id: e.grappe_id,
+    finess: e.finess,
+    target: `${doc.indicator} ${d}`,
     matched: matches.length,
   });
   const ids = new Map(matches.map((m) => [m.ref, m.usager_id]));

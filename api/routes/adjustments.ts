@@ -5,6 +5,7 @@ import { databaseDeadline } from "../../db/mutex.ts";
 import { type Day, targetDate, todayParis } from "../../domain/dates.ts";
 import { MAX_PIECE_BYTES, pieceExtension } from "../../domain/pieces.ts";
 import { checkProof } from "../../ingest/proofs.ts";
+import { recordAccess } from "../../services/access-journal.ts";
 import {
   attachPiece,
   correctAdjustment,
@@ -110,11 +111,19 @@ export const ADJUSTMENTS: RouteDef[] = [
   }),
 
   handle("piece", {
-    handler: async ({ deps, scope, params, c }) => {
+    handler: async ({ deps, scope, params, c, principal }) => {
       const a = await getAdjustment(deps.db, params.amenagement_id);
       if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);
       const p = await readPiece(deps.db, a.amenagement_id, params.piece_id);
       if (!p) notFound(`pièce ${params.piece_id}`);
+      await recordAccess(deps.db, {
+        actor: actor(principal),
+        role: principal.role,
+        kind: "proof",
+        grappe_id: a.grappe_id,
+        finess: a.finess,
+        target: `aménagement ${a.amenagement_id}, pièce ${p.piece_id}`,
+      });
       return c.body(new Uint8Array(p.content), 200, {
         "content-type": p.media_type,
         "content-disposition": attachment(

@@ -2,6 +2,7 @@ import { todayParis } from "../../domain/dates.ts";
 import { RULES_VERSION } from "../../domain/indicators.ts";
 import { worklistCsv } from "../../domain/worklist.ts";
 import { loadNamedProfile } from "../../ingest/profile.ts";
+import { recordAccess } from "../../services/access-journal.ts";
 import { matchWorklist } from "../../services/worklists.ts";
 import { essmsContext, essmsDetail, essmsHistory, essmsPage } from "../../sql/essms-view.ts";
 import { essmsAndVersion } from "../../sql/figures-cache.ts";
@@ -74,14 +75,19 @@ export const ESSMS: RouteDef[] = [
   }),
 
   handle("worklist", {
-    handler: async ({ deps, scope, params, query }) => {
+    handler: async ({ deps, scope, params, query, principal }) => {
       const e = await essmsInScope(deps, scope, params.finess);
-      const { pseudonyms: _inMemoryOnly, ...doc } = await worklistDocument(
-        deps.db,
-        e,
-        query.date ?? todayParis(),
-        query.indicator,
-      );
+      const d = query.date ?? todayParis();
+      const { pseudonyms: _inMemoryOnly, ...doc } = await worklistDocument(deps.db, e, d, query.indicator);
+      // Who opened which ESSMS's list of dossiers (ADR 0027).
+      await recordAccess(deps.db, {
+        actor: actor(principal),
+        role: principal.role,
+        kind: "worklist",
+        grappe_id: e.grappe_id,
+        finess: e.finess,
+        target: `${doc.indicator} ${d}`,
+      });
       return doc;
     },
   }),
@@ -107,6 +113,7 @@ export const ESSMS: RouteDef[] = [
         deps.secret,
         profile,
         actor(principal),
+        principal.role,
       );
       if (query.format === "csv")
         return c.body(worklistCsv(doc.dossiers, ids), 200, {

@@ -4,6 +4,7 @@
  * (403), call one store or domain function. `app.ts` mounts each resource with `app.route()`.
  */
 import type { RouteDef } from "../registry.ts";
+import { ACCESS_JOURNAL } from "./access-journal.ts";
 import { CORRECTIVE_ACTIONS } from "./actions.ts";
 import { ADJUSTMENTS } from "./adjustments.ts";
 import { ESSMS } from "./essms.ts";
@@ -24,6 +25,7 @@ export const RESOURCES: Record<string, RouteDef[]> = {
   actions: CORRECTIVE_ACTIONS,
   imports: IMPORTS,
   notifications: NOTIFICATIONS,
+  accessJournal: ACCESS_JOURNAL,
 };
 
 /** Every route, in declaration order (OpenAPI, authorization matrix). */

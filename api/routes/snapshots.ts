@@ -1,3 +1,4 @@
+import { recordAccess } from "../../services/access-journal.ts";
 import { decideSolde, decisionCaveats, freezeReport } from "../../services/snapshots.ts";
 import { grappeSoldeDecisions, soldeDecisions } from "../../sql/resources.ts";
 import { listSnapshots, readSnapshot } from "../../sql/snapshots.ts";
@@ -68,8 +69,15 @@ export const SNAPSHOTS: RouteDef[] = [
   }),
 
   handle("evidence", {
-    handler: async ({ deps, scope, params, query, c }) => {
+    handler: async ({ deps, scope, params, query, c, principal }) => {
       const { g, snap } = await snapshotInScope(deps, scope, params.grappe_id, query.snapshot);
+      await recordAccess(deps.db, {
+        actor: actor(principal),
+        role: principal.role,
+        kind: "evidence_pack",
+        grappe_id: g.grappe_id,
+        target: `figé ${snap.snapshot_id}`,
+      });
       // Streamed as it is read (ADR 0022): the first bytes leave before the proofs are read.
       const zip = await evidencePack(deps.db, snap, (e) =>
         deps.log?.({

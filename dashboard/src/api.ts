@@ -212,6 +212,7 @@ export const api = {
   updateAction: (id: number, body: Part<"updateAction", "body">) =>
     request("updateAction", { params: { action_id: id }, body }),
   imports: () => request("imports"),
+  privacy: () => request("privacy"),
   importDetail: (id: number) => request("importDetail", { params: { import_id: id } }),
   essmsPage: (finess: string, date?: string) => request("essmsPage", { params: { finess }, query: { date } }),
   worklist: (finess: string, indicator: Part<"worklist", "query">["indicator"], date?: string) =>

@@ -15,6 +15,7 @@ import { grappesPage } from "./pages/grappes.ts";
 import { importsPage } from "./pages/imports.ts";
 import { loginPage } from "./pages/login.ts";
 import { notificationsPage } from "./pages/notifications.ts";
+import { privacyPage } from "./pages/privacy.ts";
 import { worklistPage } from "./pages/worklist.ts";
 
 export interface Page {
@@ -219,6 +220,22 @@ async function render(): Promise<void> {
       },
       loginNotice(params),
     );
+    return;
+  }
+  // « Données personnelles » is read before signing in too (issue 35 §5).
+  if (location.hash.startsWith("#/donnees-personnelles")) {
+    nav("");
+    document.title = "Données personnelles — Cibles d'usage";
+    try {
+      await privacyPage(main);
+    } catch (e) {
+      mount(
+        main,
+        h("h1", {}, "Données personnelles"),
+        alert("error", "Impossible d'afficher cette page", e instanceof ApiProblem ? e.message : UNEXPECTED),
+      );
+    }
+    main.focus({ preventScroll: true });
     return;
   }
   if (!me) {

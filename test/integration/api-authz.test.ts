@@ -415,6 +415,17 @@ describe("authorization matrix", () => {
       }),
       expect: teamWrite(200),
     },
+    "GET /access-journal": {
+      own: () => ({ method: "GET", path: "/api/access-journal" }),
+      foreign: () => ({ method: "GET", path: "/api/access-journal?grappe_id=F1&format=csv" }),
+      expect: {
+        admin: [200, 200],
+        ars: [200, 404],
+        chef_projet: [403, 403],
+        amoa: [403, 403],
+        anonymous: [401, 401],
+      },
+    },
     "GET /imports": {
       own: () => ({ method: "GET", path: "/api/imports" }),
       foreign: () => ({ method: "GET", path: "/api/imports" }),

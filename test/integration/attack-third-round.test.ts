@@ -106,10 +106,10 @@ describeOnBackends("the third attack, in process", { seed: populate }, (backend)
       );
       expect(rec?.status).toBe("failed");
       expect(rec?.message).toMatch(/rien n'a été chargé/);
-      expect(await count(db, "agenda_event where evenement_id like 'cut%'")).toBe(0);
+      expect(await count(db, `agenda_event where import_id = ${id}`)).toBe(0);
       const again = await ingestFile(db, { path }, "agenda_coupe.csv", { secret: SECRET });
       expect(again.status).toBe("loaded");
-      expect(await count(db, "agenda_event where evenement_id like 'cut%'")).toBe(600);
+      expect(await count(db, `agenda_event where import_id = ${again.import_id}`)).toBe(600);
     });
 
     it("a session terminated while it holds an advisory lock or a transaction: no crash, a French failure", async ({

@@ -14,7 +14,7 @@ import { ingestFile } from "../../ingest/pipeline.ts";
 import { pseudonymise } from "../../ingest/pseudonym.ts";
 import type { IngestOptions } from "../../ingest/result.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
-import { count, exportHeader, resetFacts, SECRET, writeTemp } from "../support/helpers.ts";
+import { count, exportHeader, keyed, resetFacts, SECRET, writeTemp } from "../support/helpers.ts";
 
 /** One export per kind, keys repeated far apart (rows 1 and 5+) so that they straddle chunks. */
 const FILES: [Kind, string[]][] = [
@@ -149,16 +149,20 @@ describeOnBackends("chunked import", { seed: "referential", reset: true }, (back
     expect(facts.agenda_event).toContainEqual(
       expect.objectContaining({
         finess: "340000017",
-        evenement_id: "e1",
+        evenement_id: keyed("evenement", "340000017", "e1"),
         pseudonym: pseudo("340000017", "u6"),
       }),
     );
     expect(facts.agenda_event).toContainEqual(
-      expect.objectContaining({ finess: "340000017", evenement_id: "e2", statut: "ANNULE" }),
+      expect.objectContaining({
+        finess: "340000017",
+        evenement_id: keyed("evenement", "340000017", "e2"),
+        statut: "ANNULE",
+      }),
     );
     expect(facts.mss_message).toContainEqual(
       expect.objectContaining({
-        message_id: "m1",
+        message_id: keyed("message", "340000017", "m1"),
         pseudonym: null,
         destinataire: "dest",
         date_envoi: "2025-05-05",
@@ -166,13 +170,13 @@ describeOnBackends("chunked import", { seed: "referential", reset: true }, (back
     );
     expect(facts.dmp_document).toContainEqual(
       expect.objectContaining({
-        document_id: "d1",
+        document_id: keyed("document", "340000017", "d1"),
         pseudonym: pseudo("340000017", "u3"),
         statut: "SUPPRIME",
       }),
     );
     expect(facts.optional_event).toContainEqual(
-      expect.objectContaining({ event_id: "x1", day: "2025-05-09" }),
+      expect.objectContaining({ event_id: keyed("eparcours", "340000017", "x1"), day: "2025-05-09" }),
     );
     // R-P3: both date_derniere_maj of séjour s1 (rows 1 and 5) stay traces.
     expect(
@@ -202,6 +206,11 @@ describeOnBackends("chunked import", { seed: "referential", reset: true }, (back
         `select a.evenement_id, a.statut, u.pseudonym from agenda_event a join usager u using (usager)
            order by 1`,
       );
+      // The stored keys read back as the ids of the rows (ADR 0027: ids are keyed before they are stored).
+      const ids = new Map(
+        Array.from({ length: 10 }, (_, i) => `e${i}`).map((id) => [keyed("evenement", "340000017", id), id]),
+      );
+      for (const e of events) e.evenement_id = ids.get(e.evenement_id) ?? e.evenement_id;
       return { modes, statut: Object.fromEntries(events.map((e) => [e.evenement_id, e.statut])), events };
     }
 

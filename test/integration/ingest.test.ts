@@ -209,7 +209,7 @@ describeOnBackends("ingest", { seed: "referential", reset: true }, (backend) => 
       const r = await ingest(db, "pp_2025.csv", Buffer.from(text, "latin1"));
       expect(r).toMatchObject({ status: "loaded", kind: "projets_personnalises", loaded: 2 });
       const rows = await db.query<{ statut: string }>(
-        "select statut from projet_personnalise order by pp_id",
+        "select statut from projet_personnalise order by date_fin nulls first",
       );
       expect(rows.map((x) => x.statut)).toEqual(["ENPREPARATION", "TERMINE"]);
     });
@@ -221,7 +221,7 @@ describeOnBackends("ingest", { seed: "referential", reset: true }, (backend) => 
       const r = await ingest(db, "agenda-mai.csv", text);
       expect(r).toMatchObject({ status: "loaded", loaded: 2, rejected: 0 });
       const rows = await db.query<{ type: string; statut: string }>(
-        "select type, statut from agenda_event order by evenement_id",
+        "select type, statut from agenda_event order by date_debut",
       );
       expect(rows).toEqual([
         { type: 'Soins, "toilette"\net repas', statut: "TERMINE" },

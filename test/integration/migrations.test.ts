@@ -28,6 +28,8 @@ const LANDED: Record<string, string> = {
   "0016_token_expiry.sql": "42fba7c46aff4b886a609b271a8365d88cbd7069ea622e0fd3c0b5d86a51b916",
   "0017_desk.sql": "649a87fe53e3a5ecef285cae2331301bfa943394b0979bf0ff5d392a8e48aae8",
   "0018_notifications.sql": "e55f81694154feeb0a0ba6cf5c6684aa42a3620be4fca9c1736ad9cca95fa361",
+  "0019_privacy_keys.sql": "6604273d3e4e64d68689bc235d2109aeea9e77ccb81e5b241fa1ca999532f665",
+  "0020_access_journal.sql": "f838c80a9648d29972eb5ff2addfeb26c63795e587d0de5c9964e5513c22f856",
 };
 
 describe("migrations", () => {

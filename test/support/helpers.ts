@@ -7,10 +7,29 @@ import { type Backend, type Db, openDb } from "../../db/index.ts";
 import { KIND_DEFS, type Kind } from "../../ingest/kinds.ts";
 import { ingestFile } from "../../ingest/pipeline.ts";
 import { importReferential } from "../../ingest/programme.ts";
+import { type IdentifierKind, keyIdentifier } from "../../ingest/pseudonym.ts";
 import { writeTemp } from "./files.ts";
 
 export { goldenRoot, ROOT, tempDir, writeTemp } from "./files.ts";
 export const SECRET = "secret-de-test-0123456789abcdef";
+
+/** The stored key of a DUI identifier under the tests' secret (exports.md §1, ADR 0027). */
+export function keyed(kind: IdentifierKind, finess: string, id: string): string {
+  return keyIdentifier(SECRET, kind, finess, id);
+}
+
+/**
+ * The id among `candidates` (the test's own inputs) whose key `key` is; `key` itself when none:
+ * how a test reads stored identifiers back as the ids it wrote.
+ */
+export function clearId(
+  kind: IdentifierKind,
+  finess: string,
+  key: string,
+  candidates: readonly string[],
+): string {
+  return candidates.find((id) => keyed(kind, finess, id) === key) ?? key;
+}
 
 /** The backends this run can exercise; the PostgreSQL one whenever a server was had. */
 export function backends(): Backend[] {

@@ -95,10 +95,10 @@ describe("PostgreSQL restarted mid-import", () => {
       [id],
     );
     expect(rec).toMatchObject({ status: "failed", message: expect.stringMatching(/rien n'a été chargé/) });
-    expect(await count(db, "agenda_event where evenement_id like 'r%'")).toBe(0);
+    expect(await count(db, `agenda_event where import_id = ${id}`)).toBe(0);
     const again = await ingestFile(db, { path }, "agenda_redemarrage.csv", { secret: SECRET });
     expect(again.status).toBe("loaded");
-    expect(await count(db, "agenda_event where evenement_id like 'r%'")).toBe(3000);
+    expect(await count(db, `agenda_event where import_id = ${again.import_id}`)).toBe(3000);
   });
 
   it("answers 503 base_indisponible with Retry-After, in French, while the database is down, and recovers", async () => {
@@ -262,7 +262,7 @@ describe("servers stopped during uploads", () => {
       expect(["loaded", "failed"]).toContain(rec?.status);
       if (rec?.status === "failed") {
         expect(rec.message).toMatch(/annulé par l'arrêt du serveur/);
-        expect(await count(db, "agenda_event where evenement_id like 't%'")).toBe(0);
+        expect(await count(db, `agenda_event where import_id = ${sent.body?.import_id}`)).toBe(0);
       }
       const audited = await db.query<{ action: string }>(
         "select action from audit_log where entity = 'import' and entity_id = $1",

@@ -921,6 +921,7 @@ describe("dashboard in Chromium", () => {
             ["décisions ARS", "#/ars", "#contenu h1"],
             ["lexique", "#/lexique", "#regles"],
             ["notifications", "#/notifications", "#form-preferences"],
+            ["données personnelles", "#/donnees-personnelles", "#contacts"],
           ];
           for (const [where, hash, ready] of pages) {
             await open(page, hash, ready);
