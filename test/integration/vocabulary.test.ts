@@ -6,6 +6,7 @@
 import { describe, expect } from "vitest";
 import * as S from "../../api/schemas.ts";
 import type { Db } from "../../db/index.ts";
+import { ACCESS_KINDS } from "../../domain/access-journal.ts";
 import { INDICATOR_IDS } from "../../domain/indicators.ts";
 import { MAIL_MODES, NOTIFICATION_KINDS } from "../../domain/notifications.ts";
 import { ROLES } from "../../domain/roles.ts";
@@ -46,6 +47,7 @@ const DECLARED: Record<string, readonly string[]> = {
   "notification_preference.kind": NOTIFICATION_KINDS,
   "notification_preference.mode": MAIL_MODES,
   "mail_outbox.state": ["pending", "sent", "failed"],
+  "access_journal.kind": ACCESS_KINDS,
 };
 
 /** Every `check (column in (…))` constraint: `table.column` → its values. */
