@@ -81,6 +81,65 @@ export const CONTRACTS = {
     tag: "identité",
     response: S.me,
   }),
+  invite: contract("invite", {
+    summary:
+      "invite une personne (administrateur : tous ; ARS : ARS, chefs de projet et AMOA de sa région ; chef de projet : chefs de projet et AMOA de ses grappes) ; un lien à usage unique valable 7 jours part par courriel",
+    tag: "comptes",
+    roles: ["admin", "ars", "chef_projet"],
+    body: S.invitationInput,
+    status: 201,
+    response: S.invitationCreated,
+  }),
+  revokeInvitation: contract("revokeInvitation", {
+    summary: "révoque une invitation encore ouverte (qui l'a faite, ou un administrateur)",
+    tag: "comptes",
+    roles: ["admin", "ars", "chef_projet"],
+    params: z.object({ id: S.positiveId }),
+    status: 204,
+    response: z.null(),
+  }),
+  acceptInvitation: contract("acceptInvitation", {
+    summary:
+      "accepte une invitation : le compte est créé avec son mot de passe et la session ouverte ; lien utilisé, révoqué ou expiré : 410",
+    tag: "comptes",
+    public: true,
+    body: S.tokenPassword,
+    status: 201,
+    response: S.me,
+  }),
+  users: contract("users", {
+    summary:
+      "les comptes de mon périmètre (administrateur : tous ; ARS : sa région ; chef de projet : ses grappes), invitations ouvertes comprises",
+    tag: "comptes",
+    roles: ["admin", "ars", "chef_projet"],
+    response: S.users,
+  }),
+  updateUser: contract("updateUser", {
+    summary:
+      "change le rôle, la région, les grappes d'un compte de mon périmètre, ou le désactive (sessions et jetons fermés aussitôt)",
+    tag: "comptes",
+    roles: ["admin", "ars", "chef_projet"],
+    params: z.object({ id: S.positiveId }),
+    body: S.userPatch,
+    response: S.userView,
+  }),
+  passwordReset: contract("passwordReset", {
+    summary: "demande un lien de réinitialisation du mot de passe (1 heure) : 202 quelle que soit l'adresse",
+    tag: "comptes",
+    public: true,
+    body: S.resetRequest,
+    status: 202,
+    response: z.object({ detail: z.string() }),
+  }),
+  passwordResetConfirm: contract("passwordResetConfirm", {
+    summary:
+      "choisit un nouveau mot de passe avec le lien reçu ; toutes les sessions du compte sont fermées ; lien utilisé ou expiré : 410",
+    tag: "comptes",
+    public: true,
+    body: S.tokenPassword,
+    status: 204,
+    response: z.null(),
+  }),
   notifications: contract("notifications", {
     summary: "mes notifications, les plus récentes d'abord (100 au plus), et combien sont non lues",
     tag: "notifications",

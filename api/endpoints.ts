@@ -13,6 +13,13 @@ export const ENDPOINTS = {
   // grappes
   grappes: { method: "get", path: "/api/grappes" },
   grappe: { method: "get", path: "/api/grappes/{grappe_id}" },
+  invite: { method: "post", path: "/api/invitations" },
+  revokeInvitation: { method: "delete", path: "/api/invitations/{id}" },
+  acceptInvitation: { method: "post", path: "/api/invitations/accept" },
+  users: { method: "get", path: "/api/users" },
+  updateUser: { method: "patch", path: "/api/users/{id}" },
+  passwordReset: { method: "post", path: "/api/password-reset" },
+  passwordResetConfirm: { method: "post", path: "/api/password-reset/confirm" },
   notifications: { method: "get", path: "/api/notifications" },
   notificationRead: { method: "post", path: "/api/notifications/{id}/read" },
   preferences: { method: "get", path: "/api/me/preferences" },

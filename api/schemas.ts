@@ -807,3 +807,41 @@ export const privacyContacts = z.object({
   controller_contact: z.string().nullable(),
   dpo_contact: z.string().nullable(),
 });
+
+const roleEnum = z.enum(ROLES, { message: `rôle attendu : ${ROLES.join(", ")}` });
+/** An invitation (api.md): the future account's address, role and scope. */
+export const invitationInput = z.object({
+  email: z.string().trim().max(320),
+  role: roleEnum,
+  region: z.string().trim().max(10).nullable().optional(),
+  grappes: z.array(z.string().trim().min(1).max(100)).max(500).optional(),
+});
+export const invitationCreated = z.object({ invitation_id: z.number().int(), link: z.string().optional() });
+/** A link's token and the password chosen (invitation, reset). */
+export const tokenPassword = z.object({
+  token: z.string().min(10, "lien incomplet").max(200, "lien invalide"),
+  password: z.string().max(1024, "mot de passe trop long (1 024 caractères au plus)"),
+});
+export const resetRequest = z.object({
+  email: z.string().trim().min(1, "adresse électronique obligatoire").max(320),
+});
+export const userView = z.object({
+  id: z.number().int(),
+  email: z.string(),
+  role: roleEnum,
+  region: z.string().nullable(),
+  grappes: z.array(z.string()),
+  last_login_at: z.string().nullable(),
+  status: z.enum(["active", "disabled", "invited"]),
+  invitation_id: z.number().int().optional(),
+});
+export const users = z.object({ users: z.array(userView) });
+export const userPatch = z
+  .object({
+    role: roleEnum.optional(),
+    region: z.string().trim().max(10).nullable().optional(),
+    grappes: z.array(z.string().trim().min(1).max(100)).max(500).optional(),
+    disabled: z.boolean().optional(),
+  })
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, "rien à changer");

@@ -222,6 +222,7 @@ export const commands: Record<string, Command> = {
           staleDays: config.staleDays,
           maxConcurrentPerUser: config.maxConcurrentPerUser,
           publicUrl: config.publicUrl,
+          mailConfigured: config.smtpUrl !== undefined,
           privacyContacts: config.privacyContacts,
           ...(config.dashboardDir ? { dashboardDir: config.dashboardDir } : {}),
         },

@@ -196,6 +196,8 @@ export interface Database {
     failed_logins: Generated<number>;
     locked_until: Timestamp | null;
     created_at: Generated<Date>;
+    /** 0021: the last successful sign-in */
+    last_login_at: Timestamp | null;
   };
   user_grappe: { user_id: number; grappe_id: string };
   api_token: {
@@ -298,7 +300,8 @@ export interface Database {
   notification_preference: { user_id: number; kind: string; mode: "immediate" | "daily" | "weekly" | "off" };
   mail_outbox: {
     mail_id: Generated<number>;
-    user_id: number;
+    /** null for a mail to an address without an account yet (an invitation, 0021) */
+    user_id: number | null;
     message_id: string;
     to_address: string;
     subject: string;
@@ -336,6 +339,26 @@ export interface Database {
     finess: string | null;
     target: string | null;
     matched: number | null;
+  };
+  invitation: {
+    invitation_id: Generated<number>;
+    email: string;
+    role: "admin" | "ars" | "chef_projet" | "amoa";
+    region: string | null;
+    grappes: string[];
+    invited_by: string;
+    token_hash: string;
+    created_at: Generated<Date>;
+    expires_at: Timestamp;
+    accepted_at: Timestamp | null;
+    revoked_at: Timestamp | null;
+  };
+  password_reset: {
+    token_hash: string;
+    user_id: number;
+    created_at: Generated<Date>;
+    expires_at: Timestamp;
+    used_at: Timestamp | null;
   };
 }
 

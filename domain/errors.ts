@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   "forbidden",
   "not_found",
   "conflict",
+  "gone",
   "payload_too_large",
   "unsupported_media_type",
   "too_many_requests",

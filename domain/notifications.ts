@@ -234,3 +234,26 @@ export const MAIL_MAX_AGE_DAYS = 8;
 export function mailCutoff(today: Day): Day {
   return addDays(today, -MAIL_MAX_AGE_DAYS);
 }
+
+/**
+ * A mail about an account (an invitation, a password reset): a few French sentences and one link,
+ * in plain text and in the same HTML as the notifications.
+ */
+export function renderAccountMail(
+  subject: string,
+  lines: readonly string[],
+  link: { url: string; label: string },
+): MailContent {
+  const text = `${lines.join("\n\n")}\n\n${link.label} : ${link.url}\n\n--\nCibles d'usage ESMS numérique. Si vous n'attendiez pas ce courriel, ignorez-le : rien ne sera fait.\n`;
+  const html = `<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>
+<body style="margin:0;padding:0;background:#f6f6f6;font-family:Marianne,Arial,Helvetica,sans-serif;color:#161616">
+<div style="max-width:600px;margin:0 auto;background:#ffffff;padding:24px;border-top:4px solid #000091">
+<p style="margin:0 0 16px;font-weight:bold;color:#000091">Cibles d'usage ESMS numérique</p>
+${lines.map((l) => `<p style="margin:0 0 12px">${escapeHtml(l)}</p>`).join("\n")}
+<p style="margin:16px 0"><a href="${escapeHtml(link.url)}" style="background:#000091;color:#ffffff;padding:8px 16px;text-decoration:none">${escapeHtml(link.label)}</a></p>
+<p style="font-size:12px;color:#666666;margin:0">Si le bouton ne s'affiche pas, copiez cette adresse : ${escapeHtml(link.url)}<br>Si vous n'attendiez pas ce courriel, ignorez-le : rien ne sera fait.</p>
+</div></body></html>
+`;
+  return { subject: `[Cibles d'usage] ${subject}`, text, html };
+}

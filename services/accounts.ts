@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "../db/index.ts";
 import { DomainError } from "../domain/errors.ts";
+import { touchLastLogin } from "../sql/accounts.ts";
 import { audit } from "../sql/audit.ts";
 import {
   ADDRESS_MAX_FAILURES,
@@ -35,6 +36,7 @@ import {
   updateTokenRevoked,
   verifyPassword,
 } from "../sql/identity.ts";
+import { checkPassword } from "./passwords.ts";
 
 /**
  * Creates a user (admin; ars with one region; chef_projet or amoa with grappes). Errors: 422 an
@@ -47,6 +49,8 @@ export async function addUser(db: Db, input: NewUser, actor = "cli"): Promise<Pr
     throw new DomainError("validation", `${i?.path.join(".") || "utilisateur"} : ${i?.message}`);
   }
   const u = parsed.data;
+  // The same policy as the browser's (issue 32 §3): 12 characters, not the address, not common.
+  await checkPassword(u.password, u.email);
   const hash = await hashPassword(u.password);
   const id = await db.transaction(async (tx) => {
     if (u.region && !(await regionExists(tx, u.region)))
@@ -179,6 +183,7 @@ export async function login(
   // Rotation: the session presented (if any) ends, a new one starts.
   if (previousSession) await endSession(db, previousSession);
   const token = await insertSession(db, u.user_id);
+  await touchLastLogin(db, u.user_id);
   await pruneSessions(db);
   return { ok: true, token, principal: (await principalOf(db, u.user_id, "session")) as Principal };
 }

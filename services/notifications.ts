@@ -347,11 +347,14 @@ export async function sendDue(
         text: m.text_body,
         html: m.html_body,
         messageId: m.message_id,
-        headers: {
-          "List-Unsubscribe": `<${m.unsubscribe_url}>`,
-          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-          "Auto-Submitted": "auto-generated",
-        },
+        // A mail about an account (invitation, reset) has nothing to unsubscribe from.
+        headers: m.unsubscribe_url
+          ? {
+              "List-Unsubscribe": `<${m.unsubscribe_url}>`,
+              "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+              "Auto-Submitted": "auto-generated",
+            }
+          : { "Auto-Submitted": "auto-generated" },
       });
     } catch (e) {
       await markFailedAttempt(db, m, smtpFailure(e));

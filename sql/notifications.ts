@@ -238,7 +238,8 @@ export async function skipOlderThan(q: Queryable, before: string): Promise<void>
 
 /** A mail for the outbox, and the notifications it carries. */
 export interface OutboxMail {
-  user_id: number;
+  /** null for an address without an account yet (an invitation) */
+  user_id: number | null;
   message_id: string;
   to_address: string;
   subject: string;
@@ -263,6 +264,7 @@ export async function enqueueMail(
     .returning(sql<number>`mail_id::int`.as("mail_id"))
     .executeTakeFirst();
   if (!row) return false;
+  if (notificationIds.length === 0) return true;
   await q.kysely
     .updateTable("notification")
     .set({ mail_state: "mailed", mail_id: row.mail_id })

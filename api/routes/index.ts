@@ -5,6 +5,7 @@
  */
 import type { RouteDef } from "../registry.ts";
 import { ACCESS_JOURNAL } from "./access-journal.ts";
+import { ACCOUNTS } from "./accounts.ts";
 import { CORRECTIVE_ACTIONS } from "./actions.ts";
 import { ADJUSTMENTS } from "./adjustments.ts";
 import { ESSMS } from "./essms.ts";
@@ -17,6 +18,7 @@ import { SNAPSHOTS } from "./snapshots.ts";
 
 export const RESOURCES: Record<string, RouteDef[]> = {
   identity: IDENTITY,
+  accounts: ACCOUNTS,
   grappes: GRAPPES,
   exports: EXPORTS,
   snapshots: SNAPSHOTS,

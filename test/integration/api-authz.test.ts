@@ -120,6 +120,30 @@ describe("authorization matrix", () => {
     return r?.import_id as number;
   };
 
+  /** An invitation to T1 (own scope) or F1 (foreign), a fresh address each time. */
+  let invited = 0;
+  const invitation = (grappe: string) => ({
+    email: `invite${invited++}@test.invalid`,
+    role: "amoa",
+    grappes: [grappe],
+  });
+  /** An open invitation made by `who` (the admin's for the anonymous), for its own scope. */
+  const invitationBy = async (who: Who) => {
+    const by = who === "anonymous" || who === "amoa" ? "admin" : who;
+    const [r] = await db.query<{ id: number }>(
+      `insert into invitation (email, role, grappes, invited_by, token_hash, expires_at)
+       values ($1, 'amoa', '{T1}', $2, $3, now() + interval '7 days') returning invitation_id::int as id`,
+      [`revoque${invited++}@test.invalid`, USERS[by]?.email, `hash${invited}`],
+    );
+    return r?.id as number;
+  };
+  const userId = async (who: keyof typeof USERS) => {
+    const [r] = await db.query<{ id: number }>("select user_id::int as id from app_user where email = $1", [
+      USERS[who]?.email,
+    ]);
+    return r?.id as number;
+  };
+
   /** A notification of the caller (`mine`) or of someone else (`other`), fresh each time. */
   let notices = 0;
   const notificationOf = async (who: Who, whose: "mine" | "other") => {
@@ -153,6 +177,60 @@ describe("authorization matrix", () => {
       own: () => ({ method: "GET", path: "/api/me" }),
       foreign: () => ({ method: "GET", path: "/api/me" }),
       expect: list,
+    },
+    "POST /invitations": {
+      own: () => ({ method: "POST", path: "/api/invitations", body: invitation("T1") }),
+      foreign: () => ({ method: "POST", path: "/api/invitations", body: invitation("F1") }),
+      expect: {
+        admin: [201, 201],
+        ars: [201, 403],
+        chef_projet: [201, 403],
+        amoa: [403, 403],
+        anonymous: [401, 401],
+      },
+    },
+    "DELETE /invitations/:id": {
+      // An invitation made by the caller (own) or by the admin (foreign).
+      own: async (who) => ({ method: "DELETE", path: `/api/invitations/${await invitationBy(who)}` }),
+      foreign: async () => ({ method: "DELETE", path: `/api/invitations/${await invitationBy("admin")}` }),
+      expect: {
+        admin: [204, 204],
+        ars: [204, 403],
+        chef_projet: [204, 403],
+        amoa: [403, 403],
+        anonymous: [401, 401],
+      },
+    },
+    "GET /users": {
+      own: () => ({ method: "GET", path: "/api/users" }),
+      foreign: () => ({ method: "GET", path: "/api/users" }),
+      expect: {
+        admin: [200, 200],
+        ars: [200, 200],
+        chef_projet: [200, 200],
+        amoa: [403, 403],
+        anonymous: [401, 401],
+      },
+    },
+    "PATCH /users/:id": {
+      // The T1 AMOA (in the ARS's region and the chef's grappe) and the F1 chef (foreign).
+      own: async () => ({
+        method: "PATCH",
+        path: `/api/users/${await userId("amoa")}`,
+        body: { grappes: ["T1"] },
+      }),
+      foreign: async () => ({
+        method: "PATCH",
+        path: `/api/users/${await userId("chef_bre")}`,
+        body: { grappes: ["F1"] },
+      }),
+      expect: {
+        admin: [200, 200],
+        ars: [200, 404],
+        chef_projet: [200, 404],
+        amoa: [403, 403],
+        anonymous: [401, 401],
+      },
     },
     "GET /notifications": {
       own: () => ({ method: "GET", path: "/api/notifications" }),

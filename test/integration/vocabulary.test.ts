@@ -40,6 +40,7 @@ const DECLARED: Record<string, readonly string[]> = {
   "amenagement.statut": AMENAGEMENT_ETAT.values,
   "amenagement_decision.decision": AMENAGEMENT_JOURNAL_ENTRY,
   "app_user.role": ROLES,
+  "invitation.role": ROLES,
   "corrective_action.status": ACTION_STATUS.values,
   "amenagement_piece.media_type": PIECE_MEDIA_TYPE.values,
   "notification.kind": NOTIFICATION_KINDS,
