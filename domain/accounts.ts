@@ -89,7 +89,8 @@ export function passwordFormProblem(password: string, email: string): string | n
   if (password.length > 1024) return "mot de passe trop long (1 024 caractères au plus)";
   const p = fold(password);
   const local = fold(email.split("@")[0] ?? "");
-  if (p === fold(email) || (local.length >= 4 && p.includes(local)))
+  // The address itself, or a long enough local part of it (« jean.dupont2025! »).
+  if (p.includes(fold(email)) || p === local || (local.length >= 6 && p.includes(local)))
     return "le mot de passe ne doit pas reprendre l'adresse électronique";
   return null;
 }

@@ -14,6 +14,8 @@ export type GrappeSummary = z.infer<typeof S.grappeSummary>;
 export type GrappeDetail = z.infer<typeof S.grappeDetail>;
 export type Committee = z.infer<typeof S.committee>;
 export type Preferences = z.infer<typeof S.preferences>;
+export type UserView = z.infer<typeof S.userView>;
+type Role = UserView["role"];
 export type NotificationList = z.infer<typeof S.notifications>;
 export type EssmsDetail = z.infer<typeof S.essmsDetail>;
 export type History = z.infer<typeof S.history>;
@@ -180,6 +182,19 @@ export const api = {
   login: (email: string, password: string) => request("login", { body: { email, password } }),
   logout: () => request("logout"),
   me: () => request("me"),
+  invite: (body: { email: string; role: Role; region?: string | null; grappes?: string[] }) =>
+    request("invite", { body }),
+  revokeInvitation: (id: number) => request("revokeInvitation", { params: { id } }),
+  acceptInvitation: (token: string, password: string) =>
+    request("acceptInvitation", { body: { token, password } }),
+  users: () => request("users"),
+  updateUser: (
+    id: number,
+    body: { role?: Role; region?: string | null; grappes?: string[]; disabled?: boolean },
+  ) => request("updateUser", { params: { id }, body }),
+  passwordReset: (email: string) => request("passwordReset", { body: { email } }),
+  passwordResetConfirm: (token: string, password: string) =>
+    request("passwordResetConfirm", { body: { token, password } }),
   notifications: () => request("notifications"),
   notificationRead: (id: number) => request("notificationRead", { params: { id } }),
   preferences: () => request("preferences"),

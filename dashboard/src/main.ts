@@ -6,6 +6,7 @@ import { forgetAnswers, UNEXPECTED } from "./components/form.ts";
 import { headerMenu } from "./components/header-menu.ts";
 import { alert, h, mount } from "./dom.ts";
 import { roleLabel } from "./labels.ts";
+import { forgottenPage, invitationPage, resetPage, usersPage } from "./pages/accounts.ts";
 import { arsPage } from "./pages/ars.ts";
 import { committeePage } from "./pages/committee.ts";
 import { essmsPage } from "./pages/essms.ts";
@@ -34,6 +35,7 @@ const ROUTES = new Map<string, Page>([
   ["dossiers", worklistPage],
   ["lexique", glossaryPage],
   ["notifications", notificationsPage],
+  ["utilisateurs", usersPage],
 ]);
 
 let me: Me | null = null;
@@ -105,6 +107,7 @@ function nav(current: string): void {
   }
   const items: [string, string][] = [["#/", "Mes grappes"]];
   if (me.role === "ars" || me.role === "admin") items.push(["#/ars", "Décisions ARS"]);
+  if (me.role !== "amoa") items.push(["#/utilisateurs", "Utilisateurs"]);
   items.push(["#/imports", "Imports"]);
   items.push(["#/lexique", "Lexique"]);
   mount(
@@ -220,6 +223,22 @@ async function render(): Promise<void> {
       },
       loginNotice(params),
     );
+    return;
+  }
+  // The pages of a mail's link are opened without a session (issue 32).
+  const account = /^#\/(invitation|mot-de-passe-oublie|mot-de-passe)(\?|$)/.exec(location.hash)?.[1];
+  if (account) {
+    me = null;
+    nav("");
+    const params = route().params;
+    document.title = `${account === "invitation" ? "Accepter l'invitation" : account === "mot-de-passe-oublie" ? "Mot de passe oublié" : "Nouveau mot de passe"} — Cibles d'usage`;
+    if (account === "invitation")
+      invitationPage(main, params, (who) => {
+        me = who;
+        location.replace("#/");
+      });
+    else if (account === "mot-de-passe-oublie") forgottenPage(main);
+    else resetPage(main, params);
     return;
   }
   // « Données personnelles » is read before signing in too (issue 35 §5).

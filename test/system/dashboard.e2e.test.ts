@@ -921,6 +921,8 @@ describe("dashboard in Chromium", () => {
             ["décisions ARS", "#/ars", "#contenu h1"],
             ["lexique", "#/lexique", "#regles"],
             ["notifications", "#/notifications", "#form-preferences"],
+            ["utilisateurs", "#/utilisateurs", "#contenu h1"],
+            ["mot de passe oublié", "#/mot-de-passe-oublie", "#form-oubli"],
             ["données personnelles", "#/donnees-personnelles", "#contacts"],
           ];
           for (const [where, hash, ready] of pages) {

@@ -324,4 +324,46 @@ describe("the ARS's desk and the team's week in Chromium", () => {
       await page.close();
     },
   );
+
+  it.each([
+    ["1440 px", DESKTOP],
+    ["390 px", PHONE],
+  ] as const)(
+    "lets the chef de projet invite an AMOA who sets a password and arrives signed in; a forgotten password asks for a link (%s)",
+    async (label, viewport) => {
+      const page = await login("chef_projet", viewport);
+      await page.goto(`${base}/#/utilisateurs`);
+      await page.waitForSelector("#table-utilisateurs");
+      expect(await page.textContent("#table-utilisateurs")).toContain(user("amoa").email);
+      const address = `amoa.${label.replace(/\D/g, "")}@demo.invalid`;
+      await page.fill("#invite-email", address);
+      await page.selectOption("#invite-role", "amoa");
+      await page.click("#form-invitation-nouvelle button[type=submit]");
+      await expect.poll(() => page.textContent("#form-invitation-nouvelle")).toMatch(/Invitation envoyée/);
+      // No mail server in this test: the link is given to pass on.
+      const link = /(http:\/\/\S+#\/invitation\?jeton=[\w-]+)/.exec(
+        (await page.textContent("#form-invitation-nouvelle")) ?? "",
+      )?.[1];
+      expect(link).toBeTruthy();
+      await page.close();
+      const invited = await browser.newPage({ viewport, locale: "fr-FR" });
+      await invited.goto(link as string);
+      await invited.waitForSelector("#form-invitation");
+      expect(invited.url()).not.toMatch(/jeton=[\w-]{20}/);
+      await invited.fill("#nouveau-mot-de-passe", "azerty123456");
+      await invited.click("#form-invitation button[type=submit]");
+      await expect
+        .poll(() => invited.textContent("#form-invitation"))
+        .toMatch(/trop courant ou trop prévisible/);
+      await invited.fill("#nouveau-mot-de-passe", "une phrase de passe pour la démonstration");
+      await invited.click("#form-invitation button[type=submit]");
+      await invited.waitForSelector("#table-grappes");
+      await invited.goto(`${base}/#/connexion`);
+      await invited.click("a[href='#/mot-de-passe-oublie']");
+      await invited.fill("#email-oubli", address);
+      await invited.click("#form-oubli button[type=submit]");
+      await expect.poll(() => invited.textContent("#form-oubli")).toMatch(/Demande enregistrée/);
+      await invited.close();
+    },
+  );
 });

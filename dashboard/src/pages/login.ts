@@ -47,6 +47,7 @@ export async function loginPage(
       element(field("Adresse électronique", email)),
       element(field("Mot de passe", password)),
       element(submitButton("Se connecter")),
+      element(h("a", { class: "fr-link", href: "#/mot-de-passe-oublie" }, "Mot de passe oublié ?")),
     ),
   );
   mount(
