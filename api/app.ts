@@ -26,6 +26,7 @@ import { CONTRACTS } from "./contract.ts";
 import { dashboardStylesheet, docsPage } from "./docs.ts";
 import { jsonBodyLimit, jsonOnly, readJsonBody, sameOriginGuard, urlGuard } from "./edge.ts";
 import { HTTP_ERRORS, problem } from "./errors.ts";
+import { mountOidc } from "./oidc.ts";
 import { type Prepared, PreparedCache } from "./prepared.ts";
 import {
   type AppDeps,
@@ -228,6 +229,8 @@ export function createApp(given: AppDeps) {
 
   // The mails' one-click unsubscribe, outside /api and without a session (api.md, RFC 8058).
   mountUnsubscribe(app, deps);
+  // Sign-in with ProConnect (issue 32 §4), outside /api.
+  mountOidc(app, deps);
 
   // The built dashboard (npm run build); every other path is the single-page app.
   const dashboard = deps.dashboardDir ?? DASHBOARD_DIR;

@@ -81,6 +81,12 @@ export const CONTRACTS = {
     tag: "identité",
     response: S.me,
   }),
+  authMethods: contract("authMethods", {
+    summary: "les façons de se connecter à ce service : mot de passe, et ProConnect quand il est configuré",
+    tag: "identité",
+    public: true,
+    response: z.object({ password: z.boolean(), proconnect: z.boolean() }),
+  }),
   invite: contract("invite", {
     summary:
       "invite une personne (administrateur : tous ; ARS : ARS, chefs de projet et AMOA de sa région ; chef de projet : chefs de projet et AMOA de ses grappes) ; un lien à usage unique valable 7 jours part par courriel",

@@ -13,6 +13,7 @@ export const ENDPOINTS = {
   // grappes
   grappes: { method: "get", path: "/api/grappes" },
   grappe: { method: "get", path: "/api/grappes/{grappe_id}" },
+  authMethods: { method: "get", path: "/api/session/methods" },
   invite: { method: "post", path: "/api/invitations" },
   revokeInvitation: { method: "delete", path: "/api/invitations/{id}" },
   acceptInvitation: { method: "post", path: "/api/invitations/accept" },

@@ -38,6 +38,8 @@ export interface AppDeps {
   maxConcurrentPerUser?: number;
   /** the address users reach the service at (PUBLIC_URL): its scheme decides the cookie's Secure flag */
   publicUrl?: string | undefined;
+  /** ProConnect (OpenID Connect), when configured */
+  oidc?: { issuer: string; clientId: string; clientSecret: string } | undefined;
   /** SMTP_URL is set: invitation and reset links go by mail (else an invitation's link is returned) */
   mailConfigured?: boolean;
   /** the controller's and the DPO's contacts (CONTROLLER_NAME, CONTROLLER_CONTACT, DPO_CONTACT) */

@@ -223,6 +223,7 @@ export const commands: Record<string, Command> = {
           maxConcurrentPerUser: config.maxConcurrentPerUser,
           publicUrl: config.publicUrl,
           mailConfigured: config.smtpUrl !== undefined,
+          oidc: config.oidc,
           privacyContacts: config.privacyContacts,
           ...(config.dashboardDir ? { dashboardDir: config.dashboardDir } : {}),
         },

@@ -97,6 +97,15 @@ const schema = z
       .min(3, "adresse d'expéditeur attendue")
       .default("Cibles d'usage <ne-pas-repondre@cibles-usage.invalid>"),
     NOTIFY_INTERVAL_S: integer(5, 86_400).default(60),
+    // ProConnect (OpenID Connect): the three together, or none (password sign-in only).
+    OIDC_ISSUER: optionalText.pipe(
+      z
+        .string()
+        .regex(/^https?:\/\/[^\s]+$/, "adresse https://… du fournisseur d'identité attendue")
+        .optional(),
+    ),
+    OIDC_CLIENT_ID: optionalText,
+    OIDC_CLIENT_SECRET: optionalText,
     // The controller's contacts (issue 35 §5): shown on the « Données personnelles » page.
     CONTROLLER_NAME: optionalText,
     CONTROLLER_CONTACT: optionalText,
@@ -106,6 +115,10 @@ const schema = z
     CIBLES_DEBUG: flag("0"),
     /** `users add`'s password for scripts (else read on standard input) */
     CIBLES_PASSWORD: z.string().optional(),
+  })
+  .refine((c) => [c.OIDC_ISSUER, c.OIDC_CLIENT_ID, c.OIDC_CLIENT_SECRET].filter(Boolean).length % 3 === 0, {
+    path: ["OIDC_ISSUER"],
+    message: "OIDC_ISSUER, OIDC_CLIENT_ID et OIDC_CLIENT_SECRET vont ensemble : les trois, ou aucun",
   })
   .refine((c) => c.TOKEN_DAYS_DEFAULT <= c.TOKEN_DAYS_MAX, {
     path: ["TOKEN_DAYS_DEFAULT"],
@@ -156,6 +169,8 @@ export interface Config {
   mailFrom: string;
   /** how often the server evaluates, composes and sends (ms) */
   notifyIntervalMs: number;
+  /** ProConnect (OpenID Connect); undefined: password sign-in only */
+  oidc: { issuer: string; clientId: string; clientSecret: string } | undefined;
   /** the controller of the processing and its data protection officer (« Données personnelles ») */
   privacyContacts: PrivacyContacts;
   /** who runs the command line (the system's USER or LOGNAME; null when neither): the audit log's `cli:…` actor */
@@ -202,6 +217,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: c.SMTP_URL,
     mailFrom: c.MAIL_FROM,
     notifyIntervalMs: c.NOTIFY_INTERVAL_S * 1000,
+    oidc:
+      c.OIDC_ISSUER && c.OIDC_CLIENT_ID && c.OIDC_CLIENT_SECRET
+        ? { issuer: c.OIDC_ISSUER, clientId: c.OIDC_CLIENT_ID, clientSecret: c.OIDC_CLIENT_SECRET }
+        : undefined,
     privacyContacts: {
       controller_name: c.CONTROLLER_NAME ?? null,
       controller_contact: c.CONTROLLER_CONTACT ?? null,

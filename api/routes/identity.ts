@@ -52,4 +52,8 @@ export const IDENTITY: RouteDef[] = [
   }),
 
   handle("me", { handler: async ({ principal }) => me(principal) }),
+
+  handle("authMethods", {
+    handler: async ({ deps }) => ({ password: true, proconnect: deps.oidc !== undefined }),
+  }),
 ];

@@ -182,6 +182,7 @@ export const api = {
   login: (email: string, password: string) => request("login", { body: { email, password } }),
   logout: () => request("logout"),
   me: () => request("me"),
+  authMethods: () => request("authMethods"),
   invite: (body: { email: string; role: Role; region?: string | null; grappes?: string[] }) =>
     request("invite", { body }),
   revokeInvitation: (id: number) => request("revokeInvitation", { params: { id } }),

@@ -42,6 +42,14 @@ let me: Me | null = null;
 const menu = headerMenu();
 
 async function logout(): Promise<void> {
+  const methods = await api.authMethods().catch(() => null);
+  if (methods?.proconnect) {
+    // Through the server: ours ends, then ProConnect's (when the session came from it).
+    const f = h("form", { method: "post", action: "/auth/oidc/logout" });
+    document.body.append(f);
+    (f as HTMLFormElement).submit();
+    return;
+  }
   await api.logout().catch(() => {});
   me = null;
   location.hash = "#/connexion";

@@ -50,13 +50,38 @@ export async function loginPage(
       element(h("a", { class: "fr-link", href: "#/mot-de-passe-oublie" }, "Mot de passe oublié ?")),
     ),
   );
+  // ProConnect, when the service has it (issue 32 §4): a DSFR button with ProConnect's label.
+  const proconnect = h("div", { id: "proconnect" });
   mount(
     main,
     h(
       "div",
       { class: "fr-grid-row fr-grid-row--center" },
-      h("div", { class: "fr-col-12 fr-col-md-6" }, notice, signIn),
+      h("div", { class: "fr-col-12 fr-col-md-6" }, notice, proconnect, signIn),
     ),
   );
   email.focus();
+  const methods = await api.authMethods().catch(() => null);
+  if (methods?.proconnect) {
+    const back = new URLSearchParams(location.hash.split("?")[1] ?? "").get("retour");
+    mount(
+      proconnect,
+      h(
+        "form",
+        { method: "get", action: "/auth/oidc/login", class: "fr-mb-4w" },
+        back ? h("input", { type: "hidden", name: "retour", value: back }) : null,
+        h(
+          "button",
+          { class: "fr-btn", type: "submit", id: "bouton-proconnect" },
+          "S'identifier avec ProConnect",
+        ),
+        h(
+          "p",
+          { class: "fr-text--sm fr-mt-1w" },
+          "ProConnect est la solution proposée par l'État pour se connecter aux services publics.",
+        ),
+      ),
+      h("p", { class: "fr-hr-or" }, "ou"),
+    );
+  }
 }
