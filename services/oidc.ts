@@ -106,7 +106,10 @@ export async function finishLogin(
       const info = await client.fetchUserInfo(config, tokens.access_token, String(claims.sub ?? ""));
       claims = { ...claims, ...info };
     } catch {
-      throw new DomainError("bad_request", "le fournisseur d'identité n'a pas donné les informations du compte : recommencez");
+      throw new DomainError(
+        "bad_request",
+        "le fournisseur d'identité n'a pas donné les informations du compte : recommencez",
+      );
     }
   }
   const email = typeof claims.email === "string" ? claims.email.trim().toLowerCase() : "";

@@ -61,15 +61,13 @@ let unread: number | null = null;
 
 function showUnread(): void {
   for (const b of bells) {
+    // The count is visible; « non lue(s) » is said to screen readers only: the link's name keeps
+    // its visible text (WCAG 2.5.3), no aria-label that would differ from it.
     const badge = b.querySelector(".cu-non-lues") as HTMLElement;
+    const said = b.querySelector(".cu-non-lues-dit") as HTMLElement;
     badge.textContent = unread ? String(unread) : "";
     badge.hidden = !unread;
-    b.setAttribute(
-      "aria-label",
-      unread
-        ? `Notifications : ${unread} non ${unread > 1 ? "lues" : "lue"}`
-        : "Notifications : aucune non lue",
-    );
+    said.textContent = unread ? ` non ${unread > 1 ? "lues" : "lue"}` : "";
   }
 }
 window.addEventListener("cibles:non-lues", (e) => {
@@ -83,6 +81,7 @@ function bell(): HTMLAnchorElement {
     { class: "fr-btn fr-icon-notification-3-line fr-btn--icon-left", href: "#/notifications" },
     "Notifications",
     h("span", { class: "fr-badge fr-badge--sm fr-badge--info fr-ml-1w cu-non-lues", hidden: true }),
+    h("span", { class: "fr-sr-only cu-non-lues-dit" }),
   ) as HTMLAnchorElement;
   bells.push(a);
   return a;
