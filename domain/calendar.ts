@@ -185,3 +185,26 @@ export function calendarSummary(
     en_retard: late.length > 0 || lateEssms > 0 || deadline.exceeded,
   };
 }
+
+/** A grappe's whole calendar on `today` (GET /api/grappes/{id}/milestones). */
+export interface GrappeCalendar {
+  milestones: Milestone[];
+  deadline: Deadline;
+  essms: EssmsGoLive[];
+  summary: CalendarSummary;
+}
+
+export function grappeCalendar(
+  facts: CalendarFacts,
+  essms: readonly (GoLiveFacts & { type_projet: "acquisition" | "mise_a_niveau" })[],
+  today: Day,
+): GrappeCalendar {
+  const ms = milestones(facts, today);
+  const deadline = instructionDeadline(
+    facts,
+    essms.map((e) => e.type_projet),
+    today,
+  );
+  const golive = essms.map((e) => essmsGoLive(e, today));
+  return { milestones: ms, deadline, essms: golive, summary: calendarSummary(ms, deadline, golive) };
+}

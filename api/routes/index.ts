@@ -6,6 +6,7 @@
 import type { RouteDef } from "../registry.ts";
 import { CORRECTIVE_ACTIONS } from "./actions.ts";
 import { ADJUSTMENTS } from "./adjustments.ts";
+import { CALENDAR } from "./calendar.ts";
 import { ESSMS } from "./essms.ts";
 import { EXPORTS } from "./exports.ts";
 import { GRAPPES } from "./grappes.ts";
@@ -17,6 +18,7 @@ import { SNAPSHOTS } from "./snapshots.ts";
 export const RESOURCES: Record<string, RouteDef[]> = {
   identity: IDENTITY,
   grappes: GRAPPES,
+  calendar: CALENDAR,
   exports: EXPORTS,
   snapshots: SNAPSHOTS,
   essms: ESSMS,

@@ -72,7 +72,9 @@ describe("serve on an empty embedded database", () => {
     );
     expect(log).toMatch(/Import planifié : boîte de dépôt .*inbox, « \* \* \* \* \* \* »/);
     // Without SMTP_URL the product starts, and says that it tells people in the application only.
-    expect(log).toContain("Courriels désactivés (SMTP_URL absent) : notifications dans l'application seulement.");
+    expect(log).toContain(
+      "Courriels désactivés (SMTP_URL absent) : notifications dans l'application seulement.",
+    );
   });
 
   it("loaded the demo grappe: 16 ESSMS of mixed categories, 12 months of exports", async () => {
