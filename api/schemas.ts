@@ -128,6 +128,15 @@ export const grappeSummary = z.object({
   messages_missing: z.number().int(),
   last_import_at: z.string().nullable(),
   indicators: indicatorMap(grappeIndicator),
+  /** the calendar on today (issue 33, R-C2…R-C4): « en retard » of the region table */
+  calendar: z.object({
+    en_retard: z.boolean(),
+    late_milestones: z.array(z.enum(MILESTONE_CODES)),
+    max_days_late: z.number().int(),
+    late_essms: z.number().int(),
+    deadline: day.nullable(),
+    deadline_exceeded: z.boolean(),
+  }),
 });
 
 const forecastStatus = z.enum(["atteinte", "atteignable", "non_atteignable", "donnees_insuffisantes"]);

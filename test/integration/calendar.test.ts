@@ -207,6 +207,16 @@ describeOnBackends("the calendar of a grappe (issue 33)", { seed: populate }, ()
     expect((byCode(m, "fin")?.days_late ?? 0) > 27).toBe(true);
     expect(m.summary.en_retard).toBe(true);
     expect(m.summary.late_milestones).toContain("fin");
+    // The region table says it too (its « en retard » filter reads `calendar.en_retard`).
+    const region = (await (await get("/api/grappes", "ars")).json()) as {
+      grappe_id: string;
+      calendar: { en_retard: boolean; late_milestones: string[]; deadline: string | null };
+    }[];
+    expect(region.find((g) => g.grappe_id === "T1")?.calendar).toMatchObject({
+      en_retard: true,
+      deadline: "2025-12-01",
+    });
+    expect(region.find((g) => g.grappe_id === "T1")?.calendar.late_milestones).toContain("fin");
   });
 
   it("POST a PV: the ARS's PDF checked by its content, listed; anything else refused", async ({ db }) => {
