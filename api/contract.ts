@@ -146,7 +146,7 @@ export const CONTRACTS = {
   }),
   setMilestone: contract("setMilestone", {
     summary:
-      "fixe la date prévue d'un jalon (chef de projet : lancement, VA, VSR, fin) ou enregistre la date réelle d'une VA ou d'une VSR (ARS de la région) ; null efface",
+      "fixe la date prévue d'un jalon (chef de projet : lancement, VA, VSR, fin) ou enregistre la date réelle d'une VA ou d'une VSR (ARS de la région) ; une date vide l'efface",
     tag: "calendrier",
     roles: ["chef_projet", "ars"],
     params: S.milestoneParam,

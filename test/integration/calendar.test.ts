@@ -7,8 +7,9 @@ import ICAL from "ical.js";
 import { beforeAll, describe, expect } from "vitest";
 import { createApp } from "../../api/app.ts";
 import type { Db } from "../../db/index.ts";
-import { addMonths, todayParis } from "../../domain/dates.ts";
+import { addDays, addMonths, todayParis } from "../../domain/dates.ts";
 import { importReferential } from "../../ingest/programme.ts";
+import { evaluateDay } from "../../services/notifications.ts";
 import {
   jsonInit,
   LOCAL_ORIGIN,
@@ -217,6 +218,48 @@ describeOnBackends("the calendar of a grappe (issue 33)", { seed: populate }, ()
       deadline: "2025-12-01",
     });
     expect(region.find((g) => g.grappe_id === "T1")?.calendar.late_milestones).toContain("fin");
+  });
+
+  it("tells a milestone becoming late once per planned date, to the grappe's team and the region's ARS (digests)", async ({
+    db,
+  }) => {
+    await setup(db);
+    const today = todayParis();
+    const past = addMonths(today, -1);
+    await evaluateDay(db, today, 45);
+    const told = await db.query<{ email: string; title: string; event_key: string }>(
+      `select u.email, n.title, n.event_key from notification n join app_user u using (user_id)
+       where n.kind = 'jalon_en_retard' order by n.event_key, u.email`,
+    );
+    const whom = (key: string) =>
+      told
+        .filter((t) => t.event_key === key)
+        .map((t) => t.email)
+        .sort();
+    const t1 = [USERS.amoa?.email, USERS.ars?.email, USERS.chef_projet?.email].sort();
+    // T1: the planned end passed, and the target date (VSR + 3 months) passed without a decision;
+    // F1's target date too, told to F1's people only.
+    expect(new Set(told.map((t) => t.event_key))).toEqual(
+      new Set([
+        `jalon_en_retard:T1:fin:${past}`,
+        "jalon_en_retard:T1:cibles:2025-07-01",
+        "jalon_en_retard:F1:cibles:2025-09-01",
+      ]),
+    );
+    expect(whom(`jalon_en_retard:T1:fin:${past}`)).toEqual(t1);
+    expect(whom("jalon_en_retard:T1:cibles:2025-07-01")).toEqual(t1);
+    expect(whom("jalon_en_retard:F1:cibles:2025-09-01")).toEqual(
+      [USERS.ars_bre?.email, USERS.chef_bre?.email].sort(),
+    );
+    expect(told.find((t) => t.event_key.includes(":fin:"))?.title).toMatch(
+      /^Grappe test : jalon « Fin du projet » en retard, prévu le \d\d\/\d\d\/\d{4} \(\d+ jours de retard\)$/,
+    );
+    // The next day: the same late milestone is not told again.
+    await evaluateDay(db, addDays(today, 1), 45);
+    const [n] = await db.query<{ n: number }>(
+      "select count(*)::int as n from notification where kind = 'jalon_en_retard'",
+    );
+    expect(n?.n).toBe(8);
   });
 
   it("POST a PV: the ARS's PDF checked by its content, listed; anything else refused", async ({ db }) => {
