@@ -3,6 +3,7 @@
  * columns, the milestones API and its role rules, the PV checked by content, the audit, the
  * grappe's calendar.ics and the personal feed read back by a real iCalendar parser (ical.js).
  */
+import ExcelJS from "exceljs";
 import ICAL from "ical.js";
 import { beforeAll, describe, expect } from "vitest";
 import { createApp } from "../../api/app.ts";
@@ -324,6 +325,34 @@ describeOnBackends("the calendar of a grappe (issue 33)", { seed: populate }, ()
     const again = parseIcs(await (await get("/api/grappes/T1/calendar.ics", "ars")).text());
     expect(again.map((e) => e.uid)).toEqual(events.map((e) => e.uid));
     expect(new Set(events.map((e) => e.uid)).size).toBe(events.length);
+  });
+
+  it("puts the calendar in the Excel summary: milestones with real dates and delays, the deadline, the go-lives", async ({
+    db,
+  }) => {
+    await setup(db);
+    const res = await get("/api/grappes/T1/report.xlsx?date=2025-07-01", "ars");
+    expect(res.status).toBe(200);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from(await res.arrayBuffer()) as unknown as ArrayBuffer);
+    const sum = wb.getWorksheet("Synthèse");
+    const rows: ExcelJS.Row[] = [];
+    sum?.eachRow((r) => {
+      rows.push(r);
+    });
+    const rowOf = (label: string) => rows.find((r) => r.getCell(1).value === label);
+    const va = rowOf("Vérification d'aptitude (VA)");
+    expect((va?.getCell(2).value as Date).toISOString().slice(0, 10)).toBe("2025-01-15");
+    expect((va?.getCell(3).value as Date).toISOString().slice(0, 10)).toBe("2025-01-20");
+    expect(va?.getCell(2).numFmt).toBe("dd/mm/yyyy");
+    expect([va?.getCell(4).value, va?.getCell(5).value]).toEqual(["non", 5]);
+    expect(rowOf("Fin du projet")?.getCell(4).value).toBe("oui");
+    const deadline = rowOf("Échéance de l'instruction (18 mois après le lancement)");
+    expect((deadline?.getCell(2).value as Date).toISOString().slice(0, 10)).toBe("2025-12-01");
+    expect(deadline?.getCell(3).value).toBe("dépassée");
+    // The go-lives come last (a blocker of the same ESSMS is listed above them).
+    const golive = rows.filter((r) => r.getCell(1).value === "EHPAD Les Tilleuls (340000017)").at(-1);
+    expect(golive?.getCell(2).value).toBe("pilote");
   });
 
   describe("the personal feed", () => {
