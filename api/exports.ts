@@ -37,6 +37,7 @@ import {
 } from "../domain/vocabulary.ts";
 import { listActions } from "../sql/actions.ts";
 import { listAdjustments } from "../sql/adjustments.ts";
+import { snapshotCalendar } from "../sql/calendar.ts";
 import { listPieces, type Piece, readPieceSlice } from "../sql/pieces.ts";
 import { auditExcerpt, essmsOfGrappe, grappesByIds, soldeDecisions } from "../sql/resources.ts";
 import type { Snapshot } from "../sql/snapshots.ts";
@@ -470,11 +471,12 @@ function csvOf(rows: readonly object[], columns: Columns): string {
  */
 export async function synthesisInput(q: Queryable, snap: Snapshot): Promise<SynthesisInput> {
   const grappeId = snap.grappe_id as string;
-  const [[grappe], essms, adjustments, decisions] = await Promise.all([
+  const [[grappe], essms, adjustments, decisions, calendar] = await Promise.all([
     grappesByIds(q, [grappeId]),
     essmsOfGrappe(q, grappeId),
     listAdjustments(q, [grappeId]),
     soldeDecisions(q, snap.snapshot_id),
+    snapshotCalendar(q, snap.snapshot_id),
   ]);
   const names = new Map(essms.map((e) => [e.finess, e.raison_sociale]));
   const report = snap.report;
@@ -505,6 +507,7 @@ export async function synthesisInput(q: Queryable, snap: Snapshot): Promise<Synt
         coversDay(a, report.measurement_date),
     ),
     decision,
+    calendar,
   };
 }
 

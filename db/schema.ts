@@ -221,6 +221,11 @@ export interface Database {
     uploaded_at: Generated<Date>;
   };
   calendar_feed: { user_id: number; secret_sha256: string; created_at: Generated<Date> };
+  snapshot_calendar: {
+    snapshot_id: number;
+    today: Day;
+    calendar: JSONColumnType<object, string, string>;
+  };
   api_token: {
     token_id: Generated<number>;
     user_id: number;

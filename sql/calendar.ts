@@ -257,3 +257,33 @@ export async function readGrappeCalendar(
     names: new Map(essms.map((e) => [e.finess, e.raison_sociale])),
   };
 }
+
+/** A grappe's calendar frozen with its report (shown by the synthesis PDF as it was). */
+export async function saveSnapshotCalendar(
+  q: Queryable,
+  snapshotId: number,
+  today: Day,
+  calendar: GrappeCalendar,
+): Promise<void> {
+  await q.kysely
+    .insertInto("snapshot_calendar")
+    .values({ snapshot_id: snapshotId, today, calendar: JSON.stringify(calendar) })
+    .execute();
+}
+
+/** The calendar frozen with a report, or null (a report of every grappe, or frozen before 0020). */
+export async function snapshotCalendar(
+  q: Queryable,
+  snapshotId: number,
+): Promise<{ today: Day; calendar: GrappeCalendar } | null> {
+  const row = await q.kysely
+    .selectFrom("snapshot_calendar")
+    .select(["today", "calendar"])
+    .where("snapshot_id", "=", snapshotId)
+    .executeTakeFirst();
+  if (!row) return null;
+  const calendar = (
+    typeof row.calendar === "string" ? JSON.parse(row.calendar) : row.calendar
+  ) as GrappeCalendar;
+  return { today: row.today, calendar };
+}

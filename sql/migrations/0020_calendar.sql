@@ -38,3 +38,11 @@ create table calendar_feed (
   secret_sha256 text not null unique,
   created_at timestamptz not null default now()
 );
+
+-- The calendar as it stood when a grappe's report was frozen (its synthesis PDF and evidence pack
+-- keep it as it was: ADR 0022's frozen documents).
+create table snapshot_calendar (
+  snapshot_id bigint primary key references snapshot (snapshot_id) on delete cascade,
+  today date not null,
+  calendar jsonb not null
+);

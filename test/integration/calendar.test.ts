@@ -8,7 +8,7 @@ import ICAL from "ical.js";
 import { beforeAll, describe, expect } from "vitest";
 import { createApp } from "../../api/app.ts";
 import type { Db } from "../../db/index.ts";
-import { addDays, addMonths, todayParis } from "../../domain/dates.ts";
+import { addDays, addMonths, formatFrenchDay as frDay, todayParis } from "../../domain/dates.ts";
 import { importReferential } from "../../ingest/programme.ts";
 import { evaluateDay } from "../../services/notifications.ts";
 import {
@@ -21,6 +21,7 @@ import {
 } from "../support/api-helpers.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { SECRET, writeTemp } from "../support/helpers.ts";
+import { readPdf } from "../support/pdf.ts";
 import { cleanHandPdf } from "../support/proofs.ts";
 
 const CAL_HEADER = ";date_va_prevue;date_va;date_vsr_prevue;vague;date_bascule_prevue;date_fin_prevue";
@@ -355,6 +356,32 @@ describeOnBackends("the calendar of a grappe (issue 33)", { seed: populate }, ()
     // The go-lives come last (a blocker of the same ESSMS is listed above them).
     const golive = rows.filter((r) => r.getCell(1).value === "EHPAD Les Tilleuls (340000017)").at(-1);
     expect(golive?.getCell(2).value).toBe("pilote");
+  });
+
+  it("freezes the calendar with a grappe's report: its synthesis PDF says it as it was", async ({ db }) => {
+    await setup(db);
+    const frozen = await app.request(
+      "/api/grappes/T1/snapshots",
+      jsonInit({ date: "2025-07-01" }, { headers: { cookie: cookie.get("ars") ?? "" } }),
+    );
+    expect(frozen.status).toBe(201);
+    const { snapshot_id } = (await frozen.json()) as { snapshot_id: number };
+    const pdfText = async () => {
+      const res = await get(`/api/grappes/T1/synthesis.pdf?snapshot=${snapshot_id}`, "chef_projet");
+      const read = await readPdf(await res.arrayBuffer());
+      expect(read.pages).toBe(1);
+      return read.text;
+    };
+    const before = await pdfText();
+    expect(before).toContain(`Calendrier du projet au ${frDay(todayParis())} (figé avec le rapport)`);
+    expect(before).toContain(
+      "Vérification d'aptitude (VA) : prévu 15/01/2025, réalisé 20/01/2025 (5 jours de retard)",
+    );
+    expect(before).toMatch(/Fin du projet : prévu \d\d\/\d\d\/\d{4}, réalisé - - en retard de \d+ jours/);
+    expect(before).toContain("Échéance de l'instruction (18 mois) : 01/12/2025 - dépassée (informatif)");
+    // A date changed after the freeze leaves the frozen document as it was.
+    await patch("/api/grappes/T1/milestones/va", "chef_projet", { planned: "2025-01-10" });
+    expect(await pdfText()).toBe(before);
   });
 
   describe("the personal feed", () => {
