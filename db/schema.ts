@@ -72,7 +72,7 @@ export interface Database {
     region: string;
     date_debut_projet: Day | null;
     date_vsr: Day | null;
-    /** the calendar (0020, R-C1) */
+    /** the calendar (0022, R-C1) */
     date_lancement_prevue: Generated<Day | null>;
     date_va_prevue: Generated<Day | null>;
     date_va: Generated<Day | null>;
@@ -93,7 +93,7 @@ export interface Database {
     ratio_heures_eligibles: number;
     financement_specifique_eur: number;
     date_debut_projet: Day | null;
-    /** the wave and planned go-live (0020, R-C4) */
+    /** the wave and planned go-live (0022, R-C4) */
     vague: Generated<string | null>;
     date_bascule_prevue: Generated<Day | null>;
     updated_at: Generated<Date>;

@@ -1,5 +1,5 @@
 /**
- * The store of a grappe's calendar (indicators.md §7, migration 0020): its dates, the decision in
+ * The store of a grappe's calendar (indicators.md §7, migration 0022): its dates, the decision in
  * force, each ESSMS's wave, planned go-live and first update trace (R-C4), the PV of a VA or a
  * VSR, and the personal calendar feeds (their secrets kept as sha256 only).
  */
@@ -271,7 +271,7 @@ export async function saveSnapshotCalendar(
     .execute();
 }
 
-/** The calendar frozen with a report, or null (a report of every grappe, or frozen before 0020). */
+/** The calendar frozen with a report, or null (a report of every grappe, or frozen before 0022). */
 export async function snapshotCalendar(
   q: Queryable,
   snapshotId: number,

@@ -28,7 +28,7 @@ const LANDED: Record<string, string> = {
   "0016_token_expiry.sql": "42fba7c46aff4b886a609b271a8365d88cbd7069ea622e0fd3c0b5d86a51b916",
   "0017_desk.sql": "649a87fe53e3a5ecef285cae2331301bfa943394b0979bf0ff5d392a8e48aae8",
   "0018_notifications.sql": "e55f81694154feeb0a0ba6cf5c6684aa42a3620be4fca9c1736ad9cca95fa361",
-  "0020_calendar.sql": "56b305d7463412a256768b491cedd4f33ba6f395f5adf4cf55848fd4ffc0f765",
+  "0022_calendar.sql": "56b305d7463412a256768b491cedd4f33ba6f395f5adf4cf55848fd4ffc0f765",
 };
 
 describe("migrations", () => {
