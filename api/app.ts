@@ -21,6 +21,7 @@ import { fieldMessage } from "../domain/field-labels.ts";
 import { UploadQueue } from "../services/imports.ts";
 import { type Principal, sessionPrincipal, tokenPrincipal } from "../sql/identity.ts";
 import { databaseAnswers, grappesOfRegion } from "../sql/resources.ts";
+import { mountCalendarFeed } from "./calendar-feed.ts";
 import { parseTrustedProxies } from "./client-address.ts";
 import { CONTRACTS } from "./contract.ts";
 import { dashboardStylesheet, docsPage } from "./docs.ts";
@@ -231,6 +232,8 @@ export function createApp(given: AppDeps) {
   mountUnsubscribe(app, deps);
   // Sign-in with ProConnect (issue 32 §4), outside /api.
   mountOidc(app, deps);
+  // Each person's calendar feed, outside /api and without a session, behind its secret (api.md).
+  mountCalendarFeed(app, deps);
 
   // The built dashboard (npm run build); every other path is the single-page app.
   const dashboard = deps.dashboardDir ?? DASHBOARD_DIR;

@@ -202,6 +202,54 @@ export const CONTRACTS = {
     query: S.dateQuery,
     response: S.committee,
   }),
+  milestones: contract("milestones", {
+    summary:
+      "le calendrier d'une grappe : ses cinq jalons prévus et réalisés avec leur retard, l'échéance de l'instruction (18 ou 9 mois), la bascule de chaque ESSMS, les procès-verbaux (R-C1 à R-C4)",
+    tag: "calendrier",
+    params: S.grappeParam,
+    response: S.milestones,
+  }),
+  setMilestone: contract("setMilestone", {
+    summary:
+      "fixe la date prévue d'un jalon (chef de projet : lancement, VA, VSR, fin) ou enregistre la date réelle d'une VA ou d'une VSR (ARS de la région) ; une date vide l'efface",
+    tag: "calendrier",
+    roles: ["chef_projet", "ars"],
+    params: S.milestoneParam,
+    body: S.milestoneInput,
+    response: S.milestone,
+  }),
+  addPv: contract("addPv", {
+    expensive: true,
+    summary:
+      "joint le procès-verbal d'une VA ou d'une VSR (ARS de la région ; multipart, champ file ; un PDF vérifié à son contenu comme les pièces justificatives, 5 Mo au plus)",
+    tag: "calendrier",
+    roles: ["ars"],
+    multipart: true,
+    params: S.milestoneParam,
+    body: file,
+    status: 201,
+    response: S.milestonePv.omit({ uploaded_by: true, uploaded_at: true }),
+  }),
+  calendarIcs: contract("calendarIcs", {
+    summary:
+      "le calendrier de la grappe au format iCalendar (RFC 5545) : jalons prévus et réalisés, échéance, bascules prévues des ESSMS, en journées entières",
+    tag: "calendrier",
+    params: S.grappeParam,
+    response: { media: "text/calendar" },
+  }),
+  createFeed: contract("createFeed", {
+    summary:
+      "crée (ou remplace) mon abonnement d'agenda : une adresse secrète /ics/{secret}.ics qui donne les jalons de toutes mes grappes, sans session",
+    tag: "calendrier",
+    status: 201,
+    response: S.calendarFeed,
+  }),
+  revokeFeed: contract("revokeFeed", {
+    summary: "révoque mon abonnement d'agenda : son adresse répond 404",
+    tag: "calendrier",
+    response: z.null(),
+    status: 204,
+  }),
   committeePdf: contract("committeePdf", {
     expensive: true,
     summary: "la page du comité de pilotage à la date D, en PDF (une page A4)",

@@ -27,6 +27,13 @@ export const ENDPOINTS = {
   setPreferences: { method: "put", path: "/api/me/preferences" },
   outbox: { method: "get", path: "/api/notifications/outbox" },
   committee: { method: "get", path: "/api/grappes/{grappe_id}/comite" },
+  // the calendar (issue 33)
+  milestones: { method: "get", path: "/api/grappes/{grappe_id}/milestones" },
+  setMilestone: { method: "patch", path: "/api/grappes/{grappe_id}/milestones/{code}" },
+  addPv: { method: "post", path: "/api/grappes/{grappe_id}/milestones/{code}/pv" },
+  calendarIcs: { method: "get", path: "/api/grappes/{grappe_id}/calendar.ics" },
+  createFeed: { method: "post", path: "/api/me/calendar-feed" },
+  revokeFeed: { method: "delete", path: "/api/me/calendar-feed" },
   committeePdf: { method: "get", path: "/api/grappes/{grappe_id}/comite.pdf" },
   // exports
   reportCsv: { method: "get", path: "/api/grappes/{grappe_id}/report.csv" },

@@ -14,6 +14,7 @@ import { strToU8 } from "fflate";
 import type { Queryable } from "../db/index.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { coversDay, statusAt } from "../domain/adjustment-effect.ts";
+import { type GrappeCalendar, MILESTONE_LABELS } from "../domain/calendar.ts";
 import type { CommitteeBrief } from "../domain/committee.ts";
 import { csvFile, csvNumber, csvText } from "../domain/csv.ts";
 import { formatFrenchDay, parisDateTime } from "../domain/dates.ts";
@@ -36,6 +37,7 @@ import {
 } from "../domain/vocabulary.ts";
 import { listActions } from "../sql/actions.ts";
 import { listAdjustments } from "../sql/adjustments.ts";
+import { snapshotCalendar } from "../sql/calendar.ts";
 import { listPieces, type Piece, readPieceSlice } from "../sql/pieces.ts";
 import { auditExcerpt, essmsOfGrappe, grappesByIds, soldeDecisions } from "../sql/resources.ts";
 import type { Snapshot } from "../sql/snapshots.ts";
@@ -78,6 +80,8 @@ export interface WorkbookContext {
   today: string;
   /** the steering committee's page at D: the trend since one month and one quarter (issue 30 §9) */
   committee?: CommitteeBrief | null;
+  /** the grappe's calendar on `today` (issue 33, R-C1…R-C4) */
+  calendar?: GrappeCalendar | null;
 }
 
 /** The workbook's context for a grappe at D: names, category labels and the synthesis. */
@@ -109,6 +113,75 @@ const DATE = "dd/mm/yyyy";
 /** A day as a real Excel date cell (midnight UTC, which Excel shows as that day). */
 function excelDate(d: string): Date {
   return new Date(`${d}T00:00:00Z`);
+}
+
+/**
+ * The calendar at the end of the summary sheet (issue 33): each milestone planned and done with
+ * its delay (R-C1, R-C3), the instruction's deadline (R-C2), each ESSMS's wave and go-live (R-C4).
+ * Lateness is today's, whatever D.
+ */
+function calendarRows(
+  sum: ExcelJS.Worksheet,
+  c: GrappeCalendar,
+  names: ReadonlyMap<string, string>,
+  today: string,
+): void {
+  const dateOrText = (d: string | null) => (d ? excelDate(d) : "—");
+  const dated = (row: ExcelJS.Row, cols: readonly number[]) => {
+    for (const i of cols) row.getCell(i).numFmt = DATE;
+  };
+  sum.addRow([]);
+  sum.addRow([
+    `Calendrier du projet (retards au ${formatFrenchDay(today)})`,
+    "Prévu",
+    "Réalisé",
+    "En retard",
+    "Jours de retard",
+  ]).font = {
+    bold: true,
+  };
+  for (const m of c.milestones)
+    dated(
+      sum.addRow([
+        MILESTONE_LABELS[m.code],
+        dateOrText(m.planned),
+        dateOrText(m.actual),
+        m.late ? "oui" : "non",
+        m.days_late,
+      ]),
+      [2, 3],
+    );
+  const d = c.deadline;
+  const r = sum.addRow([
+    `Échéance de l'instruction (${d.months} mois après le lancement)`,
+    dateOrText(d.date),
+    d.date === null ? "lancement réel non renseigné" : d.exceeded ? "dépassée" : "tenue",
+  ]);
+  r.getCell(1).font = { bold: true };
+  dated(r, [2]);
+  sum.addRow([]);
+  sum.addRow([
+    "Bascule des ESSMS sur le DUI",
+    "Vague",
+    "Bascule prévue",
+    "Bascule constatée",
+    "Jours de retard",
+    "En retard",
+  ]).font = {
+    bold: true,
+  };
+  for (const e of c.essms)
+    dated(
+      sum.addRow([
+        `${names.get(e.finess) ?? ""} (${e.finess})`,
+        e.vague ?? "—",
+        dateOrText(e.planned_golive),
+        dateOrText(e.actual_golive),
+        e.days_late,
+        e.late ? "oui" : "non",
+      ]),
+      [3, 4],
+    );
 }
 
 /**
@@ -240,6 +313,8 @@ export async function reportXlsx(report: Report, ctx: WorkbookContext): Promise<
     row.getCell(3).numFmt = PERCENT;
     row.getCell(4).numFmt = "0%";
   }
+
+  if (ctx.calendar) calendarRows(sum, ctx.calendar, ctx.names, ctx.today);
 
   const ws = wb.addWorksheet("ESSMS × indicateurs", { views: [{ state: "frozen", ySplit: 1 }] });
   const headers = ["Raison sociale", "Catégorie", ...CSV_HEADERS.filter((h) => h !== "Raison sociale")];
@@ -396,11 +471,12 @@ function csvOf(rows: readonly object[], columns: Columns): string {
  */
 export async function synthesisInput(q: Queryable, snap: Snapshot): Promise<SynthesisInput> {
   const grappeId = snap.grappe_id as string;
-  const [[grappe], essms, adjustments, decisions] = await Promise.all([
+  const [[grappe], essms, adjustments, decisions, calendar] = await Promise.all([
     grappesByIds(q, [grappeId]),
     essmsOfGrappe(q, grappeId),
     listAdjustments(q, [grappeId]),
     soldeDecisions(q, snap.snapshot_id),
+    snapshotCalendar(q, snap.snapshot_id),
   ]);
   const names = new Map(essms.map((e) => [e.finess, e.raison_sociale]));
   const report = snap.report;
@@ -431,6 +507,7 @@ export async function synthesisInput(q: Queryable, snap: Snapshot): Promise<Synt
         coversDay(a, report.measurement_date),
     ),
     decision,
+    calendar,
   };
 }
 

@@ -5,6 +5,7 @@
  * table, the adjustments in force at D and the solde decision with its author. PDFKit's standard
  * Helvetica prints French (WinAnsi); the text avoids signs outside it (→, ≥, narrow spaces).
  */
+import { type GrappeCalendar, MILESTONE_LABELS } from "../domain/calendar.ts";
 import type { CommitteeBrief } from "../domain/committee.ts";
 import { formatFrenchDay, parisDateTime } from "../domain/dates.ts";
 import { formatRate, plural } from "../domain/french.ts";
@@ -38,6 +39,8 @@ export interface SynthesisInput {
     before_target: boolean;
     data_incomplete: boolean;
   } | null;
+  /** the grappe's calendar frozen with the report (issue 33), null for an older report */
+  calendar?: { today: string; calendar: GrappeCalendar } | null;
 }
 
 /** A rate as "71,3 %" ("-" when there is none), in characters Helvetica prints. */
@@ -123,6 +126,41 @@ function drawTable(
   return drawn;
 }
 
+/**
+ * The calendar frozen with the report (issue 33): each milestone planned and done with its delay
+ * (R-C1, R-C3), the instruction's deadline (R-C2), the ESSMS late to go live (R-C4).
+ */
+function calendarBlock(
+  frozen: { today: string; calendar: GrappeCalendar },
+  names: ReadonlyMap<string, string>,
+  text: (s: string) => unknown,
+  heading: (s: string) => unknown,
+): void {
+  const c = frozen.calendar;
+  heading(`Calendrier du projet au ${formatFrenchDay(frozen.today)} (figé avec le rapport)`);
+  const day = (d: string | null) => (d ? formatFrenchDay(d) : "-");
+  for (const m of c.milestones) {
+    const delay = m.late
+      ? ` - en retard de ${plural(m.days_late, "jour", "jours")}`
+      : m.days_late > 0
+        ? ` (${plural(m.days_late, "jour", "jours")} de retard)`
+        : "";
+    text(`- ${MILESTONE_LABELS[m.code]} : prévu ${day(m.planned)}, réalisé ${day(m.actual)}${delay}`);
+  }
+  const d = c.deadline;
+  text(
+    d.date
+      ? `Échéance de l'instruction (${d.months} mois) : ${formatFrenchDay(d.date)}${d.exceeded ? " - dépassée (informatif)" : ""}`
+      : `Échéance de l'instruction (${d.months} mois) : lancement réel non renseigné`,
+  );
+  const late = c.essms.filter((e) => e.late);
+  text(
+    late.length === 0
+      ? "Bascule des ESSMS : aucun en retard."
+      : `Bascule en retard : ${cut(late.map((e) => names.get(e.finess) ?? e.finess).join(", "), 150)}`,
+  );
+}
+
 /** The synthesis as a PDF (one A4 page; beyond its room the ESSMS rows say how many are left out). */
 export async function synthesisPdf(input: SynthesisInput): Promise<Buffer> {
   const { grappe, snapshot, report, synthesis: s } = input;
@@ -166,7 +204,8 @@ export async function synthesisPdf(input: SynthesisInput): Promise<Buffer> {
   // The ESSMS × indicator table.
   heading("ESSMS × indicateurs (taux ; * = cible non atteinte ; n.o. = non obligatoire)");
   const cols = [width - 5 * 62, ...INDICATOR_IDS.map(() => 62)];
-  const bottom = doc.page.height - 36 - 130;
+  // Room kept under the table for the adjustments and the decision, and the calendar when frozen.
+  const bottom = doc.page.height - 36 - 130 - (input.calendar ? 96 : 0);
   const rows = report.essms.map((e) => [
     `${input.names.get(e.finess) ?? ""} (${e.finess})`,
     ...INDICATOR_IDS.map((id) => {
@@ -193,6 +232,8 @@ export async function synthesisPdf(input: SynthesisInput): Promise<Buffer> {
     );
   }
   doc.moveDown(0.6);
+
+  if (input.calendar) calendarBlock(input.calendar, input.names, text, heading);
 
   heading(
     `Aménagements en vigueur au ${formatFrenchDay(report.measurement_date)} (${input.adjustments.length})`,

@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import { ACCESS_KINDS } from "../domain/access-journal.ts";
+import { MILESTONE_CODES } from "../domain/calendar.ts";
 import { PATH_ACTIONS, type PathAction } from "../domain/coupled-path.ts";
 import { isDay } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
@@ -128,6 +129,15 @@ export const grappeSummary = z.object({
   messages_missing: z.number().int(),
   last_import_at: z.string().nullable(),
   indicators: indicatorMap(grappeIndicator),
+  /** the calendar on today (issue 33, R-C2…R-C4): « en retard » of the region table */
+  calendar: z.object({
+    en_retard: z.boolean(),
+    late_milestones: z.array(z.enum(MILESTONE_CODES)),
+    max_days_late: z.number().int(),
+    late_essms: z.number().int(),
+    deadline: day.nullable(),
+    deadline_exceeded: z.boolean(),
+  }),
 });
 
 const forecastStatus = z.enum(["atteinte", "atteignable", "non_atteignable", "donnees_insuffisantes"]);
@@ -845,3 +855,64 @@ export const userPatch = z
   })
   .strict()
   .refine((p) => Object.keys(p).length > 0, "rien à changer");
+// ---------------------------------------------------------------------------------------------
+// The calendar of a grappe (issue 33, indicators.md §7)
+
+export const milestoneCode = z.enum(MILESTONE_CODES, {
+  message: `jalon inconnu : ${MILESTONE_CODES.join(", ")}`,
+});
+export const milestoneParam = grappeParam.extend({ code: milestoneCode });
+
+/** One milestone (R-C1) with its lateness (R-C3). */
+export const milestone = z.object({
+  code: milestoneCode,
+  planned: day.nullable(),
+  actual: day.nullable(),
+  late: z.boolean(),
+  days_late: z.number().int(),
+  planned_from_planned_vsr: z.boolean().optional(),
+});
+
+/** PATCH …/milestones/{code}: a date, or null to clear it; at least one of the two. */
+export const milestoneInput = z
+  .object({ planned: day.nullable().optional(), actual: day.nullable().optional() })
+  .strict();
+
+export const milestonePv = z.object({
+  pv_id: z.number().int(),
+  code: z.enum(["va", "vsr"]),
+  media_type: z.string(),
+  size_bytes: z.number().int(),
+  sha256: z.string(),
+  uploaded_by: z.string(),
+  uploaded_at: z.string(),
+});
+
+/** GET /api/grappes/{grappe_id}/milestones (api.md; R-C1…R-C4). */
+export const milestones = z.object({
+  grappe_id: z.string(),
+  today: day,
+  milestones: z.array(milestone),
+  deadline: z.object({ date: day.nullable(), months: z.number().int(), exceeded: z.boolean() }),
+  essms: z.array(
+    z.object({
+      finess: z.string(),
+      raison_sociale: z.string(),
+      vague: z.string().nullable(),
+      planned_golive: day.nullable(),
+      actual_golive: day.nullable(),
+      late: z.boolean(),
+      days_late: z.number().int(),
+    }),
+  ),
+  summary: z.object({
+    late_milestones: z.array(milestoneCode),
+    max_days_late: z.number().int(),
+    late_essms: z.number().int(),
+    deadline_exceeded: z.boolean(),
+    en_retard: z.boolean(),
+  }),
+  pv: z.array(milestonePv),
+});
+
+export const calendarFeed = z.object({ url: z.string() });

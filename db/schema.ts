@@ -72,6 +72,12 @@ export interface Database {
     region: string;
     date_debut_projet: Day | null;
     date_vsr: Day | null;
+    /** the calendar (0022, R-C1) */
+    date_lancement_prevue: Generated<Day | null>;
+    date_va_prevue: Generated<Day | null>;
+    date_va: Generated<Day | null>;
+    date_vsr_prevue: Generated<Day | null>;
+    date_fin_prevue: Generated<Day | null>;
     updated_at: Generated<Date>;
   };
   essms: {
@@ -87,6 +93,9 @@ export interface Database {
     ratio_heures_eligibles: number;
     financement_specifique_eur: number;
     date_debut_projet: Day | null;
+    /** the wave and planned go-live (0022, R-C4) */
+    vague: Generated<string | null>;
+    date_bascule_prevue: Generated<Day | null>;
     updated_at: Generated<Date>;
   };
   finess_reference: {
@@ -200,6 +209,25 @@ export interface Database {
     last_login_at: Timestamp | null;
   };
   user_grappe: { user_id: number; grappe_id: string };
+  milestone_pv: {
+    pv_id: Generated<number>;
+    grappe_id: string;
+    code: "va" | "vsr";
+    media_type: string;
+    size_bytes: number;
+    sha256: string;
+    content: Uint8Array;
+    original_sha256: string;
+    original_size_bytes: number;
+    uploaded_by: string;
+    uploaded_at: Generated<Date>;
+  };
+  calendar_feed: { user_id: number; secret_sha256: string; created_at: Generated<Date> };
+  snapshot_calendar: {
+    snapshot_id: number;
+    today: Day;
+    calendar: JSONColumnType<object, string, string>;
+  };
   api_token: {
     token_id: Generated<number>;
     user_id: number;

@@ -35,6 +35,9 @@ export const FIELD_LABELS: Readonly<Record<string, string>> = {
   date_fin: "Fin de validité",
   decision: "Décision",
   comment: "Commentaire",
+  // a milestone of the calendar (R-C1)
+  planned: "Date prévue",
+  actual: "Date réelle",
   // corrective actions
   description: "Description",
   owner: "Responsable",

@@ -5,12 +5,14 @@
  */
 
 import { z } from "zod";
-import type { Db } from "../db/index.ts";
-import { type Day, todayParis } from "../domain/dates.ts";
+import type { Db, Queryable } from "../db/index.ts";
+import { addMonths, type Day, todayParis } from "../domain/dates.ts";
 import { isDomainError } from "../domain/errors.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
 import { MAX_ADJUSTED_PERSONS, monthFirstRefusal, rejectionMessage } from "../domain/rejections.ts";
 import { AMENAGEMENT_STATUT, resolver } from "../domain/vocabulary.ts";
+import { audit } from "../sql/audit.ts";
+import { CALENDAR_FIELDS, type GrappeCalendarRow, grappeCalendarRows } from "../sql/calendar.ts";
 import {
   knownFiness,
   saveDeclaredFileActive,
@@ -157,6 +159,12 @@ const REF_COLUMNS = [
   "financement_specifique_eur",
   "date_debut_projet",
   "date_vsr",
+  "date_va_prevue",
+  "date_va",
+  "date_vsr_prevue",
+  "vague",
+  "date_bascule_prevue",
+  "date_fin_prevue",
 ] as const;
 const REF_REQUIRED = [
   "grappe_id",
@@ -189,7 +197,19 @@ function referentialSchema(fc: FieldContext) {
     financement_specifique_eur: decimal("financement_specifique_eur", 0),
     date_debut_projet: optionalDay(fc),
     date_vsr: optionalDay(fc),
+    // The calendar (R-C1, R-C4): planned dates may lie up to five years ahead.
+    date_va_prevue: optionalDay(plannedContext(fc)),
+    date_va: optionalDay(fc),
+    date_vsr_prevue: optionalDay(plannedContext(fc)),
+    vague: optionalText,
+    date_bascule_prevue: optionalDay(plannedContext(fc)),
+    date_fin_prevue: optionalDay(plannedContext(fc)),
   });
+}
+
+/** Planned dates (a candidature's calendar) are read up to five years after the import's day. */
+function plannedContext(fc: FieldContext): FieldContext {
+  return { ...fc, maxDay: addMonths(fc.importDay, 60) };
 }
 
 /**
@@ -224,7 +244,14 @@ export async function importReferential(db: Db, path: string, label = path): Pro
     );
   }
   const { regions, grappeRows, essmsRows } = referentialRows(rows, [...grappes.keys()]);
-  await retryOnDeadlock(() => db.transaction((tx) => saveReferential(tx, regions, grappeRows, essmsRows)));
+  await retryOnDeadlock(() =>
+    db.transaction(async (tx) => {
+      const ids = grappeRows.map((g) => g.grappe_id);
+      const before = await grappeCalendarRows(tx, ids);
+      await saveReferential(tx, regions, grappeRows, essmsRows);
+      await auditCalendarChanges(tx, before, await grappeCalendarRows(tx, ids));
+    }),
+  );
   return {
     file: label,
     kind: "referentiel",
@@ -238,6 +265,30 @@ export async function importReferential(db: Db, path: string, label = path): Pro
 }
 
 type ReferentialRow = z.output<ReturnType<typeof referentialSchema>>;
+
+/** R-C1: every change of a grappe's calendar is audited, the referential's as the application's. */
+async function auditCalendarChanges(
+  tx: Queryable,
+  before: readonly GrappeCalendarRow[],
+  after: readonly GrappeCalendarRow[],
+): Promise<void> {
+  const old = new Map(before.map((r) => [r.grappe_id, r]));
+  for (const now of after) {
+    const was = old.get(now.grappe_id);
+    const changed = CALENDAR_FIELDS.filter((f) => (was?.[f] ?? null) !== now[f]);
+    if (changed.length === 0) continue;
+    await audit(
+      tx,
+      "import",
+      "calendar.import",
+      "grappe",
+      now.grappe_id,
+      now.grappe_id,
+      was ? Object.fromEntries(changed.map((f) => [f, was[f]])) : null,
+      Object.fromEntries(changed.map((f) => [f, now[f]])),
+    );
+  }
+}
 
 /**
  * Cross-row rules: one region per grappe, one grappe per ESSMS (their errors added to `errors`).
@@ -273,6 +324,15 @@ function crossRowChecks(
   return grappes;
 }
 
+/** The first non-empty value of a grappe's calendar column in the file. */
+function firstOf(
+  rows: readonly ReferentialRow[],
+  grappeId: string,
+  column: "date_va_prevue" | "date_va" | "date_vsr_prevue" | "date_fin_prevue",
+): Day | null {
+  return rows.find((r) => r.grappe_id === grappeId && r[column])?.[column] ?? null;
+}
+
 /**
  * The referential's rows as the store takes them: its regions, each grappe (name and region of
  * its first ESSMS, its first project start and VSR dates), each ESSMS (default rank: file order
@@ -296,6 +356,11 @@ function referentialRows(rows: readonly { value: ReferentialRow }[], grappeIds: 
         date_debut_projet:
           ranked.find((r) => r.grappe_id === grappeId && r.date_debut_projet)?.date_debut_projet ?? null,
         date_vsr: ranked.find((r) => r.grappe_id === grappeId && r.date_vsr)?.date_vsr ?? null,
+        // R-C1: the first value of the grappe's rows; an empty column erases nothing (saveReferential).
+        date_va_prevue: firstOf(ranked, grappeId, "date_va_prevue"),
+        date_va: firstOf(ranked, grappeId, "date_va"),
+        date_vsr_prevue: firstOf(ranked, grappeId, "date_vsr_prevue"),
+        date_fin_prevue: firstOf(ranked, grappeId, "date_fin_prevue"),
       },
     ];
   });
@@ -312,6 +377,8 @@ function referentialRows(rows: readonly { value: ReferentialRow }[], grappeIds: 
     ratio_heures_eligibles: r.ratio_heures_eligibles,
     financement_specifique_eur: r.financement_specifique_eur,
     date_debut_projet: r.date_debut_projet,
+    vague: r.vague,
+    date_bascule_prevue: r.date_bascule_prevue,
   }));
   return { regions: new Set(ranked.map((r) => r.region)), grappeRows, essmsRows };
 }

@@ -15,6 +15,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import nodemailer from "nodemailer";
 import type { Db } from "../db/index.ts";
 import type { EvaluatedCell } from "../db/schema.ts";
+import { MILESTONE_LABELS } from "../domain/calendar.ts";
 import { completeness } from "../domain/completeness.ts";
 import { type Day, daysBetween, formatFrenchDay, targetDate, todayParis } from "../domain/dates.ts";
 import { formatRate, plural } from "../domain/french.ts";
@@ -34,6 +35,7 @@ import type { Role } from "../domain/roles.ts";
 import { EXPORT_KIND } from "../domain/vocabulary.ts";
 import { nextMonthStart } from "../domain/worklist.ts";
 import { audit } from "../sql/audit.ts";
+import { readGrappeCalendar } from "../sql/calendar.ts";
 import { cachedImportSpans, cachedReport, dataVersions } from "../sql/figures-cache.ts";
 import {
   claimMail,
@@ -198,6 +200,23 @@ export async function evaluateDay(db: Db, day: Day, staleDays: number): Promise<
               link: `#/grappe/${encodeURIComponent(g.grappe_id)}`,
             },
           );
+      }
+      // R-C3: a milestone late on `day` is told once per planned date (a new plan that is missed
+      // again is a new event), to the grappe's team and the region's ARS.
+      const calendar = await readGrappeCalendar(tx, g.grappe_id, day);
+      for (const m of calendar?.calendar.milestones ?? []) {
+        if (!m.late || m.planned === null) continue;
+        n += await notify(
+          tx,
+          { ...team, arsOf: g.grappe_id },
+          {
+            kind: "jalon_en_retard",
+            event_key: `jalon_en_retard:${g.grappe_id}:${m.code}:${m.planned}`,
+            grappe_id: g.grappe_id,
+            title: `${g.grappe_nom} : jalon « ${MILESTONE_LABELS[m.code]} » en retard, prévu le ${formatFrenchDay(m.planned)} (${plural(m.days_late, "jour", "jours")} de retard)`,
+            link: `#/grappe/${encodeURIComponent(g.grappe_id)}`,
+          },
+        );
       }
       return n;
     });

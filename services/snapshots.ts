@@ -15,6 +15,7 @@ import {
   soldeStatus,
 } from "../domain/solde.ts";
 import { audit } from "../sql/audit.ts";
+import { readGrappeCalendar, saveSnapshotCalendar } from "../sql/calendar.ts";
 import { importSpans } from "../sql/completeness.ts";
 import { soldeNotice } from "../sql/notices.ts";
 import { computeReport } from "../sql/queries.ts";
@@ -59,6 +60,12 @@ export async function freezeReport(
       await importsInScope(tx, grappeId),
       actor,
     );
+    // The grappe's calendar as it stands today, kept with the report (ADR 0029).
+    if (grappeId !== null) {
+      const today = todayParis();
+      const c = await readGrappeCalendar(tx, grappeId, today);
+      if (c) await saveSnapshotCalendar(tx, snapshotId, today, c.calendar);
+    }
     await audit(tx, actor, "snapshot.freeze", "snapshot", String(snapshotId), grappeId, null, {
       measurement_date: d,
     });

@@ -21,6 +21,11 @@ export interface GrappeInput {
   region: string;
   date_debut_projet: Day | null;
   date_vsr: Day | null;
+  /** the calendar (R-C1): null keeps the stored value */
+  date_va_prevue?: Day | null;
+  date_va?: Day | null;
+  date_vsr_prevue?: Day | null;
+  date_fin_prevue?: Day | null;
 }
 
 /** An ESSMS row of the referential, as the table takes it (db/schema.ts). */
@@ -49,6 +54,11 @@ export async function saveReferential(
           region: eb.ref("excluded.region"),
           date_debut_projet: eb.ref("excluded.date_debut_projet"),
           date_vsr: eb.ref("excluded.date_vsr"),
+          // R-C1: an empty cell in a re-import erases nothing of the calendar.
+          date_va_prevue: sql<Day | null>`coalesce(excluded.date_va_prevue, grappe.date_va_prevue)`,
+          date_va: sql<Day | null>`coalesce(excluded.date_va, grappe.date_va)`,
+          date_vsr_prevue: sql<Day | null>`coalesce(excluded.date_vsr_prevue, grappe.date_vsr_prevue)`,
+          date_fin_prevue: sql<Day | null>`coalesce(excluded.date_fin_prevue, grappe.date_fin_prevue)`,
           updated_at: sql<Date>`now()`,
         })),
       )
@@ -82,6 +92,9 @@ export async function saveReferential(
           ratio_heures_eligibles: eb.ref("excluded.ratio_heures_eligibles"),
           financement_specifique_eur: eb.ref("excluded.financement_specifique_eur"),
           date_debut_projet: eb.ref("excluded.date_debut_projet"),
+          // R-C4 as R-C1: an empty cell erases nothing.
+          vague: sql<string | null>`coalesce(excluded.vague, essms.vague)`,
+          date_bascule_prevue: sql<Day | null>`coalesce(excluded.date_bascule_prevue, essms.date_bascule_prevue)`,
           updated_at: sql<Date>`now()`,
         })),
       )

@@ -1,5 +1,6 @@
 import { todayParis } from "../../domain/dates.ts";
 import { reportCsv } from "../../domain/report-csv.ts";
+import { readGrappeCalendar } from "../../sql/calendar.ts";
 import { cachedReport } from "../../sql/figures-cache.ts";
 import { committeeView } from "../../sql/grappe-view.ts";
 import { essmsNames, essmsOfGrappe } from "../../sql/resources.ts";
@@ -35,9 +36,12 @@ export const EXPORTS: RouteDef[] = [
       ]);
       // The trend since one month and one quarter, as the steering committee's page gives it.
       const committee = await committeeView(deps.db, g, d, staleDays(deps));
+      const today = todayParis();
+      const calendar = (await readGrappeCalendar(deps.db, g.grappe_id, today))?.calendar ?? null;
       const xlsx = await reportXlsx(report, {
-        ...workbookContext(g, report, essms, todayParis()),
+        ...workbookContext(g, report, essms, today),
         committee,
+        calendar,
       });
       return c.body(new Uint8Array(xlsx), 200, {
         "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -1,6 +1,8 @@
+import type { GrappeCalendar } from "../../domain/calendar.ts";
 import { todayParis } from "../../domain/dates.ts";
 import { regionRow } from "../../domain/grappe-detail.ts";
 import { RULES_VERSION } from "../../domain/indicators.ts";
+import { readGrappeCalendar } from "../../sql/calendar.ts";
 import { cachedReport, grappeAndVersion } from "../../sql/figures-cache.ts";
 import { committeeView, grappeView } from "../../sql/grappe-view.ts";
 import { grappesByIds, lastImportByGrappe } from "../../sql/resources.ts";
@@ -21,10 +23,15 @@ export const GRAPPES: RouteDef[] = [
         cachedReport(deps.db, d, ids),
         lastImportByGrappe(deps.db, ids),
       ]);
-      return grappes.flatMap((g) => {
+      const rows = [];
+      for (const g of grappes) {
         const row = regionRow(g, report, d, today, lastImports.get(g.grappe_id) ?? null);
-        return row ? [row] : [];
-      });
+        if (!row) continue;
+        // The calendar is read on today whatever D (R-C3: lateness is today's).
+        const c = await readGrappeCalendar(deps.db, g.grappe_id, today);
+        rows.push({ ...row, calendar: regionCalendar(c?.calendar ?? null) });
+      }
+      return rows;
     },
   }),
 
@@ -74,3 +81,15 @@ export const GRAPPES: RouteDef[] = [
     },
   }),
 ];
+
+/** What the region table shows of a grappe's calendar (its « en retard » filter and columns). */
+function regionCalendar(c: GrappeCalendar | null) {
+  return {
+    en_retard: c?.summary.en_retard ?? false,
+    late_milestones: c?.summary.late_milestones ?? [],
+    max_days_late: c?.summary.max_days_late ?? 0,
+    late_essms: c?.summary.late_essms ?? 0,
+    deadline: c?.deadline.date ?? null,
+    deadline_exceeded: c?.deadline.exceeded ?? false,
+  };
+}

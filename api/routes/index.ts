@@ -8,6 +8,7 @@ import { ACCESS_JOURNAL } from "./access-journal.ts";
 import { ACCOUNTS } from "./accounts.ts";
 import { CORRECTIVE_ACTIONS } from "./actions.ts";
 import { ADJUSTMENTS } from "./adjustments.ts";
+import { CALENDAR } from "./calendar.ts";
 import { ESSMS } from "./essms.ts";
 import { EXPORTS } from "./exports.ts";
 import { GRAPPES } from "./grappes.ts";
@@ -20,6 +21,7 @@ export const RESOURCES: Record<string, RouteDef[]> = {
   identity: IDENTITY,
   accounts: ACCOUNTS,
   grappes: GRAPPES,
+  calendar: CALENDAR,
   exports: EXPORTS,
   snapshots: SNAPSHOTS,
   essms: ESSMS,

@@ -37,6 +37,7 @@ export type UploadAccepted = z.infer<typeof S.uploadAccepted>;
 export type ImportDetail = z.infer<typeof S.importDetail>;
 export type Snapshot = z.infer<typeof S.snapshot>;
 export type SnapshotSummary = z.infer<typeof S.snapshotSummary>;
+export type Milestones = z.infer<typeof S.milestones>;
 
 export class ApiProblem extends Error {
   /** a 401 for which the login page was opened (onUnauthenticated): nothing more to tell here */
@@ -202,6 +203,17 @@ export const api = {
   setPreferences: (body: Partial<Preferences>) => request("setPreferences", { body }),
   grappes: (date?: string) => request("grappes", { query: { date } }),
   grappe: (id: string, date?: string) => request("grappe", { params: { grappe_id: id }, query: { date } }),
+  milestones: (id: string) => request("milestones", { params: { grappe_id: id } }),
+  setMilestone: (
+    id: string,
+    code: Part<"setMilestone", "params">["code"],
+    body: Part<"setMilestone", "body">,
+  ) => request("setMilestone", { params: { grappe_id: id, code }, body }),
+  addPv: (id: string, code: "va" | "vsr", file: File) =>
+    request("addPv", { params: { grappe_id: id, code }, form: withFile(file) }),
+  calendarIcsUrl: (id: string) => url("calendarIcs", { params: { grappe_id: id } }),
+  createFeed: () => request("createFeed"),
+  revokeFeed: () => request("revokeFeed"),
   committee: (id: string, date?: string) =>
     request("committee", { params: { grappe_id: id }, query: { date } }),
   committeePdfUrl: (id: string, date: string) =>

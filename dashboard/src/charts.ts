@@ -182,3 +182,122 @@ export function pooledChart(
     ],
   });
 }
+
+export interface TimelineRow {
+  /** the row's name: a milestone, or an ESSMS with its wave */
+  label: string;
+  planned: Date | null;
+  actual: Date | null;
+  late: boolean;
+}
+
+/**
+ * The calendar as a Gantt-like timeline (issue 33): one band per milestone and per ESSMS, its
+ * name above it; the planned date a hollow circle (« prévu »), the actual date a filled square
+ * (« réalisé »), the line between them — or from the plan to today when late, dashed red — and
+ * vertical rules for today and the target date. Shapes, not colour alone, tell planned from done.
+ */
+export function timelineChart(
+  rows: readonly TimelineRow[],
+  opts: { today: Date; targetDate?: Date | null; width?: number },
+): SVGSVGElement | HTMLElement {
+  const band = 44;
+  const halo = { stroke: "white", strokeWidth: 4 };
+  const spans = rows.flatMap((r) => {
+    const end = r.actual ?? (r.late ? opts.today : null);
+    return r.planned && end ? [{ label: r.label, from: r.planned, to: end, late: r.late }] : [];
+  });
+  const dates = rows.flatMap((r) => [r.planned, r.actual]).filter((d): d is Date => d !== null);
+  dates.push(opts.today);
+  if (opts.targetDate) dates.push(opts.targetDate);
+  const marks: Plot.Markish[] = [
+    Plot.ruleX([opts.today], { stroke: "#161616", strokeDasharray: "1,3", className: "cu-aujourdhui" }),
+    Plot.text([opts.today], {
+      x: (d: Date) => d,
+      frameAnchor: "top",
+      dy: -2,
+      textAnchor: "middle",
+      text: () => "aujourd'hui",
+      ...halo,
+      fill: "#161616",
+    }),
+  ];
+  if (opts.targetDate)
+    marks.push(
+      Plot.ruleX([opts.targetDate], { stroke: BLUE, strokeDasharray: "4,2", className: "cu-date-cible" }),
+      Plot.text([opts.targetDate], {
+        x: (d: Date) => d,
+        frameAnchor: "bottom",
+        dy: -4,
+        textAnchor: "middle",
+        text: () => "date cible",
+        fill: BLUE,
+        ...halo,
+        className: "cu-date-cible-libelle",
+      }),
+    );
+  marks.push(
+    Plot.link(
+      spans.filter((s) => !s.late),
+      { y1: "label", y2: "label", x1: "from", x2: "to", stroke: "#666", strokeWidth: 2, dy: 6 },
+    ),
+    Plot.link(
+      spans.filter((s) => s.late),
+      {
+        y1: "label",
+        y2: "label",
+        x1: "from",
+        x2: "to",
+        stroke: "#ce0500",
+        strokeDasharray: "4,3",
+        strokeWidth: 2,
+        dy: 6,
+        className: "cu-retard",
+      },
+    ),
+    Plot.dot(
+      rows.filter((r) => r.planned),
+      {
+        y: "label",
+        x: "planned",
+        r: 5,
+        stroke: BLUE,
+        fill: "white",
+        strokeWidth: 2,
+        dy: 6,
+        className: "cu-prevu",
+      },
+    ),
+    Plot.dot(
+      rows.filter((r) => r.actual),
+      { y: "label", x: "actual", r: 5, symbol: "square", fill: "#18753c", dy: 6, className: "cu-realise" },
+    ),
+    Plot.text(rows, {
+      y: "label",
+      frameAnchor: "left",
+      dy: -10,
+      textAnchor: "start",
+      text: (r: TimelineRow) => `${r.label}${r.late ? " — en retard" : ""}`,
+      className: "cu-jalon-libelle",
+    }),
+  );
+  return Plot.plot({
+    width: opts.width ?? 640,
+    height: 48 + rows.length * band,
+    marginLeft: 12,
+    marginRight: 16,
+    marginTop: 18,
+    marginBottom: 36,
+    style: STYLE,
+    x: {
+      type: "utc",
+      label: null,
+      tickFormat: monthTick,
+      domain: [Math.min(...dates.map(Number)), Math.max(...dates.map(Number))].map((n) => new Date(n)),
+      nice: true,
+      grid: true,
+    },
+    y: { axis: null, domain: rows.map((r) => r.label), padding: 0 },
+    marks,
+  });
+}

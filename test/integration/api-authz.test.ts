@@ -372,6 +372,71 @@ describe("authorization matrix", () => {
       }),
       expect: teamWrite(200),
     },
+    "GET /grappes/:grappe_id/milestones": {
+      own: () => ({ method: "GET", path: "/api/grappes/T1/milestones" }),
+      foreign: () => ({ method: "GET", path: "/api/grappes/F1/milestones" }),
+      expect: read,
+    },
+    "PATCH /grappes/:grappe_id/milestones/:code": {
+      // R-C1: the chef de projet sets planned dates, the ARS of the region actual VA and VSR.
+      own: (who) => ({
+        method: "PATCH",
+        path: "/api/grappes/T1/milestones/va",
+        body: who === "ars" ? { actual: "2025-03-15" } : { planned: "2025-03-01" },
+      }),
+      foreign: (who) => ({
+        method: "PATCH",
+        path: "/api/grappes/F1/milestones/va",
+        body: who === "ars" ? { actual: "2025-03-15" } : { planned: "2025-03-01" },
+      }),
+      expect: {
+        admin: [403, 403],
+        ars: [200, 404],
+        chef_projet: [200, 404],
+        amoa: [403, 403],
+        anonymous: [401, 401],
+      },
+    },
+    "POST /grappes/:grappe_id/milestones/:code/pv": {
+      own: () => ({
+        method: "POST",
+        path: "/api/grappes/T1/milestones/va/pv",
+        file: { name: "pv-va.pdf", content: cleanHandPdf() },
+      }),
+      foreign: () => ({
+        method: "POST",
+        path: "/api/grappes/F1/milestones/va/pv",
+        file: { name: "pv-va.pdf", content: cleanHandPdf() },
+      }),
+      expect: arsWrite(201),
+    },
+    "GET /grappes/:grappe_id/calendar.ics": {
+      own: () => ({ method: "GET", path: "/api/grappes/T1/calendar.ics" }),
+      foreign: () => ({ method: "GET", path: "/api/grappes/F1/calendar.ics" }),
+      expect: read,
+    },
+    "POST /me/calendar-feed": {
+      own: () => ({ method: "POST", path: "/api/me/calendar-feed" }),
+      foreign: () => ({ method: "POST", path: "/api/me/calendar-feed" }),
+      expect: {
+        admin: [201, 201],
+        ars: [201, 201],
+        chef_projet: [201, 201],
+        amoa: [201, 201],
+        anonymous: [401, 401],
+      },
+    },
+    "DELETE /me/calendar-feed": {
+      own: () => ({ method: "DELETE", path: "/api/me/calendar-feed" }),
+      foreign: () => ({ method: "DELETE", path: "/api/me/calendar-feed" }),
+      expect: {
+        admin: [204, 204],
+        ars: [204, 204],
+        chef_projet: [204, 204],
+        amoa: [204, 204],
+        anonymous: [401, 401],
+      },
+    },
     "GET /grappes/:grappe_id/comite": {
       own: () => ({ method: "GET", path: "/api/grappes/T1/comite?date=2025-07-01" }),
       foreign: () => ({ method: "GET", path: "/api/grappes/F1/comite?date=2025-07-01" }),

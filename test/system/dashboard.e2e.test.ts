@@ -212,6 +212,50 @@ describe("dashboard in Chromium", () => {
     await page.close();
   });
 
+  it("shows the grappe's calendar: milestones, go-lives and the timeline with its data tables; a planned date in the past makes it late, in the region table too", async () => {
+    const page = await login("chef_projet");
+    await page.goto(`${base}/#/grappe/DEMO-OCC-01`);
+    await page.waitForSelector("#jalons tbody tr[data-jalon]");
+    await page.waitForSelector("#calendrier .cu-chart svg");
+    const codes = await page.$$eval("#jalons tbody tr[data-jalon]", (trs) =>
+      trs.map((t) => t.getAttribute("data-jalon")),
+    );
+    expect(codes).toEqual(["lancement", "va", "vsr", "cibles", "fin"]);
+    const api = (await (await page.request.get(`${base}/api/grappes/DEMO-OCC-01/milestones`)).json()) as {
+      essms: { finess: string }[];
+    };
+    expect(await page.$$eval("#bascules tbody tr[data-bascule]", (t) => t.length)).toBe(api.essms.length);
+    // The timeline names today and each milestone, in French.
+    const texts = await page.$$eval("#calendrier .cu-chart svg text", (ts) =>
+      ts.map((t) => t.textContent ?? ""),
+    );
+    expect(texts).toContain("aujourd'hui");
+    expect(texts.some((t) => t.startsWith("Vérification d'aptitude (VA)"))).toBe(true);
+    // The chef de projet sets the planned end a month ago: late, told in the table.
+    const past = new Date(Date.now() - 31 * 86_400_000).toISOString().slice(0, 10);
+    await page.selectOption("#jalon-prevu", "fin");
+    await page.fill("#jalon-prevu-date", past);
+    await page.click("#form-jalon-prevu button[type=submit]");
+    await answerInView(page, "#form-jalon-prevu", "success");
+    await expect.poll(() => page.textContent("#jalons tr[data-jalon=fin]")).toMatch(/en retard/);
+    expect(await page.getAttribute("#lien-ics", "href")).toBe("/api/grappes/DEMO-OCC-01/calendar.ics");
+    await page.close();
+
+    const admin = await login("admin");
+    await admin.waitForSelector("#table-grappes tbody tr[data-grappe]");
+    expect(
+      await admin.getAttribute("#table-grappes tr[data-grappe=DEMO-OCC-01] [data-retard]", "data-retard"),
+    ).toBe("oui");
+    await admin.click("label[for=filtre-retard]");
+    expect(admin.url()).toMatch(/retard=1/);
+    const shown = await admin.$$eval("#table-grappes tbody tr[data-grappe] [data-retard]", (tds) =>
+      tds.map((td) => td.getAttribute("data-retard")),
+    );
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.every((x) => x === "oui")).toBe(true);
+    await admin.close();
+  });
+
   it("lets the grappe table be sorted with the keyboard alone", async () => {
     const page = await login("chef_projet");
     await page.goto(`${base}/#/grappe/DEMO-OCC-01`);

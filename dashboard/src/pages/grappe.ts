@@ -20,6 +20,7 @@ import { oneTabStopPerLink, row, rowHeader, table } from "../components/table.ts
 import { alert, type Child, frDate, frDateTime, h, int, mount, pct, progress } from "../dom.ts";
 import { actionStatusLabel, gapUnit, regionLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
+import { calendarSection } from "./calendar.ts";
 import { abbr } from "./glossary.ts";
 import { howPanel } from "./how.ts";
 
@@ -30,7 +31,7 @@ type SortKey = "finess" | "raison_sociale" | IndicatorId;
 
 export const grappePage: Page = {
   title: "Grappe",
-  async render(main, _me, params, path) {
+  async render(main, me, params, path) {
     const id = path[1] ?? "";
     const date = params.get("date") ?? undefined;
     const [g, actions] = await Promise.all([api.grappe(id, date), api.actions(id)]);
@@ -55,6 +56,7 @@ export const grappePage: Page = {
       dateForm(g),
       pooledSection(g),
       essmsSection(g, date, params),
+      calendarSection(g.grappe_id, me, g.target_date),
       planSection(g, actions),
       howPanel(),
     );

@@ -33,6 +33,21 @@ function daysText(g: GrappeSummary): string {
   return `${frDate(g.target_date)} (${when})`;
 }
 
+/** The calendar's cell (issue 33): late milestones, late ESSMS, the instruction's deadline. */
+function calendarText(g: GrappeSummary): string {
+  const c = g.calendar;
+  const parts: string[] = [];
+  if (c.late_milestones.length > 0)
+    parts.push(
+      `${plural(c.late_milestones.length, "jalon en retard", "jalons en retard")} (${plural(c.max_days_late, "jour", "jours")} au plus)`,
+    );
+  if (c.late_essms > 0)
+    parts.push(`${plural(c.late_essms, "ESSMS en retard de bascule", "ESSMS en retard de bascule")}`);
+  if (c.deadline_exceeded) parts.push(`échéance dépassée${c.deadline ? ` (${frDate(c.deadline)})` : ""}`);
+  if (parts.length === 0) return c.deadline ? `à l'heure (échéance ${frDate(c.deadline)})` : "à l'heure";
+  return parts.join(" ; ");
+}
+
 export const grappesPage: Page = {
   title: "Mes grappes",
   async render(main, me, params) {
@@ -53,6 +68,10 @@ export const grappesPage: Page = {
       { label: "ESSMS bloquants", value: (g: GrappeSummary) => g.blocking_essms },
       { label: "Dossiers manquants", value: (g: GrappeSummary) => g.dossiers_missing },
       { label: "Date cible", value: (g: GrappeSummary) => g.days_to_target },
+      {
+        label: "Calendrier",
+        value: (g: GrappeSummary) => (g.calendar.en_retard ? 1 + g.calendar.max_days_late : 0),
+      },
       { label: "Dernier import", value: (g: GrappeSummary) => g.last_import_at },
     ];
     const totals = (shown: readonly GrappeSummary[]) => {
@@ -80,6 +99,7 @@ export const grappesPage: Page = {
         h("td", { "data-total": "blocking" }, int(t.blocking_essms)),
         h("td", { "data-total": "missing" }, int(t.dossiers_missing)),
         h("td", {}, ""),
+        h("td", { "data-total": "late" }, `${shown.filter((g) => g.calendar.en_retard).length} en retard`),
         h("td", {}, ""),
       );
     };
@@ -135,6 +155,7 @@ export const grappesPage: Page = {
           h("td", { "data-blocking": g.blocking_essms }, `${g.blocking_essms} / ${g.essms_total}`),
           h("td", { "data-missing": g.dossiers_missing }, int(g.dossiers_missing)),
           h("td", {}, daysText(g)),
+          h("td", { "data-retard": g.calendar.en_retard ? "oui" : "non" }, calendarText(g)),
           h("td", {}, g.last_import_at ? frDateTime(g.last_import_at) : "aucun import"),
         ),
     });
@@ -149,10 +170,16 @@ export const grappesPage: Page = {
       ],
       state.get("verdict") ?? "",
     );
+    const lateOnly = h("input", {
+      type: "checkbox",
+      id: "filtre-retard",
+      checked: state.get("retard") === "1",
+    });
     const applyFilter = () => {
       const words = text.value.trim().toLocaleLowerCase("fr");
       state.set("filtre", text.value.trim());
       state.set("verdict", status.value);
+      state.set("retard", lateOnly.checked ? "1" : "");
       keepInAddress();
       redraw(
         (g) =>
@@ -160,11 +187,13 @@ export const grappesPage: Page = {
             `${g.grappe_nom} ${g.grappe_id} ${g.region} ${regionLabel(g.region)}`
               .toLocaleLowerCase("fr")
               .includes(words)) &&
-          (!status.value || g.status === status.value),
+          (!status.value || g.status === status.value) &&
+          (!lateOnly.checked || g.calendar.en_retard),
       );
     };
     text.addEventListener("input", applyFilter);
     status.addEventListener("change", applyFilter);
+    lateOnly.addEventListener("change", applyFilter);
     const dateInput = input({ type: "date", id: "date-region", value: d ?? "" });
     mount(
       main,
@@ -190,6 +219,17 @@ export const grappesPage: Page = {
           field("Rechercher une grappe (nom, identifiant, région)", text),
         ),
         h("div", { class: "fr-col-12 fr-col-md-4" }, field("Verdict", status)),
+        h(
+          "div",
+          { class: "fr-col-12 fr-col-md-2 fr-checkbox-group" },
+          lateOnly,
+          h(
+            "label",
+            { class: "fr-label", for: "filtre-retard" },
+            "En retard",
+            h("span", { class: "fr-hint-text" }, "jalon, bascule ou échéance"),
+          ),
+        ),
       ),
       summary,
       element,
