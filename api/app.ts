@@ -18,6 +18,7 @@ import { machineFailure } from "../db/failures.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { DomainError } from "../domain/errors.ts";
 import { fieldMessage } from "../domain/field-labels.ts";
+import { ROLE_LABELS } from "../domain/roles.ts";
 import { UploadQueue } from "../services/imports.ts";
 import { type Principal, sessionPrincipal, tokenPrincipal } from "../sql/identity.ts";
 import { databaseAnswers, grappesOfRegion } from "../sql/resources.ts";
@@ -320,7 +321,10 @@ function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef, computing: PerUserBou
   app.on(k.method.toUpperCase(), honoPath(k.path), who, mediaType, limit, async (c) => {
     const principal = c.get("principal");
     if (principal && k.roles && !k.roles.includes(principal.role))
-      throw new DomainError("forbidden", `action réservée aux rôles : ${k.roles.join(", ")}`);
+      throw new DomainError(
+        "forbidden",
+        `action réservée aux rôles : ${k.roles.map((r) => ROLE_LABELS[r].toLowerCase()).join(", ")}`,
+      );
     const params = k.params ? k.params.safeParse(c.req.param()) : { success: true as const, data: {} };
     // Unknown path ids answer as not found, not as a validation error.
     if (!params.success) throw new DomainError("not_found", `aucune ressource à l'adresse ${c.req.path}`);

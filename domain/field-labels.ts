@@ -18,6 +18,12 @@ export const FIELD_LABELS: Readonly<Record<string, string>> = {
   // sign-in
   email: "Adresse électronique",
   password: "Mot de passe",
+  // accounts (invitations, users page, reset)
+  role: "Rôle",
+  region: "Région",
+  grappes: "Grappes",
+  disabled: "Compte désactivé",
+  token: "Lien reçu par courriel",
   // dates and scope
   date: "Date de mesure",
   from: "Début de la période",

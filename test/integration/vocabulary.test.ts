@@ -7,6 +7,7 @@ import { describe, expect } from "vitest";
 import * as S from "../../api/schemas.ts";
 import type { Db } from "../../db/index.ts";
 import { ACCESS_KINDS } from "../../domain/access-journal.ts";
+import { ACTUAL_WRITABLE } from "../../domain/calendar.ts";
 import { INDICATOR_IDS } from "../../domain/indicators.ts";
 import { MAIL_MODES, NOTIFICATION_KINDS } from "../../domain/notifications.ts";
 import { ROLES } from "../../domain/roles.ts";
@@ -49,6 +50,7 @@ const DECLARED: Record<string, readonly string[]> = {
   "notification_preference.mode": MAIL_MODES,
   "mail_outbox.state": ["pending", "sent", "failed"],
   "access_journal.kind": ACCESS_KINDS,
+  "milestone_pv.code": ACTUAL_WRITABLE,
 };
 
 /** Every `check (column in (…))` constraint: `table.column` → its values. */

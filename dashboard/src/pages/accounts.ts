@@ -11,6 +11,7 @@ import { chosen, field, input, select } from "../components/field.ts";
 import { form, submitButton } from "../components/form.ts";
 import { row, rowHeader, table } from "../components/table.ts";
 import { alert, frDateTime, h, mount } from "../dom.ts";
+import { regionLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
 
 const HINT =
@@ -235,7 +236,7 @@ export const usersPage: Page = {
             [
               rowHeader(u.email),
               ROLE_LABELS[u.role],
-              u.region ?? "—",
+              u.region ? regionLabel(u.region) : "—",
               u.grappes.join(", ") || "—",
               u.last_login_at ? frDateTime(u.last_login_at) : "jamais",
               STATUS[u.status],
