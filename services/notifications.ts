@@ -12,7 +12,7 @@
  * shown to the admin).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import nodemailer from "nodemailer";
+import type nodemailer from "nodemailer";
 import type { Db } from "../db/index.ts";
 import type { EvaluatedCell } from "../db/schema.ts";
 import { MILESTONE_LABELS } from "../domain/calendar.ts";
@@ -335,9 +335,13 @@ function smtpFailure(e: unknown): string {
 /** A mail transport, as nodemailer gives it. */
 export type Transport = ReturnType<typeof nodemailer.createTransport>;
 
-/** A transport for `smtpUrl` (one connection per mail: nothing held between ticks). */
-export function smtpTransport(smtpUrl: string): Transport {
-  return nodemailer.createTransport(smtpUrl);
+/**
+ * A transport for `smtpUrl` (one connection per mail: nothing held between ticks). nodemailer is
+ * loaded here, when mail is configured: a server without SMTP_URL never carries it.
+ */
+export async function smtpTransport(smtpUrl: string): Promise<Transport> {
+  const { default: mailer } = await import("nodemailer");
+  return mailer.createTransport(smtpUrl);
 }
 
 /** How long a claimed mail is left to its sender before another may try it. */
@@ -410,7 +414,7 @@ export async function notifyOnce(
   const notifications = await evaluateDay(db, day, o.staleDays);
   if (!o.mail) return { evaluated: true, notifications, queued: 0, sent: 0, failed: 0 };
   const queued = await composeMails(db, now, o.mail);
-  const transport = o.transport ?? smtpTransport(o.mail.smtpUrl);
+  const transport = o.transport ?? (await smtpTransport(o.mail.smtpUrl));
   const r = await sendDue(db, transport, o.mail.from);
   return { evaluated: true, notifications, queued, ...r };
 }
@@ -422,18 +426,22 @@ export function startNotifier(
   log: (t: NotifyTick | { error: string }) => void,
 ): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
-  const transport = o.mail ? smtpTransport(o.mail.smtpUrl) : undefined;
+  let transport: Transport | undefined;
   const tick = () => {
     if (running) return;
-    running = notifyOnce(db, { staleDays: o.staleDays, mail: o.mail, ...(transport ? { transport } : {}) })
+    running = (async () => {
+      if (o.mail && !transport) transport = await smtpTransport(o.mail.smtpUrl);
+      return notifyOnce(db, { staleDays: o.staleDays, mail: o.mail, ...(transport ? { transport } : {}) });
+    })()
       .then(log, (e: unknown) => log({ error: (e as Error).message }))
       .finally(() => {
         running = null;
       });
   };
+  // The first tick after one interval: a server starting (and maybe importing at once) is not
+  // also evaluating every grappe; then every interval.
   const timer = setInterval(tick, o.intervalMs);
   timer.unref();
-  setTimeout(tick, 1000).unref();
   return {
     async stop() {
       clearInterval(timer);

@@ -5,7 +5,7 @@
  * (`email_verified` false is refused); no account → refused, nobody signs themselves up. Plain
  * HTTP to the provider only for a provider on this machine (tests), refused for any other host.
  */
-import * as client from "openid-client";
+import type * as Client from "openid-client";
 import type { Db } from "../db/index.ts";
 import { DomainError } from "../domain/errors.ts";
 import { touchLastLogin } from "../sql/accounts.ts";
@@ -20,10 +20,13 @@ export interface OidcSettings {
 
 const LOCAL = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
-const configs = new Map<string, Promise<client.Configuration>>();
+const configs = new Map<string, Promise<Client.Configuration>>();
+
+/** openid-client, loaded when ProConnect is used: a server without it never carries it. */
+const lib = () => import("openid-client");
 
 /** The provider's configuration, discovered once per issuer. */
-export function providerConfig(s: OidcSettings): Promise<client.Configuration> {
+export function providerConfig(s: OidcSettings): Promise<Client.Configuration> {
   const key = `${s.issuer}|${s.clientId}`;
   let c = configs.get(key);
   if (!c) {
@@ -33,9 +36,11 @@ export function providerConfig(s: OidcSettings): Promise<client.Configuration> {
         "validation",
         "OIDC_ISSUER : https:// obligatoire (http seulement pour un fournisseur sur cette machine)",
       );
-    c = client.discovery(url, s.clientId, s.clientSecret, undefined, {
-      ...(url.protocol === "http:" ? { execute: [client.allowInsecureRequests] } : {}),
-    });
+    c = lib().then((client) =>
+      client.discovery(url, s.clientId, s.clientSecret, undefined, {
+        ...(url.protocol === "http:" ? { execute: [client.allowInsecureRequests] } : {}),
+      }),
+    );
     c.catch(() => configs.delete(key));
     configs.set(key, c);
   }
@@ -57,7 +62,7 @@ export async function startLogin(
   redirectUri: string,
   back: string,
 ): Promise<{ url: URL; pending: PendingLogin }> {
-  const config = await providerConfig(s);
+  const [config, client] = await Promise.all([providerConfig(s), lib()]);
   const verifier = client.randomPKCECodeVerifier();
   const pending = { state: client.randomState(), nonce: client.randomNonce(), verifier, back };
   const url = client.buildAuthorizationUrl(config, {
@@ -84,8 +89,8 @@ export async function finishLogin(
   currentUrl: URL,
   pending: PendingLogin,
 ): Promise<{ token: string; principal: Principal; idToken: string }> {
-  const config = await providerConfig(s);
-  let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+  const [config, client] = await Promise.all([providerConfig(s), lib()]);
+  let tokens: Awaited<ReturnType<typeof Client.authorizationCodeGrant>>;
   try {
     tokens = await client.authorizationCodeGrant(config, currentUrl, {
       pkceCodeVerifier: pending.verifier,
@@ -175,7 +180,7 @@ export async function finishLogin(
 
 /** The provider's logout address (its session ends too), back to `after`. */
 export async function logoutUrl(s: OidcSettings, idToken: string | undefined, after: string): Promise<URL> {
-  const config = await providerConfig(s);
+  const [config, client] = await Promise.all([providerConfig(s), lib()]);
   return client.buildEndSessionUrl(config, {
     post_logout_redirect_uri: after,
     ...(idToken ? { id_token_hint: idToken } : {}),

@@ -47,7 +47,7 @@ describeOnBackends("accounts without an operator (issue 32)", { seed: populate }
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   const deliver = async (db: Db) => {
-    const t = smtpTransport(smtp.url);
+    const t = await smtpTransport(smtp.url);
     try {
       return await sendDue(db, t, "Cibles <ne-pas-repondre@cibles.test>");
     } finally {

@@ -77,7 +77,7 @@ describeOnBackends("notifications and mails (issue 31)", { seed: populate }, () 
   };
   const deliver = async (db: Db, now = TUESDAY_9H) => {
     const queued = await composeMails(db, now, settings());
-    const transport = smtpTransport(smtp.url);
+    const transport = await smtpTransport(smtp.url);
     try {
       return { queued, ...(await sendDue(db, transport, settings().from)) };
     } finally {
