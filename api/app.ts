@@ -323,7 +323,7 @@ function mount(app: Hono<Env>, deps: AppDeps, r: RouteDef, computing: PerUserBou
     if (principal && k.roles && !k.roles.includes(principal.role))
       throw new DomainError(
         "forbidden",
-        `action réservée aux rôles : ${k.roles.map((r) => ROLE_LABELS[r].toLowerCase()).join(", ")}`,
+        `action réservée aux rôles : ${k.roles.map((r) => ROLE_LABELS[r]).join(", ")}`,
       );
     const params = k.params ? k.params.safeParse(c.req.param()) : { success: true as const, data: {} };
     // Unknown path ids answer as not found, not as a validation error.

@@ -130,7 +130,7 @@ export async function invite(
       const m = renderAccountMail(
         "Invitation à l'outil des cibles d'usage ESMS numérique",
         [
-          `${actor.email} vous invite à suivre les cibles d'usage du programme ESMS numérique comme ${ROLE_LABELS[target.role].toLowerCase()}${target.region ? ` (${regionLabel(target.region)})` : ""}${target.grappes.length ? ` (grappes ${target.grappes.join(", ")})` : ""}.`,
+          `${actor.email} vous invite à suivre les cibles d'usage du programme ESMS numérique comme ${ROLE_LABELS[target.role]}${target.region ? ` (${regionLabel(target.region)})` : ""}${target.grappes.length ? ` (grappes ${target.grappes.join(", ")})` : ""}.`,
           `Ce lien est valable ${INVITATION_DAYS} jours et ne sert qu'une fois : il vous fait choisir votre mot de passe.`,
         ],
         { url: link, label: "Accepter l'invitation" },
