@@ -5,12 +5,13 @@ import type { Config } from "../config/index.ts";
 import { type Db, dbOf } from "../db/index.ts";
 import { OPERATOR_ROLE } from "../domain/access-journal.ts";
 import { actionsLabel, unreachableText } from "../domain/coupled-path.ts";
-import { isMeasurementDay, parisDateTime } from "../domain/dates.ts";
+import { isMeasurementDay, parisDateTime, todayParis } from "../domain/dates.ts";
 import { DomainError, isDomainError } from "../domain/errors.ts";
 import { formatRate } from "../domain/french.ts";
 import { INDICATOR_IDS, isIndicatorId } from "../domain/indicators.ts";
 import { warningMessage } from "../domain/ingest-warnings.ts";
 import { reportCsv } from "../domain/report-csv.ts";
+import { PURGED_TABLES } from "../domain/retention.ts";
 import { actionsText, worklistCsv } from "../domain/worklist.ts";
 import { DEMO_USERS, isEmpty, seedDemo } from "../fixtures/seed.ts";
 import { rowErrorPlace } from "../ingest/fields.ts";
@@ -33,6 +34,7 @@ import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.t
 import { recordAccess } from "../services/access-journal.ts";
 import { addUser, createToken, revokeToken, setDisabled } from "../services/accounts.ts";
 import { type MailSettings, notifyOnce, startNotifier } from "../services/notifications.ts";
+import { purgeExpired } from "../services/retention.ts";
 import { freezeReport } from "../services/snapshots.ts";
 import { listUsers, type Role } from "../sql/identity.ts";
 import { failInterruptedImports } from "../sql/imports.ts";
@@ -247,7 +249,12 @@ export const commands: Record<string, Command> = {
       );
       const notifier = startNotifier(
         db,
-        { intervalMs: config.notifyIntervalMs, staleDays: config.staleDays, mail },
+        {
+          intervalMs: config.notifyIntervalMs,
+          staleDays: config.staleDays,
+          mail,
+          retentionMonths: config.retentionMonths,
+        },
         (t) => {
           if ("error" in t) err(`Notifications : échec du passage (${t.error}) ; nouvel essai au prochain.`);
           else if (t.failed > 0)
@@ -574,6 +581,40 @@ export const commands: Record<string, Command> = {
         `${t.notifications} notification(s) nouvelle(s), ${t.queued} courriel(s) composé(s), ${t.sent} envoyé(s), ${t.failed} non accepté(s) (nouvel essai plus tard)`,
       );
       return t.failed > 0 ? 1 : 0;
+    },
+  },
+  purge: {
+    summary:
+      "applique la durée de conservation (RETENTION_MONTHS après la décision de solde en vigueur) : supprime les faits, lignes rejetées et lignes d'import des ESSMS concernés ; --dry-run : compte seulement",
+    options: { ...json, "dry-run": { type: "boolean" } },
+    async run(values, _positionals, config) {
+      const dryRun = values["dry-run"] === true;
+      const r = await withDb(config, (db) =>
+        purgeExpired(db, {
+          months: config.retentionMonths,
+          today: todayParis(),
+          dryRun,
+          actor: `cli:${config.operator ?? "exploitant"}`,
+        }),
+      );
+      out(
+        values,
+        { dry_run: dryRun, months: config.retentionMonths, grappes: r },
+        r.length === 0
+          ? `Rien à purger (conservation : ${config.retentionMonths} mois après la décision de solde en vigueur).`
+          : r
+              .map(
+                (g) =>
+                  `${dryRun ? "À purger" : "Purgé"} : grappe ${g.grappe_id} (décision du ${g.decided_on}, conservation échue le ${g.ends_on}), ${g.essms} ESSMS, ${g.total} lignes — ${Object.entries(
+                    g.rows,
+                  )
+                    .filter(([, n]) => n > 0)
+                    .map(([t, n]) => `${n} ${PURGED_TABLES[t as keyof typeof PURGED_TABLES]}`)
+                    .join(", ")}`,
+              )
+              .join("\n"),
+      );
+      return 0;
     },
   },
   "notifications status": {

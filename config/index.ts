@@ -15,6 +15,7 @@ import { DEFAULT_STALE_DAYS } from "../domain/completeness.ts";
 import { DomainError } from "../domain/errors.ts";
 import { DEFAULT_PROOF_QUOTA_MB } from "../domain/pieces.ts";
 import type { PrivacyContacts } from "../domain/privacy.ts";
+import { DEFAULT_RETENTION_MONTHS } from "../domain/retention.ts";
 import { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies.ts";
 
 export { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies.ts";
@@ -97,6 +98,7 @@ const schema = z
       .min(3, "adresse d'expéditeur attendue")
       .default("Cibles d'usage <ne-pas-repondre@cibles-usage.invalid>"),
     NOTIFY_INTERVAL_S: integer(5, 86_400).default(60),
+    RETENTION_MONTHS: integer(1, 600).default(DEFAULT_RETENTION_MONTHS),
     // ProConnect (OpenID Connect): the three together, or none (password sign-in only).
     OIDC_ISSUER: optionalText.pipe(
       z
@@ -169,6 +171,8 @@ export interface Config {
   mailFrom: string;
   /** how often the server evaluates, composes and sends (ms) */
   notifyIntervalMs: number;
+  /** months the facts of a grappe's ESSMS are kept after its solde decision in force (RETENTION_MONTHS) */
+  retentionMonths: number;
   /** ProConnect (OpenID Connect); undefined: password sign-in only */
   oidc: { issuer: string; clientId: string; clientSecret: string } | undefined;
   /** the controller of the processing and its data protection officer (« Données personnelles ») */
@@ -217,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: c.SMTP_URL,
     mailFrom: c.MAIL_FROM,
     notifyIntervalMs: c.NOTIFY_INTERVAL_S * 1000,
+    retentionMonths: c.RETENTION_MONTHS,
     oidc:
       c.OIDC_ISSUER && c.OIDC_CLIENT_ID && c.OIDC_CLIENT_SECRET
         ? { issuer: c.OIDC_ISSUER, clientId: c.OIDC_CLIENT_ID, clientSecret: c.OIDC_CLIENT_SECRET }

@@ -51,7 +51,7 @@ export const PRIVACY_SECTIONS: readonly PrivacySection[] = [
     id: "conservation",
     title: "Durées de conservation",
     items: [
-      "Faits des exports, lignes rejetées et enregistrements d'import d'un ESSMS : durée de la grappe, puis 24 mois après la décision de solde en vigueur (politique retenue ; la purge automatique n'est pas encore en place : voir docs/rgpd.md).",
+      "Faits des exports, lignes rejetées et enregistrements d'import d'un ESSMS : durée de la grappe, puis 24 mois (RETENTION_MONTHS) après la décision de solde en vigueur : purgés chaque jour par le serveur (ou la commande purge), ce qui est purgé journalisé en nombres seulement.",
       "Rapports figés, décisions, aménagements, pièces justificatives et dossiers de preuve : aussi longtemps que le rapport figé qu'ils justifient (ce sont les preuves de la décision).",
       "Journal d'audit et journal des accès : conservés avec les preuves.",
       "Fichiers temporaires (envois, export de ré-identification, journal des lignes rejetées) : le temps de leur traitement.",

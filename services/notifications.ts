@@ -53,6 +53,7 @@ import {
   userRole,
 } from "../sql/notifications.ts";
 import { essmsOfGrappe, grappesByIds } from "../sql/resources.ts";
+import { purgeExpired } from "./retention.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Tokens and identifiers
@@ -422,16 +423,28 @@ export async function notifyOnce(
 /** The notifier of a server: a tick every `intervalMs`, never two at once; `stop` waits for the running one. */
 export function startNotifier(
   db: Db,
-  o: { intervalMs: number; staleDays: number; mail: MailSettings | null },
+  o: { intervalMs: number; staleDays: number; mail: MailSettings | null; retentionMonths?: number },
   log: (t: NotifyTick | { error: string }) => void,
 ): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
   let transport: Transport | undefined;
+  let purgedOn: string | null = null;
   const tick = () => {
     if (running) return;
     running = (async () => {
       if (o.mail && !transport) transport = await smtpTransport(o.mail.smtpUrl);
-      return notifyOnce(db, { staleDays: o.staleDays, mail: o.mail, ...(transport ? { transport } : {}) });
+      const t = await notifyOnce(db, {
+        staleDays: o.staleDays,
+        mail: o.mail,
+        ...(transport ? { transport } : {}),
+      });
+      // The retention purge, once a day (issue 35 §3).
+      const today = todayParis();
+      if (o.retentionMonths !== undefined && purgedOn !== today) {
+        await purgeExpired(db, { months: o.retentionMonths, today, dryRun: false, actor: "conservation" });
+        purgedOn = today;
+      }
+      return t;
     })()
       .then(log, (e: unknown) => log({ error: (e as Error).message }))
       .finally(() => {
