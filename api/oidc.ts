@@ -10,8 +10,10 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { isDomainError } from "../domain/errors.ts";
+import { escapeHtml } from "../domain/html.ts";
 import { logout } from "../services/accounts.ts";
 import { finishLogin, logoutUrl, type PendingLogin, startLogin } from "../services/oidc.ts";
+import { plainPage } from "./plain-page.ts";
 import type { AppDeps, Env } from "./registry.ts";
 import { clearSessionCookie, isHttps, sessionCookie, setSessionCookie } from "./session.ts";
 
@@ -39,12 +41,12 @@ function openPending(secret: string, value: string | undefined): PendingLogin | 
   }
 }
 
+/** A refusal, in French, with the way back to the login page. */
 const page = (title: string, text: string, status: number) =>
-  new Response(
-    `<!doctype html><html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} — Cibles d'usage</title></head>
-<body style="font-family:Marianne,Arial,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#161616">
-<p style="color:#000091;font-weight:bold">Cibles d'usage ESMS numérique</p><main><h1 style="font-size:1.5rem">${title}</h1><p>${text.replace(/[&<>]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[ch] ?? ch)}</p><p><a href="/#/connexion">Retour à la connexion</a></p></main></body></html>`,
-    { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } },
+  plainPage(
+    title,
+    `<p>${escapeHtml(text)}</p><p><a href="/#/connexion">Retour à la connexion</a></p>`,
+    status,
   );
 
 /** A dashboard route to come back to (never another site). */

@@ -4,9 +4,11 @@
  * and the authorization-matrix test are all derived from this list, so a route cannot exist
  * without its schemas, its access rule and its line in the matrix.
  */
+
 import type { Context } from "hono";
 import { z } from "zod";
 import type { Db } from "../db/index.ts";
+import { databaseDeadline } from "../db/mutex.ts";
 import type { PrivacyContacts } from "../domain/privacy.ts";
 import type { UploadQueue } from "../services/imports.ts";
 import type { Principal } from "../sql/identity.ts";
@@ -48,6 +50,16 @@ export interface AppDeps {
 
 /** How long a request waits for the embedded database while an upload's import holds it (ADR 0009). */
 export const BUSY_WAIT_MS = 3000;
+
+/**
+ * Runs a write after a slow check (a proof's content read in a worker thread): the request's wait
+ * for a busy embedded database (BUSY_WAIT_MS, ADR 0009) starts now, not when the request came in.
+ */
+export function afterCheck<T>(write: () => Promise<T>): Promise<T> {
+  return databaseDeadline.getStore() === undefined
+    ? write()
+    : databaseDeadline.run(Date.now() + BUSY_WAIT_MS, write);
+}
 
 /** Default upload limit (MAX_UPLOAD_MB's default). */
 export const DEFAULT_MAX_UPLOAD = 200 * 1024 * 1024;

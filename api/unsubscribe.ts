@@ -8,18 +8,11 @@ import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { NOTIFICATION_LABELS } from "../domain/notifications.ts";
 import { readUnsubscribeToken, unsubscribe } from "../services/notifications.ts";
+import { plainPage } from "./plain-page.ts";
 import type { AppDeps, Env } from "./registry.ts";
 
-const page = (title: string, body: string, status = 200) =>
-  new Response(
-    `<!doctype html><html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} — Cibles d'usage</title></head>
-<body style="font-family:Marianne,Arial,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#161616">
-<p style="color:#000091;font-weight:bold">Cibles d'usage ESMS numérique</p><main><h1 style="font-size:1.5rem">${title}</h1>${body}</main></body></html>`,
-    { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } },
-  );
-
 const unknownLink = () =>
-  page(
+  plainPage(
     "Lien inconnu",
     "<p>Ce lien de désabonnement n'est pas valable. Choisissez ce que vous recevez depuis la page « Notifications » de l'outil.</p>",
     404,
@@ -38,7 +31,7 @@ export function mountUnsubscribe(app: Hono<Env>, deps: AppDeps): void {
     const token = c.req.param("token");
     const t = readUnsubscribeToken(deps.secret, token);
     if (!t) return unknownLink();
-    return page(
+    return plainPage(
       "Se désabonner",
       `<p>Ne plus recevoir ${scopeText(t.scope)} ? Les notifications restent visibles dans l'outil.</p>
 <form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit" style="background:#000091;color:#fff;border:0;padding:.5rem 1rem;font-size:1rem">Confirmer le désabonnement</button></form>`,
@@ -48,12 +41,12 @@ export function mountUnsubscribe(app: Hono<Env>, deps: AppDeps): void {
     "/desabonnement/:token",
     bodyLimit({
       maxSize: 4096,
-      onError: () => page("Requête trop volumineuse", "<p>Requête refusée.</p>", 413),
+      onError: () => plainPage("Requête trop volumineuse", "<p>Requête refusée.</p>", 413),
     }),
     async (c) => {
       const kinds = await unsubscribe(deps.db, deps.secret, c.req.param("token"));
       if (!kinds) return unknownLink();
-      return page(
+      return plainPage(
         "Désabonnement enregistré",
         `<p>Vous ne recevrez plus ${scopeText(readUnsubscribeToken(deps.secret, c.req.param("token"))?.scope ?? "")}. Vous pouvez les réactiver depuis la page « Notifications » de l'outil.</p>`,
       );

@@ -7,6 +7,7 @@
  */
 import { addDays, type Day, formatFrenchDay } from "./dates.ts";
 import { plural } from "./french.ts";
+import { escapeHtml } from "./html.ts";
 import type { Role } from "./roles.ts";
 
 export const NOTIFICATION_KINDS = [
@@ -149,12 +150,6 @@ export interface MailContent {
   text: string;
   html: string;
 }
-
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
 
 const FOOTER =
   "Vous recevez ce courriel parce que vous suivez ces grappes dans l'outil des cibles d'usage ESMS numérique.";

@@ -1,7 +1,6 @@
 /** Adjustments (aménagements): proposals by the team, decisions by the ARS (R-A2). */
 
 import { readFile } from "node:fs/promises";
-import { databaseDeadline } from "../../db/mutex.ts";
 import { type Day, targetDate, todayParis } from "../../domain/dates.ts";
 import { MAX_PIECE_BYTES, pieceExtension } from "../../domain/pieces.ts";
 import { checkProof } from "../../ingest/proofs.ts";
@@ -18,7 +17,7 @@ import { readPiece } from "../../sql/pieces.ts";
 import { grappesByIds } from "../../sql/resources.ts";
 import { attachment } from "../exports.ts";
 import type { AppDeps } from "../registry.ts";
-import { BUSY_WAIT_MS, handle, Reply, type RouteDef } from "../registry.ts";
+import { afterCheck, handle, Reply, type RouteDef } from "../registry.ts";
 import { receiveUpload } from "../uploads.ts";
 import { actor, essmsInScope, grappeInScope, inScope, notFound } from "./scope.ts";
 
@@ -99,10 +98,7 @@ export const ADJUSTMENTS: RouteDef[] = [
         const attach = () =>
           attachPiece(deps.db, a.amenagement_id, proof, actor(principal), deps.proofQuotaBytes);
         // The check may have taken seconds: the wait for a busy embedded database starts now.
-        const piece =
-          databaseDeadline.getStore() === undefined
-            ? await attach()
-            : await databaseDeadline.run(Date.now() + BUSY_WAIT_MS, attach);
+        const piece = await afterCheck(attach);
         return new Reply(201, piece);
       } finally {
         upload.discard();

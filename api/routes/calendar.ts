@@ -4,7 +4,6 @@
  * `calendar.ics` and each person's feed (its URL served by api/calendar-feed.ts, outside /api).
  */
 import { readFile } from "node:fs/promises";
-import { databaseDeadline } from "../../db/mutex.ts";
 import type { MilestoneCode } from "../../domain/calendar.ts";
 import { todayParis } from "../../domain/dates.ts";
 import { icsCalendar } from "../../domain/ics.ts";
@@ -14,7 +13,7 @@ import { checkProof } from "../../ingest/proofs.ts";
 import { attachPv, createFeed, revokeFeed, setMilestone } from "../../services/calendar.ts";
 import { grappePvs, readGrappeCalendar } from "../../sql/calendar.ts";
 import { attachment } from "../exports.ts";
-import { type AppDeps, BUSY_WAIT_MS, handle, Reply, type RouteDef } from "../registry.ts";
+import { type AppDeps, afterCheck, handle, Reply, type RouteDef } from "../registry.ts";
 import { receiveUpload } from "../uploads.ts";
 import { actor, grappeInScope, notFound } from "./scope.ts";
 
@@ -88,10 +87,7 @@ export const CALENDAR: RouteDef[] = [
         const proof = await checkProof(new Uint8Array(await readFile(upload.path)), ["application/pdf"]);
         const attach = () =>
           attachPv(deps.db, g.grappe_id, params.code as MilestoneCode, proof, actor(principal));
-        const pv =
-          databaseDeadline.getStore() === undefined
-            ? await attach()
-            : await databaseDeadline.run(Date.now() + BUSY_WAIT_MS, attach);
+        const pv = await afterCheck(attach);
         return new Reply(201, pv);
       } finally {
         upload.discard();
