@@ -5,12 +5,10 @@
  * passes axe-core (WCAG 2.1 A/AA and best practices, 0 violation) and the French-text deny-list
  * (test/support/french-text.ts), without sideways scroll.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { serve } from "@hono/node-server";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { build } from "vite";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../api/app.ts";
 import type { Db } from "../../db/index.ts";
@@ -19,10 +17,10 @@ import { FIELD_LABELS } from "../../domain/field-labels.ts";
 import { INDICATORS } from "../../domain/indicators.ts";
 import { DEMO_USERS, seedDemo } from "../../fixtures/seed.ts";
 import { importReferential } from "../../ingest/programme.ts";
+import { buildDashboard, chromiumOrFail, launchChromium, serveOnLocalhost } from "../support/browser.ts";
 import { findForbidden } from "../support/french-text.ts";
 import { freshDb, ROOT, SECRET, tempDir, writeTemp } from "../support/helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = join(ROOT, "docs", "screenshots");
 /** The README's screenshots are written only when asked (`npm run screenshots`): a test run leaves the clone clean. */
 const SHOOT = process.env.CIBLES_SCREENSHOTS === "1";
@@ -36,12 +34,7 @@ F1;Grappe bretonne;BRE;350000014;350000022;IME Armor;acquisition;2025-06-01
 const user = (role: string) => DEMO_USERS.find((u) => u.role === role) as (typeof DEMO_USERS)[number];
 
 describe("dashboard in Chromium", () => {
-  if (!existsSync(CHROMIUM)) {
-    it("needs Debian's chromium (installed by .ci/run)", () => {
-      throw new Error(`${CHROMIUM} absent : installez le paquet Debian chromium (.ci/run le fait)`);
-    });
-    return;
-  }
+  if (!chromiumOrFail()) return;
   let db: Db;
   let browser: Browser;
   let base: string;
@@ -51,34 +44,14 @@ describe("dashboard in Chromium", () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    outDir = tempDir("cibles-dashboard-");
-    await build({
-      configFile: join(ROOT, "dashboard", "vite.config.ts"),
-      logLevel: "error",
-      build: { outDir, emptyOutDir: true },
-    });
+    outDir = await buildDashboard();
     db = await freshDb("pglite");
     demoDir = tempDir("cibles-demo-");
     await seedDemo(db, demoDir, SECRET);
     expect((await importReferential(db, writeTemp("referentiel_bre.csv", FOREIGN))).status).toBe("loaded");
     const app = createApp({ db, secret: SECRET, dashboardDir: outDir, log: () => {} });
-    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-    });
-    const addr = server.address() as { port: number };
-    base = `http://127.0.0.1:${addr.port}`;
-    close = () => new Promise((r) => server.close(() => r()));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-      ],
-    });
+    ({ base, close } = await serveOnLocalhost(app.fetch));
+    browser = await launchChromium();
     if (SHOOT) mkdirSync(SHOTS, { recursive: true });
   });
   afterAll(async () => {

@@ -1,65 +1,32 @@
-/**
- * The ARS's desk and the team's week (issue 30) in Chromium, on the demo grappe, at 390 px and
- * 1440 px: the freeze pre-filled with a date that succeeds; a decision taken before the target date
- * confirmed with its motive, then shown to the chef de projet at the top of the grappe page with
- * its author, motive and PDF; an upload named anything read by its columns; a proposal withdrawn by
- * its team; the week's plan of corrective actions; a date to come shown as a projection.
- */
-import { existsSync } from "node:fs";
-import { serve } from "@hono/node-server";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { build } from "vite";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../api/app.ts";
 import type { Db } from "../../db/index.ts";
 import { addDays, todayParis } from "../../domain/dates.ts";
 import { DEMO_USERS, seedDemo } from "../../fixtures/seed.ts";
 import { decideAdjustment, proposeAdjustment } from "../../services/adjustments.ts";
-import { freshDb, ROOT, SECRET, tempDir } from "../support/helpers.ts";
+import { buildDashboard, chromiumOrFail, launchChromium, serveOnLocalhost } from "../support/browser.ts";
+import { freshDb, SECRET, tempDir } from "../support/helpers.ts";
 import { readPdf } from "../support/pdf.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const user = (role: string) => DEMO_USERS.find((u) => u.role === role) as (typeof DEMO_USERS)[number];
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
 
 describe("the ARS's desk and the team's week in Chromium", () => {
-  if (!existsSync(CHROMIUM)) {
-    it("needs Debian's chromium (installed by .ci/run)", () => {
-      throw new Error(`${CHROMIUM} absent : installez le paquet Debian chromium (.ci/run le fait)`);
-    });
-    return;
-  }
+  if (!chromiumOrFail()) return;
   let db: Db;
   let browser: Browser;
   let base = "";
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const outDir = tempDir("cibles-dashboard-");
-    await build({
-      configFile: `${ROOT}/dashboard/vite.config.ts`,
-      logLevel: "error",
-      build: { outDir, emptyOutDir: true },
-    });
+    const outDir = await buildDashboard();
     db = await freshDb("pglite");
     await seedDemo(db, tempDir("cibles-demo-"), SECRET);
     const app = createApp({ db, secret: SECRET, dashboardDir: outDir, log: () => {} });
-    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    close = () => new Promise((r) => server.close(() => r()));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-      ],
-    });
+    ({ base, close } = await serveOnLocalhost(app.fetch));
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

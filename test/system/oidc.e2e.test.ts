@@ -1,34 +1,19 @@
-/**
- * Sign-in with ProConnect (issue 32 §4) against a real OpenID provider started by the test
- * (`oidc-provider` on 127.0.0.1, its development login pages), driven in Chromium: an existing
- * account signs in and lands on its page; an identity without an account is refused in French; a
- * forged `state` and a forged `nonce` are refused; logout ends the provider's session too.
- */
-import { existsSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import Provider from "oidc-provider";
-import { type Browser, chromium } from "playwright-core";
-import { build } from "vite";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../api/app.ts";
 import { sealPending } from "../../api/oidc.ts";
 import type { Db } from "../../db/index.ts";
 import { DEMO_USERS, seedDemo } from "../../fixtures/seed.ts";
+import { buildDashboard, chromiumOrFail, launchChromium, serveOnLocalhost } from "../support/browser.ts";
 import { freePort } from "../support/cli-run.ts";
-import { freshDb, ROOT, SECRET, tempDir } from "../support/helpers.ts";
+import { freshDb, SECRET, tempDir } from "../support/helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const chef = DEMO_USERS.find((u) => u.role === "chef_projet")?.email as string;
 const IDENTITIES: Record<string, string> = { chef, inconnu: "inconnu@demo.invalid" };
 
 describe("sign-in with ProConnect against a real OpenID provider", () => {
-  if (!existsSync(CHROMIUM)) {
-    it("needs Debian's chromium (installed by .ci/run)", () => {
-      throw new Error(`${CHROMIUM} absent : installez le paquet Debian chromium (.ci/run le fait)`);
-    });
-    return;
-  }
+  if (!chromiumOrFail()) return;
   let db: Db;
   let browser: Browser;
   let base = "";
@@ -79,12 +64,7 @@ describe("sign-in with ProConnect against a real OpenID provider", () => {
     const providerServer = provider.listen(providerPort, "127.0.0.1");
     closers.push(() => new Promise((r) => providerServer.close(() => r())));
 
-    const outDir = tempDir("cibles-dashboard-");
-    await build({
-      configFile: `${ROOT}/dashboard/vite.config.ts`,
-      logLevel: "error",
-      build: { outDir, emptyOutDir: true },
-    });
+    const outDir = await buildDashboard();
     db = await freshDb("pglite");
     await seedDemo(db, tempDir("cibles-demo-"), SECRET);
     const app = createApp({
@@ -95,15 +75,8 @@ describe("sign-in with ProConnect against a real OpenID provider", () => {
       publicUrl: base,
       oidc: { issuer, clientId: "cibles", clientSecret: "secret-du-client-de-test" },
     });
-    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-      const s = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => resolve(s));
-    });
-    expect((server.address() as AddressInfo).port).toBe(port);
-    closers.push(() => new Promise((r) => server.close(() => r())));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu"],
-    });
+    closers.push((await serveOnLocalhost(app.fetch, port)).close);
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
