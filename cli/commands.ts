@@ -33,6 +33,7 @@ import { removeProcessTempDir, sweepDeadTempDirs } from "../ingest/temp.ts";
 import { runInboxOnce, scheduleWorker, type WorkerRun } from "../ingest/worker.ts";
 import { recordAccess } from "../services/access-journal.ts";
 import { addUser, createToken, revokeToken, setDisabled } from "../services/accounts.ts";
+import { refreshAllActivity } from "../services/activity.ts";
 import { type MailSettings, notifyOnce, startNotifier } from "../services/notifications.ts";
 import { purgeExpired } from "../services/retention.ts";
 import { freezeReport } from "../services/snapshots.ts";
@@ -581,6 +582,28 @@ export const commands: Record<string, Command> = {
         `${t.notifications} notification(s) nouvelle(s), ${t.queued} courriel(s) composé(s), ${t.sent} envoyé(s), ${t.failed} non accepté(s) (nouvel essai plus tard)`,
       );
       return t.failed > 0 ? 1 : 0;
+    },
+  },
+  refresh: {
+    summary:
+      "--all : recalcule l'activité mensuelle des usagers (usager_month) depuis tous les faits, pour réparer ; les imports la tiennent à jour d'eux-mêmes",
+    options: { ...json, all: { type: "boolean" } },
+    async run(values, _positionals, config) {
+      if (!values.all)
+        throw usageError(
+          "--all obligatoire : le recalcul porte sur toute la base (les imports tiennent l'activité à jour d'eux-mêmes)",
+        );
+      const t0 = performance.now();
+      const r = await withDb(config, (db) =>
+        refreshAllActivity(db, `cli:${config.operator ?? "exploitant"}`),
+      );
+      const seconds = Math.round(performance.now() - t0) / 1000;
+      out(
+        values,
+        { ...r, seconds },
+        `Activité mensuelle recalculée depuis les faits : ${r.rows} ligne(s), ${r.corrected} corrigée(s), en ${seconds} s.`,
+      );
+      return 0;
     },
   },
   purge: {

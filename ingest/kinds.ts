@@ -150,6 +150,23 @@ export interface MergeStatement {
   /** "key": one row per key of the kind (`KindDef.key`); "rows": distinct rows (traces) */
   distinct: "key" | "rows";
   onConflict: string;
+  /**
+   * The statement writes the facts the kind's activity is read from (usager_month, ADR 0031):
+   * its fact table and the columns the rule reads (sql/functions/usager_month.sql,
+   * `usager_month_fresh`). The rows it writes are returned into `activity_added`; when it
+   * replaces rows (a keyed upsert), their former months go to `activity_scope` first.
+   */
+  activity?: ActivityFacts;
+}
+
+/** The facts of a merge statement that carry activity (MergeStatement.activity). */
+export interface ActivityFacts {
+  /** the fact table */
+  table: string;
+  /** its dated columns that place activity in a month */
+  dates: readonly string[];
+  /** its other columns the rule reads (a status) */
+  reads: readonly string[];
 }
 
 /** How a chunk is merged: whether it repeats a key, whether its keys may already exist. */
@@ -158,7 +175,10 @@ export interface MergeMode {
   upsert: boolean;
 }
 
-/** The SQL of a merge statement for one chunk. */
+/**
+ * The SQL of a merge statement for one chunk. A statement that writes activity facts returns the
+ * rows it wrote into `activity_added` (one statement: a data-modifying `with`).
+ */
 export function mergeSql(def: KindDef, m: MergeStatement, mode: MergeMode): string {
   let sql: string;
   if (m.distinct === "rows") sql = `${m.into} select distinct ${m.select} from ${m.from}`;
@@ -167,14 +187,50 @@ export function mergeSql(def: KindDef, m: MergeStatement, mode: MergeMode): stri
     const key = def.key.map((c) => (c === "usager_id" ? "u.usager" : `s.${c}`)).join(", ");
     sql = `${m.into} select distinct on (${key}) ${m.select} from ${m.from} order by ${key}, s.seq desc`;
   }
-  return mode.upsert ? `${sql} ${m.onConflict}` : sql;
+  if (mode.upsert) sql = `${sql} ${m.onConflict}`;
+  if (!m.activity) return sql;
+  const cols = activityColumns(m.activity).join(", ");
+  return `with written as (${sql} returning ${cols}) insert into activity_added (${cols}) select ${cols} from written`;
+}
+
+/** The columns of `activity_added` for these facts: finess, usager, then what the rule reads. */
+function activityColumns(a: ActivityFacts): string[] {
+  return ["finess", "usager", ...a.dates, ...a.reads];
+}
+
+/**
+ * Before a keyed upsert of a chunk (ADR 0031): the months of the facts its staged rows are about
+ * to replace, into `activity_scope`, so that the refresh recomputes the months they leave.
+ * Empty for a statement without activity, or one that never replaces a row (`distinct: "rows"`).
+ */
+export function replacedMonthsSql(def: KindDef, m: MergeStatement): string[] {
+  if (!m.activity || m.distinct !== "key") return [];
+  const { table, dates } = m.activity;
+  const on = def.key.map((c) => `f.${c} = s.${c}`).join(" and ");
+  return dates.map(
+    (d) =>
+      `insert into activity_scope (finess, month) select distinct f.finess, activity_month(f.${d}) from stage s join ${table} f on ${on} where f.${d} is not null on conflict do nothing`,
+  );
+}
+
+/** The temporary tables the merges of a kind with activity fill (ADR 0031), dropped by the refresh or at commit. */
+export function activityTablesSql(def: KindDef): string[] {
+  const facts = def.merge.find((m) => m.activity)?.activity;
+  if (!facts) return [];
+  return [
+    `create temp table activity_added on commit drop as select ${activityColumns(facts).join(", ")} from ${facts.table} limit 0`,
+    "create temp table activity_scope (finess text, month integer, primary key (finess, month)) on commit drop",
+  ];
 }
 
 export type ActivitySource = "dossier" | "pp" | "agenda" | "dmp";
 
-/** Recomputes usager_month for the file's FINESS ($1) from the facts, once all chunks are merged. */
+/**
+ * Refreshes usager_month for what the file's merges wrote (ADR 0031): the days of the rows
+ * written added, the months of replaced rows recomputed from the facts; once all chunks are merged.
+ */
 export function refreshActivitySql(source: ActivitySource): string {
-  return `select refresh_usager_month($1::text[], array['${source}'])`;
+  return `select refresh_usager_month_touched('${source}')`;
 }
 
 function vocab<C extends string>(v: Vocabulary<C>, profile: Profile | null, key: string) {
@@ -249,6 +305,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         from: `${STAGE_WITH_USAGER} where s.date_derniere_maj is not null`,
         distinct: "rows",
         onConflict: "on conflict do nothing",
+        activity: { table: "update_trace", dates: ["day"], reads: [] },
       },
     ],
     activity: "dossier",
@@ -276,6 +333,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         from: STAGE_WITH_USAGER,
         distinct: "rows",
         onConflict: "on conflict do nothing",
+        activity: { table: "update_trace", dates: ["day"], reads: [] },
       },
     ],
     activity: "dossier",
@@ -329,6 +387,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         onConflict: `on conflict (finess, pp_id) do update set usager = excluded.usager, statut = excluded.statut,
          date_creation = excluded.date_creation, date_debut = excluded.date_debut, date_fin = excluded.date_fin,
          date_maj = excluded.date_maj, import_id = excluded.import_id`,
+        activity: { table: "projet_personnalise", dates: ["date_maj"], reads: [] },
       },
     ],
     activity: "pp",
@@ -373,6 +432,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         onConflict: `on conflict (finess, evenement_id) do update set usager = excluded.usager, date_debut = excluded.date_debut,
          date_fin = excluded.date_fin, statut = excluded.statut, type = excluded.type, date_maj = excluded.date_maj,
          import_id = excluded.import_id`,
+        activity: { table: "agenda_event", dates: ["date_maj", "date_debut"], reads: ["statut"] },
       },
     ],
     activity: "agenda",
@@ -453,6 +513,7 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         distinct: "key",
         onConflict: `on conflict (finess, document_id) do update set usager = excluded.usager, date_depot = excluded.date_depot,
          statut = excluded.statut, type_document = excluded.type_document, import_id = excluded.import_id`,
+        activity: { table: "dmp_document", dates: ["date_depot"], reads: ["statut"] },
       },
     ],
     activity: "dmp",

@@ -5,7 +5,7 @@
  */
 import type { Db, Tx } from "../db/index.ts";
 import { CARDINALITY_VIOLATION, sqlState, UNIQUE_VIOLATION } from "./db-errors.ts";
-import { type KindDef, type MergeMode, mergeSql, refreshActivitySql } from "./kinds.ts";
+import { type KindDef, type MergeMode, mergeSql, refreshActivitySql, replacedMonthsSql } from "./kinds.ts";
 import { timing } from "./timings.ts";
 
 /** Before the first merge: a chunk that repeats a key is sorted (distinct on) in memory rather than on disk. */
@@ -20,13 +20,15 @@ export async function prepareMerge(db: Db, tx: Tx): Promise<void> {
  * (`lock_finess`), so a failure can only come from the data: a plain insert that meets an
  * existing or repeated key (unique violation), an upsert that meets a repeated key (cardinality
  * violation). The chunk's statements are then undone (savepoint) and run again the safer way,
- * which the rest of the file keeps: at most two retries per file.
+ * which the rest of the file keeps: at most two retries per file. An upsert first notes the
+ * months of the facts it is about to replace (ADR 0031), for the refresh.
  */
 export async function mergeChunk(tx: Tx, def: KindDef, importId: number, mode: MergeMode): Promise<void> {
   for (;;) {
     await tx.query("savepoint chunk_merge");
     try {
       for (const m of def.merge) {
+        if (mode.upsert) for (const sql of replacedMonthsSql(def, m)) await tx.query(sql);
         const sql = mergeSql(def, m, mode);
         await tx.query(sql, sql.includes("$1") ? [importId] : []);
       }
@@ -44,12 +46,13 @@ export async function mergeChunk(tx: Tx, def: KindDef, importId: number, mode: M
 }
 
 /**
- * The monthly activity (`usager_month`) of the file's FINESS recomputed from the facts, once,
- * after the last chunk (ADR 0007), for kinds that carry activity and a file that loaded rows.
+ * The monthly activity (`usager_month`) brought up to date with what the file's merges wrote,
+ * once, after the last chunk (ADR 0007, 0031), for kinds that carry activity and a file that
+ * loaded rows: the written rows' days added, the months replaced rows left recomputed.
  */
-export async function refreshActivity(tx: Tx, def: KindDef, loaded: number, finess: string[]): Promise<void> {
+export async function refreshActivity(tx: Tx, def: KindDef, loaded: number): Promise<void> {
   if (!(loaded > 0 && def.activity)) return;
   const tRefresh = performance.now();
-  await tx.query(refreshActivitySql(def.activity), [finess]);
+  await tx.query(refreshActivitySql(def.activity));
   timing("activité mensuelle (usager_month)", tRefresh);
 }

@@ -204,7 +204,7 @@ async function runLine(
         verdict(content.label, content.kind, content.sha256, totals, rejections),
         opts,
       );
-      await refreshActivity(tx, def, result.loaded, [...totals.perFiness.keys()]); // 6. refresh
+      await refreshActivity(tx, def, result.loaded); // 6. refresh
       return end.finish(tx, result, importId, totals.perFiness); // 7. record (or measure)
     });
   } finally {

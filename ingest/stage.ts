@@ -5,11 +5,12 @@
  */
 import type { Tx } from "../db/index.ts";
 import type { Chunk, NewUsagers } from "./chunks.ts";
-import type { KindDef } from "./kinds.ts";
+import { activityTablesSql, type KindDef } from "./kinds.ts";
 
 /**
  * The file's temporary tables, dropped when its transaction ends: `stage` (one chunk's rows, as
- * the kind stages them) and, for kinds with a usager, `file_usager` (file-local number → key).
+ * the kind stages them); for kinds with a usager, `file_usager` (file-local number → key); for
+ * kinds with activity, `activity_added` and `activity_scope`, what the refresh reads (ADR 0031).
  */
 export async function createStage(tx: Tx, def: KindDef): Promise<void> {
   await tx.query(
@@ -19,6 +20,7 @@ export async function createStage(tx: Tx, def: KindDef): Promise<void> {
     await tx.query(
       "create temp table file_usager (local integer primary key, usager integer not null) on commit drop",
     );
+  for (const sql of activityTablesSql(def)) await tx.query(sql);
 }
 
 /**

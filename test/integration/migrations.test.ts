@@ -52,7 +52,7 @@ describeOnBackends("rule functions", {}, () => {
     expect(await migrate(db)).toEqual({ migrations: [], functions: [] });
     // A function replaced behind our back (or an older text recorded) is put back on the next run.
     await db.query(
-      "create or replace function usager_month_replace(p_finess text[], p_cols text[]) returns void language sql as 'select'",
+      "create or replace function usager_month_replace(p_finess text[], p_cols text[], p_in_scope text) returns void language sql as 'select'",
     );
     await db.query("update schema_function set sha256 = 'ancien' where file = 'usager_month.sql'");
     expect(await migrate(db)).toEqual({ migrations: [], functions: ["usager_month.sql"] });

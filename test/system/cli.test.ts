@@ -72,6 +72,32 @@ describe("command line on the embedded database", () => {
     expect((await runCli(["nimporte"], env)).code).toBe(2);
   });
 
+  it("repairs the monthly activity from the facts with refresh --all (exit 2 without --all)", async () => {
+    const dir = tempDir();
+    writeTemp(
+      "dmp_repair.csv",
+      "finess;document_id;usager_id;date_depot;statut\n340000017;d9;u9;2025-05-03;DEPOSE\n",
+      dir,
+    );
+    expect((await runCli(["ingest", dir], env)).code).toBe(0);
+    // a table that disagrees with its facts: the deposit's day lost
+    const db = await openDb({ dataDir });
+    await db.query("update usager_month set dmp = 0 where dmp <> 0");
+    await db.close();
+    expect((await runCli(["refresh"], env)).code).toBe(2);
+    const r = await runCli(["refresh", "--all", "--json"], env);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ rows: 1, corrected: 1 });
+    const after = await openDb({ dataDir });
+    const rows = await after.query<{ dmp: number; action: string }>(
+      "select m.dmp, (select action from audit_log order by audit_id desc limit 1) as action from usager_month m",
+    );
+    await after.close();
+    expect(rows).toEqual([{ dmp: 2 ** 2, action: "activity.refresh_all" }]);
+    const again = await runCli(["refresh", "--all"], env);
+    expect(again.stdout).toMatch(/1 ligne\(s\), 0 corrigée\(s\)/);
+  });
+
   it("kept the data in DATA_DIR", async () => {
     const db = await openDb({ dataDir });
     const [row] = await db.query<{ n: number }>("select count(*)::int as n from mss_message");
