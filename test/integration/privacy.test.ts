@@ -42,12 +42,11 @@ async function visible(db: Db) {
     for (const finess of ["340000017", "310000039"])
       for (const indicator of INDICATOR_IDS) {
         if (indicator === "mss") continue;
-        const { pseudonyms: _inMemory, ...doc } = await worklistDocument(
-          db,
-          { finess, grappe_id: "T1" },
-          d,
-          indicator,
-        );
+        const {
+          pseudonyms: _inMemory,
+          sejours: _alsoInMemory,
+          ...doc
+        } = await worklistDocument(db, { finess, grappe_id: "T1" }, d, indicator);
         out[`worklist ${finess} ${indicator} ${d}`] = doc;
       }
   }
