@@ -96,7 +96,8 @@ export async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Pro
 /**
  * The configured pseudonymisation secret, once the database has recognised it (ADR 0027): a
  * secret other than the one its keys were made with is refused (DomainError, French); the first
- * start after migration 0019 keys the identifiers of rows imported before it.
+ * start after migration 0019 keys the identifiers of rows imported before it, the first after
+ * migration 0024 rewrites the MS Santé messages' table (its dropped `destinataire`).
  */
 async function guardedSecret(db: Db, config: Config): Promise<string> {
   const secret = resolveSecret(config);
@@ -106,7 +107,10 @@ async function guardedSecret(db: Db, config: Config): Promise<string> {
     err(
       `Identifiants DUI des données déjà importées (séjours, projets personnalisés, évènements, messages, documents) : ${n} ligne(s) pseudonymisée(s), tables réécrites.`,
     );
-  }
+  } else if (g.rewritten.length > 0)
+    err(
+      `Ce qui n'est plus conservé des données déjà importées (destinataire des messages MS Santé) effacé des fichiers de la base : ${g.rewritten.length} table(s) réécrite(s).`,
+    );
   return secret;
 }
 
