@@ -631,14 +631,17 @@ export const worklistQuery = z.object({
   indicator: z.enum(INDICATOR_IDS, { message: `indicateur attendu : ${INDICATOR_IDS.join(", ")}` }),
 });
 
-/** The re-identified worklist: the DUI's local ids of the file sent that are on the list. */
+/**
+ * The re-identified worklist: the DUI's local ids of the file sent that are on the list, and the
+ * local id of the séjour each one shows (null when the file carries no `sejour_id` for it).
+ */
 export const worklistMatch = z.object({
   indicator: z.string(),
   measurement_date: day,
   finess: z.string(),
   count: z.number().int(),
   matched: z.number().int(),
-  dossiers: z.array(worklistEntry.extend({ usager_id: z.string() })),
+  dossiers: z.array(worklistEntry.extend({ usager_id: z.string(), sejour_id: z.string().nullable() })),
 });
 
 /** GET /api/essms/{finess}/page: the ESSMS page in one call (issue 18 §2). */

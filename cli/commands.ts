@@ -97,7 +97,8 @@ export async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Pro
 /**
  * The configured pseudonymisation secret, once the database has recognised it (ADR 0027): a
  * secret other than the one its keys were made with is refused (DomainError, French); the first
- * start after migration 0019 keys the identifiers of rows imported before it.
+ * start after migration 0019 keys the identifiers of rows imported before it, the first after
+ * migration 0024 rewrites the MS Santé messages' table (its dropped `destinataire`).
  */
 async function guardedSecret(db: Db, config: Config): Promise<string> {
   const secret = resolveSecret(config);
@@ -107,7 +108,10 @@ async function guardedSecret(db: Db, config: Config): Promise<string> {
     err(
       `Identifiants DUI des données déjà importées (séjours, projets personnalisés, évènements, messages, documents) : ${n} ligne(s) pseudonymisée(s), tables réécrites.`,
     );
-  }
+  } else if (g.rewritten.length > 0)
+    err(
+      `Ce qui n'est plus conservé des données déjà importées (destinataire des messages MS Santé) effacé des fichiers de la base : ${g.rewritten.length} table(s) réécrite(s).`,
+    );
   return secret;
 }
 
@@ -389,7 +393,7 @@ export const commands: Record<string, Command> = {
               values.match as string,
               e.finess,
               await guardedSecret(db, config),
-              doc.pseudonyms,
+              { pseudonyms: doc.pseudonyms, sejours: doc.sejours },
               profile,
             )
           : null;
@@ -418,8 +422,8 @@ export const commands: Record<string, Command> = {
         err(`ESSMS inconnu : ${finess}`);
         return 1;
       }
-      const { pseudonyms: _inMemoryOnly, ...doc } = result.doc;
-      const ids = result.matches ? new Map(result.matches.map((m) => [m.ref, m.usager_id])) : undefined;
+      const { pseudonyms: _inMemoryOnly, sejours: _alsoInMemoryOnly, ...doc } = result.doc;
+      const ids = result.matches ? new Map(result.matches.map((m) => [m.ref, m])) : undefined;
       if (values.csv) {
         process.stdout.write(worklistCsv(doc.dossiers, ids));
         return 0;
@@ -428,7 +432,10 @@ export const commands: Record<string, Command> = {
         ? {
             ...doc,
             matched: ids.size,
-            dossiers: doc.dossiers.map((x) => (ids.has(x.ref) ? { ...x, usager_id: ids.get(x.ref) } : x)),
+            dossiers: doc.dossiers.map((x) => {
+              const local = ids.get(x.ref);
+              return local ? { ...x, usager_id: local.usager_id, sejour_id: local.sejour_id } : x;
+            }),
           }
         : doc;
       const human = [
@@ -437,7 +444,7 @@ export const commands: Record<string, Command> = {
         `Chemin le plus court (R-G5) : ${doc.path.in_list} parmi ${doc.path.among}${doc.path.reachable ? "" : ` ; ${unreachableText(doc.path)}`} ; pour l'ESSMS : ${doc.path.dossiers} dossier(s) à reprendre, ${actionsLabel(doc.path.actions)}`,
         ...doc.dossiers.map(
           (x) =>
-            `  ${x.in_path ? "[chemin] " : ""}${ids?.get(x.ref) ?? x.ref} : ${x.reason} ; à faire : ${actionsText(x.actions)} (${x.last_fact.what} : ${x.last_fact.date ?? "aucun"})`,
+            `  ${x.in_path ? "[chemin] " : ""}${ids?.get(x.ref)?.usager_id ?? x.ref}${ids?.get(x.ref)?.sejour_id ? ` (séjour ${ids.get(x.ref)?.sejour_id})` : ""} : ${x.reason} ; à faire : ${actionsText(x.actions)} (${x.last_fact.what} : ${x.last_fact.date ?? "aucun"})`,
         ),
         `Au ${doc.next_month.date}, sans nouveau fait : ${doc.next_month.count} dossier(s) sortiraient du numérateur (taux ${doc.next_month.rate === null ? "—" : `${(Math.round(doc.next_month.rate * 1000) / 10).toLocaleString("fr-FR")} %`}).`,
       ].join("\n");

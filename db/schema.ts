@@ -47,7 +47,6 @@ export interface Database {
     sens: "ENVOYE" | "RECU";
     statut: "OK" | "ECHEC";
     usager: number | null;
-    destinataire: string | null;
     import_id: number;
   };
   optional_event: {
@@ -355,6 +354,8 @@ export interface Database {
     secret_check: string | null;
     identifiers_keyed: boolean;
     keyed_at: Timestamp | null;
+    /** tables a migration dropped a column of, to rewrite at the next start (0024, ingest/keying.ts) */
+    tables_to_rewrite: Generated<string[]>;
   };
   /** who opened a worklist, re-identified, downloaded an evidence pack or a proof (0020, ADR 0027) */
   access_journal: {

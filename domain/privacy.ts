@@ -43,7 +43,8 @@ export const PRIVACY_SECTIONS: readonly PrivacySection[] = [
     items: [
       "Aucun nom, prénom, INS, date de naissance ni adresse d'usager : les colonnes non prévues d'un export sont lues sans être gardées, un Bundle FHIR n'est lu que pour l'identifiant local de l'usager.",
       "Aucun identifiant du DUI tel qu'il est écrit : ni celui de l'usager, ni ceux des séjours, projets personnalisés, évènements, messages et documents.",
-      "Ni l'export envoyé pour retrouver les identifiants (lu en mémoire, effacé aussitôt), ni la valeur d'une cellule rejetée (seuls la ligne, la colonne et le motif).",
+      "Aucun destinataire d'un message MS Santé : la colonne d'un export qui le donne (une adresse peut nommer un patient ou un professionnel) est acceptée mais jamais lue ; aucun chiffre ne s'en sert.",
+      "Ni l'export envoyé pour retrouver les identifiants (lu en mémoire, effacé aussitôt), ni les identifiants qu'il redonne (usager, séjour), ni la valeur d'une cellule rejetée (seuls la ligne, la colonne et le motif).",
       "Le secret de pseudonymisation n'est pas dans la base : seule une valeur de contrôle, dont on ne peut pas le retrouver.",
     ],
   },
@@ -61,7 +62,7 @@ export const PRIVACY_SECTIONS: readonly PrivacySection[] = [
     id: "destinataires",
     title: "Destinataires",
     items: [
-      "Chef de projet et AMOA d'une grappe : les chiffres et les listes de dossiers de leurs ESSMS (références, jamais d'identifiant stocké) ; ils retrouvent les identifiants locaux avec un export de leur propre DUI.",
+      "Chef de projet et AMOA d'une grappe : les chiffres et les listes de dossiers de leurs ESSMS (références et dates de séjour, jamais d'identifiant stocké) ; ils retrouvent les identifiants locaux (usager, séjour) avec un export de leur propre DUI.",
       "ARS : les chiffres, aménagements, preuves et décisions des grappes de sa région ; jamais les identifiants des usagers.",
       "Administrateur de l'outil : l'ensemble, pour l'exploitation.",
     ],

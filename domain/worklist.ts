@@ -37,6 +37,11 @@ export interface PersonFacts {
   created_before: boolean;
   date_entree: Day;
   date_sortie: Day | null;
+  /**
+   * the séjour shown's key (`s:` + HMAC of its DUI id, or `d:` + its date d'entrée when it has no
+   * id): for re-identification in memory only, never sent (ADR 0027)
+   */
+  sejour_key: string;
   last_trace: Day | null;
   pp_count: number;
   pp_paused: number;
@@ -51,6 +56,17 @@ export interface PersonFacts {
   dmp_failed_in_w: number;
   dmp_last_date: Day | null;
   dmp_last_status: string | null;
+}
+
+/**
+ * What a worklist lends to its re-identification (ingest/reidentify.ts), in memory only: never
+ * sent, never stored.
+ */
+export interface OnList {
+  /** pseudonym → ref: the persons listed */
+  pseudonyms: ReadonlyMap<string, string>;
+  /** ref → key of the séjour the list shows (HMAC of its DUI id, kind `sejour`), when it has an id */
+  sejours: ReadonlyMap<string, string>;
 }
 
 /** The indicators whose numerator counts persons (MSS counts messages: no worklist). */
@@ -224,18 +240,27 @@ export function leavingNumerator(
   return now.filter((p) => inNumerator(p, id) && !stays.has(p.usager));
 }
 
+/** The DUI's local ids of a listed dossier, found again in memory (ingest/reidentify.ts). */
+export interface LocalIds {
+  usager_id: string;
+  /** the séjour the list shows, when the export sent carries it */
+  sejour_id: string | null;
+}
+
 /**
  * A worklist as a CSV file for Excel FR (domain/csv.ts): one row per dossier, the DUI's local id
- * first when re-identified (`matches`: ref → usager_id, in memory only).
+ * first and the séjour's before its dates when re-identified (`matches`: ref → local ids, in
+ * memory only).
  */
 export function worklistCsv(
   entries: readonly WorklistEntry[],
-  matches?: ReadonlyMap<string, string>,
+  matches?: ReadonlyMap<string, LocalIds>,
 ): string {
   const head = [
     ...(matches ? ["Identifiant dans le DUI"] : []),
     "Référence",
     "Motif",
+    ...(matches ? ["Séjour dans le DUI"] : []),
     "Entrée",
     "Sortie",
     "Dernière trace de mise à jour",
@@ -247,9 +272,10 @@ export function worklistCsv(
   const rows = entries
     .filter((e) => !matches || matches.has(e.ref))
     .map((e) => [
-      ...(matches ? [csvText(matches.get(e.ref) ?? "")] : []),
+      ...(matches ? [csvText(matches.get(e.ref)?.usager_id ?? "")] : []),
       csvText(e.ref),
       csvText(e.reason),
+      ...(matches ? [csvText(matches.get(e.ref)?.sejour_id ?? "")] : []),
       e.date_entree,
       e.date_sortie ?? "",
       e.last_trace ?? "",

@@ -105,6 +105,12 @@ export function requiredIdentifier(label: string) {
 /** An optional identifier: as `requiredIdentifier`, empty → null. */
 export const optionalIdentifier = checkedCell(identifier);
 
+/**
+ * A column of the canonical layout that no rule reads and the product does not keep (the MS Santé
+ * `destinataire`, exports.md §3; ADR 0027): accepted in a file, its cell never looked at, null.
+ */
+export const unreadCell = cell.transform((): null => null);
+
 /** Optional short text (a label, a type): at most MAX_TEXT_LENGTH characters, empty → null. */
 export const optionalText = checkedCell((v): Checked<string | null> => {
   const t = v.trim();

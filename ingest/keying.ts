@@ -8,6 +8,9 @@
  * Rows imported before migration 0019 still carry séjour, PP, event, message and document ids as
  * written; a migration has no secret, so the first start that has it keys them all in one
  * transaction, then rewrites the tables (VACUUM FULL) so that no dead tuple keeps a clear id.
+ * A migration that drops a column no longer stored (0024: the MS Santé `destinataire`) cannot
+ * rewrite its table either (VACUUM FULL runs outside a transaction): it lists the table in
+ * `privacy_state.tables_to_rewrite`, and the same start rewrites it.
  */
 import type { Db, Tx } from "../db/index.ts";
 import { DomainError } from "../domain/errors.ts";
@@ -74,12 +77,20 @@ const TABLES: readonly KeyedTable[] = [
   },
 ];
 
+/** The tables a migration may ask to rewrite (`tables_to_rewrite`): the fact tables only. */
+const REWRITABLE: ReadonlySet<string> = new Set(TABLES.map((t) => t.table));
+
 /** What the guard did at this start. */
 export interface GuardResult {
   /** the secret's check value was recorded now (first start that knows it) */
   recorded: boolean;
   /** rows keyed now, per table; null when every identifier was keyed already */
   keyed: Record<string, number> | null;
+  /**
+   * the tables rewritten now so that no file of the database keeps what is no longer stored (a
+   * dropped column's values, ids as written): those keyed now and those a migration listed
+   */
+  rewritten: string[];
 }
 
 export const WRONG_SECRET =
@@ -87,28 +98,41 @@ export const WRONG_SECRET =
 
 /**
  * Checks the configured secret against the database's (recording it the first time), then keys
- * the identifiers of rows imported before migration 0019, if any. Throws a French DomainError
- * ("validation") when the secret is not the database's.
+ * the identifiers of rows imported before migration 0019, if any, and rewrites the tables keyed
+ * now or listed by a migration (`tables_to_rewrite`). Throws a French DomainError ("validation")
+ * when the secret is not the database's.
  */
 export async function guardSecret(db: Db, secret: string): Promise<GuardResult> {
   const check = secretCheckValue(secret);
   const result = await db.transaction(async (tx) => {
     if (db.backend === "pg") await tx.query("select pg_advisory_xact_lock($1)", [KEYING_LOCK]);
-    const [state] = await tx.query<{ secret_check: string | null; identifiers_keyed: boolean }>(
-      "select secret_check, identifiers_keyed from privacy_state for update",
-    );
+    const [state] = await tx.query<{
+      secret_check: string | null;
+      identifiers_keyed: boolean;
+      tables_to_rewrite: string[];
+    }>("select secret_check, identifiers_keyed, tables_to_rewrite from privacy_state for update");
     if (!state) throw new Error("privacy_state vide : migration 0019 absente");
     if (state.secret_check !== null && state.secret_check !== check)
       throw new DomainError("validation", WRONG_SECRET);
     const recorded = state.secret_check === null;
     if (recorded) await tx.query("update privacy_state set secret_check = $1", [check]);
-    if (state.identifiers_keyed) return { recorded, keyed: null };
+    const listed = state.tables_to_rewrite.filter((t) => REWRITABLE.has(t));
+    if (state.identifiers_keyed) return { recorded, keyed: null, listed };
     const keyed = await keyIdentifiers(tx, secret);
     await tx.query("update privacy_state set identifiers_keyed = true, keyed_at = now()");
-    return { recorded, keyed };
+    return { recorded, keyed, listed };
   });
-  if (result.keyed) await rewriteTables(db);
-  return result;
+  const { listed, ...done } = result;
+  const rewrite = [...new Set([...(done.keyed ? TABLES.map((t) => t.table) : []), ...listed])];
+  if (rewrite.length > 0) {
+    await rewriteTables(db, rewrite);
+    // Emptied once rewritten: a start cut short before this line rewrites them again (harmless).
+    await db.query(
+      "update privacy_state set tables_to_rewrite = array(select t from unnest(tables_to_rewrite) t where t <> all($1::text[]))",
+      [rewrite],
+    );
+  }
+  return { ...done, rewritten: rewrite };
 }
 
 /** Keys every identifier still written as it came, table by table, in the caller's transaction. */
@@ -166,12 +190,13 @@ async function keyIdentifiers(tx: Tx, secret: string): Promise<Record<string, nu
 }
 
 /**
- * Rewrites the keyed tables so that no dead tuple (nor index entry) keeps an identifier as it
- * was written; then a checkpoint, so that the write-ahead log that still holds them can be
- * recycled (a server's checkpoint needs a role that may run it: skipped otherwise, said in ADR 0027).
+ * Rewrites the tables so that no dead tuple (nor index entry) keeps an identifier as it was
+ * written, nor a row a dropped column's value; then a checkpoint, so that the write-ahead log that
+ * still holds them can be recycled (a server's checkpoint needs a role that may run it: skipped
+ * otherwise, said in ADR 0027). `tables`: names of TABLES only (`REWRITABLE`).
  */
-async function rewriteTables(db: Db): Promise<void> {
-  for (const t of TABLES) await db.query(`vacuum full ${t.table}`);
+async function rewriteTables(db: Db, tables: readonly string[]): Promise<void> {
+  for (const t of tables) await db.query(`vacuum full ${t}`);
   try {
     await db.query("checkpoint");
   } catch {

@@ -26,6 +26,7 @@ import {
   requiredIdentifier,
   requiredMoment,
   status,
+  unreadCell,
 } from "./fields.ts";
 import type { Profile } from "./profile.ts";
 import type { IdentifierKind } from "./pseudonym.ts";
@@ -450,7 +451,8 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
         sens: status(vocab(MSS_SENS, profile, "mss.sens")),
         statut: status(vocab(MSS_STATUT, profile, "mss.statut")),
         usager_id: optionalIdentifier,
-        destinataire: optionalText,
+        // It may be an address naming a person; no rule reads it: accepted, never kept (ADR 0027).
+        destinataire: unreadCell,
       }),
     usagerColumn: "usager_id",
     keyed: { message_id: "message" },
@@ -461,20 +463,17 @@ export const KIND_DEFS: Record<Kind, KindDef> = {
       t("sens"),
       t("statut"),
       t("usager_id", "integer"),
-      t("destinataire"),
     ],
     dateColumn: "date_envoi",
     key: ["finess", "message_id"],
     merge: [
       {
-        into: "insert into mss_message (finess, message_id, date_envoi, sens, statut, usager, destinataire, import_id)",
-        select:
-          "s.finess, s.message_id, s.date_envoi, s.sens, s.statut, u.usager, s.destinataire, $1::bigint",
+        into: "insert into mss_message (finess, message_id, date_envoi, sens, statut, usager, import_id)",
+        select: "s.finess, s.message_id, s.date_envoi, s.sens, s.statut, u.usager, $1::bigint",
         from: "stage s left join file_usager u on u.local = s.usager_id",
         distinct: "key",
         onConflict: `on conflict (finess, message_id) do update set date_envoi = excluded.date_envoi, sens = excluded.sens,
-         statut = excluded.statut, usager = excluded.usager, destinataire = excluded.destinataire,
-         import_id = excluded.import_id`,
+         statut = excluded.statut, usager = excluded.usager, import_id = excluded.import_id`,
       },
     ],
     activity: null,

@@ -1,7 +1,8 @@
 /**
  * Re-identifying a worklist (ADR 0013): the ESSMS's own DUI export read in memory to give the
- * local ids of the dossiers on its list; nothing of the file is stored or logged. The audit log
- * and the access journal (ADR 0027) say who matched which ESSMS × indicator, and how many were found.
+ * local ids of the dossiers on its list, and of the séjours it shows (ADR 0027); nothing of the
+ * file is stored or logged. The audit log and the access journal (ADR 0027) say who matched which
+ * ESSMS × indicator, and how many were found.
  */
 import type { Db } from "../db/index.ts";
 import type { Day } from "../domain/dates.ts";
@@ -15,8 +16,9 @@ import { recordAccess } from "./access-journal.ts";
 import type { UploadQueue } from "./imports.ts";
 
 /**
- * The worklist of `e` at D for `indicator`, and the local id of each dossier of it found in the
- * export at `path` (pseudonymised with `secret`, read with `profile`), read when its turn comes in
+ * The worklist of `e` at D for `indicator`, and the local ids of each dossier of it found in the
+ * export at `path` (the usager's, and the séjour's when the export carries it; pseudonymised and
+ * keyed with `secret`, read with `profile`), read when its turn comes in
  * the process's queue of file work (`queue`, services/imports.ts). `discard` removes the export's
  * file as soon as it is read, whatever happens.
  */
@@ -36,7 +38,7 @@ export async function matchWorklist(
   let doc: Awaited<ReturnType<typeof worklistDocument>>;
   try {
     doc = await worklistDocument(db, e, d, indicator);
-    const listed = doc.pseudonyms;
+    const listed = { pseudonyms: doc.pseudonyms, sejours: doc.sejours };
     matches = await queue.run(() => reidentify(file.path, e.finess, secret, listed, profile));
   } finally {
     file.discard();
@@ -56,6 +58,6 @@ export async function matchWorklist(
     target: `${doc.indicator} ${d}`,
     matched: matches.length,
   });
-  const ids = new Map(matches.map((m) => [m.ref, m.usager_id]));
+  const ids = new Map(matches.map((m) => [m.ref, m]));
   return { doc, ids, matched: matches.length };
 }

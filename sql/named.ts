@@ -152,6 +152,7 @@ export const WORKLIST = {
     created_before: z.boolean(),
     date_entree: day,
     date_sortie: dayOrNull,
+    sejour_key: z.string(),
     last_trace: dayOrNull,
     pp_count: count,
     pp_paused: count,

@@ -13,6 +13,7 @@ import {
   leavingNumerator,
   missing,
   nextMonthStart,
+  type OnList,
   type PersonFacts,
   type PersonIndicator,
   pathDossierOf,
@@ -60,15 +61,16 @@ export interface WorklistDocument {
 }
 
 /**
- * The worklist of one ESSMS × indicator at D. Errors: DomainError "validation" (422) for `mss`,
- * which counts messages, not persons.
+ * The worklist of one ESSMS × indicator at D, with what its re-identification reads in memory
+ * (`pseudonyms`, `sejours`: ingest/reidentify.ts), which no answer sends. Errors: DomainError
+ * "validation" (422) for `mss`, which counts messages, not persons.
  */
 export async function worklistDocument(
   q: Queryable,
   essms: { finess: string; grappe_id: string },
   d: Day,
   indicator: IndicatorId,
-): Promise<WorklistDocument & { pseudonyms: Map<string, string> }> {
+): Promise<WorklistDocument & OnList> {
   assertPersonIndicator(indicator);
   const next = nextMonthStart(d);
   const [now, later, reportNow, reportNext] = await Promise.all([
@@ -119,5 +121,9 @@ export async function worklistDocument(
     },
     // For re-identification in memory only: never sent, never stored.
     pseudonyms: new Map(list.map((p) => [p.pseudonym, p.ref])),
+    // The key of the séjour each listed person's row shows, when it has an id (`s:` + its key).
+    sejours: new Map(
+      list.flatMap((p) => (p.sejour_key.startsWith("s:") ? [[p.ref, p.sejour_key.slice(2)] as const] : [])),
+    ),
   };
 }

@@ -78,7 +78,11 @@ export const ESSMS: RouteDef[] = [
     handler: async ({ deps, scope, params, query, principal }) => {
       const e = await essmsInScope(deps, scope, params.finess);
       const d = query.date ?? todayParis();
-      const { pseudonyms: _inMemoryOnly, ...doc } = await worklistDocument(deps.db, e, d, query.indicator);
+      const {
+        pseudonyms: _inMemoryOnly,
+        sejours: _alsoInMemoryOnly,
+        ...doc
+      } = await worklistDocument(deps.db, e, d, query.indicator);
       // Who opened which ESSMS's list of dossiers (ADR 0027).
       await recordAccess(deps.db, {
         actor: actor(principal),
@@ -127,9 +131,10 @@ export const ESSMS: RouteDef[] = [
         finess: e.finess,
         count: doc.count,
         matched,
-        dossiers: doc.dossiers.flatMap((x) =>
-          ids.has(x.ref) ? [{ ...x, usager_id: ids.get(x.ref) as string }] : [],
-        ),
+        dossiers: doc.dossiers.flatMap((x) => {
+          const local = ids.get(x.ref);
+          return local ? [{ ...x, usager_id: local.usager_id, sejour_id: local.sejour_id }] : [];
+        }),
       };
     },
   }),

@@ -11,7 +11,7 @@ select p.usager, u.pseudonym,
   -- R-G5 (the path to the targets): a qualifying PP or event whether or not the dossier is active,
   -- and whether it existed before D (R-P4); as path_dossiers.sql gives them
   p.f & 4 <> 0 as has_pp, p.f & 8 <> 0 as has_event, (p.created is null or p.created < $2::date) as created_before,
-  s.date_entree, s.date_sortie,
+  s.date_entree, s.date_sortie, s.sejour_key,
   (select max(t.day) from update_trace t where t.finess = p.finess and t.usager = p.usager and t.day < $2::date)
     as last_trace,
   pp.n as pp_count, pp.paused as pp_paused, pp.ended_before as pp_ended_before, pp.created_after as pp_created_after,
@@ -21,12 +21,12 @@ select p.usager, u.pseudonym,
   dm.failed_in_w as dmp_failed_in_w, dm.last_date as dmp_last_date, dm.last_status as dmp_last_status
 from population p
 join usager u on u.usager = p.usager
--- the latest séjour overlapping W
+-- the latest séjour overlapping W (its key, for re-identification in memory only: never sent)
 cross join lateral (
-  select s.date_entree, s.date_sortie from sejour s
+  select s.date_entree, s.date_sortie, s.sejour_key from sejour s
   where s.finess = p.finess and s.usager = p.usager
     and s.date_entree < $2::date and (s.date_sortie is null or s.date_sortie >= $1::date)
-  order by s.date_entree desc limit 1
+  order by s.date_entree desc, s.sejour_key limit 1
 ) s
 cross join lateral (
   select count(*)::int as n,

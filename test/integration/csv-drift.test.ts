@@ -226,8 +226,8 @@ describeOnBackends(
         opts,
       );
       expect(mss).toMatchObject({ status: "loaded", loaded: 1 });
-      expect(await db.query("select statut, usager, destinataire from mss_message")).toEqual([
-        { statut: "OK", usager: null, destinataire: null },
+      expect(await db.query("select statut, usager from mss_message")).toEqual([
+        { statut: "OK", usager: null },
       ]);
     });
 

@@ -84,7 +84,7 @@ const DUMPS = {
            from projet_personnalise p join usager u using (usager) order by 1, 2`,
   agenda_event: `select a.finess, a.evenement_id, u.pseudonym, a.date_debut, a.statut, a.type, a.date_maj
            from agenda_event a join usager u using (usager) order by 1, 2`,
-  mss_message: `select m.finess, m.message_id, m.date_envoi, m.sens, m.statut, u.pseudonym, m.destinataire
+  mss_message: `select m.finess, m.message_id, m.date_envoi, m.sens, m.statut, u.pseudonym
            from mss_message m left join usager u using (usager) order by 1, 2`,
   dmp_document: `select d.finess, d.document_id, u.pseudonym, d.date_depot, d.statut, d.type_document
            from dmp_document d join usager u using (usager) order by 1, 2`,
@@ -164,7 +164,6 @@ describeOnBackends("chunked import", { seed: "referential", reset: true }, (back
       expect.objectContaining({
         message_id: keyed("message", "340000017", "m1"),
         pseudonym: null,
-        destinataire: "dest",
         date_envoi: "2025-05-05",
       }),
     );

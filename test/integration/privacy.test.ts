@@ -5,13 +5,16 @@
  *   PostgreSQL server's own dump: test/system/privacy.test.ts; PGlite's data directory: below);
  * - a database whose rows still carry ids as written (imported before migration 0019) is keyed
  *   once at start-up: the very rows, figures, worklists and frozen snapshot a fresh import gives;
- * - a secret other than the one the keys were made with is refused, in French, changing nothing.
+ * - a secret other than the one the keys were made with is refused, in French, changing nothing;
+ * - the MS Santé `destinataire` is never stored (migration 0024), and an older database's values
+ *   leave the table's files at the next start.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect } from "vitest";
 import type { Db } from "../../db/index.ts";
 import { openDb } from "../../db/index.ts";
+import { migrate } from "../../db/migrate.ts";
 import { isDomainError } from "../../domain/errors.ts";
 import { INDICATOR_IDS } from "../../domain/indicators.ts";
 import { ingestPaths } from "../../ingest/ingest.ts";
@@ -32,7 +35,17 @@ import {
   tempDir,
   writeTemp,
 } from "../support/helpers.ts";
-import { ALL_IDS, distinctiveExports, IDS, idsIn, loadAll, unkey } from "../support/privacy-inputs.ts";
+import {
+  ALL_IDS,
+  distinctiveExports,
+  fileHolds,
+  IDS,
+  idsIn,
+  loadAll,
+  storeDestinataire,
+  tableFile,
+  unkey,
+} from "../support/privacy-inputs.ts";
 
 /** What a user can see of the data: figures at two dates, every worklist of each ESSMS. */
 async function visible(db: Db) {
@@ -42,12 +55,11 @@ async function visible(db: Db) {
     for (const finess of ["340000017", "310000039"])
       for (const indicator of INDICATOR_IDS) {
         if (indicator === "mss") continue;
-        const { pseudonyms: _inMemory, ...doc } = await worklistDocument(
-          db,
-          { finess, grappe_id: "T1" },
-          d,
-          indicator,
-        );
+        const {
+          pseudonyms: _inMemory,
+          sejours: _alsoInMemory,
+          ...doc
+        } = await worklistDocument(db, { finess, grappe_id: "T1" }, d, indicator);
         out[`worklist ${finess} ${indicator} ${d}`] = doc;
       }
   }
@@ -111,7 +123,7 @@ describeOnBackends("privacy by construction", { seed: "referential", reset: true
     );
     expect(state?.identifiers_keyed).toBe(true);
     // Once keyed, a later start keys nothing again.
-    expect(await guardSecret(db, SECRET)).toEqual({ recorded: false, keyed: null });
+    expect(await guardSecret(db, SECRET)).toEqual({ recorded: false, keyed: null, rewritten: [] });
     expect(await dumpRows(db, except)).toBe(fresh.rows);
   });
 
@@ -126,7 +138,49 @@ describeOnBackends("privacy by construction", { seed: "referential", reset: true
     expect((refused as Error).message).toBe(WRONG_SECRET);
     expect((refused as Error).message).toMatch(/n'est pas celui avec lequel/);
     expect(await dumpRows(db)).toBe(before);
-    expect(await guardSecret(db, SECRET)).toEqual({ recorded: false, keyed: null });
+    expect(await guardSecret(db, SECRET)).toEqual({ recorded: false, keyed: null, rewritten: [] });
+  });
+});
+
+describeOnBackends("the MS Santé destinataire", { seed: "referential" }, () => {
+  it("is no longer stored; an older database's values leave the table's files at the next start (migration 0024)", async ({
+    db,
+  }) => {
+    await loadAll(db);
+    await guardSecret(db, SECRET);
+    // Accepted in the files, kept nowhere: no column, no value in any table.
+    expect(
+      await db.query("select 1 from information_schema.columns where column_name = 'destinataire'"),
+    ).toEqual([]);
+    expect(idsIn(await dumpRows(db))).toEqual([]);
+
+    // As a database of before migration 0024 holds it: the address as exported, in every message.
+    const address = IDS.destinataire[0] as string;
+    await storeDestinataire(db, address);
+    const before = await tableFile(db, "mss_message");
+    expect(await fileHolds(db, before, address)).toBe(true); // the search sees the table's bytes
+    expect(await migrate(db)).toEqual({ migrations: ["0024_mss_destinataire_dropped.sql"], functions: [] });
+    // The column is gone, not its values: DROP COLUMN leaves them in the table's file …
+    expect(await fileHolds(db, before, address)).toBe(true);
+    const [listed] = await db.query<{ t: string[] }>("select tables_to_rewrite as t from privacy_state");
+    expect(listed?.t).toEqual(["mss_message"]);
+    const rows = await dumpRows(db, ["privacy_state"]);
+
+    // … until the next start rewrites the table: no file of it keeps one, the rows are the same.
+    expect(await guardSecret(db, SECRET)).toEqual({
+      recorded: false,
+      keyed: null,
+      rewritten: ["mss_message"],
+    });
+    const after = await tableFile(db, "mss_message");
+    expect(after).not.toBe(before);
+    expect(await fileHolds(db, after, address)).toBe(false);
+    expect(await fileHolds(db, before, address)).toBe(false);
+    expect(await dumpRows(db, ["privacy_state"])).toBe(rows);
+    const [emptied] = await db.query<{ t: string[] }>("select tables_to_rewrite as t from privacy_state");
+    expect(emptied?.t).toEqual([]);
+    // Once rewritten, a later start rewrites nothing again.
+    expect(await guardSecret(db, SECRET)).toEqual({ recorded: false, keyed: null, rewritten: [] });
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Worklists (issue 15) on both backends: every list's size is the raw denominator minus the
  * numerator, on the golden cases at their dates and at other month starts; the API contract;
- * re-identification with a file of known ids, nothing of it stored or logged; scope and roles.
+ * re-identification with a file of known ids (usagers, and the séjours the lists show), nothing of
+ * it stored or logged; scope and roles.
  */
 import { createHash, createHmac } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -17,7 +18,7 @@ import { ingestFile } from "../../ingest/pipeline.ts";
 import { importAdjustments, importFileActive, importReferential } from "../../ingest/programme.ts";
 import { computeReport, pathDossiers } from "../../sql/queries.ts";
 import { peopleAt, worklistDocument } from "../../sql/worklist.ts";
-import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "../support/api-helpers.ts";
+import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, sessionCookie, USERS } from "../support/api-helpers.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { dumpRows, goldenRoot, SECRET, writeTemp } from "../support/helpers.ts";
 
@@ -278,3 +279,152 @@ describeOnBackends("worklists over the API", { seed: populate }, () => {
     expect(onMss.status).toBe(422);
   });
 });
+
+/** Three persons of 340000017 without a trace in W: on its dossiers actifs list at 2025-07-01. */
+const SEJOURS = [
+  HEADER,
+  // two séjours; the list shows the one overlapping W (the closed one comes first in the file)
+  "340000017;usager-sjq-a;2023-01-01;2023-12-31;;2024-12-01;SJQ-A1",
+  "340000017;usager-sjq-a;2024-06-01;;;2024-12-01;SJQ-A2",
+  // two séjours overlapping W: the list shows the latest
+  "340000017;usager-sjq-b;2024-01-01;2025-04-15;;2024-12-01;SJQ-B1",
+  "340000017;usager-sjq-b;2025-05-01;;;2024-12-01;SJQ-B2",
+  // a séjour without an id: nothing to give back
+  "340000017;usager-sjq-c;2024-02-01;;;2024-12-01;",
+].join("\n");
+
+describeOnBackends(
+  "séjour ids found again by the re-identification",
+  {
+    seed: async (db) => {
+      await populate(db);
+      const path = writeTemp("dossiers_sejours.csv", SEJOURS);
+      const r = await ingestFile(db, { path }, "dossiers_sejours.csv", {
+        secret: SECRET,
+        importDay: "2025-08-01",
+      });
+      expect(r.status).toBe("loaded");
+    },
+  },
+  () => {
+    it("gives back the local id of the séjour each listed dossier shows, keyed in memory, never kept", async ({
+      db,
+    }) => {
+      const app = createApp({ db, secret: SECRET, log: () => {} });
+      const chef = await sessionCookie(app, "chef_projet");
+      const base = "/api/essms/340000017/worklist?date=2025-07-01&indicator=dossiers_actifs";
+      const listed = await app.request(base, { headers: { cookie: chef } });
+      expect(listed.status).toBe(200);
+      const listedText = await listed.text();
+      // The list shows the séjour's dates, never its id nor its key.
+      expect(listedText).not.toMatch(/SJQ-|[0-9a-f]{64}/);
+      const doc = JSON.parse(listedText) as {
+        dossiers: { ref: string; date_entree: string; date_sortie: string | null }[];
+      };
+      const refOf = (id: string) =>
+        createHash("md5")
+          .update(`ref:${createHmac("sha256", SECRET).update(`340000017:${id}`).digest("hex")}`)
+          .digest("hex")
+          .slice(0, 10)
+          .toUpperCase();
+      const [a, b, c] = ["usager-sjq-a", "usager-sjq-b", "usager-sjq-c"].map(refOf) as [
+        string,
+        string,
+        string,
+      ];
+      const shown = new Map(doc.dossiers.map((x) => [x.ref, [x.date_entree, x.date_sortie]]));
+      expect(shown.get(a)).toEqual(["2024-06-01", null]);
+      expect(shown.get(b)).toEqual(["2025-05-01", null]);
+      expect(shown.get(c)).toEqual(["2024-02-01", null]);
+
+      const kept = ["audit_log", "access_journal", "user_session", "login_throttle"];
+      const before = await dumpRows(db, kept);
+      const journalBefore = await db.query(
+        "select access_id from access_journal where kind = 'reidentification'",
+      );
+      const send = (content: string, name: string, query = "") => {
+        const form = new FormData();
+        form.set("file", new File([content], name));
+        return app.request(
+          `/api/essms/340000017/worklist/match?date=2025-07-01&indicator=dossiers_actifs${query}`,
+          { method: "POST", headers: { cookie: chef, origin: LOCAL_ORIGIN }, body: form },
+        );
+      };
+      type Matched = {
+        matched: number;
+        dossiers: { ref: string; usager_id: string; sejour_id: string | null }[];
+      };
+      const sejoursOf = async (res: Response) => {
+        expect(res.status).toBe(200);
+        const m = (await res.json()) as Matched;
+        return Object.fromEntries(m.dossiers.map((x) => [x.usager_id, [x.ref, x.sejour_id]]));
+      };
+
+      // The ESSMS's dossiers export: each person's séjour shown, by its local id; none without one.
+      expect(await sejoursOf(await send(SEJOURS, "dossiers_dui.csv"))).toEqual({
+        "usager-sjq-a": [a, "SJQ-A2"],
+        "usager-sjq-b": [b, "SJQ-B2"],
+        "usager-sjq-c": [c, null],
+      });
+      // Only the séjour the list shows: a file with A's closed séjour alone gives A without a séjour.
+      const closedOnly = [HEADER, "340000017;usager-sjq-a;2023-01-01;2023-12-31;;;SJQ-A1"].join("\n");
+      expect(await sejoursOf(await send(closedOnly, "dossiers_dui.csv"))).toEqual({
+        "usager-sjq-a": [a, null],
+      });
+      // An export without séjour ids (an agenda) gives the usagers alone, as before.
+      const agenda = [
+        "finess;usager_id;evenement_id;date_debut",
+        "340000017;usager-sjq-a;ev-1;2025-01-02",
+        "340000017;usager-sjq-b;ev-2;2025-01-03",
+      ].join("\n");
+      expect(await sejoursOf(await send(agenda, "agenda_dui.csv"))).toEqual({
+        "usager-sjq-a": [a, null],
+        "usager-sjq-b": [b, null],
+      });
+      // Another ESSMS's séjour ids never match, even under the same usager id.
+      const foreign = SEJOURS.replaceAll("340000017;", "310000039;");
+      expect(((await (await send(foreign, "dossiers_dui.csv")).json()) as Matched).matched).toBe(0);
+      // The vendor's column names, through the ESSMS's profile (« N° séjour » for its dossiers).
+      const vendor = [
+        "FINESS géographique;Identifiant usager;Date d'entrée;N° séjour",
+        "340000017;usager-sjq-b;2025-05-01;SJQ-B2",
+      ].join("\n");
+      expect(await sejoursOf(await send(vendor, "dossiers_editeur.csv", "&profile=exemple-editeur"))).toEqual(
+        {
+          "usager-sjq-b": [b, "SJQ-B2"],
+        },
+      );
+      // The CSV: the séjour's local id in its own column, before its dates.
+      const csv = Buffer.from(await (await send(SEJOURS, "dossiers_dui.csv", "&format=csv")).arrayBuffer())
+        .toString("utf8")
+        .split("\r\n")
+        .filter(Boolean);
+      expect(csv[0]).toMatch(
+        /^\uFEFFIdentifiant dans le DUI;Référence;Motif;Séjour dans le DUI;Entrée;Sortie;/,
+      );
+      expect(csv.slice(1).map((l) => l.split(";").slice(0, 5))).toEqual(
+        expect.arrayContaining([
+          ["usager-sjq-a", a, expect.any(String), "SJQ-A2", "2024-06-01"],
+          ["usager-sjq-b", b, expect.any(String), "SJQ-B2", "2025-05-01"],
+          ["usager-sjq-c", c, expect.any(String), "", "2024-02-01"],
+        ]),
+      );
+
+      // Nothing of the files stayed: the data are as before, and no local séjour id is anywhere in
+      // the database; the access journal recorded each re-identification, with counts only.
+      expect(await dumpRows(db, kept)).toBe(before);
+      expect(await dumpRows(db)).not.toMatch(/SJQ-|usager-sjq/);
+      const journal = await db.query<{ actor: string; matched: number }>(
+        "select actor, matched from access_journal where kind = 'reidentification' order by access_id",
+      );
+      expect(journal.slice(journalBefore.length)).toEqual([
+        { actor: USERS.chef_projet?.email, matched: 3 },
+        { actor: USERS.chef_projet?.email, matched: 1 },
+        { actor: USERS.chef_projet?.email, matched: 2 },
+        { actor: USERS.chef_projet?.email, matched: 0 },
+        { actor: USERS.chef_projet?.email, matched: 1 },
+        { actor: USERS.chef_projet?.email, matched: 3 },
+      ]);
+    });
+  },
+);

@@ -1,6 +1,8 @@
 /**
- * Inputs that carry distinctive DUI identifiers of every kind (issue 35, ADR 0027), and how a
- * test turns a database back into one imported before identifiers were keyed (migration 0019).
+ * Inputs that carry distinctive DUI identifiers of every kind and MS Santé recipients (issue 35,
+ * ADR 0027), how a test turns a database back into one imported before identifiers were keyed
+ * (migration 0019) or while the `destinataire` was stored (migration 0024), and what a table's file
+ * holds.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,16 +12,21 @@ import { ingestPaths } from "../../ingest/ingest.ts";
 import { IDENTIFIER_KINDS } from "../../ingest/pseudonym.ts";
 import { goldenRoot, keyed, ROOT, SECRET, tempDir, writeTemp } from "./helpers.ts";
 
-/** Distinctive ids of every kind: none of them may be found where the database keeps its data. */
+/**
+ * Distinctive ids of every kind, and MS Santé recipients' addresses: none of them may be found
+ * where the database keeps its data.
+ */
 export const IDS = {
   usager: ["USAGERZQX401", "USAGERZQX402"],
   sejour: ["SEJOURZQX501", "SEJOURZQX502"],
   pp: ["PROJETZQX601"],
   evenement: ["EVENEMENTZQX701", "EVENEMENTZQX702"],
-  message: ["MESSAGEZQX801"],
+  message: ["MESSAGEZQX801", "MESSAGEZQX802"],
   document: ["DOCUMENTZQX901"],
   eprescription: ["EPRESCRIPTIONZQX951"],
   eparcours: ["EPARCOURSZQX961"],
+  // MS Santé addresses as a DUI exports them (a patient's, a professional's): never stored
+  destinataire: ["2750399123456.zqx971@patient.mssante.fr", "dr.zqx972@medecin.mssante.fr"],
   // the Bundle's séjour, event and PP numbers (fixtures/tddui/bundle-mini.json, rewritten)
   bundle: ["1", "2", "3"].flatMap((n) => [`8675309100${n}`, `8675309200${n}`, `8675309300${n}`]),
 };
@@ -46,7 +53,7 @@ export function distinctiveExports(): string {
   );
   writeTemp(
     "mss_zqx.csv",
-    `finess;message_id;date_envoi;sens;statut;usager_id;destinataire\n340000017;${IDS.message[0]};2025-05-04;ENVOYE;OK;${u1};professionnel\n`,
+    `finess;message_id;date_envoi;sens;statut;usager_id;destinataire\n340000017;${IDS.message[0]};2025-05-04;ENVOYE;OK;${u1};${IDS.destinataire[0]}\n340000017;${IDS.message[1]};2025-05-05;ENVOYE;OK;${u2};${IDS.destinataire[1]}\n`,
     dir,
   );
   writeTemp(
@@ -131,4 +138,34 @@ export async function unkey(db: Db, dirs: readonly string[]): Promise<number> {
   }
   await db.query("update privacy_state set identifiers_keyed = false, keyed_at = null, secret_check = null");
   return n;
+}
+
+/**
+ * Turns the database back into one of before migration 0024: every MS Santé message with its
+ * `destinataire` as exported (`value`), the migration not applied.
+ */
+export async function storeDestinataire(db: Db, value: string): Promise<void> {
+  await db.query("alter table mss_message add column destinataire text");
+  await db.query("update mss_message set destinataire = $1", [value]);
+  await db.query("alter table privacy_state drop column tables_to_rewrite");
+  await db.query("delete from schema_migration where version = '0024_mss_destinataire_dropped.sql'");
+}
+
+/** Where a table's rows are on disk (its first segment, relative to the data directory). */
+export async function tableFile(db: Db, table: string): Promise<string> {
+  const [r] = await db.query<{ p: string }>("select pg_relation_filepath($1::regclass) as p", [table]);
+  return r?.p as string;
+}
+
+/**
+ * Whether a file of the data directory holds `text` once a checkpoint has written every page:
+ * the bytes a copy of the database's files would hold (read by the server itself, on both backends).
+ */
+export async function fileHolds(db: Db, path: string, text: string): Promise<boolean> {
+  await db.query("checkpoint");
+  const [r] = await db.query<{ b: Uint8Array | null }>(
+    "select pg_read_binary_file($1, 0, (pg_stat_file($1, true)).size, true) as b",
+    [path],
+  );
+  return r?.b ? Buffer.from(r.b).includes(text) : false;
 }

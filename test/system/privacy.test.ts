@@ -1,7 +1,8 @@
 /**
  * Privacy by construction on a PostgreSQL server (issue 35, ADR 0027): what `pg_dump` writes
  * of the database holds no DUI identifier of any kind, after a fresh import and after the
- * start-up keying of an older database (the command line keys it); a server started with another
+ * start-up keying of an older database (the command line keys it), nor after the start that
+ * drops an older database's MS Santé destinataire (migration 0024); a server started with another
  * secret refuses to start, in French. The system tier always has its PostgreSQL server (global
  * setup); without one, createPgDatabase fails in French rather than skipping.
  */
@@ -14,7 +15,7 @@ import { guardSecret } from "../../ingest/keying.ts";
 import { importReferential } from "../../ingest/programme.ts";
 import { freePort, runCli } from "../support/cli-run.ts";
 import { createPgDatabase, MINI_REFERENTIAL, SECRET, tempDir, writeTemp } from "../support/helpers.ts";
-import { IDS, idsIn, loadAll, unkey } from "../support/privacy-inputs.ts";
+import { IDS, idsIn, loadAll, storeDestinataire, unkey } from "../support/privacy-inputs.ts";
 
 function pgDump(url: string): string {
   const base = "/usr/lib/postgresql";
@@ -51,6 +52,19 @@ it("pg_dump holds no DUI identifier after a fresh import, nor after the start-up
   const empty = writeTemp("agenda_vide.csv", "finess;usager_id;evenement_id;date_debut\n");
   const keyed = await runCli(["ingest", empty, "--json"], env);
   expect(keyed.stderr).toMatch(/ligne\(s\) pseudonymisée\(s\), tables réécrites/);
+  expect(idsIn(pgDump(url))).toEqual([]);
+
+  // A database of before migration 0024 (the MS Santé destinataire kept as exported): the next
+  // start drops the column and rewrites the table (its files: test/integration/privacy.test.ts).
+  const older = await openDb({ databaseUrl: url, migrate: false });
+  try {
+    await storeDestinataire(older, IDS.destinataire[0] as string);
+  } finally {
+    await older.close();
+  }
+  expect(idsIn(pgDump(url))).toEqual([IDS.destinataire[0]]);
+  const rewritten = await runCli(["ingest", empty, "--json"], env);
+  expect(rewritten.stderr).toMatch(/MS Santé\) effacé des fichiers de la base : 1 table\(s\) réécrite\(s\)/);
   expect(idsIn(pgDump(url))).toEqual([]);
 
   const port = await freePort();

@@ -1,8 +1,8 @@
 /**
  * The dossiers to fix for one ESSMS × indicator at D (issue 15): each with its reference, why it
  * misses the numerator and its facts; those the next window would drop; and, for the grappe's
- * team, the DUI's own ids found again from an export of the ESSMS, in memory only, as a table
- * and as a CSV. Indicator and date stay in the address.
+ * team, the DUI's own ids (the usager's, and the séjour's) found again from an export of the
+ * ESSMS, in memory only, as a table and as a CSV. Indicator and date stay in the address.
  */
 
 import { actionsLabel, unreachableText } from "../../../domain/coupled-path.ts";
@@ -13,7 +13,7 @@ import {
   type IndicatorId,
   isIndicatorId,
 } from "../../../domain/indicators.ts";
-import { actionsText } from "../../../domain/worklist.ts";
+import { actionsText, type LocalIds } from "../../../domain/worklist.ts";
 import { api, type Worklist } from "../api.ts";
 import { field, input, select } from "../components/field.ts";
 import { act, form, resultArea, submitButton } from "../components/form.ts";
@@ -22,7 +22,12 @@ import { alert, frDate, h, mount, pct } from "../dom.ts";
 import { factStatusLabel } from "../labels.ts";
 import type { Page } from "../main.ts";
 
-function entriesTable(w: Worklist, ids?: ReadonlyMap<string, string>): HTMLElement {
+/** « depuis le 1 janv. 2024 », with the séjour's local id first when it was found again. */
+function sejourText(d: Worklist["dossiers"][number], sejourId?: string | null): string {
+  return `${sejourId ? `n° ${sejourId}, ` : ""}depuis le ${frDate(d.date_entree)}${d.date_sortie ? `, sorti le ${frDate(d.date_sortie)}` : ""}`;
+}
+
+function entriesTable(w: Worklist, ids?: ReadonlyMap<string, LocalIds>): HTMLElement {
   const shown = ids ? w.dossiers.filter((d) => ids.has(d.ref)) : w.dossiers;
   return table({
     id: ids ? "table-reidentifies" : "table-dossiers",
@@ -43,7 +48,7 @@ function entriesTable(w: Worklist, ids?: ReadonlyMap<string, string>): HTMLEleme
     body: shown.map((d) =>
       row(
         [
-          ...(ids ? [ids.get(d.ref) ?? ""] : []),
+          ...(ids ? [ids.get(d.ref)?.usager_id ?? ""] : []),
           d.in_path
             ? h(
                 "span",
@@ -55,7 +60,7 @@ function entriesTable(w: Worklist, ids?: ReadonlyMap<string, string>): HTMLEleme
             : d.ref,
           d.reason,
           actionsText(d.actions),
-          `depuis le ${frDate(d.date_entree)}${d.date_sortie ? `, sorti le ${frDate(d.date_sortie)}` : ""}`,
+          sejourText(d, ids?.get(d.ref)?.sejour_id),
           frDate(d.last_trace),
           `${d.last_fact.what} : ${d.last_fact.date ? frDate(d.last_fact.date) : "aucun"}${d.last_fact.status ? ` (${factStatusLabel(d.last_fact.status)})` : ""}`,
         ],
@@ -277,12 +282,12 @@ export const worklistPage: Page = {
                     `${plural(m.matched, "dossier retrouvé", "dossiers retrouvés")} sur ${m.count}`,
                     "Calculé en mémoire : rien du fichier n'est conservé ni journalisé.",
                   ),
-                  entriesTable(w, new Map(m.dossiers.map((d) => [d.ref, d.usager_id]))),
+                  entriesTable(w, new Map(m.dossiers.map((d) => [d.ref, d]))),
                 );
               },
             },
             field("Export du DUI de l'ESSMS (avec la colonne usager_id)", file, {
-              hint: "n'importe quel export (dossiers, agenda…) ; lu en mémoire, jamais enregistré",
+              hint: "n'importe quel export (dossiers, agenda…) ; un export des dossiers avec la colonne sejour_id donne aussi le séjour ; lu en mémoire, jamais enregistré",
             }),
             submitButton("Retrouver les identifiants"),
             download,
