@@ -8,7 +8,7 @@
  * Rows imported before migration 0019 still carry séjour, PP, event, message and document ids as
  * written; a migration has no secret, so the first start that has it keys them all in one
  * transaction, then rewrites the tables (VACUUM FULL) so that no dead tuple keeps a clear id.
- * A migration that drops a column no longer stored (0024: the MS Santé `destinataire`) cannot
+ * A migration that drops a column no longer stored (0023: the MS Santé `destinataire`) cannot
  * rewrite its table either (VACUUM FULL runs outside a transaction): it lists the table in
  * `privacy_state.tables_to_rewrite`, and the same start rewrites it.
  */

@@ -32,7 +32,7 @@ const LANDED: Record<string, string> = {
   "0020_access_journal.sql": "f838c80a9648d29972eb5ff2addfeb26c63795e587d0de5c9964e5513c22f856",
   "0021_accounts.sql": "6f35eb8ced7575f0280d947776851e10bdd9cd293c16e8d84c21d300e4044144",
   "0022_calendar.sql": "56b305d7463412a256768b491cedd4f33ba6f395f5adf4cf55848fd4ffc0f765",
-  "0024_mss_destinataire_dropped.sql": "49952196b3fc665d937989b38d891e883fdea611021a8682deebedbbf733e86e",
+  "0023_mss_destinataire_dropped.sql": "49952196b3fc665d937989b38d891e883fdea611021a8682deebedbbf733e86e",
 };
 
 describe("migrations", () => {

@@ -6,7 +6,7 @@
  * - a database whose rows still carry ids as written (imported before migration 0019) is keyed
  *   once at start-up: the very rows, figures, worklists and frozen snapshot a fresh import gives;
  * - a secret other than the one the keys were made with is refused, in French, changing nothing;
- * - the MS Santé `destinataire` is never stored (migration 0024), and an older database's values
+ * - the MS Santé `destinataire` is never stored (migration 0023), and an older database's values
  *   leave the table's files at the next start.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -143,7 +143,7 @@ describeOnBackends("privacy by construction", { seed: "referential", reset: true
 });
 
 describeOnBackends("the MS Santé destinataire", { seed: "referential" }, () => {
-  it("is no longer stored; an older database's values leave the table's files at the next start (migration 0024)", async ({
+  it("is no longer stored; an older database's values leave the table's files at the next start (migration 0023)", async ({
     db,
   }) => {
     await loadAll(db);
@@ -154,12 +154,12 @@ describeOnBackends("the MS Santé destinataire", { seed: "referential" }, () => 
     ).toEqual([]);
     expect(idsIn(await dumpRows(db))).toEqual([]);
 
-    // As a database of before migration 0024 holds it: the address as exported, in every message.
+    // As a database of before migration 0023 holds it: the address as exported, in every message.
     const address = IDS.destinataire[0] as string;
     await storeDestinataire(db, address);
     const before = await tableFile(db, "mss_message");
     expect(await fileHolds(db, before, address)).toBe(true); // the search sees the table's bytes
-    expect(await migrate(db)).toEqual({ migrations: ["0024_mss_destinataire_dropped.sql"], functions: [] });
+    expect(await migrate(db)).toEqual({ migrations: ["0023_mss_destinataire_dropped.sql"], functions: [] });
     // The column is gone, not its values: DROP COLUMN leaves them in the table's file …
     expect(await fileHolds(db, before, address)).toBe(true);
     const [listed] = await db.query<{ t: string[] }>("select tables_to_rewrite as t from privacy_state");

@@ -1,7 +1,7 @@
 /**
  * Inputs that carry distinctive DUI identifiers of every kind and MS Santé recipients (issue 35,
  * ADR 0027), how a test turns a database back into one imported before identifiers were keyed
- * (migration 0019) or while the `destinataire` was stored (migration 0024), and what a table's file
+ * (migration 0019) or while the `destinataire` was stored (migration 0023), and what a table's file
  * holds.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -141,14 +141,14 @@ export async function unkey(db: Db, dirs: readonly string[]): Promise<number> {
 }
 
 /**
- * Turns the database back into one of before migration 0024: every MS Santé message with its
+ * Turns the database back into one of before migration 0023: every MS Santé message with its
  * `destinataire` as exported (`value`), the migration not applied.
  */
 export async function storeDestinataire(db: Db, value: string): Promise<void> {
   await db.query("alter table mss_message add column destinataire text");
   await db.query("update mss_message set destinataire = $1", [value]);
   await db.query("alter table privacy_state drop column tables_to_rewrite");
-  await db.query("delete from schema_migration where version = '0024_mss_destinataire_dropped.sql'");
+  await db.query("delete from schema_migration where version = '0023_mss_destinataire_dropped.sql'");
 }
 
 /** Where a table's rows are on disk (its first segment, relative to the data directory). */
