@@ -14,11 +14,12 @@ export async function pgUrl(): Promise<{ url: string; stop: () => void }> {
   return s;
 }
 
-export async function freshPgDatabase(admin: string, name: string): Promise<string> {
+/** A new database `name` on the server (dropped first if it exists): empty, or a copy of `template`. */
+export async function freshPgDatabase(admin: string, name: string, template?: string): Promise<string> {
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
   await c.query(`drop database if exists ${name}`);
-  await c.query(`create database ${name}`);
+  await c.query(`create database ${name}${template ? ` template ${template}` : ""}`);
   await c.end();
   const u = new URL(admin);
   u.pathname = `/${name}`;

@@ -39,7 +39,7 @@ interface Point {
 }
 
 /** Splits an export into its rows of the last month and the others (every date of a row is in its month). */
-async function split(
+export async function split(
   path: string,
   month: string,
 ): Promise<{ before: string; last: string; lastRows: number }> {

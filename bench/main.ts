@@ -12,6 +12,7 @@ import { openDb } from "../db/index.ts";
 import { importReferential } from "../ingest/programme.ts";
 import { benchApi } from "./api.ts";
 import { freshPgDatabase, machine, pgUrl } from "./common.ts";
+import { benchDelivery } from "./delivery.ts";
 import { benchGrowth } from "./growth.ts";
 import { benchReport } from "./report.ts";
 
@@ -27,6 +28,9 @@ const { positionals, values } = parseArgs({
     rate: { type: "string" },
     duration: { type: "string" },
     scales: { type: "string" },
+    months: { type: "string" },
+    json: { type: "boolean" },
+    repeat: { type: "string" },
   },
 });
 
@@ -200,6 +204,20 @@ const shape = values.shape ?? "iso";
 if (what === "ingest" && (shape === "iso" || shape === "fr"))
   await benchIngest(Number(values.rows ?? 2_000_000), shape);
 else if (what === "report") await benchReport(Number(values.scale ?? 1), values.backend);
+else if (
+  what === "delivery" &&
+  (values.backend ?? "pg").match(/^(pg|pglite)$/) &&
+  Number(values.scale ?? 0.1) > 0 &&
+  (values.months ?? "12,24").split(",").every((m) => /^\d+$/.test(m) && Number(m) >= 12 && Number(m) <= 60) &&
+  /^([1-9]|1\d|20)$/.test(values.repeat ?? "3")
+)
+  await benchDelivery({
+    scale: Number(values.scale ?? 0.1),
+    months: (values.months ?? "12,24").split(",").map(Number),
+    backend: (values.backend ?? "pg") as "pg" | "pglite",
+    json: values.json === true,
+    repeat: Number(values.repeat ?? 3),
+  });
 else if (what === "growth") await benchGrowth((values.scales ?? "0.1,0.3,1").split(",").map(Number));
 else if (what === "api" && (values.dataset ?? "demo").match(/^(demo|region)$/))
   await benchApi(
@@ -213,7 +231,7 @@ else if (what === "api" && (values.dataset ?? "demo").match(/^(demo|region)$/))
   );
 else {
   process.stderr.write(
-    "usage : npm run bench -- ingest [--rows N] [--shape iso|fr] [--backend pg] | report [--scale S] [--backend pg] | api [--dataset demo|region] [--scale S] [--backend pg|pglite] [--rate R] [--duration S] | growth [--scales 0.1,0.3,1]\n",
+    "usage : npm run bench -- ingest [--rows N] [--shape iso|fr] [--backend pg] | report [--scale S] [--backend pg] | api [--dataset demo|region] [--scale S] [--backend pg|pglite] [--rate R] [--duration S] | growth [--scales 0.1,0.3,1] | delivery [--scale S] [--months 12,24] [--backend pg|pglite] [--json] [--repeat N]\n",
   );
   process.exitCode = 2;
 }

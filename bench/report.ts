@@ -31,7 +31,7 @@ function rng(seed: number): () => number {
   };
 }
 
-function finessAt(i: number): string {
+export function finessAt(i: number): string {
   const body = `34${String(i).padStart(6, "0")}`;
   for (let c = 0; c < 10; c++) if (luhnValid(`${body}${c}`)) return `${body}${c}`;
   throw new Error("unreachable");
@@ -45,14 +45,22 @@ async function close(out: WriteStream): Promise<void> {
   await new Promise<void>((r) => out.end(() => r()));
 }
 
-interface Dataset {
+export interface Dataset {
   dir: string;
   essms: number;
   usagers: number;
   rows: number;
 }
 
-export async function generate(scale: number, dir: string): Promise<Dataset> {
+/**
+ * The regional dataset at this scale, with `monthCount` months of history ending with LAST_MONTH
+ * (12 by default: the dataset of `bench -- report` and `growth`; `delivery` also builds 24).
+ * Dossiers enter in the first six months; updates, exits and most recent traces fall in the last
+ * months, whatever the history's length.
+ */
+export async function generate(scale: number, dir: string, monthCount = 12): Promise<Dataset> {
+  if (!Number.isInteger(monthCount) || monthCount < 12 || monthCount > 60)
+    throw new Error(`historique de 12 à 60 mois attendu, pas ${monthCount}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "exports"), { recursive: true });
   const nEssms = Math.max(10, Math.round(4000 * scale));
@@ -84,7 +92,8 @@ export async function generate(scale: number, dir: string): Promise<Dataset> {
   await write(out.agenda, "finess;usager_id;evenement_id;date_debut;date_fin;statut;type;date_maj\n");
   await write(out.mss, "finess;message_id;date_envoi;sens;statut;usager_id;destinataire\n");
   await write(out.dmp, "finess;document_id;usager_id;date_depot;statut;type_document\n");
-  const months = Array.from({ length: 12 }, (_, i) => addMonths(LAST_MONTH, i - 11));
+  const months = Array.from({ length: monthCount }, (_, i) => addMonths(LAST_MONTH, i - monthCount + 1));
+  const end = monthCount - 12; // months[end + 9] is the ninth month of the last twelve
   const day = (m: Day, d: number) => formatDay(Number(m.slice(0, 4)), Number(m.slice(5, 7)), d);
   let rows = 0;
   let ev = 0;
@@ -94,8 +103,8 @@ export async function generate(scale: number, dir: string): Promise<Dataset> {
     // Each ESSMS has its own pace: some on target, some lagging.
     const pace = 0.55 + (0.45 * (((u % nEssms) * 7919) % 100)) / 100;
     const entree = months[Math.floor(rand() * 6)] as Day;
-    const sortie = rand() < 0.1 ? day(months[8 + Math.floor(rand() * 4)] as Day, 15) : "";
-    const maj = rand() < pace ? day(months[9 + Math.floor(rand() * 3)] as Day, 10) : day(entree, 10);
+    const sortie = rand() < 0.1 ? day(months[end + 8 + Math.floor(rand() * 4)] as Day, 15) : "";
+    const maj = rand() < pace ? day(months[end + 9 + Math.floor(rand() * 3)] as Day, 10) : day(entree, 10);
     await write(out.dossiers, `${f};${uid};${entree};${sortie};${entree};${maj};S${u}\n`);
     if (rand() < pace)
       await write(out.projets_personnalises, `${f};${uid};P${u};ENCOURS;${entree};${entree};;${maj}\n`);

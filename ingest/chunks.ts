@@ -24,6 +24,13 @@ import type { RejectionLog } from "./rejections.ts";
 /** Rows per staged and merged chunk, and a bound on its size (bytes) for wide rows. */
 export const CHUNK_ROWS = 100_000;
 export const CHUNK_BYTES = 8 << 20;
+/**
+ * The first chunk's rows: chunks then double up to CHUNK_ROWS. The database merges a chunk while
+ * the next one is read (ADR 0007), so a small first chunk sets it to work early: a file of a
+ * monthly delivery (tens of thousands of rows, one or two full chunks) was otherwise read whole
+ * before its first merge, the two never overlapping (ADR 0031, `bench -- delivery`).
+ */
+export const FIRST_CHUNK_ROWS = 8_192;
 
 /** Rows of one FINESS in the file, and their date range (the kind's main date). */
 export interface FinessSpan {
@@ -96,6 +103,9 @@ export async function* readChunks(
   const alreadyLoaded = new Set(plan.alreadyLoaded);
   const buf = new ChunkBuffer();
   let inChunk = 0;
+  // this chunk's bounds: from FIRST_CHUNK_ROWS, doubling, to the plan's (bytes in proportion)
+  let rowLimit = Math.min(plan.chunkRows, FIRST_CHUNK_ROWS);
+  let byteLimit = Math.min(CHUNK_BYTES, Math.ceil((CHUNK_BYTES * rowLimit) / CHUNK_ROWS));
   let newFiness: string[] = [];
   const closeChunk = (): Chunk => {
     const c: Chunk = { csv: buf.take(), usagers: stageRow.takeNewUsagers(), finess: newFiness };
@@ -135,9 +145,11 @@ export async function* readChunks(
         }
       }
       inChunk += 1;
-      if (inChunk >= plan.chunkRows || buf.length >= CHUNK_BYTES) {
+      if (inChunk >= rowLimit || buf.length >= byteLimit) {
         yield closeChunk();
         inChunk = 0;
+        rowLimit = Math.min(plan.chunkRows, rowLimit * 2);
+        byteLimit = Math.min(CHUNK_BYTES, byteLimit * 2);
       }
     }
   }

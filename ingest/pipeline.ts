@@ -11,8 +11,9 @@
  *                verdict.ts  `verdict`: the file refused beyond MAX_REJECTED_SHARE rejected rows
  *   4. stage     stage.ts    `createStage`, `registerChunk`, `stageChunk`: temporary tables, FINESS
  *                            locks, usager keys, COPY
- *   5. merge     merge.ts    `mergeChunk`: set-based, the cheapest mode the data allows (ADR 0008)
- *   6. refresh   merge.ts    `refreshActivity`: `usager_month` of the file's FINESS
+ *   5. merge     merge.ts    `mergeChunk`: set-based, the cheapest mode the data allows (ADR 0008);
+ *                            the rows written and the months of replaced rows noted (ADR 0031)
+ *   6. refresh   merge.ts    `refreshActivity`: `usager_month` for what the merges touched
  *   7. record    record.ts   `importEnd`: the import record, in the same transaction
  *                            — or, in a dry run, dry-run.ts `dryRunEnd`: measured, rolled back
  *

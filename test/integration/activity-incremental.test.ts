@@ -113,7 +113,7 @@ describeOnBackends("usager_month kept by what imports touch", { seed: "referenti
         const [kept, full] = await maintainedAndFull(db);
         expect(kept).toEqual(full);
       }),
-      { numRuns: sampled({ quick: 15, full: 60 }), seed: 3606 },
+      { numRuns: sampled({ quick: 15, full: 60 }) },
     );
     expect(imports).toBeGreaterThan(0);
   });

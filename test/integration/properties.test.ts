@@ -15,11 +15,13 @@ import { ingestFile } from "../../ingest/pipeline.ts";
 import { monthlyCounts } from "../../sql/queries.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { exportHeader, resetFacts, SECRET } from "../support/helpers.ts";
+import { sampled } from "../support/tier-guard.ts";
 
 const FINESS = ["340000017", "310000039"] as const;
 const FROM: Day = "2025-02-01";
 const TO: Day = "2025-11-01";
-const RUNS = 12;
+/** Runs per property: sampled in the quick tier (README « Tests »), all of them in `npm test`. */
+const RUNS = sampled({ quick: 4, full: 12 });
 
 /** A day between January and September 2025, day of month ≤ 28 (so a month shift is exact). */
 const dayArb = fc
