@@ -156,7 +156,7 @@ async function load(db: Db, path: string): Promise<void> {
 }
 
 /** The history: every month but the last, in the database, usager_month refreshed once. */
-async function buildHistory(db: Db, ds: Dataset, before: Record<DeliveryKind, string>): Promise<void> {
+export async function buildHistory(db: Db, ds: Dataset, before: Record<DeliveryKind, string>): Promise<void> {
   const exp = (k: string) => join(ds.dir, "exports", `${k}_region.csv`);
   const ref = await importReferential(db, join(ds.dir, "referentiel.csv"));
   if (ref.status !== "loaded") throw new Error(`référentiel : ${ref.message}`);

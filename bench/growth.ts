@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- growth [--scales 0.1,0.3,1]` (issue 18 §4): how cost grows with the data, on
  * PostgreSQL. At each scale of the regional dataset of `bench -- report` (scale 1: 4 000 ESSMS),
- * the first 11 months are imported, then timed:
+ * the first 11 months are built as `bench -- delivery` builds its history, then timed:
  * - the import of the last month (its agenda, MSS and DMP exports: one monthly delivery);
  * - one report date for every ESSMS, and the 12-month history (median of 3 after a warm-up);
  * - the grappe page's figures, cold: one grappe at D, at its target date, at the next month, and
@@ -18,9 +18,9 @@ import { type Db, openDb } from "../db/index.ts";
 import { addMonths, targetDate } from "../domain/dates.ts";
 import { nextMonthStart } from "../domain/worklist.ts";
 import { ingestFile } from "../ingest/pipeline.ts";
-import { importReferential } from "../ingest/programme.ts";
 import { computeReport, history } from "../sql/queries.ts";
 import { freshPgDatabase, machine, pgUrl } from "./common.ts";
+import { buildHistory } from "./delivery.ts";
 import { generate, LAST_MONTH, median, REPORT_DATE, SECRET } from "./report.ts";
 
 /** ESSMS in the country (FINESS, programme ESMS numérique's target population, order of size). */
@@ -81,11 +81,14 @@ async function measure(scale: number, admin: string): Promise<Point> {
   const parts = await Promise.all(["agenda", "mss", "dmp"].map((k) => split(exp(k), LAST_MONTH)));
   const db = await openDb({ databaseUrl: await freshPgDatabase(admin, "bench_growth") });
   try {
-    process.stderr.write(`Échelle ${scale} : import des 11 premiers mois…\n`);
-    const ref = await importReferential(db, join(dir, "referentiel.csv"));
-    if (ref.status !== "loaded") throw new Error(`référentiel : ${ref.message}`);
-    for (const p of [exp("dossiers"), exp("projets_personnalises"), ...parts.map((x) => x.before)])
-      await load(db, p);
+    // The first 11 months as `bench -- delivery` builds them (issue 36): bulk-loaded, then
+    // usager_month refreshed once, analysed and vacuumed (before issue 36, imported file by file).
+    process.stderr.write(`Échelle ${scale} : historique des 11 premiers mois…\n`);
+    await buildHistory(db, ds, {
+      agenda: parts[0]?.before,
+      mss: parts[1]?.before,
+      dmp: parts[2]?.before,
+    } as Record<"agenda" | "mss" | "dmp", string>);
     await db.query("analyze");
     const t = performance.now();
     for (const p of parts) await load(db, p.last);
