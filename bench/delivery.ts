@@ -342,7 +342,7 @@ export async function benchDelivery(o: {
     `\nMachine : ${machine()}, ${o.backend === "pg" ? "PostgreSQL" : "PGlite"} — échelle ${o.scale}, livraison du mois ${LAST_MONTH.slice(0, 7)} (agenda, MSS, DMP), médianes de ${o.repeat} livraisons alternées\n\n| mois d'historique | lignes du mois | livraison | psql \\copy | ratio | pic RSS | min–max |\n| ---: | ---: | ---: | ---: | ---: | ---: | --- |\n${runs
       .map(
         (r, i) =>
-          `| ${r.months} | ${r.rows} | ${fmt(r.seconds)} s | ${fmt(r.copy_seconds, 3)} s | ${fmt(r.ratio, 4)} | ${r.peak_rss_mb} MB | ${spread[i]} |`,
+          `| ${r.months} | ${r.rows} | ${fmt(r.seconds)} s | ${r.copy_seconds === null ? "—" : `${fmt(r.copy_seconds, 3)} s`} | ${fmt(r.ratio, 4)} | ${r.peak_rss_mb} MB | ${spread[i]} |`,
       )
       .join("\n")}\n`,
   );

@@ -40,19 +40,33 @@ export async function stageChunk(tx: Tx, def: KindDef, chunk: Chunk, first: bool
 
 /**
  * Gives the chunk's new usagers their integer key (a usager keeps its key forever) and maps
- * their file-local numbers to it. Two statements: the second sees what the first waited for.
+ * their file-local numbers to it, in one statement: the keys that exist are read, the missing
+ * ones inserted, both mapped — the pseudonyms cross the wire once (a monthly delivery's files
+ * register tens of thousands of usagers who all have their key already). The chunk's FINESS are
+ * locked (`lock_finess`), so no other import registers these usagers meanwhile; were one to, its
+ * usagers are mapped by a second statement, which sees what the first waited for.
  */
 async function registerUsagers(tx: Tx, u: NewUsagers): Promise<void> {
   if (u.local.length === 0) return;
-  await tx.query(
-    `insert into usager (finess, pseudonym)
-     select f, p from unnest($1::text[], $2::text[]) as n(f, p) on conflict do nothing`,
-    [u.finess, u.pseudonym],
+  const [r] = await tx.query<{ mapped: number }>(
+    `with n as (select * from unnest($1::int[], $2::text[], $3::text[]) as n(l, f, p)),
+     known as (select n.l, k.usager from n join usager k on k.finess = n.f and k.pseudonym = n.p),
+     added as (insert into usager (finess, pseudonym)
+       select n.f, n.p from n where not exists (select 1 from known where known.l = n.l)
+       on conflict do nothing returning usager, finess, pseudonym),
+     mapped as (insert into file_usager (local, usager)
+       select l, usager from known
+       union all select n.l, a.usager from added a join n on n.f = a.finess and n.p = a.pseudonym
+       returning 1)
+     select count(*)::int as mapped from mapped`,
+    [u.local, u.finess, u.pseudonym],
   );
+  if ((r?.mapped ?? 0) === u.local.length) return;
   await tx.query(
     `insert into file_usager (local, usager)
      select n.l, k.usager from unnest($1::int[], $2::text[], $3::text[]) as n(l, f, p)
-     join usager k on k.finess = n.f and k.pseudonym = n.p`,
+     join usager k on k.finess = n.f and k.pseudonym = n.p
+     on conflict (local) do nothing`,
     [u.local, u.finess, u.pseudonym],
   );
 }
