@@ -6,25 +6,19 @@
  * - after random sequences of imports over a few months: new months, rows replaced with dates
  *   moved across months, cancelled or withdrawn, given to another usager, keys repeated within a
  *   file and across chunks (plain inserts turning into upserts mid-file), exits, re-imports;
- * - after each golden case's exports.
+ * - after each golden case's exports (test/integration/golden.test.ts, on the database its other
+ *   checks read).
  */
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import fc from "fast-check";
 import { expect } from "vitest";
-import type { Db } from "../../db/index.ts";
 import { formatDay } from "../../domain/dates.ts";
-import { ingestPaths } from "../../ingest/ingest.ts";
 import type { Kind } from "../../ingest/kinds.ts";
 import { ingestFile } from "../../ingest/pipeline.ts";
-import { importReferential } from "../../ingest/programme.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
-import { exportHeader, goldenRoot, resetFacts, SECRET } from "../support/helpers.ts";
-import { sampled } from "../support/tier-guard.ts";
+import { exportHeader, resetFacts, SECRET, usagerMonthKeptAndFull } from "../support/helpers.ts";
+import { sampled } from "../support/sampling.ts";
 
 const FINESS = ["340000017", "310000039"] as const;
-const MONTH_ROWS =
-  "select finess, usager, month, trace_dossier, trace_pp, trace_agenda, agenda, dmp from usager_month order by finess, month, usager";
 
 /** A day of March to June 2025: files move facts across these four months. */
 const dayArb = fc
@@ -73,24 +67,6 @@ const fileArb = fc.constantFrom(...KINDS).chain((kind) =>
   }),
 );
 
-/** usager_month as the imports left it, and as the full recompute from the facts gives it. */
-async function maintainedAndFull(db: Db): Promise<[unknown[], unknown[]]> {
-  const kept = await db.query(MONTH_ROWS);
-  let full: unknown[] = [];
-  await db
-    .transaction(async (tx) => {
-      await tx.query("delete from usager_month");
-      await tx.query("select refresh_usager_month(null, array['dossier', 'pp', 'agenda', 'dmp'])");
-      full = await tx.query(MONTH_ROWS);
-      throw new RolledBack();
-    })
-    .catch((e) => {
-      if (!(e instanceof RolledBack)) throw e;
-    });
-  return [kept, full];
-}
-class RolledBack extends Error {}
-
 describeOnBackends("usager_month kept by what imports touch", { seed: "referential" }, () => {
   it("equals the full recompute after random sequences of imports", async ({ db }) => {
     let imports = 0;
@@ -110,25 +86,11 @@ describeOnBackends("usager_month kept by what imports touch", { seed: "referenti
           expect(["loaded", "skipped"]).toContain(r.status);
           imports += 1;
         }
-        const [kept, full] = await maintainedAndFull(db);
+        const [kept, full] = await usagerMonthKeptAndFull(db);
         expect(kept).toEqual(full);
       }),
-      { numRuns: sampled({ quick: 15, full: 60 }) },
+      { numRuns: sampled({ quick: 8, full: 60 }) },
     );
     expect(imports).toBeGreaterThan(0);
   });
 });
-
-for (const name of readdirSync(goldenRoot())) {
-  const dir = join(goldenRoot(), name);
-  describeOnBackends(`usager_month kept by imports, golden ${name}`, { seed: "empty" }, () => {
-    it("equals the full recompute once its exports are imported", async ({ db }) => {
-      await importReferential(db, join(dir, "referentiel.csv"));
-      const files = await ingestPaths(db, [join(dir, "exports")], { secret: SECRET });
-      expect(files.some((f) => f.status === "loaded")).toBe(true);
-      const [kept, full] = await maintainedAndFull(db);
-      expect(kept.length).toBeGreaterThan(0);
-      expect(kept).toEqual(full);
-    });
-  });
-}

@@ -13,7 +13,7 @@ import { importAdjustments, importFileActive, importReferential } from "../../in
 import type { IngestFileResult } from "../../ingest/result.ts";
 import { computeReport, essmsCounts, monthlyCounts } from "../../sql/queries.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
-import { goldenRoot, SECRET } from "../support/helpers.ts";
+import { goldenRoot, SECRET, usagerMonthKeptAndFull } from "../support/helpers.ts";
 
 const root = goldenRoot();
 const cases = readdirSync(root, { withFileTypes: true })
@@ -86,6 +86,13 @@ for (const name of cases) {
       },
     },
     () => {
+      // ADR 0031: what the imports kept of the monthly activity is what the facts give.
+      it("keeps the monthly activity its imports refreshed equal to the full recompute", async ({ db }) => {
+        const [kept, full] = await usagerMonthKeptAndFull(db);
+        expect(kept.length).toBeGreaterThan(0);
+        expect(kept).toEqual(full);
+      });
+
       const ingestExpected = join(dir, "expected-ingest.json");
       if (existsSync(ingestExpected)) {
         it("reports each file's ingest status and rejections as expected", ({ db }) => {

@@ -15,7 +15,7 @@ import { importAdjustments, importReferential } from "../../ingest/programme.ts"
 import { balancedChunks, essmsCounts, PARALLEL_MIN_GRAPPES } from "../../sql/queries.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { goldenRoot, SECRET, writeTemp } from "../support/helpers.ts";
-import { sampled } from "../support/tier-guard.ts";
+import { sampled } from "../support/sampling.ts";
 
 const medium = join(goldenRoot(), "medium");
 

@@ -15,7 +15,7 @@ import { ingestFile } from "../../ingest/pipeline.ts";
 import { monthlyCounts } from "../../sql/queries.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { exportHeader, resetFacts, SECRET } from "../support/helpers.ts";
-import { sampled } from "../support/tier-guard.ts";
+import { sampled } from "../support/sampling.ts";
 
 const FINESS = ["340000017", "310000039"] as const;
 const FROM: Day = "2025-02-01";

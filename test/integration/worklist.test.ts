@@ -21,7 +21,7 @@ import { peopleAt, worklistDocument } from "../../sql/worklist.ts";
 import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, sessionCookie, USERS } from "../support/api-helpers.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { dumpRows, goldenRoot, SECRET, writeTemp } from "../support/helpers.ts";
-import { sampled } from "../support/tier-guard.ts";
+import { sampled } from "../support/sampling.ts";
 
 const PERSONS: IndicatorId[] = ["dossiers_actifs", "projet_personnalise", "agenda", "dmp"];
 const root = goldenRoot();

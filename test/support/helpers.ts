@@ -119,3 +119,28 @@ export async function dumpRows(db: Db, except: readonly string[] = []): Promise<
   }
   return JSON.stringify(out);
 }
+
+const MONTH_ROWS =
+  "select finess, usager, month, trace_dossier, trace_pp, trace_agenda, agenda, dmp from usager_month order by finess, month, usager";
+
+/**
+ * usager_month as the imports left it, and as the full recompute from the facts gives it
+ * (`refresh_usager_month`, in a transaction rolled back: the database is left as it was).
+ * ADR 0031: the two must be equal.
+ */
+export async function usagerMonthKeptAndFull(db: Db): Promise<[unknown[], unknown[]]> {
+  const kept = await db.query(MONTH_ROWS);
+  let full: unknown[] = [];
+  const rolledBack = new Error("annulé");
+  await db
+    .transaction(async (tx) => {
+      await tx.query("delete from usager_month");
+      await tx.query("select refresh_usager_month(null, array['dossier', 'pp', 'agenda', 'dmp'])");
+      full = await tx.query(MONTH_ROWS);
+      throw rolledBack;
+    })
+    .catch((e) => {
+      if (e !== rolledBack) throw e;
+    });
+  return [kept, full];
+}

@@ -12,15 +12,6 @@ import pg from "pg";
 
 export type Tier = "unit" | "integration";
 
-/**
- * How many cases a sampling test (property runs, dates) takes in this run: `quick` in the quick
- * tier (`npm run test:quick`, the loop of a change), `full` in `npm test`, which CI runs. The
- * quick tier samples the same checks; it never skips one (README « Tests », ADR 0020).
- */
-export function sampled<T>(counts: { quick: T; full: T }): T {
-  return process.env.CIBLES_TEST_TIER === "quick" ? counts.quick : counts.full;
-}
-
 /** Why a slow kind was refused in this tier, in the words a test failure shows. */
 export function refusal(tier: Tier, what: string): string {
   return `niveau ${tier} : ${what} interdit ici ; placez ce test dans test/system/ (README, « Tests »)`;

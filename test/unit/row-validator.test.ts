@@ -11,6 +11,7 @@ import { rejectionMessage } from "../../domain/rejections.ts";
 import { mapColumns } from "../../ingest/csv.ts";
 import { compileRowValidator, fieldContext, validateRow } from "../../ingest/fields.ts";
 import { KIND_DEFS, KINDS } from "../../ingest/kinds.ts";
+import { sampled } from "../support/sampling.ts";
 
 /** Cells for a column, mostly valid for its kind of column, with the invalid ones users send. */
 const FINESS_CELLS = ["340000017", " 310000039 ", "2A0000017", "340000017", "340000018", "750000010", ""];
@@ -112,7 +113,7 @@ describe("compiled row validator", () => {
             compared += lines.length;
           },
         ),
-        { numRuns: 12, endOnFailure: true },
+        { numRuns: sampled({ quick: 4, full: 12 }), endOnFailure: true },
       );
       // Accepted and rejected rows both occurred, so both paths were compared.
       expect(accepted).toBeGreaterThan(0);
