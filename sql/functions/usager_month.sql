@@ -31,6 +31,17 @@ language sql immutable strict as $$
   end
 $$;
 
+-- The fact table a source's activity is read from.
+create or replace function usager_month_facts(p_source text) returns text
+language sql immutable strict as $$
+  select case p_source
+    when 'dossier' then 'update_trace'
+    when 'pp' then 'projet_personnalise'
+    when 'agenda' then 'agenda_event'
+    when 'dmp' then 'dmp_document'
+  end
+$$;
+
 -- The rule. The select of (finess, usager, month, one day mask per column of the source) from
 -- the relation p_rel (the source's fact table, or a table with the same columns), over p_scope:
 -- 'finess' (the FINESS $1, null: all), 'rows' (every row of p_rel), or 'touched' (the pairs of
@@ -126,38 +137,25 @@ $fn$;
 -- The form of 0002 and 0005 (the scope was always the FINESS $1) is replaced by the one above.
 drop function if exists usager_month_replace(text[], text[]);
 
--- Two imports touching the same FINESS refresh one after the other (transaction advisory locks on
--- 256 buckets of FINESS, taken in order): the second reads the facts the first committed, so
--- neither overwrites the other's activity.
-create or replace function usager_month_lock(p_finess text[]) returns void
-language plpgsql as $fn$
-declare
-  bucket int;
-begin
-  for bucket in select distinct hashtext(f) & 255 from unnest(p_finess) f order by 1 loop
-    perform pg_advisory_xact_lock(727002, bucket);
-  end loop;
-end
-$fn$;
-
 -- Recomputes the given sources ('dossier', 'pp', 'agenda', 'dmp') of usager_month for the given
 -- FINESS (null: all, after every import in progress: all the locks) from the fact tables: the
--- full recompute, for repair.
+-- full recompute, for repair. Two refreshes of one FINESS run one after the other (lock_finess,
+-- migration 0004: the importer holds the same locks): the second reads the facts the first
+-- committed, so neither overwrites the other's activity.
 create or replace function refresh_usager_month(p_finess text[], p_sources text[]) returns void
 language plpgsql as $fn$
 declare
   source text;
-  fact constant jsonb := '{"dossier": "update_trace", "pp": "projet_personnalise", "agenda": "agenda_event", "dmp": "dmp_document"}';
 begin
   if p_finess is not null then
-    perform usager_month_lock(p_finess);
+    perform lock_finess(p_finess);
   else
     perform pg_advisory_xact_lock(727002, b) from generate_series(0, 255) b;
   end if;
   foreach source in array array['dossier', 'pp', 'agenda', 'dmp'] loop
     continue when source <> all(p_sources);
     execute format('create temp table activity_fresh on commit drop as %s',
-      usager_month_fresh(source, fact ->> source, 'finess')) using p_finess;
+      usager_month_fresh(source, usager_month_facts(source), 'finess')) using p_finess;
     perform usager_month_replace(p_finess, usager_month_columns(source), '($1::text[] is null or m.finess = any($1))');
   end loop;
 end
@@ -175,7 +173,6 @@ create or replace function refresh_usager_month_touched(p_source text) returns v
 language plpgsql as $fn$
 declare
   cols constant text[] := usager_month_columns(p_source);
-  fact constant jsonb := '{"dossier": "update_trace", "pp": "projet_personnalise", "agenda": "agenda_event", "dmp": "dmp_document"}';
   touched text[];
 begin
   select array_agg(distinct f) into touched
@@ -184,7 +181,7 @@ begin
     drop table activity_added, activity_scope;
     return;
   end if;
-  perform usager_month_lock(touched);
+  perform lock_finess(touched);
   -- 1. the days the written rows bring, added to what each usager-month already has
   execute format('create temp table activity_fresh on commit drop as %s',
     usager_month_fresh(p_source, 'activity_added', 'rows'));
@@ -202,7 +199,7 @@ begin
     analyze activity_scope;
     select array_agg(distinct finess) into touched from activity_scope;
     execute format('create temp table activity_fresh on commit drop as %s',
-      usager_month_fresh(p_source, fact ->> p_source, 'touched'));
+      usager_month_fresh(p_source, usager_month_facts(p_source), 'touched'));
     perform usager_month_replace(touched, cols,
       '(m.finess = any($1) and exists (select 1 from activity_scope sc '
       'where sc.finess = m.finess and sc.month = m.month))');
