@@ -42,17 +42,19 @@ export function uploadName(raw: string | undefined): string {
 }
 
 /**
- * Streams the multipart body's `file` field to a private temporary file (mode 0600, in a fresh
- * folder, under a name of ours). Errors (French, DomainError): 413 over `maxBytes`, 400 when the
- * body is not multipart, holds no `file` field or is cut short.
+ * Streams the request's multipart body's `file` field to a private temporary file (mode 0600, in
+ * a fresh folder, under a name of ours). Errors (French, DomainError): 413 over `maxBytes` (its
+ * configuration variable `limitName` named, if any), 400 when the body is not multipart, holds no
+ * `file` field or is cut short.
  */
 export async function receiveUpload(
-  body: globalThis.ReadableStream<Uint8Array> | null,
-  contentType: string | undefined,
-  declaredLength: string | undefined,
+  request: Request,
   maxBytes: number,
   limitName = "MAX_UPLOAD_MB",
 ): Promise<ReceivedUpload> {
+  const body = request.body;
+  const contentType = request.headers.get("content-type");
+  const declaredLength = request.headers.get("content-length");
   if (!body || !contentType?.toLowerCase().startsWith("multipart/form-data"))
     throw new DomainError(
       "bad_request",
@@ -65,7 +67,7 @@ export async function receiveUpload(
     );
   // The whole body: the file plus the multipart envelope, bounded before and while it is read.
   const maxBody = maxBytes + ENVELOPE_BYTES;
-  if (declaredLength !== undefined && Number(declaredLength) > maxBody) throw tooLarge();
+  if (declaredLength !== null && Number(declaredLength) > maxBody) throw tooLarge();
   const dir = tempFolder("envoi-");
   const path = join(dir, "fichier");
   const discard = () => rmSync(dir, { recursive: true, force: true });

@@ -286,13 +286,7 @@ export async function confirmReset(db: Db, token: string, password: string): Pro
 }
 
 /** A user as the users page shows it (api.md), invitations still open included as `invited`. */
-export interface UserView {
-  id: number;
-  email: string;
-  role: Role;
-  region: string | null;
-  grappes: string[];
-  last_login_at: string | null;
+export interface UserView extends Omit<UserRow, "disabled"> {
   status: "active" | "disabled" | "invited";
   /** for an invitation: its number (to revoke it) */
   invitation_id?: number;

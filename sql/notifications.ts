@@ -5,7 +5,7 @@
  */
 import { sql } from "kysely";
 import type { Queryable } from "../db/index.ts";
-import type { EvaluatedCell } from "../db/schema.ts";
+import type { Database, EvaluatedCell } from "../db/schema.ts";
 import type { Day } from "../domain/dates.ts";
 import {
   DEFAULT_PREFERENCES,
@@ -236,17 +236,11 @@ export async function skipOlderThan(q: Queryable, before: string): Promise<void>
     .execute();
 }
 
-/** A mail for the outbox, and the notifications it carries. */
-export interface OutboxMail {
-  /** null for an address without an account yet (an invitation) */
-  user_id: number | null;
-  message_id: string;
-  to_address: string;
-  subject: string;
-  text_body: string;
-  html_body: string;
-  unsubscribe_url: string;
-}
+/** A mail for the outbox (its row's columns: `user_id` null for an address without an account yet). */
+export type OutboxMail = Pick<
+  Database["mail_outbox"],
+  "user_id" | "message_id" | "to_address" | "subject" | "text_body" | "html_body" | "unsubscribe_url"
+>;
 
 /**
  * Puts a mail in the outbox and marks its notifications as carried, in the caller's transaction.

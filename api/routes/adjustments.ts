@@ -85,13 +85,7 @@ export const ADJUSTMENTS: RouteDef[] = [
     handler: async ({ deps, scope, params, c, principal }) => {
       const a = await getAdjustment(deps.db, params.amenagement_id);
       if (!a || !inScope(scope, a.grappe_id)) notFound(`aménagement ${params.amenagement_id}`);
-      const upload = await receiveUpload(
-        c.req.raw.body,
-        c.req.header("content-type"),
-        c.req.header("content-length"),
-        MAX_PIECE_BYTES,
-        "",
-      );
+      const upload = await receiveUpload(c.req.raw, MAX_PIECE_BYTES, "");
       try {
         // Its content checked (a PDF in a worker thread, an image re-encoded) before any write.
         const proof = await checkProof(new Uint8Array(await readFile(upload.path)));

@@ -75,13 +75,7 @@ export const CALENDAR: RouteDef[] = [
   handle("addPv", {
     handler: async ({ deps, scope, params, c, principal }) => {
       const g = await grappeInScope(deps, scope, params.grappe_id);
-      const upload = await receiveUpload(
-        c.req.raw.body,
-        c.req.header("content-type"),
-        c.req.header("content-length"),
-        MAX_PIECE_BYTES,
-        "",
-      );
+      const upload = await receiveUpload(c.req.raw, MAX_PIECE_BYTES, "");
       try {
         // A PV is a PDF, checked by its content like adjustments' proofs (ADR 0022).
         const proof = await checkProof(new Uint8Array(await readFile(upload.path)), ["application/pdf"]);

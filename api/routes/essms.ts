@@ -101,12 +101,7 @@ export const ESSMS: RouteDef[] = [
       const e = await essmsInScope(deps, scope, params.finess);
       const d = query.date ?? todayParis();
       const profile = query.profile ? loadNamedProfile(query.profile) : null;
-      const upload = await receiveUpload(
-        c.req.raw.body,
-        c.req.header("content-type"),
-        c.req.header("content-length"),
-        deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
-      );
+      const upload = await receiveUpload(c.req.raw, deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD);
       const { doc, ids, matched } = await matchWorklist(
         deps.db,
         uploadsOf(deps),

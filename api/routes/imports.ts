@@ -42,12 +42,7 @@ export const IMPORTS: RouteDef[] = [
       // Refused before the body is read when the queue is already full.
       if (query.dry_run !== "true") uploadsOf(deps).refuseIfFull();
       const maxBytes = deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD;
-      const received = await receiveUpload(
-        c.req.raw.body,
-        c.req.header("content-type"),
-        c.req.header("content-length"),
-        maxBytes,
-      );
+      const received = await receiveUpload(c.req.raw, maxBytes);
       // The same bound holds for its content, decompressed (a `.gz`, ADR 0023).
       const upload = { ...received, maxContentBytes: maxBytes };
       const sender = await senderOf(deps, scope, principal);

@@ -32,6 +32,28 @@ export interface TrendPoint {
   rate: number | null;
 }
 
+/** A white outline under a label, so that it reads over the lines it crosses. */
+const halo = { stroke: "white", strokeWidth: 4 };
+
+/** The target date (R-T2) on a time axis: a dashed blue rule and its label at the bottom, placed by `at`. */
+function targetDateMarks(
+  date: Date,
+  at: { dy: number; dx?: number; textAnchor: "start" | "middle" | "end" },
+): Plot.Markish[] {
+  return [
+    Plot.ruleX([date], { stroke: BLUE, strokeDasharray: "4,2", className: "cu-date-cible" }),
+    Plot.text([date], {
+      x: (d: Date) => d,
+      frameAnchor: "bottom",
+      ...at,
+      text: () => "date cible",
+      fill: BLUE,
+      ...halo,
+      className: "cu-date-cible-libelle",
+    }),
+  ];
+}
+
 /**
  * Monthly rate (line with round markers), the target (dashed line, "cible 90 %"), the forecast
  * (dashed, "prévision") and the target date (vertical rule, "date cible").
@@ -47,7 +69,6 @@ export function trendChart(
   },
 ): SVGSVGElement | HTMLElement {
   const data = points.filter((p) => p.rate !== null);
-  const halo = { stroke: "white", strokeWidth: 4 };
   const marks: Plot.Markish[] = [
     Plot.ruleY([opts.target], { stroke: BLUE, strokeDasharray: "2,3", className: "cu-cible" }),
     Plot.text([opts.target], {
@@ -62,21 +83,7 @@ export function trendChart(
       className: "cu-cible-libelle",
     }),
   ];
-  if (opts.targetDate)
-    marks.push(
-      Plot.ruleX([opts.targetDate], { stroke: BLUE, strokeDasharray: "4,2", className: "cu-date-cible" }),
-      Plot.text([opts.targetDate], {
-        x: (d: Date) => d,
-        frameAnchor: "bottom",
-        dy: -8,
-        dx: -4,
-        textAnchor: "end",
-        text: () => "date cible",
-        fill: BLUE,
-        ...halo,
-        className: "cu-date-cible-libelle",
-      }),
-    );
+  if (opts.targetDate) marks.push(...targetDateMarks(opts.targetDate, { dy: -8, dx: -4, textAnchor: "end" }));
   marks.push(Plot.lineY(data, { x: "date", y: "rate", stroke: "#161616", marker: "circle" }));
   if (opts.forecast)
     marks.push(
@@ -202,7 +209,6 @@ export function timelineChart(
   opts: { today: Date; targetDate?: Date | null; width?: number },
 ): SVGSVGElement | HTMLElement {
   const band = 44;
-  const halo = { stroke: "white", strokeWidth: 4 };
   const spans = rows.flatMap((r) => {
     const end = r.actual ?? (r.late ? opts.today : null);
     return r.planned && end ? [{ label: r.label, from: r.planned, to: end, late: r.late }] : [];
@@ -222,20 +228,7 @@ export function timelineChart(
       fill: "#161616",
     }),
   ];
-  if (opts.targetDate)
-    marks.push(
-      Plot.ruleX([opts.targetDate], { stroke: BLUE, strokeDasharray: "4,2", className: "cu-date-cible" }),
-      Plot.text([opts.targetDate], {
-        x: (d: Date) => d,
-        frameAnchor: "bottom",
-        dy: -4,
-        textAnchor: "middle",
-        text: () => "date cible",
-        fill: BLUE,
-        ...halo,
-        className: "cu-date-cible-libelle",
-      }),
-    );
+  if (opts.targetDate) marks.push(...targetDateMarks(opts.targetDate, { dy: -4, textAnchor: "middle" }));
   marks.push(
     Plot.link(
       spans.filter((s) => !s.late),
