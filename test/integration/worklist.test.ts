@@ -100,6 +100,14 @@ for (const name of cases) {
   );
 }
 
+/** The worklist's reference of a usager of 340000017 (api.md): from its pseudonym, as the product shows it. */
+const refOf = (id: string) =>
+  createHash("md5")
+    .update(`ref:${createHmac("sha256", SECRET).update(`340000017:${id}`).digest("hex")}`)
+    .digest("hex")
+    .slice(0, 10)
+    .toUpperCase();
+
 const HEADER = "finess;usager_id;date_entree;date_sortie;date_creation;date_derniere_maj;sejour_id";
 
 describeOnBackends("worklists over the API", { seed: populate }, () => {
@@ -154,12 +162,6 @@ describeOnBackends("worklists over the API", { seed: populate }, () => {
           .map((l) => l.split(";")[1] as string),
       ),
     ];
-    const refOf = (id: string) =>
-      createHash("md5")
-        .update(`ref:${createHmac("sha256", SECRET).update(`340000017:${id}`).digest("hex")}`)
-        .digest("hex")
-        .slice(0, 10)
-        .toUpperCase();
     const listed = new Set(doc.dossiers.map((x) => x.ref));
     const expected = ids.filter((id) => listed.has(refOf(id))).sort();
     expect(expected.length).toBeGreaterThan(0);
@@ -325,12 +327,6 @@ describeOnBackends(
       const doc = JSON.parse(listedText) as {
         dossiers: { ref: string; date_entree: string; date_sortie: string | null }[];
       };
-      const refOf = (id: string) =>
-        createHash("md5")
-          .update(`ref:${createHmac("sha256", SECRET).update(`340000017:${id}`).digest("hex")}`)
-          .digest("hex")
-          .slice(0, 10)
-          .toUpperCase();
       const [a, b, c] = ["usager-sjq-a", "usager-sjq-b", "usager-sjq-c"].map(refOf) as [
         string,
         string,
