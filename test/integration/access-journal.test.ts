@@ -13,7 +13,7 @@ import { checkProof } from "../../ingest/proofs.ts";
 import { attachPiece, proposeAdjustment } from "../../services/adjustments.ts";
 import { freezeReport } from "../../services/snapshots.ts";
 import { LOCAL_ORIGIN, populate, sessionCookie, USERS } from "../support/api-helpers.ts";
-import { freshDb, goldenRoot, SECRET } from "../support/helpers.ts";
+import { goldenRoot, SECRET, seededDb } from "../support/helpers.ts";
 import { cleanHandPdf } from "../support/proofs.ts";
 
 interface Entry {
@@ -33,8 +33,7 @@ describe("the access journal", () => {
   let snapshotId = 0;
 
   beforeAll(async () => {
-    db = await freshDb("pglite");
-    await populate(db);
+    db = await seededDb("pglite", populate);
     app = createApp({ db, secret: SECRET, log: () => {} });
     for (const who of ["admin", "ars", "ars_bre", "chef_projet", "amoa", "chef_bre"])
       cookie[who] = await sessionCookie(app, who);

@@ -13,7 +13,7 @@ import { createAction } from "../../services/actions.ts";
 import { attachPiece, proposeAdjustment } from "../../services/adjustments.ts";
 import { freezeReport } from "../../services/snapshots.ts";
 import { agendaAction, jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "../support/api-helpers.ts";
-import { freshDb, SECRET } from "../support/helpers.ts";
+import { SECRET, seededDb } from "../support/helpers.ts";
 import { cleanHandPdf } from "../support/proofs.ts";
 
 type Who = "admin" | "ars" | "chef_projet" | "amoa" | "anonymous";
@@ -62,8 +62,7 @@ describe("authorization matrix", () => {
   const snap = { own: 0, foreign: 0 };
 
   beforeAll(async () => {
-    db = await freshDb("pglite");
-    await populate(db);
+    db = await seededDb("pglite", populate);
     app = createApp({ db, secret: SECRET, log: () => {} });
     for (const who of ["admin", "ars", "chef_projet", "amoa"] as const) {
       const res = await app.request(

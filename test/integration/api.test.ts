@@ -15,7 +15,7 @@ import { UploadQueue } from "../../services/imports.ts";
 import { computeReport } from "../../sql/queries.ts";
 import { essmsNames } from "../../sql/resources.ts";
 import { jsonInit, LOCAL_ORIGIN, PASSWORD, populate, USERS } from "../support/api-helpers.ts";
-import { backends, freshDb, SECRET } from "../support/helpers.ts";
+import { backends, SECRET, seededDb } from "../support/helpers.ts";
 
 /** A same-origin JSON POST (the origin of app.request() by default, the server's over HTTP). */
 const json = (body: unknown, origin = LOCAL_ORIGIN) => jsonInit(body, { origin });
@@ -27,8 +27,7 @@ describe("API in-process (PGlite)", () => {
   const logs: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
-    db = await freshDb("pglite");
-    await populate(db);
+    db = await seededDb("pglite", populate);
     uploads = new UploadQueue(db, (e) => logs.push(e));
     app = createApp({ db, secret: SECRET, maxUploadBytes: 4096, log: (e) => logs.push(e), uploads });
   });
@@ -608,8 +607,7 @@ if (backends().includes("pg")) {
     let db: Db;
     let server: Awaited<ReturnType<typeof startServer>>;
     beforeAll(async () => {
-      db = await freshDb("pg");
-      await populate(db);
+      db = await seededDb("pg", populate);
       server = await startServer({ db, secret: SECRET }, 0, "127.0.0.1");
     });
     afterAll(async () => {

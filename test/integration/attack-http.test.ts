@@ -18,7 +18,7 @@ import { ingestFile } from "../../ingest/pipeline.ts";
 import { importReferential } from "../../ingest/programme.ts";
 import { createToken } from "../../services/accounts.ts";
 import { PASSWORD, populate, USERS } from "../support/api-helpers.ts";
-import { exportHeader, freshDb, SECRET, writeTemp } from "../support/helpers.ts";
+import { exportHeader, SECRET, seededDb, writeTemp } from "../support/helpers.ts";
 
 /** A grappe id no header, file name or path may choke on. */
 const UNICODE_GRAPPE = 'Q"uo;te é漢😀';
@@ -83,8 +83,7 @@ describe("the API under attack, over real HTTP", () => {
   const logs: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
-    db = await freshDb("pglite");
-    await populate(db);
+    db = await seededDb("pglite", populate);
     const header =
       "grappe_id;grappe_nom;region;finess;finess_ej;raison_sociale;categorie;public;type_projet;exempt_mss_dmp;rang;ratio_heures_eligibles;financement_specifique_eur;date_debut_projet;date_vsr";
     const rows = [

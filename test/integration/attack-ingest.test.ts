@@ -17,7 +17,7 @@ import { freezeReport } from "../../services/snapshots.ts";
 import { getImport, importRejections, listImports } from "../../sql/resources.ts";
 import { REFERENTIAL } from "../support/api-helpers.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
-import { createPgDatabase, ROOT, SECRET, tempDir, writeTemp } from "../support/helpers.ts";
+import { createPgDatabase, pgliteDump, ROOT, SECRET, tempDir, writeTemp } from "../support/helpers.ts";
 
 const IMPORT_DAY = "2025-08-01";
 const T1 = new Set(["340000017", "2A0000017", "310000039"]);
@@ -297,7 +297,7 @@ describeOnBackends("migration 0006", {}, (backend) => {
   it("scrubs cell values that earlier versions stored in rejections and import messages", async () => {
     const db =
       backend === "pglite"
-        ? await openDb({ memory: true, migrate: false })
+        ? await openDb({ memory: true, loadDataDir: pgliteDump("pgliteEmpty"), migrate: false })
         : await openDb({ databaseUrl: await createPgDatabase(), migrate: false });
     try {
       await db.transaction(async (tx) => {

@@ -24,15 +24,14 @@ import { newUserSchema } from "../../sql/identity.ts";
 import { computeReport } from "../../sql/queries.ts";
 import { PASSWORD, populate, USERS } from "../support/api-helpers.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
-import { freshDb, MINI_REFERENTIAL, resetFacts, SECRET, tempDir, writeTemp } from "../support/helpers.ts";
+import { MINI_REFERENTIAL, resetFacts, SECRET, seededDb, tempDir, writeTemp } from "../support/helpers.ts";
 
 describe("the API under the second round (real HTTP, PGlite)", () => {
   let db: Db;
   let server: ServerType;
   let base = "";
   beforeAll(async () => {
-    db = await freshDb("pglite");
-    await populate(db);
+    db = await seededDb("pglite", populate);
     const app = createApp({ db, secret: SECRET, log: () => {} });
     server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
     await new Promise<void>((r) => server.once("listening", () => r()));

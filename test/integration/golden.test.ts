@@ -1,19 +1,25 @@
 /**
  * Every golden case, at every date it has an expected report for, on both backends: the same
- * pipeline as the CLI (referential, adjustments, declared file active, exports, report).
+ * pipeline as the CLI (referential, adjustments, declared file active, exports, report); on the
+ * database each case imported, the monthly history and the worklists (issue 15) agree with the report.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import type { Db } from "../../db/index.ts";
+import { essmsPath, type PathDossier } from "../../domain/coupled-path.ts";
 import { addMonths, monthStarts } from "../../domain/dates.ts";
+import { INDICATOR_BY_ID, type IndicatorId } from "../../domain/indicators.ts";
 import type { Report } from "../../domain/report.ts";
+import { inNumerator, missing, type PersonIndicator, pathDossierOf } from "../../domain/worklist.ts";
 import { ingestPaths } from "../../ingest/ingest.ts";
 import { importAdjustments, importFileActive, importReferential } from "../../ingest/programme.ts";
 import type { IngestFileResult } from "../../ingest/result.ts";
-import { computeReport, essmsCounts, monthlyCounts } from "../../sql/queries.ts";
+import { computeReport, essmsCounts, monthlyCounts, pathDossiers } from "../../sql/queries.ts";
+import { peopleAt, worklistDocument } from "../../sql/worklist.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { goldenRoot, SECRET, usagerMonthKeptAndFull } from "../support/helpers.ts";
+import { sampled } from "../support/sampling.ts";
 
 const root = goldenRoot();
 const cases = readdirSync(root, { withFileTypes: true })
@@ -21,6 +27,7 @@ const cases = readdirSync(root, { withFileTypes: true })
   .map((d) => d.name)
   .sort();
 
+const PERSONS: IndicatorId[] = ["dossiers_actifs", "projet_personnalise", "agenda", "dmp"];
 const IND_FIELDS = ["numerator", "denominator", "adjustment", "met", "mandatory", "gap"] as const;
 const GRAPPE_FIELDS = ["numerator", "denominator", "met", "essms_meeting"] as const;
 
@@ -154,6 +161,58 @@ for (const name of cases) {
             const hist = await monthlyCounts(db, from, to, { finess: c.finess });
             for (const [m, list] of all)
               expect(hist.get(m), `${c.finess} ${m}`).toEqual(list.filter((x) => x.finess === c.finess));
+          }
+        });
+
+        // Issue 15: each worklist names exactly the persons of the raw denominator missing from
+        // the numerator; the golden dates, and (in `npm test`) month starts around them.
+        it("lists exactly the persons of the raw denominator missing from the numerator, at every date", async ({
+          db,
+        }) => {
+          const first = dates[0] as string;
+          const at = sampled({
+            quick: dates,
+            full: [...new Set([...dates, addMonths(first, -2), addMonths(first, 4)])].sort(),
+          });
+          for (const d of at) {
+            const report = await computeReport(db, d);
+            const dossiersOf = new Map<string, Map<string, PathDossier[]>>();
+            for (const e of report.essms) {
+              const people = await peopleAt(db, e.finess, e.grappe_id, d);
+              // R-G5 reads the same dossiers from path_dossiers.sql (the grappe page) as from the
+              // worklist's persons: same references, same flags, so the same path.
+              if (!dossiersOf.has(e.grappe_id))
+                dossiersOf.set(e.grappe_id, await pathDossiers(db, d, e.grappe_id));
+              const fromPage = dossiersOf.get(e.grappe_id)?.get(e.finess) ?? [];
+              expect(fromPage, `${name} ${d} ${e.finess}`).toEqual(
+                people.map(pathDossierOf).sort((x, y) => (x.ref < y.ref ? -1 : x.ref > y.ref ? 1 : 0)),
+              );
+              expect(essmsPath(e, fromPage)).toEqual(essmsPath(e, people.map(pathDossierOf)));
+              for (const id of PERSONS) {
+                const where = `${name} ${d} ${e.finess} ${id}`;
+                const raw =
+                  INDICATOR_BY_ID[id].denominator === "DA"
+                    ? e.indicators.dossiers_actifs.numerator
+                    : e.file_active.value;
+                const listed = missing(people, id as PersonIndicator);
+                // The persons SQL classifies make the very counts of the report.
+                expect(people.filter((p) => inNumerator(p, id as PersonIndicator)).length, where).toBe(
+                  e.indicators[id].numerator,
+                );
+                if (e.file_active.source === "computed")
+                  expect(listed.length, where).toBe(raw - e.indicators[id].numerator);
+                else expect(listed.length, where).toBeLessThanOrEqual(raw - e.indicators[id].numerator);
+              }
+            }
+          }
+          // The document at the first date, for one ESSMS: count = dossiers = raw − numerator.
+          const e = (await computeReport(db, first)).essms[0];
+          expect(e, `${name} ${first}`).toBeDefined();
+          if (e) {
+            const doc = await worklistDocument(db, e, first, "dossiers_actifs");
+            expect(doc.count).toBe(doc.dossiers.length);
+            expect(doc.count + doc.unlisted).toBe(doc.raw_denominator - doc.numerator);
+            expect(doc.next_month.count).toBe(doc.next_month.dossiers.length);
           }
         });
       }

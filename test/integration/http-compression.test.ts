@@ -12,7 +12,7 @@ import { createApp } from "../../api/app.ts";
 import { negotiate } from "../../api/compression.ts";
 import type { Db } from "../../db/index.ts";
 import { PASSWORD, populate, USERS } from "../support/api-helpers.ts";
-import { freshDb, ROOT, SECRET, tempDir } from "../support/helpers.ts";
+import { ROOT, SECRET, seededDb, tempDir } from "../support/helpers.ts";
 
 interface Raw {
   status: number;
@@ -46,8 +46,7 @@ describe("compression, ETag and caching over real HTTP", () => {
       logLevel: "error",
       build: { outDir, emptyOutDir: true },
     });
-    db = await freshDb("pglite");
-    await populate(db);
+    db = await seededDb("pglite", populate);
     const app = createApp({ db, secret: SECRET, dashboardDir: outDir, log: () => {} });
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));

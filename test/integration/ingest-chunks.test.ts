@@ -109,11 +109,11 @@ describeOnBackends("chunked import", { seed: "referential", reset: true }, (back
     return out;
   }
 
-  /** Loads every file with these settings; returns the import results and the facts. */
-  async function loadAll(db: Db, tuning: Partial<IngestOptions>) {
+  /** Loads the files (of `kinds`: all by default) with these settings; returns the import results and the facts. */
+  async function loadAll(db: Db, tuning: Partial<IngestOptions>, kinds?: readonly Kind[]) {
     await resetFacts(db);
     const results = [];
-    for (const [kind, rows] of FILES) {
+    for (const [kind, rows] of FILES.filter(([k]) => kinds?.includes(k) ?? true)) {
       const r = await ingest(db, kind, rows, tuning);
       results.push({ kind, status: r.status, rows: r.rows, loaded: r.loaded, errors: r.errors });
     }
@@ -321,8 +321,14 @@ describeOnBackends("chunked import", { seed: "referential", reset: true }, (back
 
   describe("reads in a worker thread as in the importing thread (ADR 0008)", () => {
     it("gives the same results and facts, chunk by chunk", async ({ db }) => {
-      const inThread = await loadAll(db, { chunkRows: 2, readInWorker: false });
-      const inWorker = await loadAll(db, { chunkRows: 2, readInWorker: true });
+      // The worker runs the same `readChunks` whatever the kind (the kind is in its plan): three
+      // kinds cover what differs, new usagers straddling chunks (dossiers), a rejected row and a
+      // key repeated across chunks (agenda), rows without usager (eparcours). A worker started from
+      // the sources registers tsx and loads its modules again: ~1 s each under the suite's load.
+      const kinds: Kind[] = ["dossiers", "agenda", "eparcours"];
+      const inThread = await loadAll(db, { chunkRows: 2, readInWorker: false }, kinds);
+      const inWorker = await loadAll(db, { chunkRows: 2, readInWorker: true }, kinds);
+      expect(inWorker.results.map((r) => r.kind)).toEqual(kinds);
       expect(inWorker).toEqual(inThread);
       expect(inWorker.results.every((r) => r.status === "loaded")).toBe(true);
     });

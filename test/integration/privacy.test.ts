@@ -31,6 +31,7 @@ import {
   goldenRoot,
   keyed,
   MINI_REFERENTIAL,
+  pgliteDump,
   SECRET,
   tempDir,
   writeTemp,
@@ -187,7 +188,8 @@ describeOnBackends("the MS Santé destinataire", { seed: "referential" }, () => 
 describe("the embedded database's data directory", () => {
   it("holds no DUI identifier of any kind after a fresh import, in any of its files", async () => {
     const dataDir = tempDir("cibles-privacy-data-");
-    const db = await openDb({ dataDir });
+    // A data directory on disk, started from the run's migrated template (as `openDb` would make it).
+    const db = await openDb({ dataDir, loadDataDir: pgliteDump("pgliteTemplate") });
     try {
       expect((await importReferential(db, writeTemp("referentiel.csv", MINI_REFERENTIAL))).status).toBe(
         "loaded",

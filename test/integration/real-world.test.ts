@@ -18,7 +18,15 @@ import { computeReport } from "../../sql/queries.ts";
 import { grappesByIds } from "../../sql/resources.ts";
 import { listSnapshots, readSnapshot } from "../../sql/snapshots.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
-import { createPgDatabase, goldenRoot, ROOT, resetFacts, SECRET, writeTemp } from "../support/helpers.ts";
+import {
+  createPgDatabase,
+  freshDb,
+  goldenRoot,
+  ROOT,
+  resetFacts,
+  SECRET,
+  writeTemp,
+} from "../support/helpers.ts";
 
 const shared = join(ROOT, "..", "shared", "real-world");
 const root = existsSync(shared) ? shared : join(ROOT, "fixtures", "real-world");
@@ -204,7 +212,7 @@ describeOnBackends("dates on a database set to another DateStyle and TimeZone", 
   it("prints every date as YYYY-MM-DD whatever the server's session defaults", async () => {
     if (backend === "pglite") {
       // PGlite's session is set at open; the same checks run on the real server below.
-      const db = await openDb({ memory: true });
+      const db = await freshDb("pglite");
       const [row] = await db.query<{ d: string }>("select date '2025-07-01' as d");
       expect(row?.d).toBe("2025-07-01");
       await db.close();

@@ -5,7 +5,7 @@ import { ingestPaths } from "../../ingest/ingest.ts";
 import { importReferential } from "../../ingest/programme.ts";
 import { addUser } from "../../services/accounts.ts";
 import type { Role } from "../../sql/identity.ts";
-import { goldenRoot, SECRET, writeTemp } from "./helpers.ts";
+import { goldenRoot, SECRET, sharedSeed, writeTemp } from "./helpers.ts";
 
 /** Grappe T1 (OCC, the mini case) and a foreign grappe F1 in another region (BRE). */
 export const REFERENTIAL = `grappe_id;grappe_nom;region;finess;finess_ej;raison_sociale;categorie;public;type_projet;exempt_mss_dmp;rang;ratio_heures_eligibles;financement_specifique_eur;date_debut_projet;date_vsr
@@ -44,7 +44,11 @@ export const USERS: Record<string, { email: string; role: Role; region?: string;
   chef_bre: { email: "chef.bre@test.invalid", role: "chef_projet", grappes: ["F1"] },
 };
 
-export async function populate(db: Db): Promise<void> {
+/**
+ * The API tests' database: the referential above, the mini case's exports, two dossiers of F1 and
+ * the users (made once per run on PGlite, `sharedSeed`).
+ */
+export const populate = sharedSeed("populate", async (db: Db): Promise<void> => {
   const ref = await importReferential(db, writeTemp("referentiel.csv", REFERENTIAL));
   if (ref.status !== "loaded") throw new Error(ref.message);
   await ingestPaths(db, [join(goldenRoot(), "mini", "exports")], { secret: SECRET });
@@ -55,7 +59,7 @@ export async function populate(db: Db): Promise<void> {
   await ingestPaths(db, [foreign], { secret: SECRET });
   for (const u of Object.values(USERS))
     await addUser(db, { ...u, region: u.region ?? null, grappes: u.grappes ?? [], password: PASSWORD });
-}
+});
 
 /** Logs in through the app in-process (`app.request`) and returns the session cookie. */
 export async function sessionCookie(

@@ -12,10 +12,10 @@
  */
 import { test as base, describe } from "vitest";
 import type { Backend, Db } from "../../db/index.ts";
-import { backends, freshDb, freshDbWithReferential, resetFacts } from "./helpers.ts";
+import { backends, freshDb, freshDbWithReferential, resetFacts, type SeedFn, seededDb } from "./helpers.ts";
 
-/** What a suite's database starts with: nothing, the mini referential, or what a function loads. */
-export type Seed = "empty" | "referential" | ((db: Db) => Promise<void>);
+/** What a suite's database starts with: nothing, the mini referential, or what a function loads (`sharedSeed`: made once per run on PGlite). */
+export type Seed = "empty" | "referential" | SeedFn;
 
 /** One suite's database, as `describeOnBackends` declares it (compared by identity). */
 export interface DatabaseSpec {
@@ -25,16 +25,8 @@ export interface DatabaseSpec {
 
 async function openSeeded(spec: DatabaseSpec): Promise<Db> {
   if (spec.seed === "referential") return freshDbWithReferential(spec.backend);
-  const db = await freshDb(spec.backend);
-  if (typeof spec.seed === "function") {
-    try {
-      await spec.seed(db);
-    } catch (e) {
-      await db.close();
-      throw e;
-    }
-  }
-  return db;
+  if (spec.seed === "empty") return freshDb(spec.backend);
+  return seededDb(spec.backend, spec.seed);
 }
 
 export const test = base
@@ -61,14 +53,15 @@ export const it = test;
 /**
  * Declares `body` once per backend, as the suite "`title` on `backend`".
  * `seed` fills the suite's database before its first test; `reset` empties its imports and facts
- * (the referential kept) before every test.
+ * (the referential kept) before every test; `only` declares it on that backend alone (behaviour
+ * PGlite does not have, such as sessions that run side by side: none in the quick tier).
  */
 export function describeOnBackends(
   title: string,
-  options: { seed?: Seed; reset?: boolean },
+  options: { seed?: Seed; reset?: boolean; only?: Backend },
   body: (backend: Backend) => void,
 ): void {
-  for (const backend of backends()) {
+  for (const backend of backends().filter((b) => options.only === undefined || b === options.only)) {
     describe(`${title} on ${backend}`, () => {
       test.override("database", { backend, seed: options.seed ?? "empty" });
       if (options.reset) test.beforeEach(async ({ db }) => resetFacts(db));

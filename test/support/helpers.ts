@@ -1,6 +1,7 @@
 /** Real databases for tests: a fresh in-memory PGlite, or a fresh database on the real server. */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 import { expect, inject } from "vitest";
 import { type Backend, type Db, openDb } from "../../db/index.ts";
@@ -53,15 +54,82 @@ export async function createPgDatabase({ migrated = false } = {}): Promise<strin
   return u.toString();
 }
 
-let pgliteTemplate: Blob | undefined;
+const pgliteDumps = new Map<"pgliteTemplate" | "pgliteEmpty", Blob>();
+
+/**
+ * The run's PGlite data directory `which` (global setup): the migrated template, or the empty
+ * cluster it was made from; read once per worker. Loading one takes ~0.8 s where making it
+ * (initdb, migrations) takes 3–4 s.
+ */
+export function pgliteDump(which: "pgliteTemplate" | "pgliteEmpty"): Blob {
+  let dump = pgliteDumps.get(which);
+  if (!dump) {
+    dump = new Blob([readFileSync(inject(which))]);
+    pgliteDumps.set(which, dump);
+  }
+  return dump;
+}
 
 /** A fresh migrated database: in-memory PGlite loaded from the suite's template, or a server copy. */
 export async function freshDb(backend: Backend): Promise<Db> {
-  if (backend === "pglite") {
-    pgliteTemplate ??= new Blob([readFileSync(inject("pgliteTemplate"))]);
-    return openDb({ memory: true, loadDataDir: pgliteTemplate });
-  }
+  if (backend === "pglite") return openDb({ memory: true, loadDataDir: pgliteDump("pgliteTemplate") });
   return openDb({ databaseUrl: await createPgDatabase({ migrated: true }) });
+}
+
+/** What a function seed does to a fresh database (its imports, its accounts). */
+export type SeedFn = (db: Db) => Promise<void>;
+
+/** A seed this run makes once on PGlite (`sharedSeed`), under a name unique in the suite. */
+export type SharedSeed = SeedFn & { readonly sharedAs: string };
+
+/**
+ * Marks `seed` as one many suites start from: on PGlite, `seededDb` runs it once per run and
+ * loads its result in the next suites, in any worker (a populated database loads in ~0.4 s; its
+ * imports and six scrypt password hashes take twice that, four times under the suite's load).
+ * The seed must depend on nothing but its code and the repository's files.
+ */
+export function sharedSeed(name: string, seed: SeedFn): SharedSeed {
+  return Object.assign(seed, { sharedAs: name });
+}
+
+/** The seeded PGlite data directories of this run, by name, as this worker read or made them. */
+const seeded = new Map<string, Blob>();
+
+/**
+ * A fresh database on `backend` that `seed` filled. A `sharedSeed` on PGlite is run by the first
+ * suite of the run that asks, which leaves its dump in the run's folder (global setup, `runDir`);
+ * later suites load that dump, so each still gets a database of its own. A PostgreSQL database is
+ * always seeded afresh: the full run keeps one backend that never starts from a dump.
+ */
+export async function seededDb(backend: Backend, seed: SeedFn | SharedSeed): Promise<Db> {
+  const name = "sharedAs" in seed ? seed.sharedAs : undefined;
+  const path = name === undefined ? undefined : join(inject("runDir"), `graine-${name}.tar`);
+  if (backend === "pglite" && name !== undefined && path !== undefined) {
+    let dump = seeded.get(name);
+    if (!dump && existsSync(path)) {
+      dump = new Blob([readFileSync(path)]);
+      seeded.set(name, dump);
+    }
+    if (dump) return openDb({ memory: true, loadDataDir: dump });
+  }
+  const db = await freshDb(backend);
+  try {
+    await seed(db);
+    if (backend === "pglite" && name !== undefined && path !== undefined && db.dumpDataDir) {
+      // The WAL the seed wrote beyond `min_wal_size` goes: a smaller dump loads faster.
+      await db.query("checkpoint");
+      const made = await db.dumpDataDir();
+      seeded.set(name, made);
+      // Another worker may be making the same: each writes its own file, the rename is atomic.
+      const partial = `${path}.${process.pid}`;
+      writeFileSync(partial, Buffer.from(await made.arrayBuffer()));
+      renameSync(partial, path);
+    }
+    return db;
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
 }
 
 /** A fresh database holding the mini referential (grappe T1: 340000017, 2A0000017, 310000039). */
