@@ -1,6 +1,4 @@
-// Boots the proof-checking worker (proof-worker.ts): worker threads do not inherit tsx's module
-// hooks, so they are registered here, in the worker, before its TypeScript is imported.
-import { register } from "tsx/esm/api";
+// Boots the proof-checking worker (proof-worker.ts) from the sources: worker-from-sources.mjs says how.
+import { importFromSources } from "./worker-from-sources.mjs";
 
-register();
-await import("./proof-worker.ts");
+await importFromSources(new URL("./proof-worker.ts", import.meta.url));

@@ -110,7 +110,8 @@ export async function checkProof(
 
 /**
  * The worker's entry: compiled, the module itself (`node dist/…`); from the sources, a boot file
- * that registers tsx's hooks in the worker first (worker threads do not inherit them).
+ * that loads its graph bundled (`worker-from-sources.mjs`: worker threads do not inherit tsx's
+ * hooks).
  */
 const PROOF_WORKER = import.meta.url.endsWith(".ts")
   ? new URL("./proof-worker.mjs", import.meta.url)

@@ -1,6 +1,4 @@
-// Boots the reading worker (read-worker.ts): worker threads do not inherit tsx's module hooks,
-// so they are registered here, in the worker, before its TypeScript is imported.
-import { register } from "tsx/esm/api";
+// Boots the reading worker (read-worker.ts) from the sources: worker-from-sources.mjs says how.
+import { importFromSources } from "./worker-from-sources.mjs";
 
-register();
-await import("./read-worker.ts");
+await importFromSources(new URL("./read-worker.ts", import.meta.url));

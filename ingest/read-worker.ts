@@ -2,7 +2,7 @@
  * A worker thread that reads a file into staged chunks (ADR 0008), for PGlite: the database runs
  * in the importing thread, so reading and validating there cannot overlap its work. Same code as
  * in-thread reading (`readChunks`); chunks go to the importing thread as transferred bytes, at
- * most READ_AHEAD ahead of what it has taken. Started through `read-worker.mjs`.
+ * most READ_AHEAD ahead of what it has taken. Started through `read-worker.mjs` from the sources.
  *
  * It also reads JSON off the thread that answers requests (ADR 0023): a TDDUI Bundle (or a FHIR
  * NDJSON export) is probed and indexed here (`fhir-session`), its index kept here, and each of

@@ -119,7 +119,8 @@ async function* chunksInThread(
 
 /**
  * The reading worker's entry: compiled, the module itself (`node dist/…`); from the sources, a
- * boot file that registers tsx's hooks in the worker first (worker threads do not inherit them).
+ * boot file that loads its graph bundled (`worker-from-sources.mjs`: worker threads do not inherit
+ * tsx's hooks).
  */
 const READ_WORKER = import.meta.url.endsWith(".ts")
   ? new URL("./read-worker.mjs", import.meta.url)
