@@ -13,7 +13,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -21,7 +21,7 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { openDb } from "../../db/index.ts";
 import { functionFiles, migrationFiles, sqlFile } from "../../db/migrate.ts";
-import { ROOT } from "./files.ts";
+import { ROOT, writeDumpAtomic } from "./files.ts";
 import { startPgServer } from "./pg-server.ts";
 
 /** The template database copied by `createPgDatabase({ migrated: true })`. */
@@ -88,15 +88,8 @@ async function pgliteTemplates(): Promise<{ migrated: string; empty: string }> {
   const migrated = (await embedded.dumpDataDir?.()) ?? null;
   await embedded.close();
   if (!migrated) throw new Error("modèle PGlite : dumpDataDir indisponible");
-  // Each run that makes them writes its own files; the renames are atomic.
-  for (const [path, dump] of [
-    [paths.empty, empty],
-    [paths.migrated, migrated],
-  ] as const) {
-    const partial = `${path}.${process.pid}`;
-    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
-    renameSync(partial, path);
-  }
+  await writeDumpAtomic(paths.empty, empty);
+  await writeDumpAtomic(paths.migrated, migrated);
   return paths;
 }
 

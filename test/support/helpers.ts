@@ -1,6 +1,6 @@
 /** Real databases for tests: a fresh in-memory PGlite, or a fresh database on the real server. */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { expect, inject } from "vitest";
@@ -9,7 +9,7 @@ import { KIND_DEFS, type Kind } from "../../ingest/kinds.ts";
 import { ingestFile } from "../../ingest/pipeline.ts";
 import { importReferential } from "../../ingest/programme.ts";
 import { type IdentifierKind, keyIdentifier } from "../../ingest/pseudonym.ts";
-import { writeTemp } from "./files.ts";
+import { writeDumpAtomic, writeTemp } from "./files.ts";
 
 export { goldenRoot, ROOT, tempDir, writeTemp } from "./files.ts";
 export const SECRET = "secret-de-test-0123456789abcdef";
@@ -84,8 +84,8 @@ export type SharedSeed = SeedFn & { readonly sharedAs: string };
 
 /**
  * Marks `seed` as one many suites start from: on PGlite, `seededDb` runs it once per run and
- * loads its result in the next suites, in any worker (a populated database loads in ~0.4 s; its
- * imports and six scrypt password hashes take twice that, four times under the suite's load).
+ * loads its result in the next suites, in any worker (a populated database loads in under a
+ * second; its imports and six scrypt password hashes take several times that under the suite's load).
  * The seed must depend on nothing but its code and the repository's files.
  */
 export function sharedSeed(name: string, seed: SeedFn): SharedSeed {
@@ -102,9 +102,9 @@ const seeded = new Map<string, Blob>();
  * always seeded afresh: the full run keeps one backend that never starts from a dump.
  */
 export async function seededDb(backend: Backend, seed: SeedFn | SharedSeed): Promise<Db> {
-  const name = "sharedAs" in seed ? seed.sharedAs : undefined;
+  const name = backend === "pglite" && "sharedAs" in seed ? seed.sharedAs : undefined;
   const path = name === undefined ? undefined : join(inject("runDir"), `graine-${name}.tar`);
-  if (backend === "pglite" && name !== undefined && path !== undefined) {
+  if (name !== undefined && path !== undefined) {
     let dump = seeded.get(name);
     if (!dump && existsSync(path)) {
       dump = new Blob([readFileSync(path)]);
@@ -115,15 +115,12 @@ export async function seededDb(backend: Backend, seed: SeedFn | SharedSeed): Pro
   const db = await freshDb(backend);
   try {
     await seed(db);
-    if (backend === "pglite" && name !== undefined && path !== undefined && db.dumpDataDir) {
+    if (name !== undefined && path !== undefined && db.dumpDataDir) {
       // The WAL the seed wrote beyond `min_wal_size` goes: a smaller dump loads faster.
       await db.query("checkpoint");
       const made = await db.dumpDataDir();
       seeded.set(name, made);
-      // Another worker may be making the same: each writes its own file, the rename is atomic.
-      const partial = `${path}.${process.pid}`;
-      writeFileSync(partial, Buffer.from(await made.arrayBuffer()));
-      renameSync(partial, path);
+      await writeDumpAtomic(path, made);
     }
     return db;
   } catch (e) {
