@@ -14,6 +14,10 @@ import {
   touchActions,
 } from "../../domain/coupled-path.ts";
 import { type EssmsCounts, essmsReport } from "../../domain/report.ts";
+import { sampled } from "../support/sampling.ts";
+
+/** Property runs: sampled in the quick tier (ADR 0020), all of them in `npm test`. */
+const RUNS = sampled({ quick: 1000, full: 3000 });
 
 type Flags = Omit<PathDossier, "ref">;
 
@@ -178,7 +182,7 @@ describe("R-G5: the coupled path to the targets", () => {
         // An ESSMS meeting its mandatory targets has nothing to do.
         if (e.meets_all_mandatory) expect(got.dossiers + got.actions.dmp + got.actions.mss).toBe(0);
       }),
-      { numRuns: 3000 },
+      { numRuns: RUNS },
     );
   });
 

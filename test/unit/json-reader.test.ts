@@ -9,6 +9,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Utf8Feed } from "../../ingest/content.ts";
 import { type JsonItem, JsonReadError, JsonReader, type Pick } from "../../ingest/json-reader.ts";
+import { sampled } from "../support/sampling.ts";
+
+/** Property runs: sampled in the quick tier (ADR 0020), all of them in `npm test`. */
+const RUNS = sampled({ quick: 100, full: 300 });
 
 /** Every value kept, whatever its members: the reader then builds what JSON.parse builds. */
 const ALL: Record<string, unknown> = { scalar: true };
@@ -51,7 +55,7 @@ describe("the bounded JSON reader", () => {
         const got = read(Buffer.from(text), { chunk }).value;
         expect(JSON.stringify(got)).toBe(JSON.stringify(JSON.parse(text)));
       }),
-      { numRuns: 300 },
+      { numRuns: RUNS },
     );
     // Escapes, surrogate pairs, multi-byte characters cut across chunks.
     const text =
@@ -89,7 +93,7 @@ describe("the bounded JSON reader", () => {
         }
         expect(ours).toBe(parsed);
       }),
-      { numRuns: 300 },
+      { numRuns: RUNS },
     );
     for (const bad of [
       '{"a":}',

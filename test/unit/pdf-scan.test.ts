@@ -34,6 +34,10 @@ import {
   noise,
   onePage,
 } from "../support/proofs.ts";
+import { sampled } from "../support/sampling.ts";
+
+/** Property runs: sampled in the quick tier (ADR 0020), all of them in `npm test`. */
+const RUNS = sampled({ quick: 100, full: 300 });
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
 
@@ -107,7 +111,7 @@ describe("streams, objects and executables hidden in the bytes", () => {
         const prefixed = new Uint8Array(Buffer.concat([bytes("%PDF-1.7\n"), b]));
         expect(() => scanPdfBytes(prefixed)).not.toThrow();
       }),
-      { numRuns: 300 },
+      { numRuns: RUNS },
     );
   });
 });
