@@ -28,6 +28,10 @@ export default defineConfig({
   test: {
     globalSetup: ["test/support/global-setup.ts"],
     maxWorkers: 2,
+    // Transformed modules kept on disk between runs, keyed by each file's content and the
+    // configuration (node_modules/.experimental-vitest-cache): the loop's next run transforms
+    // 1.5 s instead of 6 s. `npx vitest --clearCache` empties it.
+    experimental: { fsModuleCache: true },
     projects: [
       {
         test: {
