@@ -35,12 +35,19 @@ export const MAX_FAILED_LOGINS = 5;
 export const LOCKOUT_MINUTES = 15;
 export const SESSION_HOURS = 8;
 
-const SCRYPT = { N: 16384, r: 8, p: 1, len: 32 };
+/** scrypt's cost for every hash the product makes: N 2^14, r 8, p 1, a 32-byte key (~50 ms here). */
+export const SCRYPT = { N: 16384, r: 8, p: 1, len: 32 } as const;
 
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * A password's hash, `scrypt$N$r$p$salt$key` (base64 salt and key): the string carries its own
+ * parameters, which `verifyPassword` reads. `N` is the product's (`SCRYPT`) unless given: only the
+ * tests' fixture users are hashed cheaper (as a test settings' fast hasher would), so that their
+ * many logins do not each cost a production scrypt.
+ */
+export async function hashPassword(password: string, N: number = SCRYPT.N): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await scrypt(password, salt, SCRYPT.len, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString("base64")}$${hash.toString("base64")}`;
+  const hash = await scrypt(password, salt, SCRYPT.len, { N, r: SCRYPT.r, p: SCRYPT.p });
+  return `scrypt$${N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString("base64")}$${hash.toString("base64")}`;
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {

@@ -31,7 +31,7 @@ import type { Db } from "../../db/index.ts";
 import { importAdjustments, importFileActive, importReferential } from "../../ingest/programme.ts";
 import { addUser } from "../../services/accounts.ts";
 import { computeReport } from "../../sql/queries.ts";
-import { jsonInit, PASSWORD, USERS } from "../support/api-helpers.ts";
+import { cheapPasswords, jsonInit, PASSWORD, USERS } from "../support/api-helpers.ts";
 import { describeOnBackends, it } from "../support/backend-test.ts";
 import { loadRows, MINI_REFERENTIAL, SECRET, writeTemp } from "../support/helpers.ts";
 
@@ -93,6 +93,7 @@ async function seed(db: Db): Promise<void> {
     if (!u) throw new Error(who);
     await addUser(db, { ...u, region: u.region ?? null, grappes: u.grappes ?? [], password: PASSWORD });
   }
+  await cheapPasswords(db);
 }
 
 interface Step {

@@ -4,7 +4,7 @@ import type { Db } from "../../db/index.ts";
 import { ingestPaths } from "../../ingest/ingest.ts";
 import { importReferential } from "../../ingest/programme.ts";
 import { addUser } from "../../services/accounts.ts";
-import type { Role } from "../../sql/identity.ts";
+import { hashPassword, type Role } from "../../sql/identity.ts";
 import { goldenRoot, SECRET, sharedSeed, writeTemp } from "./helpers.ts";
 
 /** Grappe T1 (OCC, the mini case) and a foreign grappe F1 in another region (BRE). */
@@ -59,7 +59,18 @@ export const populate = sharedSeed("populate", async (db: Db): Promise<void> => 
   await ingestPaths(db, [foreign], { secret: SECRET });
   for (const u of Object.values(USERS))
     await addUser(db, { ...u, region: u.region ?? null, grappes: u.grappes ?? [], password: PASSWORD });
+  await cheapPasswords(db);
 });
+
+/**
+ * The fixture users' passwords hashed with scrypt N = 2^10 instead of the product's 2^14
+ * (`sql/identity.ts` `SCRYPT`): a login then costs ~1 ms of scrypt instead of ~50 ms, and the
+ * quick tier logs in ~140 times. The hash carries its parameters, so the login path is the
+ * product's own; what the product hashes keeps its cost (test/unit/passwords.test.ts).
+ */
+export async function cheapPasswords(db: Db): Promise<void> {
+  await db.query("update app_user set password_hash = $1", [await hashPassword(PASSWORD, 1024)]);
+}
 
 /** Logs in through the app in-process (`app.request`) and returns the session cookie. */
 export async function sessionCookie(
