@@ -17,7 +17,6 @@ export function writeTemp(name: string, content: string | Buffer, dir = tempDir(
   return p;
 }
 
-/** Golden cases: ../shared/golden when present (the reference's, including unseen ones), else fixtures/golden. */
 /**
  * Writes a database dump at `path` through a file of this process's own, then renames it (atomic):
  * two workers (or two runs) making the same dump never leave a half-written one.
@@ -28,6 +27,7 @@ export async function writeDumpAtomic(path: string, dump: Blob): Promise<void> {
   renameSync(partial, path);
 }
 
+/** Golden cases: ../shared/golden when present (the reference's, including unseen ones), else fixtures/golden. */
 export function goldenRoot(): string {
   const shared = join(ROOT, "..", "shared", "golden");
   return existsSync(shared) ? shared : join(ROOT, "fixtures", "golden");
