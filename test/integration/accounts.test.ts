@@ -166,20 +166,33 @@ describeOnBackends("accounts without an operator (issue 32)", { seed: populate }
     expect(unknown.status).toBe(202);
     expect(await known.text()).toBe(await unknown.text());
     // The same timing: the answer leaves before the address is looked up (medians of 15 each).
-    const time = async (address: string) => {
-      const t: number[] = [];
-      for (let i = 0; i < 15; i++) {
-        const t0 = performance.now();
-        await ask(address);
-        t.push(performance.now() - t0);
-      }
-      return t.sort((a, b) => a - b)[7] as number;
+    // The two addresses alternate, so that a drift of the machine falls on both; each answer's
+    // work in the background (the known address's mail) ends before the next call is timed.
+    const mails = async () =>
+      (await db.query("select 1 from mail_outbox where to_address = $1", [email])).length;
+    await expect.poll(mails).toBe(1);
+    let sent = 1;
+    const timed = async (address: string) => {
+      const t0 = performance.now();
+      await ask(address);
+      const ms = performance.now() - t0;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (address === email) {
+        sent += 1;
+        await expect.poll(mails, { interval: 5 }).toBe(sent);
+      } else await db.query("select 1");
+      return ms;
     };
-    const [tk, tu] = [await time(email), await time("personne@test.invalid")];
-    expect(Math.abs(tk - tu)).toBeLessThan(Math.max(5, 0.5 * Math.max(tk, tu)));
-    await expect
-      .poll(async () => (await db.query("select 1 from mail_outbox where to_address = $1", [email])).length)
-      .toBe(16);
+    const tk: number[] = [];
+    const tu: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      tk.push(await timed(email));
+      tu.push(await timed("personne@test.invalid"));
+    }
+    const median = (t: number[]) => t.sort((a, b) => a - b)[7] as number;
+    const [mk, mu] = [median(tk), median(tu)];
+    expect(Math.abs(mk - mu)).toBeLessThan(Math.max(5, 0.5 * Math.max(mk, mu)));
+    expect(sent).toBe(16);
     await deliver(db);
     expect(smtp.to("personne@test.invalid")).toHaveLength(0);
     const token = tokenIn(email, "mot-de-passe");
