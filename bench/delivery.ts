@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- delivery --scale S --months 12,24 [--backend pg|pglite] [--json] [--repeat N]` (issue 36
+ * `npm run bench -- delivery --scale S --months 12,24 [--backend pg|pglite] [--json] [--repeat N] [--reuse]` (issue 36
  * §2): a region's monthly delivery — the agenda, MS Santé and DMP exports of its ESSMS for the
  * last month — imported through the product's importer, on top of a history of that many months.
  *
@@ -16,13 +16,21 @@
  * columns on the same server (PostgreSQL only: `ratio` = copy time ÷ delivery time, higher is
  * better; `null` on PGlite).
  *
+ * `--reuse` takes the history an earlier run built for the same scale and history length on the
+ * same server, when all of it is still there (`data/bench/delivery-S-M/historique.json`, the
+ * files it names, its database or data directory), instead of building it again: minutes saved
+ * per try when measuring a change of the import. On PostgreSQL it needs `BENCH_DATABASE_URL` (a
+ * server that keeps its databases); the history is the one the code of that earlier run built,
+ * the migrations since then applied when the delivery opens its copy.
+ *
  * Prints a Markdown table, or with `--json` one document:
  * `{ "runs": [ { "months", "rows", "seconds", "copy_seconds", "ratio", "peak_rss_mb" } ] }`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, createReadStream, rmSync } from "node:fs";
+import { cpSync, createReadStream, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
+import pg from "pg";
 import { type Db, openDb } from "../db/index.ts";
 import { ingestFile } from "../ingest/pipeline.ts";
 import { importReferential } from "../ingest/programme.ts";
@@ -232,8 +240,44 @@ interface Built {
   source: string;
 }
 
-async function build(scale: number, months: number, admin: string | null): Promise<Built> {
+/**
+ * What `--reuse` finds of an earlier build: its server (the PostgreSQL URL, or "pglite") and what
+ * it built, written next to its files once the history is complete.
+ */
+interface BuiltMark {
+  server: string;
+  built: Built;
+}
+
+/**
+ * An earlier build of this scale and history length on this server, when `--reuse` asks for it
+ * and it is all there (its files, and its database or data directory); null otherwise.
+ */
+async function earlierBuild(mark: string, server: string, admin: string | null): Promise<Built | null> {
+  if (!existsSync(mark)) return null;
+  const m = JSON.parse(readFileSync(mark, "utf8")) as BuiltMark;
+  if (m.server !== server || !Object.values(m.built.last).every((f) => existsSync(f))) return null;
+  if (!admin) return existsSync(m.built.source) ? m.built : null;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    const r = await c.query("select 1 from pg_database where datname = $1", [m.built.source]);
+    return r.rowCount === 1 ? m.built : null;
+  } finally {
+    await c.end();
+  }
+}
+
+async function build(scale: number, months: number, admin: string | null, reuse: boolean): Promise<Built> {
   const dir = join(ROOT, "data", "bench", `delivery-${scale}-${months}`);
+  const mark = join(dir, "historique.json");
+  const server = admin ?? "pglite";
+  const earlier = reuse ? await earlierBuild(mark, server, admin) : null;
+  if (earlier) {
+    process.stderr.write(`Échelle ${scale}, ${months} mois : historique réutilisé (${earlier.source})\n`);
+    return earlier;
+  }
+  rmSync(mark, { force: true });
   process.stderr.write(`Échelle ${scale}, ${months} mois : génération…\n`);
   const ds = await generate(scale, dir, months);
   const parts = await Promise.all(
@@ -247,7 +291,8 @@ async function build(scale: number, months: number, admin: string | null): Promi
     DeliveryKind,
     string
   >;
-  const name = `bench_delivery_${months}`;
+  // one database per scale and history length: `--reuse` finds each where its mark says
+  const name = `bench_delivery_${String(scale).replace(".", "_")}_${months}`;
   const url = admin ? await freshPgDatabase(admin, name) : null;
   const dataDir = join(dir, "pglite");
   rmSync(dataDir, { recursive: true, force: true });
@@ -260,7 +305,14 @@ async function build(scale: number, months: number, admin: string | null): Promi
     await db.close();
   }
   process.stderr.write(`  historique construit en ${((performance.now() - t) / 1000).toFixed(0)} s\n`);
-  return { months, rows: parts.reduce((s, p) => s + p.lastRows, 0), last, source: url ? name : dataDir };
+  const built = {
+    months,
+    rows: parts.reduce((s, p) => s + p.lastRows, 0),
+    last,
+    source: url ? name : dataDir,
+  };
+  writeFileSync(mark, JSON.stringify({ server, built } satisfies BuiltMark));
+  return built;
 }
 
 /** One delivery on a fresh copy of the built history (dropped after): its time (s) and peak RSS. */
@@ -296,6 +348,7 @@ export async function benchDelivery(o: {
   backend: "pg" | "pglite";
   json: boolean;
   repeat: number;
+  reuse: boolean;
 }): Promise<void> {
   const server = o.backend === "pg" ? await pgUrl() : null;
   const admin = server?.url ?? null;
@@ -303,7 +356,7 @@ export async function benchDelivery(o: {
   const spread: string[] = [];
   try {
     const built: Built[] = [];
-    for (const m of o.months) built.push(await build(o.scale, m, admin));
+    for (const m of o.months) built.push(await build(o.scale, m, admin, o.reuse));
     const times = built.map(() => ({ seconds: [] as number[], copy: [] as number[], peak: 0 }));
     for (let r = 0; r < o.repeat; r++)
       for (const [i, b] of built.entries()) {

@@ -31,6 +31,7 @@ const { positionals, values } = parseArgs({
     months: { type: "string" },
     json: { type: "boolean" },
     repeat: { type: "string" },
+    reuse: { type: "boolean" },
   },
 });
 
@@ -200,6 +201,17 @@ async function seedRef(url: string, dir: string): Promise<void> {
 }
 
 const what = positionals[0];
+if (
+  what === "delivery" &&
+  values.reuse &&
+  (values.backend ?? "pg") === "pg" &&
+  !process.env.BENCH_DATABASE_URL
+) {
+  process.stderr.write(
+    "--reuse demande BENCH_DATABASE_URL : sans lui, le serveur du banc est jetable et l'historique part avec lui\n",
+  );
+  process.exit(2);
+}
 const shape = values.shape ?? "iso";
 if (what === "ingest" && (shape === "iso" || shape === "fr"))
   await benchIngest(Number(values.rows ?? 2_000_000), shape);
@@ -217,6 +229,7 @@ else if (
     backend: (values.backend ?? "pg") as "pg" | "pglite",
     json: values.json === true,
     repeat: Number(values.repeat ?? 3),
+    reuse: values.reuse === true,
   });
 else if (what === "growth") await benchGrowth((values.scales ?? "0.1,0.3,1").split(",").map(Number));
 else if (what === "api" && (values.dataset ?? "demo").match(/^(demo|region)$/))
@@ -231,7 +244,7 @@ else if (what === "api" && (values.dataset ?? "demo").match(/^(demo|region)$/))
   );
 else {
   process.stderr.write(
-    "usage : npm run bench -- ingest [--rows N] [--shape iso|fr] [--backend pg] | report [--scale S] [--backend pg] | api [--dataset demo|region] [--scale S] [--backend pg|pglite] [--rate R] [--duration S] | growth [--scales 0.1,0.3,1] | delivery [--scale S] [--months 12,24] [--backend pg|pglite] [--json] [--repeat N]\n",
+    "usage : npm run bench -- ingest [--rows N] [--shape iso|fr] [--backend pg] | report [--scale S] [--backend pg] | api [--dataset demo|region] [--scale S] [--backend pg|pglite] [--rate R] [--duration S] | growth [--scales 0.1,0.3,1] | delivery [--scale S] [--months 12,24] [--backend pg|pglite] [--json] [--repeat N] [--reuse]\n",
   );
   process.exitCode = 2;
 }
