@@ -42,7 +42,9 @@ export async function stageChunk(tx: Tx, def: KindDef, chunk: Chunk, first: bool
  * Gives the chunk's new usagers their integer key (a usager keeps its key forever) and maps
  * their file-local numbers to it, in one statement: the keys that exist are read, the missing
  * ones inserted, both mapped — the pseudonyms cross the wire once (a monthly delivery's files
- * register tens of thousands of usagers who all have their key already). The chunk's FINESS are
+ * register tens of thousands of usagers who all have their key already). Each pseudonym is
+ * probed in the hash index of migration 0024 (a scalar subquery, which the planner keeps as a
+ * probe): the cost is the chunk's usagers, not a hash of the whole `usager` table per chunk. The chunk's FINESS are
  * locked (`lock_finess`), so no other import registers these usagers meanwhile; were one to, its
  * usagers are mapped by a second statement, which sees what the first waited for.
  */
@@ -50,7 +52,8 @@ async function registerUsagers(tx: Tx, u: NewUsagers): Promise<void> {
   if (u.local.length === 0) return;
   const [r] = await tx.query<{ mapped: number }>(
     `with n as (select * from unnest($1::int[], $2::text[], $3::text[]) as n(l, f, p)),
-     known as (select n.l, k.usager from n join usager k on k.finess = n.f and k.pseudonym = n.p),
+     probed as materialized (select n.l, (select k.usager from usager k where k.pseudonym = n.p and k.finess = n.f) as usager from n),
+     known as (select l, usager from probed where usager is not null),
      added as (insert into usager (finess, pseudonym)
        select n.f, n.p from n where not exists (select 1 from known where known.l = n.l)
        on conflict do nothing returning usager, finess, pseudonym),

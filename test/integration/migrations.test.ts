@@ -33,6 +33,7 @@ const LANDED: Record<string, string> = {
   "0021_accounts.sql": "6f35eb8ced7575f0280d947776851e10bdd9cd293c16e8d84c21d300e4044144",
   "0022_calendar.sql": "56b305d7463412a256768b491cedd4f33ba6f395f5adf4cf55848fd4ffc0f765",
   "0023_mss_destinataire_dropped.sql": "49952196b3fc665d937989b38d891e883fdea611021a8682deebedbbf733e86e",
+  "0024_usager_pseudonym_hash.sql": "f62b7f030aba1fc61135a58f5567e5e4daff2426281e24ce0d96adc33631ac4a",
 };
 
 describe("migrations", () => {
