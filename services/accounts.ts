@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "../db/index.ts";
 import { DomainError } from "../domain/errors.ts";
+import { fieldLabel } from "../domain/field-labels.ts";
 import { touchLastLogin } from "../sql/accounts.ts";
 import { audit } from "../sql/audit.ts";
 import {
@@ -46,7 +47,8 @@ export async function addUser(db: Db, input: NewUser, actor = "cli"): Promise<Pr
   const parsed = newUserSchema.safeParse(input);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new DomainError("validation", `${i?.path.join(".") || "utilisateur"} : ${i?.message}`);
+    const where = i && i.path.length > 0 ? fieldLabel(i.path.join(".")) : "Utilisateur";
+    throw new DomainError("validation", `${where} : ${i?.message}`);
   }
   const u = parsed.data;
   // The same policy as the browser's (issue 32 §3): 12 characters, not the address, not common.

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { Db } from "../db/index.ts";
 import { type AccountScope, type Actor, mayGrant, sees } from "../domain/accounts.ts";
 import { DomainError } from "../domain/errors.ts";
+import { fieldLabel } from "../domain/field-labels.ts";
 import { renderAccountMail } from "../domain/notifications.ts";
 import { regionLabel } from "../domain/regions.ts";
 import { ROLE_LABELS, type Role } from "../domain/roles.ts";
@@ -65,7 +66,8 @@ function parseScope(input: unknown): AccountScope & { email: string } {
   const r = newUserSchema.safeParse({ ...(input as object), password: "x".repeat(12) });
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new DomainError("validation", `${i?.path.join(".") || "invitation"} : ${i?.message}`, {
+    const where = i && i.path.length > 0 ? fieldLabel(i.path.join(".")) : "Invitation";
+    throw new DomainError("validation", `${where} : ${i?.message}`, {
       errors: r.error.issues.map((x) => ({ field: x.path.join("."), message: x.message })),
     });
   }

@@ -332,4 +332,32 @@ describe("the ARS's desk and the team's week in Chromium", () => {
       await invited.close();
     },
   );
+
+  it("lets an administrator invite an ARS agent into a region, and names a refused field by its label", async () => {
+    const page = await login("admin");
+    await page.goto(`${base}/#/utilisateurs`);
+    await page.waitForSelector("#invite-region");
+    // The least powerful role first, chosen unless changed; the regions where grappes exist.
+    expect(await page.inputValue("#invite-role")).toBe("chef_projet");
+    expect(await page.$$eval("#invite-region option", (o) => o.map((x) => x.textContent))).toEqual([
+      "—",
+      "Occitanie",
+    ]);
+    const submit = "#form-invitation-nouvelle button[type=submit]";
+    await page.fill("#invite-email", "agent.ars.nouveau@demo.invalid");
+    await page.selectOption("#invite-role", "ars");
+    await page.click(submit);
+    await expect
+      .poll(() => page.textContent("#form-invitation-nouvelle"))
+      .toMatch(/Envoi refusé\s*Région : un agent ARS a une région/);
+    await page.selectOption("#invite-region", "OCC");
+    await page.click(submit);
+    await expect.poll(() => page.textContent("#form-invitation-nouvelle")).toMatch(/Invitation envoyée/);
+    await expect
+      .poll(() => page.textContent("[data-utilisateur='agent.ars.nouveau@demo.invalid']"), {
+        timeout: 10_000,
+      })
+      .toMatch(/agent ARS\s*Occitanie\s*—.*invité/);
+    await page.close();
+  });
 });

@@ -128,9 +128,13 @@ const STATUS: Record<UserView["status"], string> = {
   invited: "invité",
 };
 
-/** The roles the actor may give (domain/accounts.ts's rule, on the role alone). */
+/** Where each role comes in the invitation's list: the least powerful first, chosen unless changed. */
+const INVITE_RANK: Record<Role, number> = { chef_projet: 0, amoa: 1, ars: 2, admin: 3 };
+const INVITE_ORDER = [...ROLES].sort((a, b) => INVITE_RANK[a] - INVITE_RANK[b]);
+
+/** The roles the actor may give (domain/accounts.ts's rule, on the role alone), least powerful first. */
 function grantable(me: Me): Role[] {
-  return ROLES.filter((r) =>
+  return INVITE_ORDER.filter((r) =>
     mayGrant(
       { role: me.role as Role, region: me.region ?? null, grappes: me.grappes ?? [] },
       { role: r, region: me.region ?? null, grappes: me.grappes ?? [] },
@@ -148,7 +152,9 @@ const grappesOf = (text: string) =>
 export const usersPage: Page = {
   title: "Utilisateurs",
   async render(main, me, params, path) {
-    const { users } = await api.users();
+    // An administrator names the ARS agent's region: one where grappes exist (the referential
+    // creates regions); an ARS agent invites into their own.
+    const [{ users }, seen] = await Promise.all([api.users(), me.role === "admin" ? api.grappes() : []]);
     const redraw = () => void usersPage.render(main, me, params, path);
     const roles = grantable(me);
     const email = input({ id: "invite-email", name: "email", type: "email", required: true });
@@ -156,6 +162,16 @@ export const usersPage: Page = {
       { id: "invite-role", name: "role" },
       roles.map((r) => [r, ROLE_LABELS[r]] as const),
     );
+    const regions = [...new Set(seen.map((g) => g.region))].sort((a, b) =>
+      regionLabel(a).localeCompare(regionLabel(b), "fr"),
+    );
+    const region =
+      me.role === "admin"
+        ? select({ id: "invite-region", name: "region" }, [
+            ["", "—"],
+            ...regions.map((c) => [c, regionLabel(c)] as const),
+          ])
+        : null;
     const grappes = input({
       id: "invite-grappes",
       name: "grappes",
@@ -260,7 +276,7 @@ export const usersPage: Page = {
             const res = await api.invite({
               email: email.value,
               role: r,
-              region: r === "ars" ? (me.region ?? null) : null,
+              region: r === "ars" ? (region ? region.value || null : (me.region ?? null)) : null,
               grappes: r === "chef_projet" || r === "amoa" ? grappesOf(grappes.value) : [],
             });
             setTimeout(redraw, 1500);
@@ -275,6 +291,14 @@ export const usersPage: Page = {
         },
         field("Adresse électronique", email),
         field("Rôle", role),
+        region
+          ? field("Région", region, {
+              hint:
+                regions.length > 0
+                  ? "pour un agent ARS"
+                  : "pour un agent ARS : aucune région tant qu'aucune grappe n'est importée",
+            })
+          : null,
         field("Grappes (identifiants séparés par des virgules)", grappes, {
           hint: "pour un chef de projet ou une AMOA",
         }),
