@@ -266,6 +266,10 @@ describe("the ARS's desk and the team's week in Chromium", () => {
         viewport === PHONE ? "#outils-menu a[href='#/notifications']" : "#outils a[href='#/notifications']";
       // Its name: the visible count, and « non lue(s) » for screen readers.
       await expect.poll(() => page.textContent(bell)).toMatch(/^Notifications\d+ non lues?$/);
+      // Its icon: the bell's image, not DSFR's mask without one (a filled square).
+      expect(
+        await page.$eval(bell, (a) => getComputedStyle(a, "::before").getPropertyValue("mask-image")),
+      ).toMatch(/^url\(/);
       const before = Number(/(\d+)/.exec((await page.textContent(bell)) ?? "")?.[1]);
       await page.click(bell);
       await page.waitForSelector("#table-notifications");
