@@ -14,7 +14,7 @@ import { strToU8 } from "fflate";
 import type { Queryable } from "../db/index.ts";
 import { databaseDeadline } from "../db/mutex.ts";
 import { coversDay, statusAt } from "../domain/adjustment-effect.ts";
-import { type GrappeCalendar, MILESTONE_LABELS } from "../domain/calendar.ts";
+import { deadlineState, type GrappeCalendar, MILESTONE_LABELS } from "../domain/calendar.ts";
 import type { CommitteeBrief } from "../domain/committee.ts";
 import { csvFile, csvNumber, csvText } from "../domain/csv.ts";
 import { formatFrenchDay, parisDateTime } from "../domain/dates.ts";
@@ -155,7 +155,7 @@ function calendarRows(
   const r = sum.addRow([
     `Échéance de l'instruction (${d.months} mois après le lancement)`,
     dateOrText(d.date),
-    d.date === null ? "lancement réel non renseigné" : d.exceeded ? "dépassée" : "tenue",
+    d.date === null ? "lancement réel non renseigné" : deadlineState(d),
   ]);
   r.getCell(1).font = { bold: true };
   dated(r, [2]);

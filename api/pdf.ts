@@ -5,7 +5,7 @@
  * table, the adjustments in force at D and the solde decision with its author. PDFKit's standard
  * Helvetica prints French (WinAnsi); the text avoids signs outside it (→, ≥, narrow spaces).
  */
-import { type GrappeCalendar, MILESTONE_LABELS } from "../domain/calendar.ts";
+import { deadlineState, type GrappeCalendar, MILESTONE_LABELS } from "../domain/calendar.ts";
 import type { CommitteeBrief } from "../domain/committee.ts";
 import { formatFrenchDay, parisDateTime } from "../domain/dates.ts";
 import { formatRate, plural } from "../domain/french.ts";
@@ -150,7 +150,7 @@ function calendarBlock(
   const d = c.deadline;
   text(
     d.date
-      ? `Échéance de l'instruction (${d.months} mois) : ${formatFrenchDay(d.date)}${d.exceeded ? " - dépassée (informatif)" : ""}`
+      ? `Échéance de l'instruction (${d.months} mois) : ${formatFrenchDay(d.date)}${d.exceeded ? ` - ${deadlineState(d)} (informatif)` : ""}`
       : `Échéance de l'instruction (${d.months} mois) : lancement réel non renseigné`,
   );
   const late = c.essms.filter((e) => e.late);

@@ -2,7 +2,7 @@
 
 import { z } from "zod";
 import { ACCESS_KINDS } from "../domain/access-journal.ts";
-import { MILESTONE_CODES } from "../domain/calendar.ts";
+import { DEADLINE_REASONS, MILESTONE_CODES } from "../domain/calendar.ts";
 import { PATH_ACTIONS, type PathAction } from "../domain/coupled-path.ts";
 import { isDay } from "../domain/dates.ts";
 import { INDICATOR_IDS } from "../domain/indicators.ts";
@@ -137,6 +137,8 @@ export const grappeSummary = z.object({
     late_essms: z.number().int(),
     deadline: day.nullable(),
     deadline_exceeded: z.boolean(),
+    /** why (R-C2): the planned end after it, today after it without a decision, a decision after it */
+    deadline_reasons: z.array(z.enum(DEADLINE_REASONS)),
   }),
 });
 
@@ -896,7 +898,12 @@ export const milestones = z.object({
   grappe_id: z.string(),
   today: day,
   milestones: z.array(milestone),
-  deadline: z.object({ date: day.nullable(), months: z.number().int(), exceeded: z.boolean() }),
+  deadline: z.object({
+    date: day.nullable(),
+    months: z.number().int(),
+    exceeded: z.boolean(),
+    reasons: z.array(z.enum(DEADLINE_REASONS)),
+  }),
   essms: z.array(
     z.object({
       finess: z.string(),
@@ -913,6 +920,7 @@ export const milestones = z.object({
     max_days_late: z.number().int(),
     late_essms: z.number().int(),
     deadline_exceeded: z.boolean(),
+    deadline_reasons: z.array(z.enum(DEADLINE_REASONS)),
     en_retard: z.boolean(),
   }),
   pv: z.array(milestonePv),

@@ -87,11 +87,37 @@ export function milestones(f: CalendarFacts, today: Day): Milestone[] {
   });
 }
 
+/**
+ * Why R-C2's deadline is exceeded, in the rule's order: the planned end after it (a forecast,
+ * before the date itself), today after it without a decision, the decision taken after it.
+ */
+export const DEADLINE_REASONS = ["fin_prevue_apres", "passee_sans_decision", "decision_apres"] as const;
+export type DeadlineReason = (typeof DEADLINE_REASONS)[number];
+
+/** What each reason says to a person: « dépassée » only for a date that has passed. */
+export const DEADLINE_REASON_LABELS: Readonly<Record<DeadlineReason, string>> = {
+  fin_prevue_apres: "fin prévue après l'échéance",
+  passee_sans_decision: "échéance passée sans décision de solde",
+  decision_apres: "solde décidé après l'échéance",
+};
+
+/**
+ * The deadline's state in a few words (exports, PDF, the region table): « tenue », or why not.
+ * A calendar frozen before the reasons were kept has none: it says « dépassée », as it did then.
+ */
+export function deadlineState(d: Pick<Deadline, "exceeded" | "reasons">): string {
+  if (!d.exceeded) return "tenue";
+  if (d.reasons.length === 0) return "dépassée";
+  return d.reasons.map((r) => DEADLINE_REASON_LABELS[r]).join(" ; ");
+}
+
 export interface Deadline {
   /** null without an actual launch */
   date: Day | null;
   months: number;
   exceeded: boolean;
+  /** what makes it exceeded, each that applies (empty when not exceeded): what a person is told */
+  reasons: DeadlineReason[];
 }
 
 /**
@@ -108,14 +134,16 @@ export function instructionDeadline(
     typesProjet.length > 0 && typesProjet.every((t) => t === "mise_a_niveau")
       ? DEADLINE_MONTHS.mise_a_niveau
       : DEADLINE_MONTHS.acquisition;
-  if (f.lancement === null) return { date: null, months, exceeded: false };
+  if (f.lancement === null) return { date: null, months, exceeded: false, reasons: [] };
   const date = addMonths(f.lancement, months);
   const decided = f.decision?.decided_day ?? null;
-  const exceeded =
-    (f.fin_prevue !== null && f.fin_prevue > date) ||
-    (decided === null && today > date) ||
-    (decided !== null && decided > date);
-  return { date, months, exceeded };
+  const applies: Record<DeadlineReason, boolean> = {
+    fin_prevue_apres: f.fin_prevue !== null && f.fin_prevue > date,
+    passee_sans_decision: decided === null && today > date,
+    decision_apres: decided !== null && decided > date,
+  };
+  const reasons = DEADLINE_REASONS.filter((r) => applies[r]);
+  return { date, months, exceeded: reasons.length > 0, reasons };
 }
 
 export interface GoLiveFacts {
@@ -165,6 +193,8 @@ export interface CalendarSummary {
   max_days_late: number;
   late_essms: number;
   deadline_exceeded: boolean;
+  /** why it is exceeded (Deadline.reasons) */
+  deadline_reasons: DeadlineReason[];
   /** « en retard » of the region table: any late milestone, late ESSMS or exceeded deadline */
   en_retard: boolean;
 }
@@ -182,6 +212,7 @@ export function calendarSummary(
     max_days_late: Math.max(0, ...ms.filter((m) => m.late).map((m) => m.days_late)),
     late_essms: lateEssms,
     deadline_exceeded: deadline.exceeded,
+    deadline_reasons: deadline.reasons,
     en_retard: late.length > 0 || lateEssms > 0 || deadline.exceeded,
   };
 }

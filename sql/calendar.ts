@@ -285,5 +285,8 @@ export async function snapshotCalendar(
   const calendar = (
     typeof row.calendar === "string" ? JSON.parse(row.calendar) : row.calendar
   ) as GrappeCalendar;
+  // Frozen before the deadline's reasons were kept (R-C2): none, as then (`deadlineState`).
+  calendar.deadline.reasons ??= [];
+  calendar.summary.deadline_reasons ??= [];
   return { today: row.today, calendar };
 }

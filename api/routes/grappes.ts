@@ -91,5 +91,6 @@ function regionCalendar(c: GrappeCalendar | null) {
     late_essms: c?.summary.late_essms ?? 0,
     deadline: c?.deadline.date ?? null,
     deadline_exceeded: c?.deadline.exceeded ?? false,
+    deadline_reasons: c?.deadline.reasons ?? [],
   };
 }

@@ -41,7 +41,7 @@ interface Milestones {
     late: boolean;
     days_late: number;
   }[];
-  deadline: { date: string | null; months: number; exceeded: boolean };
+  deadline: { date: string | null; months: number; exceeded: boolean; reasons: string[] };
   essms: {
     finess: string;
     vague: string | null;
@@ -115,7 +115,8 @@ describeOnBackends("the calendar of a grappe (issue 33)", { seed: populate }, ()
       ["310000039", "2", "2026-01-01"],
     ]);
     // R-C2: one ESSMS in acquisition: 18 months after 2024-06-01.
-    expect(m.deadline).toMatchObject({ date: "2025-12-01", months: 18 });
+    // Passed without a decision; the planned end (31/10/2025) is before it.
+    expect(m.deadline).toMatchObject({ date: "2025-12-01", months: 18, reasons: ["passee_sans_decision"] });
     // Re-import without the calendar columns' values: nothing erased.
     const empty = referentialWith(() => ";;;;;");
     expect((await importReferential(db, writeTemp("ref-cal-empty.csv", empty))).status).toBe("loaded");
@@ -213,11 +214,17 @@ describeOnBackends("the calendar of a grappe (issue 33)", { seed: populate }, ()
     // The region table says it too (its « en retard » filter reads `calendar.en_retard`).
     const region = (await (await get("/api/grappes", "ars")).json()) as {
       grappe_id: string;
-      calendar: { en_retard: boolean; late_milestones: string[]; deadline: string | null };
+      calendar: {
+        en_retard: boolean;
+        late_milestones: string[];
+        deadline: string | null;
+        deadline_reasons: string[];
+      };
     }[];
     expect(region.find((g) => g.grappe_id === "T1")?.calendar).toMatchObject({
       en_retard: true,
       deadline: "2025-12-01",
+      deadline_reasons: ["fin_prevue_apres", "passee_sans_decision"],
     });
     expect(region.find((g) => g.grappe_id === "T1")?.calendar.late_milestones).toContain("fin");
   });
@@ -352,7 +359,10 @@ describeOnBackends("the calendar of a grappe (issue 33)", { seed: populate }, ()
     expect(rowOf("Fin du projet")?.getCell(4).value).toBe("oui");
     const deadline = rowOf("Échéance de l'instruction (18 mois après le lancement)");
     expect(dayIn(deadline, 2)).toBe("2025-12-01");
-    expect(deadline?.getCell(3).value).toBe("dépassée");
+    // Both hold: the planned end (a month before today) and today are after it, with no decision.
+    expect(deadline?.getCell(3).value).toBe(
+      "fin prévue après l'échéance ; échéance passée sans décision de solde",
+    );
     // The go-lives come last (a blocker of the same ESSMS is listed above them).
     const golive = rows.filter((r) => r.getCell(1).value === "EHPAD Les Tilleuls (340000017)").at(-1);
     expect(golive?.getCell(2).value).toBe("pilote");
@@ -378,7 +388,9 @@ describeOnBackends("the calendar of a grappe (issue 33)", { seed: populate }, ()
       "Vérification d'aptitude (VA) : prévu 15/01/2025, réalisé 20/01/2025 (5 jours de retard)",
     );
     expect(before).toMatch(/Fin du projet : prévu \d\d\/\d\d\/\d{4}, réalisé - - en retard de \d+ jours/);
-    expect(before).toContain("Échéance de l'instruction (18 mois) : 01/12/2025 - dépassée (informatif)");
+    expect(before).toContain(
+      "Échéance de l'instruction (18 mois) : 01/12/2025 - fin prévue après l'échéance ; échéance passée sans décision de solde (informatif)",
+    );
     // A date changed after the freeze leaves the frozen document as it was.
     await patch("/api/grappes/T1/milestones/va", "chef_projet", { planned: "2025-01-10" });
     expect(await pdfText()).toBe(before);

@@ -4,6 +4,7 @@ import {
   type CalendarFacts,
   calendarSummary,
   compareWaves,
+  deadlineState,
   essmsGoLive,
   instructionDeadline,
   lateness,
@@ -118,6 +119,7 @@ describe("R-C2 the instruction's deadline", () => {
       date: "2026-02-28",
       months: 18,
       exceeded: false,
+      reasons: [],
     });
   });
   it("is 9 months for upgrades only, 29 February in a leap year", () => {
@@ -148,6 +150,36 @@ describe("R-C2 the instruction's deadline", () => {
     const early = { ...f, decision: { measurement_date: "2026-01-01", decided_day: "2026-02-01" } };
     expect(instructionDeadline(late, ["acquisition"], "2027-01-01").exceeded).toBe(true);
     expect(instructionDeadline(early, ["acquisition"], "2027-01-01").exceeded).toBe(false);
+  });
+  it("says why it is exceeded: each condition that holds, in the rule's order", () => {
+    // Before the date: only the planned end, a forecast (« fin prévue après l'échéance »).
+    expect(
+      instructionDeadline({ ...f, fin_prevue: "2026-06-30" }, ["acquisition"], "2025-12-07").reasons,
+    ).toEqual(["fin_prevue_apres"]);
+    // After it, no decision: both.
+    expect(
+      instructionDeadline({ ...f, fin_prevue: "2026-06-30" }, ["acquisition"], "2026-03-01").reasons,
+    ).toEqual(["fin_prevue_apres", "passee_sans_decision"]);
+    // Decided before it, the planned end left after it: the forecast alone, no decision late.
+    const early = {
+      ...f,
+      fin_prevue: "2026-06-30",
+      decision: { measurement_date: "2026-01-01", decided_day: "2026-02-01" },
+    };
+    expect(instructionDeadline(early, ["acquisition"], "2026-12-07").reasons).toEqual(["fin_prevue_apres"]);
+    const late = { ...f, decision: { measurement_date: "2026-01-01", decided_day: "2026-03-02" } };
+    expect(instructionDeadline(late, ["acquisition"], "2027-01-01").reasons).toEqual(["decision_apres"]);
+    expect(instructionDeadline(f, ["acquisition"], "2026-01-01").reasons).toEqual([]);
+  });
+  it("is said in a few words: « tenue », each reason, or « dépassée » for a calendar frozen without them", () => {
+    expect(deadlineState({ exceeded: false, reasons: [] })).toBe("tenue");
+    expect(deadlineState({ exceeded: true, reasons: ["fin_prevue_apres", "passee_sans_decision"] })).toBe(
+      "fin prévue après l'échéance ; échéance passée sans décision de solde",
+    );
+    expect(deadlineState({ exceeded: true, reasons: ["decision_apres"] })).toBe(
+      "solde décidé après l'échéance",
+    );
+    expect(deadlineState({ exceeded: true, reasons: [] })).toBe("dépassée");
   });
 });
 
@@ -198,7 +230,7 @@ describe("R-C4 ESSMS go-live", () => {
 describe("the summary behind « en retard »", () => {
   it("is en retard for a late milestone, a late ESSMS or an exceeded deadline", () => {
     const ms = milestones({ ...none, va_prevue: "2025-01-01" }, "2025-01-31");
-    const okDeadline = { date: null, months: 18, exceeded: false };
+    const okDeadline = { date: null, months: 18, exceeded: false, reasons: [] };
     expect(calendarSummary(ms, okDeadline, [])).toMatchObject({
       late_milestones: ["va"],
       max_days_late: 30,
@@ -206,7 +238,11 @@ describe("the summary behind « en retard »", () => {
     });
     const calm = milestones(none, "2025-01-31");
     expect(calendarSummary(calm, okDeadline, []).en_retard).toBe(false);
-    expect(calendarSummary(calm, { ...okDeadline, exceeded: true }, []).en_retard).toBe(true);
+    const exceeded = { ...okDeadline, exceeded: true, reasons: ["passee_sans_decision" as const] };
+    expect(calendarSummary(calm, exceeded, [])).toMatchObject({
+      en_retard: true,
+      deadline_reasons: ["passee_sans_decision"],
+    });
     const lateEssms = essmsGoLive(
       { finess: "x", vague: null, date_bascule_prevue: "2025-01-01", first_trace: null },
       "2025-01-31",

@@ -7,6 +7,7 @@
 
 import {
   ACTUAL_WRITABLE,
+  type DeadlineReason,
   MILESTONE_LABELS,
   type MilestoneCode,
   PLANNED_WRITABLE,
@@ -37,17 +38,25 @@ function deadlineLine(c: Milestones): HTMLElement {
       { id: "echeance" },
       `Échéance de l'instruction (${d.months} mois) : calculée à partir de la date réelle de lancement, non renseignée.`,
     );
-  return d.exceeded
-    ? alert(
-        "warning",
-        "Échéance de l'instruction dépassée",
-        `Le projet devait finir au plus tard le ${frDate(d.date)} (${d.months} mois après le lancement) : fin prévue après cette date, ou échéance passée sans décision de solde (information, non opposable).`,
-      )
-    : h(
-        "p",
-        { id: "echeance" },
-        `Échéance de l'instruction : ${frDate(d.date)} (${d.months} mois après le lancement).`,
-      );
+  if (!d.exceeded)
+    return h(
+      "p",
+      { id: "echeance" },
+      `Échéance de l'instruction : ${frDate(d.date)} (${d.months} mois après le lancement).`,
+    );
+  // Each reason that holds, with its date: a forecast before the date is not a date passed.
+  const fin = c.milestones.find((m) => m.code === "fin");
+  const said: Record<DeadlineReason, string> = {
+    fin_prevue_apres: `la fin est prévue le ${fin?.planned ? frDate(fin.planned) : "—"}, après cette date`,
+    passee_sans_decision: "la date est passée sans décision de solde",
+    decision_apres: `le solde a été décidé le ${fin?.actual ? frDate(fin.actual) : "—"}, après cette date`,
+  };
+  const passed = d.reasons.some((r) => r !== "fin_prevue_apres");
+  return alert(
+    "warning",
+    passed ? "Échéance de l'instruction dépassée" : "Fin prévue après l'échéance de l'instruction",
+    `Le projet doit finir au plus tard le ${frDate(d.date)} (${d.months} mois après le lancement) : ${d.reasons.map((r) => said[r]).join(" ; ")} (information, non opposable).`,
+  );
 }
 
 /** The dates a role writes: planned ones for the chef de projet, the actual VA and VSR with their PV for the ARS. */

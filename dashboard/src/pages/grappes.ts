@@ -4,6 +4,7 @@
  * the dossiers they miss, the days to the target date, the last import; the totals of the rows
  * shown. Date, filters and sort are kept in the address.
  */
+import { deadlineState } from "../../../domain/calendar.ts";
 import { plural } from "../../../domain/french.ts";
 import { formatEur, regionTotals, SOLDE_STATUS_LABELS, type SoldeStatus } from "../../../domain/solde.ts";
 import { api, type GrappeSummary } from "../api.ts";
@@ -43,7 +44,11 @@ function calendarText(g: GrappeSummary): string {
     );
   if (c.late_essms > 0)
     parts.push(`${plural(c.late_essms, "ESSMS en retard de bascule", "ESSMS en retard de bascule")}`);
-  if (c.deadline_exceeded) parts.push(`échéance dépassée${c.deadline ? ` (${frDate(c.deadline)})` : ""}`);
+  // Why the deadline is exceeded: a planned end after it is a forecast, not a date passed.
+  if (c.deadline_reasons.length > 0)
+    parts.push(
+      `${deadlineState({ exceeded: c.deadline_exceeded, reasons: c.deadline_reasons })}${c.deadline ? ` (échéance ${frDate(c.deadline)})` : ""}`,
+    );
   if (parts.length === 0) return c.deadline ? `à l'heure (échéance ${frDate(c.deadline)})` : "à l'heure";
   return parts.join(" ; ");
 }
