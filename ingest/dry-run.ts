@@ -85,7 +85,8 @@ const STATUS_TABLE: Partial<Record<Kind, string>> = {
 
 /** The facts of some ESSMS at one moment, and their indicators at the dates that matter. */
 export interface StateOfEssms {
-  usagers: number;
+  /** usagers with a dossier: at least one séjour (an agenda or DMP row alone registers a usager, not a dossier) */
+  dossiers: number;
   sejours: number;
   exits: number;
   main: number;
@@ -146,7 +147,9 @@ export async function measureState(
     });
   }
   return {
-    usagers: await count("select count(*)::int as n from usager where finess = any($1::text[])"),
+    dossiers: await count(
+      "select count(distinct usager)::int as n from sejour where finess = any($1::text[])",
+    ),
     sejours: await count("select count(*)::int as n from sejour where finess = any($1::text[])"),
     exits: await count(
       "select count(*)::int as n from sejour where finess = any($1::text[]) and date_sortie is not null",
@@ -184,7 +187,7 @@ export function dryRunChanges(before: StateOfEssms, after: StateOfEssms, loaded:
     }
   }
   return {
-    new_dossiers: after.usagers - before.usagers,
+    new_dossiers: after.dossiers - before.dossiers,
     new_sejours: after.sejours - before.sejours,
     new_exits: after.exits - before.exits,
     new_rows: newRows,

@@ -44,7 +44,7 @@ export interface IngestFileResult {
 
 /** What a dry run reports beside the import's own result (dry-run.ts). */
 export interface DryRunChanges {
-  /** dossiers (usagers) the file would add */
+  /** dossiers the file would add: usagers gaining their first séjour (only a dossiers file adds any) */
   new_dossiers: number;
   /** séjours the file would add */
   new_sejours: number;

@@ -48,6 +48,24 @@ describeOnBackends("dry run", { seed: "referential", reset: true }, () => {
     expect(dossiers?.changes?.new_exits).toBe(await count(db, "sejour where date_sortie is not null"));
   });
 
+  it("counts no new dossier for an agenda file whose usagers have none: their rows are said apart", async ({
+    db,
+  }) => {
+    const opts = { secret: SECRET, importDay: "2025-08-01" } as const;
+    const agenda = [
+      "finess;usager_id;evenement_id;date_debut;date_fin;statut;type;date_maj",
+      "340000017;sans-dossier-1;ev1;2025-05-02;;PLANIFIE;;",
+      "340000017;sans-dossier-2;ev2;2025-05-03;;PLANIFIE;;",
+    ].join("\n");
+    const r = await ingestFile(db, { path: writeTemp("agenda_essai.csv", agenda) }, "agenda_essai.csv", {
+      ...opts,
+      dryRun: true,
+    });
+    expect(r).toMatchObject({ status: "loaded", loaded: 2, dry_run: true });
+    // Two usagers registered in the rolled-back transaction, no dossier among them.
+    expect(r.changes).toMatchObject({ new_dossiers: 0, new_sejours: 0, new_rows: 2 });
+  });
+
   it("shows a later file's replacements, exits and effect on the indicators, and keeps nothing", async ({
     db,
   }) => {
