@@ -211,6 +211,18 @@ describe("dashboard in Chromium", () => {
     await page.click("#form-jalon-prevu button[type=submit]");
     await answerInView(page, "#form-jalon-prevu", "success");
     await expect.poll(() => page.textContent("#jalons tr[data-jalon=fin]")).toMatch(/en retard/);
+    // Drawn again, the form keeps the milestone chosen and shows its date; another shows its own.
+    await expect.poll(() => page.inputValue("#jalon-prevu")).toBe("fin");
+    expect(await page.inputValue("#jalon-prevu-date")).toBe(past);
+    const milestones = (await (
+      await page.request.get(`${base}/api/grappes/DEMO-OCC-01/milestones`)
+    ).json()) as {
+      milestones: { code: string; planned: string | null }[];
+    };
+    await page.selectOption("#jalon-prevu", "va");
+    expect(await page.inputValue("#jalon-prevu-date")).toBe(
+      milestones.milestones.find((m) => m.code === "va")?.planned ?? "",
+    );
     expect(await page.getAttribute("#lien-ics", "href")).toBe("/api/grappes/DEMO-OCC-01/calendar.ics");
     await page.close();
 

@@ -59,14 +59,43 @@ function deadlineLine(c: Milestones): HTMLElement {
   );
 }
 
+/** The milestone each form chose last, by form: the page drawn again after a save keeps it. */
+const chosenLast = new Map<string, MilestoneCode>();
+
+/**
+ * A milestone's select and its date's input: the input shows the chosen milestone's current date
+ * (planned or actual, `which`), and follows the select; the choice outlives the page's redraw.
+ */
+function milestoneDate(
+  formId: string,
+  ids: { code: string; date: string },
+  codes: readonly MilestoneCode[],
+  current: Milestones["milestones"],
+  which: "planned" | "actual",
+): { code: HTMLSelectElement; date: HTMLInputElement } {
+  const code = select(
+    { id: ids.code },
+    codes.map((c) => [c, MILESTONE_LABELS[c]] as const),
+    chosenLast.get(formId),
+  );
+  const dateOf = (c: string) => current.find((m) => m.code === c)?.[which] ?? "";
+  const date = input({ type: "date", id: ids.date, value: dateOf(code.value) });
+  code.addEventListener("change", () => {
+    date.value = dateOf(code.value);
+  });
+  return { code, date };
+}
+
 /** The dates a role writes: planned ones for the chef de projet, the actual VA and VSR with their PV for the ARS. */
-function writeForm(grappeId: string, me: Me, redraw: () => void): Child {
+function writeForm(grappeId: string, me: Me, current: Milestones["milestones"], redraw: () => void): Child {
   if (me.role === "chef_projet") {
-    const code = select(
-      { id: "jalon-prevu" },
-      PLANNED_WRITABLE.map((c) => [c, MILESTONE_LABELS[c]] as const),
+    const { code, date } = milestoneDate(
+      "form-jalon-prevu",
+      { code: "jalon-prevu", date: "jalon-prevu-date" },
+      PLANNED_WRITABLE,
+      current,
+      "planned",
     );
-    const date = input({ type: "date", id: "jalon-prevu-date" });
     return form(
       {
         inline: true,
@@ -74,6 +103,7 @@ function writeForm(grappeId: string, me: Me, redraw: () => void): Child {
         submit: async () => {
           const c = chosen(code, PLANNED_WRITABLE);
           await api.setMilestone(grappeId, c, { planned: date.value || null });
+          chosenLast.set("form-jalon-prevu", c);
           redraw();
           return alert(
             "success",
@@ -88,11 +118,13 @@ function writeForm(grappeId: string, me: Me, redraw: () => void): Child {
     );
   }
   if (me.role === "ars") {
-    const code = select(
-      { id: "jalon-reel" },
-      ACTUAL_WRITABLE.map((c) => [c, MILESTONE_LABELS[c]] as const),
+    const { code, date } = milestoneDate(
+      "form-jalon-reel",
+      { code: "jalon-reel", date: "jalon-reel-date" },
+      ACTUAL_WRITABLE,
+      current,
+      "actual",
     );
-    const date = input({ type: "date", id: "jalon-reel-date" });
     const pv = input({ type: "file", id: "jalon-pv", accept: "application/pdf" });
     return form(
       {
@@ -100,6 +132,7 @@ function writeForm(grappeId: string, me: Me, redraw: () => void): Child {
         attrs: { id: "form-jalon-reel", class: "cu-noprint" },
         submit: async () => {
           const c = chosen(code, ACTUAL_WRITABLE) as "va" | "vsr";
+          chosenLast.set("form-jalon-reel", c);
           const file = pv.files?.[0];
           if (file) await api.addPv(grappeId, c, file);
           if (date.value || !file) await api.setMilestone(grappeId, c, { actual: date.value || null });
@@ -261,7 +294,7 @@ export function calendarSection(grappeId: string, me: Me, targetDate: string | n
           }),
         ),
       }),
-      writeForm(grappeId, me, () => void draw()),
+      writeForm(grappeId, me, c.milestones, () => void draw()),
       h(
         "p",
         { class: "cu-noprint" },
