@@ -155,6 +155,16 @@ describe("the ARS's desk and the team's week in Chromium", () => {
     await amoa.goto(`${base}/#/essms/${b.finess}`);
     await amoa.waitForSelector(`[data-corriger='${id}']`);
     await amoa.click(`[data-corriger='${id}'] summary`);
+    // A correction first: its confirmation stays on the page drawn again, with the focus.
+    const drawnBefore = await amoa.$(`#corrige-nombre-${id}`);
+    await amoa.fill(`#corrige-nombre-${id}`, "2");
+    await amoa.click(`[data-corriger='${id}'] form:has(#corrige-nombre-${id}) button[type=submit]`);
+    await expect.poll(() => drawnBefore?.evaluate((e) => e.isConnected)).toBe(false);
+    await expect.poll(() => amoa.textContent(`[data-corriger='${id}']`)).toMatch(/Aménagement corrigé/);
+    expect(await amoa.inputValue(`#corrige-nombre-${id}`)).toBe("2");
+    expect(await amoa.evaluate(() => document.activeElement?.textContent ?? "")).toMatch(
+      /Aménagement corrigé/,
+    );
     await amoa.fill(`#retrait-motif-${id}`, "doublon d'une autre proposition");
     await amoa.click(`[data-corriger='${id}'] form:has(#retrait-motif-${id}) button[type=submit]`);
     await expect

@@ -19,7 +19,7 @@ import { chartCard } from "../components/chart-card.ts";
 import { completenessTable } from "../components/completeness.ts";
 import { effectBlock } from "../components/effect.ts";
 import { chosen, field, input, select, textarea } from "../components/field.ts";
-import { act, answer, form, refusal, resultArea, submitButton } from "../components/form.ts";
+import { act, answer, answerArea, form, refusal, resultArea, submitButton } from "../components/form.ts";
 import { row, rowHeader, table } from "../components/table.ts";
 import { alert, badge, type Child, frDate, h, int, mount, pct, progress } from "../dom.ts";
 import {
@@ -325,7 +325,10 @@ function adjustmentsSection(
  * as a proposal) or withdraws it (issue 30 §7); both are audited and kept in its history.
  */
 function correctOrWithdraw(a: AdjustmentInView, { reload }: Editing): HTMLElement {
-  const correction = resultArea();
+  // The correction's confirmation is kept for the page drawn again with the corrected number,
+  // its box left open to show it (answerArea), rather than lost with the page it was said on.
+  const correctionKey = `corrige-${a.amenagement_id}`;
+  const correction = answerArea(correctionKey);
   const nombre = input({
     type: "number",
     id: `corrige-nombre-${a.amenagement_id}`,
@@ -336,10 +339,11 @@ function correctOrWithdraw(a: AdjustmentInView, { reload }: Editing): HTMLElemen
   const reason = input({ id: `retrait-motif-${a.amenagement_id}` });
   return h(
     "details",
-    { class: "fr-mt-1w", "data-corriger": a.amenagement_id },
+    { class: "fr-mt-1w", "data-corriger": a.amenagement_id, open: correction.childElementCount > 0 },
     h("summary", {}, "Corriger ou retirer"),
     form(
       {
+        key: correctionKey,
         result: correction,
         refused: saveRefused,
         submit: async () => {
