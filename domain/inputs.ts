@@ -79,7 +79,7 @@ export const actionSchema = z.object({
   indicateur: z.enum(INDICATOR_IDS as unknown as [IndicatorId, ...IndicatorId[]], {
     message: `indicateur inconnu : ${INDICATOR_IDS.join(", ")}`,
   }),
-  description: z.string().trim().min(5, "description obligatoire").max(4000),
+  description: z.string().trim().min(5, "description de 5 caractères au moins").max(4000),
   owner: z.string().trim().max(200).nullable().default(null),
   due_date: day.nullable().default(null),
   status: z.enum(ACTION_STATUSES).default("A_FAIRE"),

@@ -425,7 +425,7 @@ describe("the API under attack, over real HTTP", () => {
   describe("zod's messages in French", () => {
     it("explains a wrong type in French, and our own messages still win", async () => {
       const typed = await problemOf(await login({ email: 42, password: PASSWORD }), 422);
-      expect(typed.detail).toMatch(/^Adresse électronique : .*chaîne de caractères/);
+      expect(typed.detail).toBe("Adresse électronique : texte attendu");
       const empty = await problemOf(await login({ email: "", password: "x" }), 422);
       expect(empty.detail).toBe("Adresse électronique : adresse électronique obligatoire");
       expect((empty as unknown as { errors: unknown }).errors).toEqual([
