@@ -44,9 +44,10 @@ export async function stageChunk(tx: Tx, def: KindDef, chunk: Chunk, first: bool
  * ones inserted, both mapped — the pseudonyms cross the wire once (a monthly delivery's files
  * register tens of thousands of usagers who all have their key already). Each pseudonym is
  * probed in the hash index of migration 0024 (a scalar subquery, which the planner keeps as a
- * probe): the cost is the chunk's usagers, not a hash of the whole `usager` table per chunk. The chunk's FINESS are
- * locked (`lock_finess`), so no other import registers these usagers meanwhile; were one to, its
- * usagers are mapped by a second statement, which sees what the first waited for.
+ * probe, materialised so that it runs once): the cost is the chunk's usagers, not a hash of the
+ * whole `usager` table per chunk (ADR 0031). The chunk's FINESS are locked (`lock_finess`), so no
+ * other import registers these usagers meanwhile; were one to, its usagers are mapped by a second
+ * statement, which sees what the first waited for.
  */
 async function registerUsagers(tx: Tx, u: NewUsagers): Promise<void> {
   if (u.local.length === 0) return;
