@@ -59,7 +59,7 @@ function deadlineLine(c: Milestones): HTMLElement {
   );
 }
 
-/** The milestone each form chose last, by form: the page drawn again after a save keeps it. */
+/** The milestone each form chose last, by its select's id: the page drawn again after a save keeps it. */
 const chosenLast = new Map<string, MilestoneCode>();
 
 /**
@@ -67,19 +67,18 @@ const chosenLast = new Map<string, MilestoneCode>();
  * (planned or actual, `which`), and follows the select; the choice outlives the page's redraw.
  */
 function milestoneDate(
-  formId: string,
-  ids: { code: string; date: string },
+  id: "jalon-prevu" | "jalon-reel",
   codes: readonly MilestoneCode[],
   current: Milestones["milestones"],
   which: "planned" | "actual",
 ): { code: HTMLSelectElement; date: HTMLInputElement } {
   const code = select(
-    { id: ids.code },
+    { id },
     codes.map((c) => [c, MILESTONE_LABELS[c]] as const),
-    chosenLast.get(formId),
+    chosenLast.get(id),
   );
   const dateOf = (c: string) => current.find((m) => m.code === c)?.[which] ?? "";
-  const date = input({ type: "date", id: ids.date, value: dateOf(code.value) });
+  const date = input({ type: "date", id: `${id}-date`, value: dateOf(code.value) });
   code.addEventListener("change", () => {
     date.value = dateOf(code.value);
   });
@@ -89,13 +88,7 @@ function milestoneDate(
 /** The dates a role writes: planned ones for the chef de projet, the actual VA and VSR with their PV for the ARS. */
 function writeForm(grappeId: string, me: Me, current: Milestones["milestones"], redraw: () => void): Child {
   if (me.role === "chef_projet") {
-    const { code, date } = milestoneDate(
-      "form-jalon-prevu",
-      { code: "jalon-prevu", date: "jalon-prevu-date" },
-      PLANNED_WRITABLE,
-      current,
-      "planned",
-    );
+    const { code, date } = milestoneDate("jalon-prevu", PLANNED_WRITABLE, current, "planned");
     return form(
       {
         inline: true,
@@ -103,7 +96,7 @@ function writeForm(grappeId: string, me: Me, current: Milestones["milestones"], 
         submit: async () => {
           const c = chosen(code, PLANNED_WRITABLE);
           await api.setMilestone(grappeId, c, { planned: date.value || null });
-          chosenLast.set("form-jalon-prevu", c);
+          chosenLast.set("jalon-prevu", c);
           redraw();
           return alert(
             "success",
@@ -118,13 +111,7 @@ function writeForm(grappeId: string, me: Me, current: Milestones["milestones"], 
     );
   }
   if (me.role === "ars") {
-    const { code, date } = milestoneDate(
-      "form-jalon-reel",
-      { code: "jalon-reel", date: "jalon-reel-date" },
-      ACTUAL_WRITABLE,
-      current,
-      "actual",
-    );
+    const { code, date } = milestoneDate("jalon-reel", ACTUAL_WRITABLE, current, "actual");
     const pv = input({ type: "file", id: "jalon-pv", accept: "application/pdf" });
     return form(
       {
@@ -132,7 +119,7 @@ function writeForm(grappeId: string, me: Me, current: Milestones["milestones"], 
         attrs: { id: "form-jalon-reel", class: "cu-noprint" },
         submit: async () => {
           const c = chosen(code, ACTUAL_WRITABLE) as "va" | "vsr";
-          chosenLast.set("form-jalon-reel", c);
+          chosenLast.set("jalon-reel", c);
           const file = pv.files?.[0];
           if (file) await api.addPv(grappeId, c, file);
           if (date.value || !file) await api.setMilestone(grappeId, c, { actual: date.value || null });
