@@ -14,7 +14,7 @@ export const HTTP_ERRORS: Record<ErrorCode, { status: number; title: string }> =
   not_found: { status: 404, title: "Ressource introuvable" },
   conflict: { status: 409, title: "Conflit" },
   gone: { status: 410, title: "Lien expiré ou déjà utilisé" },
-  payload_too_large: { status: 413, title: "Fichier trop volumineux" },
+  payload_too_large: { status: 413, title: "Envoi trop volumineux" },
   unsupported_media_type: { status: 415, title: "Type de contenu non pris en charge" },
   too_many_requests: { status: 429, title: "Trop de tentatives" },
   unavailable: { status: 503, title: "Service indisponible" },

@@ -551,7 +551,7 @@ describe("API in-process (PGlite)", () => {
       expect(tooBig.status).toBe(413);
       expect(await tooBig.json()).toMatchObject({
         code: "payload_too_large",
-        title: "Fichier trop volumineux",
+        title: "Envoi trop volumineux",
       });
     });
 

@@ -62,7 +62,7 @@ function entriesTable(w: Worklist, ids?: ReadonlyMap<string, LocalIds>): HTMLEle
           actionsText(d.actions),
           sejourText(d, ids?.get(d.ref)?.sejour_id),
           frDate(d.last_trace),
-          `${d.last_fact.what} : ${d.last_fact.date ? frDate(d.last_fact.date) : "aucun"}${d.last_fact.status ? ` (${factStatusLabel(d.last_fact.status)})` : ""}`,
+          `${d.last_fact.what} : ${d.last_fact.date ? frDate(d.last_fact.date) : "jamais"}${d.last_fact.status ? ` (${factStatusLabel(d.last_fact.status)})` : ""}`,
         ],
         { "data-ref": d.ref, ...(d.in_path ? { "data-chemin": "" } : {}) },
       ),
